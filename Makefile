@@ -1,0 +1,33 @@
+# One command sets up and grades the fixture college (make demo); one sets up and runs the tests (make test).
+# The first interpreter that actually runs and is 3.11 or 3.12 (pyenv shims may exist without the version).
+PYTHON ?= $(shell for p in python3.12 python3.11 python3; do $$p -c 'import sys; sys.exit(not (3, 11) <= sys.version_info[:2] <= (3, 12))' 2>/dev/null && { echo $$p; break; }; done)
+VENV := .venv
+BIN := $(VENV)/bin
+STAMP := $(VENV)/.installed
+
+.PHONY: venv demo test lint fixtures bench clean
+
+$(STAMP): pyproject.toml
+	@$(PYTHON) -c 'import sys; assert (3, 11) <= sys.version_info[:2] <= (3, 12), "branchgrade needs Python 3.11 or 3.12 (durable-rules does not import on 3.13)"'
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/pip install -q --upgrade pip
+	$(BIN)/pip install -q -e '.[dev]'
+	touch $(STAMP)
+
+venv: $(STAMP)
+
+demo: venv
+	$(BIN)/branchgrade grade fixtures/college -o out --force
+
+test: venv
+	$(BIN)/pytest -q
+
+lint: venv
+	$(BIN)/ruff check engine schemas tests fixtures
+	$(BIN)/mypy
+
+fixtures: venv
+	$(BIN)/python fixtures/generate.py
+
+clean:
+	rm -rf $(VENV) out

@@ -1,0 +1,167 @@
+"""BranchForm: the whole grading form as validated models, every value with its cell.
+
+Each record keeps ``cells``: field name -> Evidence (file, sheet, cell, raw text), so later stages can
+name the exact cells behind a finding without going back to the workbook.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+
+from schemas.common import Evidence, Finding, Frozen
+
+
+class Record(Frozen):
+    cells: dict[str, Evidence] = {}
+
+    def at(self, name: str) -> Evidence | None:
+        return self.cells.get(name)
+
+
+class CommitteeMember(Record):
+    name: str
+    post: str
+    admin_post: bool | None = None
+
+
+class BasicInfo(Record):
+    branch_name: str
+    branch_id: str
+    general_branch: str | None = None
+    branch_type: str
+    window_department: bool | None = None
+    full_members: int
+    probationary_members: int | None = None
+    secretary: str
+    last_election: dt.date | None = None
+    contact_leader: str | None = None
+    assessment_year: int
+    filled_on: dt.date | None = None
+    filled_by: str | None = None
+
+
+class Meeting(Record):
+    date: dt.date
+    type: str
+    chair: str | None = None
+    topic: str | None = None
+    expected: int | None = None
+    present: int | None = None
+    tags: tuple[str, ...] = ()
+    online: bool | None = None
+    minutes: bool | None = None
+    note: str | None = None
+
+
+class StudyHours(Record):
+    name: str
+    leader: bool = False
+    q1: float | None = None
+    q2: float | None = None
+    q3: float | None = None
+    q4: float | None = None
+
+    def quarter(self, q: int) -> float | None:
+        return (self.q1, self.q2, self.q3, self.q4)[q - 1]
+
+
+class Training(Record):
+    name: str
+    date: dt.date
+    type: str
+    organiser: str | None = None
+    hours: float | None = None
+
+
+class Candidate(Record):
+    name: str
+    identity: str | None = None
+    applied_on: dt.date | None = None
+    activist_on: dt.date | None = None
+    candidate_on: dt.date | None = None
+    notice_start: dt.date | None = None
+    notice_end: dt.date | None = None
+    voters_due: int | None = None
+    voters_present: int | None = None
+    votes_yes: int | None = None
+    ballot: str | None = None
+    vote_on: dt.date | None = None
+    approved_on: dt.date | None = None
+
+
+class ChecklistItem(Record):
+    """A row of 制度落实: ``done`` None means the row was left blank (not evidenced)."""
+
+    key: str
+    done: bool | None = None
+    date: dt.date | None = None
+    count: float | None = None
+    note: str | None = None
+
+
+class StudentClass(Record):
+    class_name: str
+    study_year: str | None = None
+    students: int | None = None
+    members: int | None = None
+    full_members: int | None = None
+    party_group: bool | None = None
+
+
+class Satisfaction(Record):
+    surveyed_on: dt.date | None = None
+    respondents: int | None = None
+    satisfied: int | None = None
+    basically_satisfied: int | None = None
+    dissatisfied: int | None = None
+
+
+class NegativeItem(Record):
+    key: str
+    present: bool | None = None
+    note: str | None = None
+
+
+class Problem(Record):
+    problem: str
+    measure: str | None = None
+    owner: str | None = None
+    due: dt.date | None = None
+    state: str | None = None
+
+
+class SelfAssessment(Record):
+    self_score: float | None = None
+    self_grade: str | None = None
+    graded_on: dt.date | None = None
+    problems: tuple[Problem, ...] = ()
+
+
+class BranchForm(Frozen):
+    """A validated branch workbook. ``warnings`` are IN- findings that do not stop grading."""
+
+    file: str
+    sha256: str
+    template_version: str | None = None
+    basic: BasicInfo
+    committee: tuple[CommitteeMember, ...] = ()
+    meetings: tuple[Meeting, ...] = ()
+    study_hours: tuple[StudyHours, ...] = ()
+    training: tuple[Training, ...] = ()
+    candidates: tuple[Candidate, ...] = ()
+    systems: dict[str, ChecklistItem] = {}
+    student_classes: tuple[StudentClass, ...] = ()
+    satisfaction: Satisfaction = Satisfaction()
+    negative_list: dict[str, NegativeItem] = {}
+    self_assessment: SelfAssessment = SelfAssessment()
+    sheet_cells: dict[str, Evidence] = {}  # sheet name -> Evidence of the sheet (for "register empty")
+    warnings: tuple[Finding, ...] = ()
+
+
+class FormResult(Frozen):
+    """What validate returns for one workbook: a form when it can be graded, and every problem found."""
+
+    file: str
+    sha256: str
+    form: BranchForm | None
+    problems: tuple[Finding, ...] = ()

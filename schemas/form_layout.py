@@ -1,0 +1,375 @@
+"""The grading form as data: every sheet, label, column, type and dropdown list.
+
+One description serves three readers: the template writer (which cells to write, lock, validate),
+the validate stage (which label or header to look for, how to parse it) and the fixture generator.
+Values are found by their labels and headers, never by fixed addresses, so a user who inserts a row or
+reorders columns does not break the import. ``aliases`` are other headers accepted on read.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from enum import StrEnum
+
+TEMPLATE_VERSION = "2012.1"
+META_SHEET = "_meta"  # hidden sheet: A1 = "branchgrade-template", B1 = TEMPLATE_VERSION
+META_MARK = "branchgrade-template"
+INSTRUCTIONS_SHEET = "填表说明"
+
+
+class Kind(StrEnum):
+    TEXT = "text"
+    INT = "int"  # a non-negative whole number ("12", "12次", "１２")
+    NUMBER = "number"  # a non-negative number (hours, rates)
+    DATE = "date"
+    BOOL = "bool"  # 是 / 否
+    ENUM = "enum"  # one of ``choices``
+
+
+YES_NO = ("是", "否")
+BRANCH_TYPES = ("教工", "学生", "机关", "离退休")
+MEETING_TYPES = (
+    "支部党员大会",
+    "支委会",
+    "党小组会",
+    "党课",
+    "学习日",
+    "集中学习",
+    "班子集体学习",
+    "组织生活会",
+    "民主评议",
+    "主题活动",
+    "教育周",
+    "网上学习",
+)
+COMMITTEE_POSTS = ("书记", "副书记", "组织委员", "宣传委员", "纪检委员", "青年委员", "统战委员", "委员")
+TRAINING_TYPES = ("集中培训", "专题培训", "实践活动")
+IDENTITIES = ("教师", "学生", "其他")
+BALLOT_METHODS = ("无记名投票", "举手表决")
+STUDY_YEARS = ("一年级", "二年级", "三年级")
+GRADES = ("先进", "较好", "一般", "后进")
+RECTIFICATION_STATES = ("未开始", "整改中", "已完成")
+
+
+@dataclass(frozen=True)
+class FieldSpec:
+    """One value of the form: a labelled cell (key-value sheets) or a column (tables)."""
+
+    name: str  # snake_case identifier used by schemas and facts
+    zh: str  # the label or header as printed in the template
+    en: str
+    kind: Kind = Kind.TEXT
+    choices: tuple[str, ...] = ()
+    required: bool = False
+    aliases: tuple[str, ...] = ()
+    width: int = 14  # column width in the template (Chinese characters need ~2 units each)
+    hint: str = ""  # input prompt shown by Excel/WPS when the cell is selected
+
+    @property
+    def labels(self) -> tuple[str, ...]:
+        return (self.zh, *self.aliases)
+
+
+@dataclass(frozen=True)
+class ItemSpec:
+    """A fixed row of a checklist sheet, found by its label in the first column."""
+
+    key: str
+    zh: str
+    en: str
+    aliases: tuple[str, ...] = ()
+
+    @property
+    def labels(self) -> tuple[str, ...]:
+        return (self.zh, *self.aliases)
+
+
+@dataclass(frozen=True)
+class TableSpec:
+    """A register: a header row followed by one row per record, up to the first blank row run."""
+
+    name: str
+    zh: str
+    en: str
+    columns: tuple[FieldSpec, ...]
+    template_rows: int = 30  # rows prepared (unlocked, validated) in the template
+
+    def column(self, name: str) -> FieldSpec:
+        return next(c for c in self.columns if c.name == name)
+
+
+@dataclass(frozen=True)
+class SheetSpec:
+    """A sheet of the form. A sheet holds key-value fields, a checklist, a table, or fields then a table."""
+
+    name: str  # the sheet name (Chinese)
+    key: str  # snake_case name of the section in BranchForm
+    en: str
+    fields: tuple[FieldSpec, ...] = ()
+    items: tuple[ItemSpec, ...] = ()
+    item_columns: tuple[FieldSpec, ...] = ()
+    item_header: str = "项目"
+    table: TableSpec | None = None
+    required: bool = True
+    applies_to: tuple[str, ...] = BRANCH_TYPES
+    note: str = ""  # one-line instruction printed under the sheet title
+    aliases: tuple[str, ...] = field(default=())
+
+
+F = FieldSpec
+
+BASIC = SheetSpec(
+    name="基本信息",
+    key="basic",
+    en="Basic information",
+    note="请在黄色单元格中填写；带*为必填。支委会成员请填写在下方表格中。",
+    fields=(
+        F("branch_name", "支部名称", "Branch name", required=True, width=30),
+        F("branch_id", "支部编号", "Branch ID", required=True, hint="组织部分配的编号，如 JG-01"),
+        F("general_branch", "上级党组织", "Parent organisation", aliases=("所属党总支", "上级党总支")),
+        F("branch_type", "支部类型", "Branch type", Kind.ENUM, BRANCH_TYPES, required=True),
+        F("window_department", "是否窗口部门", "Window department", Kind.BOOL, YES_NO),
+        F("full_members", "正式党员数", "Full members", Kind.INT, required=True),
+        F("probationary_members", "预备党员数", "Probationary members", Kind.INT),
+        F("secretary", "支部书记", "Secretary", required=True, aliases=("书记",)),
+        F("last_election", "上次换届日期", "Date of last election", Kind.DATE),
+        F("contact_leader", "联系领导", "Linked leading cadre"),
+        F("assessment_year", "考核年度", "Assessment year", Kind.INT, required=True),
+        F("filled_on", "填表日期", "Date filled in", Kind.DATE),
+        F("filled_by", "填表人", "Filled in by"),
+    ),
+    table=TableSpec(
+        name="committee",
+        zh="支委会成员",
+        en="Committee members",
+        columns=(
+            F("name", "姓名", "Name", required=True),
+            F("post", "职务", "Post", Kind.ENUM, COMMITTEE_POSTS, required=True),
+            F("admin_post", "是否兼任行政职务", "Also holds an administrative post", Kind.BOOL, YES_NO, width=18),
+        ),
+        template_rows=9,
+    ),
+)
+
+MEETINGS = SheetSpec(
+    name="会议活动",
+    key="meetings",
+    en="Meetings and activities",
+    aliases=("会议活动台账", "会议记录"),
+    note="每次会议或活动填一行：支委会、组织生活、党课、学习日、集中学习、教育周等。",
+    table=TableSpec(
+        name="meetings",
+        zh="会议活动台账",
+        en="Meeting and activity register",
+        columns=(
+            F("date", "日期", "Date", Kind.DATE, required=True, width=14),
+            F("type", "类型", "Type", Kind.ENUM, MEETING_TYPES, required=True, width=16, aliases=("会议类型",)),
+            F("chair", "主持人/主讲人", "Chair or lecturer", width=16, aliases=("主持人", "主讲人", "主持/主讲")),
+            F("topic", "主题", "Topic", width=30),
+            F("expected", "应到人数", "Expected attendance", Kind.INT, aliases=("应到",)),
+            F("present", "实到人数", "Present", Kind.INT, aliases=("实到",)),
+            F("tags", "主题标签", "Topic tags", width=18, hint="思想政治/理想信念/法律法规，可多个，用顿号分隔"),
+            F("online", "是否线上", "Online", Kind.BOOL, YES_NO),
+            F("minutes", "是否有纪要", "Minutes kept", Kind.BOOL, YES_NO, aliases=("纪要",)),
+            F("note", "备注", "Note", width=20),
+        ),
+        template_rows=300,
+    ),
+)
+
+STUDY_HOURS = SheetSpec(
+    name="学习学时",
+    key="study_hours",
+    en="Study hours",
+    note="每名党员一行，按季度填写参加教育培训的学时（不要填写合计，系统自动计算）。",
+    table=TableSpec(
+        name="study_hours",
+        zh="党员学习学时",
+        en="Member study hours",
+        columns=(
+            F("name", "姓名", "Name", required=True),
+            F("leader", "是否班子成员", "Leadership member", Kind.BOOL, YES_NO, width=14),
+            F("q1", "第一季度", "Q1", Kind.NUMBER, aliases=("一季度", "Q1")),
+            F("q2", "第二季度", "Q2", Kind.NUMBER, aliases=("二季度", "Q2")),
+            F("q3", "第三季度", "Q3", Kind.NUMBER, aliases=("三季度", "Q3")),
+            F("q4", "第四季度", "Q4", Kind.NUMBER, aliases=("四季度", "Q4")),
+        ),
+        template_rows=150,
+    ),
+)
+
+TRAINING = SheetSpec(
+    name="书记培训",
+    key="training",
+    en="Secretary training",
+    note="支部书记参加集中培训、专题培训和实践活动的记录。",
+    table=TableSpec(
+        name="training",
+        zh="书记培训与实践",
+        en="Secretary training and practice",
+        columns=(
+            F("name", "姓名", "Name", required=True),
+            F("date", "日期", "Date", Kind.DATE, required=True),
+            F("type", "类型", "Type", Kind.ENUM, TRAINING_TYPES, required=True),
+            F("organiser", "组织单位", "Organiser", width=20),
+            F("hours", "学时", "Hours", Kind.NUMBER),
+        ),
+        template_rows=30,
+    ),
+)
+
+CANDIDATES = SheetSpec(
+    name="发展党员",
+    key="candidates",
+    en="Member development",
+    note="本年度接收预备党员的每名发展对象一行；本年度未发展党员则留空。",
+    table=TableSpec(
+        name="candidates",
+        zh="发展党员",
+        en="Candidates",
+        columns=(
+            F("name", "姓名", "Name", required=True),
+            F("identity", "身份", "Identity", Kind.ENUM, IDENTITIES),
+            F("applied_on", "申请入党日期", "Application date", Kind.DATE),
+            F("activist_on", "确定积极分子日期", "Activist date", Kind.DATE, width=16),
+            F("candidate_on", "确定发展对象日期", "Development-candidate date", Kind.DATE, width=16),
+            F("notice_start", "公示开始日期", "Notice start", Kind.DATE),
+            F("notice_end", "公示结束日期", "Notice end", Kind.DATE),
+            F("voters_due", "应到有表决权正式党员", "Voting full members due", Kind.INT, width=20),
+            F("voters_present", "实到有表决权正式党员", "Voting full members present", Kind.INT, width=20),
+            F("votes_yes", "赞成票数", "Yes votes", Kind.INT),
+            F("ballot", "表决方式", "Ballot method", Kind.ENUM, BALLOT_METHODS),
+            F("vote_on", "支部大会表决日期", "Vote date", Kind.DATE, width=16),
+            F("approved_on", "上级审批日期", "Approval date", Kind.DATE),
+        ),
+        template_rows=30,
+    ),
+)
+
+SYSTEMS = SheetSpec(
+    name="制度落实",
+    key="systems",
+    en="Systems in practice",
+    note="逐项填写是否落实，并注明日期、数量和佐证材料。",
+    item_header="项目",
+    items=(
+        ItemSpec("written_systems", "组织生活等五项制度成文", "Five core systems written down"),
+        ItemSpec("democratic_centralism", "民主集中制与党政联席会议制度", "Democratic centralism and joint meetings"),
+        ItemSpec("transparency", "党务公开", "Party-affairs transparency"),
+        ItemSpec("commitments_signed", "党员承诺书签订", "Commitment letters signed"),
+        ItemSpec("commitments_public", "党员承诺公示", "Commitments publicised"),
+        ItemSpec("annual_plan", "年度工作计划", "Annual plan"),
+        ItemSpec("annual_summary", "年度工作总结", "Annual summary"),
+        ItemSpec("party_worker", "专兼职党务工作者", "Designated Party-affairs worker"),
+        ItemSpec("venue", "党员活动场所", "Activity venue"),
+        ItemSpec("facilities", "教育设施", "Education facilities"),
+        ItemSpec("funds", "党建工作经费", "Party-building funds"),
+        ItemSpec("info_system", "全国党员管理信息系统录入更新", "Member information system up to date"),
+        ItemSpec("badges", "窗口岗位党员佩戴党徽", "Badges worn in window posts"),
+        ItemSpec("responsibility_zones", "党员责任区/示范岗/先锋岗", "Responsibility zones and model posts"),
+        ItemSpec("self_check", "年终自查报告", "Year-end self-check report"),
+    ),
+    item_columns=(
+        F("done", "是否落实", "In place", Kind.BOOL, YES_NO),
+        F("date", "日期", "Date", Kind.DATE),
+        F("count", "数量", "Count", Kind.NUMBER, hint="如：签订人数、经费（元）、责任区个数"),
+        F("note", "佐证说明", "Evidence note", width=30),
+    ),
+)
+
+STUDENT_CLASSES = SheetSpec(
+    name="学生班级",
+    key="student_classes",
+    en="Student classes",
+    required=False,
+    applies_to=("学生",),
+    note="学生党支部填写：每个班级一行。",
+    table=TableSpec(
+        name="student_classes",
+        zh="学生班级",
+        en="Student classes",
+        columns=(
+            F("class_name", "班级", "Class", required=True, width=20),
+            F("study_year", "年级", "Year of study", Kind.ENUM, STUDY_YEARS),
+            F("students", "学生人数", "Students", Kind.INT),
+            F("members", "党员人数", "Members", Kind.INT),
+            F("full_members", "其中正式党员", "of whom full members", Kind.INT),
+            F("party_group", "是否建立党小组", "Party group set up", Kind.BOOL, YES_NO, width=16),
+        ),
+        template_rows=30,
+    ),
+)
+
+SATISFACTION = SheetSpec(
+    name="满意度测评",
+    key="satisfaction",
+    en="Satisfaction survey",
+    note="党员群众满意度测评结果（人数）。满意率 =（满意+基本满意）÷ 参评人数。",
+    fields=(
+        F("surveyed_on", "测评日期", "Survey date", Kind.DATE),
+        F("respondents", "参评人数", "Respondents", Kind.INT),
+        F("satisfied", "满意", "Satisfied", Kind.INT),
+        F("basically_satisfied", "基本满意", "Basically satisfied", Kind.INT),
+        F("dissatisfied", "不满意", "Dissatisfied", Kind.INT),
+    ),
+)
+
+NEGATIVE_LIST = SheetSpec(
+    name="负面清单",
+    key="negative_list",
+    en="Veto conditions",
+    note="逐项如实填写“是”或“否”；任一项为“是”，定为后进。",
+    item_header="情形",
+    items=(
+        ItemSpec("discipline", "班子成员近两年受到严重违纪违法处理", "Team member seriously disciplined in 2 years"),
+        ItemSpec("inactive", "一年以上未开展组织活动或换届严重超期", "No activity for a year or election long overdue"),
+        ItemSpec("petition", "近一年发生群体性上访或重大投诉", "Mass petition or major complaint in the last year"),
+        ItemSpec("disunity", "班子不团结、书记长期空缺", "Team disunited or secretary post long vacant"),
+    ),
+    item_columns=(
+        F("present", "是否存在", "Applies", Kind.BOOL, YES_NO, required=True),
+        F("note", "说明", "Explanation", width=40),
+    ),
+)
+
+SELF_ASSESSMENT = SheetSpec(
+    name="自评",
+    key="self_assessment",
+    en="Self-assessment",
+    note="支部自评结果，以及分类定级时查找出的问题和整改措施。",
+    fields=(
+        F("self_score", "自评得分", "Self score", Kind.NUMBER),
+        F("self_grade", "自评等次", "Self grade", Kind.ENUM, GRADES),
+        F("graded_on", "分类定级会议日期", "Grading meeting date", Kind.DATE, width=18),
+    ),
+    table=TableSpec(
+        name="problems",
+        zh="存在问题与整改措施",
+        en="Problems found and measures",
+        columns=(
+            F("problem", "存在问题", "Problem", required=True, width=36),
+            F("measure", "整改措施", "Measure", width=36),
+            F("owner", "责任人", "Owner"),
+            F("due", "整改时限", "Deadline", Kind.DATE),
+            F("state", "整改状态", "Status", Kind.ENUM, RECTIFICATION_STATES),
+        ),
+        template_rows=20,
+    ),
+)
+
+SHEETS: tuple[SheetSpec, ...] = (
+    BASIC,
+    MEETINGS,
+    STUDY_HOURS,
+    TRAINING,
+    CANDIDATES,
+    SYSTEMS,
+    STUDENT_CLASSES,
+    SATISFACTION,
+    NEGATIVE_LIST,
+    SELF_ASSESSMENT,
+)
+
+
+def sheet(key: str) -> SheetSpec:
+    return next(s for s in SHEETS if s.key == key)

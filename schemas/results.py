@@ -1,0 +1,59 @@
+"""What rules and grading produce for a branch, and what a batch run produces."""
+
+from __future__ import annotations
+
+from schemas.common import Evidence, Finding, Frozen, Scalar, Status, Text
+from schemas.facts import BranchIdentity
+from schemas.rules import Cap
+
+
+class RuleTrace(Frozen):
+    """One rule evaluated for one branch, whatever its outcome."""
+
+    code: str
+    title: Text
+    indicator: str
+    kind: str
+    status: Status
+    ctx: dict[str, Scalar] = {}
+    evidence: tuple[Evidence, ...] = ()
+    deduction: float = 0.0
+
+
+class Evaluation(Frozen):
+    """The rulebook stage's output: every rule's outcome and the findings (failed / not evidenced)."""
+
+    identity: BranchIdentity
+    profile: str
+    facts: dict[str, Scalar]
+    trace: tuple[RuleTrace, ...]
+    findings: tuple[Finding, ...]
+    caps: tuple[Cap, ...] = ()  # grade caps whose condition held for this branch
+    warnings: tuple[Finding, ...] = ()
+
+
+class IndicatorScore(Frozen):
+    id: str
+    name: Text
+    points: float
+    deducted: float
+    score: float
+
+
+class Grade(Frozen):
+    code: str
+    name: Text
+
+
+class BranchResult(Frozen):
+    identity: BranchIdentity
+    profile: str
+    scores: tuple[IndicatorScore, ...]
+    total: float
+    score_grade: Grade  # the band the total falls in, before caps and vetoes
+    grade: Grade
+    adjustments: tuple[Text, ...] = ()  # caps and vetoes applied, in words
+    items: tuple[Finding, ...] = ()  # the rectification list, most weighty indicator first
+    trace: tuple[RuleTrace, ...] = ()
+    facts: dict[str, Scalar] = {}
+    warnings: tuple[Finding, ...] = ()

@@ -1,0 +1,118 @@
+"""Rule specs and profiles: what a rule file and a profile folder hold, validated on load."""
+
+from __future__ import annotations
+
+import re
+from datetime import date
+from typing import Literal
+
+from pydantic import Field, field_validator
+
+from schemas.common import Frozen, Scalar, Source, Status, Text
+from schemas.facts import FactValue
+
+CODE_RE = re.compile(r"^[A-Z]{2}-\d{2}$")
+ParamValue = Scalar | list[str] | list[int] | list[float]
+
+
+class Deduction(Frozen):
+    """Points a finding takes from its indicator: fixed, or per period that falls short, up to ``max``."""
+
+    points: float = Field(ge=0)
+    per_period: bool = False
+    max: float | None = Field(default=None, ge=0)
+
+    @property
+    def ceiling(self) -> float:
+        return self.max if self.max is not None else self.points
+
+
+class Example(Frozen):
+    name: str
+    facts: dict[str, FactValue]
+    expect: Status
+
+
+class RuleSpec(Frozen):
+    """One rule file (``rules/<profile>/<AREA>/<CODE>.toml``).
+
+    ``applies`` and ``condition`` are expressions of the safe condition language over fact names and
+    profile parameters; ``condition`` is what must hold for the branch to pass.
+    """
+
+    code: str
+    version: int = 1
+    title: Text
+    indicator: str
+    kind: Literal["deduction", "veto", "suggestion"] = "deduction"
+    deduction: Deduction = Deduction(points=0)
+    applies: str = "true"
+    years: tuple[int, ...] = ()
+    condition: str
+    actual: str  # the fact reported as the actual value
+    expected: str  # a parameter name or literal reported as the expected value
+    message: Text  # may use {actual} {expected} {shortfall} {detail} {unit}
+    not_evidenced: Text | None = None
+    rectification: Text
+    owner: Text = Text(zh="支部书记", en="branch secretary")
+    deadline: str = "self_check"  # a profile deadline name, "end_of_next_month", or YYYY-MM-DD
+    source: Source
+    rationale: Text
+    examples: tuple[Example, ...] = ()
+
+    @field_validator("code")
+    @classmethod
+    def _code_format(cls, v: str) -> str:
+        if not CODE_RE.match(v):
+            raise ValueError(f"rule code {v!r} must look like OL-02 (two capital letters, '-', two digits)")
+        return v
+
+
+class Indicator(Frozen):
+    id: str
+    name: Text
+    points: float = Field(gt=0)
+
+
+class GradeBand(Frozen):
+    code: str
+    name: Text
+    alias: str | None = None
+    min: float
+
+
+class Cap(Frozen):
+    """When ``when`` holds (an expression over facts and parameters) the grade is at most ``max_grade``."""
+
+    when: str
+    max_grade: str
+    reason: Text
+
+
+class GradingPolicy(Frozen):
+    indicators: tuple[Indicator, ...]
+    grades: tuple[GradeBand, ...]  # best first
+    caps: tuple[Cap, ...] = ()
+    veto_grade: str
+    not_evidenced_deducts: bool = True
+    kpi_grade: str
+    kpi_min_share: float = Field(ge=0, le=1)
+
+
+class Window(Frozen):
+    start: date
+    end: date
+
+
+class Profile(Frozen):
+    name: str
+    title: Text
+    year: int
+    document: str
+    window: Window  # monthly and quarterly cadence is checked inside this window
+    year_window: Window  # annual counts cover this window
+    deadlines: dict[str, date]
+    params: dict[str, ParamValue]
+    grading: GradingPolicy
+    rules: tuple[RuleSpec, ...] = ()
+    retired: dict[str, str] = {}  # retired code -> reason; never reused
