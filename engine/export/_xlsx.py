@@ -1,0 +1,77 @@
+"""Shared xlsxwriter plumbing for the branch list and the summary workbook.
+
+Two concerns live here so neither writer can get them wrong on its own:
+
+* **Text stays text.** Workbooks are opened with ``strings_to_formulas``/``strings_to_urls``/
+  ``strings_to_numbers`` all off, and every text goes through :func:`put_text`, i.e. ``write_string``, so a
+  message a branch typed as ``=HYPERLINK(…)``, ``+1+1``, ``-1``, ``@SUM(1)`` or ``\\t=1`` is stored as a
+  string cell (reference/excel.md §4.5) whichever route it takes.
+* **Widths and heights for Chinese.** xlsxwriter's ``autofit`` undercounts CJK characters and no writer
+  computes wrapped row heights, so both are estimated here from east-asian widths (excel.md §2.3).
+"""
+
+from __future__ import annotations
+
+import math
+import unicodedata
+from typing import Any
+
+__all__ = [
+    "MAX_CELL_CHARS",
+    "WORKBOOK_OPTIONS",
+    "clip",
+    "put_text",
+    "row_height",
+    "text_width",
+]
+
+WORKBOOK_OPTIONS: dict[str, Any] = {
+    "strings_to_formulas": False,
+    "strings_to_urls": False,
+    "strings_to_numbers": False,
+}
+
+# Excel's hard limit on the characters of one cell; xlsxwriter would truncate silently and return -2.
+MAX_CELL_CHARS = 32767
+
+# Points per wrapped line at the default 11-pt font; CJK glyphs need a little more than Latin ones.
+LINE_HEIGHT = 15.0
+
+
+def clip(text: str) -> str:
+    """Keep within Excel's cell limit, saying so, so hostile or runaway text can't break the file."""
+    if len(text) <= MAX_CELL_CHARS:
+        return text
+    return text[: MAX_CELL_CHARS - 1] + "…"
+
+
+def put_text(ws: Any, row: int, col: int, text: str, fmt: Any = None) -> None:
+    """Write ``text`` as a string cell, never a formula, URL or number."""
+    ws.write_string(row, col, clip(text), fmt)
+
+
+def _char_width(ch: str) -> int:
+    return 2 if unicodedata.east_asian_width(ch) in "WF" else 1
+
+
+def text_width(text: str) -> int:
+    """Display width (Excel column units, roughly) of the longest line of ``text``."""
+    if not text:
+        return 0
+    return max(sum(_char_width(c) for c in line) for line in text.split("\n"))
+
+
+def _lines(text: str, width: float) -> int:
+    usable = max(width - 1, 1.0)  # cell padding eats about a character
+    n = 0
+    for line in text.split("\n"):
+        w = sum(_char_width(c) for c in line)
+        n += max(1, math.ceil(w / usable))
+    return n
+
+
+def row_height(cells: list[tuple[str, float]], max_lines: int = 40) -> float:
+    """Height for a row whose wrapped cells are ``(text, column width)``; capped so one runaway cell can't
+    make a row taller than a page (Excel's own limit is 409 points)."""
+    lines = max((_lines(text, width) for text, width in cells), default=1)
+    return min(max(lines, 1), max_lines) * LINE_HEIGHT

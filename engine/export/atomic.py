@@ -1,0 +1,80 @@
+"""Atomic file output: a run killed mid-write leaves either the old file or the new one, never half of one.
+
+Every writer in ``engine.export`` writes to a temporary file in the target's own folder (so the final
+``os.replace`` is a rename on one filesystem, which POSIX and Windows both make atomic), fsyncs it, and only
+then moves it into place. On any exception the temporary file is removed and the target is untouched.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import secrets
+from collections.abc import Iterator
+from pathlib import Path
+
+__all__ = ["atomic_path", "atomic_write_bytes"]
+
+
+def _fsync_file(path: Path) -> None:
+    # Opened for writing because Windows refuses fsync (FlushFileBuffers) on a read-only handle.
+    fd = os.open(path, os.O_RDWR)
+    try:
+        os.fsync(fd)
+    finally:
+        os.close(fd)
+
+
+def _fsync_dir(folder: Path) -> None:
+    """Make the rename itself durable. Directories cannot be opened on Windows, hence best effort."""
+    try:
+        fd = os.open(folder, os.O_RDONLY)
+    except OSError:
+        return
+    try:
+        os.fsync(fd)
+    except OSError:
+        pass
+    finally:
+        os.close(fd)
+
+
+def _create_temp(path: Path) -> Path:
+    # Not tempfile.mkstemp: that creates the file 0600, and the output would keep those permissions after
+    # the rename. O_CREAT|O_EXCL with 0o666 lets the user's umask decide, as a plain open() would.
+    for _ in range(100):
+        tmp = path.parent / f".{path.name}.{secrets.token_hex(4)}.tmp"
+        try:
+            fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o666)
+        except FileExistsError:
+            continue
+        os.close(fd)
+        return tmp
+    raise FileExistsError(f"could not create a temporary file next to {path}")
+
+
+@contextlib.contextmanager
+def atomic_path(path: Path | str) -> Iterator[Path]:
+    """Yield a temporary path (``.<name>.<random>.tmp``, same folder) to write; move it onto ``path`` on success.
+
+    The temporary file exists (empty) when yielded; the caller may overwrite or truncate it. If the body
+    raises, the temporary file is deleted and ``path`` keeps whatever it held before.
+    """
+    target = Path(path)
+    tmp = _create_temp(target)
+    try:
+        yield tmp
+        _fsync_file(tmp)
+        os.replace(tmp, target)
+    except BaseException:
+        # BaseException too: a KeyboardInterrupt mid-write must not leave a stray temp file behind.
+        with contextlib.suppress(OSError):
+            tmp.unlink()
+        raise
+    _fsync_dir(target.parent)
+
+
+def atomic_write_bytes(path: Path | str, data: bytes) -> None:
+    """Write ``data`` to ``path`` atomically."""
+    with atomic_path(path) as tmp:
+        tmp.write_bytes(data)

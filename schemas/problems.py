@@ -1,0 +1,225 @@
+"""The catalogue of input problems (``IN-`` codes) as data, and the one way to make such a finding.
+
+Every problem the ingest and validate stages (and the batch pipeline) can report is listed here once, with
+its title, message and fix in Chinese and English. A message names the specific problem; the location
+(file, sheet, cell) travels in the finding's evidence and ``Finding.render`` prints it between the
+message and the fix, so users read: problem, where, what to do.
+
+Templates use ``{placeholders}``. A context value may be a plain scalar or a ``Text`` when the wording
+differs by language (a reason, a part of the form); ``make_problem`` renders each language with its own
+wording and keeps both in ``ctx`` (``key`` holds the Chinese, ``key_en`` the English).
+"""
+
+from __future__ import annotations
+
+import string
+from dataclasses import dataclass
+
+from schemas.common import Evidence, Finding, Scalar, Severity, Text
+
+
+@dataclass(frozen=True)
+class ProblemSpec:
+    """One input problem: stable code, title, message and fix templates, and its usual severity."""
+
+    code: str
+    title: Text
+    message: Text
+    fix: Text
+    severity: Severity = Severity.ERROR
+
+
+def _t(zh: str, en: str) -> Text:
+    return Text(zh=zh, en=en)
+
+
+PROBLEMS: tuple[ProblemSpec, ...] = (
+    ProblemSpec(
+        "IN-01",
+        _t("文件无法作为电子表格读取", "File cannot be read as a spreadsheet"),
+        _t("无法作为 Excel 工作簿读取：{reason}", "Cannot be read as an Excel workbook: {reason}"),
+        _t(
+            "请用 Excel 或 WPS 打开原始填报表，“另存为” Excel 工作簿（.xlsx）后重新提交",
+            "Open the original form in Excel or WPS, “Save as” an Excel workbook (.xlsx) and submit it again",
+        ),
+    ),
+    ProblemSpec(
+        "IN-02",
+        _t("文件设置了打开密码", "File is password-protected"),
+        _t("文件已加密（设置了打开密码），无法读取", "The file is encrypted (has an opening password) and cannot be read"),
+        _t(
+            "请在 Excel/WPS 中取消打开密码（文件 → 信息 → 保护工作簿 → 用密码进行加密，清空密码），保存后重新提交",
+            "Remove the opening password in Excel/WPS (File → Info → Protect Workbook → Encrypt with Password, "
+            "clear it), save and submit again",
+        ),
+    ),
+    ProblemSpec(
+        "IN-03",
+        _t("文件超出安全限制", "File exceeds a safety limit"),
+        _t(
+            "{what}超出安全限制（实际 {actual}，上限 {limit}），为安全起见不予读取",
+            "{what} exceeds a safety limit (found {actual}, limit {limit}); refused for safety",
+        ),
+        _t(
+            "请使用组织部下发的模板重新填写，删除多余的行、列、图片和工作表，另存为 .xlsx 后重新提交",
+            "Fill in the template issued by the organization department again, delete extra rows, columns, "
+            "pictures and sheets, save as .xlsx and submit again",
+        ),
+    ),
+    ProblemSpec(
+        "IN-04",
+        _t("缺少必需的工作表", "Required sheet missing"),
+        _t(
+            "缺少工作表“{sheet}”（文件中的工作表：{found}）",
+            "Sheet “{sheet_zh}” ({sheet_en}) is missing (sheets found: {found})",
+        ),
+        _t(
+            "请使用最新模板填写，不要删除或重命名工作表“{sheet}”",
+            "Use the latest template and do not delete or rename the sheet “{sheet_zh}”",
+        ),
+    ),
+    ProblemSpec(
+        "IN-05",
+        _t("找不到必需的栏目", "Required label or column missing"),
+        _t(
+            "找不到{part}“{label}”（已查找：{searched}）",
+            "Cannot find {part} “{label_zh}” ({label_en}) (searched: {searched})",
+        ),
+        _t(
+            "请恢复模板中的“{label}”{part}，不要删除或改写模板的标题文字",
+            "Restore the {part} “{label_zh}” of the template; do not delete or reword the template's headings",
+        ),
+    ),
+    ProblemSpec(
+        "IN-06",
+        _t("必填项未填写", "Required value blank"),
+        _t("“{label}”是必填项，但未填写", "“{label_zh}” ({label_en}) is required but blank"),
+        _t("请填写“{label}”", "Fill in “{label_zh}” ({label_en})"),
+    ),
+    ProblemSpec(
+        "IN-07",
+        _t("不是有效的数字", "Not a number"),
+        _t(
+            "“{label}”应填写数字，填写的是“{value}”（{reason}）",
+            "“{label_zh}” ({label_en}) must be a number, found “{value}” ({reason})",
+        ),
+        _t(
+            "请只填写阿拉伯数字，如 12；不要填写“约”“多”等文字",
+            "Enter digits only, e.g. 12; no words such as “about” or “more than”",
+        ),
+    ),
+    ProblemSpec(
+        "IN-08",
+        _t("不是有效的日期", "Not a valid date"),
+        _t("“{label}”的日期“{value}”无效（{reason}）", "“{label_zh}” ({label_en}): date “{value}” is invalid ({reason})"),
+        _t("请按 2012-03-15 的格式填写真实日期", "Enter a real date in the form 2012-03-15"),
+    ),
+    ProblemSpec(
+        "IN-09",
+        _t("不是可选的值", "Not one of the allowed choices"),
+        _t(
+            "“{label}”填写的“{value}”不是可选值（可选：{choices}）",
+            "“{label_zh}” ({label_en}): “{value}” is not one of the allowed choices ({choices})",
+        ),
+        _t("请从下拉列表中选择：{choices}", "Choose from the drop-down list: {choices}"),
+    ),
+    ProblemSpec(
+        "IN-10",
+        _t("数值不合理", "Value out of range"),
+        _t("“{label}”的值“{value}”不合理：{reason}", "“{label_zh}” ({label_en}): value “{value}” is out of range: {reason}"),
+        _t("请核对并改正“{label}”：{hint}", "Check and correct “{label_zh}” ({label_en}): {hint}"),
+    ),
+    ProblemSpec(
+        "IN-11",
+        _t("模板版本不一致", "Template version missing or different"),
+        _t(
+            "填报表的模板版本为“{actual}”，当前模板版本为“{expected}”",
+            "The form's template version is “{actual}”, the current template is “{expected}”",
+        ),
+        _t(
+            "请确认使用的是组织部本年度下发的最新模板；如栏目有变化，请将内容转填到新模板",
+            "Make sure the form is this year's template from the organization department; "
+            "if its headings changed, copy the entries into the new template",
+        ),
+        Severity.WARNING,
+    ),
+    ProblemSpec(
+        "IN-12",
+        _t("日期不在考核年度内", "Date outside the assessment year"),
+        _t(
+            "“{label}”的日期 {value} 不在考核年度 {year} 年内",
+            "“{label_zh}” ({label_en}): date {value} is outside the assessment year {year}",
+        ),
+        _t(
+            "请核对日期；只填写 {year} 年度的记录，往年的记录请删除",
+            "Check the date; enter records of {year} only and delete earlier years' records",
+        ),
+        Severity.WARNING,
+    ),
+    ProblemSpec(
+        "IN-13",
+        _t("支部编号重复", "Duplicate branch ID"),
+        _t(
+            "支部编号“{branch_id}”在本批次中重复出现（另见 {other_file}）",
+            "Branch ID “{branch_id}” appears more than once in this batch (see also {other_file})",
+        ),
+        _t(
+            "请核对支部编号，每个支部只提交一份填报表，编号以组织部分配的为准",
+            "Check the branch ID: submit one form per branch, with the ID assigned by the organization department",
+        ),
+    ),
+)
+
+CATALOGUE: dict[str, ProblemSpec] = {p.code: p for p in PROBLEMS}
+
+ContextValue = Scalar | Text
+
+
+def _placeholders(template: str) -> set[str]:
+    return {name for _, name, _, _ in string.Formatter().parse(template) if name}
+
+
+def _render(template: str, values: dict[str, Scalar], code: str) -> str:
+    missing = _placeholders(template) - values.keys()
+    if missing:
+        # A programming error in the caller, never caused by user input: fail loudly in tests.
+        raise KeyError(f"{code}: missing context {sorted(missing)} for template {template!r}")
+    return template.format_map(values)
+
+
+def make_problem(
+    code: str,
+    evidence: Evidence | tuple[Evidence, ...],
+    severity: Severity | None = None,
+    **ctx: ContextValue,
+) -> Finding:
+    """Build the ``Finding`` for input problem ``code`` with its message and fix rendered in zh and en.
+
+    A ``Text`` context value is rendered per language; ``{key_zh}`` and ``{key_en}`` name one language
+    explicitly (the English message quotes the Chinese label the user sees in the sheet, then its
+    translation). A scalar value reads the same in both.
+    """
+    spec = CATALOGUE[code]
+    zh_values: dict[str, Scalar] = {}
+    en_values: dict[str, Scalar] = {}
+    stored: dict[str, Scalar] = {}
+    for key, value in ctx.items():
+        zh, en = (value.zh, value.en) if isinstance(value, Text) else (value, value)
+        zh_values[key], en_values[key] = zh, en
+        for values in (zh_values, en_values):
+            values[f"{key}_zh"], values[f"{key}_en"] = zh, en
+        stored[key] = zh
+        if en != zh:
+            stored[f"{key}_en"] = en
+    evidence_tuple = (evidence,) if isinstance(evidence, Evidence) else tuple(evidence)
+    return Finding(
+        code=code,
+        status=None,
+        severity=severity or spec.severity,
+        kind="input",
+        title=spec.title,
+        message=Text(zh=_render(spec.message.zh, zh_values, code), en=_render(spec.message.en, en_values, code)),
+        ctx=stored,
+        evidence=evidence_tuple,
+        rectification=Text(zh=_render(spec.fix.zh, zh_values, code), en=_render(spec.fix.en, en_values, code)),
+    )
