@@ -26,7 +26,7 @@ EXIT_OK, EXIT_UNGRADABLE, EXIT_USAGE = 0, 1, 2
 app = typer.Typer(
     add_completion=False,
     no_args_is_help=True,
-    help="党支部分类定级：从填好的定级工作簿评定等次并生成整改清单。Grade Party branches from filled workbooks.",
+    help="党支部分类定级：评定等次并生成整改清单。Grade Party branches from filled workbooks.",
 )
 rules_app = typer.Typer(no_args_is_help=True, help="查看规则集 / inspect a profile's rules")
 app.add_typer(rules_app, name="rules")
@@ -54,13 +54,16 @@ def _usage(message: str) -> typer.Exit:
 def template(
     output: Annotated[Path, typer.Argument(help="要生成的空白工作簿 / the blank workbook to write (.xlsx)")],
     branch_type: Annotated[
-        str | None, typer.Option("--type", help="预选支部类型 / preselect the branch type: " + "|".join(BRANCH_TYPES))
+        str | None,
+        typer.Option("--type", help="预选支部类型 / preselect the branch type: " + "|".join(BRANCH_TYPES)),
     ] = None,
     year: Annotated[int | None, typer.Option("--year", help="考核年度 / assessment year")] = None,
 ) -> None:
     """生成空白定级工作簿 / write the blank grading workbook."""
     if branch_type is not None and branch_type not in BRANCH_TYPES:
-        raise _usage(f"--type 只能是 {'、'.join(BRANCH_TYPES)} / --type must be one of {', '.join(BRANCH_TYPES)}")
+        raise _usage(
+            f"--type 只能是 {'、'.join(BRANCH_TYPES)} / --type must be one of {', '.join(BRANCH_TYPES)}"
+        )
     if output.suffix.lower() != ".xlsx":
         raise _usage("模板文件名须以 .xlsx 结尾 / the template file name must end in .xlsx")
     if output.exists():
@@ -109,24 +112,40 @@ def grade(
     lang: LangOpt = "zh",
     profile: ProfileOpt = "loudi-2012",
     workers: Annotated[
-        int | None, typer.Option("--workers", help="并行进程数（0=本进程）/ worker processes (0 = in-process)")
+        int | None,
+        typer.Option("--workers", help="并行进程数（0=本进程）/ worker processes (0 = in-process)"),
     ] = None,
-    force: Annotated[bool, typer.Option("--force", help="覆盖上次运行的输出 / replace a previous run's outputs")] = False,
-    progress: Annotated[bool, typer.Option("--progress/--no-progress", help="显示进度条 / show a progress bar")] = True,
+    force: Annotated[
+        bool, typer.Option("--force", help="覆盖上次运行的输出 / replace a previous run's outputs")
+    ] = False,
+    progress: Annotated[
+        bool, typer.Option("--progress/--no-progress", help="显示进度条 / show a progress bar")
+    ] = True,
 ) -> None:
     """批量评定文件夹内的全部工作簿 / grade every workbook in a folder."""
     language = _lang(lang)
     if workers is not None and workers < 0:
         raise _usage("--workers 不能为负数 / --workers must be ≥ 0")
     bar = Progress(
-        TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(), TimeRemainingColumn(),
-        console=err, disable=not progress, transient=True,
+        TextColumn("{task.description}"),
+        BarColumn(),
+        MofNCompleteColumn(),
+        TimeRemainingColumn(),
+        console=err,
+        disable=not progress,
+        transient=True,
     )
     task = bar.add_task("评定中" if language == "zh" else "grading", total=None)
     try:
         with bar:
             run = pipeline.grade_folder(
-                folder, output, profile, language, workers, force, sys.argv,
+                folder,
+                output,
+                profile,
+                language,
+                workers,
+                force,
+                sys.argv,
                 on_start=lambda n: bar.update(task, total=n),
                 on_done=lambda _o: bar.advance(task),
             )
@@ -143,11 +162,21 @@ def _print_batch(run: pipeline.BatchRun, lang: Lang) -> None:
     counts: dict[str, int] = {}
     for r in report.results:
         counts[r.grade.name.get(lang)] = counts.get(r.grade.name.get(lang), 0) + 1
-    dist = "，".join(f"{k} {v}" for k, v in counts.items()) if lang == "zh" else ", ".join(f"{k} {v}" for k, v in counts.items())
+    dist = (
+        "，".join(f"{k} {v}" for k, v in counts.items())
+        if lang == "zh"
+        else ", ".join(f"{k} {v}" for k, v in counts.items())
+    )
     if lang == "en":
-        out.print(f"Graded {len(graded)} of {len(report.files)} workbooks ({dist}). Outputs in {run.out}", markup=False)
+        out.print(
+            f"Graded {len(graded)} of {len(report.files)} workbooks ({dist}). Outputs in {run.out}",
+            markup=False,
+        )
     else:
-        out.print(f"共 {len(report.files)} 个工作簿，已评定 {len(graded)} 个（{dist}）。结果在 {run.out}", markup=False)
+        out.print(
+            f"共 {len(report.files)} 个工作簿，已评定 {len(graded)} 个（{dist}）。结果在 {run.out}",
+            markup=False,
+        )
     for kpi in report.kpis:
         actual = "—" if kpi.actual is None else f"{kpi.actual:.0%}"
         mark = "✓" if kpi.met else "✗"
@@ -186,7 +215,9 @@ def rules_list(profile: ProfileOpt = "loudi-2012", lang: LangOpt = "zh") -> None
     language = _lang(lang)
     loaded = _load(profile)
     for rule in loaded.rules:
-        out.print(f"{rule.code}  {rule.kind:<10} {rule.indicator:<12} {rule.title.get(language)}", markup=False)
+        out.print(
+            f"{rule.code}  {rule.kind:<10} {rule.indicator:<12} {rule.title.get(language)}", markup=False
+        )
 
 
 @rules_app.command("show")

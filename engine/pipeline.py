@@ -58,18 +58,20 @@ def find_workbooks(folder: Path) -> list[Path]:
     found = [
         p
         for p in folder.rglob("*")
-        if p.is_file()
-        and p.suffix.lower() in WORKBOOK_SUFFIXES
-        and not p.name.startswith(("~$", "."))
+        if p.is_file() and p.suffix.lower() in WORKBOOK_SUFFIXES and not p.name.startswith(("~$", "."))
     ]
     return sorted(found, key=lambda p: p.relative_to(folder).as_posix())
 
 
-def grade_workbook(path: Path, profile: Profile, evaluator: Evaluator, display_name: str | None = None) -> FileOutcome:
+def grade_workbook(
+    path: Path, profile: Profile, evaluator: Evaluator, display_name: str | None = None
+) -> FileOutcome:
     """Run one workbook through every stage up to its grade. Never raises for bad input."""
     raw = read_workbook(path, display_name or path.name)
     if any(p.severity is Severity.ERROR for p in raw.problems):
-        return FileOutcome(FileReport(file=raw.file, sha256=raw.sha256, status="ungradable", problems=raw.problems), None)
+        return FileOutcome(
+            FileReport(file=raw.file, sha256=raw.sha256, status="ungradable", problems=raw.problems), None
+        )
     checked = validate_workbook(raw, expected_year=profile.year)
     if checked.form is None:
         report = FileReport(file=raw.file, sha256=raw.sha256, status="ungradable", problems=checked.problems)
@@ -111,7 +113,11 @@ def _work(path: str, display_name: str) -> FileOutcome:
 def list_file_name(display_name: str) -> str:
     """The rectification list of ``a/b.xlsx`` is ``a_b.xlsx``: unique because input paths are unique."""
     stem = display_name.replace("/", "_")
-    return stem.rsplit(".", 1)[0] + ("" if stem.lower().endswith(".xlsx") else "_" + stem.rsplit(".", 1)[-1]) + ".xlsx"
+    return (
+        stem.rsplit(".", 1)[0]
+        + ("" if stem.lower().endswith(".xlsx") else "_" + stem.rsplit(".", 1)[-1])
+        + ".xlsx"
+    )
 
 
 def _crashed(display_name: str) -> FileOutcome:
@@ -121,7 +127,9 @@ def _crashed(display_name: str) -> FileOutcome:
         reason="解析器在读取该文件时异常退出（文件可能已损坏）",
         reason_en="the spreadsheet parser crashed on this file (it may be corrupt)",
     )
-    return FileOutcome(FileReport(file=display_name, sha256="", status="ungradable", problems=(problem,)), None)
+    return FileOutcome(
+        FileReport(file=display_name, sha256="", status="ungradable", problems=(problem,)), None
+    )
 
 
 def run_parallel(
@@ -149,7 +157,9 @@ def run_parallel(
             on_done(outcome)
 
     while pending:
-        with ProcessPoolExecutor(workers, mp_context=ctx, initializer=_init_worker, initargs=initargs) as pool:
+        with ProcessPoolExecutor(
+            workers, mp_context=ctx, initializer=_init_worker, initargs=initargs
+        ) as pool:
             futures: dict[Future[FileOutcome], tuple[Path, str]] = {}
             queue = iter(pending)
             pending = []
@@ -179,7 +189,9 @@ def run_parallel(
 
 
 def _run_alone(job: tuple[Path, str], initargs: tuple[str, str | None, Lang]) -> FileOutcome:
-    with ProcessPoolExecutor(1, mp_context=get_context("spawn"), initializer=_init_worker, initargs=initargs) as pool:
+    with ProcessPoolExecutor(
+        1, mp_context=get_context("spawn"), initializer=_init_worker, initargs=initargs
+    ) as pool:
         try:
             return pool.submit(_work, str(job[0]), job[1]).result()
         except BrokenProcessPool:
@@ -209,7 +221,9 @@ def mark_duplicate_ids(outcomes: list[FileOutcome]) -> list[FileOutcome]:
             first_file[bid] = outcome.report.file
             marked.append(outcome)
             continue
-        problem = make_problem("IN-13", Evidence(file=outcome.report.file), branch_id=bid, other=first_file[bid])
+        problem = make_problem(
+            "IN-13", Evidence(file=outcome.report.file), branch_id=bid, other=first_file[bid]
+        )
         report = outcome.report.model_copy(
             update={"status": "ungradable", "problems": (*outcome.report.problems, problem)}
         )
@@ -274,7 +288,9 @@ def grade_folder(
     out_resolved, folder_resolved = out.resolve(), folder.resolve()
     if out_resolved == folder_resolved or folder_resolved in out_resolved.parents:
         # Outputs inside the input folder would be read back as forms by the next run.
-        raise UsageError(f"输出文件夹不能位于输入文件夹 {folder} 之内 / the output folder must not be inside {folder}")
+        raise UsageError(
+            f"输出文件夹不能位于输入文件夹 {folder} 之内 / the output folder must not be inside {folder}"
+        )
     prepare_output(out, force)
     started = datetime.now(UTC).isoformat(timespec="seconds")
     paths = find_workbooks(folder)
@@ -336,7 +352,9 @@ def _run_inline(
     return outcomes
 
 
-def check_files(paths: Sequence[Path], profile_ref: str = "loudi-2012") -> list[tuple[str, tuple[Finding, ...]]]:
+def check_files(
+    paths: Sequence[Path], profile_ref: str = "loudi-2012"
+) -> list[tuple[str, tuple[Finding, ...]]]:
     """Validate workbooks without grading: every problem of every file (for ``branchgrade validate``)."""
     profile = load_profile(profile_ref)
     found = []
@@ -354,4 +372,3 @@ def explain_file(path: Path, profile_ref: str = "loudi-2012") -> FileOutcome:
     profile = load_profile(profile_ref)
     with DurableEvaluator(profile) as evaluator:
         return grade_workbook(path, profile, evaluator, path.name)
-

@@ -69,7 +69,9 @@ FACTS: dict[str, FactDef] = {
     "full_members": FactDef("正式党员数", "full members", int, "人", "members"),
     "has_committee": FactDef("是否设支委会", "has a committee", bool),
     "committee_size": FactDef("支委人数", "committee members", int, "人", "members"),
-    "general_meetings": FactDef("支部党员大会次数（全年）", "general meetings in the year", int, "次", "times"),
+    "general_meetings": FactDef(
+        "支部党员大会次数（全年）", "general meetings in the year", int, "次", "times"
+    ),
     "meetings_without_minutes": FactDef(
         "无纪要的“三会一课”次数", "三会一课 meetings without minutes", int, "次", "times"
     ),
@@ -77,31 +79,64 @@ FACTS: dict[str, FactDef] = {
         "评估期内每月支委会最少次数", "fewest committee meetings in a month", int, "次", "times", "month"
     ),
     "org_life_min_month": FactDef(
-        "评估期内每月组织生活最少次数", "fewest organisational-life events in a month", int, "次", "times", "month"
+        "评估期内每月组织生活最少次数",
+        "fewest organisational-life events in a month",
+        int,
+        "次",
+        "times",
+        "month",
     ),
     "lectures_min_per_lecturer": FactDef(
-        "每名支委全年讲党课最少次数", "fewest Party lectures given by a committee member", int, "次", "times", "person"
+        "每名支委全年讲党课最少次数",
+        "fewest Party lectures given by a committee member",
+        int,
+        "次",
+        "times",
+        "person",
     ),
     "study_day_min_month": FactDef(
-        "评估期内每月15日学习日最少次数", "fewest 15th-of-month study days in a month", int, "次", "times", "month"
+        "评估期内每月15日学习日最少次数",
+        "fewest 15th-of-month study days in a month",
+        int,
+        "次",
+        "times",
+        "month",
     ),
-    "education_week_july": FactDef("7月党员教育周活动次数", "education-week activities in July", int, "次", "times"),
+    "education_week_july": FactDef(
+        "7月党员教育周活动次数", "education-week activities in July", int, "次", "times"
+    ),
     "leadership_study_sessions": FactDef(
-        "支部领导班子集体学习次数（全年）", "leadership collective study sessions in the year", int, "次", "times"
+        "支部领导班子集体学习次数（全年）",
+        "leadership collective study sessions in the year",
+        int,
+        "次",
+        "times",
     ),
     "branch_study_sessions": FactDef(
         "支部集中学习次数（全年）", "whole-branch study sessions in the year", int, "次", "times"
     ),
     "member_hours_min_quarter_avg": FactDef(
-        "党员季度平均学时（最低季度）", "lowest quarterly average member hours", float, "学时", "hours", "quarter"
+        "党员季度平均学时（最低季度）",
+        "lowest quarterly average member hours",
+        float,
+        "学时",
+        "hours",
+        "quarter",
     ),
     "leader_hours_min": FactDef(
-        "班子成员季度学时（最低）", "lowest quarterly hours of a leadership member", float, "学时", "hours", "person"
+        "班子成员季度学时（最低）",
+        "lowest quarterly hours of a leadership member",
+        float,
+        "学时",
+        "hours",
+        "person",
     ),
     "secretary_training_min_half": FactDef(
         "书记每半年集中培训最少次数", "fewest secretary trainings in a half-year", int, "次", "times", "half"
     ),
-    "secretary_practice_count": FactDef("书记全年实践活动次数", "secretary practice activities", int, "次", "times"),
+    "secretary_practice_count": FactDef(
+        "书记全年实践活动次数", "secretary practice activities", int, "次", "times"
+    ),
     "satisfaction_rate": FactDef("党员群众满意率", "satisfaction rate", float, "", ""),
     "veto_discipline": FactDef("班子成员严重违纪", "team member seriously disciplined", bool),
     "veto_inactive": FactDef("长期不开展活动或换届严重超期", "inactive or election long overdue", bool),

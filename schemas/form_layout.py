@@ -145,7 +145,14 @@ BASIC = SheetSpec(
         columns=(
             F("name", "姓名", "Name", required=True),
             F("post", "职务", "Post", Kind.ENUM, COMMITTEE_POSTS, required=True),
-            F("admin_post", "是否兼任行政职务", "Also holds an administrative post", Kind.BOOL, YES_NO, width=18),
+            F(
+                "admin_post",
+                "是否兼任行政职务",
+                "Also holds an administrative post",
+                Kind.BOOL,
+                YES_NO,
+                width=18,
+            ),
         ),
         template_rows=9,
     ),
@@ -163,12 +170,33 @@ MEETINGS = SheetSpec(
         en="Meeting and activity register",
         columns=(
             F("date", "日期", "Date", Kind.DATE, required=True, width=14),
-            F("type", "类型", "Type", Kind.ENUM, MEETING_TYPES, required=True, width=16, aliases=("会议类型",)),
-            F("chair", "主持人/主讲人", "Chair or lecturer", width=16, aliases=("主持人", "主讲人", "主持/主讲")),
+            F(
+                "type",
+                "类型",
+                "Type",
+                Kind.ENUM,
+                MEETING_TYPES,
+                required=True,
+                width=16,
+                aliases=("会议类型",),
+            ),
+            F(
+                "chair",
+                "主持人/主讲人",
+                "Chair or lecturer",
+                width=16,
+                aliases=("主持人", "主讲人", "主持/主讲"),
+            ),
             F("topic", "主题", "Topic", width=30),
             F("expected", "应到人数", "Expected attendance", Kind.INT, aliases=("应到",)),
             F("present", "实到人数", "Present", Kind.INT, aliases=("实到",)),
-            F("tags", "主题标签", "Topic tags", width=18, hint="思想政治/理想信念/法律法规，可多个，用顿号分隔"),
+            F(
+                "tags",
+                "主题标签",
+                "Topic tags",
+                width=18,
+                hint="思想政治/理想信念/法律法规，可多个，用顿号分隔",
+            ),
             F("online", "是否线上", "Online", Kind.BOOL, YES_NO),
             F("minutes", "是否有纪要", "Minutes kept", Kind.BOOL, YES_NO, aliases=("纪要",)),
             F("note", "备注", "Note", width=20),
@@ -254,7 +282,11 @@ SYSTEMS = SheetSpec(
     item_header="项目",
     items=(
         ItemSpec("written_systems", "组织生活等五项制度成文", "Five core systems written down"),
-        ItemSpec("democratic_centralism", "民主集中制与党政联席会议制度", "Democratic centralism and joint meetings"),
+        ItemSpec(
+            "democratic_centralism",
+            "民主集中制与党政联席会议制度",
+            "Democratic centralism and joint meetings",
+        ),
         ItemSpec("transparency", "党务公开", "Party-affairs transparency"),
         ItemSpec("commitments_signed", "党员承诺书签订", "Commitment letters signed"),
         ItemSpec("commitments_public", "党员承诺公示", "Commitments publicised"),
@@ -321,9 +353,17 @@ NEGATIVE_LIST = SheetSpec(
     note="逐项如实填写“是”或“否”；任一项为“是”，定为后进。",
     item_header="情形",
     items=(
-        ItemSpec("discipline", "班子成员近两年受到严重违纪违法处理", "Team member seriously disciplined in 2 years"),
-        ItemSpec("inactive", "一年以上未开展组织活动或换届严重超期", "No activity for a year or election long overdue"),
-        ItemSpec("petition", "近一年发生群体性上访或重大投诉", "Mass petition or major complaint in the last year"),
+        ItemSpec(
+            "discipline", "班子成员近两年受到严重违纪违法处理", "Team member seriously disciplined in 2 years"
+        ),
+        ItemSpec(
+            "inactive",
+            "一年以上未开展组织活动或换届严重超期",
+            "No activity for a year or election long overdue",
+        ),
+        ItemSpec(
+            "petition", "近一年发生群体性上访或重大投诉", "Mass petition or major complaint in the last year"
+        ),
         ItemSpec("disunity", "班子不团结、书记长期空缺", "Team disunited or secretary post long vacant"),
     ),
     item_columns=(

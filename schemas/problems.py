@@ -46,10 +46,15 @@ PROBLEMS: tuple[ProblemSpec, ...] = (
     ProblemSpec(
         "IN-02",
         _t("文件设置了打开密码", "File is password-protected"),
-        _t("文件已加密（设置了打开密码），无法读取", "The file is encrypted (has an opening password) and cannot be read"),
         _t(
-            "请在 Excel/WPS 中取消打开密码（文件 → 信息 → 保护工作簿 → 用密码进行加密，清空密码），保存后重新提交",
-            "Remove the opening password in Excel/WPS (File → Info → Protect Workbook → Encrypt with Password, "
+            "文件已加密（设置了打开密码），无法读取",
+            "The file is encrypted (has an opening password) and cannot be read",
+        ),
+        _t(
+            "请在 Excel/WPS 中取消打开密码（文件 → 信息 → 保护工作簿 → 用密码进行加密，清空密码），"
+            "保存后重新提交",
+            "Remove the opening password in Excel/WPS "
+            "(File → Info → Protect Workbook → Encrypt with Password, "
             "clear it), save and submit again",
         ),
     ),
@@ -87,7 +92,8 @@ PROBLEMS: tuple[ProblemSpec, ...] = (
         ),
         _t(
             "请恢复模板中的“{label}”{part}，不要删除或改写模板的标题文字",
-            "Restore the {part} “{label_zh}” of the template; do not delete or reword the template's headings",
+            "Restore the {part} “{label_zh}” of the template; "
+            "do not delete or reword the template's headings",
         ),
     ),
     ProblemSpec(
@@ -111,7 +117,10 @@ PROBLEMS: tuple[ProblemSpec, ...] = (
     ProblemSpec(
         "IN-08",
         _t("不是有效的日期", "Not a valid date"),
-        _t("“{label}”的日期“{value}”无效（{reason}）", "“{label_zh}” ({label_en}): date “{value}” is invalid ({reason})"),
+        _t(
+            "“{label}”的日期“{value}”无效（{reason}）",
+            "“{label_zh}” ({label_en}): date “{value}” is invalid ({reason})",
+        ),
         _t("请按 2012-03-15 的格式填写真实日期", "Enter a real date in the form 2012-03-15"),
     ),
     ProblemSpec(
@@ -126,7 +135,10 @@ PROBLEMS: tuple[ProblemSpec, ...] = (
     ProblemSpec(
         "IN-10",
         _t("数值不合理", "Value out of range"),
-        _t("“{label}”的值“{value}”不合理：{reason}", "“{label_zh}” ({label_en}): value “{value}” is out of range: {reason}"),
+        _t(
+            "“{label}”的值“{value}”不合理：{reason}",
+            "“{label_zh}” ({label_en}): value “{value}” is out of range: {reason}",
+        ),
         _t("请核对并改正“{label}”：{hint}", "Check and correct “{label_zh}” ({label_en}): {hint}"),
     ),
     ProblemSpec(
@@ -160,12 +172,13 @@ PROBLEMS: tuple[ProblemSpec, ...] = (
         "IN-13",
         _t("支部编号重复", "Duplicate branch ID"),
         _t(
-            "支部编号“{branch_id}”在本批次中重复出现（另见 {other_file}）",
-            "Branch ID “{branch_id}” appears more than once in this batch (see also {other_file})",
+            "支部编号“{branch_id}”在本批次中重复出现（另见 {other}）",
+            "Branch ID “{branch_id}” appears more than once in this batch (see also {other})",
         ),
         _t(
             "请核对支部编号，每个支部只提交一份填报表，编号以组织部分配的为准",
-            "Check the branch ID: submit one form per branch, with the ID assigned by the organization department",
+            "Check the branch ID: submit one form per branch, "
+            "with the ID assigned by the organization department",
         ),
     ),
 )
@@ -197,9 +210,13 @@ def make_problem(
 
     A ``Text`` context value is rendered per language; ``{key_zh}`` and ``{key_en}`` name one language
     explicitly (the English message quotes the Chinese label the user sees in the sheet, then its
-    translation). A scalar value reads the same in both.
+    translation). A scalar value reads the same in both, unless ``key_en`` is passed alongside it.
     """
     spec = CATALOGUE[code]
+    # ``reason="…", reason_en="…"`` is the same as ``reason=Text(zh="…", en="…")``.
+    for key in [k for k in ctx if f"{k}_en" in ctx and not isinstance(ctx[k], Text)]:
+        english = ctx.pop(f"{key}_en")
+        ctx[key] = Text(zh=str(ctx[key]), en=str(english.en if isinstance(english, Text) else english))
     zh_values: dict[str, Scalar] = {}
     en_values: dict[str, Scalar] = {}
     stored: dict[str, Scalar] = {}
@@ -218,8 +235,12 @@ def make_problem(
         severity=severity or spec.severity,
         kind="input",
         title=spec.title,
-        message=Text(zh=_render(spec.message.zh, zh_values, code), en=_render(spec.message.en, en_values, code)),
+        message=Text(
+            zh=_render(spec.message.zh, zh_values, code), en=_render(spec.message.en, en_values, code)
+        ),
         ctx=stored,
         evidence=evidence_tuple,
-        rectification=Text(zh=_render(spec.fix.zh, zh_values, code), en=_render(spec.fix.en, en_values, code)),
+        rectification=Text(
+            zh=_render(spec.fix.zh, zh_values, code), en=_render(spec.fix.en, en_values, code)
+        ),
     )

@@ -14,7 +14,18 @@ import pytest
 ROOT = Path(__file__).resolve().parent.parent
 STAGES = ["ingest", "validate", "facts", "rulebook", "grading", "export"]
 EXCEL_READERS = {"python_calamine", "openpyxl", "xlrd", "pandas.read_excel"}
-IO_MODULES = {"os", "io", "pathlib", "shutil", "tempfile", "sqlite3", "subprocess", "socket", "openpyxl", "xlsxwriter"}
+IO_MODULES = {
+    "os",
+    "io",
+    "pathlib",
+    "shutil",
+    "tempfile",
+    "sqlite3",
+    "subprocess",
+    "socket",
+    "openpyxl",
+    "xlsxwriter",
+}
 
 
 def imports_of(path: Path) -> set[str]:
@@ -39,7 +50,7 @@ def test_stage_imports_no_later_or_sibling_stage(stage: str) -> None:
         for name in imports_of(path):
             if name == "engine" or name.startswith("engine."):
                 assert any(name == a or name.startswith(a + ".") for a in allowed_engine), (
-                    f"{path.relative_to(ROOT)} imports {name}: a stage reads only schemas/ and its own package"
+                    f"{path.relative_to(ROOT)} imports {name}: a stage reads only schemas/ and itself"
                 )
 
 
@@ -53,7 +64,10 @@ def test_only_the_adapter_imports_durable_rules() -> None:
         path.relative_to(ROOT).as_posix()
         for folder in ("engine", "schemas", "fixtures")
         for path in modules_under(folder)
-        if any(n == "durable" or n.startswith("durable.") or n == "durable_rules_engine" for n in imports_of(path))
+        if any(
+            n == "durable" or n.startswith("durable.") or n == "durable_rules_engine"
+            for n in imports_of(path)
+        )
     ]
     assert users == ["engine/rulebook/durable_adapter.py"]
 
@@ -74,4 +88,6 @@ def test_only_ingest_reads_excel() -> None:
 def test_grading_is_pure() -> None:
     for path in modules_under("engine/grading"):
         used = {n.split(".")[0] for n in imports_of(path)}
-        assert not used & IO_MODULES, f"{path.relative_to(ROOT)} imports {used & IO_MODULES}: grading does no I/O"
+        assert not used & IO_MODULES, (
+            f"{path.relative_to(ROOT)} imports {used & IO_MODULES}: grading does no I/O"
+        )

@@ -55,7 +55,8 @@ def _create_temp(path: Path) -> Path:
 
 @contextlib.contextmanager
 def atomic_path(path: Path | str) -> Iterator[Path]:
-    """Yield a temporary path (``.<name>.<random>.tmp``, same folder) to write; move it onto ``path`` on success.
+    """Yield a temporary path (``.<name>.<random>.tmp``, same folder) to write; on success move it onto
+    ``path``.
 
     The temporary file exists (empty) when yielded; the caller may overwrite or truncate it. If the body
     raises, the temporary file is deleted and ``path`` keeps whatever it held before.

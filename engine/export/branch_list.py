@@ -56,8 +56,8 @@ def _header_escape(text: str) -> str:
 
 
 def grade_text(result: BranchResult, lang: Lang = "zh") -> str:
-    """``一般（得分等次：较好；党员群众满意率低于90%，等次最高为一般）``: the grade, and why it differs from the
-    score's band when it does."""
+    """The grade, and why it differs from the score's band when it does, e.g.
+    ``一般（得分等次：较好；党员群众满意率低于90%，等次最高为一般）``."""
     name = result.grade.name.get(lang)
     notes: list[str] = []
     if result.score_grade.code != result.grade.code:

@@ -101,7 +101,7 @@ LABELS: dict[str, tuple[str, str]] = {
     "rectification": ("整改", "Fix"),
     "trace": ("规则核查", "Rule checks"),
     "rules_n": ("共{n}条", "{n} rules"),
-    "deduct_n": ("扣{n}分", "-{n} points"),
+    "deduct_n": ("扣{n}分", "deducts {n}"),
     "sha256": ("文件校验值", "sha256"),
     "self_grade": ("自评等次", "Self-assessed grade"),
     "self_score": ("自评得分", "Self-assessed score"),

@@ -254,7 +254,11 @@ def _items_sheet(wb: Any, report: BatchReport, lang: Lang, fmt: _Formats) -> Non
             sh.next()
     if sh.row > 1:
         sh.ws.data_validation(
-            1, 9, sh.row - 1, 9, {"validate": "list", "source": [label(k, lang) for k in ("st_todo", "st_doing", "st_done")]}
+            1,
+            9,
+            sh.row - 1,
+            9,
+            {"validate": "list", "source": [label(k, lang) for k in ("st_todo", "st_doing", "st_done")]},
         )
     sh.finish(freeze_cols=2)
 
@@ -315,7 +319,7 @@ def _kpi_sheet(wb: Any, report: BatchReport, lang: Lang, fmt: _Formats) -> None:
 
 
 def _inputs_sheet(wb: Any, report: BatchReport, lang: Lang, fmt: _Formats) -> None:
-    keys = ("file", "file_status", "problem_code", "problem", "location", "fix")
+    keys = ("file", "file_status", "problem_code", "message", "location", "fix")
     sh = _Sheet(wb, label("sh_inputs", lang), [label(k, lang) for k in keys], fmt)
     for f in report.files:
         status = label(f.status, lang)

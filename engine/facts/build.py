@@ -383,7 +383,8 @@ def _satisfaction_fact(form: BranchForm) -> Fact:
         evidence=evidence,
         detail=detail(
             f"（满意{s.satisfied or 0}+基本满意{s.basically_satisfied or 0}）÷参评{s.respondents}",
-            f"(satisfied {s.satisfied or 0} + basically {s.basically_satisfied or 0}) / {s.respondents} respondents",
+            f"(satisfied {s.satisfied or 0} + basically {s.basically_satisfied or 0})"
+            f" / {s.respondents} respondents",
         ),
     )
 

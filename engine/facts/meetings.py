@@ -50,7 +50,8 @@ ORG_LIFE_TYPES = frozenset(
 BRANCH_STUDY_TYPES = frozenset(("集中学习", STUDY_DAY))
 
 # Education week: 教育周 rows, plus any member-facing activity whose topic or tags name the week
-# (a 主题活动 or 网上学习 "党员教育周：…" is how branches often register it). Committee-only meetings never count.
+# (a 主题活动 or 网上学习 "党员教育周：…" is how branches often register it).
+# Committee-only meetings never count.
 EDUCATION_WEEK_MARK = "教育周"
 NOT_EDUCATION_WEEK_TYPES = frozenset((COMMITTEE_MEETING, LEADERSHIP_STUDY))
 

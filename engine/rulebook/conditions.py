@@ -2,7 +2,8 @@
 
 Grammar (a strict subset of Python expression syntax, checked node by node)::
 
-    expr    := expr "or" expr | expr "and" expr | "not" expr | "(" expr ")" | compare | NAME | "true" | "false"
+    expr    := expr "or" expr | expr "and" expr | "not" expr | "(" expr ")"
+             | compare | NAME | "true" | "false"
     compare := operand OP operand [OP operand ...]        OP in < <= > >= == !=
              | NAME ["not"] "in" ( "[" literal, ... "]" | NAME )
     operand := NAME | NUMBER | STRING | "true" | "false"
@@ -25,10 +26,9 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Literal
 
+from engine.rulebook.values import Norm, normalise_value
 from schemas.facts import FACTS, FactDef
 from schemas.rules import ParamValue
-
-from engine.rulebook.values import Norm, normalise_value
 
 Op = Literal["<", "<=", ">", ">=", "==", "!="]
 Const = int | float | str  # a normalised constant: bools are 1 / 0, like fact values
@@ -312,7 +312,9 @@ def render_expr(expr: Expr) -> str:
     if isinstance(expr, Not):
         return f"not ({render_expr(expr.item)})"
     joiner = " and " if isinstance(expr, And) else " or "
-    return joiner.join(f"({render_expr(i)})" if isinstance(i, And | Or) else render_expr(i) for i in expr.items)
+    return joiner.join(
+        f"({render_expr(i)})" if isinstance(i, And | Or) else render_expr(i) for i in expr.items
+    )
 
 
 def _lit(v: Const) -> str:
@@ -433,10 +435,7 @@ class Condition:
         def walk(e: PExpr | PList) -> None:
             if isinstance(e, PName):
                 out.add(e.id)
-            elif isinstance(e, PCompare):
-                walk(e.left)
-                walk(e.right)
-            elif isinstance(e, PIn):
+            elif isinstance(e, PCompare | PIn):
                 walk(e.left)
                 walk(e.right)
             elif isinstance(e, PNot):
@@ -454,7 +453,9 @@ class Condition:
         return frozenset(n for n in self.names() if n in catalogue)
 
     def bind(self, params: Mapping[str, ParamValue], facts: Mapping[str, FactDef] | None = None) -> Bound:
-        return Bound(self.text, self.source, _Binder(self, params, FACTS if facts is None else facts).expr(self.tree))
+        return Bound(
+            self.text, self.source, _Binder(self, params, FACTS if facts is None else facts).expr(self.tree)
+        )
 
 
 def parse(text: str, source: str = "<condition>") -> Condition:
@@ -469,7 +470,9 @@ def parse(text: str, source: str = "<condition>") -> Condition:
 
 
 class _Binder:
-    def __init__(self, cond: Condition, params: Mapping[str, ParamValue], facts: Mapping[str, FactDef]) -> None:
+    def __init__(
+        self, cond: Condition, params: Mapping[str, ParamValue], facts: Mapping[str, FactDef]
+    ) -> None:
         self.cond = cond
         self.params = params
         self.facts = facts
@@ -550,7 +553,7 @@ class _Binder:
         return BoolConst(_compare(a, node.op, b))
 
     def in_(self, node: PIn) -> Expr:
-        fact, lval = self.resolve(node.left)
+        fact, _ = self.resolve(node.left)
         if fact is None:
             raise self.error("the left side of 'in' must be a fact", node.col)
         if isinstance(node.right, PList):
@@ -592,7 +595,10 @@ class Bound:
 
 
 def compile_condition(
-    text: str, params: Mapping[str, ParamValue], source: str = "<condition>", facts: Mapping[str, FactDef] | None = None
+    text: str,
+    params: Mapping[str, ParamValue],
+    source: str = "<condition>",
+    facts: Mapping[str, FactDef] | None = None,
 ) -> Bound:
     """``parse`` then ``bind`` in one step."""
     return parse(text, source).bind(params, facts)

@@ -110,13 +110,13 @@ def parse_number(value: object) -> float:
         return number
     if not isinstance(value, str):
         raise ParseError("单元格内容不是数字", "the cell does not hold a number")
-    text = _WHITESPACE.sub("", unicodedata.normalize("NFKC", value))
+    text = unicodedata.normalize("NFKC", value).strip()
     if not text:
         raise ParseError("内容为空", "the cell is empty")
     text = _THOUSANDS.sub("", text)
     for unit in _UNITS:
         if text.endswith(unit) and len(text) > len(unit):
-            text = text[: -len(unit)]
+            text = text[: -len(unit)].rstrip()  # "12 次" as well as "12次"; but "12 13" stays refused
             break
     if not _NUMBER.fullmatch(text):
         raise ParseError("含有数字以外的文字", "it contains something other than digits")

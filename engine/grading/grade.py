@@ -1,0 +1,171 @@
+"""grade: a branch's findings -> indicator scores, total, grade band, caps and vetoes. Pure; no I/O.
+
+The rulebook stage already priced every finding (``Finding.deduction``, not-evidenced ones included), so
+grading only adds them up per indicator, floors each indicator at 0 (扣完为止) and applies the bands.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Iterable, Sequence
+
+from schemas.batch import Kpi
+from schemas.common import Finding, Status, Text
+from schemas.results import BranchResult, Evaluation, Grade, IndicatorScore
+from schemas.rules import GradeBand, GradingPolicy
+
+KPI_ADVANCED_SHARE = "TG-01"
+
+
+def _round(x: float) -> float:
+    # Two decimals removes float noise (0.1 + 0.2) while keeping half-point deductions exact;
+    # "+ 0.0" turns -0.0 into 0.0 so equal results serialise equally.
+    return round(x, 2) + 0.0
+
+
+def _deduction(finding: Finding, policy: GradingPolicy) -> float:
+    """What one finding takes from its indicator.
+
+    Only deductions deduct (suggestions and vetoes do not). Negative points are ignored, so no finding can
+    ever raise a score. ``not_evidenced_deducts = false`` is honoured here too: the rulebook should
+    already have priced such findings at 0, and applying the switch twice is harmless.
+    """
+    if finding.kind != "deduction":
+        return 0.0
+    if finding.status is Status.NOT_EVIDENCED and not policy.not_evidenced_deducts:
+        return 0.0
+    return max(0.0, finding.deduction)
+
+
+def _grade_index(policy: GradingPolicy, code: str, what: str) -> int:
+    for i, band in enumerate(policy.grades):
+        if band.code == code:
+            return i
+    raise ValueError(f"{what} names grade {code!r}, which is not one of {[g.code for g in policy.grades]}")
+
+
+def _as_grade(band: GradeBand) -> Grade:
+    return Grade(code=band.code, name=band.name)
+
+
+def score_band(total: float, policy: GradingPolicy) -> int:
+    """Index of the first band (best first) whose minimum the total reaches; the last band otherwise."""
+    if not policy.grades:
+        raise ValueError("grading policy has no grades")
+    for i, band in enumerate(policy.grades):
+        if total >= band.min:
+            return i
+    return len(policy.grades) - 1
+
+
+def _item_order(policy: GradingPolicy) -> dict[str, float]:
+    return {ind.id: ind.points for ind in policy.indicators}
+
+
+def order_items(findings: Iterable[Finding], policy: GradingPolicy) -> tuple[Finding, ...]:
+    """The rectification list: most weighty indicator first, then by code.
+
+    The last key (the finding as JSON) only breaks ties between findings of one code, so the order never
+    depends on the order the rulebook produced them in.
+    """
+    weight = _item_order(policy)
+    return tuple(
+        sorted(
+            findings,
+            key=lambda f: (
+                -weight.get(f.indicator or "", 0.0),
+                f.code,
+                f.indicator or "",
+                f.model_dump_json(),
+            ),
+        )
+    )
+
+
+def grade(evaluation: Evaluation, policy: GradingPolicy) -> BranchResult:
+    """Score and grade one branch under ``policy``."""
+    deducted: dict[str, list[float]] = {ind.id: [] for ind in policy.indicators}
+    for f in evaluation.findings:
+        # A finding for an indicator the policy does not know cannot be scored; it still appears in items.
+        if f.indicator in deducted:
+            deducted[f.indicator].append(_deduction(f, policy))
+
+    scores: list[IndicatorScore] = []
+    for ind in policy.indicators:
+        # fsum is exact, so the total does not depend on the order of the findings.
+        taken = min(ind.points, math.fsum(deducted[ind.id]))
+        scores.append(
+            IndicatorScore(
+                id=ind.id,
+                name=ind.name,
+                points=ind.points,
+                deducted=_round(taken),
+                score=_round(max(0.0, ind.points - taken)),
+            )
+        )
+    total = _round(math.fsum(s.score for s in scores))
+
+    score_idx = score_band(total, policy)
+    idx = score_idx
+    adjustments: list[Text] = []
+
+    # Caps: each lowers the grade to at most its max_grade. Reasons are listed for the caps that bind
+    # (their ceiling is below the score band); a cap the score already sits under changes nothing.
+    caps = sorted(
+        ((_grade_index(policy, cap.max_grade, f"cap {cap.when!r}"), cap) for cap in evaluation.caps),
+        key=lambda pair: (-pair[0], pair[1].when, pair[1].reason.zh),
+    )
+    for cap_idx, cap in caps:
+        if cap_idx > score_idx and cap.reason not in adjustments:
+            adjustments.append(cap.reason)
+        idx = max(idx, cap_idx)
+
+    # Vetoes: any failed veto rule gives the veto grade (or keeps a worse one: a veto never improves).
+    items = order_items(evaluation.findings, policy)
+    vetoes: dict[str, Finding] = {}
+    for f in items:  # the ordered list, so the title kept for a repeated code is order-independent
+        if f.kind == "veto" and f.status is Status.FAILED:
+            vetoes.setdefault(f.code, f)
+    if vetoes:
+        idx = max(idx, _grade_index(policy, policy.veto_grade, "veto_grade"))
+        for code in sorted(vetoes):
+            title = vetoes[code].title
+            adjustments.append(Text(zh=f"一票否决：{title.zh}", en=f"Veto: {title.en}"))
+
+    return BranchResult(
+        identity=evaluation.identity,
+        profile=evaluation.profile,
+        scores=tuple(scores),
+        total=total,
+        score_grade=_as_grade(policy.grades[score_idx]),
+        grade=_as_grade(policy.grades[idx]),
+        adjustments=tuple(adjustments),
+        items=items,
+        trace=evaluation.trace,
+        facts=dict(evaluation.facts),
+        warnings=evaluation.warnings,
+    )
+
+
+def college_kpis(results: Sequence[BranchResult], policy: GradingPolicy) -> tuple[Kpi, ...]:
+    """College-level figures against their targets; TG-01: the share of branches at ``kpi_grade``."""
+    numerator = sum(1 for r in results if r.grade.code == policy.kpi_grade)
+    denominator = len(results)
+    actual = round(numerator / denominator, 4) if denominator else None
+    target = policy.kpi_min_share
+    band = policy.grades[_grade_index(policy, policy.kpi_grade, "kpi_grade")].name
+    return (
+        Kpi(
+            code=KPI_ADVANCED_SHARE,
+            title=Text(
+                zh=f"{band.zh}党支部比例（目标≥{target:.0%}）",
+                en=f"Share of branches graded {band.en} (target ≥{target:.0%})",
+            ),
+            target=target,
+            actual=actual,
+            numerator=numerator,
+            denominator=denominator,
+            # Compare the exact fraction, not the rounded share, so 9/10 meets 0.9 and 899/1000 misses it.
+            met=denominator > 0 and numerator >= target * denominator - 1e-9,
+        ),
+    )

@@ -1,0 +1,349 @@
+"""Cheap checks on the raw bytes before any spreadsheet library sees them.
+
+calamine runs in-process and a tiny crafted xlsx (one cell at A1, one at XFD1048576) makes it allocate
+a 512 GiB range and abort the whole interpreter with SIGABRT, which no ``except`` can catch. So every
+zip-based workbook is checked here first: it must be a sound zip holding a workbook, within size and
+compression-ratio limits, without DTDs or entities, and with every cell reference inside the limits.
+The checks decompress each XML part once, in chunks, with C-level regexes (≈2 ms for a normal form).
+"""
+
+from __future__ import annotations
+
+import re
+import zipfile
+import zlib
+from dataclasses import dataclass
+from enum import StrEnum
+from io import BytesIO
+
+from schemas.common import Text
+
+OLE2_MAGIC = b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1"
+ZIP_MAGIC = b"PK\x03\x04"
+EMPTY_ZIP_MAGIC = b"PK\x05\x06"
+
+_CHUNK = 1 << 20
+_OVERLAP = 256  # bytes carried between chunks so a tag split across chunk edges is still seen
+_XML_SNIFF = 4096
+
+
+@dataclass(frozen=True)
+class Limits:
+    """Safety limits for one input file; the defaults fit any honest grading form many times over."""
+
+    max_file_bytes: int = 20 * 1024 * 1024
+    max_uncompressed_bytes: int = 200 * 1024 * 1024
+    max_ratio: float = 100.0  # uncompressed / compressed, for the whole archive and for each part > 1 MB
+    max_members: int = 2_000  # files inside the zip
+    max_rows: int = 100_000  # per sheet
+    max_columns: int = 16_384  # XFD, Excel's own maximum
+    max_cells: int = 5_000_000  # rows x columns of the rectangle a reader would allocate from A1
+
+
+class Format(StrEnum):
+    XLSX = "xlsx"
+    ODS = "ods"
+    XLS = "xls"
+
+
+@dataclass(frozen=True)
+class Refusal:
+    """Why a file was refused: the IN- code and its context (``reason`` for IN-01, limits for IN-03)."""
+
+    code: str
+    reason: Text | None = None
+    what: Text | None = None
+    actual: str = ""
+    limit: str = ""
+
+
+class Refused(Exception):
+    def __init__(self, refusal: Refusal) -> None:
+        super().__init__(refusal.code)
+        self.refusal = refusal
+
+
+def _unreadable(zh: str, en: str) -> Refused:
+    return Refused(Refusal("IN-01", reason=Text(zh=zh, en=en)))
+
+
+def _over_limit(zh: str, en: str, actual: object, limit: object) -> Refused:
+    return Refused(Refusal("IN-03", what=Text(zh=zh, en=en), actual=str(actual), limit=str(limit)))
+
+
+def _mb(size: int) -> str:
+    return f"{size / (1024 * 1024):.1f} MB"
+
+
+# ---------------------------------------------------------------- what is this file?
+
+
+def describe_non_workbook(head: bytes) -> Text:
+    """Name what a non-spreadsheet file really is, from its first bytes, so the branch knows what happened."""
+    stripped = head.lstrip(b"\xef\xbb\xbf\xff\xfe\xfe\xff \t\r\n\x00")
+    lower = stripped[:_XML_SNIFF].lower().replace(b"\x00", b"")
+    if lower.startswith(b"<?xml") and b"urn:schemas-microsoft-com:office:spreadsheet" in lower:
+        return Text(
+            zh="这是 Excel 2003 XML 表格，不是工作簿文件",
+            en="it is an Excel 2003 XML spreadsheet, not a workbook",
+        )
+    if b"<html" in lower or b"<!doctype html" in lower or b"<table" in lower:
+        return Text(
+            zh="这是网页（HTML）文件，可能是从网页系统导出后改了扩展名",
+            en="it is a web page (HTML), probably exported from a web system and renamed",
+        )
+    if stripped.startswith(b"%PDF"):
+        return Text(zh="这是 PDF 文件", en="it is a PDF file")
+    if stripped.startswith(b"{\\rtf"):
+        return Text(zh="这是 RTF 文档", en="it is an RTF document")
+    if head.startswith((b"\x89PNG", b"\xff\xd8\xff", b"GIF8")):
+        return Text(zh="这是图片文件", en="it is a picture")
+    if head.startswith((b"Rar!", b"7z\xbc\xaf", b"\x1f\x8b")):
+        return Text(
+            zh="这是压缩包，请解压后提交其中的工作簿",
+            en="it is a compressed archive; submit the workbook inside it",
+        )
+    try:
+        text = head.decode("utf-8")
+    except UnicodeDecodeError:
+        try:
+            text = head.decode("gb18030")
+        except UnicodeDecodeError:
+            text = ""
+    if text and sum(ch.isprintable() or ch in "\r\n\t" for ch in text) >= 0.95 * len(text):
+        if any(sep in text for sep in (",", "\t", "，")):
+            return Text(
+                zh="这是 CSV/文本文件，不是 Excel 工作簿", en="it is a CSV/text file, not an Excel workbook"
+            )
+        return Text(
+            zh="这是纯文本文件，不是 Excel 工作簿", en="it is a plain-text file, not an Excel workbook"
+        )
+    return Text(zh="无法识别的文件格式", en="the file format is not recognised")
+
+
+# ---------------------------------------------------------------- OLE2 (old .xls, or an encrypted xlsx)
+
+_ENCRYPTION_STREAMS = tuple(name.encode("utf-16-le") for name in ("EncryptedPackage", "EncryptionInfo"))
+_WORD_STREAM = "WordDocument".encode("utf-16-le")
+_WORKBOOK_STREAMS = tuple(name.encode("utf-16-le") for name in ("Workbook", "Book"))
+
+
+def check_ole2(data: bytes) -> Format:
+    """An OLE2 compound file is an encrypted OOXML workbook, an old .xls (or WPS .et), or something else.
+
+    Directory entry names are UTF-16LE inside the file, so a byte search finds the streams without a
+    compound-file parser; an encrypted OOXML package always has ``EncryptedPackage``/``EncryptionInfo``.
+    """
+    if any(stream in data for stream in _ENCRYPTION_STREAMS):
+        raise Refused(Refusal("IN-02"))
+    if _WORD_STREAM in data and not any(stream in data for stream in _WORKBOOK_STREAMS):
+        raise _unreadable(
+            "这是 Word 97-2003 文档（.doc），不是工作簿",
+            "it is a Word 97-2003 document (.doc), not a workbook",
+        )
+    return Format.XLS
+
+
+# ---------------------------------------------------------------- zip (xlsx / ods)
+
+_DOCTYPE = re.compile(rb"<!(?:DOCTYPE|ENTITY)", re.IGNORECASE)
+_CELL_REF = re.compile(rb"<(?:\w+:)?c\b[^>]*?\sr=\"([A-Z]+)([0-9]+)\"")
+_ROW_REF = re.compile(rb"<(?:\w+:)?row\b[^>]*?\sr=\"([0-9]+)\"")
+_ROW_TAG = re.compile(rb"<(?:\w+:)?row\b")
+_DIMENSION = re.compile(rb"<(?:\w+:)?dimension\b[^>]*?\sref=\"([A-Z]+[0-9]+)(?::([A-Z]+[0-9]+))?\"")
+_A1 = re.compile(r"([A-Z]+)([0-9]+)")
+
+
+def column_index(letters: str) -> int:
+    """``A`` → 1, ``XFD`` → 16384."""
+    index = 0
+    for letter in letters:
+        index = index * 26 + (ord(letter) - 64)
+    return index
+
+
+def _widest(values: set[bytes]) -> int:
+    """The largest decimal number among byte strings, without converting each one (longest, then highest)."""
+    return int(max(values, key=lambda v: (len(v), v))) if values else 0
+
+
+@dataclass
+class _SheetExtent:
+    max_row: int = 0
+    max_column: int = 0
+    row_tags: int = 0
+
+
+def _check_extent(part: str, extent: _SheetExtent, limits: Limits) -> None:
+    if extent.max_row > limits.max_rows or extent.row_tags > limits.max_rows:
+        rows = max(extent.max_row, extent.row_tags)
+        raise _over_limit(
+            f"工作表 {part} 的行数", f"the row count of sheet part {part}", rows, limits.max_rows
+        )
+    if extent.max_column > limits.max_columns:
+        raise _over_limit(
+            f"工作表 {part} 的列数",
+            f"the column count of sheet part {part}",
+            extent.max_column,
+            limits.max_columns,
+        )
+    if extent.max_row * extent.max_column > limits.max_cells:
+        raise _over_limit(
+            f"工作表 {part} 的单元格区域",
+            f"the cell range of sheet part {part}",
+            f"{extent.max_row} × {extent.max_column}",
+            limits.max_cells,
+        )
+
+
+def _scan_part(archive: zipfile.ZipFile, info: zipfile.ZipInfo, is_sheet: bool, limits: Limits) -> int:
+    """Decompress one XML part in chunks: refuse DTDs/entities and, in sheets, far cell references.
+
+    Returns the bytes actually decompressed (the headers' sizes may lie).
+    """
+    extent = _SheetExtent()
+    total = 0
+    tail = b""
+    first = True
+    with archive.open(info) as stream:
+        while chunk := stream.read(_CHUNK):
+            total += len(chunk)
+            if total > limits.max_uncompressed_bytes:
+                raise _over_limit(
+                    "解压后的大小",
+                    "the uncompressed size",
+                    f"> {_mb(total)}",
+                    _mb(limits.max_uncompressed_bytes),
+                )
+            window = tail + chunk
+            if _DOCTYPE.search(window):
+                raise _over_limit(
+                    f"文件内部 {info.filename} 含有 DTD/实体声明（可能是 XML 炸弹）",
+                    f"part {info.filename} declares a DTD/entity (a possible XML bomb); it",
+                    "DOCTYPE/ENTITY",
+                    "0",
+                )
+            if is_sheet:
+                if first and (dimension := _DIMENSION.search(window)):
+                    last = (dimension[2] or dimension[1]).decode()
+                    letters, digits = _A1.fullmatch(last).groups()  # type: ignore[union-attr]
+                    extent.max_row = max(extent.max_row, int(digits))
+                    extent.max_column = max(extent.max_column, column_index(letters))
+                cells = _CELL_REF.findall(window)
+                if cells:
+                    extent.max_row = max(extent.max_row, _widest({row for _, row in cells}))
+                    columns = {col for col, _ in cells}
+                    extent.max_column = max(extent.max_column, max(column_index(c.decode()) for c in columns))
+                extent.max_row = max(extent.max_row, _widest(set(_ROW_REF.findall(window))))
+                # Rows without an r attribute are numbered by position: count the tags too. The overlap
+                # may count a tag twice, which only makes the limit slightly stricter.
+                extent.row_tags += len(_ROW_TAG.findall(chunk))
+                _check_extent(info.filename, extent, limits)
+            tail = window[-_OVERLAP:]
+            first = False
+    return total
+
+
+def check_zip(data: bytes, limits: Limits) -> Format:
+    """Check a zip-based file and say whether it is an xlsx (or xlsm) or an ods workbook."""
+    try:
+        archive = zipfile.ZipFile(BytesIO(data))
+    except (zipfile.BadZipFile, zipfile.LargeZipFile, ValueError, OSError) as exc:
+        raise _unreadable(
+            f"文件已损坏或不完整（压缩包结构错误：{exc}），可能是下载或复制没有完成",
+            f"the file is damaged or incomplete (bad zip structure: {exc}); "
+            "the download or copy may not have finished",
+        ) from exc
+    with archive:
+        infos = archive.infolist()
+        if len(infos) > limits.max_members:
+            raise _over_limit(
+                "压缩包内的文件数", "the number of parts in the archive", len(infos), limits.max_members
+            )
+        names = {info.filename for info in infos}
+        if any(info.flag_bits & 0x1 for info in infos):
+            raise Refused(Refusal("IN-02"))
+        if "xl/workbook.xml" in names:
+            workbook_format = Format.XLSX
+        elif "content.xml" in names and _is_ods(archive, names):
+            workbook_format = Format.ODS
+        elif "xl/workbook.bin" in names:
+            raise _unreadable(
+                "这是 Excel 二进制工作簿（.xlsb），暂不支持",
+                "it is an Excel binary workbook (.xlsb), which is not supported",
+            )
+        elif "word/document.xml" in names:
+            raise _unreadable(
+                "这是 Word 文档（.docx），不是工作簿", "it is a Word document (.docx), not a workbook"
+            )
+        elif "ppt/presentation.xml" in names:
+            raise _unreadable(
+                "这是 PowerPoint 演示文稿，不是工作簿", "it is a PowerPoint presentation, not a workbook"
+            )
+        else:
+            raise _unreadable(
+                "这是一个压缩包，但其中没有 Excel 工作簿", "it is a zip archive but holds no Excel workbook"
+            )
+
+        declared = sum(info.file_size for info in infos)
+        if declared > limits.max_uncompressed_bytes:
+            raise _over_limit(
+                "解压后的大小", "the uncompressed size", _mb(declared), _mb(limits.max_uncompressed_bytes)
+            )
+        compressed = max(1, sum(info.compress_size for info in infos))
+        _check_ratio("整个文件", "the whole file", declared, compressed, limits)
+        for info in infos:
+            if info.file_size > 1024 * 1024:
+                _check_ratio(info.filename, info.filename, info.file_size, max(1, info.compress_size), limits)
+
+        try:
+            actual = 0
+            for info in infos:
+                if info.filename.endswith((".xml", ".rels", ".vml")) and not info.is_dir():
+                    is_sheet = info.filename.startswith(("xl/worksheets/", "xl/macrosheets/"))
+                    actual += _scan_part(archive, info, is_sheet, limits)
+                    if actual > limits.max_uncompressed_bytes:
+                        raise _over_limit(
+                            "解压后的大小",
+                            "the uncompressed size",
+                            f"> {_mb(actual)}",
+                            _mb(limits.max_uncompressed_bytes),
+                        )
+        except (zipfile.BadZipFile, zlib.error, EOFError, NotImplementedError, RuntimeError, OSError) as exc:
+            raise _unreadable(
+                f"文件已损坏（解压失败：{exc}）", f"the file is damaged (decompression failed: {exc})"
+            ) from exc
+    return workbook_format
+
+
+def _is_ods(archive: zipfile.ZipFile, names: set[str]) -> bool:
+    if "mimetype" not in names:
+        return True  # content.xml alone: let the reader decide, it will report what it cannot read
+    with archive.open("mimetype") as stream:
+        mimetype = stream.read(200)
+    return b"spreadsheet" in mimetype
+
+
+def _check_ratio(zh_part: str, en_part: str, size: int, compressed: int, limits: Limits) -> None:
+    ratio = size / compressed
+    if ratio > limits.max_ratio:
+        raise _over_limit(
+            f"{zh_part}的压缩比（疑似压缩炸弹）",
+            f"the compression ratio of {en_part} (a possible zip bomb)",
+            f"{ratio:.0f}",
+            f"{limits.max_ratio:.0f}",
+        )
+
+
+def preflight(data: bytes, limits: Limits) -> Format:
+    """Decide from the content (never the extension) what the file is, or raise ``Refused``."""
+    if not data:
+        raise _unreadable("文件是空的（0 字节）", "the file is empty (0 bytes)")
+    if data.startswith(ZIP_MAGIC):
+        return check_zip(data, limits)
+    if data.startswith(EMPTY_ZIP_MAGIC):
+        raise _unreadable("这是一个空的压缩包", "it is an empty zip archive")
+    if data.startswith(OLE2_MAGIC):
+        return check_ole2(data)
+    reason = describe_non_workbook(data[:_XML_SNIFF])
+    raise Refused(Refusal("IN-01", reason=reason))

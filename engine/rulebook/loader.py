@@ -1,0 +1,241 @@
+"""Load and validate a profile folder: ``rules/<name>/profile.toml`` plus ``<AREA>/<CODE>.toml`` rule files.
+
+Every problem found is collected and raised together as one ``RulebookError`` (file + problem each), so
+a maintainer fixes a broken rulebook in one pass instead of one error per run.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import re
+import string
+import tomllib
+from datetime import date
+from pathlib import Path
+from typing import Any
+
+from pydantic import ValidationError
+
+from engine.rulebook.conditions import ConditionError, parse
+from schemas.common import Status
+from schemas.facts import FACTS
+from schemas.rules import Profile, RuleSpec
+
+# engine/rulebook/loader.py → the repository root is two folders above the package.
+REPO_ROOT = Path(__file__).resolve().parents[2]
+RULES_ROOT = REPO_ROOT / "rules"
+PROFILE_FILE = "profile.toml"
+RETIRED_FILE = "retired.toml"
+END_OF_NEXT_MONTH = "end_of_next_month"
+PLACEHOLDERS = frozenset({"actual", "expected", "shortfall", "detail", "unit"})
+_PARAM_RE = re.compile(r"^[a-z][a-z0-9_]*$")
+
+
+class RulebookError(ValueError):
+    """A profile folder that cannot be used; ``problems`` lists (file, problem) pairs."""
+
+    def __init__(self, profile_dir: Path, problems: list[tuple[str, str]]) -> None:
+        self.profile_dir = profile_dir
+        self.problems = problems
+        lines = "\n".join(f"  - {where}: {problem}" for where, problem in problems)
+        super().__init__(f"rulebook {profile_dir} has {len(problems)} problem(s) / 规则库有误:\n{lines}")
+
+
+def find_profile_dir(name_or_path: str | Path, rules_root: Path | None = None) -> Path:
+    """A profile folder from a name (looked up under ``rules_root``, default the repo's ``rules/``) or a
+    path to the folder (or to its ``profile.toml``)."""
+    candidate = Path(name_or_path)
+    if candidate.name == PROFILE_FILE and candidate.is_file():
+        return candidate.parent
+    if (candidate / PROFILE_FILE).is_file() and (isinstance(name_or_path, Path) or len(candidate.parts) > 1):
+        return candidate
+    root = rules_root if rules_root is not None else RULES_ROOT
+    named = root / str(name_or_path)
+    if (named / PROFILE_FILE).is_file():
+        return named
+    if (candidate / PROFILE_FILE).is_file():
+        return candidate
+    known = sorted(p.parent.name for p in root.glob(f"*/{PROFILE_FILE}")) if root.is_dir() else []
+    raise RulebookError(
+        named,
+        [(str(named), f"no {PROFILE_FILE} found; known profiles under {root}: {', '.join(known) or 'none'}")],
+    )
+
+
+def _read_toml(path: Path, problems: list[tuple[str, str]], where: str) -> dict[str, Any] | None:
+    try:
+        with path.open("rb") as fh:
+            return tomllib.load(fh)
+    except tomllib.TOMLDecodeError as exc:
+        problems.append((where, f"not valid TOML: {exc}"))
+    except OSError as exc:
+        problems.append((where, f"cannot be read: {exc}"))
+    return None
+
+
+def _pydantic_problems(exc: ValidationError) -> list[str]:
+    return [f"{'.'.join(str(p) for p in err['loc']) or '(file)'}: {err['msg']}" for err in exc.errors()]
+
+
+def _retired(profile_dir: Path, problems: list[tuple[str, str]]) -> dict[str, str]:
+    """``retired.toml``: ``[retired]`` table (or top-level keys) of code = reason. Optional."""
+    path = profile_dir / RETIRED_FILE
+    if not path.is_file():
+        return {}
+    data = _read_toml(path, problems, RETIRED_FILE)
+    if data is None:
+        return {}
+    table = data.get("retired", data)
+    if not isinstance(table, dict) or not all(isinstance(v, str) for v in table.values()):
+        problems.append((RETIRED_FILE, 'expected code = "reason" pairs, optionally under [retired]'))
+        return {}
+    return {str(k): str(v) for k, v in table.items()}
+
+
+def _template_problems(text: str) -> list[str]:
+    out: list[str] = []
+    try:
+        fields = [f for _, f, _, _ in string.Formatter().parse(text) if f is not None]
+    except ValueError as exc:
+        return [f"template {text!r}: {exc}"]
+    for name in fields:
+        if name not in PLACEHOLDERS:
+            out.append(f"template {text!r} uses {{{name}}}; allowed: {', '.join(sorted(PLACEHOLDERS))}")
+    return out
+
+
+def _check_rule(
+    rule: RuleSpec,
+    rel: str,
+    path: Path,
+    profile: Profile,
+    indicators: set[str],
+) -> list[str]:
+    out: list[str] = []
+    if path.stem != rule.code:
+        out.append(f"file name {path.name!r} does not match code {rule.code!r}")
+    if path.parent.name != rule.code[:2]:
+        out.append(f"folder {path.parent.name!r} does not match the code prefix {rule.code[:2]!r}")
+    if rule.code in profile.retired:
+        out.append(f"code {rule.code} is retired ({profile.retired[rule.code]}) and cannot be reused")
+    if rule.indicator not in indicators:
+        out.append(f"unknown indicator {rule.indicator!r}; the policy has {', '.join(sorted(indicators))}")
+    for label, text in (("applies", rule.applies), ("condition", rule.condition)):
+        try:
+            parse(text, f"{rel} [{label}]").bind(profile.params)
+        except ConditionError as exc:
+            out.append(
+                f"{label}: {exc.problem}" + (f" (column {exc.col + 1})" if exc.col is not None else "")
+            )
+    if rule.actual not in FACTS:
+        out.append(f"actual {rule.actual!r} is not a fact of schemas/facts.py FACTS")
+    if rule.expected not in profile.params and rule.expected not in ("true", "false"):
+        try:
+            float(rule.expected)
+        except ValueError:
+            out.append(f"expected {rule.expected!r} is neither a profile parameter nor a number")
+    dl = rule.deadline
+    if dl != END_OF_NEXT_MONTH and dl not in profile.deadlines:
+        try:
+            date.fromisoformat(dl)
+        except ValueError:
+            out.append(
+                f"deadline {dl!r} is not a profile deadline ({', '.join(sorted(profile.deadlines))}), "
+                f"{END_OF_NEXT_MONTH!r} or a YYYY-MM-DD date"
+            )
+    for text in (rule.message.zh, rule.message.en):
+        out.extend(_template_problems(text))
+    expects = {ex.expect for ex in rule.examples}
+    if Status.PASSED not in expects:
+        out.append("needs at least one example expecting 'passed'")
+    if Status.FAILED not in expects:
+        out.append("needs at least one example expecting 'failed'")
+    names = [ex.name for ex in rule.examples]
+    if len(names) != len(set(names)):
+        out.append("example names must be unique")
+    for ex in rule.examples:
+        unknown = sorted(set(ex.facts) - set(FACTS))
+        if unknown:
+            out.append(f"example {ex.name!r} names unknown facts: {', '.join(unknown)}")
+    return out
+
+
+def load_profile(name_or_path: str | Path, rules_root: Path | None = None) -> Profile:
+    """Read and validate a profile; raise ``RulebookError`` listing every problem found."""
+    profile_dir = find_profile_dir(name_or_path, rules_root)
+    problems: list[tuple[str, str]] = []
+
+    data = _read_toml(profile_dir / PROFILE_FILE, problems, PROFILE_FILE)
+    if data is None:
+        raise RulebookError(profile_dir, problems)
+    for key in ("rules", "retired"):
+        if key in data:
+            problems.append((PROFILE_FILE, f"{key!r} does not belong in {PROFILE_FILE}"))
+            data.pop(key)
+    retired = _retired(profile_dir, problems)
+    try:
+        profile = Profile.model_validate({**data, "retired": retired})
+    except ValidationError as exc:
+        problems.extend((PROFILE_FILE, p) for p in _pydantic_problems(exc))
+        raise RulebookError(profile_dir, problems) from None
+
+    for name, value in profile.params.items():
+        if not _PARAM_RE.match(name):
+            problems.append((PROFILE_FILE, f"parameter {name!r} must be lower_snake_case"))
+        if name in FACTS:
+            problems.append((PROFILE_FILE, f"parameter {name!r} has the name of a fact"))
+        if name in ("true", "false", "kind", "sid", "id"):
+            problems.append((PROFILE_FILE, f"parameter name {name!r} is reserved"))
+        if isinstance(value, list) and len({type(v) for v in value}) > 1:
+            problems.append((PROFILE_FILE, f"parameter {name!r} mixes value types"))
+
+    grades = {g.code for g in profile.grading.grades}
+    for label, code in (("veto_grade", profile.grading.veto_grade), ("kpi_grade", profile.grading.kpi_grade)):
+        if code not in grades:
+            problems.append((PROFILE_FILE, f"grading.{label} {code!r} is not a grade"))
+    for n, cap in enumerate(profile.grading.caps):
+        if cap.max_grade not in grades:
+            problems.append((PROFILE_FILE, f"grading.caps[{n}].max_grade {cap.max_grade!r} is not a grade"))
+        try:
+            parse(cap.when, f"{PROFILE_FILE} [grading.caps[{n}].when]").bind(profile.params)
+        except ConditionError as exc:
+            problems.append((PROFILE_FILE, f"grading.caps[{n}].when: {exc.problem}"))
+    indicators = {i.id for i in profile.grading.indicators}
+
+    rules: list[RuleSpec] = []
+    seen: dict[str, str] = {}
+    for path in sorted(profile_dir.glob("*/*.toml")):
+        rel = path.relative_to(profile_dir).as_posix()
+        raw = _read_toml(path, problems, rel)
+        if raw is None:
+            continue
+        try:
+            rule = RuleSpec.model_validate(raw)
+        except ValidationError as exc:
+            problems.extend((rel, p) for p in _pydantic_problems(exc))
+            continue
+        if rule.code in seen:
+            problems.append((rel, f"duplicate code {rule.code} (also in {seen[rule.code]})"))
+        else:
+            seen[rule.code] = rel
+        problems.extend((rel, p) for p in _check_rule(rule, rel, path, profile, indicators))
+        rules.append(rule)
+    for path in sorted(profile_dir.glob("*/*/**/*.toml")):
+        problems.append(
+            (path.relative_to(profile_dir).as_posix(), "rule files live one folder deep: <AREA>/<CODE>.toml")
+        )
+
+    if problems:
+        raise RulebookError(profile_dir, problems)
+    return profile.model_copy(update={"rules": tuple(sorted(rules, key=lambda r: r.code))})
+
+
+def profile_sha256(name_or_path: str | Path, rules_root: Path | None = None) -> str:
+    """SHA-256 over the profile's TOML files (relative path and bytes, in sorted path order), for the run
+    manifest: any change to a threshold, rule or policy changes the hash; the generated catalogue does not."""
+    profile_dir = find_profile_dir(name_or_path, rules_root)
+    digest = hashlib.sha256()
+    for path in sorted(profile_dir.rglob("*.toml"), key=lambda p: p.relative_to(profile_dir).as_posix()):
+        digest.update(path.relative_to(profile_dir).as_posix().encode("utf-8") + b"\0")
+        digest.update(path.read_bytes() + b"\0")
+    return digest.hexdigest()

@@ -1,0 +1,575 @@
+"""RawWorkbook → FormResult: find every value by its label, parse it, check it, and collect every problem.
+
+Nothing stops at the first mistake: a branch gets the full list of what to fix in one go (the same idea
+as pandera's ``lazy=True``). The form is built only when no problem is an error; warnings travel with it.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+from datetime import date
+from typing import Any
+
+from engine.validate.locate import (
+    a1,
+    cell,
+    find_fields,
+    find_header,
+    find_sheet,
+    find_text_row,
+    first_text_cell,
+    label_keys,
+)
+from engine.validate.parse import (
+    ParseError,
+    clean_text,
+    display_value,
+    is_blank,
+    normalise_label,
+    parse_bool,
+    parse_choice,
+    parse_date,
+    parse_int,
+    parse_number,
+    parse_tags,
+)
+from schemas.common import Evidence, Finding, Severity, Text
+from schemas.form import (
+    BasicInfo,
+    BranchForm,
+    Candidate,
+    ChecklistItem,
+    CommitteeMember,
+    FormResult,
+    Meeting,
+    NegativeItem,
+    Problem,
+    Satisfaction,
+    SelfAssessment,
+    StudentClass,
+    StudyHours,
+    Training,
+)
+from schemas.form_layout import (
+    BASIC,
+    CANDIDATES,
+    MEETINGS,
+    META_MARK,
+    META_SHEET,
+    NEGATIVE_LIST,
+    SATISFACTION,
+    SELF_ASSESSMENT,
+    STUDENT_CLASSES,
+    STUDY_HOURS,
+    SYSTEMS,
+    TEMPLATE_VERSION,
+    TRAINING,
+    FieldSpec,
+    Kind,
+    SheetSpec,
+    TableSpec,
+)
+from schemas.problems import make_problem
+from schemas.raw import CellValue, RawSheet, RawWorkbook
+
+MAX_HOURS_PER_QUARTER = 500.0  # 500 h a quarter is already ~40 h a week of study: more is a typo
+MIN_YEAR, MAX_YEAR = 1990, 2100
+
+_PART_LABEL = Text(zh="标签", en="label")
+_PART_HEADER = Text(zh="表头", en="column header")
+_PART_ITEM = Text(zh="项目行", en="checklist row")
+
+
+def _text(zh: str, en: str) -> Text:
+    return Text(zh=zh, en=en)
+
+
+@dataclass
+class Row:
+    """One parsed record: typed values, their cells, and whether any of its values was refused."""
+
+    values: dict[str, Any] = field(default_factory=dict)
+    cells: dict[str, Evidence] = field(default_factory=dict)
+
+
+class _Validator:
+    def __init__(self, raw: RawWorkbook, expected_year: int | None) -> None:
+        self.raw = raw
+        self.file = raw.file
+        self.expected_year = expected_year
+        self.problems: list[Finding] = []
+
+    # ------------------------------------------------------------ problems and evidence
+
+    def evidence(
+        self, sheet: RawSheet, row: int | None = None, column: int | None = None, value: object = None
+    ) -> Evidence:
+        where = a1(row, column) if row is not None and column is not None else None
+        shown = display_value(value) if value is not None and not is_blank(value) else None
+        return Evidence(file=self.file, sheet=sheet.name, cell=where, value=shown)
+
+    def report(
+        self,
+        code: str,
+        evidence: Evidence | tuple[Evidence, ...],
+        severity: Severity | None = None,
+        **ctx: Any,
+    ) -> None:
+        self.problems.append(make_problem(code, evidence, severity, **ctx))
+
+    # ------------------------------------------------------------ one value
+
+    def convert(self, spec: FieldSpec, label: Text, value: CellValue, where: Evidence) -> Any:
+        """Parse ``value`` as ``spec`` says; report and return None when it is blank or refused."""
+        if is_blank(value):
+            if spec.required:
+                self.report("IN-06", where, label=label)
+            return None
+        shown = display_value(value)
+        try:
+            if spec.kind in (Kind.INT, Kind.NUMBER):
+                number: float = parse_int(value) if spec.kind is Kind.INT else parse_number(value)
+                if number < 0:
+                    self.report(
+                        "IN-10",
+                        where,
+                        label=label,
+                        value=shown,
+                        reason=_text("不能为负数", "it cannot be negative"),
+                        hint=_text("请填写 0 或正数", "enter 0 or a positive number"),
+                    )
+                    return None
+                return number
+            if spec.kind is Kind.DATE:
+                return parse_date(value)
+            if spec.kind is Kind.BOOL:
+                return parse_bool(value)
+            if spec.kind is Kind.ENUM:
+                return parse_choice(value, spec.choices)
+            if spec.name == "tags":
+                return parse_tags(value)
+            return clean_text(value)
+        except ParseError as error:
+            if spec.kind in (Kind.INT, Kind.NUMBER):
+                self.report("IN-07", where, label=label, value=shown, reason=error.reason)
+            elif spec.kind is Kind.DATE:
+                self.report("IN-08", where, label=label, value=shown, reason=error.reason)
+            else:
+                choices = spec.choices or ("是", "否")
+                self.report("IN-09", where, label=label, value=shown, choices="、".join(choices))
+            return None
+
+    # ------------------------------------------------------------ sheets
+
+    def sheet_for(self, spec: SheetSpec, required: bool) -> RawSheet | None:
+        found = find_sheet(self.raw, spec)
+        if found is None and required:
+            names = "、".join(self.raw.sheets) or "（无）"
+            self.report("IN-04", Evidence(file=self.file), sheet=_text(spec.name, spec.en), found=names)
+        return found
+
+    def read_fields(self, sheet: RawSheet, spec: SheetSpec, stop: int) -> Row:
+        located = find_fields(sheet, spec.fields, 0, stop)
+        row = Row()
+        for field_spec in spec.fields:
+            label = _text(field_spec.zh, field_spec.en)
+            spot = located.get(field_spec.name)
+            if spot is None:
+                severity = Severity.ERROR if field_spec.required else Severity.WARNING
+                self.report(
+                    "IN-05",
+                    self.evidence(sheet),
+                    severity,
+                    part=_PART_LABEL,
+                    label=label,
+                    searched=_text(
+                        f"工作表“{sheet.name}”第 1–{stop} 行", f"sheet “{sheet.name}”, rows 1–{stop}"
+                    ),
+                )
+                continue
+            where = self.evidence(sheet, spot.row, spot.value_column, spot.value)
+            row.cells[field_spec.name] = where.model_copy(update={"value": display_value(spot.value)})
+            row.values[field_spec.name] = self.convert(field_spec, label, spot.value, where)
+        return row
+
+    def read_table(self, sheet: RawSheet, table: TableSpec, start: int) -> list[Row]:
+        header = find_header(sheet, table.columns, start)
+        last = min(len(sheet.rows), start + 40)
+        if header is None:
+            expected = "、".join(c.zh for c in table.columns)
+            self.report(
+                "IN-05",
+                self.evidence(sheet),
+                part=_PART_HEADER,
+                label=_text(f"{table.zh}：{expected}", f"{table.en}: {expected}"),
+                searched=_text(
+                    f"工作表“{sheet.name}”第 {start + 1}–{last} 行",
+                    f"sheet “{sheet.name}”, rows {start + 1}–{last}",
+                ),
+            )
+            return []
+        for spec in table.columns:
+            if spec.name not in header.columns:
+                self.report(
+                    "IN-05",
+                    self.evidence(sheet, header.row, 0),
+                    Severity.ERROR if spec.required else Severity.WARNING,
+                    part=_PART_HEADER,
+                    label=_text(spec.zh, spec.en),
+                    searched=_text(
+                        f"表头行（第 {header.row + 1} 行）", f"the header row (row {header.row + 1})"
+                    ),
+                )
+        rows: list[Row] = []
+        for r in range(header.row + 1, len(sheet.rows)):
+            raw_values = {name: cell(sheet, r, c) for name, c in header.columns.items()}
+            if all(is_blank(v) for v in raw_values.values()):
+                continue  # blank rows (and prepared template rows) are not records
+            row = Row()
+            for spec in table.columns:
+                if spec.name not in header.columns:
+                    continue
+                c = header.columns[spec.name]
+                value = raw_values[spec.name]
+                where = self.evidence(sheet, r, c, value)
+                row.cells[spec.name] = where.model_copy(update={"value": display_value(value)})
+                row.values[spec.name] = self.convert(spec, _text(spec.zh, spec.en), value, where)
+            rows.append(row)
+        return rows
+
+    def read_checklist(self, sheet: RawSheet, spec: SheetSpec) -> dict[str, Row]:
+        header = find_header(sheet, spec.item_columns, 0, len(sheet.rows))
+        if header is None:
+            expected = "、".join((spec.item_header, *(c.zh for c in spec.item_columns)))
+            self.report(
+                "IN-05",
+                self.evidence(sheet),
+                part=_PART_HEADER,
+                label=_text(expected, expected),
+                searched=_text(f"工作表“{sheet.name}”", f"sheet “{sheet.name}”"),
+            )
+            return {}
+        item_rows: dict[str, int] = {}
+        labels = {normalise_label(label): item.key for item in spec.items for label in item.labels}
+        for r, values in enumerate(sheet.rows):
+            first = first_text_cell(values)
+            if first is None:
+                continue
+            for key in label_keys(first[1]):
+                if key in labels and labels[key] not in item_rows:
+                    item_rows[labels[key]] = r
+                    break
+        any_required = any(c.required for c in spec.item_columns)
+        result: dict[str, Row] = {}
+        for item in spec.items:
+            r_found = item_rows.get(item.key)
+            if r_found is None:
+                self.report(
+                    "IN-05",
+                    self.evidence(sheet),
+                    Severity.ERROR if any_required else Severity.WARNING,
+                    part=_PART_ITEM,
+                    label=_text(item.zh, item.en),
+                    searched=_text(
+                        f"工作表“{sheet.name}”各行的第一个单元格",
+                        f"the first cell of each row of “{sheet.name}”",
+                    ),
+                )
+                continue
+            row = Row()
+            for column_spec in spec.item_columns:
+                c_found = header.columns.get(column_spec.name)
+                if c_found is None:
+                    continue
+                value = cell(sheet, r_found, c_found)
+                where = self.evidence(sheet, r_found, c_found, value)
+                row.cells[column_spec.name] = where.model_copy(update={"value": display_value(value)})
+                label = _text(f"{item.zh}—{column_spec.zh}", f"{item.en} — {column_spec.en}")
+                row.values[column_spec.name] = self.convert(column_spec, label, value, where)
+            result[item.key] = row
+        for column_spec in spec.item_columns:
+            if column_spec.name not in header.columns:
+                self.report(
+                    "IN-05",
+                    self.evidence(sheet, header.row, 0),
+                    Severity.ERROR if column_spec.required else Severity.WARNING,
+                    part=_PART_HEADER,
+                    label=_text(column_spec.zh, column_spec.en),
+                    searched=_text(
+                        f"表头行（第 {header.row + 1} 行）", f"the header row (row {header.row + 1})"
+                    ),
+                )
+        return result
+
+    def read_fields_and_table(self, sheet: RawSheet, spec: SheetSpec) -> tuple[Row, list[Row]]:
+        """Fields live above the table title; the table's header is searched below it."""
+        assert spec.table is not None
+        title_row = find_text_row(sheet, spec.table.zh)
+        if title_row is None:
+            header = find_header(sheet, spec.table.columns, 0, len(sheet.rows))
+            fields_stop = header.row if header is not None else len(sheet.rows)
+            table_start = max(0, fields_stop - 1) if header is not None else 0
+        else:
+            fields_stop, table_start = title_row, title_row + 1
+        fields = self.read_fields(sheet, spec, max(fields_stop, 1))
+        return fields, self.read_table(sheet, spec.table, table_start)
+
+    # ------------------------------------------------------------ checks across values
+
+    def check_not_above(
+        self, row: Row, part: str, whole: str, specs: Sequence[FieldSpec], reason: Text, hint: Text
+    ) -> None:
+        """``part`` must not exceed ``whole`` (present ≤ expected, yes votes ≤ voters present …)."""
+        small, big = row.values.get(part), row.values.get(whole)
+        if small is None or big is None or small <= big:
+            return
+        part_spec = next(s for s in specs if s.name == part)
+        self.report(
+            "IN-10",
+            (row.cells[part], row.cells[whole]),
+            label=_text(part_spec.zh, part_spec.en),
+            value=display_value(small),
+            reason=Text(
+                zh=reason.zh.format(big=display_value(big)), en=reason.en.format(big=display_value(big))
+            ),
+            hint=hint,
+        )
+
+    def check_in_year(self, rows: Sequence[Row], name: str, spec: FieldSpec, year: int | None) -> None:
+        if year is None:
+            return
+        for row in rows:
+            value = row.values.get(name)
+            if isinstance(value, date) and value.year != year:
+                self.report(
+                    "IN-12",
+                    row.cells[name],
+                    label=_text(spec.zh, spec.en),
+                    value=value.isoformat(),
+                    year=year,
+                )
+
+    # ------------------------------------------------------------ the whole form
+
+    def run(self) -> FormResult:
+        basic_sheet = self.sheet_for(BASIC, True)
+        basic, committee = (
+            (Row(), []) if basic_sheet is None else self.read_fields_and_table(basic_sheet, BASIC)
+        )
+        self.check_basic(basic)
+        branch_type = basic.values.get("branch_type")
+        year = self.assessment_year(basic)
+
+        tables: dict[str, list[Row]] = {"committee": committee}
+        sheet_cells: dict[str, Evidence] = {}
+        if basic_sheet is not None:
+            sheet_cells[BASIC.name] = Evidence(file=self.file, sheet=basic_sheet.name)
+        for spec in (MEETINGS, STUDY_HOURS, TRAINING, CANDIDATES, STUDENT_CLASSES):
+            assert spec.table is not None
+            required = spec.required or (branch_type is not None and branch_type in spec.applies_to)
+            sheet = self.sheet_for(spec, required)
+            tables[spec.table.name] = [] if sheet is None else self.read_table(sheet, spec.table, 0)
+            if sheet is not None:
+                sheet_cells[spec.name] = Evidence(file=self.file, sheet=sheet.name)
+
+        checklists: dict[str, dict[str, Row]] = {}
+        for spec in (SYSTEMS, NEGATIVE_LIST):
+            sheet = self.sheet_for(spec, True)
+            checklists[spec.key] = {} if sheet is None else self.read_checklist(sheet, spec)
+            if sheet is not None:
+                sheet_cells[spec.name] = Evidence(file=self.file, sheet=sheet.name)
+
+        satisfaction_sheet = self.sheet_for(SATISFACTION, True)
+        satisfaction = Row()
+        if satisfaction_sheet is not None:
+            satisfaction = self.read_fields(satisfaction_sheet, SATISFACTION, len(satisfaction_sheet.rows))
+            sheet_cells[SATISFACTION.name] = Evidence(file=self.file, sheet=satisfaction_sheet.name)
+        self_sheet = self.sheet_for(SELF_ASSESSMENT, True)
+        self_fields, problem_rows = Row(), list[Row]()
+        if self_sheet is not None:
+            self_fields, problem_rows = self.read_fields_and_table(self_sheet, SELF_ASSESSMENT)
+            sheet_cells[SELF_ASSESSMENT.name] = Evidence(file=self.file, sheet=self_sheet.name)
+
+        self.cross_checks(tables, satisfaction, year)
+        version = self.template_version()
+
+        errors = any(p.severity is Severity.ERROR for p in self.problems)
+        problems = tuple(self.problems)
+        if errors:
+            return FormResult(file=self.file, sha256=self.raw.sha256, form=None, problems=problems)
+        form = BranchForm(
+            file=self.file,
+            sha256=self.raw.sha256,
+            template_version=version,
+            basic=_model(BasicInfo, basic),
+            committee=tuple(_model(CommitteeMember, r) for r in tables["committee"]),
+            meetings=tuple(_model(Meeting, r) for r in tables["meetings"]),
+            study_hours=tuple(_model(StudyHours, r) for r in tables["study_hours"]),
+            training=tuple(_model(Training, r) for r in tables["training"]),
+            candidates=tuple(_model(Candidate, r) for r in tables["candidates"]),
+            systems={k: _model(ChecklistItem, r, key=k) for k, r in checklists["systems"].items()},
+            student_classes=tuple(_model(StudentClass, r) for r in tables["student_classes"]),
+            satisfaction=_model(Satisfaction, satisfaction),
+            negative_list={k: _model(NegativeItem, r, key=k) for k, r in checklists["negative_list"].items()},
+            self_assessment=_model(
+                SelfAssessment, self_fields, problems=tuple(_model(Problem, r) for r in problem_rows)
+            ),
+            sheet_cells=sheet_cells,
+            warnings=problems,
+        )
+        return FormResult(file=self.file, sha256=self.raw.sha256, form=form, problems=problems)
+
+    def check_basic(self, basic: Row) -> None:
+        year = basic.values.get("assessment_year")
+        if year is not None and not MIN_YEAR <= year <= MAX_YEAR:
+            self.report(
+                "IN-10",
+                basic.cells["assessment_year"],
+                label=_text("考核年度", "Assessment year"),
+                value=display_value(year),
+                reason=_text(
+                    f"应为 {MIN_YEAR}–{MAX_YEAR} 之间的四位年份",
+                    f"a year between {MIN_YEAR} and {MAX_YEAR} is expected",
+                ),
+                hint=_text("请填写四位数年份，如 2012", "enter a four-digit year such as 2012"),
+            )
+            basic.values["assessment_year"] = None
+
+    def assessment_year(self, basic: Row) -> int | None:
+        declared = basic.values.get("assessment_year")
+        if declared is not None and self.expected_year is not None and declared != self.expected_year:
+            self.report(
+                "IN-12",
+                basic.cells["assessment_year"],
+                label=_text("考核年度", "Assessment year"),
+                value=display_value(declared),
+                year=self.expected_year,
+            )
+        year = declared if declared is not None else self.expected_year
+        return int(year) if year is not None else None
+
+    def cross_checks(self, tables: dict[str, list[Row]], satisfaction: Row, year: int | None) -> None:
+        meeting_columns = MEETINGS.table.columns if MEETINGS.table else ()
+        for row in tables["meetings"]:
+            self.check_not_above(
+                row,
+                "present",
+                "expected",
+                meeting_columns,
+                _text("实到人数超过应到人数 {big}", "more present than the {big} expected"),
+                _text("实到人数不能多于应到人数", "present cannot exceed expected attendance"),
+            )
+        candidate_columns = CANDIDATES.table.columns if CANDIDATES.table else ()
+        for row in tables["candidates"]:
+            self.check_not_above(
+                row,
+                "voters_present",
+                "voters_due",
+                candidate_columns,
+                _text("实到人数超过应到人数 {big}", "more present than the {big} due"),
+                _text("实到有表决权党员不能多于应到人数", "voters present cannot exceed voters due"),
+            )
+            self.check_not_above(
+                row,
+                "votes_yes",
+                "voters_present",
+                candidate_columns,
+                _text("赞成票超过实到人数 {big}", "more yes votes than the {big} present"),
+                _text("赞成票数不能多于实到人数", "yes votes cannot exceed voters present"),
+            )
+        class_columns = STUDENT_CLASSES.table.columns if STUDENT_CLASSES.table else ()
+        for row in tables["student_classes"]:
+            for part, whole in (("full_members", "members"), ("members", "students")):
+                self.check_not_above(
+                    row,
+                    part,
+                    whole,
+                    class_columns,
+                    _text("超过 {big}", "more than {big}"),
+                    _text("部分人数不能多于总人数", "a part cannot exceed the whole"),
+                )
+        hour_columns = STUDY_HOURS.table.columns if STUDY_HOURS.table else ()
+        for row in tables["study_hours"]:
+            for spec in hour_columns:
+                hours = row.values.get(spec.name)
+                if spec.kind is Kind.NUMBER and hours is not None and hours > MAX_HOURS_PER_QUARTER:
+                    self.report(
+                        "IN-10",
+                        row.cells[spec.name],
+                        label=_text(spec.zh, spec.en),
+                        value=display_value(hours),
+                        reason=_text(
+                            f"超过每季度 {MAX_HOURS_PER_QUARTER:.0f} 学时的合理上限",
+                            f"above the plausible maximum of {MAX_HOURS_PER_QUARTER:.0f} hours a quarter",
+                        ),
+                        hint=_text(
+                            "请填写该季度的学时数，不要填写全年合计",
+                            "enter the quarter's hours, not a yearly total",
+                        ),
+                    )
+        counts = [satisfaction.values.get(n) for n in ("satisfied", "basically_satisfied", "dissatisfied")]
+        respondents = satisfaction.values.get("respondents")
+        if respondents is not None and all(c is not None for c in counts):
+            total = sum(c for c in counts if c is not None)
+            if total > respondents:
+                names = ("respondents", "satisfied", "basically_satisfied", "dissatisfied")
+                self.report(
+                    "IN-10",
+                    tuple(satisfaction.cells[n] for n in names),
+                    label=_text("参评人数", "Respondents"),
+                    value=display_value(respondents),
+                    reason=_text(
+                        f"满意、基本满意、不满意合计 {display_value(total)} 人，多于参评人数",
+                        f"satisfied + basically satisfied + dissatisfied = {display_value(total)}, "
+                        "more than the respondents",
+                    ),
+                    hint=_text(
+                        "三项人数之和不能超过参评人数",
+                        "the three counts cannot add up to more than the respondents",
+                    ),
+                )
+        for spec_sheet, table_name in ((MEETINGS, "meetings"), (TRAINING, "training")):
+            assert spec_sheet.table is not None
+            self.check_in_year(tables[table_name], "date", spec_sheet.table.column("date"), year)
+        surveyed = next(f for f in SATISFACTION.fields if f.name == "surveyed_on")
+        self.check_in_year([satisfaction], "surveyed_on", surveyed, year)
+
+    def template_version(self) -> str | None:
+        meta = self.raw.sheets.get(META_SHEET)
+        actual: str | None = None
+        if meta is not None and display_value(cell(meta, 0, 0)) == META_MARK:
+            actual = display_value(cell(meta, 0, 1)) or None
+        if actual != TEMPLATE_VERSION:
+            where = Evidence(
+                file=self.file, sheet=META_SHEET if meta is not None else None, cell="B1" if meta else None
+            )
+            self.report(
+                "IN-11",
+                where,
+                actual=actual if actual is not None else _text("（无版本标记）", "(no version stamp)"),
+                expected=TEMPLATE_VERSION,
+            )
+        return actual
+
+
+def _model(model: Callable[..., Any], row: Row, **extra: Any) -> Any:
+    values = {name: value for name, value in row.values.items() if value is not None}
+    return model(**values, **extra, cells=dict(row.cells))
+
+
+def validate_workbook(raw: RawWorkbook, expected_year: int | None = None) -> FormResult:
+    """Validate one workbook read by ingest. Every problem is collected, each with its file, sheet and cell.
+
+    ``expected_year`` is the batch's assessment year: dates outside the form's own 考核年度 (or this year,
+    when the form does not say) are warnings, and a 考核年度 different from it is a warning too. The result
+    has ``form=None`` when any problem is an error (including the ingest problems in ``raw``).
+    """
+    if any(p.severity is Severity.ERROR for p in raw.problems):
+        return FormResult(file=raw.file, sha256=raw.sha256, form=None, problems=raw.problems)
+    validator = _Validator(raw, expected_year)
+    validator.problems.extend(raw.problems)
+    return validator.run()
+
+
+__all__ = ["validate_workbook"]

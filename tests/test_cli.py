@@ -1,0 +1,89 @@
+"""The CLI: exit codes 0 / 1 / 2, Chinese by default, English with --lang en."""
+
+from __future__ import annotations
+
+import shutil
+from pathlib import Path
+
+import pytest
+from typer.testing import CliRunner
+
+from engine.cli import app
+
+ROOT = Path(__file__).resolve().parent.parent
+COLLEGE = ROOT / "fixtures" / "college"
+runner = CliRunner()
+
+
+def test_template_then_validate_reports_the_blank_required_fields(tmp_path: Path) -> None:
+    blank = tmp_path / "空白.xlsx"
+    assert runner.invoke(app, ["template", str(blank), "--type", "学生"]).exit_code == 0
+    result = runner.invoke(app, ["validate", str(blank)])
+    assert result.exit_code == 1
+    assert "支部名称" in result.output and "IN-06" in result.output
+    english = runner.invoke(app, ["validate", str(blank), "--lang", "en"])
+    assert english.exit_code == 1 and "error" in english.output
+
+
+def test_template_refuses_to_overwrite_and_bad_type(tmp_path: Path) -> None:
+    target = tmp_path / "t.xlsx"
+    target.write_bytes(b"keep me")
+    assert runner.invoke(app, ["template", str(target)]).exit_code == 2
+    assert target.read_bytes() == b"keep me"
+    assert runner.invoke(app, ["template", str(tmp_path / "u.xlsx"), "--type", "工人"]).exit_code == 2
+
+
+def test_validate_a_good_fixture_exits_0() -> None:
+    result = runner.invoke(app, ["validate", str(COLLEGE / "JD-01.xlsx")])
+    assert result.exit_code == 0, result.output
+
+
+def test_usage_errors_exit_2(tmp_path: Path) -> None:
+    assert runner.invoke(app, ["grade", str(tmp_path / "nope"), "-o", str(tmp_path / "o")]).exit_code == 2
+    assert (
+        runner.invoke(
+            app, ["grade", str(COLLEGE), "-o", str(tmp_path / "o"), "--profile", "no-such"]
+        ).exit_code
+        == 2
+    )
+    assert runner.invoke(app, ["validate", str(tmp_path / "missing.xlsx")]).exit_code == 2
+    assert (
+        runner.invoke(app, ["grade", str(COLLEGE), "-o", str(tmp_path / "o"), "--lang", "fr"]).exit_code == 2
+    )
+
+
+@pytest.mark.slow
+def test_grade_exits_1_when_a_workbook_is_ungradable_and_grades_the_rest(tmp_path: Path) -> None:
+    forms = tmp_path / "forms"
+    forms.mkdir()
+    for name in ("JD-01.xlsx", "LT-02.xlsx"):
+        shutil.copy(COLLEGE / name, forms / name)
+    (forms / "坏文件.xlsx").write_text("<html><body>not a workbook</body></html>", encoding="utf-8")
+    out = tmp_path / "out"
+    result = runner.invoke(app, ["grade", str(forms), "-o", str(out), "--workers", "0", "--no-progress"])
+    assert result.exit_code == 1, result.output
+    assert "坏文件.xlsx" in result.output and "IN-01" in result.output
+    assert "已评定 2 个" in result.output
+    # A second run into the same folder is refused unless --force.
+    again = runner.invoke(app, ["grade", str(forms), "-o", str(out), "--workers", "0", "--no-progress"])
+    assert again.exit_code == 2
+    forced = runner.invoke(
+        app,
+        ["grade", str(forms), "-o", str(out), "--workers", "0", "--no-progress", "--force", "--lang", "en"],
+    )
+    assert forced.exit_code == 1 and "Graded 2 of 3" in forced.output
+
+
+@pytest.mark.slow
+def test_explain_prints_the_trace() -> None:
+    result = runner.invoke(app, ["explain", str(COLLEGE / "JD-02.xlsx")])
+    assert result.exit_code == 0, result.output
+    assert "OL-02" in result.output and "2012年7月" in result.output
+
+
+def test_rules_list_and_show() -> None:
+    listed = runner.invoke(app, ["rules", "list"])
+    assert listed.exit_code == 0 and "OL-02" in listed.output
+    shown = runner.invoke(app, ["rules", "show", "OL-02", "--lang", "en"])
+    assert shown.exit_code == 0 and "committee" in shown.output.lower()
+    assert runner.invoke(app, ["rules", "show", "ZZ-99"]).exit_code == 2

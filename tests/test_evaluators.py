@@ -1,0 +1,258 @@
+"""DurableEvaluator against ReferenceEvaluator, engine hygiene, and the rendered Evaluation."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from datetime import date
+
+import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from engine.rulebook.durable_adapter import DurableEvaluationError, DurableEvaluator
+from engine.rulebook.evaluate import evaluate, format_periods, open_evaluator, resolve_deadline
+from engine.rulebook.loader import load_profile
+from engine.rulebook.reference import ReferenceEvaluator
+from schemas.common import Evidence, Severity, Status
+from schemas.facts import FACTS, BranchFacts, BranchIdentity, Fact, FactValue
+
+PROFILE = load_profile("loudi-2012")
+BRANCH_TYPES = ["教工", "学生", "机关", "离退休", ""]
+
+
+@pytest.fixture(scope="module")
+def durable() -> Iterator[DurableEvaluator]:
+    with DurableEvaluator(PROFILE) as evaluator:
+        yield evaluator
+
+
+@pytest.fixture(scope="module")
+def reference() -> ReferenceEvaluator:
+    return ReferenceEvaluator(PROFILE)
+
+
+def _thresholds() -> list[float]:
+    out: list[float] = []
+    for value in PROFILE.params.values():
+        if isinstance(value, int | float) and not isinstance(value, bool):
+            out.append(float(value))
+    return out
+
+
+THRESHOLDS = sorted(set(_thresholds()))
+
+
+def _numeric_value() -> st.SearchStrategy[FactValue]:
+    near = st.sampled_from(THRESHOLDS).flatmap(
+        lambda t: st.sampled_from([t, int(t), t - 1e-6, t + 1e-6, t - 0.5, t + 0.5, t - 1, t + 1])
+    )
+    return st.one_of(
+        st.none(),
+        near,
+        st.integers(-3, 40),
+        st.floats(-1, 40),
+        st.just(float("nan")),
+        st.booleans(),
+        st.floats(0, 1e-3),  # tiny floats: would be exponent form without normalisation
+    )
+
+
+def _value(name: str) -> st.SearchStrategy[FactValue]:
+    if FACTS[name].type is str:
+        return st.one_of(st.none(), st.sampled_from(BRANCH_TYPES))
+    return _numeric_value()
+
+
+fact_dicts = st.fixed_dictionaries({}, optional={name: _value(name) for name in FACTS})
+
+
+@settings(max_examples=200, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(values=fact_dicts)
+def test_durable_matches_reference(
+    values: dict[str, FactValue], durable: DurableEvaluator, reference: ReferenceEvaluator
+) -> None:
+    assert durable.statuses(values) == reference.statuses(values)
+
+
+def test_edge_values_agree(durable: DurableEvaluator, reference: ReferenceEvaluator) -> None:
+    cases: list[dict[str, FactValue]] = [
+        {},
+        {name: 0 for name in FACTS if FACTS[name].type is not str},  # fails nearly everything
+        {name: 1e6 for name in FACTS if FACTS[name].type is not str} | {"branch_type": "学生"},
+        {"has_committee": 1.0, "committee_meetings_min_month": 1.0, "satisfaction_rate": 0.9},
+        {"satisfaction_rate": 0.8999999, "veto_discipline": 0.0, "branch_type": "离退休"},
+        {"satisfaction_rate": 1e-7, "member_hours_min_quarter_avg": "20", "branch_type": "教工"},
+        {"leader_hours_min": float("nan"), "branch_type": "教工", "general_meetings": "abc"},
+    ]
+    for values in cases:
+        assert durable.statuses(values) == reference.statuses(values), values
+
+
+def test_sessions_are_freed(durable: DurableEvaluator) -> None:
+    # A ruleset holds at most 1,024 live sessions: 1,100 branches only pass if each one is deleted.
+    for n in range(1100):
+        statuses = durable.statuses({"org_life_min_month": n % 3, "branch_type": "学生"})
+        assert statuses["OL-03"] == (Status.PASSED if n % 3 else Status.FAILED)
+
+
+class _Failing(DurableEvaluator):
+    def _record(self, code: str, status: Status) -> None:
+        if code == "OL-03":
+            raise RuntimeError("boom in OL-03")
+        super()._record(code, status)
+
+
+def test_action_error_surfaces() -> None:
+    with _Failing(PROFILE) as evaluator:
+        with pytest.raises(DurableEvaluationError, match="boom in OL-03"):
+            evaluator.statuses({"org_life_min_month": 1})
+        # the session was still freed, and a later branch is evaluated afresh (and fails again)
+        with pytest.raises(DurableEvaluationError):
+            evaluator.statuses({"org_life_min_month": 0})
+
+
+class _Losing(DurableEvaluator):
+    def _record(self, code: str, status: Status) -> None:
+        if code != "ED-02":  # simulate an action stolen by another thread
+            super()._record(code, status)
+
+
+def test_lost_action_is_detected() -> None:
+    with _Losing(PROFILE) as evaluator, pytest.raises(DurableEvaluationError, match="ED-02"):
+        evaluator.statuses({})
+
+
+def test_two_evaluators_coexist_and_close() -> None:
+    a = DurableEvaluator(PROFILE)
+    b = DurableEvaluator(PROFILE)
+    try:
+        assert a.statuses({"satisfaction_rate": 0.95}) == b.statuses({"satisfaction_rate": 0.95})
+    finally:
+        a.close()
+        b.close()
+        a.close()  # idempotent
+    with pytest.raises(DurableEvaluationError, match="closed"):
+        a.statuses({})
+
+
+# --- evaluate(): rendering ---------------------------------------------------------------------------
+
+
+def _ev(cell: str) -> tuple[Evidence, ...]:
+    return (Evidence(file="b.xlsx", sheet="会议活动台账", cell=cell),)
+
+
+def _facts(**overrides: Fact) -> BranchFacts:
+    facts = {
+        "branch_type": Fact(name="branch_type", value="教工", evidence=_ev("B3")),
+        "has_committee": Fact(name="has_committee", value=True),
+        "general_meetings": Fact(name="general_meetings", value=2, evidence=_ev("A2")),
+        "meetings_without_minutes": Fact(name="meetings_without_minutes", value=0),
+        "committee_meetings_min_month": Fact(
+            name="committee_meetings_min_month",
+            value=0,
+            evidence=_ev("A5"),
+            series={"2012-06": 1, "2012-07": 0, "2012-08": 0, "2013-01": 0},
+        ),
+        "member_hours_min_quarter_avg": Fact(
+            name="member_hours_min_quarter_avg", value=18.5, series={"2012Q2": 25, "2012Q3": 18.5}
+        ),
+        "secretary_training_min_half": Fact(
+            name="secretary_training_min_half", value=0, series={"2012H1": 0, "2012H2": 0}
+        ),
+        "lectures_min_per_lecturer": Fact(
+            name="lectures_min_per_lecturer", value=0, series={"张三": 1, "李四": 0, "王五": 0}
+        ),
+        "satisfaction_rate": Fact(name="satisfaction_rate", value=0.85),
+        "veto_discipline": Fact(name="veto_discipline", value=False),
+    }
+    facts.update(overrides)
+    identity = BranchIdentity(
+        file="b.xlsx",
+        sha256="0" * 64,
+        branch_id="B01",
+        branch_name="第一党支部",
+        branch_type="教工",
+        secretary="张三",
+        assessment_year=2012,
+    )
+    return BranchFacts(identity=identity, facts=facts)
+
+
+@pytest.mark.parametrize("engine", ["reference", "durable"])
+def test_evaluation_renders_findings(engine: str) -> None:
+    evaluator = open_evaluator(PROFILE, engine)  # type: ignore[arg-type]
+    try:
+        result = evaluate(_facts(), PROFILE, evaluator)
+    finally:
+        evaluator.close()
+    trace = {t.code: t for t in result.trace}
+    findings = {f.code: f for f in result.findings}
+    assert set(trace) == {r.code for r in PROFILE.rules}
+    assert trace["OL-01"].status is Status.PASSED and "OL-01" not in findings
+
+    ol02 = findings["OL-02"]
+    assert ol02.status is Status.FAILED and ol02.kind == "deduction" and ol02.severity is Severity.ERROR
+    assert "2012年7月、8月、2013年1月" in ol02.message.zh
+    assert "Jul 2012, Aug 2012, Jan 2013" in ol02.message.en
+    assert ol02.deduction == 3  # 1 per month, three months short, max 4
+    assert ol02.deadline == date(2013, 1, 31)  # end of the month after the window end (12-10)
+    assert ol02.evidence == _ev("A5")
+    assert ol02.ctx["expected"] == 1 and ol02.ctx["short_periods"] == 3
+
+    assert "2012年第三季度" in findings["ED-08"].message.zh and "Q3 2012" in findings["ED-08"].message.en
+    assert findings["ED-08"].deduction == 2
+    sc02 = findings["SC-02"]
+    assert "2012年上半年、下半年" in sc02.message.zh and sc02.deduction == 6
+    assert sc02.deadline == date(2012, 12, 10) and sc02.owner is not None and "组织部" in sc02.owner.zh
+    ol04 = findings["OL-04"]
+    assert "李四、王五" in ol04.message.zh and ol04.deduction == 2
+    assert "85%" in findings["FB-01"].message.zh and "90%" in findings["FB-01"].message.zh
+
+    # not evidenced: the rule's own text, full deduction (not_evidenced_deducts = true)
+    ol03 = findings["OL-03"]
+    assert ol03.status is Status.NOT_EVIDENCED and ol03.deduction == 4
+    assert ol03.message == next(r for r in PROFILE.rules if r.code == "OL-03").not_evidenced
+    assert trace["VT-01"].status is Status.PASSED
+    assert findings["VT-02"].kind == "veto" and findings["VT-02"].deduction == 0
+    assert [c.max_grade for c in result.caps] == ["C"]  # satisfaction 85% < 90%
+    assert result.facts["branch_type"] == "教工"
+
+
+def test_caps_need_the_fact() -> None:
+    facts = _facts()
+    del facts.facts["satisfaction_rate"]
+    with ReferenceEvaluator(PROFILE) as evaluator:
+        result = evaluate(facts, PROFILE, evaluator)
+    assert result.caps == ()
+
+
+def test_both_engines_render_identically(durable: DurableEvaluator, reference: ReferenceEvaluator) -> None:
+    facts = _facts()
+    assert evaluate(facts, PROFILE, durable) == evaluate(facts, PROFILE, reference)
+
+
+def test_not_applicable_has_no_finding(reference: ReferenceEvaluator) -> None:
+    facts = _facts(branch_type=Fact(name="branch_type", value="离退休"))
+    result = evaluate(facts, PROFILE, reference)
+    assert {t.code: t.status for t in result.trace}["ED-08"] is Status.NOT_APPLICABLE
+    assert "ED-08" not in {f.code for f in result.findings}
+
+
+def test_format_periods() -> None:
+    assert format_periods(["2012-07", "2012-08"]).zh == "2012年7月、8月"
+    assert format_periods(["2012-07", "2012-08"]).en == "Jul 2012, Aug 2012"
+    assert format_periods(["2012Q3"]).zh == "2012年第三季度"
+    assert format_periods(["2012Q3"]).en == "Q3 2012"
+    assert format_periods(["2012H1"]).zh == "2012年上半年"
+    assert format_periods(["2012H1"]).en == "H1 2012"
+    assert format_periods(["张三", "李四"]).zh == "张三、李四"
+
+
+def test_deadlines() -> None:
+    rules = {r.code: r for r in PROFILE.rules}
+    assert resolve_deadline(rules["ED-06"], PROFILE) == date(2012, 12, 10)
+    assert resolve_deadline(rules["OL-02"], PROFILE) == date(2013, 1, 31)
+    assert resolve_deadline(rules["OL-02"], PROFILE, filled=date(2012, 3, 20)) == date(2012, 4, 30)
+    fixed = rules["OL-02"].model_copy(update={"deadline": "2013-03-01"})
+    assert resolve_deadline(fixed, PROFILE) == date(2013, 3, 1)
