@@ -31,7 +31,7 @@ app = typer.Typer(
 rules_app = typer.Typer(no_args_is_help=True, help="查看规则集 / inspect a profile's rules")
 app.add_typer(rules_app, name="rules")
 
-out = Console()
+out = Console(soft_wrap=True)  # long Chinese lines stay whole for copying and grep
 err = Console(stderr=True)
 
 LangOpt = Annotated[str, typer.Option("--lang", help="输出语言 zh 或 en / output language")]
@@ -159,14 +159,12 @@ def _print_batch(run: pipeline.BatchRun, lang: Lang) -> None:
     report = run.report
     graded = [f for f in report.files if f.status == "graded"]
     bad = [f for f in report.files if f.status == "ungradable"]
-    counts: dict[str, int] = {}
+    counts: dict[str, tuple[str, int]] = {}  # grade code -> (name, branches); codes sort best first
     for r in report.results:
-        counts[r.grade.name.get(lang)] = counts.get(r.grade.name.get(lang), 0) + 1
-    dist = (
-        "，".join(f"{k} {v}" for k, v in counts.items())
-        if lang == "zh"
-        else ", ".join(f"{k} {v}" for k, v in counts.items())
-    )
+        name, n = counts.get(r.grade.code, (r.grade.name.get(lang), 0))
+        counts[r.grade.code] = (name, n + 1)
+    sep = ", " if lang == "en" else "，"
+    dist = sep.join(f"{name} {n}" for _, (name, n) in sorted(counts.items()))
     if lang == "en":
         out.print(
             f"Graded {len(graded)} of {len(report.files)} workbooks ({dist}). Outputs in {run.out}",

@@ -146,14 +146,17 @@ def _rule(t: RuleTrace, item: Finding | None, indicators: dict[str, str], lang: 
     if t.deduction:
         head += " " + label("deduct_n", lang, n=fmt_num(t.deduction))
     lines = [head]
+    # Only expected and actual, with their unit: the other ctx values (shortfall …) are already in the
+    # rendered message, and results.json keeps them all.
+    unit = t.ctx.get("unit_en" if lang == "en" else "unit") or ""
+    unit = f" {unit}" if unit and lang == "en" else str(unit)
     ctx_parts = [
-        f"{label(k + '_v', lang)} {_scalar(t.ctx[k])}"
+        f"{label(k + '_v', lang)} {_scalar(t.ctx[k])}{unit}"
         if lang == "en"
-        else f"{label(k + '_v', lang)}：{_scalar(t.ctx[k])}"
+        else f"{label(k + '_v', lang)}：{_scalar(t.ctx[k])}{unit}"
         for k in _SHOWN_FIRST
-        if k in t.ctx
+        if k in t.ctx and t.ctx[k] is not None
     ]
-    ctx_parts += [f"{k}={_scalar(t.ctx[k])}" for k in sorted(t.ctx) if k not in _SHOWN_FIRST]
     if ctx_parts:
         lines.append(_INDENT + ("; " if lang == "en" else "；").join(ctx_parts))
     cells = evidence_cells(t.evidence, lang)
