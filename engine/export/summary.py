@@ -38,6 +38,11 @@ class _Sheet:
 
     def __init__(self, wb: Any, name: str, headers: list[str], fmt: _Formats) -> None:
         self.ws = wb.add_worksheet(name)
+        # Printable as handed out: A4 landscape, one page wide, the header row on every page.
+        self.ws.set_landscape()
+        self.ws.set_paper(9)
+        self.ws.fit_to_pages(1, 0)
+        self.ws.repeat_rows(0)
         self.fmt = fmt
         self.ncols = len(headers)
         self.widths = [max(text_width(h) + 2, 8) for h in headers]
@@ -79,8 +84,13 @@ class _Formats:
         self.head = wb.add_format(
             {"bold": True, "font_color": "#FFFFFF", "bg_color": "#C00000", "border": 1, "text_wrap": True}
         )
+        self.head_center = wb.add_format(
+            {"bold": True, "font_color": "#FFFFFF", "bg_color": "#C00000", "border": 1, "align": "center"}
+        )
         self.title = wb.add_format({"bold": True, "font_size": 12})
         self.bold = wb.add_format({"bold": True})
+        self.center = wb.add_format({"align": "center"})
+        self.bold_center = wb.add_format({"bold": True, "align": "center"})
         self.date = wb.add_format({"num_format": "yyyy-mm-dd"})
         self.pct = wb.add_format({"num_format": "0.0%"})
         self.score = wb.add_format({"num_format": "0.##;-0.##;0"})
@@ -192,23 +202,23 @@ def _distribution_sheet(wb: Any, report: BatchReport, lang: Lang, fmt: _Formats)
         head_row = row
         put_text(ws, row, 0, label(key_label, lang), fmt.head)
         for c, code in enumerate(codes, start=1):
-            put_text(ws, row, c, grades[code].get(lang), fmt.head)
-        put_text(ws, row, len(codes) + 1, label("sum", lang), fmt.head)
+            put_text(ws, row, c, grades[code].get(lang), fmt.head_center)
+        put_text(ws, row, len(codes) + 1, label("sum", lang), fmt.head_center)
         row += 1
         first = row
         totals: Counter[str] = Counter()
         for group in sorted(counts, key=lambda g: (g == none, g)):
             put_text(ws, row, 0, group)
             for c, code in enumerate(codes, start=1):
-                ws.write_number(row, c, counts[group][code])
-            ws.write_number(row, len(codes) + 1, sum(counts[group].values()))
+                ws.write_number(row, c, counts[group][code], fmt.center)
+            ws.write_number(row, len(codes) + 1, sum(counts[group].values()), fmt.center)
             totals.update(counts[group])
             row += 1
         last = row - 1
         put_text(ws, row, 0, label("sum", lang), fmt.bold)
         for c, code in enumerate(codes, start=1):
-            ws.write_number(row, c, totals[code], fmt.bold)
-        ws.write_number(row, len(codes) + 1, sum(totals.values()), fmt.bold)
+            ws.write_number(row, c, totals[code], fmt.bold_center)
+        ws.write_number(row, len(codes) + 1, sum(totals.values()), fmt.bold_center)
         row += 1
         if last >= first:
             chart = wb.add_chart({"type": "column", "subtype": "stacked"})
