@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from datetime import date
 
 import pytest
@@ -18,17 +17,6 @@ from schemas.facts import FACTS, BranchFacts, BranchIdentity, Fact, FactValue
 
 PROFILE = load_profile("loudi-2012")
 BRANCH_TYPES = ["教工", "学生", "机关", "离退休", ""]
-
-
-@pytest.fixture(scope="module")
-def durable() -> Iterator[DurableEvaluator]:
-    with DurableEvaluator(PROFILE) as evaluator:
-        yield evaluator
-
-
-@pytest.fixture(scope="module")
-def reference() -> ReferenceEvaluator:
-    return ReferenceEvaluator(PROFILE)
 
 
 def _thresholds() -> list[float]:

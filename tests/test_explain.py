@@ -2,59 +2,39 @@
 
 from __future__ import annotations
 
-from datetime import date
-
 from engine.export.explain import explain
-from schemas.common import Evidence, Finding, Source, Status, Text
-from schemas.facts import BranchIdentity
-from schemas.results import BranchResult, Grade, IndicatorScore, RuleTrace
+from schemas.common import Evidence, Status
+from schemas.results import BranchResult
+from tests.builders import branch_result, finding, identity, rule_trace, score, t
 
-
-def _t(zh: str, en: str) -> Text:
-    return Text(zh=zh, en=en)
+CODES = ("OL-01", "OL-02", "ED-08", "OL-05")  # every rule in the trace
 
 
 def make_result() -> BranchResult:
-    ol02 = Finding(
-        code="OL-02",
-        status=Status.FAILED,
-        kind="deduction",
-        title=_t("每月召开一次支委会", "A committee meeting every month"),
-        message=_t("支委会：5月、7月未召开（应每月至少1次）", "Committee meetings: none held in May, July"),
-        ctx={"expected": 1, "actual": 0},
-        evidence=(Evidence(file="b.xlsx", sheet="会议活动", cell="A12"),),
-        rectification=_t("每月至少召开一次支委会", "Hold a committee meeting every month"),
-        owner=_t("支部书记", "branch secretary"),
-        deadline=date(2013, 1, 31),
-        source=Source(document="娄职院委函[2012]3号", clause="三(二)3"),
-        indicator="systems",
-        deduction=2,
-    )
+    ol02 = finding("OL-02")
     ed08 = ol02.model_copy(
         update={
             "code": "ED-08",
             "status": Status.NOT_EVIDENCED,
-            "message": _t("学习学时表为空，无法核实党员学时", "The hours sheet is empty"),
-            "rectification": _t("补填学习学时表", "Fill in the hours sheet"),
+            "message": t("学习学时表为空，无法核实党员学时", "The hours sheet is empty"),
+            "rectification": t("补填学习学时表", "Fill in the hours sheet"),
             "evidence": (),
             "indicator": "leader",
         }
     )
     trace = (
-        RuleTrace(
-            code="OL-01",
-            title=_t("三会一课", "Three meetings and a lecture"),
-            indicator="systems",
-            kind="deduction",
-            status=Status.PASSED,
+        rule_trace(
+            "OL-01",
+            t("三会一课", "Three meetings and a lecture"),
+            "systems",
+            Status.PASSED,
             ctx={"expected": 1, "actual": 3},
         ),
-        RuleTrace(
-            code="OL-02",
-            title=ol02.title,
-            indicator="systems",
-            kind="deduction",
-            status=Status.FAILED,
+        rule_trace(
+            "OL-02",
+            ol02.title,
+            "systems",
+            Status.FAILED,
             ctx={"expected": 1, "actual": 0, "shortfall": "5月、7月"},
             evidence=(
                 Evidence(file="b.xlsx", sheet="会议活动", cell="A12"),
@@ -62,48 +42,16 @@ def make_result() -> BranchResult:
             ),
             deduction=2,
         ),
-        RuleTrace(
-            code="ED-08",
-            title=_t("党员学时", "Member hours"),
-            indicator="leader",
-            kind="deduction",
-            status=Status.NOT_EVIDENCED,
-            deduction=1,
-        ),
-        RuleTrace(
-            code="OL-05",
-            title=_t("支委会人数", "Committee size"),
-            indicator="systems",
-            kind="deduction",
-            status=Status.NOT_APPLICABLE,
-        ),
+        rule_trace("ED-08", t("党员学时", "Member hours"), "leader", Status.NOT_EVIDENCED, deduction=1),
+        rule_trace("OL-05", t("支委会人数", "Committee size"), "systems", Status.NOT_APPLICABLE),
     )
-    return BranchResult(
-        identity=BranchIdentity(
-            file="b.xlsx",
-            sha256="ab" * 32,
-            branch_id="B001",
-            branch_name="机电系第一党支部",
-            branch_type="教工",
-            general_branch="机电工程学院党总支",
-            secretary="张三",
-            assessment_year=2012,
-        ),
-        profile="loudi-2012",
+    return branch_result(
+        identity=identity(),
         scores=(
-            IndicatorScore(
-                id="leader", name=_t("党组织带头人", "Leadership"), points=15, deducted=1, score=14
-            ),
-            IndicatorScore(
-                id="systems", name=_t("工作制度", "Working systems"), points=10, deducted=2, score=8
-            ),
+            score("leader", t("党组织带头人", "Leadership"), 15, 1),
+            score("systems", t("工作制度", "Working systems"), 10, 2),
         ),
         total=87,
-        score_grade=Grade(code="B", name=_t("较好", "Good")),
-        grade=Grade(code="C", name=_t("一般", "Average")),
-        adjustments=(
-            _t("党员群众满意率低于90%，等次最高为一般", "Satisfaction below 90%: capped at Average"),
-        ),
         items=(ol02, ed08),
         trace=trace,
     )
@@ -112,7 +60,7 @@ def make_result() -> BranchResult:
 def test_explain_zh_mentions_everything() -> None:
     text = explain(make_result())
     assert "\x1b" not in text and text.endswith("\n")
-    for code in ("OL-01", "OL-02", "ED-08", "OL-05"):
+    for code in CODES:
         assert code in text
     for needed in (
         "机电系第一党支部",
@@ -139,7 +87,7 @@ def test_explain_zh_mentions_everything() -> None:
 
 def test_explain_english() -> None:
     text = explain(make_result(), lang="en")
-    for code in ("OL-01", "OL-02", "ED-08", "OL-05"):
+    for code in CODES:
         assert code in text
     for needed in (
         "Grade: Average",

@@ -22,39 +22,26 @@ from engine.export.results_json import MAP_FIELDS, results_json_bytes, write_man
 from engine.export.summary import write_summary
 from schemas.batch import BatchReport, FileReport, Kpi
 from schemas.common import Evidence, Finding, Severity, Source, Status, Text
-from schemas.facts import BranchIdentity
-from schemas.results import BranchResult, Grade, IndicatorScore, RuleTrace
+from schemas.results import BranchResult
+from tests import builders
+from tests.builders import GRADES, OL02_MESSAGE, branch_result, identity, rule_trace, score, t
 
 ROOT = Path(__file__).resolve().parents[1]
 HOSTILE = ('=HYPERLINK("http://example.invalid","点我")', "+1+1", "-1", "@SUM(1)", "\t=1", "\r=1", "=1+1")
 
-GRADES = {
-    "A": Grade(code="A", name=Text(zh="先进", en="Advanced")),
-    "B": Grade(code="B", name=Text(zh="较好", en="Good")),
-    "C": Grade(code="C", name=Text(zh="一般", en="Average")),
-    "D": Grade(code="D", name=Text(zh="后进", en="Lagging")),
-}
+# the columns of a rectification item, in the 整改清单 and in the summary's 整改事项 sheet
+ITEM_COLUMNS = ["规则编号", "指标", "存在问题", "依据", "整改措施", "责任人", "整改时限", "整改状态"]
 SOURCE = Source(document="娄职院委函[2012]3号", clause="三(二)3", text="坚持每月召开一次支委会")
 
 
-def t(zh: str, en: str | None = None) -> Text:
-    return Text(zh=zh, en=en or f"en:{zh}")
-
-
-def finding(code: str, message: str = "支委会：5月、7月未召开（应每月至少1次）", n_cells: int = 2) -> Finding:
-    return Finding(
-        code=code,
-        status=Status.FAILED,
-        kind="deduction",
+def finding(code: str, message: str = OL02_MESSAGE, n_cells: int = 2) -> Finding:
+    return builders.finding(
+        code,
+        message,
         title=t(f"{code} 标题", f"{code} title"),
-        message=Text(zh=message, en="Committee meetings: none held in May, July"),
         ctx={"expected": 1, "actual": 0, "shortfall": "5月、7月"},
         evidence=tuple(Evidence(file="b1.xlsx", sheet="会议活动", cell=f"A{12 + i}") for i in range(n_cells)),
-        rectification=t("每月至少召开一次支委会", "Hold a committee meeting every month"),
-        owner=t("支部书记", "branch secretary"),
-        deadline=date(2013, 1, 31),
         source=SOURCE,
-        indicator="systems",
         deduction=2.0,
     )
 
@@ -70,65 +57,41 @@ def make_result(
 ) -> BranchResult:
     items = (finding("OL-02"), finding("ED-08", "党员季度平均学时不足", 12)) if items is None else items
     scores = (
-        IndicatorScore(id="leader", name=t("党组织带头人", "Leadership"), points=15, deducted=1, score=14),
-        IndicatorScore(
-            id="systems", name=t("工作制度", "Working systems"), points=10, deducted=2.5, score=7.5
-        ),
+        score("leader", t("党组织带头人", "Leadership"), 15, 1),
+        score("systems", t("工作制度", "Working systems"), 10, 2.5),
     )
     trace = (
-        RuleTrace(
-            code="OL-02",
-            title=t("每月召开一次支委会", "A committee meeting every month"),
-            indicator="systems",
-            kind="deduction",
-            status=Status.FAILED,
+        rule_trace(
+            "OL-02",
+            t("每月召开一次支委会", "A committee meeting every month"),
+            "systems",
+            Status.FAILED,
             ctx={"expected": 1, "actual": 0},
             evidence=(Evidence(file="b1.xlsx", sheet="会议活动", cell="A12"),),
             deduction=2,
         ),
-        RuleTrace(
-            code="ED-08",
-            title=t("党员学时", "Member hours"),
-            indicator="leader",
-            kind="deduction",
-            status=Status.NOT_EVIDENCED,
-            deduction=1,
-        ),
-        RuleTrace(
-            code="OL-05",
-            title=t("组织生活", "Org life"),
-            indicator="systems",
-            kind="deduction",
-            status=Status.NOT_APPLICABLE,
-        ),
-        RuleTrace(
-            code="OL-01",
-            title=t("三会一课", "Three meetings"),
-            indicator="systems",
-            kind="deduction",
-            status=Status.PASSED,
+        rule_trace("ED-08", t("党员学时", "Member hours"), "leader", Status.NOT_EVIDENCED, deduction=1),
+        rule_trace("OL-05", t("组织生活", "Org life"), "systems", Status.NOT_APPLICABLE),
+        rule_trace(
+            "OL-01",
+            t("三会一课", "Three meetings"),
+            "systems",
+            Status.PASSED,
             ctx={"expected": 1, "actual": 3, "ratio": 0.5},
         ),
     )
-    return BranchResult(
-        identity=BranchIdentity(
+    return branch_result(
+        identity=identity(
             file=f"{branch_id}.xlsx",
-            sha256="ab" * 32,
             branch_id=branch_id,
             branch_name=name,
             branch_type=branch_type,
             general_branch=general_branch,
-            secretary="张三",
-            assessment_year=2012,
         ),
-        profile="loudi-2012",
         scores=scores,
         total=86.5,
         score_grade=GRADES["B"],
         grade=GRADES[grade],
-        adjustments=(
-            t("党员群众满意率低于90%，等次最高为一般", "Satisfaction below 90%: capped at Average"),
-        ),
         items=items,
         trace=trace,
         facts={"full_members": 12, "satisfaction_rate": 0.85, "has_committee": True, "assessment_year": 2012},
@@ -223,18 +186,7 @@ def test_branch_list_zh_content_and_print_setup(tmp_path: Path) -> None:
 
     head = find_row(ws, "序号")
     headers = [c.value for c in ws[head]]
-    assert headers == [
-        "序号",
-        "规则编号",
-        "指标",
-        "存在问题",
-        "依据",
-        "整改措施",
-        "责任人",
-        "整改时限",
-        "整改状态",
-        "完成情况",
-    ]
+    assert headers == ["序号", *ITEM_COLUMNS, "完成情况"]
     first = ws[head + 1]
     assert [first[0].value, first[1].value, first[2].value] == [1, "OL-02", "工作制度"]
     assert first[3].value.startswith("支委会") and "（单元格：会议活动!A12、A13）" in first[3].value
@@ -373,18 +325,7 @@ def test_summary_sheets_and_content(tmp_path: Path) -> None:
     assert len(ws._charts) == 0 or True  # openpyxl drops charts on load; checked in the zip below
 
     ws = wb["整改事项"]
-    assert [c.value for c in ws[1]] == [
-        "支部编号",
-        "支部名称",
-        "规则编号",
-        "指标",
-        "存在问题",
-        "依据",
-        "整改措施",
-        "责任人",
-        "整改时限",
-        "整改状态",
-    ]
+    assert [c.value for c in ws[1]] == ["支部编号", "支部名称", *ITEM_COLUMNS]
     assert [r[0].value for r in ws.iter_rows(min_row=2)] == ["B001", "B001", "B003"]
     assert ws["J2"].value == "未开始" and ws["I2"].value.date() == date(2013, 1, 31)
     assert ws.auto_filter.ref == "A1:J4"

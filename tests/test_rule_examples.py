@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-
 import pytest
 
 from engine.rulebook.durable_adapter import DurableEvaluator
@@ -13,17 +11,6 @@ from schemas.rules import Example, Profile, RuleSpec
 
 PROFILE = load_profile("loudi-2012")
 CASES = [(rule, ex) for rule in PROFILE.rules for ex in rule.examples]
-
-
-@pytest.fixture(scope="module")
-def durable() -> Iterator[DurableEvaluator]:
-    with DurableEvaluator(PROFILE) as evaluator:
-        yield evaluator
-
-
-@pytest.fixture(scope="module")
-def reference() -> ReferenceEvaluator:
-    return ReferenceEvaluator(PROFILE)
 
 
 @pytest.mark.parametrize(("rule", "example"), CASES, ids=[f"{r.code}::{e.name}" for r, e in CASES])

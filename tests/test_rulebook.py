@@ -69,36 +69,57 @@ def test_duplicate_code(profile_dir: Path) -> None:
     assert _has(problems, "OL/OL-09.toml", "duplicate code OL-02 (also in OL/OL-02.toml)")
 
 
-def test_unknown_fact(profile_dir: Path) -> None:
-    _edit(
-        profile_dir / "OL" / "OL-03.toml", 'condition = "org_life_min_month', 'condition = "org_life_months'
-    )
-    assert _has(_problems(profile_dir), "OL/OL-03.toml", "condition: unknown name 'org_life_months'")
+# the file to edit (and the one the problem names), the text there, its replacement, a fragment of the problem
+BROKEN_EDITS = {
+    "unknown_fact": (
+        "OL/OL-03.toml",
+        'condition = "org_life_min_month',
+        'condition = "org_life_months',
+        "condition: unknown name 'org_life_months'",
+    ),
+    "unknown_param": (
+        "OL/OL-03.toml",
+        ">= org_life_per_month",
+        ">= org_life_per_week",
+        "unknown name 'org_life_per_week'",
+    ),
+    "unknown_indicator": (
+        "OL/OL-03.toml",
+        'indicator = "systems"',
+        'indicator = "sytems"',
+        "unknown indicator 'sytems'",
+    ),
+    "missing_pass_example": (
+        "SC/SC-03.toml",
+        'expect = "passed"',
+        'expect = "not_applicable"',
+        "at least one example expecting 'passed'",
+    ),
+    "missing_fail_example": (
+        "SC/SC-03.toml",
+        'expect = "failed"',
+        'expect = "passed"',
+        "at least one example expecting 'failed'",
+    ),
+    "unsafe_condition": (
+        "SC/SC-03.toml",
+        'applies = "true"',
+        "applies = \"__import__('os')\"",
+        "function calls are not allowed",
+    ),
+    "bad_cap_condition": (
+        "profile.toml",
+        'when = "satisfaction_rate <',
+        'when = "satisfaction <',
+        "unknown name 'satisfaction'",
+    ),
+}
 
 
-def test_unknown_param(profile_dir: Path) -> None:
-    _edit(profile_dir / "OL" / "OL-03.toml", ">= org_life_per_month", ">= org_life_per_week")
-    assert _has(_problems(profile_dir), "OL/OL-03.toml", "unknown name 'org_life_per_week'")
-
-
-def test_unknown_indicator(profile_dir: Path) -> None:
-    _edit(profile_dir / "OL" / "OL-03.toml", 'indicator = "systems"', 'indicator = "sytems"')
-    assert _has(_problems(profile_dir), "OL/OL-03.toml", "unknown indicator 'sytems'")
-
-
-def test_missing_pass_example(profile_dir: Path) -> None:
-    _edit(profile_dir / "SC" / "SC-03.toml", 'expect = "passed"', 'expect = "not_applicable"')
-    assert _has(_problems(profile_dir), "SC/SC-03.toml", "at least one example expecting 'passed'")
-
-
-def test_missing_fail_example(profile_dir: Path) -> None:
-    _edit(profile_dir / "SC" / "SC-03.toml", 'expect = "failed"', 'expect = "passed"')
-    assert _has(_problems(profile_dir), "SC/SC-03.toml", "at least one example expecting 'failed'")
-
-
-def test_unsafe_condition(profile_dir: Path) -> None:
-    _edit(profile_dir / "SC" / "SC-03.toml", 'applies = "true"', "applies = \"__import__('os')\"")
-    assert _has(_problems(profile_dir), "SC/SC-03.toml", "function calls are not allowed")
+@pytest.mark.parametrize(("where", "old", "new", "fragment"), BROKEN_EDITS.values(), ids=BROKEN_EDITS.keys())
+def test_broken_edit_is_refused(profile_dir: Path, where: str, old: str, new: str, fragment: str) -> None:
+    _edit(profile_dir / where, old, new)
+    assert _has(_problems(profile_dir), where, fragment)
 
 
 def test_unknown_deadline_and_placeholder(profile_dir: Path) -> None:
@@ -112,11 +133,6 @@ def test_unknown_deadline_and_placeholder(profile_dir: Path) -> None:
 def test_retired_code_cannot_be_used(profile_dir: Path) -> None:
     (profile_dir / "retired.toml").write_text('[retired]\n"OL-03" = "merged into OL-01"\n', encoding="utf-8")
     assert _has(_problems(profile_dir), "OL/OL-03.toml", "retired (merged into OL-01)")
-
-
-def test_bad_cap_condition(profile_dir: Path) -> None:
-    _edit(profile_dir / "profile.toml", 'when = "satisfaction_rate <', 'when = "satisfaction <')
-    assert _has(_problems(profile_dir), "profile.toml", "unknown name 'satisfaction'")
 
 
 def test_problems_are_collected_together(profile_dir: Path) -> None:

@@ -12,6 +12,7 @@ from datetime import date
 from typing import Any
 
 from engine.validate.locate import (
+    Header,
     a1,
     cell,
     find_fields,
@@ -193,6 +194,21 @@ class _Validator:
             row.values[field_spec.name] = self.convert(field_spec, label, spot.value, where)
         return row
 
+    def report_missing_columns(self, sheet: RawSheet, header: Header, columns: Sequence[FieldSpec]) -> None:
+        """IN-05 for each column the header row lacks: an error if the column is required, else a warning."""
+        for spec in columns:
+            if spec.name not in header.columns:
+                self.report(
+                    "IN-05",
+                    self.evidence(sheet, header.row, 0),
+                    Severity.ERROR if spec.required else Severity.WARNING,
+                    part=_PART_HEADER,
+                    label=_text(spec.zh, spec.en),
+                    searched=_text(
+                        f"表头行（第 {header.row + 1} 行）", f"the header row (row {header.row + 1})"
+                    ),
+                )
+
     def read_table(self, sheet: RawSheet, table: TableSpec, start: int) -> list[Row]:
         header = find_header(sheet, table.columns, start)
         last = min(len(sheet.rows), start + 40)
@@ -209,18 +225,7 @@ class _Validator:
                 ),
             )
             return []
-        for spec in table.columns:
-            if spec.name not in header.columns:
-                self.report(
-                    "IN-05",
-                    self.evidence(sheet, header.row, 0),
-                    Severity.ERROR if spec.required else Severity.WARNING,
-                    part=_PART_HEADER,
-                    label=_text(spec.zh, spec.en),
-                    searched=_text(
-                        f"表头行（第 {header.row + 1} 行）", f"the header row (row {header.row + 1})"
-                    ),
-                )
+        self.report_missing_columns(sheet, header, table.columns)
         rows: list[Row] = []
         for r in range(header.row + 1, len(sheet.rows)):
             raw_values = {name: cell(sheet, r, c) for name, c in header.columns.items()}
@@ -288,18 +293,7 @@ class _Validator:
                 label = _text(f"{item.zh}—{column_spec.zh}", f"{item.en} — {column_spec.en}")
                 row.values[column_spec.name] = self.convert(column_spec, label, value, where)
             result[item.key] = row
-        for column_spec in spec.item_columns:
-            if column_spec.name not in header.columns:
-                self.report(
-                    "IN-05",
-                    self.evidence(sheet, header.row, 0),
-                    Severity.ERROR if column_spec.required else Severity.WARNING,
-                    part=_PART_HEADER,
-                    label=_text(column_spec.zh, column_spec.en),
-                    searched=_text(
-                        f"表头行（第 {header.row + 1} 行）", f"the header row (row {header.row + 1})"
-                    ),
-                )
+        self.report_missing_columns(sheet, header, spec.item_columns)
         return result
 
     def read_fields_and_table(self, sheet: RawSheet, spec: SheetSpec) -> tuple[Row, list[Row]]:
