@@ -1,0 +1,535 @@
+"""Where does the time go? One command that measures the floor, every stage and the whole pipeline.
+
+    .venv/bin/python bench/run.py --n 1000 [--n 10000] [--workers 2] [--cache bench/cache]
+
+For each N it (1) makes N realistic branch workbooks once into ``<cache>/n<N>-t<template>-g<gen>/``
+(reused by later runs), then measures with the same number of worker processes the pipeline uses:
+
+* stages — every stage called directly, timed per branch inside the workers (ingest, validate, facts,
+  rules, grading, exports), plus the main-process tail (kpis + results.json + summary + manifest);
+* floor — python-calamine reading every sheet (``to_python``) and xlsxwriter writing a plain, unstyled
+  list with as many rows as that branch's 整改清单 has (row counts taken from the stage pass);
+* end to end — ``engine.pipeline.grade_folder`` in a fresh process, wall time and peak RSS.
+
+It prints the per-branch milliseconds and a markdown table, also written to bench/RESULTS.md.
+See bench/README.md for how the workbooks are generated (the zip-patching trick) and what each number means.
+"""
+
+from __future__ import annotations
+
+import argparse
+import copy
+import io
+import json
+import os
+import platform
+import random
+import resource
+import shutil
+import statistics
+import sys
+import tempfile
+import time
+import tomllib
+import zipfile
+from collections.abc import Sequence
+from concurrent.futures import ProcessPoolExecutor
+from dataclasses import dataclass, field
+from datetime import date
+from functools import cache
+from multiprocessing import get_context
+from pathlib import Path
+from typing import Any
+
+ROOT = Path(__file__).resolve().parent.parent
+if str(ROOT) not in sys.path:
+    sys.path.insert(0, str(ROOT))
+
+from schemas.form_layout import TEMPLATE_VERSION  # noqa: E402
+
+GENERATOR_VERSION = 1  # bump when the knobs below change, so cached workbooks are rebuilt
+DISTINCT = 200  # workbooks really built with openpyxl; the rest are byte-patched copies
+PROFILE = "loudi-2012"
+YEAR = 2012
+TOKEN = "ZQXBENCHIDZQX"  # placeholder written into id and name; rewritten per copy (see README)
+STAGES = ("ingest", "validate", "facts", "rules", "grading", "exports")
+TAIL = ("kpis+report", "results.json", "summary", "manifest")
+MONTHS = list(range(4, 13))
+VETO_KEYS = ("discipline", "inactive", "petition", "disunity")
+CTX = get_context("spawn")  # as the pipeline: durable_rules must not be forked into workers
+
+
+# --- 1. generation -----------------------------------------------------------------------------------
+
+
+def _sample(rng: random.Random, items: Sequence[Any], weights: Sequence[int]) -> list[Any]:
+    """0..n items of ``items``; how many is drawn with ``weights`` (index = count)."""
+    k = rng.choices(range(len(weights)), weights=weights)[0]
+    return sorted(rng.sample(list(items), min(k, len(items))))
+
+
+def knobs(k: int, college: list[dict[str, Any]]) -> dict[str, Any]:
+    """The knobs of distinct workbook ``k``: a fixture branch (type, committee, classes) varied per index.
+
+    Deterministic (``random.Random(k)``), mostly compliant with a tail of lagging branches.
+    """
+    rng = random.Random(k)
+    b = copy.deepcopy(college[k % len(college)])
+    committee: list[str] = b["committee"]
+    b["id"] = f"{TOKEN}{k:04d}"
+    b["name"] = f"{b['name']}（{TOKEN}{k:04d}）"
+    b["full_members"] = 20 + (k * 37) % 81  # 20..100 people in the branch
+    b["probationary_members"] = rng.choice([0, 0, 1, 2, 4])
+    b["skip_committee"] = _sample(rng, MONTHS, [70, 15, 10, 0, 5])
+    b["skip_org_life"] = _sample(rng, MONTHS, [75, 15, 5, 0, 0, 5])
+    b["skip_study_day"] = _sample(rng, MONTHS, [70, 15, 10, 0, 5])
+    b["no_lecture"] = _sample(rng, committee, [80, 15, 5])
+    b["minutes_missing"] = rng.choice([0, 0, 0, 0, 1, 3])
+    b["education_week"] = rng.random() > 0.15
+    b["leadership_study"] = rng.choice([11, 11, 11, 9, 5])
+    b["member_hours"] = rng.choice([24, 24, 24, 20, 15])
+    b["low_member_quarters"] = _sample(rng, [2, 3, 4], [75, 15, 5, 5])
+    b["leader_hours"] = rng.choice([36, 36, 40, 30])
+    b["low_leaders"] = _sample(rng, committee, [85, 10, 5])
+    b["training"] = rng.choice([["H1", "H2"], ["H1", "H2"], ["H1", "H2"], ["H1"], []])
+    b["practice"] = rng.choice([1, 1, 1, 0, 2])
+    respondents = rng.randint(30, 80)
+    unhappy = rng.choice([0, 0, 0, 1, respondents // 8])
+    basic = rng.randint(0, respondents // 4)
+    b["survey"] = [respondents, respondents - basic - unhappy, basic, unhappy]
+    b["vetoes"] = [rng.choice(VETO_KEYS)] if rng.random() < 0.05 else []
+    b.setdefault("expect", {"failed": []})
+    return b
+
+
+def group_meetings(b: dict[str, Any], members: int) -> list[dict[str, Any]]:
+    """Monthly meetings of each party group: big branches have one group per ~9 members."""
+    rows = []
+    groups = 2 + members // 9
+    size = max(1, members // groups)
+    for g in range(1, groups + 1):
+        for month in range(1, 13):
+            rows.append(
+                {
+                    "date": date(YEAR, month, 9 + g),
+                    "type": "党小组会",
+                    "topic": f"第{g}党小组{month}月学习讨论",
+                    "chair": b["secretary"],
+                    "expected": size,
+                    "present": max(1, size - (month + g) % 3),
+                    "minutes": "是",
+                }
+            )
+    return rows
+
+
+def build_distinct(k: int) -> tuple[bytes, int]:
+    """Distinct workbook ``k`` as xlsx bytes (openpyxl, slow), and its register row count."""
+    from engine.export.template import build_template
+    from fixtures.formfill import fill_workbook
+    from fixtures.generate import branch_data
+
+    college = tomllib.loads((ROOT / "fixtures" / "college.toml").read_text(encoding="utf-8"))["branch"]
+    b = knobs(k, college)
+    data = branch_data(k, b, YEAR)
+    data["meetings"] = sorted(
+        data["meetings"] + group_meetings(b, b["full_members"] + b["probationary_members"]),
+        key=lambda r: (r["date"], r["type"]),
+    )
+    wb = build_template(branch_type=b["type"], year=YEAR)
+    fill_workbook(wb, data)
+    buf = io.BytesIO()
+    wb.save(buf)
+    return buf.getvalue(), len(data["meetings"]) + len(data["study_hours"])
+
+
+@cache
+def _members(base: Path) -> tuple[tuple[zipfile.ZipInfo, bytes], ...]:
+    """The decompressed members of a base workbook (read once per process)."""
+    with zipfile.ZipFile(base) as z:
+        return tuple((info, z.read(info)) for info in z.infolist())
+
+
+def write_copy(base: Path, k: int, branch_id: str, target: Path) -> None:
+    """Copy ``base`` to ``target`` with its placeholder id (and the name that embeds it) rewritten.
+
+    openpyxl writes strings inline (``<is><t>…</t></is>``) in the sheet XML, so a plain byte
+    replace in the members that hold the placeholder is a valid edit: no shared-string counts to fix.
+    """
+    token, new = f"{TOKEN}{k:04d}".encode(), branch_id.encode()
+    out = io.BytesIO()
+    with zipfile.ZipFile(out, "w", zipfile.ZIP_DEFLATED) as zout:
+        for info, data in _members(base):
+            zout.writestr(copy.copy(info), data.replace(token, new) if token in data else data)
+    target.write_bytes(out.getvalue())
+
+
+def _copy_range(base_dir: str, folder: str, indices: range) -> None:
+    for i in indices:
+        k = i % DISTINCT
+        branch_id = f"BENCH-{i:05d}"
+        write_copy(Path(base_dir) / f"{k:04d}.xlsx", k, branch_id, Path(folder) / f"{branch_id}.xlsx")
+
+
+def _build_and_save(base_dir: str, k: int) -> int:
+    data, rows = build_distinct(k)
+    (Path(base_dir) / f"{k:04d}.xlsx").write_bytes(data)
+    return rows
+
+
+def ensure_workbooks(cache_dir: Path, n: int, workers: int) -> Path:
+    """``<cache>/n<N>-…/`` holding N workbooks, made once; a ``.complete`` marker guards half-made ones."""
+    tag = f"t{TEMPLATE_VERSION}-g{GENERATOR_VERSION}"
+    base_dir = cache_dir / f"base-{tag}"
+    folder = cache_dir / f"n{n}-{tag}"
+    if (folder / ".complete").exists():
+        print(f"  workbooks: reusing {folder}")
+        return folder
+    if n < DISTINCT:
+        raise SystemExit(f"--n must be at least {DISTINCT} (the distinct workbooks behind the copies)")
+    with ProcessPoolExecutor(workers, mp_context=CTX) as pool:
+        if not (base_dir / ".complete").exists():
+            t = time.perf_counter()
+            base_dir.mkdir(parents=True, exist_ok=True)
+            rows = list(pool.map(_build_and_save, [str(base_dir)] * DISTINCT, range(DISTINCT)))
+            (base_dir / ".complete").write_text(json.dumps({"register_rows": rows}))
+            print(
+                f"  built {DISTINCT} distinct workbooks with openpyxl in {time.perf_counter() - t:.1f} s "
+                f"({min(rows)}-{max(rows)} register rows)"
+            )
+        t = time.perf_counter()
+        shutil.rmtree(folder, ignore_errors=True)
+        folder.mkdir(parents=True)
+        step = -(-n // (workers * 8))
+        chunks = [range(s, min(s + step, n)) for s in range(0, n, step)]
+        list(pool.map(_copy_range, [str(base_dir)] * len(chunks), [str(folder)] * len(chunks), chunks))
+    (folder / ".complete").write_text(str(n))
+    print(f"  wrote {n} patched copies in {time.perf_counter() - t:.1f} s -> {folder}")
+    return folder
+
+
+# --- 2b. stages, timed per branch inside the workers ----------------------------------------------------
+
+_w: dict[str, Any] = {}
+
+
+def _init_stages(list_dir: str) -> None:
+    from engine.rulebook import DurableEvaluator, load_profile
+
+    profile = load_profile(PROFILE)
+    _w.update(profile=profile, evaluator=DurableEvaluator(profile), list_dir=Path(list_dir))
+
+
+def _stage_work(path: str) -> tuple[dict[str, float], Any, str]:
+    """Run one workbook through every stage; per-stage seconds, its result (or None) and its status."""
+    from engine.export.branch_list import write_branch_list
+    from engine.facts import build_facts
+    from engine.grading import grade
+    from engine.ingest import read_workbook
+    from engine.rulebook import evaluate
+    from engine.validate import validate_workbook
+    from schemas.common import Severity
+
+    profile, t = _w["profile"], {}
+    clock = time.perf_counter
+    t0 = clock()
+    raw = read_workbook(Path(path), Path(path).name)
+    t["ingest"] = clock() - t0
+    if any(p.severity is Severity.ERROR for p in raw.problems):
+        return t, None, "unreadable"
+    t0 = clock()
+    checked = validate_workbook(raw, expected_year=profile.year)
+    t["validate"] = clock() - t0
+    if checked.form is None:
+        return t, None, "invalid: " + "; ".join(p.code for p in checked.problems[:3])
+    t0 = clock()
+    facts = build_facts(checked.form, profile)
+    t["facts"] = clock() - t0
+    t0 = clock()
+    evaluation = evaluate(facts, profile, _w["evaluator"])
+    t["rules"] = clock() - t0
+    t0 = clock()
+    result = grade(evaluation, profile.grading)
+    t["grading"] = clock() - t0
+    t0 = clock()
+    write_branch_list(result, _w["list_dir"] / Path(path).name, lang="zh")
+    t["exports"] = clock() - t0
+    return t, result, "graded"
+
+
+@dataclass
+class StageRun:
+    wall: float
+    per_stage: dict[str, list[float]] = field(default_factory=dict)
+    tail: dict[str, float] = field(default_factory=dict)
+    list_rows: dict[str, int] = field(default_factory=dict)
+    statuses: dict[str, int] = field(default_factory=dict)
+
+
+def run_stages(paths: list[Path], workers: int, scratch: Path) -> StageRun:
+    from engine import __version__
+    from engine.export.results_json import write_manifest, write_results_json
+    from engine.export.summary import write_summary
+    from engine.grading import college_kpis
+    from engine.rulebook import load_profile, profile_sha256
+    from schemas.batch import BatchReport, FileReport
+
+    list_dir = scratch / "stage-lists"
+    list_dir.mkdir()
+    t = time.perf_counter()
+    with ProcessPoolExecutor(
+        workers, mp_context=CTX, initializer=_init_stages, initargs=(str(list_dir),)
+    ) as pool:
+        done = list(pool.map(_stage_work, map(str, paths), chunksize=8))
+    run = StageRun(wall=time.perf_counter() - t)
+    for stage in STAGES:
+        run.per_stage[stage] = [times.get(stage, 0.0) for times, _, _ in done]
+    results = []
+    for path, (_, result, status) in zip(paths, done, strict=True):
+        run.statuses[status] = run.statuses.get(status, 0) + 1
+        if result is not None:
+            results.append(result)
+            run.list_rows[path.name] = len(result.items)
+
+    # The main-process tail, the same calls grade_folder makes after the pool.
+    profile = load_profile(PROFILE)
+    clock = time.perf_counter
+    t0 = clock()
+    report = BatchReport(
+        tool_version=__version__,
+        profile=profile.name,
+        profile_title=profile.title,
+        profile_sha256=profile_sha256(PROFILE),
+        results=tuple(results),
+        files=tuple(
+            FileReport(
+                file=r.identity.branch_id + ".xlsx",
+                sha256="0" * 64,
+                status="graded",
+                branch_id=r.identity.branch_id,
+            )
+            for r in results
+        ),
+        kpis=college_kpis(results, profile.grading),
+    )
+    run.tail["kpis+report"] = clock() - t0
+    t0 = clock()
+    write_results_json(report, scratch / "results.json")
+    run.tail["results.json"] = clock() - t0
+    t0 = clock()
+    write_summary(report, scratch / "summary.xlsx", lang="zh")
+    run.tail["summary"] = clock() - t0
+    t0 = clock()
+    write_manifest(
+        scratch / "run-manifest.json",
+        inputs={f.file: f.sha256 for f in report.files},
+        profile=profile.name,
+        profile_sha256=report.profile_sha256,
+        tool_version=__version__,
+        started="",
+        finished="",
+        argv=[],
+    )
+    run.tail["manifest"] = clock() - t0
+    return run
+
+
+# --- 2a. the floor: calamine read + plain xlsxwriter write ----------------------------------------------
+
+
+def _floor_work(path: str, rows: int, out_dir: str) -> tuple[float, float]:
+    import xlsxwriter
+    from python_calamine import CalamineWorkbook
+
+    t0 = time.perf_counter()
+    wb = CalamineWorkbook.from_path(path)
+    for name in wb.sheet_names:
+        wb.get_sheet_by_name(name).to_python()
+    t1 = time.perf_counter()
+    out = xlsxwriter.Workbook(str(Path(out_dir) / Path(path).name))
+    ws = out.add_worksheet()
+    for r in range(rows):
+        for c in range(10):  # the 整改清单 has 10 columns
+            ws.write_string(r, c, f"r{r}c{c}")
+    out.close()
+    return t1 - t0, time.perf_counter() - t1
+
+
+def run_floor(
+    paths: list[Path], list_rows: dict[str, int], workers: int, scratch: Path
+) -> tuple[float, list, list]:
+    out_dir = scratch / "floor-lists"
+    out_dir.mkdir()
+    # 整改清单 rows: title + 9 header rows + blank + table head + one row per item (or the "none" row).
+    rows = [12 + max(1, list_rows.get(p.name, 0)) for p in paths]
+    t = time.perf_counter()
+    with ProcessPoolExecutor(workers, mp_context=CTX) as pool:
+        done = list(pool.map(_floor_work, map(str, paths), rows, [str(out_dir)] * len(paths), chunksize=8))
+    return time.perf_counter() - t, [r for r, _ in done], [w for _, w in done]
+
+
+# --- 2c. end to end, in a fresh process so its peak RSS is its own ---------------------------------------
+
+
+def _e2e_child(folder: str, out: str, workers: int, conn: Any) -> None:
+    from engine.pipeline import grade_folder
+
+    t = time.perf_counter()
+    run = grade_folder(Path(folder), Path(out), profile_ref=PROFILE, workers=workers)
+    wall = time.perf_counter() - t
+    graded = sum(f.status == "graded" for f in run.report.files)
+    own = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+    kids = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss
+    conn.send((wall, graded, own, kids))
+    conn.close()
+
+
+def run_e2e(folder: Path, workers: int, scratch: Path) -> tuple[float, int, float, float]:
+    parent, child = CTX.Pipe(duplex=False)
+    proc = CTX.Process(target=_e2e_child, args=(str(folder), str(scratch / "e2e-out"), workers, child))
+    proc.start()
+    wall, graded, own_kb, kids_kb = parent.recv()
+    proc.join()
+    return wall, graded, own_kb / 1024, kids_kb / 1024  # ru_maxrss is in KiB on Linux
+
+
+# --- 3. report -------------------------------------------------------------------------------------------
+
+
+def ms(values: Sequence[float]) -> float:
+    return 1000 * sum(values) / max(1, len(values))
+
+
+def measure(n: int, folder: Path, workers: int) -> dict[str, Any]:
+    paths = sorted(folder.glob("*.xlsx"))
+    assert len(paths) == n, f"{folder} holds {len(paths)} workbooks, expected {n}"
+    for p in paths:  # warm the page cache so no phase pays for the first disk read
+        p.read_bytes()
+    with tempfile.TemporaryDirectory(prefix="branchgrade-bench-") as tmp:
+        scratch = Path(tmp)
+        print("  stages ...", flush=True)
+        stages = run_stages(paths, workers, scratch)
+        print("  floor ...", flush=True)
+        floor_wall, reads, writes = run_floor(paths, stages.list_rows, workers, scratch)
+        print("  end to end (grade_folder) ...", flush=True)
+        e2e_wall, graded, own_mb, kids_mb = run_e2e(folder, workers, scratch)
+    stage_ms = {s: ms(v) for s, v in stages.per_stage.items()}
+    items = list(stages.list_rows.values())
+    return {
+        "n": n,
+        "workers": workers,
+        "statuses": stages.statuses,
+        "graded_e2e": graded,
+        "items_mean": statistics.mean(items) if items else 0.0,
+        "items_max": max(items, default=0),
+        "stage_ms": stage_ms,
+        "stage_sum_ms": sum(stage_ms.values()),
+        "stage_wall_s": stages.wall,
+        "tail_s": stages.tail,
+        "floor_read_ms": ms(reads),
+        "floor_write_ms": ms(writes),
+        "floor_ms": ms(reads) + ms(writes),
+        "floor_wall_s": floor_wall,
+        "e2e_wall_s": e2e_wall,
+        "rss_main_mb": own_mb,
+        "rss_worker_mb": kids_mb,
+    }
+
+
+def print_one(m: dict[str, Any]) -> None:
+    n, floor_ms = m["n"], m["floor_ms"]
+    print(
+        f"\nN = {n}, workers = {m['workers']}  (stage pass statuses: {m['statuses']}; "
+        f"grade_folder graded {m['graded_e2e']}; "
+        f"整改清单 items mean {m['items_mean']:.1f}, max {m['items_max']})"
+    )
+    print(f"  {'per branch, in a worker':<28}{'ms':>9}{'share':>8}{'x floor':>9}")
+    for stage, value in m["stage_ms"].items():
+        print(f"  {stage:<28}{value:9.2f}{value / m['stage_sum_ms']:8.0%}{value / floor_ms:9.2f}")
+    print(f"  {'sum of stages':<28}{m['stage_sum_ms']:9.2f}{1:8.0%}{m['stage_sum_ms'] / floor_ms:9.2f}")
+    print(f"  {'floor: calamine read':<28}{m['floor_read_ms']:9.2f}")
+    print(f"  {'floor: plain xlsxwriter':<28}{m['floor_write_ms']:9.2f}")
+    print(f"  {'floor total':<28}{floor_ms:9.2f}")
+    print(
+        "  main-process tail (s): "
+        + ", ".join(f"{k} {v:.2f}" for k, v in m["tail_s"].items())
+        + f"  = {sum(m['tail_s'].values()):.2f} s = {1000 * sum(m['tail_s'].values()) / n:.2f} ms/branch"
+    )
+    print(
+        f"  wall: stage pool {m['stage_wall_s']:.2f} s, floor pool {m['floor_wall_s']:.2f} s, "
+        f"grade_folder {m['e2e_wall_s']:.2f} s"
+    )
+    print(f"  branches/s: floor {n / m['floor_wall_s']:.0f}, end to end {n / m['e2e_wall_s']:.0f}")
+    print(
+        f"  ratio end-to-end / floor (wall): {m['e2e_wall_s'] / m['floor_wall_s']:.2f}; "
+        f"(rules + grading) / floor (per-branch ms): "
+        f"{(m['stage_ms']['rules'] + m['stage_ms']['grading']) / floor_ms:.2f}"
+    )
+    print(
+        f"  peak RSS of grade_folder: main {m['rss_main_mb']:.0f} MB + largest worker "
+        f"{m['rss_worker_mb']:.0f} MB = {m['rss_main_mb'] + m['rss_worker_mb']:.0f} MB"
+    )
+
+
+def markdown(ms_: list[dict[str, Any]]) -> str:
+    cores = os.cpu_count()
+    today = date.today().isoformat()
+    lines = [
+        "| cores | date | N | workers | floor s | end-to-end s | ratio | rules+grading ratio "
+        "| peak RSS MB | branches/s |",
+        "|---:|---|---:|---:|---:|---:|---:|---:|---:|---:|",
+    ]
+    for m in ms_:
+        rg = (m["stage_ms"]["rules"] + m["stage_ms"]["grading"]) / m["floor_ms"]
+        lines.append(
+            f"| {cores} | {today} | {m['n']} | {m['workers']} | {m['floor_wall_s']:.1f} | "
+            f"{m['e2e_wall_s']:.1f} | {m['e2e_wall_s'] / m['floor_wall_s']:.1f} | {rg:.2f} | "
+            f"{m['rss_main_mb'] + m['rss_worker_mb']:.0f} | {m['n'] / m['e2e_wall_s']:.0f} |"
+        )
+    stages = " | ".join(STAGES)
+    lines += [
+        "",
+        "Per branch, ms in a worker (floor = calamine read + plain xlsxwriter write):",
+        "",
+        f"| N | floor | {stages} | sum |",
+        "|---:|" + "---:|" * (len(STAGES) + 2),
+    ]
+    for m in ms_:
+        cells = " | ".join(f"{m['stage_ms'][s]:.1f}" for s in STAGES)
+        lines.append(f"| {m['n']} | {m['floor_ms']:.1f} | {cells} | {m['stage_sum_ms']:.1f} |")
+    return "\n".join(lines) + "\n"
+
+
+def main(argv: list[str] | None = None) -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument(
+        "--n", type=int, action="append", help="number of branches (repeatable; default 1000)"
+    )
+    parser.add_argument(
+        "--workers", type=int, default=os.cpu_count() or 1, help="worker processes (default: cores)"
+    )
+    parser.add_argument(
+        "--cache", type=Path, default=ROOT / "bench" / "cache", help="where workbooks are kept"
+    )
+    parser.add_argument("--results", type=Path, default=ROOT / "bench" / "RESULTS.md", help="markdown output")
+    args = parser.parse_args(argv)
+    results = []
+    print(f"python {platform.python_version()}, {os.cpu_count()} cores, {args.workers} workers")
+    for n in args.n or [1000]:
+        print(f"\n== N = {n}", flush=True)
+        folder = ensure_workbooks(args.cache, n, args.workers)
+        m = measure(n, folder, args.workers)
+        print_one(m)
+        results.append(m)
+    table = markdown(results)
+    print("\n" + table)
+    header = (
+        f"# branchgrade benchmark\n\n`python bench/run.py {' '.join(sys.argv[1:])}` "
+        f"— python {platform.python_version()}, {platform.machine()}\n\n"
+    )
+    args.results.write_text(header + table, encoding="utf-8")
+    print(f"written to {args.results}")
+
+
+if __name__ == "__main__":
+    main()
