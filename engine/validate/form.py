@@ -108,7 +108,9 @@ class _Validator:
     ) -> Evidence:
         where = a1(row, column) if row is not None and column is not None else None
         shown = display_value(value) if value is not None and not is_blank(value) else None
-        return Evidence(file=self.file, sheet=sheet.name, cell=where, value=shown)
+        # model_construct: every argument is already a str or None, and this runs once per cell of every
+        # register — pydantic validation here was the single largest cost of a batch (bench/).
+        return Evidence.model_construct(file=self.file, sheet=sheet.name, cell=where, value=shown)
 
     def report(
         self,
@@ -238,7 +240,9 @@ class _Validator:
                 c = header.columns[spec.name]
                 value = raw_values[spec.name]
                 where = self.evidence(sheet, r, c, value)
-                row.cells[spec.name] = where.model_copy(update={"value": display_value(value)})
+                row.cells[spec.name] = Evidence.model_construct(
+                    file=where.file, sheet=where.sheet, cell=where.cell, value=display_value(value)
+                )
                 row.values[spec.name] = self.convert(spec, _text(spec.zh, spec.en), value, where)
             rows.append(row)
         return rows
