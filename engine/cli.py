@@ -258,3 +258,7 @@ def _load(profile: str):  # type: ignore[no-untyped-def]
 
 def main() -> None:  # pragma: no cover - console entry point
     app()
+
+
+if __name__ == "__main__":  # python -m engine.cli
+    app()

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import os
 import shutil
+import sys
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from concurrent.futures import FIRST_COMPLETED, Future, ProcessPoolExecutor, wait
 from concurrent.futures.process import BrokenProcessPool
@@ -19,6 +20,7 @@ from multiprocessing import get_context
 from pathlib import Path
 
 import engine
+from engine.export.atomic import temp_target
 from engine.export.branch_list import write_branch_list
 from engine.export.results_json import write_manifest, write_results_json
 from engine.export.summary import write_summary
@@ -28,16 +30,21 @@ from engine.ingest import read_workbook
 from engine.rulebook import DurableEvaluator, Evaluator, evaluate, load_profile, profile_sha256
 from engine.validate import validate_workbook
 from schemas.batch import BatchReport, FileReport
-from schemas.common import Evidence, Finding, Lang, Severity
+from schemas.common import Evidence, Finding, Lang, Severity, Text
 from schemas.problems import make_problem
 from schemas.results import BranchResult
 from schemas.rules import Profile
+
+if sys.platform != "win32":
+    import resource
 
 WORKBOOK_SUFFIXES = (".xlsx", ".xlsm", ".xls", ".ods")
 LIST_FOLDER = {"zh": "整改清单", "en": "rectification-lists"}
 SUMMARY_NAME = {"zh": "分类定级汇总.xlsx", "en": "grading-summary.xlsx"}
 RESULTS_NAME = "results.json"
 MANIFEST_NAME = "run-manifest.json"
+WORKER_MEMORY_MB = 1536  # address-space cap per worker; BRANCHGRADE_WORKER_MEMORY_MB overrides, 0 = none
+MEMORY_ENV = "BRANCHGRADE_WORKER_MEMORY_MB"
 
 
 class UsageError(Exception):
@@ -93,7 +100,35 @@ def grade_workbook(
 _worker: dict[str, object] = {}
 
 
-def _init_worker(profile_ref: str, list_dir: str | None, lang: Lang) -> None:
+def worker_memory_limit() -> int | None:
+    """The per-worker address-space cap in bytes (None: no cap), from ``BRANCHGRADE_WORKER_MEMORY_MB``."""
+    raw = os.environ.get(MEMORY_ENV, "").strip()
+    try:
+        mb = int(raw) if raw else WORKER_MEMORY_MB
+    except ValueError:
+        raise UsageError(
+            f"环境变量 {MEMORY_ENV} 应为整数（兆字节），实际为 {raw!r} / {MEMORY_ENV} must be a whole number "
+            f"of megabytes, got {raw!r}"
+        ) from None
+    return mb * 1024 * 1024 if mb > 0 else None
+
+
+def _cap_memory(limit: int | None) -> None:
+    """Cap this process's address space so a memory blow-up fails in this worker, not the machine.
+
+    Python then raises MemoryError (reported as IN-03); a native parser aborts instead, which breaks the
+    pool and is reported as IN-01 for that file alone. Windows has no RLIMIT_AS: no cap there.
+    """
+    if limit is None or sys.platform == "win32":
+        return
+    _soft, hard = resource.getrlimit(resource.RLIMIT_AS)
+    if hard != resource.RLIM_INFINITY:
+        limit = min(limit, hard)
+    resource.setrlimit(resource.RLIMIT_AS, (limit, hard))
+
+
+def _init_worker(profile_ref: str, list_dir: str | None, lang: Lang, memory_limit: int | None = None) -> None:
+    _cap_memory(memory_limit)
     profile = load_profile(profile_ref)
     _worker.update(profile=profile, evaluator=DurableEvaluator(profile), list_dir=list_dir, lang=lang)
 
@@ -102,7 +137,10 @@ def _work(path: str, display_name: str) -> FileOutcome:
     profile = _worker["profile"]
     evaluator = _worker["evaluator"]
     assert isinstance(profile, Profile)
-    outcome = grade_workbook(Path(path), profile, evaluator, display_name)  # type: ignore[arg-type]
+    try:
+        outcome = grade_workbook(Path(path), profile, evaluator, display_name)  # type: ignore[arg-type]
+    except MemoryError:
+        return _out_of_memory(display_name)
     list_dir = _worker["list_dir"]
     if outcome.result is not None and isinstance(list_dir, str):
         lang = _worker["lang"]
@@ -124,8 +162,22 @@ def _crashed(display_name: str) -> FileOutcome:
     problem = make_problem(
         "IN-01",
         Evidence(file=display_name),
-        reason="解析器在读取该文件时异常退出（文件可能已损坏）",
-        reason_en="the spreadsheet parser crashed on this file (it may be corrupt)",
+        reason="解析器异常退出（文件可能已损坏，或处理时超出内存上限）",
+        reason_en="the spreadsheet parser crashed on this file (it may be corrupt, or hit the memory cap)",
+    )
+    return FileOutcome(
+        FileReport(file=display_name, sha256="", status="ungradable", problems=(problem,)), None
+    )
+
+
+def _out_of_memory(display_name: str) -> FileOutcome:
+    limit = worker_memory_limit()
+    problem = make_problem(
+        "IN-03",
+        Evidence(file=display_name),
+        what=Text(zh="处理该文件所需的内存", en="the memory needed to process this file"),
+        actual=f"> {limit // (1024 * 1024)} MB" if limit else "?",
+        limit=f"{limit // (1024 * 1024)} MB" if limit else "?",
     )
     return FileOutcome(
         FileReport(file=display_name, sha256="", status="ungradable", problems=(problem,)), None
@@ -149,7 +201,7 @@ def run_parallel(
     pending = list(jobs)
     suspects: list[tuple[Path, str]] = []
     ctx = get_context("spawn")
-    initargs = (profile_ref, str(list_dir) if list_dir else None, lang)
+    initargs = (profile_ref, str(list_dir) if list_dir else None, lang, worker_memory_limit())
 
     def record(name: str, outcome: FileOutcome) -> None:
         outcomes[name] = outcome
@@ -188,7 +240,7 @@ def run_parallel(
     return [outcomes[name] for _, name in jobs]
 
 
-def _run_alone(job: tuple[Path, str], initargs: tuple[str, str | None, Lang]) -> FileOutcome:
+def _run_alone(job: tuple[Path, str], initargs: tuple[str, str | None, Lang, int | None]) -> FileOutcome:
     with ProcessPoolExecutor(
         1, mp_context=get_context("spawn"), initializer=_init_worker, initargs=initargs
     ) as pool:
@@ -242,12 +294,15 @@ def prepare_output(out: Path, force: bool) -> None:
                 f"output folder {out} is not empty: choose another folder or pass --force"
             )
         ours = {*LIST_FOLDER.values(), *SUMMARY_NAME.values(), RESULTS_NAME, MANIFEST_NAME}
-        strangers = sorted(p.name for p in out.iterdir() if p.name not in ours)
+        stale = [p for p in out.iterdir() if p.is_file() and temp_target(p.name) in ours]
+        strangers = sorted(p.name for p in out.iterdir() if p.name not in ours and p not in stale)
         if strangers:
             raise UsageError(
                 f"输出文件夹 {out} 含有不是本工具生成的文件（{', '.join(strangers[:5])}），不会覆盖 / "
                 f"output folder {out} holds files branchgrade did not write; refusing to overwrite"
             )
+        for temp in stale:  # left by a run killed while writing
+            temp.unlink()
         for name in ours:
             target = out / name
             if target.is_dir():
@@ -285,6 +340,7 @@ def grade_folder(
     if not folder.is_dir():
         raise UsageError(f"找不到文件夹 {folder} / folder {folder} not found")
     profile = load_profile(profile_ref)
+    worker_memory_limit()  # a bad BRANCHGRADE_WORKER_MEMORY_MB is a usage error, before any output
     out_resolved, folder_resolved = out.resolve(), folder.resolve()
     if out_resolved == folder_resolved or folder_resolved in out_resolved.parents:
         # Outputs inside the input folder would be read back as forms by the next run.

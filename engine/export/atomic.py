@@ -9,11 +9,14 @@ from __future__ import annotations
 
 import contextlib
 import os
+import re
 import secrets
 from collections.abc import Iterator
 from pathlib import Path
 
-__all__ = ["atomic_path", "atomic_write_bytes"]
+__all__ = ["atomic_path", "atomic_write_bytes", "temp_target"]
+
+_TEMP_NAME = re.compile(r"\.(.+)\.[0-9a-f]{8}\.tmp")
 
 
 def _fsync_file(path: Path) -> None:
@@ -37,6 +40,16 @@ def _fsync_dir(folder: Path) -> None:
         pass
     finally:
         os.close(fd)
+
+
+def temp_target(name: str) -> str | None:
+    """The target file name if ``name`` is one of our temporary files (``.<target>.<8 hex>.tmp``), else None.
+
+    A run killed with SIGKILL cannot remove the temporary file it was writing; the next run with
+    ``--force`` uses this to recognise and delete it.
+    """
+    match = _TEMP_NAME.fullmatch(name)
+    return match[1] if match else None
 
 
 def _create_temp(path: Path) -> Path:

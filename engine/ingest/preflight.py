@@ -9,6 +9,7 @@ The checks decompress each XML part once, in chunks, with C-level regexes (≈2 
 
 from __future__ import annotations
 
+import html
 import re
 import zipfile
 import zlib
@@ -55,6 +56,7 @@ class Refusal:
     what: Text | None = None
     actual: str = ""
     limit: str = ""
+    sheet: str | None = None  # the sheet the problem is in, when known
 
 
 class Refused(Exception):
@@ -67,8 +69,10 @@ def _unreadable(zh: str, en: str) -> Refused:
     return Refused(Refusal("IN-01", reason=Text(zh=zh, en=en)))
 
 
-def _over_limit(zh: str, en: str, actual: object, limit: object) -> Refused:
-    return Refused(Refusal("IN-03", what=Text(zh=zh, en=en), actual=str(actual), limit=str(limit)))
+def _over_limit(zh: str, en: str, actual: object, limit: object, sheet: str | None = None) -> Refused:
+    return Refused(
+        Refusal("IN-03", what=Text(zh=zh, en=en), actual=str(actual), limit=str(limit), sheet=sheet)
+    )
 
 
 def _mb(size: int) -> str:
@@ -174,29 +178,58 @@ class _SheetExtent:
     row_tags: int = 0
 
 
-def _check_extent(part: str, extent: _SheetExtent, limits: Limits) -> None:
+def _check_extent(part: str, sheet: str | None, extent: _SheetExtent, limits: Limits) -> None:
+    zh, en = (f"工作表“{sheet}”", f"sheet “{sheet}”") if sheet else (f"工作表 {part} ", f"sheet part {part}")
     if extent.max_row > limits.max_rows or extent.row_tags > limits.max_rows:
         rows = max(extent.max_row, extent.row_tags)
-        raise _over_limit(
-            f"工作表 {part} 的行数", f"the row count of sheet part {part}", rows, limits.max_rows
-        )
+        raise _over_limit(f"{zh}的行数", f"the row count of {en}", rows, limits.max_rows, sheet)
     if extent.max_column > limits.max_columns:
         raise _over_limit(
-            f"工作表 {part} 的列数",
-            f"the column count of sheet part {part}",
-            extent.max_column,
-            limits.max_columns,
+            f"{zh}的列数", f"the column count of {en}", extent.max_column, limits.max_columns, sheet
         )
     if extent.max_row * extent.max_column > limits.max_cells:
         raise _over_limit(
-            f"工作表 {part} 的单元格区域",
-            f"the cell range of sheet part {part}",
+            f"{zh}的单元格区域",
+            f"the cell range of {en}",
             f"{extent.max_row} × {extent.max_column}",
             limits.max_cells,
+            sheet,
         )
 
 
-def _scan_part(archive: zipfile.ZipFile, info: zipfile.ZipInfo, is_sheet: bool, limits: Limits) -> int:
+_SHEET_TAG = re.compile(rb"<(?:\w+:)?sheet\b[^>]*>")
+_RELATIONSHIP_TAG = re.compile(rb"<(?:\w+:)?Relationship\b[^>]*>")
+_NAME_ATTR = re.compile(rb"\sname=\"([^\"]*)\"")
+_RID_ATTR = re.compile(rb"\s(?:\w+:)?id=\"([^\"]*)\"")
+_ID_ATTR = re.compile(rb"\sId=\"([^\"]*)\"")
+_TARGET_ATTR = re.compile(rb"\sTarget=\"([^\"]*)\"")
+
+
+def sheet_names(archive: zipfile.ZipFile, names: set[str]) -> dict[str, str]:
+    """Sheet part → the sheet's name as users see it (best effort: {} when the workbook is odd)."""
+    if "xl/workbook.xml" not in names or "xl/_rels/workbook.xml.rels" not in names:
+        return {}
+    with archive.open("xl/workbook.xml") as stream:
+        workbook = stream.read(_CHUNK)
+    with archive.open("xl/_rels/workbook.xml.rels") as stream:
+        rels = stream.read(_CHUNK)
+    targets: dict[bytes, str] = {}
+    for tag in _RELATIONSHIP_TAG.findall(rels):
+        rid, target = _ID_ATTR.search(tag), _TARGET_ATTR.search(tag)
+        if rid and target:
+            path = target[1].decode("utf-8", "replace")
+            targets[rid[1]] = path.lstrip("/") if path.startswith("/") else "xl/" + path
+    found: dict[str, str] = {}
+    for tag in _SHEET_TAG.findall(workbook):
+        name, rid = _NAME_ATTR.search(tag), _RID_ATTR.search(tag)
+        if name and rid and rid[1] in targets:
+            found[targets[rid[1]]] = html.unescape(name[1].decode("utf-8", "replace"))
+    return found
+
+
+def _scan_part(
+    archive: zipfile.ZipFile, info: zipfile.ZipInfo, is_sheet: bool, limits: Limits, sheet: str | None = None
+) -> int:
     """Decompress one XML part in chunks: refuse DTDs/entities and, in sheets, far cell references.
 
     Returns the bytes actually decompressed (the headers' sizes may lie).
@@ -217,11 +250,14 @@ def _scan_part(archive: zipfile.ZipFile, info: zipfile.ZipInfo, is_sheet: bool, 
                 )
             window = tail + chunk
             if _DOCTYPE.search(window):
+                where = f"工作表“{sheet}”（{info.filename}）" if sheet else f"文件内部 {info.filename} "
+                where_en = f"sheet “{sheet}” ({info.filename})" if sheet else f"part {info.filename}"
                 raise _over_limit(
-                    f"文件内部 {info.filename} 含有 DTD/实体声明（可能是 XML 炸弹）",
-                    f"part {info.filename} declares a DTD/entity (a possible XML bomb); it",
+                    f"{where}含有 DTD/实体声明（可能是 XML 炸弹）",
+                    f"{where_en} declares a DTD/entity (a possible XML bomb); it",
                     "DOCTYPE/ENTITY",
                     "0",
+                    sheet,
                 )
             if is_sheet:
                 if first and (dimension := _DIMENSION.search(window)):
@@ -238,7 +274,7 @@ def _scan_part(archive: zipfile.ZipFile, info: zipfile.ZipInfo, is_sheet: bool, 
                 # Rows without an r attribute are numbered by position: count the tags too. The overlap
                 # may count a tag twice, which only makes the limit slightly stricter.
                 extent.row_tags += len(_ROW_TAG.findall(chunk))
-                _check_extent(info.filename, extent, limits)
+                _check_extent(info.filename, sheet, extent, limits)
             tail = window[-_OVERLAP:]
             first = False
     return total
@@ -297,11 +333,12 @@ def check_zip(data: bytes, limits: Limits) -> Format:
                 _check_ratio(info.filename, info.filename, info.file_size, max(1, info.compress_size), limits)
 
         try:
+            sheets = sheet_names(archive, names)
             actual = 0
             for info in infos:
                 if info.filename.endswith((".xml", ".rels", ".vml")) and not info.is_dir():
                     is_sheet = info.filename.startswith(("xl/worksheets/", "xl/macrosheets/"))
-                    actual += _scan_part(archive, info, is_sheet, limits)
+                    actual += _scan_part(archive, info, is_sheet, limits, sheets.get(info.filename))
                     if actual > limits.max_uncompressed_bytes:
                         raise _over_limit(
                             "解压后的大小",

@@ -31,6 +31,8 @@ def _hash_file(path: Path) -> str:
 
 
 def _refusal_finding(refusal: Refusal, evidence: Evidence) -> Finding:
+    if refusal.sheet is not None:
+        evidence = evidence.model_copy(update={"sheet": refusal.sheet})
     if refusal.code == "IN-01":
         reason = refusal.reason or Text(zh="无法识别的文件格式", en="the file format is not recognised")
         return make_problem("IN-01", evidence, reason=reason)
@@ -43,6 +45,12 @@ def _refusal_finding(refusal: Refusal, evidence: Evidence) -> Finding:
 def _unreadable(file: str, sha256: str, zh: str, en: str) -> RawWorkbook:
     finding = make_problem("IN-01", Evidence(file=file), reason=Text(zh=zh, en=en))
     return RawWorkbook(file=file, sha256=sha256, problems=(finding,))
+
+
+def _is_panic(exc: BaseException) -> bool:
+    """A Rust panic inside calamine reaches Python as ``pyo3_runtime.PanicException``, which derives from
+    ``BaseException`` (so ``except Exception`` misses it) and cannot be imported by name."""
+    return type(exc).__name__ == "PanicException"
 
 
 def _short(exc: BaseException) -> str:
@@ -102,7 +110,9 @@ def read_workbook(path: Path, display_name: str | None = None, limits: Limits | 
         return RawWorkbook(file=file, sha256=sha256, problems=(_refusal_finding(refused.refusal, where),))
     except PasswordError:
         return RawWorkbook(file=file, sha256=sha256, problems=(make_problem("IN-02", where),))
-    except Exception as exc:  # calamine raises several error types (CalamineError, XmlError, ZipError ...)
+    except BaseException as exc:  # calamine: CalamineError, XmlError, ZipError ... and Rust panics
+        if not isinstance(exc, Exception) and not _is_panic(exc):
+            raise  # KeyboardInterrupt, SystemExit: not a property of the file
         kind = {
             Format.XLS: "Excel 97-2003 (.xls)",
             Format.ODS: "OpenDocument (.ods)",
@@ -146,7 +156,26 @@ def _read_sheets(data: bytes, limits: Limits) -> dict[str, RawSheet]:
                     )
             # skip_empty_area=False keeps rows[r][c] at cell (r+1, c+1); the default would shift
             # everything when the first rows or columns are empty.
-            rows_read: list[list[CellValue]] = [list(row) for row in sheet.to_python(skip_empty_area=False)]
+            try:
+                rows_read: list[list[CellValue]] = [
+                    list(row) for row in sheet.to_python(skip_empty_area=False)
+                ]
+            except BaseException as exc:
+                if not _is_panic(exc):
+                    raise
+                # e.g. a huge negative number in a date-formatted cell panics calamine's date conversion
+                raise Refused(
+                    Refusal(
+                        "IN-01",
+                        reason=Text(
+                            zh=f"工作表“{meta.name}”中有无法转换的单元格值（例如日期格式的单元格里填了"
+                            f"超出日期范围的数字）：{_short(exc)}",
+                            en=f"sheet “{meta.name}” holds a cell value that cannot be converted (e.g. a "
+                            f"number far outside the date range in a date-formatted cell): {_short(exc)}",
+                        ),
+                        sheet=meta.name,
+                    )
+                ) from None
             sheets[meta.name] = RawSheet(
                 name=meta.name, rows=rows_read, hidden=meta.visible != SheetVisibleEnum.Visible
             )

@@ -1,0 +1,5 @@
+"""``python -m engine`` runs the branchgrade CLI."""
+
+from engine.cli import app
+
+app()
