@@ -20,6 +20,7 @@ from engine.export.template import write_template
 from engine.rulebook import RulebookError, load_profile, render_catalogue
 from schemas.common import Lang, Severity
 from schemas.form_layout import BRANCH_TYPES
+from schemas.rules import Profile
 
 EXIT_OK, EXIT_UNGRADABLE, EXIT_USAGE = 0, 1, 2
 
@@ -249,7 +250,7 @@ def rules_catalogue(profile: ProfileOpt = "loudi-2012") -> None:
     out.print(f"wrote {path}", markup=False)
 
 
-def _load(profile: str):  # type: ignore[no-untyped-def]
+def _load(profile: str) -> Profile:
     try:
         return load_profile(profile)
     except RulebookError as exc:

@@ -11,11 +11,12 @@ from __future__ import annotations
 import os
 import shutil
 import sys
-from collections.abc import Callable, Iterable, Iterator, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from concurrent.futures import FIRST_COMPLETED, Future, ProcessPoolExecutor, wait
 from concurrent.futures.process import BrokenProcessPool
 from dataclasses import dataclass
 from datetime import UTC, datetime
+from itertools import islice
 from multiprocessing import get_context
 from pathlib import Path
 
@@ -30,7 +31,8 @@ from engine.ingest import read_workbook
 from engine.rulebook import DurableEvaluator, Evaluator, evaluate, load_profile, profile_sha256
 from engine.validate import validate_workbook
 from schemas.batch import BatchReport, FileReport
-from schemas.common import Evidence, Finding, Lang, Severity, Text
+from schemas.common import Evidence, Finding, Lang, Text
+from schemas.form import FormResult
 from schemas.problems import make_problem
 from schemas.results import BranchResult
 from schemas.rules import Profile
@@ -70,24 +72,36 @@ def find_workbooks(folder: Path) -> list[Path]:
     return sorted(found, key=lambda p: p.relative_to(folder).as_posix())
 
 
+def check_workbook(path: Path, profile: Profile, display_name: str | None = None) -> FormResult:
+    """Read and validate one workbook; ingest problems come back through the FormResult too."""
+    return validate_workbook(read_workbook(path, display_name or path.name), expected_year=profile.year)
+
+
+def grade_and_list(
+    path: Path, display_name: str, profile: Profile, evaluator: Evaluator, list_dir: Path | None, lang: Lang
+) -> FileOutcome:
+    """Grade one workbook and, when it is graded, write its rectification list into ``list_dir``."""
+    outcome = grade_workbook(path, profile, evaluator, display_name)
+    if outcome.result is not None and list_dir is not None:
+        write_branch_list(outcome.result, list_dir / list_file_name(display_name), lang=lang)
+    return outcome
+
+
 def grade_workbook(
     path: Path, profile: Profile, evaluator: Evaluator, display_name: str | None = None
 ) -> FileOutcome:
     """Run one workbook through every stage up to its grade. Never raises for bad input."""
-    raw = read_workbook(path, display_name or path.name)
-    if any(p.severity is Severity.ERROR for p in raw.problems):
-        return FileOutcome(
-            FileReport(file=raw.file, sha256=raw.sha256, status="ungradable", problems=raw.problems), None
-        )
-    checked = validate_workbook(raw, expected_year=profile.year)
+    checked = check_workbook(path, profile, display_name)
     if checked.form is None:
-        report = FileReport(file=raw.file, sha256=raw.sha256, status="ungradable", problems=checked.problems)
+        report = FileReport(
+            file=checked.file, sha256=checked.sha256, status="ungradable", problems=checked.problems
+        )
         return FileOutcome(report, None)
     facts = build_facts(checked.form, profile)
     result = grade(evaluate(facts, profile, evaluator), profile.grading)
     report = FileReport(
-        file=raw.file,
-        sha256=raw.sha256,
+        file=checked.file,
+        sha256=checked.sha256,
         status="graded",
         branch_id=result.identity.branch_id,
         problems=checked.problems,
@@ -134,18 +148,20 @@ def _init_worker(profile_ref: str, list_dir: str | None, lang: Lang, memory_limi
 
 
 def _work(path: str, display_name: str) -> FileOutcome:
-    profile = _worker["profile"]
-    evaluator = _worker["evaluator"]
-    assert isinstance(profile, Profile)
+    profile, evaluator = _worker["profile"], _worker["evaluator"]
+    list_dir, lang = _worker["list_dir"], _worker["lang"]
+    assert isinstance(profile, Profile) and isinstance(evaluator, DurableEvaluator)
     try:
-        outcome = grade_workbook(Path(path), profile, evaluator, display_name)  # type: ignore[arg-type]
+        return grade_and_list(
+            Path(path),
+            display_name,
+            profile,
+            evaluator,
+            Path(list_dir) if isinstance(list_dir, str) else None,
+            "en" if lang == "en" else "zh",
+        )
     except MemoryError:
         return _out_of_memory(display_name)
-    list_dir = _worker["list_dir"]
-    if outcome.result is not None and isinstance(list_dir, str):
-        lang = _worker["lang"]
-        write_branch_list(outcome.result, Path(list_dir) / list_file_name(display_name), lang=lang)  # type: ignore[arg-type]
-    return outcome
 
 
 def list_file_name(display_name: str) -> str:
@@ -165,6 +181,10 @@ def _crashed(display_name: str) -> FileOutcome:
         reason="解析器异常退出（文件可能已损坏，或处理时超出内存上限）",
         reason_en="the spreadsheet parser crashed on this file (it may be corrupt, or hit the memory cap)",
     )
+    return _ungradable(display_name, problem)
+
+
+def _ungradable(display_name: str, problem: Finding) -> FileOutcome:
     return FileOutcome(
         FileReport(file=display_name, sha256="", status="ungradable", problems=(problem,)), None
     )
@@ -179,9 +199,7 @@ def _out_of_memory(display_name: str) -> FileOutcome:
         actual=f"> {limit // (1024 * 1024)} MB" if limit else "?",
         limit=f"{limit // (1024 * 1024)} MB" if limit else "?",
     )
-    return FileOutcome(
-        FileReport(file=display_name, sha256="", status="ungradable", problems=(problem,)), None
-    )
+    return _ungradable(display_name, problem)
 
 
 def run_parallel(
@@ -216,7 +234,7 @@ def run_parallel(
             queue = iter(pending)
             pending = []
             broken = False
-            for job in _take(queue, workers * 4):
+            for job in islice(queue, workers * 4):
                 futures[pool.submit(_work, str(job[0]), job[1])] = job
             while futures:
                 done, _ = wait(futures, return_when=FIRST_COMPLETED)
@@ -232,7 +250,7 @@ def run_parallel(
                     pending.extend(queue)
                     futures.clear()
                     break
-                for job in _take(queue, len(done)):
+                for job in islice(queue, len(done)):
                     futures[pool.submit(_work, str(job[0]), job[1])] = job
         for job in suspects:
             record(job[1], _run_alone(job, initargs))
@@ -248,16 +266,6 @@ def _run_alone(job: tuple[Path, str], initargs: tuple[str, str | None, Lang, int
             return pool.submit(_work, str(job[0]), job[1]).result()
         except BrokenProcessPool:
             return _crashed(job[1])
-
-
-def _take(it: Iterator[tuple[Path, str]], n: int) -> list[tuple[Path, str]]:
-    out = []
-    for _ in range(n):
-        try:
-            out.append(next(it))
-        except StopIteration:
-            break
-    return out
 
 
 def mark_duplicate_ids(outcomes: list[FileOutcome]) -> list[FileOutcome]:
@@ -399,9 +407,7 @@ def _run_inline(
     outcomes = []
     with DurableEvaluator(profile) as evaluator:
         for path, name in jobs:
-            outcome = grade_workbook(path, profile, evaluator, name)
-            if outcome.result is not None:
-                write_branch_list(outcome.result, list_dir / list_file_name(name), lang=lang)
+            outcome = grade_and_list(path, name, profile, evaluator, list_dir, lang)
             outcomes.append(outcome)
             if on_done:
                 on_done(outcome)
@@ -413,14 +419,7 @@ def check_files(
 ) -> list[tuple[str, tuple[Finding, ...]]]:
     """Validate workbooks without grading: every problem of every file (for ``branchgrade validate``)."""
     profile = load_profile(profile_ref)
-    found = []
-    for path in paths:
-        raw = read_workbook(path, path.name)
-        if any(p.severity is Severity.ERROR for p in raw.problems):
-            found.append((raw.file, raw.problems))
-            continue
-        found.append((raw.file, validate_workbook(raw, expected_year=profile.year).problems))
-    return found
+    return [(checked.file, checked.problems) for checked in (check_workbook(p, profile) for p in paths)]
 
 
 def explain_file(path: Path, profile_ref: str = "loudi-2012") -> FileOutcome:
