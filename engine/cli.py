@@ -18,6 +18,8 @@ from engine import pipeline
 from engine.export.explain import explain
 from engine.export.template import write_template
 from engine.rulebook import RulebookError, load_profile, render_catalogue
+from engine.rulebook.lint import counts as lint_counts
+from engine.rulebook.lint import lint_profile
 from schemas.common import Lang, Severity
 from schemas.form_layout import BRANCH_TYPES
 from schemas.rules import Profile
@@ -248,6 +250,25 @@ def rules_catalogue(profile: ProfileOpt = "loudi-2012") -> None:
     path = catalogue_path(profile)
     path.write_text(render_catalogue(loaded), encoding="utf-8")
     out.print(f"wrote {path}", markup=False)
+
+
+@rules_app.command("lint")
+def rules_lint(profile: ProfileOpt = "loudi-2012", lang: LangOpt = "zh") -> None:
+    """检查规则集：未知事实或参数、重复编号、分数段缺口或重叠、达不到的等次、示例错误等 / lint a profile."""
+    language = _lang(lang)
+    try:
+        issues = lint_profile(profile)
+    except RulebookError as exc:  # no such profile folder: a usage error
+        raise _usage(str(exc)) from exc
+    for issue in issues:
+        out.print(issue.render(language), markup=False)
+    n = lint_counts(issues)
+    errors, warnings, infos = n[Severity.ERROR], n[Severity.WARNING], n[Severity.INFO]
+    if language == "en":
+        out.print(f"{errors} error(s), {warnings} warning(s), {infos} note(s)", markup=False)
+    else:
+        out.print(f"{errors} 个错误，{warnings} 个警告，{infos} 个提示", markup=False)
+    raise typer.Exit(EXIT_UNGRADABLE if errors else EXIT_OK)
 
 
 def _load(profile: str) -> Profile:
