@@ -19,6 +19,11 @@ def cell(record: Record, *names: str) -> tuple[Evidence, ...]:
 
 
 def cells(records: Iterable[Record], *names: str) -> tuple[Evidence, ...]:
+    if len(names) == 1:
+        # The common case (a register's date column), on every row of every register: skip the
+        # per-record tuple that ``cell`` builds.
+        name = names[0]
+        return tuple(ev for r in records if (ev := r.at(name)) is not None)
     out: list[Evidence] = []
     for r in records:
         out.extend(cell(r, *names))

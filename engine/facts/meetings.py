@@ -1,14 +1,14 @@
 """Facts from the meetings register (会议活动): 三会一课, organisational life, study days, study sessions.
 
-The register becomes one small DataFrame (a row per meeting, with its month key and window flags) so the
-per-month counts are one ``value_counts`` each; the row number ``i`` leads back to the record and its cells.
+One pass over the register sorts each meeting into the facts it counts for (a list per fact, in register
+order, so evidence cells come out in the order the user typed them), and the monthly facts then count their
+list per month key. Plain Python on purpose: a register holds tens of rows, where a DataFrame per branch
+cost several times the work itself (issue 4).
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
-
-import pandas as pd
 
 from engine.facts.evidence import cells, detail, sheet_evidence
 from engine.facts.periods import anchor_day, in_window, month_key, window_months
@@ -90,42 +90,25 @@ class MeetingFacts:
         self.sheet = sheet_evidence(form, layout.MEETINGS)
         self.year = form.basic.assessment_year
         self.months = [f"{y:04d}-{m:02d}" for y, m in window_months(profile.window, params.vacation_months)]
-        self.df = self._frame()
-
-    def _frame(self) -> pd.DataFrame:
-        window, year_window = self.profile.window, self.profile.year_window
-        tol = self.params.study_day_tolerance_days
-        rows = [
-            {
-                "i": i,
-                "month": month_key(m.date),
-                "type": m.type,
-                "in_window": in_window(m.date, window),
-                "in_year": in_window(m.date, year_window),
-                # A 学习日 counts for its own month when within ±tol days of that month's study day.
-                "on_study_day": abs(
-                    (m.date - anchor_day(m.date.year, m.date.month, self.params.study_day)).days
-                )
-                <= tol,
-                "cal_year": m.date.year,
-                "cal_month": m.date.month,
-                "no_minutes": m.minutes is not True,
-                "edu_week_mention": m.type not in NOT_EDUCATION_WEEK_TYPES and _mentions_education_week(m),
-            }
-            for i, m in enumerate(self.meetings)
+        # Study-day months: only months whose study day falls inside the window (the 2012 window ends on
+        # 12-10, before December's 15th, so December cannot be asked for a study day).
+        self.study_months = [
+            k
+            for k in self.months
+            if in_window(anchor_day(int(k[:4]), int(k[5:]), params.study_day), profile.window)
         ]
-        return pd.DataFrame(rows)
 
     # -- building blocks --
 
-    def _rows(self, mask: pd.Series[bool]) -> list[Meeting]:
-        return [self.meetings[int(i)] for i in self.df.loc[mask, "i"]]
+    def _on_study_day(self, m: Meeting) -> bool:
+        # A 学习日 counts for its own month when within ±tol days of that month's study day.
+        anchor = anchor_day(m.date.year, m.date.month, self.params.study_day)
+        return abs((m.date - anchor).days) <= self.params.study_day_tolerance_days
 
     def _evidence(self, records: list[Meeting], *names: str) -> tuple[Evidence, ...]:
         return cells(records, *names) or self.sheet
 
-    def _count(self, name: str, mask: pd.Series[bool], text: Text, *cell_names: str) -> Fact:
-        records = self._rows(mask)
+    def _count(self, name: str, records: list[Meeting], text: Text, *cell_names: str) -> Fact:
         return Fact(
             name=name,
             value=len(records),
@@ -133,16 +116,20 @@ class MeetingFacts:
             detail=text,
         )
 
-    def _monthly_min(self, name: str, mask: pd.Series[bool], months: list[str], text: Text) -> Fact:
-        in_months = mask & self.df["month"].isin(months)
-        counts = self.df.loc[in_months, "month"].value_counts()
-        series = {k: float(counts.get(k, 0)) for k in months}
+    def _monthly_min(
+        self, name: str, keyed: list[tuple[str, Meeting]], months: list[str], text: Text
+    ) -> Fact:
+        """Fewest meetings in any of ``months``; ``keyed``: (month key, meeting) for those months only."""
+        counts = dict.fromkeys(months, 0)  # every month asked for, in window order, 0 until seen
+        for key, _ in keyed:
+            counts[key] += 1
+        series = {k: float(n) for k, n in counts.items()}
         value = int(min(series.values())) if series else None
         short = [k for k, v in series.items() if v == 0]
         return Fact(
             name=name,
             value=value,
-            evidence=self._evidence(self._rows(in_months), "date"),
+            evidence=self._evidence([m for _, m in keyed], "date"),
             series=series or None,
             detail=Text(
                 zh=text.zh + (f"；无记录的月份：{'、'.join(short)}" if short else ""),
@@ -157,44 +144,81 @@ class MeetingFacts:
             empty = detail("会议活动台账为空", "The meeting register is empty")
             return {n: Fact(name=n, value=None, evidence=self.sheet, detail=empty) for n in self.NAMES}
 
-        df, p = self.df, self.params
-        of_type = df["type"]
-        window, in_year = df["in_window"], df["in_year"]
+        p = self.params
+        window, year_window = self.profile.window, self.profile.year_window
+        months = frozenset(self.months)
+        study_months = frozenset(self.study_months)
+
+        # One list per fact, filled in register order; the monthly ones keep the month key they were counted
+        # under, so it is formatted once per meeting.
+        general: list[Meeting] = []
+        without_minutes: list[Meeting] = []
+        committee: list[tuple[str, Meeting]] = []
+        org_life: list[tuple[str, Meeting]] = []
+        study_days: list[tuple[str, Meeting]] = []
+        education_week: list[Meeting] = []
+        leadership: list[Meeting] = []
+        branch_study: list[Meeting] = []
+
+        for m in self.meetings:
+            kind, d = m.type, m.date
+            in_year = in_window(d, year_window)
+            if in_year:
+                if kind == GENERAL_MEETING:
+                    general.append(m)
+                elif kind == LEADERSHIP_STUDY:
+                    leadership.append(m)
+                if kind in THREE_MEETINGS_ONE_LESSON and m.minutes is not True:
+                    without_minutes.append(m)
+                if kind in BRANCH_STUDY_TYPES:
+                    branch_study.append(m)
+            # Monthly facts: dated inside the window and in one of the months asked for (a vacation month
+            # is inside the window but asked for nothing).
+            if in_window(d, window):
+                key = month_key(d)
+                if key in months:
+                    if kind == COMMITTEE_MEETING:
+                        committee.append((key, m))
+                    if kind in ORG_LIFE_TYPES:
+                        org_life.append((key, m))
+                if kind == STUDY_DAY and key in study_months and self._on_study_day(m):
+                    study_days.append((key, m))
+            if (
+                d.year == self.year
+                and d.month == p.education_week_month
+                and (
+                    kind == EDUCATION_WEEK
+                    or (kind not in NOT_EDUCATION_WEEK_TYPES and _mentions_education_week(m))
+                )
+            ):
+                education_week.append(m)
+
         first, last = (self.months[0], self.months[-1]) if self.months else ("-", "-")
         span_zh = f"{first}至{last}" + ("（不含假期月份）" if p.vacation_months else "")
         span_en = f"{first} to {last}" + (" (vacation months excluded)" if p.vacation_months else "")
 
-        # Study-day months: only months whose study day falls inside the window (the 2012 window ends on
-        # 12-10, before December's 15th, so December cannot be asked for a study day).
-        study_months = [
-            k
-            for k in self.months
-            if in_window(anchor_day(int(k[:4]), int(k[5:]), p.study_day), self.profile.window)
-        ]
-        edu_month = (df["cal_year"] == self.year) & (df["cal_month"] == p.education_week_month)
-
         return {
             "general_meetings": self._count(
                 "general_meetings",
-                (of_type == GENERAL_MEETING) & in_year,
+                general,
                 detail("全年支部党员大会", "Branch general meetings in the year"),
             ),
             "meetings_without_minutes": self._count(
                 "meetings_without_minutes",
-                of_type.isin(THREE_MEETINGS_ONE_LESSON) & in_year & df["no_minutes"],
+                without_minutes,
                 detail("“是否有纪要”为否或空白的三会一课", "三会一课 rows with minutes 否 or blank"),
                 "minutes",
                 "date",
             ),
             "committee_meetings_min_month": self._monthly_min(
                 "committee_meetings_min_month",
-                (of_type == COMMITTEE_MEETING) & window,
+                committee,
                 self.months,
                 detail(f"按月统计支委会（{span_zh}）", f"Committee meetings per month ({span_en})"),
             ),
             "org_life_min_month": self._monthly_min(
                 "org_life_min_month",
-                of_type.isin(ORG_LIFE_TYPES) & window,
+                org_life,
                 self.months,
                 detail(
                     f"按月统计组织生活（党员大会、党小组会、党课、学习日、组织生活会、主题活动、集中学习、民主评议、"
@@ -204,8 +228,8 @@ class MeetingFacts:
             ),
             "study_day_min_month": self._monthly_min(
                 "study_day_min_month",
-                (of_type == STUDY_DAY) & window & df["on_study_day"],
-                study_months,
+                study_days,
+                self.study_months,
                 detail(
                     f"按月统计{p.study_day}日（±{p.study_day_tolerance_days}天）的学习日；其他日期的学习日不计",
                     f"Study days on the {p.study_day}th (±{p.study_day_tolerance_days} days) per month; "
@@ -214,7 +238,7 @@ class MeetingFacts:
             ),
             "education_week_july": self._count(
                 "education_week_july",
-                edu_month & ((of_type == EDUCATION_WEEK) | df["edu_week_mention"]),
+                education_week,
                 detail(
                     f"{self.year}年{p.education_week_month}月的教育周活动（含主题注明“教育周”的活动）",
                     f"Education-week activities in {self.year}-{p.education_week_month:02d} "
@@ -223,12 +247,12 @@ class MeetingFacts:
             ),
             "leadership_study_sessions": self._count(
                 "leadership_study_sessions",
-                (of_type == LEADERSHIP_STUDY) & in_year,
+                leadership,
                 detail("全年班子集体学习", "Leadership collective study sessions in the year"),
             ),
             "branch_study_sessions": self._count(
                 "branch_study_sessions",
-                of_type.isin(BRANCH_STUDY_TYPES) & in_year,
+                branch_study,
                 detail(
                     "全年集中学习与学习日（每次只计一次）",
                     "Whole-branch study sessions and study days in the year",
