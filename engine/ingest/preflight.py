@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import html
 import re
+import struct
 import zipfile
 import zlib
 from dataclasses import dataclass
@@ -227,13 +228,158 @@ def sheet_names(archive: zipfile.ZipFile, names: set[str]) -> dict[str, str]:
     return found
 
 
+# Any reference that could lie beyond Z9999 (two or more column letters, or five or more row digits).
+# It matches inside every ``r="…"`` that ``_CELL_REF`` or ``_ROW_REF`` could match, and more.
+_FAR_REF = re.compile(rb"r=\"(?:[A-Z]{2}|[A-Z]*[0-9]{5})")
+_NEAR_ROWS, _NEAR_COLUMNS = 9_999, 26  # the extent of any reference _FAR_REF does not match
+_MIN_ROW_TAG = len(b"<row")  # no two row tags share bytes, so a part holds at most len // 4 of them
+
+
 def _scan_part(
-    archive: zipfile.ZipFile, info: zipfile.ZipInfo, is_sheet: bool, limits: Limits, sheet: str | None = None
+    archive: zipfile.ZipFile,
+    info: zipfile.ZipInfo,
+    is_sheet: bool,
+    limits: Limits,
+    sheet: str | None = None,
+    data: bytes | None = None,
 ) -> int:
     """Decompress one XML part in chunks: refuse DTDs/entities and, in sheets, far cell references.
 
     Returns the bytes actually decompressed (the headers' sizes may lie).
+
+    An ordinary part is settled by ``_scan_part_quick``, which proves with one cheap search per chunk
+    that nothing in it can break a limit. Anything it cannot clear (a DTD, a far reference, a large part,
+    tight limits, a damaged stream) is scanned again by ``_scan_part_exact``, which decides and words
+    the refusal exactly as it always has.
     """
+    try:
+        total = _scan_part_quick(archive, info, is_sheet, limits, data)
+    except Exception:  # the exact scan meets the same damage and reports it
+        total = None
+    if total is not None:
+        return total
+    return _scan_part_exact(archive, info, is_sheet, limits, sheet)
+
+
+_LOCAL_HEADER = struct.Struct("<4s2B4HL2L2H")  # zipfile's structFileHeader
+_LOCAL_MAGIC = b"PK\x03\x04"
+_DIRECT_MAX_BYTES = 8 * 1024 * 1024  # parts up to this size are inflated in one go by _inflate
+
+
+def _inflate(data: bytes, info: zipfile.ZipInfo) -> bytes | None:
+    """The part's bytes, inflated straight from ``data``, when that is certainly what ``archive.open``
+    would read too: a plain stored or deflated member whose local header agrees with the directory and
+    whose stream ends exactly at its compressed size, with the declared size and CRC. None otherwise."""
+    if info.file_size > _DIRECT_MAX_BYTES or info.flag_bits & 0x61:  # encrypted, patched, strong
+        return None
+    start = info.header_offset
+    header = data[start : start + _LOCAL_HEADER.size]
+    if len(header) != _LOCAL_HEADER.size:
+        return None
+    fields = _LOCAL_HEADER.unpack(header)
+    if fields[0] != _LOCAL_MAGIC:
+        return None
+    name_end = start + _LOCAL_HEADER.size + fields[10]
+    name = data[start + _LOCAL_HEADER.size : name_end]
+    try:
+        decoded = name.decode("utf-8") if fields[3] & 0x800 else name.decode("cp437")
+    except UnicodeDecodeError:
+        return None
+    if decoded != info.orig_filename:
+        return None
+    begin = name_end + fields[11]
+    compressed = data[begin : begin + info.compress_size]
+    if len(compressed) != info.compress_size:
+        return None
+    if info.compress_type == zipfile.ZIP_STORED:
+        content = compressed
+    elif info.compress_type == zipfile.ZIP_DEFLATED:
+        inflater = zlib.decompressobj(-15)
+        content = inflater.decompress(compressed, info.file_size + 1)
+        if not inflater.eof or inflater.unconsumed_tail or inflater.unused_data:
+            return None
+    else:
+        return None
+    if len(content) != info.file_size or zlib.crc32(content) != info.CRC:
+        return None
+    return content
+
+
+def _scan_part_quick(
+    archive: zipfile.ZipFile, info: zipfile.ZipInfo, is_sheet: bool, limits: Limits, data: bytes | None
+) -> int | None:
+    """The bytes decompressed when ``_scan_part_exact`` certainly refuses nothing in this part, else None.
+
+    Every quantity ``_scan_part_exact`` checks is bounded from above here: a sheet with no ``_FAR_REF``
+    match has cell and row references within Z9999, the dimension is read exactly as there, and the row
+    tags are at most the bytes read / 4. Limits are only compared with these bounds, so a part cleared
+    here would pass the exact scan at every chunk too. A search over the whole part finds whatever a
+    search over any of the exact scan's windows (substrings of it) would.
+    """
+    content = _inflate(data, info) if data is not None else None
+    if content is not None:
+        return _clear(content, is_sheet, limits)
+    total = 0
+    tail = b""
+    first = True
+    max_row, max_column = _NEAR_ROWS, _NEAR_COLUMNS
+    with archive.open(info) as stream:
+        while chunk := stream.read(_CHUNK):
+            total += len(chunk)
+            if total > limits.max_uncompressed_bytes:
+                return None
+            window = tail + chunk
+            if _DOCTYPE.search(window):
+                return None
+            if is_sheet:
+                if first and (dimension := _DIMENSION.search(window)):
+                    last = (dimension[2] or dimension[1]).decode()
+                    letters, digits = _A1.fullmatch(last).groups()  # type: ignore[union-attr]
+                    max_row = max(max_row, int(digits))
+                    max_column = max(max_column, column_index(letters))
+                if _FAR_REF.search(window):
+                    return None
+                if (
+                    max_row > limits.max_rows
+                    or total // _MIN_ROW_TAG > limits.max_rows
+                    or max_column > limits.max_columns
+                    or max_row * max_column > limits.max_cells
+                ):
+                    return None
+            tail = window[-_OVERLAP:]
+            first = False
+    return total
+
+
+def _clear(content: bytes, is_sheet: bool, limits: Limits) -> int | None:
+    """``_scan_part_quick`` on a part already inflated whole: its size, or None when not certainly clear."""
+    total = len(content)
+    if total > limits.max_uncompressed_bytes or _DOCTYPE.search(content):
+        return None
+    if is_sheet:
+        max_row, max_column = _NEAR_ROWS, _NEAR_COLUMNS
+        # the exact scan looks for the dimension in its first chunk only
+        if dimension := _DIMENSION.search(content, 0, _CHUNK):
+            last = (dimension[2] or dimension[1]).decode()
+            letters, digits = _A1.fullmatch(last).groups()  # type: ignore[union-attr]
+            max_row = max(max_row, int(digits))
+            max_column = max(max_column, column_index(letters))
+        if _FAR_REF.search(content):
+            return None
+        if (
+            max_row > limits.max_rows
+            or total // _MIN_ROW_TAG > limits.max_rows
+            or max_column > limits.max_columns
+            or max_row * max_column > limits.max_cells
+        ):
+            return None
+    return total
+
+
+def _scan_part_exact(
+    archive: zipfile.ZipFile, info: zipfile.ZipInfo, is_sheet: bool, limits: Limits, sheet: str | None = None
+) -> int:
+    """``_scan_part`` the thorough way: every cell and row reference collected and measured."""
     extent = _SheetExtent()
     total = 0
     tail = b""
@@ -338,7 +484,7 @@ def check_zip(data: bytes, limits: Limits) -> Format:
             for info in infos:
                 if info.filename.endswith((".xml", ".rels", ".vml")) and not info.is_dir():
                     is_sheet = info.filename.startswith(("xl/worksheets/", "xl/macrosheets/"))
-                    actual += _scan_part(archive, info, is_sheet, limits, sheets.get(info.filename))
+                    actual += _scan_part(archive, info, is_sheet, limits, sheets.get(info.filename), data)
                     if actual > limits.max_uncompressed_bytes:
                         raise _over_limit(
                             "解压后的大小",

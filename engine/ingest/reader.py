@@ -10,6 +10,7 @@ from __future__ import annotations
 import hashlib
 from io import BytesIO
 from pathlib import Path
+from typing import cast
 
 from python_calamine import CalamineWorkbook, PasswordError, SheetTypeEnum, SheetVisibleEnum
 
@@ -157,9 +158,10 @@ def _read_sheets(data: bytes, limits: Limits) -> dict[str, RawSheet]:
             # skip_empty_area=False keeps rows[r][c] at cell (r+1, c+1); the default would shift
             # everything when the first rows or columns are empty.
             try:
-                rows_read: list[list[CellValue]] = [
-                    list(row) for row in sheet.to_python(skip_empty_area=False)
-                ]
+                rows_read = cast(list[list[CellValue]], sheet.to_python(skip_empty_area=False))
+                # to_python already builds a fresh list of lists; copy only if a version ever does not
+                if type(rows_read) is not list or not all(type(row) is list for row in rows_read):
+                    rows_read = [list(row) for row in rows_read]
             except BaseException as exc:
                 if not _is_panic(exc):
                     raise

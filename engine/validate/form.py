@@ -6,15 +6,21 @@ as pandera's ``lazy=True``). The form is built only when no problem is an error;
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+import math
+import unicodedata
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import date
-from typing import Any
+from functools import lru_cache
+from typing import Any, cast
 
+from engine.validate.build import evidence as _evidence
+from engine.validate.build import record as _record
 from engine.validate.locate import (
     Header,
     a1,
     cell,
+    column_letters,
     find_fields,
     find_header,
     find_sheet,
@@ -22,8 +28,11 @@ from engine.validate.locate import (
     first_text_cell,
     label_keys,
 )
+from engine.validate.parse import _MAX_YEAR as _MAX_DATE_YEAR
+from engine.validate.parse import _MIN_YEAR as _MIN_DATE_YEAR
 from engine.validate.parse import (
     ParseError,
+    _choice_keys,
     clean_text,
     display_value,
     is_blank,
@@ -77,13 +86,50 @@ from schemas.raw import CellValue, RawSheet, RawWorkbook
 MAX_HOURS_PER_QUARTER = 500.0  # 500 h a quarter is already ~40 h a week of study: more is a typo
 MIN_YEAR, MAX_YEAR = 1990, 2100
 
+_INFINITY = math.inf
+_nfkc = unicodedata.normalize
+
 _PART_LABEL = Text(zh="标签", en="label")
 _PART_HEADER = Text(zh="表头", en="column header")
 _PART_ITEM = Text(zh="项目行", en="checklist row")
 
 
+@lru_cache(maxsize=4096)
 def _text(zh: str, en: str) -> Text:
+    """A bilingual text; the same few hundred recur in every workbook, and a ``Text`` is immutable."""
     return Text(zh=zh, en=en)
+
+
+_LABELS: dict[int, tuple[FieldSpec, Text]] = {}
+
+
+def _label(spec: FieldSpec) -> Text:
+    """The spec's bilingual label, built once per spec (a ``Text`` is immutable, so it can be shared)."""
+    entry = _LABELS.get(id(spec))
+    if entry is None or entry[0] is not spec:
+        entry = (spec, _text(spec.zh, spec.en))
+        _LABELS[id(spec)] = entry
+    return entry[1]
+
+
+@lru_cache(maxsize=1024)
+def _item_label(item_zh: str, column_zh: str, item_en: str, column_en: str) -> Text:
+    """A checklist cell's label, ``项目—列``; the same few dozen in every workbook."""
+    return _text(f"{item_zh}—{column_zh}", f"{item_en} — {column_en}")
+
+
+@lru_cache(maxsize=1024)
+def _bool_of_text(value: str) -> bool | None:
+    """``parse_bool`` of a text cell, or None when it refuses it (the caller then reports the error)."""
+    try:
+        return parse_bool(value)
+    except ParseError:
+        return None
+
+
+# Where a value is, for a problem about it: (sheet name, A1 cell, the value as shown or None when blank).
+# Made into an ``Evidence`` only when a problem is reported, which is rare.
+Spot = tuple[str, str, str | None]
 
 
 @dataclass
@@ -108,9 +154,17 @@ class _Validator:
     ) -> Evidence:
         where = a1(row, column) if row is not None and column is not None else None
         shown = display_value(value) if value is not None and not is_blank(value) else None
-        # model_construct: every argument is already a str or None, and this runs once per cell of every
-        # register — pydantic validation here was the single largest cost of a batch (bench/).
-        return Evidence.model_construct(file=self.file, sheet=sheet.name, cell=where, value=shown)
+        # built without validation: every argument is already a str or None (see engine/validate/build.py)
+        return _evidence(self.file, sheet.name, where, shown)
+
+    def cell_evidence(
+        self, sheet: RawSheet, row: int, column: int, value: CellValue
+    ) -> tuple[Evidence, Spot]:
+        """The record's ``Evidence`` of a cell (its value as shown, '' when empty) and its ``Spot``."""
+        shown = display_value(value)
+        where = a1(row, column)
+        spot = (sheet.name, where, None if is_blank(value) else shown)
+        return _evidence(self.file, sheet.name, where, shown), spot
 
     def report(
         self,
@@ -123,20 +177,46 @@ class _Validator:
 
     # ------------------------------------------------------------ one value
 
-    def convert(self, spec: FieldSpec, label: Text, value: CellValue, where: Evidence) -> Any:
+    def convert(self, spec: FieldSpec, label: Text, value: CellValue, spot: Spot) -> Any:
         """Parse ``value`` as ``spec`` says; report and return None when it is blank or refused."""
-        if is_blank(value):
+        if spot[2] is None:  # blank
             if spec.required:
-                self.report("IN-06", where, label=label)
+                self.report("IN-06", _evidence(self.file, *spot), label=label)
             return None
-        shown = display_value(value)
+        shown = spot[2]
+        # The common cases first, each returning exactly what the general path below would.
+        kind, tv = spec.kind, type(value)
+        if tv is str:
+            text = cast(str, value)
+            if kind is Kind.TEXT and spec.name != "tags":
+                return _nfkc("NFKC", text).strip()  # clean_text
+            if kind is Kind.ENUM:
+                key = normalise_label(text)
+                canonical = _choice_keys(spec.choices).get(key) if key else None
+                if canonical is not None:
+                    return canonical
+            if kind is Kind.BOOL:
+                answer = _bool_of_text(text)
+                if answer is not None:
+                    return answer
+        elif tv is float:
+            real = cast(float, value)
+            if kind is Kind.INT:
+                if real.is_integer() and real >= 0:  # is_integer() is False for NaN and infinities
+                    return int(real)
+            elif kind is Kind.NUMBER and 0 <= real < _INFINITY:
+                return real
+        elif tv is date and kind is Kind.DATE:
+            day = cast(date, value)
+            if _MIN_DATE_YEAR <= day.year <= _MAX_DATE_YEAR:
+                return day
         try:
             if spec.kind in (Kind.INT, Kind.NUMBER):
                 number: float = parse_int(value) if spec.kind is Kind.INT else parse_number(value)
                 if number < 0:
                     self.report(
                         "IN-10",
-                        where,
+                        _evidence(self.file, *spot),
                         label=label,
                         value=shown,
                         reason=_text("不能为负数", "it cannot be negative"),
@@ -155,12 +235,18 @@ class _Validator:
             return clean_text(value)
         except ParseError as error:
             if spec.kind in (Kind.INT, Kind.NUMBER):
-                self.report("IN-07", where, label=label, value=shown, reason=error.reason)
+                self.report(
+                    "IN-07", _evidence(self.file, *spot), label=label, value=shown, reason=error.reason
+                )
             elif spec.kind is Kind.DATE:
-                self.report("IN-08", where, label=label, value=shown, reason=error.reason)
+                self.report(
+                    "IN-08", _evidence(self.file, *spot), label=label, value=shown, reason=error.reason
+                )
             else:
                 choices = spec.choices or ("是", "否")
-                self.report("IN-09", where, label=label, value=shown, choices="、".join(choices))
+                self.report(
+                    "IN-09", _evidence(self.file, *spot), label=label, value=shown, choices="、".join(choices)
+                )
             return None
 
     # ------------------------------------------------------------ sheets
@@ -176,7 +262,7 @@ class _Validator:
         located = find_fields(sheet, spec.fields, 0, stop)
         row = Row()
         for field_spec in spec.fields:
-            label = _text(field_spec.zh, field_spec.en)
+            label = _label(field_spec)
             spot = located.get(field_spec.name)
             if spot is None:
                 severity = Severity.ERROR if field_spec.required else Severity.WARNING
@@ -191,8 +277,8 @@ class _Validator:
                     ),
                 )
                 continue
-            where = self.evidence(sheet, spot.row, spot.value_column, spot.value)
-            row.cells[field_spec.name] = where.model_copy(update={"value": display_value(spot.value)})
+            evidence, where = self.cell_evidence(sheet, spot.row, spot.value_column, spot.value)
+            row.cells[field_spec.name] = evidence
             row.values[field_spec.name] = self.convert(field_spec, label, spot.value, where)
         return row
 
@@ -205,7 +291,7 @@ class _Validator:
                     self.evidence(sheet, header.row, 0),
                     Severity.ERROR if spec.required else Severity.WARNING,
                     part=_PART_HEADER,
-                    label=_text(spec.zh, spec.en),
+                    label=_label(spec),
                     searched=_text(
                         f"表头行（第 {header.row + 1} 行）", f"the header row (row {header.row + 1})"
                     ),
@@ -228,22 +314,37 @@ class _Validator:
             )
             return []
         self.report_missing_columns(sheet, header, table.columns)
+        # Each found column once: its spec, index, letters and label, in the order of the table's columns.
+        found = [
+            (spec, header.columns[spec.name], column_letters(header.columns[spec.name]), _label(spec))
+            for spec in table.columns
+            if spec.name in header.columns
+        ]
+        indices = [c for _, c, _, _ in found]
+        widest = max(indices) + 1
+        file, name = self.file, sheet.name
+        convert = self.convert
         rows: list[Row] = []
         for r in range(header.row + 1, len(sheet.rows)):
-            raw_values = {name: cell(sheet, r, c) for name, c in header.columns.items()}
-            if all(is_blank(v) for v in raw_values.values()):
+            values = sheet.rows[r]
+            if len(values) >= widest:
+                raw_values = [values[c] for c in indices]
+            else:
+                raw_values = [values[c] if c < len(values) else None for c in indices]
+            blank = [v is None or (isinstance(v, str) and not v.strip()) for v in raw_values]
+            if all(blank):
                 continue  # blank rows (and prepared template rows) are not records
             row = Row()
-            for spec in table.columns:
-                if spec.name not in header.columns:
-                    continue
-                c = header.columns[spec.name]
-                value = raw_values[spec.name]
-                where = self.evidence(sheet, r, c, value)
-                row.cells[spec.name] = Evidence.model_construct(
-                    file=where.file, sheet=where.sheet, cell=where.cell, value=display_value(value)
-                )
-                row.values[spec.name] = self.convert(spec, _text(spec.zh, spec.en), value, where)
+            number = str(r + 1)
+            cells, typed = row.cells, row.values
+            for (spec, _, letters, label), value, is_empty in zip(found, raw_values, blank, strict=True):
+                where = letters + number
+                shown = value if type(value) is str else display_value(value)
+                cells[spec.name] = _evidence(file, name, where, shown)
+                if is_empty and not spec.required:
+                    typed[spec.name] = None
+                else:
+                    typed[spec.name] = convert(spec, label, value, (name, where, None if is_empty else shown))
             rows.append(row)
         return rows
 
@@ -292,9 +393,9 @@ class _Validator:
                 if c_found is None:
                     continue
                 value = cell(sheet, r_found, c_found)
-                where = self.evidence(sheet, r_found, c_found, value)
-                row.cells[column_spec.name] = where.model_copy(update={"value": display_value(value)})
-                label = _text(f"{item.zh}—{column_spec.zh}", f"{item.en} — {column_spec.en}")
+                evidence, where = self.cell_evidence(sheet, r_found, c_found, value)
+                row.cells[column_spec.name] = evidence
+                label = _item_label(item.zh, column_spec.zh, item.en, column_spec.en)
                 row.values[column_spec.name] = self.convert(column_spec, label, value, where)
             result[item.key] = row
         self.report_missing_columns(sheet, header, spec.item_columns)
@@ -551,9 +652,9 @@ class _Validator:
         return actual
 
 
-def _model(model: Callable[..., Any], row: Row, **extra: Any) -> Any:
+def _model(model: type[Any], row: Row, **extra: Any) -> Any:
     values = {name: value for name, value in row.values.items() if value is not None}
-    return model(**values, **extra, cells=dict(row.cells))
+    return _record(model, values, extra, dict(row.cells))
 
 
 def validate_workbook(raw: RawWorkbook, expected_year: int | None = None) -> FormResult:

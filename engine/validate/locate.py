@@ -10,6 +10,7 @@ from __future__ import annotations
 import re
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
+from functools import lru_cache
 
 from engine.validate.parse import is_blank, normalise_label
 from schemas.form_layout import FieldSpec, SheetSpec
@@ -20,20 +21,31 @@ HEADER_SCAN_ROWS = 40  # how far below the start (top of sheet or table title) a
 _BRACKETED_TAIL = re.compile(r"\([^()]*\)$")
 
 
-def a1(row: int, column: int) -> str:
-    """0-based (row, column) → ``A1`` style."""
+@lru_cache(maxsize=1024)
+def column_letters(column: int) -> str:
+    """0-based column → its letters (``0`` → ``A``, ``26`` → ``AA``)."""
     letters = ""
     number = column + 1
     while number:
         number, remainder = divmod(number - 1, 26)
         letters = chr(65 + remainder) + letters
-    return f"{letters}{row + 1}"
+    return letters
+
+
+def a1(row: int, column: int) -> str:
+    """0-based (row, column) → ``A1`` style."""
+    return f"{column_letters(column)}{row + 1}"
 
 
 def label_keys(value: CellValue) -> tuple[str, ...]:
     """The keys a cell answers to: its normalised text, and that text without a bracketed unit at the end."""
     if not isinstance(value, str):
         return ()
+    return _label_keys(str(value))
+
+
+@lru_cache(maxsize=16384)
+def _label_keys(value: str) -> tuple[str, ...]:
     key = normalise_label(value)
     if not key:
         return ()
@@ -132,18 +144,49 @@ class Header:
 
 def match_header_row(values: Sequence[CellValue], columns: Iterable[FieldSpec]) -> dict[str, int]:
     """Map each column spec to the first cell of the row whose text is one of its labels."""
-    keys_at: list[tuple[int, tuple[str, ...]]] = [(c, label_keys(v)) for c, v in enumerate(values)]
+    specs = columns if isinstance(columns, tuple) else tuple(columns)
+    wanted = _wanted_labels(specs)
+    # label → the columns answering to it, left to right (only the labels some spec looks for)
+    columns_of: dict[str, list[int]] = {}
+    for c, value in enumerate(values):
+        if isinstance(value, str):
+            for key in _label_keys(str(value)):
+                if key in wanted:
+                    columns_of.setdefault(key, []).append(c)
     mapping: dict[str, int] = {}
+    if not columns_of:
+        return mapping
     used: set[int] = set()
-    for spec in columns:
-        labels = [normalise_label(label) for label in spec.labels]
-        for label in labels:  # primary label first, then aliases
-            hit = next((c for c, keys in keys_at if c not in used and label in keys), None)
+    for spec in specs:
+        for label in spec_label_keys(spec):  # primary label first, then aliases
+            hit = next((c for c in columns_of.get(label, ()) if c not in used), None)
             if hit is not None:
                 mapping[spec.name] = hit
                 used.add(hit)
                 break
     return mapping
+
+
+_SPEC_LABELS: dict[int, tuple[object, tuple[str, ...]]] = {}
+_WANTED: dict[int, tuple[object, frozenset[str]]] = {}
+
+
+def _wanted_labels(specs: tuple[FieldSpec, ...]) -> frozenset[str]:
+    """Every label key of ``specs``, remembered per tuple object."""
+    entry = _WANTED.get(id(specs))
+    if entry is None or entry[0] is not specs:
+        entry = (specs, frozenset(key for spec in specs for key in spec_label_keys(spec)))
+        _WANTED[id(specs)] = entry
+    return entry[1]
+
+
+def spec_label_keys(spec: FieldSpec) -> tuple[str, ...]:
+    """``normalise_label`` of each of the spec's labels (primary first), remembered per spec object."""
+    entry = _SPEC_LABELS.get(id(spec))
+    if entry is None or entry[0] is not spec:
+        entry = (spec, tuple(normalise_label(label) for label in spec.labels))
+        _SPEC_LABELS[id(spec)] = entry
+    return entry[1]
 
 
 def find_header(

@@ -15,6 +15,7 @@ import math
 import re
 import unicodedata
 from datetime import date, datetime, timedelta
+from functools import lru_cache
 
 from schemas.common import Text
 
@@ -55,9 +56,18 @@ def normalise_label(text: object) -> str:
     """
     if text is None:
         return ""
-    normal = unicodedata.normalize("NFKC", str(text))
-    normal = _WHITESPACE.sub("", normal)
-    return normal.strip(_LABEL_MARKS)
+    # Only exact ``str`` is cached: 1, 1.0 and True hash alike but print differently.
+    if type(text) is str:
+        return _normalise_str(text)
+    return _normalise(str(text))
+
+
+def _normalise(text: str) -> str:
+    return _WHITESPACE.sub("", unicodedata.normalize("NFKC", text)).strip(_LABEL_MARKS)
+
+
+# The same labels, headers and dropdown values come back in every row of every workbook.
+_normalise_str = lru_cache(maxsize=16384)(_normalise)
 
 
 def is_blank(value: object) -> bool:
@@ -238,7 +248,7 @@ def parse_choice(value: object, choices: tuple[str, ...] | list[str]) -> str:
     key = normalise_label(display_value(value))
     if not key:
         raise ParseError("内容为空", "the cell is empty")
-    normalised = {normalise_label(choice): choice for choice in choices}
+    normalised = _choice_keys(choices) if type(choices) is tuple else _choice_keys.__wrapped__(choices)
     if key in normalised:
         return normalised[key]
     candidates = {
@@ -253,6 +263,12 @@ def parse_choice(value: object, choices: tuple[str, ...] | list[str]) -> str:
         listed = "、".join(sorted(candidates, key=list(choices).index))
         raise ParseError(f"可能是 {listed} 中的任一项，无法确定", f"could be any of {listed}; ambiguous")
     raise ParseError("不是可选值", "not an allowed choice")
+
+
+@lru_cache(maxsize=256)
+def _choice_keys(choices: tuple[str, ...] | list[str]) -> dict[str, str]:
+    """Normalised spelling → canonical choice (cached per tuple of choices; callers must not mutate it)."""
+    return {normalise_label(choice): choice for choice in choices}
 
 
 _TAG_SEPARATORS = re.compile(r"[、,;/|\s]+")  # after NFKC, ，；／｜ are already , ; / |

@@ -1,0 +1,212 @@
+"""Building the form's models from values the validate stage has already parsed and checked.
+
+A workbook yields ~2,000 ``Evidence`` objects and a few hundred records. Passing them through pydantic
+validation again (or even ``model_construct``, which walks every field's aliases) cost more than all of
+the parsing: here each model is put together directly, the way ``model_construct`` does it.
+
+This is safe because the parse functions return exactly the types the schemas declare (``parse_int`` an
+``int``, ``parse_date`` a ``date`` …). That is checked once, at import, for every record model against the
+form layout (``_trusted``); a model whose fields do not line up with its specs, or a record missing a
+required value, goes through the ordinary validating constructor instead. The direct build itself is
+checked against ``model_construct`` at import too, so a pydantic upgrade that changes the instance layout
+falls back to ``model_construct`` rather than building broken objects.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import types
+import typing
+from typing import Any
+
+from pydantic import BaseModel
+
+import schemas.form as schema
+from schemas.common import Evidence
+from schemas.form_layout import (
+    BASIC,
+    CANDIDATES,
+    MEETINGS,
+    NEGATIVE_LIST,
+    SATISFACTION,
+    SELF_ASSESSMENT,
+    STUDENT_CLASSES,
+    STUDY_HOURS,
+    SYSTEMS,
+    TRAINING,
+    FieldSpec,
+    Kind,
+)
+
+__all__ = ["evidence", "record"]
+
+_set = object.__setattr__
+_new = object.__new__
+
+
+def _slot_setter(name: str) -> Any:
+    """The setter of one of ``BaseModel``'s slots (faster than ``object.__setattr__`` by name)."""
+    slot = BaseModel.__dict__.get(name)
+    if slot is None or not hasattr(slot, "__set__"):
+        return lambda instance, value: _set(instance, name, value)
+    return slot.__set__
+
+
+_set_fields_set = _slot_setter("__pydantic_fields_set__")
+_set_extra = _slot_setter("__pydantic_extra__")
+_set_private = _slot_setter("__pydantic_private__")
+
+
+def _evidence_direct(file: str, sheet: str | None, cell: str | None, value: str | None) -> Evidence:
+    built = _new(Evidence)
+    _set(built, "__dict__", {"file": file, "sheet": sheet, "cell": cell, "value": value})
+    _set_fields_set(built, {"file", "sheet", "cell", "value"})
+    _set_extra(built, None)
+    _set_private(built, None)
+    return built
+
+
+def _evidence_construct(file: str, sheet: str | None, cell: str | None, value: str | None) -> Evidence:
+    return Evidence.model_construct(file=file, sheet=sheet, cell=cell, value=value)
+
+
+def _same_instance(a: BaseModel, b: BaseModel) -> bool:
+    """Two instances are laid out identically: same class, fields, fields-set, extra and private state."""
+    slots = ("__dict__", "__pydantic_fields_set__", "__pydantic_extra__", "__pydantic_private__")
+    return type(a) is type(b) and all(
+        getattr(a, slot, None) == getattr(b, slot, None)
+        and type(getattr(a, slot, None)) is type(getattr(b, slot, None))
+        for slot in slots
+    )
+
+
+def _direct_is_sound(cls: type[BaseModel]) -> bool:
+    """Whether building ``cls`` by hand matches ``model_construct`` (no post-init, no extra/private, no
+    aliases, no field listed on the class that ``__dict__`` would miss)."""
+    if cls.__pydantic_post_init__ or cls.__pydantic_root_model__ or cls.__private_attributes__:
+        return False
+    if cls.model_config.get("extra") == "allow":
+        return False
+    return all(f.alias is None and f.validation_alias is None for f in cls.__pydantic_fields__.values())
+
+
+evidence = (
+    _evidence_direct
+    if _direct_is_sound(Evidence)
+    and _same_instance(_evidence_direct("f", "s", "A1", "v"), _evidence_construct("f", "s", "A1", "v"))
+    and _same_instance(_evidence_direct("f", None, None, None), _evidence_construct("f", None, None, None))
+    else _evidence_construct
+)
+evidence.__doc__ = "An ``Evidence`` from values that are already ``str`` (``file``) or ``str | None``."
+
+
+# ---------------------------------------------------------------- records
+
+
+_KIND_TYPES: dict[Kind, type] = {
+    Kind.TEXT: str,
+    Kind.ENUM: str,
+    Kind.INT: int,
+    Kind.NUMBER: float,
+    Kind.DATE: dt.date,
+    Kind.BOOL: bool,
+}
+
+
+def _accepts(annotation: Any, spec: FieldSpec) -> bool:
+    """The schema annotation is exactly what ``convert`` returns for ``spec`` (or that, or None)."""
+    if spec.name == "tags" and spec.kind is Kind.TEXT:
+        return bool(annotation == tuple[str, ...])
+    expected = _KIND_TYPES.get(spec.kind)
+    if expected is None:
+        return False
+    if annotation is expected:
+        return True
+    if isinstance(annotation, types.UnionType) or typing.get_origin(annotation) is typing.Union:
+        return set(typing.get_args(annotation)) == {expected, type(None)}
+    return False
+
+
+# Each record model, with the specs whose parsed values fill it and the names passed beside them.
+_LAYOUT: tuple[tuple[type[BaseModel], tuple[FieldSpec, ...], dict[str, type]], ...] = (
+    (schema.BasicInfo, BASIC.fields, {}),
+    (schema.CommitteeMember, BASIC.table.columns if BASIC.table else (), {}),
+    (schema.Meeting, MEETINGS.table.columns if MEETINGS.table else (), {}),
+    (schema.StudyHours, STUDY_HOURS.table.columns if STUDY_HOURS.table else (), {}),
+    (schema.Training, TRAINING.table.columns if TRAINING.table else (), {}),
+    (schema.Candidate, CANDIDATES.table.columns if CANDIDATES.table else (), {}),
+    (schema.ChecklistItem, SYSTEMS.item_columns, {"key": str}),
+    (schema.StudentClass, STUDENT_CLASSES.table.columns if STUDENT_CLASSES.table else (), {}),
+    (schema.Satisfaction, SATISFACTION.fields, {}),
+    (schema.NegativeItem, NEGATIVE_LIST.item_columns, {"key": str}),
+    (
+        schema.Problem,
+        SELF_ASSESSMENT.table.columns if SELF_ASSESSMENT.table else (),
+        {},
+    ),
+    (schema.SelfAssessment, SELF_ASSESSMENT.fields, {"problems": tuple}),
+)
+
+_IMMUTABLE = (type(None), bool, int, float, str, tuple, frozenset, dt.date)
+
+
+class _Plan:
+    """How to build one record model directly: field order, defaults, required names, extra types."""
+
+    def __init__(self, cls: type[BaseModel], extra_types: dict[str, type]) -> None:
+        self.cls = cls
+        self.fields = cls.__pydantic_fields__
+        self.required = frozenset(name for name, f in self.fields.items() if f.is_required())
+        self.extra_types = extra_types
+        self.names = frozenset(self.fields)
+        # every field in declaration order, with the default used when no value is given (never used for
+        # a required field: those are checked present first)
+        self.defaults = tuple((name, f.default) for name, f in self.fields.items())
+
+
+def _trusted() -> dict[type[BaseModel], _Plan]:
+    plans: dict[type[BaseModel], _Plan] = {}
+    for cls, specs, extra in _LAYOUT:
+        fields = cls.__pydantic_fields__
+        spec_names = {spec.name for spec in specs}
+        if not _direct_is_sound(cls):
+            continue
+        if set(fields) != spec_names | set(extra) | {"cells"} or spec_names & set(extra):
+            continue
+        if not all(_accepts(fields[spec.name].annotation, spec) for spec in specs):
+            continue
+        if not all(
+            f.default_factory is None and isinstance(f.default, _IMMUTABLE)
+            for name, f in fields.items()
+            if not f.is_required() and name != "cells"
+        ):
+            continue
+        plans[cls] = _Plan(cls, extra)
+    return plans
+
+
+_PLANS = _trusted()
+
+
+def record(cls: type[Any], values: dict[str, Any], extra: dict[str, Any], cells: dict[str, Evidence]) -> Any:
+    """``cls(**values, **extra, cells=cells)`` for values that ``convert`` returned (None already dropped).
+
+    Built directly when the import-time check trusts ``cls`` and every required value is present and the
+    extras have their declared types; otherwise through pydantic, which raises exactly as before.
+    """
+    plan = _PLANS.get(cls)
+    given = {**values, **extra, "cells": cells} if extra else {**values, "cells": cells}
+    keys = given.keys()
+    if (
+        plan is None
+        or not plan.required <= keys
+        or not keys <= plan.names
+        or (extra and not all(type(extra[name]) is plan.extra_types.get(name) for name in extra))
+    ):
+        return cls(**values, **extra, cells=cells)
+    built = _new(cls)
+    _set(built, "__dict__", {name: given.get(name, default) for name, default in plan.defaults})
+    _set_fields_set(built, set(keys))
+    _set_extra(built, None)
+    _set_private(built, None)
+    return built
