@@ -159,26 +159,22 @@ def grade(
 
 
 def _print_batch(run: pipeline.BatchRun, lang: Lang) -> None:
-    report = run.report
-    graded = [f for f in report.files if f.status == "graded"]
-    bad = [f for f in report.files if f.status == "ungradable"]
-    counts: dict[str, tuple[str, int]] = {}  # grade code -> (name, branches); codes sort best first
-    for r in report.results:
-        name, n = counts.get(r.grade.code, (r.grade.name.get(lang), 0))
-        counts[r.grade.code] = (name, n + 1)
+    # run.files/.grades/.kpis, not run.report: that loads every result back from results.json.
+    graded = [f for f in run.files if f.status == "graded"]
+    bad = [f for f in run.files if f.status == "ungradable"]
     sep = ", " if lang == "en" else "，"
-    dist = sep.join(f"{name} {n}" for _, (name, n) in sorted(counts.items()))
+    dist = sep.join(f"{grade.name.get(lang)} {n}" for grade, n in run.grades)  # codes sort best first
     if lang == "en":
         out.print(
-            f"Graded {len(graded)} of {len(report.files)} workbooks ({dist}). Outputs in {run.out}",
+            f"Graded {len(graded)} of {len(run.files)} workbooks ({dist}). Outputs in {run.out}",
             markup=False,
         )
     else:
         out.print(
-            f"共 {len(report.files)} 个工作簿，已评定 {len(graded)} 个（{dist}）。结果在 {run.out}",
+            f"共 {len(run.files)} 个工作簿，已评定 {len(graded)} 个（{dist}）。结果在 {run.out}",
             markup=False,
         )
-    for kpi in report.kpis:
+    for kpi in run.kpis:
         actual = "—" if kpi.actual is None else f"{kpi.actual:.0%}"
         mark = "✓" if kpi.met else "✗"
         out.print(f"{mark} {kpi.code} {kpi.title.get(lang)}: {actual}", markup=False)

@@ -9,32 +9,37 @@ native parser costs only that workbook — the pool is rebuilt and the file is r
 from __future__ import annotations
 
 import os
+import pickle
 import shutil
 import sys
-from collections.abc import Callable, Iterable, Sequence
+import tempfile
+from collections import Counter
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from concurrent.futures import FIRST_COMPLETED, Future, ProcessPoolExecutor, wait
 from concurrent.futures.process import BrokenProcessPool
 from dataclasses import dataclass
 from datetime import UTC, datetime
+from functools import cached_property
 from itertools import islice
 from multiprocessing import get_context
 from pathlib import Path
+from typing import IO, cast
 
 import engine
-from engine.export.atomic import temp_target
+from engine.export.atomic import atomic_path, temp_target
 from engine.export.branch_list import write_branch_list
-from engine.export.results_json import write_manifest, write_results_json
-from engine.export.summary import write_summary
+from engine.export.results_json import ResultsJsonWriter, result_element_bytes, write_manifest
+from engine.export.summary import SummaryRecord, summary_record, write_summary_records
 from engine.facts import build_facts
 from engine.grading import college_kpis, grade
 from engine.ingest import read_workbook
 from engine.rulebook import DurableEvaluator, Evaluator, evaluate, load_profile, profile_sha256
 from engine.validate import validate_workbook
-from schemas.batch import BatchReport, FileReport
+from schemas.batch import BatchReport, FileReport, Kpi
 from schemas.common import Evidence, Finding, Lang, Text
 from schemas.form import FormResult
 from schemas.problems import make_problem
-from schemas.results import BranchResult
+from schemas.results import BranchResult, Grade
 from schemas.rules import Profile
 
 if sys.platform != "win32":
@@ -54,9 +59,44 @@ class UsageError(Exception):
 
 
 @dataclass(frozen=True)
+class Packed:
+    """A graded file's result in the form the batch outputs take it: what a worker sends back instead of
+    the ``BranchResult`` (whose trace and evidence the main process would otherwise have to unpickle and
+    keep). ``result_json`` is the result's element of results.json, byte for byte; ``record`` the pickled
+    :class:`~engine.export.summary.SummaryRecord` (in the run's language) for the summary workbook."""
+
+    branch_id: str
+    grade: Grade
+    result_json: bytes
+    record: bytes
+
+
+@dataclass(frozen=True)
 class FileOutcome:
+    """One file's outcome. ``result`` is the full ``BranchResult`` when graded in this process; a batch
+    worker sends ``packed`` instead (and ``result`` None): use ``graded``, not ``result``, to ask."""
+
     report: FileReport
     result: BranchResult | None
+    packed: Packed | None = None
+
+    @property
+    def graded(self) -> bool:
+        return self.result is not None or self.packed is not None
+
+
+def pack(outcome: FileOutcome, lang: Lang) -> FileOutcome:
+    """``outcome`` with its result serialised for the batch outputs (see :class:`Packed`), result dropped."""
+    result = outcome.result
+    if result is None:
+        return outcome
+    packed = Packed(
+        branch_id=result.identity.branch_id,
+        grade=result.grade,
+        result_json=result_element_bytes(result),
+        record=pickle.dumps(summary_record(result, lang), protocol=pickle.HIGHEST_PROTOCOL),
+    )
+    return FileOutcome(outcome.report, None, packed)
 
 
 def find_workbooks(folder: Path) -> list[Path]:
@@ -151,15 +191,17 @@ def _work(path: str, display_name: str) -> FileOutcome:
     profile, evaluator = _worker["profile"], _worker["evaluator"]
     list_dir, lang = _worker["list_dir"], _worker["lang"]
     assert isinstance(profile, Profile) and isinstance(evaluator, DurableEvaluator)
+    language: Lang = "en" if lang == "en" else "zh"
     try:
-        return grade_and_list(
+        outcome = grade_and_list(
             Path(path),
             display_name,
             profile,
             evaluator,
             Path(list_dir) if isinstance(list_dir, str) else None,
-            "en" if lang == "en" else "zh",
+            language,
         )
+        return pack(outcome, language)
     except MemoryError:
         return _out_of_memory(display_name)
 
@@ -209,20 +251,29 @@ def run_parallel(
     lang: Lang,
     workers: int,
     on_done: Callable[[FileOutcome], None] | None = None,
+    on_outcome: Callable[[int, FileOutcome], None] | None = None,
 ) -> list[FileOutcome]:
     """Grade ``jobs`` in ``workers`` processes. A worker that dies takes only its own file with it.
 
     When the pool breaks, the files that were in flight are retried one at a time in a fresh
     single-worker pool: the one that breaks it again alone is the culprit and is reported ungradable.
+
+    Outcomes arrive in completion order. With ``on_outcome`` each is handed over with its index in
+    ``jobs`` as it arrives and none is kept (the result is ``[]``); without, they are returned in
+    ``jobs`` order.
     """
     outcomes: dict[str, FileOutcome] = {}
+    index = {name: i for i, (_, name) in enumerate(jobs)}
     pending = list(jobs)
     suspects: list[tuple[Path, str]] = []
     ctx = get_context("spawn")
     initargs = (profile_ref, str(list_dir) if list_dir else None, lang, worker_memory_limit())
 
     def record(name: str, outcome: FileOutcome) -> None:
-        outcomes[name] = outcome
+        if on_outcome is None:
+            outcomes[name] = outcome
+        else:
+            on_outcome(index[name], outcome)
         if on_done:
             on_done(outcome)
 
@@ -255,7 +306,7 @@ def run_parallel(
         for job in suspects:
             record(job[1], _run_alone(job, initargs))
         suspects = []
-    return [outcomes[name] for _, name in jobs]
+    return [] if on_outcome is not None else [outcomes[name] for _, name in jobs]
 
 
 def _run_alone(job: tuple[Path, str], initargs: tuple[str, str | None, Lang, int | None]) -> FileOutcome:
@@ -266,29 +317,6 @@ def _run_alone(job: tuple[Path, str], initargs: tuple[str, str | None, Lang, int
             return pool.submit(_work, str(job[0]), job[1]).result()
         except BrokenProcessPool:
             return _crashed(job[1])
-
-
-def mark_duplicate_ids(outcomes: list[FileOutcome]) -> list[FileOutcome]:
-    """The same branch id in two files: the first file (by name) is graded, later ones are not."""
-    first_file: dict[str, str] = {}
-    marked = []
-    for outcome in outcomes:
-        bid = outcome.result.identity.branch_id if outcome.result else None
-        if bid is None:
-            marked.append(outcome)
-            continue
-        if bid not in first_file:
-            first_file[bid] = outcome.report.file
-            marked.append(outcome)
-            continue
-        problem = make_problem(
-            "IN-13", Evidence(file=outcome.report.file), branch_id=bid, other=first_file[bid]
-        )
-        report = outcome.report.model_copy(
-            update={"status": "ungradable", "problems": (*outcome.report.problems, problem)}
-        )
-        marked.append(FileOutcome(report, None))
-    return marked
 
 
 def prepare_output(out: Path, force: bool) -> None:
@@ -322,12 +350,98 @@ def prepare_output(out: Path, force: bool) -> None:
 
 @dataclass(frozen=True)
 class BatchRun:
-    report: BatchReport
+    """What a batch run leaves in memory: each file's report, the KPIs and the grade counts. Every branch's
+    full result is in ``out/results.json``; ``report`` loads it back (on first use) as the ``BatchReport``
+    the run wrote — fine for a test or a small run, but it holds every trace, so a caller that only needs
+    the counts should use ``files``, ``kpis`` and ``grades``."""
+
     out: Path
+    files: tuple[FileReport, ...]
+    kpis: tuple[Kpi, ...]
+    grades: tuple[tuple[Grade, int], ...]  # each grade given and how many branches got it, by code
+
+    @cached_property
+    def report(self) -> BatchReport:
+        return BatchReport.model_validate_json((self.out / RESULTS_NAME).read_bytes())
 
     @property
     def exit_code(self) -> int:
-        return 1 if any(f.status == "ungradable" for f in self.report.files) else 0
+        return 1 if any(f.status == "ungradable" for f in self.files) else 0
+
+
+class _Graded:
+    """Stands in for a ``BranchResult`` where only its grade is read (``college_kpis``)."""
+
+    __slots__ = ("grade",)
+
+    def __init__(self, grade: Grade) -> None:
+        self.grade = grade
+
+
+class _BatchSink:
+    """Takes each file's outcome in file-name order and streams it to the batch outputs: the result to
+    results.json (already serialised by the worker), its summary record to a spill file, its file report
+    to a list. A branch id already seen makes the file a duplicate (IN-13): its result is not written and
+    its rectification list is removed. Outcomes that arrive early wait in ``_early`` for the ones before
+    them — at most about a pool's queue of them."""
+
+    def __init__(self, writer: ResultsJsonWriter, spill: IO[bytes], list_dir: Path, lang: Lang) -> None:
+        self.writer, self.spill, self.list_dir, self.lang = writer, spill, list_dir, lang
+        self.files: list[FileReport] = []
+        self.grades: dict[str, Grade] = {}
+        self.grade_counts: Counter[str] = Counter()
+        self._first_file: dict[str, str] = {}
+        self._early: dict[int, FileOutcome] = {}
+        self._next = 0
+
+    @property
+    def written(self) -> int:
+        """How many outcomes have gone out, in order (the rest are still awaited)."""
+        return self._next
+
+    def graded(self) -> Sequence[BranchResult]:
+        """Stand-ins for the graded results, for ``college_kpis``, which only reads their grades."""
+        graded = [_Graded(self.grades[code]) for code, n in self.grade_counts.items() for _ in range(n)]
+        return cast(Sequence[BranchResult], graded)
+
+    def arrived(self, index: int, outcome: FileOutcome) -> None:
+        self._early[index] = outcome
+        while self._next in self._early:
+            self._add(self._early.pop(self._next))
+            self._next += 1
+
+    def _add(self, outcome: FileOutcome) -> None:
+        if outcome.result is not None:
+            outcome = pack(outcome, self.lang)
+        report, packed = outcome.report, outcome.packed
+        if packed is not None:
+            first = self._first_file.setdefault(packed.branch_id, report.file)
+            if first != report.file:
+                problem = make_problem(
+                    "IN-13", Evidence(file=report.file), branch_id=packed.branch_id, other=first
+                )
+                report = report.model_copy(
+                    update={"status": "ungradable", "problems": (*report.problems, problem)}
+                )
+                # its list was written before the duplicate was known
+                (self.list_dir / list_file_name(report.file)).unlink(missing_ok=True)
+            else:
+                self.writer.add_result(packed.result_json)
+                self.spill.write(packed.record)
+                self.grades.setdefault(packed.grade.code, packed.grade)
+                self.grade_counts[packed.grade.code] += 1
+        self.files.append(report)
+
+    def records(self) -> Iterator[SummaryRecord]:
+        """The spilled summary records, in file-name order (one pass; call again for another)."""
+        self.spill.flush()
+        self.spill.seek(0)
+        while True:
+            try:
+                record = pickle.load(self.spill)  # one pickle per record, each with its own memo
+            except EOFError:
+                return
+            yield cast(SummaryRecord, record)
 
 
 def grade_folder(
@@ -343,7 +457,9 @@ def grade_folder(
 ) -> BatchRun:
     """Grade every workbook under ``folder`` and write all outputs into ``out``.
 
-    ``workers`` = 0 runs in this process (debugging); None uses every core.
+    ``workers`` = 0 runs in this process (debugging); None uses every core. Memory stays flat in the
+    number of workbooks: results are written to results.json as they come (in file-name order), the
+    summary workbook is fed from a spill file of compact per-branch records.
     """
     if not folder.is_dir():
         raise UsageError(f"找不到文件夹 {folder} / folder {folder} not found")
@@ -364,37 +480,48 @@ def grade_folder(
     list_dir = out / LIST_FOLDER[lang]
     list_dir.mkdir(exist_ok=True)
     n_workers = (os.cpu_count() or 1) if workers is None else workers
-    if n_workers == 0:
-        outcomes = _run_inline(jobs, profile, list_dir, lang, on_done)
-    else:
-        outcomes = run_parallel(jobs, profile_ref, list_dir, lang, min(n_workers, max(1, len(jobs))), on_done)
-    outcomes = mark_duplicate_ids(outcomes)
-    for outcome in outcomes:
-        if outcome.result is None:  # a duplicate's list was written before the duplicate was known
-            (list_dir / list_file_name(outcome.report.file)).unlink(missing_ok=True)
-    results = tuple(o.result for o in outcomes if o.result is not None)
-    report = BatchReport(
-        tool_version=engine.__version__,
-        profile=profile.name,
-        profile_title=profile.title,
-        profile_sha256=profile_sha256(profile_ref),
-        results=results,
-        files=tuple(o.report for o in outcomes),
-        kpis=college_kpis(results, profile.grading),
-    )
-    write_results_json(report, out / RESULTS_NAME)
-    write_summary(report, out / SUMMARY_NAME[lang], lang=lang)
+    sha = profile_sha256(profile_ref)
+    # The spill file has no name (it is gone when closed), so it can never be left in ``out``.
+    with tempfile.TemporaryFile(dir=out) as spill:
+        with atomic_path(out / RESULTS_NAME) as results_tmp, open(results_tmp, "wb") as results_fh:
+            writer = ResultsJsonWriter(
+                results_fh,
+                tool_version=engine.__version__,
+                profile=profile.name,
+                profile_title=profile.title,
+                profile_sha256=sha,
+            )
+            sink = _BatchSink(writer, spill, list_dir, lang)
+            if n_workers == 0:
+                _run_inline(jobs, profile, list_dir, lang, on_done, sink.arrived)
+            else:
+                run_parallel(
+                    jobs,
+                    profile_ref,
+                    list_dir,
+                    lang,
+                    min(n_workers, max(1, len(jobs))),
+                    on_done,
+                    on_outcome=sink.arrived,
+                )
+            assert sink.written == len(jobs), "an outcome never arrived"
+            kpis = college_kpis(sink.graded(), profile.grading)
+            files = tuple(sink.files)
+            writer.finish(files, kpis)
+        # results.json is in place (atomic_path fsynced and renamed it); the summary reads the spill.
+        write_summary_records(sink.records, files, kpis, out / SUMMARY_NAME[lang], lang=lang)
     write_manifest(
         out / MANIFEST_NAME,
-        inputs={f.file: f.sha256 for f in report.files},
+        inputs={f.file: f.sha256 for f in files},
         profile=profile.name,
-        profile_sha256=report.profile_sha256,
+        profile_sha256=sha,
         tool_version=engine.__version__,
         started=started,
         finished=datetime.now(UTC).isoformat(timespec="seconds"),
         argv=list(argv),
     )
-    return BatchRun(report, out)
+    grades = tuple((sink.grades[code], sink.grade_counts[code]) for code in sorted(sink.grades))
+    return BatchRun(out, files, kpis, grades)
 
 
 def _run_inline(
@@ -403,15 +530,14 @@ def _run_inline(
     list_dir: Path,
     lang: Lang,
     on_done: Callable[[FileOutcome], None] | None,
-) -> list[FileOutcome]:
-    outcomes = []
+    on_outcome: Callable[[int, FileOutcome], None],
+) -> None:
     with DurableEvaluator(profile) as evaluator:
-        for path, name in jobs:
-            outcome = grade_and_list(path, name, profile, evaluator, list_dir, lang)
-            outcomes.append(outcome)
+        for i, (path, name) in enumerate(jobs):
+            outcome = pack(grade_and_list(path, name, profile, evaluator, list_dir, lang), lang)
+            on_outcome(i, outcome)
             if on_done:
                 on_done(outcome)
-    return outcomes
 
 
 def check_files(

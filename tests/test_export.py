@@ -6,6 +6,7 @@ Results are built by hand (no pipeline) so these tests pin the export contract o
 from __future__ import annotations
 
 import ast
+import io
 import json
 import re
 from datetime import date
@@ -18,7 +19,14 @@ from pydantic import BaseModel
 
 from engine.export.atomic import atomic_path, atomic_write_bytes
 from engine.export.branch_list import write_branch_list
-from engine.export.results_json import MAP_FIELDS, results_json_bytes, write_manifest, write_results_json
+from engine.export.results_json import (
+    MAP_FIELDS,
+    ResultsJsonWriter,
+    result_element_bytes,
+    results_json_bytes,
+    write_manifest,
+    write_results_json,
+)
 from engine.export.summary import write_summary
 from schemas.batch import BatchReport, FileReport, Kpi
 from schemas.common import Evidence, Finding, Severity, Source, Status, Text
@@ -561,3 +569,25 @@ def test_export_imports_only_stdlib_xlsxwriter_and_schemas() -> None:
                     or mod.startswith("engine.export")
                 )
                 assert ok, f"engine/export/{name}.py imports {mod}"
+
+
+def test_streamed_results_json_is_byte_identical() -> None:
+    full = make_report()
+    variants = (
+        full,
+        full.model_copy(update={"results": ()}),
+        full.model_copy(update={"results": (), "files": (), "kpis": ()}),
+    )
+    for report in variants:
+        buf = io.BytesIO()
+        writer = ResultsJsonWriter(
+            buf,
+            tool_version=report.tool_version,
+            profile=report.profile,
+            profile_title=report.profile_title,
+            profile_sha256=report.profile_sha256,
+        )
+        for r in report.results:
+            writer.add_result(result_element_bytes(r))
+        writer.finish(report.files, report.kpis)
+        assert buf.getvalue() == results_json_bytes(report)

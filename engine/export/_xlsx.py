@@ -50,23 +50,34 @@ def put_text(ws: Any, row: int, col: int, text: str, fmt: Any = None) -> None:
     ws.write_string(row, col, clip(text), fmt)
 
 
-def _char_width(ch: str) -> int:
-    return 2 if unicodedata.east_asian_width(ch) in "WF" else 1
+class _Widths(dict[str, int]):
+    """Display width per character (2 for east-asian wide/full-width, else 1), looked up once each: a
+    branch list measures a few thousand characters, nearly all from a small set of Chinese ones."""
+
+    def __missing__(self, ch: str) -> int:
+        width = self[ch] = 2 if unicodedata.east_asian_width(ch) in "WF" else 1
+        return width
+
+
+_width_of = _Widths().__getitem__
+
+
+def _line_width(line: str) -> int:
+    return len(line) if line.isascii() else sum(map(_width_of, line))
 
 
 def text_width(text: str) -> int:
     """Display width (Excel column units, roughly) of the longest line of ``text``."""
     if not text:
         return 0
-    return max(sum(_char_width(c) for c in line) for line in text.split("\n"))
+    return max(map(_line_width, text.split("\n")))
 
 
 def _lines(text: str, width: float) -> int:
     usable = max(width - 1, 1.0)  # cell padding eats about a character
     n = 0
     for line in text.split("\n"):
-        w = sum(_char_width(c) for c in line)
-        n += max(1, math.ceil(w / usable))
+        n += max(1, math.ceil(_line_width(line) / usable))
     return n
 
 

@@ -123,7 +123,7 @@ def _merged_text(ws: Any, row: int, first: int, last: int, text: str, fmt: Any) 
 def write_branch_list(result: BranchResult, path: Path, lang: Lang = "zh") -> None:
     """Write ``result``'s rectification list to ``path`` (xlsx), atomically."""
     with atomic_path(path) as tmp:
-        wb = xlsxwriter.Workbook(str(tmp), WORKBOOK_OPTIONS)
+        wb = xlsxwriter.Workbook(str(tmp), {**WORKBOOK_OPTIONS, "in_memory": True})
         try:
             _build(wb, result, lang)
         except BaseException:

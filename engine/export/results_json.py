@@ -10,19 +10,35 @@ results.json is byte-for-byte reproducible: the same ``BatchReport`` always give
   ``YYYY-MM-DD``; floats exactly as produced (Python's shortest round-trip repr). NaN and infinities are
   refused (``ValueError``): they are not JSON and would mean a bug upstream.
 * No timestamps: those go to the manifest, which is not expected to be reproducible.
+
+A batch run does not build the whole ``BatchReport``: each worker serialises its result with
+:func:`result_element_bytes` and :class:`ResultsJsonWriter` streams the document from those pieces, giving
+the same bytes as :func:`results_json_bytes` of the whole report.
 """
 
 from __future__ import annotations
 
 import json
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from pathlib import Path
-from typing import Any
+from typing import IO, Any
 
 from engine.export.atomic import atomic_write_bytes
-from schemas.batch import BatchReport
+from schemas.batch import BatchReport, FileReport, Kpi
+from schemas.common import Text
+from schemas.results import BranchResult
 
-__all__ = ["MANIFEST_VERSION", "MAP_FIELDS", "results_json_bytes", "write_manifest", "write_results_json"]
+__all__ = [
+    "MANIFEST_VERSION",
+    "MAP_FIELDS",
+    "ResultsJsonWriter",
+    "element_json_bytes",
+    "file_element_bytes",
+    "result_element_bytes",
+    "results_json_bytes",
+    "write_manifest",
+    "write_results_json",
+]
 
 MANIFEST_VERSION = 1
 
@@ -42,6 +58,20 @@ def _sort_findings(findings: list[dict[str, Any]]) -> None:
         f["ctx"] = _sorted_map(f["ctx"])
 
 
+def _sort_result(r: dict[str, Any]) -> dict[str, Any]:
+    r["facts"] = _sorted_map(r["facts"])
+    for t in r["trace"]:
+        t["ctx"] = _sorted_map(t["ctx"])
+    _sort_findings(r["items"])
+    _sort_findings(r["warnings"])
+    return r
+
+
+def _sort_file(f: dict[str, Any]) -> dict[str, Any]:
+    _sort_findings(f["problems"])
+    return f
+
+
 def _sort_maps(data: dict[str, Any]) -> dict[str, Any]:
     """Sort the data-keyed maps of a dumped BatchReport in place.
 
@@ -49,14 +79,94 @@ def _sort_maps(data: dict[str, Any]) -> dict[str, Any]:
     10,000 branches the generic walk cost four times the dump itself.
     """
     for r in data["results"]:
-        r["facts"] = _sorted_map(r["facts"])
-        for t in r["trace"]:
-            t["ctx"] = _sorted_map(t["ctx"])
-        _sort_findings(r["items"])
-        _sort_findings(r["warnings"])
+        _sort_result(r)
     for f in data["files"]:
-        _sort_findings(f["problems"])
+        _sort_file(f)
     return data
+
+
+# The top-level lists are at depth 1 of the document, so each element's own lines sit two spaces in.
+_ELEMENT_INDENT = "\n  "
+
+
+def element_json_bytes(data: Any) -> bytes:
+    """One element of a top-level list (``results``, ``files``, ``kpis``) exactly as ``results_json_bytes``
+    lays it out inside the document: ``indent=1`` nested two levels deep. JSON strings never hold a raw
+    newline (it is escaped), so re-indenting the element's own text is exact."""
+    text = json.dumps(data, ensure_ascii=False, indent=1, allow_nan=False)
+    return text.replace("\n", _ELEMENT_INDENT).encode("utf-8")
+
+
+def result_element_bytes(result: BranchResult) -> bytes:
+    """``result`` as its element of results.json's ``results`` list (sorted maps, indented in place).
+
+    Made where the result is made (in the worker), so the main process only copies bytes."""
+    return element_json_bytes(_sort_result(result.model_dump(mode="json")))
+
+
+def file_element_bytes(report: FileReport) -> bytes:
+    return element_json_bytes(_sort_file(report.model_dump(mode="json")))
+
+
+_HOLE = "\x00{}\x00"
+_OPEN, _NEXT, _CLOSE, _EMPTY = b"[\n  ", b",\n  ", b"\n ]", b"[]"
+
+
+class ResultsJsonWriter:
+    """Writes results.json one element at a time, byte-identical to ``results_json_bytes`` of the whole
+    ``BatchReport``: the head (every field before ``results``), then each result as it comes (already
+    serialised by :func:`result_element_bytes`, in file-name order), then ``files`` and ``kpis``.
+
+    Memory stays flat in the number of branches: nothing but the current element is held."""
+
+    def __init__(
+        self, out: IO[bytes], *, tool_version: str, profile: str, profile_title: Text, profile_sha256: str
+    ) -> None:
+        empty = BatchReport(
+            tool_version=tool_version,
+            profile=profile,
+            profile_title=profile_title,
+            profile_sha256=profile_sha256,
+            results=(),
+            files=(),
+        ).model_dump(mode="json")
+        # Dump the head with a placeholder in each list's place and cut the text around the placeholders,
+        # so the fields, their order and the separators come from the same json.dumps as a whole dump.
+        for key in ("results", "files", "kpis"):
+            empty[key] = _HOLE.format(key)
+        text = json.dumps(empty, ensure_ascii=False, indent=1, allow_nan=False) + "\n"
+        head, rest = text.split(json.dumps(_HOLE.format("results")), 1)
+        between_rf, rest = rest.split(json.dumps(_HOLE.format("files")), 1)
+        between_fk, tail = rest.split(json.dumps(_HOLE.format("kpis")), 1)
+        self._out = out
+        self._seps = (between_rf.encode("utf-8"), between_fk.encode("utf-8"), tail.encode("utf-8"))
+        out.write(head.encode("utf-8"))
+        self._results = 0
+        self._done = False
+
+    def add_result(self, element: bytes) -> None:
+        self._out.write(_NEXT if self._results else _OPEN)
+        self._out.write(element)
+        self._results += 1
+
+    def _list(self, elements: Iterable[bytes]) -> None:
+        first = True
+        for element in elements:
+            self._out.write(_OPEN if first else _NEXT)
+            self._out.write(element)
+            first = False
+        self._out.write(_EMPTY if first else _CLOSE)
+
+    def finish(self, files: Iterable[FileReport], kpis: Iterable[Kpi]) -> None:
+        """Close ``results`` and write ``files`` and ``kpis`` and the end of the document."""
+        assert not self._done
+        self._out.write(_CLOSE if self._results else _EMPTY)
+        self._out.write(self._seps[0])
+        self._list(file_element_bytes(f) for f in files)
+        self._out.write(self._seps[1])
+        self._list(element_json_bytes(k.model_dump(mode="json")) for k in kpis)
+        self._out.write(self._seps[2])
+        self._done = True
 
 
 def results_json_bytes(report: BatchReport) -> bytes:

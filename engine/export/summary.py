@@ -2,9 +2,11 @@
 every rectification item, the most common problems, the college KPIs and every input problem.
 
 Sized for a college of 10,000 branches: the workbook is written in xlsxwriter's ``constant_memory`` mode
-(each row is flushed to disk as soon as the next one starts), every sheet is written top to bottom straight
-from the ``BatchReport`` without building row lists, and the only things accumulated are counters (grades
-per organisation, branches per rule code) whose size does not grow with the number of branches.
+(each row is flushed to disk as soon as the next one starts), every sheet is written top to bottom from a
+stream of compact :class:`SummaryRecord` s (one per graded branch, made in the worker; the pipeline spills
+them to a temporary file and reads it once per pass), never from every ``BranchResult`` at once, and the
+only things accumulated are counters (grades per organisation, branches per rule code) whose size does not
+grow with the number of branches.
 
 Text from forms and rule files goes through ``write_string`` in a workbook with formula conversion off.
 """
@@ -13,20 +15,21 @@ from __future__ import annotations
 
 import contextlib
 from collections import Counter, defaultdict
+from collections.abc import Callable, Iterable
 from datetime import date, datetime, time
 from pathlib import Path
-from typing import Any
+from typing import Any, NamedTuple
 
 import xlsxwriter
 
 from engine.export._xlsx import WORKBOOK_OPTIONS, put_text, text_width
 from engine.export.atomic import atomic_path
 from engine.export.i18n import evidence_cells, label, problem_text
-from schemas.batch import BatchReport
-from schemas.common import Lang, Text
+from schemas.batch import BatchReport, FileReport, Kpi
+from schemas.common import Lang
 from schemas.results import BranchResult
 
-__all__ = ["write_summary"]
+__all__ = ["ItemRow", "SummaryRecord", "summary_record", "write_summary", "write_summary_records"]
 
 _MAX_WIDTH = 60  # a column wider than this is unreadable; long texts are cut off on screen, not lost
 _CHART_ROWS = 16  # rows a default-size chart covers (288 px at 20 px a row, plus a margin)
@@ -96,18 +99,102 @@ class _Formats:
         self.score = wb.add_format({"num_format": "0.##;-0.##;0"})
 
 
+class ItemRow(NamedTuple):
+    """One rectification item as the 整改事项 sheet shows it, already in the output language."""
+
+    code: str
+    indicator: str | None
+    problem: str  # on one line
+    basis: str | None
+    measure: str
+    owner: str | None
+    deadline: date | None
+    title: str  # the rule's title, for 常见问题
+
+
+class SummaryRecord(NamedTuple):
+    """What the summary workbook needs of one graded branch — a few hundred bytes, not its full trace.
+
+    Built where the result is built (in the worker) and streamed to the main process, so the summary
+    never needs every ``BranchResult`` at once."""
+
+    branch_id: str
+    branch_name: str
+    general_branch: str | None
+    branch_type: str
+    secretary: str
+    file: str
+    scores: tuple[tuple[str, str, float], ...]  # (indicator id, name, score)
+    total: float
+    score_grade: str  # name
+    grade_code: str
+    grade: str  # name
+    adjustments: str
+    items: tuple[ItemRow, ...]
+
+
+def summary_record(result: BranchResult, lang: Lang = "zh") -> SummaryRecord:
+    """The summary workbook's view of ``result`` in ``lang``."""
+    names = _indicator_names(result, lang)
+    ident = result.identity
+    return SummaryRecord(
+        branch_id=ident.branch_id,
+        branch_name=ident.branch_name,
+        general_branch=ident.general_branch,
+        branch_type=ident.branch_type,
+        secretary=ident.secretary,
+        file=ident.file,
+        scores=tuple((s.id, s.name.get(lang), s.score) for s in result.scores),
+        total=result.total,
+        score_grade=result.score_grade.name.get(lang),
+        grade_code=result.grade.code,
+        grade=result.grade.name.get(lang),
+        adjustments=_adjustments(result, lang),
+        items=tuple(
+            ItemRow(
+                code=item.code,
+                indicator=None if item.indicator is None else names.get(item.indicator, item.indicator),
+                # One line per item: this sheet is for filtering, so rows stay one line high.
+                problem=problem_text(item.message.get(lang), item.evidence, lang).replace("\n", " "),
+                basis=None if item.source is None else f"{item.source.document} {item.source.clause}".strip(),
+                measure=item.rectification.get(lang),
+                owner=item.owner.get(lang) if item.owner else None,
+                deadline=item.deadline,
+                title=item.title.get(lang),
+            )
+            for item in result.items
+        ),
+    )
+
+
 def write_summary(report: BatchReport, path: Path, lang: Lang = "zh") -> None:
     """Write the summary workbook for ``report`` to ``path`` (xlsx), atomically."""
+    records = [summary_record(r, lang) for r in report.results]
+    write_summary_records(lambda: iter(records), report.files, report.kpis, path, lang)
+
+
+def write_summary_records(
+    records: Callable[[], Iterable[SummaryRecord]],
+    files: Iterable[FileReport],
+    kpis: Iterable[Kpi],
+    path: Path,
+    lang: Lang = "zh",
+) -> None:
+    """Write the summary workbook from the graded branches' records, in file-name order, to ``path``.
+
+    ``records`` is called once per pass (three: counts, the summary sheet, the items sheet) and must give
+    the same records each time, e.g. by re-reading a spill file, so no pass holds them all."""
     with atomic_path(path) as tmp:
         wb = xlsxwriter.Workbook(str(tmp), {**WORKBOOK_OPTIONS, "constant_memory": True})
         try:
             fmt = _Formats(wb)
-            _summary_sheet(wb, report, lang, fmt)
-            _distribution_sheet(wb, report, lang, fmt)
-            _items_sheet(wb, report, lang, fmt)
-            _common_sheet(wb, report, lang, fmt)
-            _kpi_sheet(wb, report, lang, fmt)
-            _inputs_sheet(wb, report, lang, fmt)
+            counts = _Counts(records(), lang)
+            _summary_sheet(wb, records(), counts, lang, fmt)
+            _distribution_sheet(wb, counts, lang, fmt)
+            _items_sheet(wb, records(), lang, fmt)
+            _common_sheet(wb, counts, lang, fmt)
+            _kpi_sheet(wb, kpis, lang, fmt)
+            _inputs_sheet(wb, files, lang, fmt)
         except BaseException:
             # Release xlsxwriter's temp files; atomic_path discards the half-built output.
             with contextlib.suppress(Exception):
@@ -116,14 +203,31 @@ def write_summary(report: BatchReport, path: Path, lang: Lang = "zh") -> None:
         wb.close()
 
 
-def _indicators(report: BatchReport) -> dict[str, Text]:
-    """Every indicator any branch was scored on, in first-seen order (one profile: the profile's order)."""
-    seen: dict[str, Text] = {}
-    for r in report.results:
-        for s in r.scores:
-            if s.id not in seen:
-                seen[s.id] = s.name
-    return seen
+class _Counts:
+    """One pass over the records: every indicator (first-seen order), the grades per organisation and
+    type, the branches per rule code. None of it grows with the number of branches."""
+
+    def __init__(self, records: Iterable[SummaryRecord], lang: Lang) -> None:
+        self.indicators: dict[str, str] = {}
+        self.grades: dict[str, str] = {}
+        self.by_org: defaultdict[str, Counter[str]] = defaultdict(Counter)
+        self.by_type: defaultdict[str, Counter[str]] = defaultdict(Counter)
+        self.affected: Counter[str] = Counter()
+        self.titles: dict[str, str] = {}
+        self.graded = 0
+        self.none = none = label("none", lang)
+        for r in records:
+            self.graded += 1
+            for sid, name, _ in r.scores:
+                if sid not in self.indicators:
+                    self.indicators[sid] = name
+            self.grades.setdefault(r.grade_code, r.grade)
+            self.by_org[r.general_branch or none][r.grade_code] += 1
+            self.by_type[r.branch_type or none][r.grade_code] += 1
+            for code in {i.code for i in r.items}:
+                self.affected[code] += 1
+            for i in r.items:
+                self.titles.setdefault(i.code, i.title)
 
 
 def _indicator_names(result: BranchResult, lang: Lang) -> dict[str, str]:
@@ -134,8 +238,10 @@ def _adjustments(result: BranchResult, lang: Lang) -> str:
     return ("; " if lang == "en" else "；").join(a.get(lang) for a in result.adjustments)
 
 
-def _summary_sheet(wb: Any, report: BatchReport, lang: Lang, fmt: _Formats) -> None:
-    indicators = _indicators(report)
+def _summary_sheet(
+    wb: Any, records: Iterable[SummaryRecord], counts: _Counts, lang: Lang, fmt: _Formats
+) -> None:
+    indicators = counts.indicators
     ids = list(indicators)
     headers = [
         label("branch_id", lang),
@@ -143,7 +249,7 @@ def _summary_sheet(wb: Any, report: BatchReport, lang: Lang, fmt: _Formats) -> N
         label("general_branch", lang),
         label("branch_type", lang),
         label("secretary_short", lang),
-        *(indicators[i].get(lang) for i in ids),
+        *(indicators[i] for i in ids),
         label("total", lang),
         label("score_grade", lang),
         label("grade", lang),
@@ -154,35 +260,28 @@ def _summary_sheet(wb: Any, report: BatchReport, lang: Lang, fmt: _Formats) -> N
     sh = _Sheet(wb, label("sh_summary", lang), headers, fmt)
     first_score = 5
     after = first_score + len(ids)
-    for r in report.results:
-        ident = r.identity
-        sh.text(0, ident.branch_id)
-        sh.text(1, ident.branch_name)
-        sh.text(2, ident.general_branch)
-        sh.text(3, ident.branch_type)
-        sh.text(4, ident.secretary)
-        by_id = {s.id: s.score for s in r.scores}
+    for r in records:
+        sh.text(0, r.branch_id)
+        sh.text(1, r.branch_name)
+        sh.text(2, r.general_branch)
+        sh.text(3, r.branch_type)
+        sh.text(4, r.secretary)
+        by_id = {sid: score for sid, _, score in r.scores}
         for k, ind in enumerate(ids):
             sh.number(first_score + k, by_id.get(ind), fmt.score)
         sh.number(after, r.total, fmt.score)
-        sh.text(after + 1, r.score_grade.name.get(lang))
-        sh.text(after + 2, r.grade.name.get(lang))
-        sh.text(after + 3, _adjustments(r, lang))
+        sh.text(after + 1, r.score_grade)
+        sh.text(after + 2, r.grade)
+        sh.text(after + 3, r.adjustments)
         sh.number(after + 4, len(r.items))
-        sh.text(after + 5, ident.file)
+        sh.text(after + 5, r.file)
         sh.next()
     sh.finish(freeze_cols=2)
 
 
-def _distribution_sheet(wb: Any, report: BatchReport, lang: Lang, fmt: _Formats) -> None:
-    grades: dict[str, Text] = {}
-    by_org: defaultdict[str, Counter[str]] = defaultdict(Counter)
-    by_type: defaultdict[str, Counter[str]] = defaultdict(Counter)
-    none = label("none", lang)
-    for r in report.results:
-        grades.setdefault(r.grade.code, r.grade.name)
-        by_org[r.identity.general_branch or none][r.grade.code] += 1
-        by_type[r.identity.branch_type or none][r.grade.code] += 1
+def _distribution_sheet(wb: Any, tally: _Counts, lang: Lang, fmt: _Formats) -> None:
+    grades = tally.grades
+    by_org, by_type, none = tally.by_org, tally.by_type, tally.none
     # Grade codes sort best first in every profile so far (A, B, C, D); the code, not the name, orders them
     # so the columns keep their place when names are translated.
     codes = sorted(grades)
@@ -202,7 +301,7 @@ def _distribution_sheet(wb: Any, report: BatchReport, lang: Lang, fmt: _Formats)
         head_row = row
         put_text(ws, row, 0, label(key_label, lang), fmt.head)
         for c, code in enumerate(codes, start=1):
-            put_text(ws, row, c, grades[code].get(lang), fmt.head_center)
+            put_text(ws, row, c, grades[code], fmt.head_center)
         put_text(ws, row, len(codes) + 1, label("sum", lang), fmt.head_center)
         row += 1
         first = row
@@ -238,27 +337,21 @@ def _distribution_sheet(wb: Any, report: BatchReport, lang: Lang, fmt: _Formats)
         row += 2
 
 
-def _items_sheet(wb: Any, report: BatchReport, lang: Lang, fmt: _Formats) -> None:
+def _items_sheet(wb: Any, records: Iterable[SummaryRecord], lang: Lang, fmt: _Formats) -> None:
     keys = ("branch_id", "branch_name", "code", "indicator", "problem", "basis", "measure", "owner")
     headers = [label(k, lang) for k in keys] + [label("deadline", lang), label("rect_status", lang)]
     sh = _Sheet(wb, label("sh_items", lang), headers, fmt)
     todo = label("st_todo", lang)
-    for r in report.results:
-        if not r.items:
-            continue
-        names = _indicator_names(r, lang)
+    for r in records:
         for item in r.items:
-            sh.text(0, r.identity.branch_id)
-            sh.text(1, r.identity.branch_name)
+            sh.text(0, r.branch_id)
+            sh.text(1, r.branch_name)
             sh.text(2, item.code)
-            if item.indicator is not None:
-                sh.text(3, names.get(item.indicator, item.indicator))
-            # One line per item: this sheet is for filtering, so rows stay one line high.
-            sh.text(4, problem_text(item.message.get(lang), item.evidence, lang).replace("\n", " "))
-            if item.source is not None:
-                sh.text(5, f"{item.source.document} {item.source.clause}".strip())
-            sh.text(6, item.rectification.get(lang))
-            sh.text(7, item.owner.get(lang) if item.owner else None)
+            sh.text(3, item.indicator)
+            sh.text(4, item.problem)
+            sh.text(5, item.basis)
+            sh.text(6, item.measure)
+            sh.text(7, item.owner)
             sh.date(8, item.deadline)
             sh.text(9, todo)
             sh.next()
@@ -273,21 +366,14 @@ def _items_sheet(wb: Any, report: BatchReport, lang: Lang, fmt: _Formats) -> Non
     sh.finish(freeze_cols=2)
 
 
-def _common_sheet(wb: Any, report: BatchReport, lang: Lang, fmt: _Formats) -> None:
-    affected: Counter[str] = Counter()
-    titles: dict[str, Text] = {}
-    for r in report.results:
-        for code in {i.code for i in r.items}:
-            affected[code] += 1
-        for i in r.items:
-            titles.setdefault(i.code, i.title)
-    graded = len(report.results)
+def _common_sheet(wb: Any, counts: _Counts, lang: Lang, fmt: _Formats) -> None:
+    affected, titles, graded = counts.affected, counts.titles, counts.graded
     headers = [label(k, lang) for k in ("code", "rule_title", "branches_affected", "share")]
     name = label("sh_common", lang)
     sh = _Sheet(wb, name, headers, fmt)
     for code, n in sorted(affected.items(), key=lambda kv: (-kv[1], kv[0])):
         sh.text(0, code)
-        sh.text(1, titles[code].get(lang))
+        sh.text(1, titles[code])
         sh.number(2, n)
         sh.number(3, n / graded if graded else None, fmt.pct)
         sh.next()
@@ -310,10 +396,10 @@ def _common_sheet(wb: Any, report: BatchReport, lang: Lang, fmt: _Formats) -> No
         sh.ws.insert_chart(0, len(headers) + 1, chart)
 
 
-def _kpi_sheet(wb: Any, report: BatchReport, lang: Lang, fmt: _Formats) -> None:
+def _kpi_sheet(wb: Any, kpis: Iterable[Kpi], lang: Lang, fmt: _Formats) -> None:
     keys = ("kpi_code", "kpi_title", "target", "actual", "numerator", "denominator", "met")
     sh = _Sheet(wb, label("sh_kpis", lang), [label(k, lang) for k in keys], fmt)
-    for k in report.kpis:
+    for k in kpis:
         sh.text(0, k.code)
         sh.text(1, k.title.get(lang))
         sh.number(2, k.target, fmt.pct)
@@ -328,10 +414,10 @@ def _kpi_sheet(wb: Any, report: BatchReport, lang: Lang, fmt: _Formats) -> None:
     sh.finish(filter_=False)
 
 
-def _inputs_sheet(wb: Any, report: BatchReport, lang: Lang, fmt: _Formats) -> None:
+def _inputs_sheet(wb: Any, files: Iterable[FileReport], lang: Lang, fmt: _Formats) -> None:
     keys = ("file", "file_status", "problem_code", "message", "location", "fix")
     sh = _Sheet(wb, label("sh_inputs", lang), [label(k, lang) for k in keys], fmt)
-    for f in report.files:
+    for f in files:
         status = label(f.status, lang)
         for p in f.problems:
             sh.text(0, f.file)
