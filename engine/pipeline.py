@@ -380,7 +380,7 @@ def grade_folder(
         profile_sha256=profile_sha256(profile_ref),
         results=results,
         files=tuple(o.report for o in outcomes),
-        kpis=college_kpis(results, profile.grading),
+        kpis=college_kpis(results, profile.grading, [o.report for o in outcomes]),
     )
     write_results_json(report, out / RESULTS_NAME)
     write_summary(report, out / SUMMARY_NAME[lang], lang=lang)
