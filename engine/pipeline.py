@@ -67,6 +67,7 @@ class Packed:
 
     branch_id: str
     grade: Grade
+    kpi_flags: dict[str, bool]
     result_json: bytes
     record: bytes
 
@@ -93,6 +94,7 @@ def pack(outcome: FileOutcome, lang: Lang) -> FileOutcome:
     packed = Packed(
         branch_id=result.identity.branch_id,
         grade=result.grade,
+        kpi_flags=result.kpi_flags,
         result_json=result_element_bytes(result),
         record=pickle.dumps(summary_record(result, lang), protocol=pickle.HIGHEST_PROTOCOL),
     )
@@ -369,13 +371,12 @@ class BatchRun:
         return 1 if any(f.status == "ungradable" for f in self.files) else 0
 
 
+@dataclass(frozen=True, slots=True)
 class _Graded:
-    """Stands in for a ``BranchResult`` where only its grade is read (``college_kpis``)."""
+    """What ``college_kpis`` reads of a graded branch (a ``KpiSource``), without its trace."""
 
-    __slots__ = ("grade",)
-
-    def __init__(self, grade: Grade) -> None:
-        self.grade = grade
+    grade: Grade
+    kpi_flags: dict[str, bool]
 
 
 class _BatchSink:
@@ -390,6 +391,7 @@ class _BatchSink:
         self.files: list[FileReport] = []
         self.grades: dict[str, Grade] = {}
         self.grade_counts: Counter[str] = Counter()
+        self.graded: list[_Graded] = []  # for the college KPIs: a grade and a few flags per branch
         self._first_file: dict[str, str] = {}
         self._early: dict[int, FileOutcome] = {}
         self._next = 0
@@ -398,11 +400,6 @@ class _BatchSink:
     def written(self) -> int:
         """How many outcomes have gone out, in order (the rest are still awaited)."""
         return self._next
-
-    def graded(self) -> Sequence[BranchResult]:
-        """Stand-ins for the graded results, for ``college_kpis``, which only reads their grades."""
-        graded = [_Graded(self.grades[code]) for code, n in self.grade_counts.items() for _ in range(n)]
-        return cast(Sequence[BranchResult], graded)
 
     def arrived(self, index: int, outcome: FileOutcome) -> None:
         self._early[index] = outcome
@@ -430,6 +427,7 @@ class _BatchSink:
                 self.spill.write(packed.record)
                 self.grades.setdefault(packed.grade.code, packed.grade)
                 self.grade_counts[packed.grade.code] += 1
+                self.graded.append(_Graded(packed.grade, packed.kpi_flags))
         self.files.append(report)
 
     def records(self) -> Iterator[SummaryRecord]:
@@ -505,7 +503,7 @@ def grade_folder(
                     on_outcome=sink.arrived,
                 )
             assert sink.written == len(jobs), "an outcome never arrived"
-            kpis = college_kpis(sink.graded(), profile.grading)
+            kpis = college_kpis(sink.graded, profile.grading, sink.files)
             files = tuple(sink.files)
             writer.finish(files, kpis)
         # results.json is in place (atomic_path fsynced and renamed it); the summary reads the spill.

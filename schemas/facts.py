@@ -11,6 +11,7 @@ from dataclasses import dataclass
 from datetime import date
 
 from schemas.common import Evidence, Frozen, Text
+from schemas.form_layout import SYSTEMS
 
 FactValue = int | float | str | bool | None
 
@@ -143,3 +144,227 @@ FACTS: dict[str, FactDef] = {
     "veto_petition": FactDef("群体性上访或重大投诉", "mass petition or major complaint", bool),
     "veto_disunity": FactDef("班子不团结、书记空缺", "team disunited or secretary vacant", bool),
 }
+
+
+# --- issue 3: loudi-2012 ---------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class ChecklistFact:
+    """A fact read off one 制度落实 row: its ``done`` (bool), ``date`` (yyyymmdd int) or ``count``."""
+
+    item: str  # the ItemSpec key in schemas/form_layout.py SYSTEMS
+    column: str  # "done", "date" or "count"
+    unit_zh: str = ""
+    unit_en: str = ""
+
+
+# Fact name -> the 制度落实 cell it reads. The catalogue entries below and engine/facts/checklist.py are
+# both generated from this table; names follow ``<item>_done`` / ``<item>_date`` / ``<item>_count`` except
+# where the contract names them otherwise (funds_amount, named_lagging).
+CHECKLIST_FACTS: dict[str, ChecklistFact] = {
+    "cxzy_plan_done": ChecklistFact("cxzy_plan", "done"),
+    "democratic_centralism_done": ChecklistFact("democratic_centralism", "done"),
+    "transparency_done": ChecklistFact("transparency", "done"),
+    "transparency_count": ChecklistFact("transparency", "count", "次", "times"),
+    "written_systems_done": ChecklistFact("written_systems", "done"),
+    "annual_plan_done": ChecklistFact("annual_plan", "done"),
+    "annual_summary_done": ChecklistFact("annual_summary", "done"),
+    "task_division_done": ChecklistFact("task_division", "done"),
+    "task_division_date": ChecklistFact("task_division", "date"),
+    "party_school_done": ChecklistFact("party_school", "done"),
+    "supervision_done": ChecklistFact("supervision", "done"),
+    "commitments_public_done": ChecklistFact("commitments_public", "done"),
+    "party_worker_done": ChecklistFact("party_worker", "done"),
+    "venue_done": ChecklistFact("venue", "done"),
+    "facilities_done": ChecklistFact("facilities", "done"),
+    "venue_inspection_done": ChecklistFact("venue_inspection", "done"),
+    "info_system_done": ChecklistFact("info_system", "done"),
+    "badges_done": ChecklistFact("badges", "done"),
+    "funds_amount": ChecklistFact("funds", "count", "元", "yuan"),
+    "responsibility_zones_count": ChecklistFact("responsibility_zones", "count", "个", "zones"),
+    "ningxiang_done": ChecklistFact("ningxiang", "done"),
+    "cadre_pairing_done": ChecklistFact("cadre_pairing", "done"),
+    "seminar_count": ChecklistFact("seminar", "count", "次", "times"),
+    "publicity_count": ChecklistFact("publicity", "count", "次", "times"),
+    "plan_submitted_date": ChecklistFact("plan_submitted", "date"),
+    "working_group_done": ChecklistFact("working_group", "done"),
+    "experience_summary_done": ChecklistFact("experience_summary", "done"),
+    "self_check_date": ChecklistFact("self_check", "date"),
+    "named_lagging": ChecklistFact("named_lagging", "done"),
+}
+
+_COLUMN_TYPES: dict[str, tuple[str, str, type]] = {
+    "done": ("是否落实", "in place", bool),
+    "date": ("日期", "date (yyyymmdd)", int),
+    "count": ("数量", "count", float),
+}
+
+
+def _checklist_defs() -> dict[str, FactDef]:
+    items = {item.key: item for item in SYSTEMS.items}
+    out: dict[str, FactDef] = {}
+    for name, spec in CHECKLIST_FACTS.items():
+        item = items[spec.item]  # a KeyError here is a typo in CHECKLIST_FACTS: fail at import
+        col_zh, col_en, kind = _COLUMN_TYPES[spec.column]
+        out[name] = FactDef(
+            f"{item.zh}（{col_zh}）", f"{item.en} ({col_en})", kind, spec.unit_zh, spec.unit_en
+        )
+    return out
+
+
+_TIMES = ("次", "times")
+
+FACTS.update(
+    {
+        # 基本信息
+        "directly_reporting": FactDef("是否直属党支部", "reports directly to the college committee", bool),
+        "members": FactDef("党员数（正式+预备）", "members (full and probationary)", int, "人", "members"),
+        "party_groups": FactDef("党小组数", "Party groups", int, "个", "groups"),
+        "young_teachers_non_members": FactDef(
+            "非党员青年教师人数", "young teachers who are not members", int, "人", "people"
+        ),
+        "secretary_present": FactDef("支部书记在岗", "secretary in post", bool),
+        "years_since_election": FactDef(
+            "距上次换届年数", "years since the last election", float, "年", "years"
+        ),
+        "secretary_admin_post": FactDef(
+            "书记兼任行政职务", "secretary also holds an administrative post", bool
+        ),
+        "contact_leader_assigned": FactDef("已明确联系领导", "linked leading cadre assigned", bool),
+        # 自评
+        "baseline_grade_rank": FactDef(
+            "年初定级等次（1=先进…4=后进）", "grade at the March grading (1–4)", int
+        ),
+        "self_grade_rank": FactDef("自评等次（1=先进…4=后进）", "self grade (1–4)", int),
+        "grade_rank_change": FactDef(
+            "等次变化（自评−年初，负数为晋位）", "grade change (self − baseline; negative = moved up)", int
+        ),
+        "grading_meeting_date": FactDef("分类定级会议日期", "grading meeting date (yyyymmdd)", int),
+        "problems_listed": FactDef("查找问题条数", "problems listed", int, "条", "items"),
+        "problems_without_measure": FactDef(
+            "无整改措施的问题条数", "problems without a measure", int, "条", "items"
+        ),
+        "committee_meetings_declared_gap": FactDef(
+            "填报支委会次数与台账差额", "declared vs registered committee meetings", int, *_TIMES
+        ),
+        "lectures_declared_gap": FactDef(
+            "填报党课次数与台账差额", "declared vs registered lectures", int, *_TIMES
+        ),
+        # 学习学时
+        "members_without_activity": FactDef(
+            "评估期内零学时党员人数", "members with no study hours in the period", int, "人", "members"
+        ),
+        "members_listed_gap": FactDef(
+            "党员数与学时表人数差额", "members vs rows of the study-hours register", int, "人", "members"
+        ),
+        # 会议活动
+        "joint_meetings_min_quarter": FactDef(
+            "每季度党政联席会议最少次数",
+            "fewest joint Party–admin meetings in a quarter",
+            int,
+            *_TIMES,
+            "quarter",
+        ),
+        "contact_leader_visits_min_half": FactDef(
+            "联系领导每半年参加支部活动最少次数",
+            "fewest activities attended by the linked cadre in a half-year",
+            int,
+            *_TIMES,
+            "half",
+        ),
+        "online_min_quarter": FactDef(
+            "每季度网上学习最少次数", "fewest online study sessions in a quarter", int, *_TIMES, "quarter"
+        ),
+        "topics_missing": FactDef("未覆盖的学习专题数", "study topics not covered", int, "个", "topics"),
+        "congress_study_sessions": FactDef(
+            "学习党代会精神次数", "sessions studying the Party congress", int, *_TIMES
+        ),
+        "mobilisation_meetings": FactDef("动员会次数", "mobilisation meetings", int, *_TIMES),
+        "consultation_meetings": FactDef("征求意见会次数", "consultation meetings", int, *_TIMES),
+        # 书记培训
+        "committee_trained_min": FactDef(
+            "每名支委全年参加培训最少次数",
+            "fewest trainings attended by a committee member",
+            int,
+            *_TIMES,
+            "person",
+        ),
+        "congress_trainings": FactDef(
+            "党代会精神专题培训次数", "trainings on the Party congress", int, *_TIMES
+        ),
+        # 发展党员
+        "candidates_count": FactDef("发展党员人数", "candidates admitted", int, "人", "people"),
+        "candidates_dossier_incomplete": FactDef(
+            "档案材料不全的发展对象人数", "candidates with an incomplete dossier", int, "人", "people"
+        ),
+        "min_notice_working_days": FactDef(
+            "发展对象公示最少工作日",
+            "shortest candidate notice (working days)",
+            int,
+            "个工作日",
+            "working days",
+        ),
+        "notices_after_vote": FactDef(
+            "公示未在表决前结束的人数", "notices not ended before the vote", int, "人", "people"
+        ),
+        "ballots_invalid": FactDef(
+            "表决不符合规定的人数", "candidates with an invalid vote", int, "人", "people"
+        ),
+        "young_teacher_candidates": FactDef(
+            "发展青年教师人数", "young teachers admitted", int, "人", "people"
+        ),
+        "backbone_candidates": FactDef("发展业务骨干人数", "backbone staff admitted", int, "人", "people"),
+        "student_candidates_unqualified": FactDef(
+            "有挂科或处分的学生发展对象人数",
+            "student candidates with failed courses or a sanction",
+            int,
+            "人",
+            "people",
+        ),
+        # 制度落实
+        **_checklist_defs(),
+        "commitments_signed_share": FactDef("党员承诺书签订比例", "share of members who signed", float),
+        # 学生班级
+        "classes_count": FactDef("班级数", "classes", int, "个", "classes"),
+        "lower_year_classes_without_members": FactDef(
+            "低年级无党员班级数", "lower-year classes without members", int, "个", "classes"
+        ),
+        "upper_year_classes_without_group": FactDef(
+            "高年级未建党小组班级数", "upper-year classes without a Party group", int, "个", "classes"
+        ),
+        "failing_members_total": FactDef("挂科党员人数", "members with failed courses", int, "人", "members"),
+        # --- national-2018 ---
+        "general_meetings_min_quarter": FactDef(
+            "每季度支部党员大会最少次数", "fewest general meetings in a quarter", int, *_TIMES, "quarter"
+        ),
+        "party_group_min_month": FactDef(
+            "每月党小组会最少次数", "fewest Party-group meetings in a month", int, *_TIMES, "month"
+        ),
+        "lectures_min_quarter": FactDef(
+            "每季度党课最少次数", "fewest Party lectures in a quarter", int, *_TIMES, "quarter"
+        ),
+        "themed_day_min_month": FactDef(
+            "每月主题党日最少次数", "fewest themed Party days in a month", int, *_TIMES, "month"
+        ),
+        "org_life_meetings": FactDef(
+            "组织生活会次数（全年）", "organisational-life meetings in the year", int, *_TIMES
+        ),
+        "appraisals": FactDef("民主评议党员次数（全年）", "member appraisals in the year", int, *_TIMES),
+        "talks_coverage": FactDef("谈心谈话人次与党员数之比", "heart-to-heart talks per member", float),
+        "member_hours_year_min": FactDef(
+            "党员全年学时（最低）", "lowest yearly hours of a member", float, "学时", "hours", "person"
+        ),
+        "leader_hours_year_min": FactDef(
+            "班子成员全年学时（最低）",
+            "lowest yearly hours of a leadership member",
+            float,
+            "学时",
+            "hours",
+            "person",
+        ),
+        "secretary_trainings_year": FactDef(
+            "书记全年参加培训次数", "secretary trainings in the year", int, *_TIMES
+        ),
+    }
+)

@@ -38,6 +38,9 @@ class BasicInfo(Record):
     assessment_year: int
     filled_on: dt.date | None = None
     filled_by: str | None = None
+    directly_reporting: bool | None = None
+    party_groups: int | None = None
+    young_teachers_non_members: int | None = None
 
 
 class Meeting(Record):
@@ -50,6 +53,7 @@ class Meeting(Record):
     tags: tuple[str, ...] = ()
     online: bool | None = None
     minutes: bool | None = None
+    leader_present: bool | None = None
     note: str | None = None
 
 
@@ -70,6 +74,7 @@ class Training(Record):
     date: dt.date
     type: str
     organiser: str | None = None
+    topic: str | None = None
     hours: float | None = None
 
 
@@ -87,6 +92,11 @@ class Candidate(Record):
     ballot: str | None = None
     vote_on: dt.date | None = None
     approved_on: dt.date | None = None
+    young_teacher: bool | None = None
+    backbone: bool | None = None
+    dossier_complete: bool | None = None
+    failed_courses: int | None = None
+    sanctioned: bool | None = None
 
 
 class ChecklistItem(Record):
@@ -106,6 +116,7 @@ class StudentClass(Record):
     members: int | None = None
     full_members: int | None = None
     party_group: bool | None = None
+    failing_members: int | None = None
 
 
 class Satisfaction(Record):
@@ -134,6 +145,9 @@ class SelfAssessment(Record):
     self_score: float | None = None
     self_grade: str | None = None
     graded_on: dt.date | None = None
+    baseline_grade: str | None = None
+    declared_committee_meetings: int | None = None
+    declared_lectures: int | None = None
     problems: tuple[Problem, ...] = ()
 
 

@@ -11,7 +11,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from enum import StrEnum
 
-TEMPLATE_VERSION = "2012.1"
+TEMPLATE_VERSION = "2012.2"
 META_SHEET = "_meta"  # hidden sheet: A1 = "branchgrade-template", B1 = TEMPLATE_VERSION
 META_MARK = "branchgrade-template"
 INSTRUCTIONS_SHEET = "填表说明"
@@ -41,9 +41,14 @@ MEETING_TYPES = (
     "主题活动",
     "教育周",
     "网上学习",
+    "党政联席会议",
+    "谈心谈话",
+    "主题党日",
+    "动员会",
+    "征求意见会",
 )
 COMMITTEE_POSTS = ("书记", "副书记", "组织委员", "宣传委员", "纪检委员", "青年委员", "统战委员", "委员")
-TRAINING_TYPES = ("集中培训", "专题培训", "实践活动")
+TRAINING_TYPES = ("集中培训", "专题培训", "党务培训", "实践活动")
 IDENTITIES = ("教师", "学生", "其他")
 BALLOT_METHODS = ("无记名投票", "举手表决")
 STUDY_YEARS = ("一年级", "二年级", "三年级")
@@ -137,6 +142,22 @@ BASIC = SheetSpec(
         F("assessment_year", "考核年度", "Assessment year", Kind.INT, required=True),
         F("filled_on", "填表日期", "Date filled in", Kind.DATE),
         F("filled_by", "填表人", "Filled in by"),
+        F(
+            "directly_reporting",
+            "是否直属党支部",
+            "Reports directly to the college committee",
+            Kind.BOOL,
+            YES_NO,
+        ),
+        F("party_groups", "党小组数", "Party groups", Kind.INT),
+        F(
+            "young_teachers_non_members",
+            "非党员青年教师人数",
+            "Young teachers who are not members",
+            Kind.INT,
+            width=18,
+            hint="教工支部填写：本单位尚未入党的青年教师人数",
+        ),
     ),
     table=TableSpec(
         name="committee",
@@ -199,6 +220,14 @@ MEETINGS = SheetSpec(
             ),
             F("online", "是否线上", "Online", Kind.BOOL, YES_NO),
             F("minutes", "是否有纪要", "Minutes kept", Kind.BOOL, YES_NO, aliases=("纪要",)),
+            F(
+                "leader_present",
+                "联系领导是否参加",
+                "Linked leading cadre present",
+                Kind.BOOL,
+                YES_NO,
+                width=16,
+            ),
             F("note", "备注", "Note", width=20),
         ),
         template_rows=300,
@@ -240,6 +269,7 @@ TRAINING = SheetSpec(
             F("date", "日期", "Date", Kind.DATE, required=True),
             F("type", "类型", "Type", Kind.ENUM, TRAINING_TYPES, required=True),
             F("organiser", "组织单位", "Organiser", width=20),
+            F("topic", "主题", "Topic", width=24, hint="如：学习贯彻十八大精神专题培训"),
             F("hours", "学时", "Hours", Kind.NUMBER),
         ),
         template_rows=30,
@@ -269,6 +299,17 @@ CANDIDATES = SheetSpec(
             F("ballot", "表决方式", "Ballot method", Kind.ENUM, BALLOT_METHODS),
             F("vote_on", "支部大会表决日期", "Vote date", Kind.DATE, width=16),
             F("approved_on", "上级审批日期", "Approval date", Kind.DATE),
+            F("young_teacher", "是否青年教师", "Young teacher", Kind.BOOL, YES_NO),
+            F("backbone", "是否业务骨干", "Teaching/research/management backbone", Kind.BOOL, YES_NO),
+            F("dossier_complete", "档案材料是否齐全", "Dossier complete", Kind.BOOL, YES_NO, width=16),
+            F(
+                "failed_courses",
+                "挂科门数",
+                "Failed courses",
+                Kind.INT,
+                hint="学生填写：上学期不及格课程门数",
+            ),
+            F("sanctioned", "是否受处分", "Disciplinary sanction", Kind.BOOL, YES_NO),
         ),
         template_rows=30,
     ),
@@ -300,6 +341,19 @@ SYSTEMS = SheetSpec(
         ItemSpec("badges", "窗口岗位党员佩戴党徽", "Badges worn in window posts"),
         ItemSpec("responsibility_zones", "党员责任区/示范岗/先锋岗", "Responsibility zones and model posts"),
         ItemSpec("self_check", "年终自查报告", "Year-end self-check report"),
+        ItemSpec("cxzy_plan", "创先争优活动方案", "创先争优 activity plan"),
+        ItemSpec("task_division", "年度任务责任分工", "Responsibilities for the year's tasks"),
+        ItemSpec("supervision", "党员监督制度", "Member supervision system"),
+        ItemSpec("venue_inspection", "活动场所检查与整改", "Venue inspected and rectified"),
+        ItemSpec("plan_submitted", "建设年实施方案报送组织部", "Implementation plan submitted"),
+        ItemSpec("working_group", "建设年工作小组", "Construction-year working group"),
+        ItemSpec("experience_summary", "经验总结与制度固化", "Experience summarised into standing rules"),
+        ItemSpec("publicity", "好做法宣传与评选推荐", "Good practice publicised and nominated"),
+        ItemSpec("seminar", "创先争优理论研讨", "创先争优 theory seminar"),
+        ItemSpec("ningxiang", "学习宁乡经验大讨论", "Ningxiang-experience discussion"),
+        ItemSpec("cadre_pairing", "干部下基层结对联系", "Cadres paired with the grassroots"),
+        ItemSpec("party_school", "系部党校培训", "Department Party-school training"),
+        ItemSpec("named_lagging", "被学院通报批评", "Publicly named by the college as lagging"),
     ),
     item_columns=(
         F("done", "是否落实", "In place", Kind.BOOL, YES_NO),
@@ -327,6 +381,7 @@ STUDENT_CLASSES = SheetSpec(
             F("members", "党员人数", "Members", Kind.INT),
             F("full_members", "其中正式党员", "of whom full members", Kind.INT),
             F("party_group", "是否建立党小组", "Party group set up", Kind.BOOL, YES_NO, width=16),
+            F("failing_members", "挂科党员人数", "Members with failed courses", Kind.INT, width=14),
         ),
         template_rows=30,
     ),
@@ -381,6 +436,15 @@ SELF_ASSESSMENT = SheetSpec(
         F("self_score", "自评得分", "Self score", Kind.NUMBER),
         F("self_grade", "自评等次", "Self grade", Kind.ENUM, GRADES),
         F("graded_on", "分类定级会议日期", "Grading meeting date", Kind.DATE, width=18),
+        F("baseline_grade", "年初定级等次", "Grade at the March grading", Kind.ENUM, GRADES),
+        F(
+            "declared_committee_meetings",
+            "全年支委会次数（填报）",
+            "Committee meetings (declared)",
+            Kind.INT,
+            width=22,
+        ),
+        F("declared_lectures", "全年党课次数（填报）", "Party lectures (declared)", Kind.INT, width=22),
     ),
     table=TableSpec(
         name="problems",

@@ -29,6 +29,7 @@ class Evaluation(Frozen):
     trace: tuple[RuleTrace, ...]
     findings: tuple[Finding, ...]
     caps: tuple[Cap, ...] = ()  # grade caps whose condition held for this branch
+    kpi_flags: dict[str, bool] = {}  # KPI code -> met, for the KPIs whose population holds this branch
     warnings: tuple[Finding, ...] = ()
 
 
@@ -56,4 +57,5 @@ class BranchResult(Frozen):
     items: tuple[Finding, ...] = ()  # the rectification list, most weighty indicator first
     trace: tuple[RuleTrace, ...] = ()
     facts: dict[str, Scalar] = {}
+    kpi_flags: dict[str, bool] = {}
     warnings: tuple[Finding, ...] = ()

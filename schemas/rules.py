@@ -89,6 +89,23 @@ class Cap(Frozen):
     reason: Text
 
 
+class KpiSpec(Frozen):
+    """A college-level figure the summary reports against its target (S12 rows that apply to the College).
+
+    ``scope = "branches"``: among graded branches where ``population`` holds, the share where ``met`` holds
+    (both expressions of the condition language over facts and parameters; a branch whose facts leave
+    either undecided is left out). ``scope = "files"``: the share of input workbooks that could be graded.
+    """
+
+    code: str
+    title: Text
+    target: float = Field(ge=0, le=1)
+    scope: Literal["branches", "files"] = "branches"
+    population: str = "true"
+    met: str = "true"
+    measure: Text | None = None  # what the figure stands for, when it is a proxy
+
+
 class GradingPolicy(Frozen):
     indicators: tuple[Indicator, ...]
     grades: tuple[GradeBand, ...]  # best first
@@ -97,6 +114,7 @@ class GradingPolicy(Frozen):
     not_evidenced_deducts: bool = True
     kpi_grade: str
     kpi_min_share: float = Field(ge=0, le=1)
+    kpis: tuple[KpiSpec, ...] = ()  # further college KPIs besides the share at kpi_grade (TG-01)
 
 
 class Window(Frozen):

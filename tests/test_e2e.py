@@ -11,6 +11,8 @@ import pytest
 from python_calamine import CalamineWorkbook
 
 from engine import pipeline
+from engine.ingest.reader import read_workbook
+from engine.validate.form import validate_workbook
 from schemas.common import Status
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -35,6 +37,13 @@ def test_the_college_has_every_branch_type_and_grade() -> None:
     assert len(BRANCHES) >= 12
     assert {b["type"] for b in BRANCHES.values()} == {"教工", "学生", "机关", "离退休"}
     assert {b["expect"]["grade"] for b in BRANCHES.values()} == {"先进", "较好", "一般", "后进"}
+
+
+@pytest.mark.parametrize("branch_id", sorted(BRANCHES))
+def test_fixture_workbook_validates_without_problems(branch_id: str) -> None:
+    """The fixtures fail rules, never the form: every knob yields a well-formed workbook."""
+    checked = validate_workbook(read_workbook(COLLEGE / f"{branch_id}.xlsx"), expected_year=SPEC["year"])
+    assert checked.form is not None and not checked.problems, [p.code for p in checked.problems]
 
 
 def test_every_fixture_is_graded(inline_run: pipeline.BatchRun) -> None:

@@ -11,6 +11,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from engine.grading import college_kpis, grade
+from schemas.batch import FileReport
 from schemas.common import Finding, Status, Text
 from schemas.facts import BranchIdentity
 from schemas.results import BranchResult, Evaluation, Grade, RuleTrace
@@ -199,7 +200,10 @@ def result_with(code: str) -> BranchResult:
 
 
 def test_kpi_without_results() -> None:
-    (kpi,) = college_kpis([], POLICY)
+    kpis = college_kpis([], POLICY)
+    assert [k.code for k in kpis] == ["TG-01", *(k.code for k in POLICY.kpis if k.scope == "branches")]
+    assert all(k.actual is None and not k.met for k in kpis)
+    kpi = kpis[0]
     assert kpi.code == "TG-01"
     assert kpi.actual is None and kpi.met is False
     assert kpi.numerator == kpi.denominator == 0
@@ -213,7 +217,7 @@ def test_kpi_without_results() -> None:
 )
 def test_kpi_share(advanced: int, others: int, met: bool) -> None:
     results = [result_with("A")] * advanced + [result_with("B")] * others
-    (kpi,) = college_kpis(results, POLICY)
+    kpi = college_kpis(results, POLICY)[0]
     assert (kpi.numerator, kpi.denominator) == (advanced, advanced + others)
     assert kpi.actual == pytest.approx(advanced / (advanced + others))
     assert kpi.target == 0.9
@@ -314,3 +318,25 @@ def test_no_vetoes_no_caps_grade_is_the_score_band(fs: list[Finding]) -> None:
     result = grade(evaluation(fs), POLICY)
     assert result.grade == result.score_grade
     assert result.adjustments == ()
+
+
+def test_branch_kpis_count_only_branches_in_their_population() -> None:
+    spec = next(k for k in POLICY.kpis if k.scope == "branches")
+    flagged = [
+        grade(evaluation().model_copy(update={"kpi_flags": flags}), POLICY)
+        for flags in ({spec.code: True}, {spec.code: False}, {spec.code: True}, {})
+    ]
+    kpi = next(k for k in college_kpis(flagged, POLICY) if k.code == spec.code)
+    assert (kpi.numerator, kpi.denominator) == (2, 3)
+    assert kpi.met is (spec.target <= 2 / 3)
+
+
+def test_file_kpis_need_the_file_list() -> None:
+    spec = next(k for k in POLICY.kpis if k.scope == "files")
+    assert spec.code not in {k.code for k in college_kpis([], POLICY)}
+    files = [
+        FileReport(file=f"{n}.xlsx", sha256="", status=status)
+        for n, status in enumerate(["graded", "graded", "ungradable"])
+    ]
+    kpi = next(k for k in college_kpis([], POLICY, files) if k.code == spec.code)
+    assert (kpi.numerator, kpi.denominator, kpi.met) == (2, 3, False)

@@ -41,11 +41,16 @@ def test_loudi_2012_lints_clean() -> None:
 
 
 def test_achievable_totals_of_loudi() -> None:
-    totals = achievable_totals(load_profile("loudi-2012"))
-    # every rule passing gives 100; every rule taking its ceiling leaves leader 6, systems 0,
-    # performance 0, feedback 15 and the three indicators without rules 10 each
-    assert max(totals) == 100 and min(totals) == 51
-    assert all(float(t).is_integer() for t in totals)
+    profile = load_profile("loudi-2012")
+    totals = achievable_totals(profile)
+    # Every rule passing gives 100; every deduction rule taking its ceiling leaves each indicator its points
+    # minus the sum of its rules' ceilings, floored at 0.
+    ceilings: dict[str, float] = {}
+    for rule in profile.rules:
+        if rule.kind == "deduction":
+            ceilings[rule.indicator] = ceilings.get(rule.indicator, 0.0) + rule.deduction.ceiling
+    floor = sum(max(0.0, i.points - ceilings.get(i.id, 0.0)) for i in profile.grading.indicators)
+    assert max(totals) == 100 and min(totals) == floor
 
 
 MUTATIONS: list[tuple[str, str, str, str, str]] = [

@@ -46,7 +46,7 @@ MANIFEST_VERSION = 1
 # The models' fields whose values are free-form maps keyed by data (rule ctx values, fact names). Every
 # other dict in the dump is a model, already in field order. tests/test_export.py checks this list against
 # the models' annotations, so a new map-typed field cannot slip through unsorted.
-MAP_FIELDS = ("ctx", "facts")
+MAP_FIELDS = ("ctx", "facts", "kpi_flags")
 
 
 def _sorted_map(value: Any) -> Any:

@@ -7,9 +7,10 @@ grading only adds them up per indicator, floors each indicator at 0 (扣完为�
 from __future__ import annotations
 
 import math
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Mapping, Sequence
+from typing import Protocol
 
-from schemas.batch import Kpi
+from schemas.batch import FileReport, Kpi
 from schemas.common import Finding, Status, Text
 from schemas.results import BranchResult, Evaluation, Grade, IndicatorScore
 from schemas.rules import GradeBand, GradingPolicy
@@ -143,29 +144,64 @@ def grade(evaluation: Evaluation, policy: GradingPolicy) -> BranchResult:
         items=items,
         trace=evaluation.trace,
         facts=dict(evaluation.facts),
+        kpi_flags=dict(evaluation.kpi_flags),
         warnings=evaluation.warnings,
     )
 
 
-def college_kpis(results: Sequence[BranchResult], policy: GradingPolicy) -> tuple[Kpi, ...]:
-    """College-level figures against their targets; TG-01: the share of branches at ``kpi_grade``."""
-    numerator = sum(1 for r in results if r.grade.code == policy.kpi_grade)
-    denominator = len(results)
-    actual = round(numerator / denominator, 4) if denominator else None
+def _share(code: str, title: Text, target: float, numerator: int, denominator: int) -> Kpi:
+    return Kpi(
+        code=code,
+        title=title,
+        target=target,
+        actual=round(numerator / denominator, 4) if denominator else None,
+        numerator=numerator,
+        denominator=denominator,
+        # Compare the exact fraction, not the rounded share, so 9/10 meets 0.9 and 899/1000 misses it.
+        met=denominator > 0 and numerator >= target * denominator - 1e-9,
+    )
+
+
+class KpiSource(Protocol):
+    """What ``college_kpis`` reads of a graded branch: a ``BranchResult``, or a compact stand-in of one."""
+
+    @property
+    def grade(self) -> Grade: ...
+
+    @property
+    def kpi_flags(self) -> Mapping[str, bool]: ...
+
+
+def college_kpis(
+    results: Sequence[KpiSource], policy: GradingPolicy, files: Sequence[FileReport] | None = None
+) -> tuple[Kpi, ...]:
+    """College-level figures against their targets.
+
+    TG-01 is the share of branches at ``kpi_grade``; the policy's further ``kpis`` are shares of the
+    branches' per-branch flags (decided by the rulebook) or, for ``scope = "files"``, of the workbooks
+    graded among ``files`` (left out when the caller has no file list).
+    """
     target = policy.kpi_min_share
     band = policy.grades[_grade_index(policy, policy.kpi_grade, "kpi_grade")].name
-    return (
-        Kpi(
-            code=KPI_ADVANCED_SHARE,
-            title=Text(
+    kpis = [
+        _share(
+            KPI_ADVANCED_SHARE,
+            Text(
                 zh=f"{band.zh}党支部比例（目标≥{target:.0%}）",
                 en=f"Share of branches graded {band.en} (target ≥{target:.0%})",
             ),
-            target=target,
-            actual=actual,
-            numerator=numerator,
-            denominator=denominator,
-            # Compare the exact fraction, not the rounded share, so 9/10 meets 0.9 and 899/1000 misses it.
-            met=denominator > 0 and numerator >= target * denominator - 1e-9,
-        ),
-    )
+            target,
+            sum(1 for r in results if r.grade.code == policy.kpi_grade),
+            len(results),
+        )
+    ]
+    for spec in policy.kpis:
+        if spec.scope == "files":
+            if files is None:
+                continue
+            graded = sum(1 for f in files if f.status == "graded")
+            kpis.append(_share(spec.code, spec.title, spec.target, graded, len(files)))
+            continue
+        flags = [r.kpi_flags[spec.code] for r in results if spec.code in r.kpi_flags]
+        kpis.append(_share(spec.code, spec.title, spec.target, sum(flags), len(flags)))
+    return tuple(kpis)

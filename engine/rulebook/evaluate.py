@@ -10,6 +10,7 @@ from __future__ import annotations
 import calendar
 import re
 from collections.abc import Mapping
+from dataclasses import dataclass
 from datetime import date
 from typing import Literal, Protocol
 
@@ -43,22 +44,42 @@ def open_evaluator(profile: Profile, engine: Literal["durable", "reference"] = "
 
 # --- compiled profile cache: binding conditions costs ~1 ms, a batch evaluates thousands of branches ----
 
-_CACHE: dict[int, tuple[Profile, tuple[CompiledRule, ...], tuple[tuple[Cap, Bound], ...]]] = {}
+
+@dataclass(frozen=True)
+class _CompiledProfile:
+    rules: tuple[CompiledRule, ...]
+    caps: tuple[tuple[Cap, Bound], ...]
+    kpis: tuple[tuple[str, Bound, Bound], ...]  # code, population, met (branch-scoped KPIs only)
 
 
-def _compiled(profile: Profile) -> tuple[tuple[CompiledRule, ...], tuple[tuple[Cap, Bound], ...]]:
+_CACHE: dict[int, tuple[Profile, _CompiledProfile]] = {}
+
+
+def _compiled(profile: Profile) -> _CompiledProfile:
     hit = _CACHE.get(id(profile))
     if hit is not None and hit[0] is profile:  # the profile itself is kept, so its id cannot be reused
-        return hit[1], hit[2]
-    rules = compile_rules(profile)
-    caps = tuple(
-        (cap, parse(cap.when, f"rules/{profile.name}/profile.toml [grading.caps]").bind(profile.params))
-        for cap in profile.grading.caps
+        return hit[1]
+    where = f"rules/{profile.name}/profile.toml"
+    compiled = _CompiledProfile(
+        rules=compile_rules(profile),
+        caps=tuple(
+            (cap, parse(cap.when, f"{where} [grading.caps]").bind(profile.params))
+            for cap in profile.grading.caps
+        ),
+        kpis=tuple(
+            (
+                kpi.code,
+                parse(kpi.population, f"{where} [grading.kpis]").bind(profile.params),
+                parse(kpi.met, f"{where} [grading.kpis]").bind(profile.params),
+            )
+            for kpi in profile.grading.kpis
+            if kpi.scope == "branches"
+        ),
     )
     if len(_CACHE) >= 8:
         _CACHE.pop(next(iter(_CACHE)))
-    _CACHE[id(profile)] = (profile, rules, caps)
-    return rules, caps
+    _CACHE[id(profile)] = (profile, compiled)
+    return compiled
 
 
 # --- formatting ---------------------------------------------------------------------------------------
@@ -108,12 +129,19 @@ def _number_text(v: float) -> str:
     return f"{round(v, 4):g}"
 
 
+_DATE_SUFFIXES = ("_date", "_due", "_from", "_to")
+
+
 def format_value(value: object, name: str = "", lang: Literal["zh", "en"] = "zh") -> str:
     """A fact or parameter value as a person reads it; rates (names ending in ``rate``) as percentages."""
     if value is None:
         return "无" if lang == "zh" else "none"
     if isinstance(value, bool):
         return ("是" if value else "否") if lang == "zh" else ("yes" if value else "no")
+    if isinstance(value, int) and name.endswith(_DATE_SUFFIXES) and 19000101 <= value <= 21001231:
+        # Dates travel through facts and parameters as yyyymmdd integers (comparable by the engine).
+        y, m, d = value // 10000, value // 100 % 100, value % 100
+        return f"{y}年{m}月{d}日" if lang == "zh" else f"{y}-{m:02d}-{d:02d}"
     if isinstance(value, int | float):
         if name.endswith("rate") and 0 <= value <= 1:
             return _number_text(round(value * 100, 2)) + "%"
@@ -204,7 +232,8 @@ def evaluate(
     facts: BranchFacts, profile: Profile, evaluator: Evaluator, *, filled: date | None = None
 ) -> Evaluation:
     """Every rule's trace, a finding for each FAILED / NOT_EVIDENCED rule, and the caps that hold."""
-    rules, caps = _compiled(profile)
+    compiled_profile = _compiled(profile)
+    rules, caps = compiled_profile.rules, compiled_profile.caps
     values = facts.values()
     statuses = evaluator.statuses(values)
     norm = normalise_values(values)
@@ -274,6 +303,11 @@ def evaluate(
                 )
             )
     held = tuple(cap for cap, cond in caps if cond.evaluate(norm) is True)  # missing facts → not triggered
+    kpi_flags: dict[str, bool] = {}
+    for code, population, met in compiled_profile.kpis:
+        outcome = met.evaluate(norm)
+        if population.evaluate(norm) is True and outcome is not None:  # undecided branches are left out
+            kpi_flags[code] = outcome
     return Evaluation(
         identity=facts.identity,
         profile=profile.name,
@@ -281,6 +315,7 @@ def evaluate(
         trace=tuple(trace),
         findings=tuple(findings),
         caps=held,
+        kpi_flags=kpi_flags,
     )
 
 

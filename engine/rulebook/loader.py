@@ -200,6 +200,12 @@ def load_profile(name_or_path: str | Path, rules_root: Path | None = None) -> Pr
             parse(cap.when, f"{PROFILE_FILE} [grading.caps[{n}].when]").bind(profile.params)
         except ConditionError as exc:
             problems.append((PROFILE_FILE, f"grading.caps[{n}].when: {exc.problem}"))
+    for n, kpi in enumerate(profile.grading.kpis):
+        for part in ("population", "met"):
+            try:
+                parse(getattr(kpi, part), f"{PROFILE_FILE} [grading.kpis[{n}].{part}]").bind(profile.params)
+            except ConditionError as exc:
+                problems.append((PROFILE_FILE, f"grading.kpis[{n}] ({kpi.code}).{part}: {exc.problem}"))
     indicators = {i.id for i in profile.grading.indicators}
 
     rules: list[RuleSpec] = []

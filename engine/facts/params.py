@@ -1,0 +1,99 @@
+"""Typed access to ``profile.params`` for the facts stage.
+
+Required parameters (``number``, ``integer`` …) raise when absent. The ``optional_*`` readers return None
+when a profile does not carry the parameter: the facts that need it are then ``None`` (*not evidenced*)
+instead of the stage failing, so a profile (national-2018) runs without the loudi-only parameters its rules
+never use. A parameter that is present but of the wrong type always raises, naming itself.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Mapping, Sequence
+
+from schemas.rules import ParamValue
+
+
+def date_of_int(value: int) -> dt.date:
+    """20121108 -> date(2012, 11, 8); ValueError when it is not a real yyyymmdd date."""
+    return dt.date(value // 10000, value // 100 % 100, value % 100)
+
+
+def int_of_date(d: dt.date | None) -> int | None:
+    """date(2012, 11, 8) -> 20121108 (the form dates take in facts); None stays None."""
+    return None if d is None else d.year * 10000 + d.month * 100 + d.day
+
+
+def _is_int(v: object) -> bool:
+    return isinstance(v, int) and not isinstance(v, bool)
+
+
+class Params:
+    """Typed access to ``profile.params``; a missing or mistyped parameter names itself in the error."""
+
+    def __init__(self, raw: Mapping[str, ParamValue]) -> None:
+        self.raw = raw
+
+    def number(self, name: str, default: float | None = None) -> float:
+        value = self.raw.get(name, default)
+        if isinstance(value, bool) or not isinstance(value, int | float):
+            raise ValueError(f"profile parameter {name!r} must be a number, got {value!r}")
+        return float(value)
+
+    def integer(self, name: str, default: int | None = None) -> int:
+        return int(self.number(name, default))
+
+    def ints(self, name: str, default: Sequence[int] | None = None) -> list[int]:
+        value = self.raw.get(name, list(default) if default is not None else None)
+        if not isinstance(value, list) or not all(_is_int(v) for v in value):
+            raise ValueError(f"profile parameter {name!r} must be a list of whole numbers, got {value!r}")
+        return [int(v) for v in value]
+
+    def months(self, name: str) -> list[int | str]:
+        """Month numbers (7) or keys ("2012-07"); absent means none."""
+        value = self.raw.get(name, [])
+        if not isinstance(value, list):
+            raise ValueError(f"profile parameter {name!r} must be a list of months, got {value!r}")
+        out: list[int | str] = []
+        for v in value:
+            if isinstance(v, bool) or not isinstance(v, int | str):
+                raise ValueError(f"profile parameter {name!r}: {v!r} is not a month number or YYYY-MM")
+            out.append(v)
+        return out
+
+    # -- optional: None when the profile does not carry the parameter --
+
+    def optional_integer(self, name: str) -> int | None:
+        return None if name not in self.raw else self.integer(name)
+
+    def optional_ints(self, name: str) -> tuple[int, ...] | None:
+        return None if name not in self.raw else tuple(self.ints(name))
+
+    def optional_text(self, name: str) -> str | None:
+        if name not in self.raw:
+            return None
+        value = self.raw[name]
+        if not isinstance(value, str) or not value:
+            raise ValueError(f"profile parameter {name!r} must be a non-empty text, got {value!r}")
+        return value
+
+    def optional_texts(self, name: str) -> tuple[str, ...] | None:
+        if name not in self.raw:
+            return None
+        value = self.raw[name]
+        if not isinstance(value, list) or not all(isinstance(v, str) and v for v in value):
+            raise ValueError(f"profile parameter {name!r} must be a list of texts, got {value!r}")
+        return tuple(str(v) for v in value)
+
+    def optional_date(self, name: str) -> dt.date | None:
+        """A date parameter written as yyyymmdd (20121108)."""
+        if name not in self.raw:
+            return None
+        value = self.raw[name]
+        problem = f"profile parameter {name!r} must be a date written yyyymmdd (20121108), got {value!r}"
+        if not isinstance(value, int) or isinstance(value, bool):
+            raise ValueError(problem)
+        try:
+            return date_of_int(value)
+        except ValueError:
+            raise ValueError(problem) from None
