@@ -18,6 +18,7 @@ from engine import pipeline
 from engine.export.explain import explain
 from engine.export.template import write_template
 from engine.rulebook import RulebookError, load_profile, render_catalogue
+from engine.rulebook.conditions import parse
 from engine.rulebook.lint import counts as lint_counts
 from engine.rulebook.lint import lint_profile
 from schemas.common import Lang, Severity
@@ -225,15 +226,25 @@ def rules_show(code: str, profile: ProfileOpt = "loudi-2012", lang: LangOpt = "z
     rule = next((r for r in loaded.rules if r.code == code.upper()), None)
     if rule is None:
         raise _usage(f"规则 {code} 不存在 / no rule {code} in {loaded.name}")
-    lines = [
-        f"{rule.code} {rule.title.get(language)}",
-        f"  condition: {rule.condition}",
-        f"  applies:   {rule.applies}",
-        f"  source:    {rule.source.document} {rule.source.clause} {rule.source.text}",
-        f"  rationale: {rule.rationale.get(language)}",
-        f"  fix:       {rule.rectification.get(language)}",
+    zh = language == "zh"
+    used = parse(rule.condition, rule.code).names() | parse(rule.applies, rule.code).names()
+    params = ", ".join(f"{name} = {loaded.params[name]}" for name in sorted(used) if name in loaded.params)
+    deduction = f"{rule.deduction.points:g}" + (
+        f" × {'期' if zh else 'period'} ≤ {rule.deduction.ceiling:g}" if rule.deduction.per_period else ""
+    )
+    rows = [
+        ("指标" if zh else "indicator", f"{rule.indicator} · {rule.kind} · {deduction}"),
+        ("条件" if zh else "condition", rule.condition),
+        ("适用" if zh else "applies", rule.applies + (f"  years={list(rule.years)}" if rule.years else "")),
+        ("参数" if zh else "parameters", params or "—"),
+        ("依据" if zh else "source", f"{rule.source.document} {rule.source.clause} {rule.source.text}"),
+        ("理由" if zh else "rationale", rule.rationale.get(language)),
+        ("整改" if zh else "fix", rule.rectification.get(language)),
     ]
-    lines += [f"  example {ex.name}: {ex.facts} -> {ex.expect.value}" for ex in rule.examples]
+    rows += [
+        ("示例" if zh else "example", f"{ex.name}: {ex.facts} -> {ex.expect.value}") for ex in rule.examples
+    ]
+    lines = [f"{rule.code} {rule.title.get(language)}", *(f"  {label}: {value}" for label, value in rows)]
     out.print("\n".join(lines), markup=False)
 
 
