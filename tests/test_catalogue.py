@@ -2,13 +2,28 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
+import pytest
+
 from engine.rulebook.catalogue import CATALOGUE_FILE, HEADER, render_catalogue
+from engine.rulebook.lint import lint_profile
 from engine.rulebook.loader import find_profile_dir, load_profile
+from schemas.common import Severity
+
+PROFILES = sorted(
+    p.parent.name for p in (Path(__file__).resolve().parent.parent / "rules").glob("*/profile.toml")
+)
 
 
-def test_catalogue_is_current() -> None:
-    profile = load_profile("loudi-2012")
-    path = find_profile_dir("loudi-2012") / CATALOGUE_FILE
+def test_both_years_are_profiles() -> None:
+    assert {"loudi-2012", "national-2018"} <= set(PROFILES)
+
+
+@pytest.mark.parametrize("name", PROFILES)
+def test_catalogue_is_current(name: str) -> None:
+    profile = load_profile(name)
+    path = find_profile_dir(name) / CATALOGUE_FILE
     rendered = render_catalogue(profile)
     committed = path.read_text(encoding="utf-8") if path.is_file() else ""
     assert committed == rendered, (
@@ -27,3 +42,9 @@ def test_catalogue_shape() -> None:
         assert rule.rectification.zh in text
     assert "`member_avg_hours_per_quarter` = 20" in text
     assert render_catalogue(profile) == text  # deterministic
+
+
+@pytest.mark.parametrize("name", PROFILES)
+def test_profile_lints_clean(name: str) -> None:
+    issues = [i for i in lint_profile(name) if i.severity in (Severity.ERROR, Severity.WARNING)]
+    assert not issues, "\n".join(f"{i.code} {i.file}: {i.message.en}" for i in issues)
