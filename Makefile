@@ -27,7 +27,7 @@ lint: venv
 	$(BIN)/mypy
 
 fixtures: venv
-	$(BIN)/python fixtures/generate.py
+	$(BIN)/python fixtures/generate.py  # both colleges: college.toml (2012) and college-2019.toml (2018 norms)
 
 clean:
 	rm -rf $(VENV) out
