@@ -47,7 +47,7 @@ def test_every_s12_row_is_covered_and_kpis_only_for_college_rows() -> None:
     assert sorted(ROWS) == sorted(s12), "coverage.toml must list exactly the S12 rows of the catalogue"
     for code, applies in s12.items():
         if "kpi" in ROWS[code]:
-            assert applies.startswith("College"), f"{code} applies to {applies!r}: only college rows may be KPIs"
+            assert applies.startswith("College"), f"{code} applies to {applies!r}: only college rows are KPIs"
 
 
 def test_every_rule_of_the_profile_is_in_the_table_or_an_extension() -> None:

@@ -70,17 +70,23 @@ def order_items(findings: Iterable[Finding], policy: GradingPolicy) -> tuple[Fin
     depends on the order the rulebook produced them in.
     """
     weight = _item_order(policy)
-    return tuple(
-        sorted(
-            findings,
-            key=lambda f: (
-                -weight.get(f.indicator or "", 0.0),
-                f.code,
-                f.indicator or "",
-                f.model_dump_json(),
-            ),
-        )
-    )
+
+    def key(f: Finding) -> tuple[float, str, str]:
+        return (-weight.get(f.indicator or "", 0.0), f.code, f.indicator or "")
+
+    # Sort on the cheap key, then order each run of equal keys by JSON: the same order as sorting on
+    # (key, JSON) at once, without serialising the findings that need no tie-break (almost all).
+    ordered = sorted(findings, key=key)
+    keys = [key(f) for f in ordered]
+    i = 0
+    while i < len(ordered):
+        j = i + 1
+        while j < len(ordered) and keys[j] == keys[i]:
+            j += 1
+        if j - i > 1:
+            ordered[i:j] = sorted(ordered[i:j], key=lambda f: f.model_dump_json())
+        i = j
+    return tuple(ordered)
 
 
 def grade(evaluation: Evaluation, policy: GradingPolicy) -> BranchResult:

@@ -8,6 +8,7 @@ evaluators produce byte-identical Evaluations.
 from __future__ import annotations
 
 import calendar
+import operator
 import re
 from collections.abc import Mapping
 from dataclasses import dataclass
@@ -18,6 +19,7 @@ from engine.rulebook.compiled import CompiledRule, compile_rules
 from engine.rulebook.conditions import Bound, parse
 from engine.rulebook.values import normalise_values
 from schemas.common import Evidence, Finding, Scalar, Severity, Status, Text
+from schemas.construct import trusted
 from schemas.facts import FACTS, BranchFacts, Fact, FactValue
 from schemas.results import Evaluation, RuleTrace
 from schemas.rules import Cap, ParamValue, Profile, RuleSpec
@@ -228,78 +230,160 @@ def _not_evidenced_text(rule: RuleSpec, missing: list[str]) -> Text:
     )
 
 
+@dataclass(frozen=True)
+class _RulePlan:
+    """What a rule's trace and finding need that depends on the profile only, worked out once."""
+
+    rule: CompiledRule
+    cond_refs: tuple[str, ...]
+    trace_names: tuple[str, ...]  # facts whose cells the trace shows (actual, condition, applies)
+    finding_names: tuple[str, ...]  # facts whose cells the finding shows (actual, condition)
+    expected: Scalar
+    expected_text: tuple[str, str]  # zh, en
+    unit: tuple[str, str]
+    severity: Severity
+    deadline: date | None  # None when it depends on the form's date (end_of_next_month)
+
+
+_PLANS: dict[int, tuple[_CompiledProfile, tuple[_RulePlan, ...]]] = {}
+_NOT_EVIDENCED: dict[tuple[int, str, tuple[str, ...]], tuple[RuleSpec, Text]] = {}
+
+
+def _plans(profile: Profile, compiled_profile: _CompiledProfile) -> tuple[_RulePlan, ...]:
+    hit = _PLANS.get(id(compiled_profile))
+    if hit is not None and hit[0] is compiled_profile:
+        return hit[1]
+    plans: list[_RulePlan] = []
+    for compiled in compiled_profile.rules:
+        rule = compiled.spec
+        cond_refs = tuple(sorted(compiled.condition.references()))
+        applies_refs = tuple(sorted(compiled.applies.references() - set(cond_refs)))
+        expected = _expected(rule, profile.params)
+        unit = FACTS.get(rule.actual)
+        plans.append(
+            _RulePlan(
+                rule=compiled,
+                cond_refs=cond_refs,
+                # A repeated name adds no cells (its cells are already in), so names are deduplicated.
+                trace_names=tuple(dict.fromkeys((rule.actual, *cond_refs, *applies_refs))),
+                finding_names=tuple(dict.fromkeys((rule.actual, *cond_refs))),
+                expected=expected,
+                expected_text=(
+                    format_value(expected, rule.expected, "zh"),
+                    format_value(expected, rule.expected, "en"),
+                ),
+                unit=(unit.unit_zh, unit.unit_en) if unit else ("", ""),
+                severity=Severity.INFO if rule.kind == "suggestion" else Severity.ERROR,
+                deadline=None if rule.deadline == END_OF_NEXT_MONTH else resolve_deadline(rule, profile),
+            )
+        )
+    if len(_PLANS) >= 8:
+        _PLANS.pop(next(iter(_PLANS)))
+    _PLANS[id(compiled_profile)] = (compiled_profile, tuple(plans))
+    return _PLANS[id(compiled_profile)][1]
+
+
+def _not_evidenced_cached(rule: RuleSpec, missing: list[str]) -> Text:
+    key = (id(rule), rule.code, tuple(missing))
+    hit = _NOT_EVIDENCED.get(key)
+    if hit is not None and hit[0] is rule:  # the rule itself is kept, so its id cannot be reused
+        return hit[1]
+    text = _not_evidenced_text(rule, missing)
+    if len(_NOT_EVIDENCED) >= 4096:
+        _NOT_EVIDENCED.clear()
+    _NOT_EVIDENCED[key] = (rule, text)
+    return text
+
+
 def evaluate(
     facts: BranchFacts, profile: Profile, evaluator: Evaluator, *, filled: date | None = None
 ) -> Evaluation:
-    """Every rule's trace, a finding for each FAILED / NOT_EVIDENCED rule, and the caps that hold."""
+    """Every rule's trace, a finding for each FAILED / NOT_EVIDENCED rule, and the caps that hold.
+
+    Every model built here is built from values already of the field's type (the profile's and the
+    facts' own models, floats, enum members), so they are constructed without re-validation; the
+    results are equal, and serialise byte for byte, to validated ones.
+    """
     compiled_profile = _compiled(profile)
-    rules, caps = compiled_profile.rules, compiled_profile.caps
+    caps = compiled_profile.caps
+    plans = _plans(profile, compiled_profile)
     values = facts.values()
     statuses = evaluator.statuses(values)
     norm = normalise_values(values)
+    fact_map = facts.facts
+    evidence_of = _EvidenceCache(facts)
+    not_evidenced_deducts = profile.grading.not_evidenced_deducts
     trace: list[RuleTrace] = []
     findings: list[Finding] = []
-    for compiled in rules:
-        rule = compiled.spec
+    failed, not_evidenced = Status.FAILED, Status.NOT_EVIDENCED
+    for plan in plans:
+        rule = plan.rule.spec
         status = statuses[rule.code]
-        cond_refs = sorted(compiled.condition.references())
-        applies_refs = sorted(compiled.applies.references() - set(cond_refs))
-        fact = facts.facts.get(rule.actual)
-        expected = _expected(rule, profile.params)
+        fact = fact_map.get(rule.actual)
+        expected = plan.expected
         actual: Scalar = fact.value if fact is not None else None
         ctx: dict[str, Scalar] = {"expected": expected, "actual": actual}
         deduction = 0.0
         message: Text | None = None
-        if status is Status.FAILED:
+        if status is failed:
             short = _short_periods(fact, expected)
             periods = format_periods(short) if short else None
-            unit = FACTS.get(rule.actual)
             ctx.update(
                 shortfall=periods.zh if periods else format_value(actual, rule.actual, "zh"),
                 shortfall_en=periods.en if periods else format_value(actual, rule.actual, "en"),
                 short_periods=len(short),
-                unit=unit.unit_zh if unit else "",
-                unit_en=unit.unit_en if unit else "",
+                unit=plan.unit[0],
+                unit_en=plan.unit[1],
             )
             deduction = _deduction(rule, status, len(short), profile)
-            message = Text(
-                zh=rule.message.zh.format_map(_render_ctx(rule, fact, ctx, expected, "zh")),
-                en=rule.message.en.format_map(_render_ctx(rule, fact, ctx, expected, "en")),
+            message = trusted(
+                Text,
+                {
+                    "zh": rule.message.zh.format_map(_render_ctx_planned(plan, fact, ctx, "zh")),
+                    "en": rule.message.en.format_map(_render_ctx_planned(plan, fact, ctx, "en")),
+                },
             )
-        elif status is Status.NOT_EVIDENCED:
-            missing = [n for n in cond_refs if norm.get(n) is None]
+        elif status is not_evidenced:
+            missing = [n for n in plan.cond_refs if norm.get(n) is None]
             ctx["missing"] = ", ".join(missing)
-            deduction = _deduction(rule, status, 0, profile)
-            message = _not_evidenced_text(rule, missing)
+            if not_evidenced_deducts:
+                deduction = rule.deduction.ceiling
+            message = _not_evidenced_cached(rule, missing)
         trace.append(
-            RuleTrace(
-                code=rule.code,
-                title=rule.title,
-                indicator=rule.indicator,
-                kind=rule.kind,
-                status=status,
-                ctx=ctx,
-                evidence=_evidence(facts, [rule.actual, *cond_refs, *applies_refs]),
-                deduction=deduction,
+            trusted(
+                RuleTrace,
+                {
+                    "code": rule.code,
+                    "title": rule.title,
+                    "indicator": rule.indicator,
+                    "kind": rule.kind,
+                    "status": status,
+                    "ctx": ctx,
+                    "evidence": evidence_of(plan.trace_names),
+                    "deduction": deduction,
+                },
             )
         )
         if message is not None:
             findings.append(
-                Finding(
-                    code=rule.code,
-                    status=status,
-                    severity=Severity.INFO if rule.kind == "suggestion" else Severity.ERROR,
-                    kind=rule.kind,
-                    title=rule.title,
-                    message=message,
-                    ctx=ctx,
-                    evidence=_evidence(facts, [rule.actual, *cond_refs]),
-                    rectification=rule.rectification,
-                    owner=rule.owner,
-                    deadline=resolve_deadline(rule, profile, filled),
-                    source=rule.source,
-                    indicator=rule.indicator,
-                    deduction=deduction,
+                trusted(
+                    Finding,
+                    {
+                        "code": rule.code,
+                        "status": status,
+                        "severity": plan.severity,
+                        "kind": rule.kind,
+                        "title": rule.title,
+                        "message": message,
+                        "ctx": dict(ctx),  # its own dict, as validation would have made
+                        "evidence": evidence_of(plan.finding_names),
+                        "rectification": rule.rectification,
+                        "owner": rule.owner,
+                        "deadline": plan.deadline or resolve_deadline(rule, profile, filled),
+                        "source": rule.source,
+                        "indicator": rule.indicator,
+                        "deduction": deduction,
+                    },
                 )
             )
     held = tuple(cap for cap, cond in caps if cond.evaluate(norm) is True)  # missing facts → not triggered
@@ -316,6 +400,82 @@ def evaluate(
         findings=tuple(findings),
         caps=held,
         kpi_flags=kpi_flags,
+    )
+
+
+# Two Evidence are equal exactly when their four fields are (frozen, no extras, one class), so the field
+# tuple stands in for the model's own hash and equality, which are Python-level and several times slower.
+_EVIDENCE_KEY = operator.attrgetter("file", "sheet", "cell", "value")
+_Key = tuple[str, str | None, str | None, str | None]
+
+
+class _EvidenceCache:
+    """The cells behind a list of facts, without repeats, first occurrence first — per branch, memoised
+    per fact and per list of fact names (many rules read the same facts)."""
+
+    __slots__ = ("branch", "facts", "memo", "per_fact")
+
+    def __init__(self, branch: BranchFacts) -> None:
+        self.branch = branch
+        self.facts = branch.facts
+        self.memo: dict[tuple[str, ...], tuple[Evidence, ...]] = {}
+        self.per_fact: dict[str, tuple[tuple[Evidence, ...], list[_Key]] | None] = {}
+
+    def __call__(self, names: tuple[str, ...]) -> tuple[Evidence, ...]:
+        hit = self.memo.get(names)
+        if hit is None:
+            hit = self.memo[names] = self._union(names)
+        return hit
+
+    def _fact(self, name: str) -> tuple[tuple[Evidence, ...], list[_Key]] | None:
+        """A fact's cells without repeats and their keys; None when a cell is not plain Evidence."""
+        if name in self.per_fact:
+            return self.per_fact[name]
+        fact = self.facts.get(name)
+        found: tuple[Evidence, ...] = fact.evidence if fact is not None else ()
+        out: tuple[tuple[Evidence, ...], list[_Key]] | None
+        if len(found) == 1:
+            out = (found, [_EVIDENCE_KEY(found[0])]) if type(found[0]) is Evidence else None
+        elif found and set(map(type, found)) != {Evidence}:
+            out = None
+        else:
+            keys = list(map(_EVIDENCE_KEY, found))
+            if len(set(keys)) != len(keys):
+                first = dict(zip(reversed(keys), reversed(found), strict=True))  # first occurrence
+                keys = list(dict.fromkeys(keys))
+                found = tuple(map(first.__getitem__, keys))
+            out = (found, keys)
+        self.per_fact[name] = out
+        return out
+
+    def _union(self, names: tuple[str, ...]) -> tuple[Evidence, ...]:
+        parts = [self._fact(name) for name in names]
+        if None in parts:
+            return _evidence(self.branch, list(names))  # not plain Evidence: the model-equality path
+        if len(parts) == 1:
+            return parts[0][0]  # type: ignore[index]
+        seen: dict[_Key, Evidence] = {}
+        for found, keys in parts:  # type: ignore[misc]
+            if seen.keys().isdisjoint(keys):
+                seen.update(zip(keys, found, strict=True))  # each part has no repeats of its own
+            else:
+                for key, ev in zip(keys, found, strict=True):
+                    seen.setdefault(key, ev)
+        return tuple(seen.values())
+
+
+def _render_ctx_planned(
+    plan: _RulePlan, fact: Fact | None, ctx: Mapping[str, Scalar], lang: Literal["zh", "en"]
+) -> _Template:
+    """``_render_ctx`` with the expected value's text worked out once per profile."""
+    suffix = "" if lang == "zh" else "_en"
+    detail = fact.detail.get(lang) if fact is not None and fact.detail is not None else ""
+    return _Template(
+        actual=format_value(ctx.get("actual"), plan.rule.spec.actual, lang),
+        expected=plan.expected_text[0 if lang == "zh" else 1],
+        shortfall=str(ctx.get("shortfall" + suffix, "")),
+        unit=str(ctx.get("unit" + suffix, "")),
+        detail=detail,
     )
 
 

@@ -7,9 +7,10 @@ the parsing: here each model is put together directly, the way ``model_construct
 This is safe because the parse functions return exactly the types the schemas declare (``parse_int`` an
 ``int``, ``parse_date`` a ``date`` …). That is checked once, at import, for every record model against the
 form layout (``_trusted``); a model whose fields do not line up with its specs, or a record missing a
-required value, goes through the ordinary validating constructor instead. The direct build itself is
-checked against ``model_construct`` at import too, so a pydantic upgrade that changes the instance layout
-falls back to ``model_construct`` rather than building broken objects.
+required value, goes through the ordinary validating constructor instead. The direct build itself
+(schemas/construct.py, shared with the rulebook) is checked against pydantic at import, so a pydantic
+upgrade that changes the instance layout falls back to ``model_construct`` rather than building broken
+objects.
 """
 
 from __future__ import annotations
@@ -23,6 +24,7 @@ from pydantic import BaseModel
 
 import schemas.form as schema
 from schemas.common import Evidence
+from schemas.construct import build, sound
 from schemas.form_layout import (
     BASIC,
     CANDIDATES,
@@ -40,64 +42,13 @@ from schemas.form_layout import (
 
 __all__ = ["evidence", "record"]
 
-_set = object.__setattr__
-_new = object.__new__
+
+_EVIDENCE_FIELDS = frozenset(("file", "sheet", "cell", "value"))
 
 
-def _slot_setter(name: str) -> Any:
-    """The setter of one of ``BaseModel``'s slots (faster than ``object.__setattr__`` by name)."""
-    slot = BaseModel.__dict__.get(name)
-    if slot is None or not hasattr(slot, "__set__"):
-        return lambda instance, value: _set(instance, name, value)
-    return slot.__set__
-
-
-_set_fields_set = _slot_setter("__pydantic_fields_set__")
-_set_extra = _slot_setter("__pydantic_extra__")
-_set_private = _slot_setter("__pydantic_private__")
-
-
-def _evidence_direct(file: str, sheet: str | None, cell: str | None, value: str | None) -> Evidence:
-    built = _new(Evidence)
-    _set(built, "__dict__", {"file": file, "sheet": sheet, "cell": cell, "value": value})
-    _set_fields_set(built, {"file", "sheet", "cell", "value"})
-    _set_extra(built, None)
-    _set_private(built, None)
-    return built
-
-
-def _evidence_construct(file: str, sheet: str | None, cell: str | None, value: str | None) -> Evidence:
-    return Evidence.model_construct(file=file, sheet=sheet, cell=cell, value=value)
-
-
-def _same_instance(a: BaseModel, b: BaseModel) -> bool:
-    """Two instances are laid out identically: same class, fields, fields-set, extra and private state."""
-    slots = ("__dict__", "__pydantic_fields_set__", "__pydantic_extra__", "__pydantic_private__")
-    return type(a) is type(b) and all(
-        getattr(a, slot, None) == getattr(b, slot, None)
-        and type(getattr(a, slot, None)) is type(getattr(b, slot, None))
-        for slot in slots
-    )
-
-
-def _direct_is_sound(cls: type[BaseModel]) -> bool:
-    """Whether building ``cls`` by hand matches ``model_construct`` (no post-init, no extra/private, no
-    aliases, no field listed on the class that ``__dict__`` would miss)."""
-    if cls.__pydantic_post_init__ or cls.__pydantic_root_model__ or cls.__private_attributes__:
-        return False
-    if cls.model_config.get("extra") == "allow":
-        return False
-    return all(f.alias is None and f.validation_alias is None for f in cls.__pydantic_fields__.values())
-
-
-evidence = (
-    _evidence_direct
-    if _direct_is_sound(Evidence)
-    and _same_instance(_evidence_direct("f", "s", "A1", "v"), _evidence_construct("f", "s", "A1", "v"))
-    and _same_instance(_evidence_direct("f", None, None, None), _evidence_construct("f", None, None, None))
-    else _evidence_construct
-)
-evidence.__doc__ = "An ``Evidence`` from values that are already ``str`` (``file``) or ``str | None``."
+def evidence(file: str, sheet: str | None, cell: str | None, value: str | None) -> Evidence:
+    """An ``Evidence`` from values that are already ``str`` (``file``) or ``str | None``."""
+    return build(Evidence, {"file": file, "sheet": sheet, "cell": cell, "value": value}, _EVIDENCE_FIELDS)
 
 
 # ---------------------------------------------------------------- records
@@ -169,7 +120,7 @@ def _trusted() -> dict[type[BaseModel], _Plan]:
     for cls, specs, extra in _LAYOUT:
         fields = cls.__pydantic_fields__
         spec_names = {spec.name for spec in specs}
-        if not _direct_is_sound(cls):
+        if not sound(cls):
             continue
         if set(fields) != spec_names | set(extra) | {"cells"} or spec_names & set(extra):
             continue
@@ -204,9 +155,4 @@ def record(cls: type[Any], values: dict[str, Any], extra: dict[str, Any], cells:
         or (extra and not all(type(extra[name]) is plan.extra_types.get(name) for name in extra))
     ):
         return cls(**values, **extra, cells=cells)
-    built = _new(cls)
-    _set(built, "__dict__", {name: given.get(name, default) for name, default in plan.defaults})
-    _set_fields_set(built, set(keys))
-    _set_extra(built, None)
-    _set_private(built, None)
-    return built
+    return build(cls, {name: given.get(name, default) for name, default in plan.defaults}, keys)
