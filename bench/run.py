@@ -324,7 +324,7 @@ def run_stages(paths: list[Path], workers: int, scratch: Path) -> StageRun:
         files = tuple(sink.files)
         run.tail["results.json"] = clock() - t0
         t0 = clock()
-        kpis = college_kpis(sink.graded(), profile.grading)
+        kpis = college_kpis(sink.graded, profile.grading, files)
         run.tail["kpis"] = clock() - t0
         t0 = clock()
         writer.finish(files, kpis)
