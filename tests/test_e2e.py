@@ -1,9 +1,18 @@
-"""The fixture college end to end: every branch gets the grade and the items college.toml expects."""
+"""The fixture colleges end to end, one per profile.
+
+fixtures/college.toml (2012) is graded by loudi-2012 and fixtures/college-2019.toml by national-2018. In
+each: every workbook is well formed, every branch gets the grade and the items its data file expects,
+every rule of the profile passes in at least one branch and fails in at least one (so a rule that can
+never fire, or never pass, on realistic data is caught), the outputs are written, and the committed
+workbooks are what the generator writes now. The 2012 college is also graded with national-2018 (its
+dates lie outside the profile's year: poor grades, but nothing ungradable)."""
 
 from __future__ import annotations
 
 import json
 import tomllib
+from collections import defaultdict
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -12,49 +21,86 @@ from python_calamine import CalamineWorkbook
 
 from engine import pipeline
 from engine.ingest.reader import read_workbook
+from engine.rulebook import load_profile
 from engine.validate.form import validate_workbook
 from schemas.common import Status
 
 ROOT = Path(__file__).resolve().parent.parent
-COLLEGE = ROOT / "fixtures" / "college"
-SPEC = tomllib.loads((ROOT / "fixtures" / "college.toml").read_text(encoding="utf-8"))
-BRANCHES = {b["id"]: b for b in SPEC["branch"]}
+FIXTURES = ROOT / "fixtures"
 
 pytestmark = pytest.mark.slow
 
 
-@pytest.fixture(scope="module")
-def inline_run(tmp_path_factory: pytest.TempPathFactory) -> pipeline.BatchRun:
-    return pipeline.grade_folder(COLLEGE, tmp_path_factory.mktemp("out-inline"), workers=0)
+@dataclass(frozen=True)
+class College:
+    data: str  # the data file under fixtures/
+    profile: str
+    spec: dict[str, Any] = field(init=False, repr=False)
+
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "spec", tomllib.loads((FIXTURES / self.data).read_text(encoding="utf-8")))
+
+    @property
+    def folder(self) -> Path:
+        return FIXTURES / self.data.removesuffix(".toml")
+
+    @property
+    def branches(self) -> dict[str, dict[str, Any]]:
+        return {b["id"]: b for b in self.spec["branch"]}
+
+
+COLLEGES = {
+    "2012": College("college.toml", "loudi-2012"),
+    "2019": College("college-2019.toml", "national-2018"),
+}
+BRANCH_CASES = [(key, bid) for key, college in COLLEGES.items() for bid in sorted(college.branches)]
+_runs: dict[tuple[str, str, int], pipeline.BatchRun] = {}
 
 
 @pytest.fixture(scope="module")
-def parallel_run(tmp_path_factory: pytest.TempPathFactory) -> pipeline.BatchRun:
-    return pipeline.grade_folder(COLLEGE, tmp_path_factory.mktemp("out-parallel"), workers=2)
+def graded(tmp_path_factory: pytest.TempPathFactory) -> Any:
+    """graded(college key, profile=None, workers=0): the college graded once per combination."""
+
+    def run(key: str, profile: str | None = None, workers: int = 0) -> pipeline.BatchRun:
+        college = COLLEGES[key]
+        combo = (key, profile or college.profile, workers)
+        if combo not in _runs:
+            out = tmp_path_factory.mktemp(f"out-{key}-{combo[1]}-{workers}")
+            _runs[combo] = pipeline.grade_folder(college.folder, out, combo[1], workers=workers)
+        return _runs[combo]
+
+    return run
 
 
-def test_the_college_has_every_branch_type_and_grade() -> None:
-    assert len(BRANCHES) >= 12
-    assert {b["type"] for b in BRANCHES.values()} == {"教工", "学生", "机关", "离退休"}
-    assert {b["expect"]["grade"] for b in BRANCHES.values()} == {"先进", "较好", "一般", "后进"}
+@pytest.mark.parametrize("key", COLLEGES)
+def test_the_college_has_every_branch_type_and_grade(key: str) -> None:
+    college = COLLEGES[key]
+    assert college.spec["year"] == load_profile(college.profile).year
+    assert len(college.branches) >= 12
+    assert {b["type"] for b in college.branches.values()} == {"教工", "学生", "机关", "离退休"}
+    assert {b["expect"]["grade"] for b in college.branches.values()} == {"先进", "较好", "一般", "后进"}
 
 
-@pytest.mark.parametrize("branch_id", sorted(BRANCHES))
-def test_fixture_workbook_validates_without_problems(branch_id: str) -> None:
+@pytest.mark.parametrize(("key", "branch_id"), BRANCH_CASES)
+def test_fixture_workbook_validates_without_problems(key: str, branch_id: str) -> None:
     """The fixtures fail rules, never the form: every knob yields a well-formed workbook."""
-    checked = validate_workbook(read_workbook(COLLEGE / f"{branch_id}.xlsx"), expected_year=SPEC["year"])
+    college = COLLEGES[key]
+    path = college.folder / f"{branch_id}.xlsx"
+    checked = validate_workbook(read_workbook(path), expected_year=college.spec["year"])
     assert checked.form is not None and not checked.problems, [p.code for p in checked.problems]
 
 
-def test_every_fixture_is_graded(inline_run: pipeline.BatchRun) -> None:
-    assert inline_run.exit_code == 0
-    assert sorted(r.identity.branch_id for r in inline_run.report.results) == sorted(BRANCHES)
+@pytest.mark.parametrize("key", COLLEGES)
+def test_every_fixture_is_graded(graded: Any, key: str) -> None:
+    run = graded(key)
+    assert run.exit_code == 0
+    assert sorted(r.identity.branch_id for r in run.report.results) == sorted(COLLEGES[key].branches)
 
 
-@pytest.mark.parametrize("branch_id", sorted(BRANCHES))
-def test_branch_gets_expected_grade_and_items(inline_run: pipeline.BatchRun, branch_id: str) -> None:
-    result = next(r for r in inline_run.report.results if r.identity.branch_id == branch_id)
-    expect: dict[str, Any] = BRANCHES[branch_id]["expect"]
+@pytest.mark.parametrize(("key", "branch_id"), BRANCH_CASES)
+def test_branch_gets_expected_grade_and_items(graded: Any, key: str, branch_id: str) -> None:
+    result = next(r for r in graded(key).report.results if r.identity.branch_id == branch_id)
+    expect: dict[str, Any] = COLLEGES[key].branches[branch_id]["expect"]
     failed = sorted(t.code for t in result.trace if t.status is Status.FAILED)
     not_evidenced = sorted(t.code for t in result.trace if t.status is Status.NOT_EVIDENCED)
     assert (failed, not_evidenced) == (sorted(expect["failed"]), sorted(expect["not_evidenced"]))
@@ -62,39 +108,75 @@ def test_branch_gets_expected_grade_and_items(inline_run: pipeline.BatchRun, bra
     assert sorted({i.code for i in result.items}) == sorted(expect["failed"] + expect["not_evidenced"])
 
 
-def test_parallel_run_gives_the_same_results_json(
-    inline_run: pipeline.BatchRun, parallel_run: pipeline.BatchRun
-) -> None:
-    a = (inline_run.out / pipeline.RESULTS_NAME).read_bytes()
-    b = (parallel_run.out / pipeline.RESULTS_NAME).read_bytes()
-    assert a == b
+@pytest.mark.parametrize("key", COLLEGES)
+def test_every_rule_passes_and_fails_somewhere(graded: Any, key: str) -> None:
+    college = COLLEGES[key]
+    seen: dict[str, dict[Status, list[str]]] = defaultdict(lambda: defaultdict(list))
+    for result in graded(key).report.results:
+        for trace in result.trace:
+            seen[trace.code][trace.status].append(result.identity.branch_id)
+    codes = sorted(rule.code for rule in load_profile(college.profile).rules)
+    assert codes, f"profile {college.profile} has no rules"
+    never_passed = [c for c in codes if not seen[c][Status.PASSED]]
+    never_failed = [c for c in codes if not seen[c][Status.FAILED]]
+    assert not (never_passed or never_failed), (
+        f"rules never passed in any fixture branch: {never_passed}; "
+        f"rules never failed in any fixture branch: {never_failed} "
+        f"(add or adjust a branch's knobs in fixtures/{college.data}, then run `make fixtures`)"
+    )
 
 
-def test_outputs_are_written(inline_run: pipeline.BatchRun) -> None:
-    out = inline_run.out
-    lists = sorted(p.name for p in (out / pipeline.LIST_FOLDER["zh"]).iterdir())
-    assert lists == sorted(f"{bid}.xlsx" for bid in BRANCHES)
-    summary = CalamineWorkbook.from_path(str(out / pipeline.SUMMARY_NAME["zh"]))
+@pytest.mark.parametrize("key", COLLEGES)
+def test_outputs_are_written(graded: Any, key: str) -> None:
+    college, run = COLLEGES[key], graded(key)
+    lists = sorted(p.name for p in (run.out / pipeline.LIST_FOLDER["zh"]).iterdir())
+    assert lists == sorted(f"{bid}.xlsx" for bid in college.branches)
+    summary = CalamineWorkbook.from_path(str(run.out / pipeline.SUMMARY_NAME["zh"]))
     assert "汇总" in summary.sheet_names
-    data = json.loads((out / pipeline.RESULTS_NAME).read_text(encoding="utf-8"))
-    assert data["profile"] == "loudi-2012"
+    data = json.loads((run.out / pipeline.RESULTS_NAME).read_text(encoding="utf-8"))
+    assert data["profile"] == college.profile
     kpi = data["kpis"][0]
-    graded_a = sum(1 for b in BRANCHES.values() if b["expect"]["grade"] == "先进")
-    assert (kpi["numerator"], kpi["denominator"]) == (graded_a, len(BRANCHES))
+    graded_a = sum(1 for b in college.branches.values() if b["expect"]["grade"] == "先进")
+    assert (kpi["numerator"], kpi["denominator"]) == (graded_a, len(college.branches))
 
 
-def test_committed_workbooks_match_the_generator(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    """A change to the form or to college.toml must be followed by `make fixtures`."""
+def test_parallel_run_gives_the_same_results_json(graded: Any) -> None:
+    inline, parallel = graded("2012"), graded("2012", workers=2)
+    assert (inline.out / pipeline.RESULTS_NAME).read_bytes() == (
+        parallel.out / pipeline.RESULTS_NAME
+    ).read_bytes()
+
+
+def test_the_2012_college_is_graded_end_to_end_with_national_2018(graded: Any) -> None:
+    """Dates in 2012 against a 2019 profile: poor grades, but nothing ungradable and every output written."""
+    run = graded("2012", "national-2018")
+    branches = COLLEGES["2012"].branches
+    assert run.exit_code == 0
+    assert sorted(r.identity.branch_id for r in run.report.results) == sorted(branches)
+    assert sorted(p.name for p in (run.out / pipeline.LIST_FOLDER["zh"]).iterdir()) == sorted(
+        f"{bid}.xlsx" for bid in branches
+    )
+    assert (
+        json.loads((run.out / pipeline.RESULTS_NAME).read_text(encoding="utf-8"))["profile"]
+        == "national-2018"
+    )
+
+
+@pytest.mark.parametrize("key", COLLEGES)
+def test_committed_workbooks_match_the_generator(key: str, tmp_path: Path) -> None:
+    """A change to the form, to generate.py or to the data file must be followed by `make fixtures`."""
     from fixtures import generate
 
-    monkeypatch.setattr(generate, "OUT", tmp_path)
-    generate.main()
-    for committed in sorted(COLLEGE.glob("*.xlsx")):
-        fresh = tmp_path / committed.name
-        assert fresh.exists(), f"{committed.name} is no longer generated: run `make fixtures`"
-        a, b = CalamineWorkbook.from_path(str(committed)), CalamineWorkbook.from_path(str(fresh))
+    college = COLLEGES[key]
+    generate.generate(FIXTURES / college.data, tmp_path)
+    committed = sorted(p.name for p in college.folder.glob("*.xlsx"))
+    assert committed == sorted(f"{b}.xlsx" for b in college.branches), "run `make fixtures`"
+    assert sorted(p.name for p in tmp_path.glob("*.xlsx")) == committed
+    for name in committed:
+        a = CalamineWorkbook.from_path(str(college.folder / name))
+        b = CalamineWorkbook.from_path(str(tmp_path / name))
         assert a.sheet_names == b.sheet_names
-        for name in a.sheet_names:
-            assert a.get_sheet_by_name(name).to_python() == b.get_sheet_by_name(name).to_python(), (
-                f"{committed.name} › {name} differs from what generate.py writes: run `make fixtures`"
+        for sheet in a.sheet_names:
+            assert a.get_sheet_by_name(sheet).to_python() == b.get_sheet_by_name(sheet).to_python(), (
+                f"{name} › {sheet} differs from what generate.py writes: run `make fixtures`"
             )
