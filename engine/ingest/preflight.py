@@ -333,18 +333,8 @@ def _scan_part_quick(
                 return None
             if is_sheet:
                 if first and (dimension := _DIMENSION.search(window)):
-                    last = (dimension[2] or dimension[1]).decode()
-                    letters, digits = _A1.fullmatch(last).groups()  # type: ignore[union-attr]
-                    max_row = max(max_row, int(digits))
-                    max_column = max(max_column, column_index(letters))
-                if _FAR_REF.search(window):
-                    return None
-                if (
-                    max_row > limits.max_rows
-                    or total // _MIN_ROW_TAG > limits.max_rows
-                    or max_column > limits.max_columns
-                    or max_row * max_column > limits.max_cells
-                ):
+                    max_row, max_column = _widen(dimension, max_row, max_column)
+                if _FAR_REF.search(window) or not _within(limits, total, max_row, max_column):
                     return None
             tail = window[-_OVERLAP:]
             first = False
@@ -360,20 +350,27 @@ def _clear(content: bytes, is_sheet: bool, limits: Limits) -> int | None:
         max_row, max_column = _NEAR_ROWS, _NEAR_COLUMNS
         # the exact scan looks for the dimension in its first chunk only
         if dimension := _DIMENSION.search(content, 0, _CHUNK):
-            last = (dimension[2] or dimension[1]).decode()
-            letters, digits = _A1.fullmatch(last).groups()  # type: ignore[union-attr]
-            max_row = max(max_row, int(digits))
-            max_column = max(max_column, column_index(letters))
-        if _FAR_REF.search(content):
-            return None
-        if (
-            max_row > limits.max_rows
-            or total // _MIN_ROW_TAG > limits.max_rows
-            or max_column > limits.max_columns
-            or max_row * max_column > limits.max_cells
-        ):
+            max_row, max_column = _widen(dimension, max_row, max_column)
+        if _FAR_REF.search(content) or not _within(limits, total, max_row, max_column):
             return None
     return total
+
+
+def _widen(dimension: re.Match[bytes], max_row: int, max_column: int) -> tuple[int, int]:
+    """The bounds so far, widened to the last cell a sheet's ``<dimension ref>`` declares."""
+    last = (dimension[2] or dimension[1]).decode()
+    letters, digits = _A1.fullmatch(last).groups()  # type: ignore[union-attr]
+    return max(max_row, int(digits)), max(max_column, column_index(letters))
+
+
+def _within(limits: Limits, total: int, max_row: int, max_column: int) -> bool:
+    """Whether a sheet part of ``total`` bytes with these bounds is certainly inside the limits."""
+    return not (
+        max_row > limits.max_rows
+        or total // _MIN_ROW_TAG > limits.max_rows
+        or max_column > limits.max_columns
+        or max_row * max_column > limits.max_cells
+    )
 
 
 def _scan_part_exact(
