@@ -9,6 +9,7 @@ import ast
 import io
 import json
 import re
+import typing
 from datetime import date
 from pathlib import Path
 from typing import get_args, get_origin
@@ -20,6 +21,7 @@ from pydantic import BaseModel
 from engine.export.atomic import atomic_path, atomic_write_bytes
 from engine.export.branch_list import write_branch_list
 from engine.export.results_json import (
+    CHECKED_FLOAT_FIELDS,
     MAP_FIELDS,
     ResultsJsonWriter,
     result_element_bytes,
@@ -591,3 +593,24 @@ def test_streamed_results_json_is_byte_identical() -> None:
             writer.add_result(result_element_bytes(r))
         writer.finish(report.files, report.kpis)
         assert buf.getvalue() == results_json_bytes(report)
+
+
+def _float_fields(model: type[BaseModel], prefix: str = "") -> set[str]:
+    """Dotted paths of the float fields under ``model``, through nested models and tuples of models,
+    not into dicts (the free-form maps are checked value by value)."""
+    found: set[str] = set()
+    for name, info in model.model_fields.items():
+        path = f"{prefix}{name}"
+        args = typing.get_args(info.annotation) or (info.annotation,)
+        for arg in args:
+            inner = typing.get_args(arg) if typing.get_origin(arg) is tuple else (arg,)
+            for kind in inner:
+                if kind is float:
+                    found.add(path)
+                elif isinstance(kind, type) and issubclass(kind, BaseModel):
+                    found |= _float_fields(kind, path + ".")
+    return found
+
+
+def test_the_fast_json_path_checks_every_float_field() -> None:
+    assert _float_fields(BranchResult) == CHECKED_FLOAT_FIELDS

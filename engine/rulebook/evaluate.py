@@ -392,6 +392,7 @@ def evaluate(
         outcome = met.evaluate(norm)
         if population.evaluate(norm) is True and outcome is not None:  # undecided branches are left out
             kpi_flags[code] = outcome
+    kpi_flags = dict(sorted(kpi_flags.items()))  # a data-keyed map: sorted, as results.json promises
     return Evaluation(
         identity=facts.identity,
         profile=profile.name,
