@@ -10,14 +10,14 @@ from __future__ import annotations
 import calendar
 import operator
 import re
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import date
 from typing import Literal, Protocol
 
 from engine.rulebook.compiled import CompiledRule, compile_rules
 from engine.rulebook.conditions import Bound, parse
-from engine.rulebook.values import normalise_values
+from engine.rulebook.values import Norm, normalise_values
 from schemas.common import Evidence, Finding, Scalar, Severity, Status, Text
 from schemas.construct import trusted
 from schemas.facts import FACTS, BranchFacts, Fact, FactValue
@@ -29,6 +29,8 @@ END_OF_NEXT_MONTH = "end_of_next_month"
 
 class Evaluator(Protocol):
     def statuses(self, values: Mapping[str, FactValue]) -> dict[str, Status]: ...
+
+    def decide_all(self, branches: Sequence[Mapping[str, Norm]]) -> list[dict[str, Status]]: ...
 
     def close(self) -> None: ...
 
@@ -298,18 +300,40 @@ def _not_evidenced_cached(rule: RuleSpec, missing: list[str]) -> Text:
 def evaluate(
     facts: BranchFacts, profile: Profile, evaluator: Evaluator, *, filled: date | None = None
 ) -> Evaluation:
-    """Every rule's trace, a finding for each FAILED / NOT_EVIDENCED rule, and the caps that hold.
+    """Every rule's trace, a finding for each FAILED / NOT_EVIDENCED rule, and the caps that hold."""
+    return evaluate_many([facts], profile, evaluator, filled=filled)[0]
+
+
+def evaluate_many(
+    branches: Sequence[BranchFacts], profile: Profile, evaluator: Evaluator, *, filled: date | None = None
+) -> list[Evaluation]:
+    """``evaluate`` for several branches with one call to the evaluator, which decides them together (the
+    durable engine's cost is per action call, and one call serves a whole batch).
 
     Every model built here is built from values already of the field's type (the profile's and the
     facts' own models, floats, enum members), so they are constructed without re-validation; the
     results are equal, and serialise byte for byte, to validated ones.
     """
+    values = [facts.values() for facts in branches]
+    norms = [normalise_values(v) for v in values]
+    decided = evaluator.decide_all(norms)
+    return [
+        _evaluation(facts, v, norm, statuses, profile, filled)
+        for facts, v, norm, statuses in zip(branches, values, norms, decided, strict=True)
+    ]
+
+
+def _evaluation(
+    facts: BranchFacts,
+    values: dict[str, FactValue],
+    norm: dict[str, Norm],
+    statuses: dict[str, Status],
+    profile: Profile,
+    filled: date | None,
+) -> Evaluation:
     compiled_profile = _compiled(profile)
     caps = compiled_profile.caps
     plans = _plans(profile, compiled_profile)
-    values = facts.values()
-    statuses = evaluator.statuses(values)
-    norm = normalise_values(values)
     fact_map = facts.facts
     evidence_of = _EvidenceCache(facts)
     not_evidenced_deducts = profile.grading.not_evidenced_deducts
