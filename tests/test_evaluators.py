@@ -92,6 +92,9 @@ def test_kinds_cover_every_rule_within_the_engine_limits(profile_name: str) -> N
         for kind in evaluator.kinds:
             rules = [rule for rule in evaluator.rules if rule.code in kind.codes and rule.in_year]
             assert set(kind.fields) == {name for rule in rules for name in rule.fields()}
+            assert len(kind.keys) == len(kind.fields)
+        key = {name: k for kind in evaluator.kinds for name, k in zip(kind.fields, kind.keys, strict=True)}
+        assert len(key) == len(set(key.values()))  # one short key per fact name, and back
 
 
 def test_a_rule_too_big_for_one_kind_is_refused() -> None:

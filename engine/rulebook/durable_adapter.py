@@ -6,15 +6,18 @@ Compilation. For each rule the compiler enumerates a decision tree over *literal
 absent" for every fact the rule reads, then "atom true / false" for every comparison on a present field
 (an ``in`` list is expanded to its equalities). Each leaf gets its outcome from ``compiled.decide`` —
 the same function the reference evaluator runs — and sibling leaves with the same outcome are merged.
-Every remaining leaf becomes one durable rule ``kind == <code> and <literals>``. Leaves of a tree are
-mutually exclusive and exhaustive, so every rule fact matches exactly one durable rule; we cannot use
+Every remaining leaf becomes one durable rule ``k == <kind of the rule> and <literals>``. Leaves of a tree
+are mutually exclusive and exhaustive, so every branch's fact matches exactly one durable rule of each of
+its kind's rules; we cannot use
 ``$or`` instead, because durable fires a rule once per *true disjunct* (measured: three true branches of
 an ``$or`` fired the action three times).
 
 Runtime. Rules are packed, in profile order, into *kinds* ``g0``, ``g1`` … of at most
 ``MAX_LEAVES_PER_KIND`` durable rules each, and every rule condition starts with its kind, so nothing can
 match the session state fact. A branch is sent as one fact per kind carrying the fields that kind's rules
-read (an absent or null value is left out, so ``$nex`` sees it) and its position in the batch. The bound
+read, under short keys (an absent or null value is left out, so ``$nex`` sees it), and its position in
+the batch. (One kind per rule was measured too: 10× less JSON for the actions to decode, but ten times
+as many facts to assert — 1.6× slower overall.) The bound
 is what keeps the C core safe: it walks a kind's alpha nodes depth first on a fixed 64-entry stack (error
 303 beyond), and since the leaves of a rule are mutually exclusive and each is one chain of literals, at
 most one node per leaf can be pending on that stack — so a kind with ≤ 60 leaves can never overflow,
@@ -135,14 +138,14 @@ def _leaves(node: _Node, path: tuple[Literal, ...] = ()) -> list[tuple[tuple[Lit
 _OP_KEYS = {"<": "$lt", "<=": "$lte", ">": "$gt", ">=": "$gte", "!=": "$neq"}
 
 
-def _literal_json(lit: Literal) -> Json:
+def _literal_json(lit: Literal, key: Mapping[str, str]) -> Json:
     var, value = lit
     if isinstance(var, Presence):
-        return {"$ex" if value else "$nex": {var.field: 1}}
+        return {"$ex" if value else "$nex": {key[var.field]: 1}}
     op = var.op if value else NEGATE[var.op]
     if op == "==":
-        return {var.fact: var.value}
-    return {_OP_KEYS[op]: {var.fact: var.value}}
+        return {key[var.fact]: var.value}
+    return {_OP_KEYS[op]: {key[var.fact]: var.value}}
 
 
 # The C core's depth-first alpha walk has a 64-entry stack (error 303 beyond); a kind's root and at most
@@ -151,17 +154,26 @@ MAX_LEAVES_PER_KIND = 60
 # A fact with more than ~253 properties fails (error 302) or crashes the C core; sid, kind and the batch
 # position are three of them.
 MAX_FIELDS_PER_KIND = 240
-BRANCH_FIELD = "bidx"  # a fact's position in its batch; never a fact name (checked when compiling)
+# Inside the engine a fact is {"sid", "k": kind, "b": position in the batch, "f0": …, "f1": …}: short keys
+# instead of fact names, because every action gets its matched facts back as JSON and decoding them was the
+# largest part of the engine's cost (measured: ~35% of it with the full names).
+KIND_FIELD = "k"
+BRANCH_FIELD = "b"
 BATCH_SIZE = 32  # branches per session: per-branch cost was lowest at 16–32 (0.5–0.6 ms), higher at 64+
 
 
 @dataclass(frozen=True)
 class Kind:
-    """One fact kind: the rules whose durable rules start with ``kind == name`` and the fields they read."""
+    """One fact kind: the rules whose durable rules start with ``k == name``, the facts they read and
+    the short key each fact travels under in the engine."""
 
     name: str
     codes: tuple[str, ...]
     fields: tuple[str, ...]
+    keys: tuple[str, ...] = ()
+
+    def with_keys(self, key: Mapping[str, str]) -> Kind:
+        return Kind(self.name, self.codes, self.fields, tuple(key[name] for name in self.fields))
 
 
 def plan_kinds(rules: tuple[CompiledRule, ...], leaves: Mapping[str, int]) -> tuple[Kind, ...]:
@@ -178,8 +190,6 @@ def plan_kinds(rules: tuple[CompiledRule, ...], leaves: Mapping[str, int]) -> tu
 
     for rule in rules:
         own = rule.fields() if rule.in_year else ()
-        if BRANCH_FIELD in own:
-            raise ValueError(f"rule {rule.code} reads a fact named {BRANCH_FIELD!r}, reserved by the engine")
         if leaves[rule.code] > MAX_LEAVES_PER_KIND or len(own) > MAX_FIELDS_PER_KIND:
             raise ValueError(
                 f"rule {rule.code} compiles to {leaves[rule.code]} durable rules over {len(own)} facts; "
@@ -203,12 +213,15 @@ def compile_ruleset(
     """The durable JSON ruleset (with ``run`` closures) and the fact kinds it expects."""
     trees = {rule.code: _leaves(_decision_tree(rule)) for rule in rules}
     kinds = plan_kinds(rules, {code: len(leaves) for code, leaves in trees.items()})
+    names = dict.fromkeys(name for kind in kinds for name in kind.fields)
+    key = {name: f"f{n}" for n, name in enumerate(names)}
+    kinds = tuple(kind.with_keys(key) for kind in kinds)
     kind_of = {code: kind.name for kind in kinds for code in kind.codes}
     definition: Json = {}
     for rule in rules:
         for n, (path, status) in enumerate(trees[rule.code]):
             # Every condition starts with the kind discriminator: nothing can match the state fact.
-            tests: list[Json] = [{"kind": kind_of[rule.code]}, *(_literal_json(lit) for lit in path)]
+            tests: list[Json] = [{KIND_FIELD: kind_of[rule.code]}, *(_literal_json(lit, key) for lit in path)]
             expr: Json = tests[0] if len(tests) == 1 else {"$and": tests}
             definition[f"{rule.code}__{n}__{status.value}"] = {
                 "all": [{"m": expr}],
@@ -272,14 +285,14 @@ class DurableEvaluator:
         facts: list[Json] = []
         for position, env in enumerate(batch):
             for kind in self.kinds:
-                fact: Json = {"sid": sid, "kind": kind.name, BRANCH_FIELD: position}
-                for name in kind.fields:
+                fact: Json = {"sid": sid, KIND_FIELD: kind.name, BRANCH_FIELD: position}
+                for name, key in zip(kind.fields, kind.keys, strict=True):
                     value = env.get(name)
                     if value is None:
                         continue  # absent, so $nex matches: durable's null only matches == null
                     if not is_engine_safe(value):
                         raise DurableEvaluationError(f"fact {name}={value!r} cannot be sent to the engine")
-                    fact[name] = value
+                    fact[key] = value
                 facts.append(fact)
         return facts
 

@@ -435,8 +435,12 @@ _Key = tuple[str, str | None, str | None, str | None]
 
 
 class _EvidenceCache:
-    """The cells behind a list of facts, without repeats, first occurrence first — per branch, memoised
-    per fact and per list of fact names (many rules read the same facts)."""
+    """The cells behind a list of facts, without repeats, in order of first occurrence — per branch,
+    memoised per fact and per list of fact names (many rules read the same facts).
+
+    Each fact's cells are kept as an insertion-ordered dict keyed by the four fields, so a union is a
+    chain of ``dict.update`` calls in C: a repeated cell keeps its first position (the value stored is a
+    later, equal Evidence — equal in every field, so nothing downstream can tell)."""
 
     __slots__ = ("branch", "facts", "memo", "per_fact")
 
@@ -444,7 +448,7 @@ class _EvidenceCache:
         self.branch = branch
         self.facts = branch.facts
         self.memo: dict[tuple[str, ...], tuple[Evidence, ...]] = {}
-        self.per_fact: dict[str, tuple[tuple[Evidence, ...], list[_Key]] | None] = {}
+        self.per_fact: dict[str, dict[_Key, Evidence] | None] = {}
 
     def __call__(self, names: tuple[str, ...]) -> tuple[Evidence, ...]:
         hit = self.memo.get(names)
@@ -452,24 +456,14 @@ class _EvidenceCache:
             hit = self.memo[names] = self._union(names)
         return hit
 
-    def _fact(self, name: str) -> tuple[tuple[Evidence, ...], list[_Key]] | None:
-        """A fact's cells without repeats and their keys; None when a cell is not plain Evidence."""
+    def _fact(self, name: str) -> dict[_Key, Evidence] | None:
+        """A fact's cells by key, without repeats; None when a cell is not plain Evidence."""
         if name in self.per_fact:
             return self.per_fact[name]
         fact = self.facts.get(name)
         found: tuple[Evidence, ...] = fact.evidence if fact is not None else ()
-        out: tuple[tuple[Evidence, ...], list[_Key]] | None
-        if len(found) == 1:
-            out = (found, [_EVIDENCE_KEY(found[0])]) if type(found[0]) is Evidence else None
-        elif found and set(map(type, found)) != {Evidence}:
-            out = None
-        else:
-            keys = list(map(_EVIDENCE_KEY, found))
-            if len(set(keys)) != len(keys):
-                first = dict(zip(reversed(keys), reversed(found), strict=True))  # first occurrence
-                keys = list(dict.fromkeys(keys))
-                found = tuple(map(first.__getitem__, keys))
-            out = (found, keys)
+        plain = all(type(e) is Evidence for e in found)
+        out = dict(zip(map(_EVIDENCE_KEY, found), found, strict=True)) if plain else None
         self.per_fact[name] = out
         return out
 
@@ -478,15 +472,11 @@ class _EvidenceCache:
         if None in parts:
             return _evidence(self.branch, list(names))  # not plain Evidence: the model-equality path
         if len(parts) == 1:
-            return parts[0][0]  # type: ignore[index]
-        seen: dict[_Key, Evidence] = {}
-        for found, keys in parts:  # type: ignore[misc]
-            if seen.keys().isdisjoint(keys):
-                seen.update(zip(keys, found, strict=True))  # each part has no repeats of its own
-            else:
-                for key, ev in zip(keys, found, strict=True):
-                    seen.setdefault(key, ev)
-        return tuple(seen.values())
+            return tuple(parts[0].values())  # type: ignore[union-attr]
+        merged: dict[_Key, Evidence] = {}
+        for part in parts:
+            merged.update(part)  # type: ignore[arg-type]
+        return tuple(merged.values())
 
 
 def _render_ctx_planned(
