@@ -8,6 +8,7 @@ native parser costs only that workbook — the pool is rebuilt and the file is r
 
 from __future__ import annotations
 
+import gc
 import os
 import pickle
 import shutil
@@ -33,7 +34,7 @@ from engine.export.summary import SummaryRecord, summary_record, write_summary_r
 from engine.facts import build_facts
 from engine.grading import college_kpis, grade
 from engine.ingest import read_workbook
-from engine.rulebook import DurableEvaluator, Evaluator, evaluate, load_profile, profile_sha256
+from engine.rulebook import DurableEvaluator, Evaluator, evaluate_many, load_profile, profile_sha256
 from engine.validate import validate_workbook
 from schemas.batch import BatchReport, FileReport, Kpi
 from schemas.common import Evidence, Finding, Lang, Text
@@ -52,6 +53,8 @@ RESULTS_NAME = "results.json"
 MANIFEST_NAME = "run-manifest.json"
 WORKER_MEMORY_MB = 1536  # address-space cap per worker; BRANCHGRADE_WORKER_MEMORY_MB overrides, 0 = none
 MEMORY_ENV = "BRANCHGRADE_WORKER_MEMORY_MB"
+CHUNK_FILES = 32  # files per worker task: the rules decide them in one engine call (see chunk_size)
+WORKER_GC_THRESHOLDS = (20_000, 50, 100)  # see _init_worker
 
 
 class UsageError(Exception):
@@ -119,36 +122,49 @@ def check_workbook(path: Path, profile: Profile, display_name: str | None = None
     return validate_workbook(read_workbook(path, display_name or path.name), expected_year=profile.year)
 
 
-def grade_and_list(
-    path: Path, display_name: str, profile: Profile, evaluator: Evaluator, list_dir: Path | None, lang: Lang
-) -> FileOutcome:
-    """Grade one workbook and, when it is graded, write its rectification list into ``list_dir``."""
-    outcome = grade_workbook(path, profile, evaluator, display_name)
-    if outcome.result is not None and list_dir is not None:
-        write_branch_list(outcome.result, list_dir / list_file_name(display_name), lang=lang)
-    return outcome
+def grade_workbooks(
+    items: Sequence[tuple[Path, str]], profile: Profile, evaluator: Evaluator
+) -> list[FileOutcome]:
+    """Run workbooks (path, display name) through every stage up to their grades. Never raises for bad
+    input. Each is read, validated and turned into facts on its own; the rules then decide them in one
+    call, which the durable engine serves far more cheaply per branch than one call each."""
+    checked = [check_workbook(path, profile, name) for path, name in items]
+    gradable = [form for form in (c.form for c in checked) if form is not None]
+    evaluations = iter(evaluate_many([build_facts(form, profile) for form in gradable], profile, evaluator))
+    outcomes: list[FileOutcome] = []
+    for c in checked:
+        if c.form is None:
+            report = FileReport(file=c.file, sha256=c.sha256, status="ungradable", problems=c.problems)
+            outcomes.append(FileOutcome(report, None))
+            continue
+        result = grade(next(evaluations), profile.grading)
+        report = FileReport(
+            file=c.file,
+            sha256=c.sha256,
+            status="graded",
+            branch_id=result.identity.branch_id,
+            problems=c.problems,
+        )
+        outcomes.append(FileOutcome(report, result))
+    return outcomes
 
 
 def grade_workbook(
     path: Path, profile: Profile, evaluator: Evaluator, display_name: str | None = None
 ) -> FileOutcome:
     """Run one workbook through every stage up to its grade. Never raises for bad input."""
-    checked = check_workbook(path, profile, display_name)
-    if checked.form is None:
-        report = FileReport(
-            file=checked.file, sha256=checked.sha256, status="ungradable", problems=checked.problems
-        )
-        return FileOutcome(report, None)
-    facts = build_facts(checked.form, profile)
-    result = grade(evaluate(facts, profile, evaluator), profile.grading)
-    report = FileReport(
-        file=checked.file,
-        sha256=checked.sha256,
-        status="graded",
-        branch_id=result.identity.branch_id,
-        problems=checked.problems,
-    )
-    return FileOutcome(report, result)
+    return grade_workbooks([(path, display_name or path.name)], profile, evaluator)[0]
+
+
+def grade_and_list(
+    items: Sequence[tuple[Path, str]], profile: Profile, evaluator: Evaluator, list_dir: Path, lang: Lang
+) -> list[FileOutcome]:
+    """Grade workbooks together and write each graded one's rectification list into ``list_dir``."""
+    outcomes = grade_workbooks(items, profile, evaluator)
+    for (_, name), outcome in zip(items, outcomes, strict=True):
+        if outcome.result is not None:
+            write_branch_list(outcome.result, list_dir / list_file_name(name), lang=lang)
+    return outcomes
 
 
 # --- worker process state: one profile and one quiet durable host per process -------------------------
@@ -183,29 +199,34 @@ def _cap_memory(limit: int | None) -> None:
     resource.setrlimit(resource.RLIMIT_AS, (limit, hard))
 
 
-def _init_worker(profile_ref: str, list_dir: str | None, lang: Lang, memory_limit: int | None = None) -> None:
+def _init_worker(profile_ref: str, list_dir: str, lang: Lang, memory_limit: int | None = None) -> None:
     _cap_memory(memory_limit)
     profile = load_profile(profile_ref)
     _worker.update(profile=profile, evaluator=DurableEvaluator(profile), list_dir=list_dir, lang=lang)
+    # A worker allocates tens of thousands of short-lived acyclic objects per workbook (cells, records,
+    # findings), which reference counting frees. The collector's default rhythm (a pass every 700
+    # allocations) then spends ~15% of the worker's time re-scanning the long-lived profile and engine
+    # (measured: 20.6 → 17.9 ms per workbook). Those are moved out of its sight and passes made rarer.
+    gc.collect()
+    gc.freeze()
+    gc.set_threshold(*WORKER_GC_THRESHOLDS)
 
 
-def _work(path: str, display_name: str) -> FileOutcome:
+def _work(jobs: Sequence[tuple[str, str]]) -> list[FileOutcome]:
+    """A worker's task: grade a chunk of (path, display name) jobs together, each outcome packed."""
     profile, evaluator = _worker["profile"], _worker["evaluator"]
     list_dir, lang = _worker["list_dir"], _worker["lang"]
     assert isinstance(profile, Profile) and isinstance(evaluator, DurableEvaluator)
+    assert isinstance(list_dir, str)
     language: Lang = "en" if lang == "en" else "zh"
+    items = [(Path(path), name) for path, name in jobs]
     try:
-        outcome = grade_and_list(
-            Path(path),
-            display_name,
-            profile,
-            evaluator,
-            Path(list_dir) if isinstance(list_dir, str) else None,
-            language,
-        )
-        return pack(outcome, language)
+        outcomes = grade_and_list(items, profile, evaluator, Path(list_dir), language)
     except MemoryError:
-        return _out_of_memory(display_name)
+        if len(items) == 1:
+            return [_out_of_memory(items[0][1])]
+        return [outcome for job in jobs for outcome in _work([job])]  # find the file that needs it
+    return [pack(outcome, language) for outcome in outcomes]
 
 
 def list_file_name(display_name: str) -> str:
@@ -246,19 +267,26 @@ def _out_of_memory(display_name: str) -> FileOutcome:
     return _ungradable(display_name, problem)
 
 
+def chunk_size(jobs: int, workers: int) -> int:
+    """Files per worker task: large enough that the rules decide a whole batch in one engine call, small
+    enough that every worker gets several tasks (a small batch is still spread over the pool)."""
+    return max(1, min(CHUNK_FILES, -(-jobs // (workers * 4))))
+
+
 def run_parallel(
     jobs: Sequence[tuple[Path, str]],
     profile_ref: str,
-    list_dir: Path | None,
+    list_dir: Path,
     lang: Lang,
     workers: int,
     on_done: Callable[[FileOutcome], None] | None = None,
     on_outcome: Callable[[int, FileOutcome], None] | None = None,
 ) -> list[FileOutcome]:
-    """Grade ``jobs`` in ``workers`` processes. A worker that dies takes only its own file with it.
+    """Grade ``jobs`` in ``workers`` processes, in chunks. A worker that dies takes only its own file.
 
-    When the pool breaks, the files that were in flight are retried one at a time in a fresh
-    single-worker pool: the one that breaks it again alone is the culprit and is reported ungradable.
+    When the pool breaks, the files of the chunks that were in flight are retried one at a time in a
+    fresh single-worker pool: the one that breaks it again alone is the culprit and is reported
+    ungradable.
 
     Outcomes arrive in completion order. With ``on_outcome`` each is handed over with its index in
     ``jobs`` as it arrives and none is kept (the result is ``[]``); without, they are returned in
@@ -266,10 +294,13 @@ def run_parallel(
     """
     outcomes: dict[str, FileOutcome] = {}
     index = {name: i for i, (_, name) in enumerate(jobs)}
-    pending = list(jobs)
-    suspects: list[tuple[Path, str]] = []
+    size = chunk_size(len(jobs), workers)
+    pending: list[list[tuple[str, str]]] = [
+        [(str(path), name) for path, name in jobs[i : i + size]] for i in range(0, len(jobs), size)
+    ]
+    suspects: list[tuple[str, str]] = []
     ctx = get_context("spawn")
-    initargs = (profile_ref, str(list_dir) if list_dir else None, lang, worker_memory_limit())
+    initargs = (profile_ref, str(list_dir), lang, worker_memory_limit())
 
     def record(name: str, outcome: FileOutcome) -> None:
         if on_outcome is None:
@@ -283,40 +314,41 @@ def run_parallel(
         with ProcessPoolExecutor(
             workers, mp_context=ctx, initializer=_init_worker, initargs=initargs
         ) as pool:
-            futures: dict[Future[FileOutcome], tuple[Path, str]] = {}
+            futures: dict[Future[list[FileOutcome]], list[tuple[str, str]]] = {}
             queue = iter(pending)
             pending = []
             broken = False
-            for job in islice(queue, workers * 4):
-                futures[pool.submit(_work, str(job[0]), job[1])] = job
+            for chunk in islice(queue, workers * 2):
+                futures[pool.submit(_work, chunk)] = chunk
             while futures:
                 done, _ = wait(futures, return_when=FIRST_COMPLETED)
                 for fut in done:
-                    job = futures.pop(fut)
+                    chunk = futures.pop(fut)
                     try:
-                        record(job[1], fut.result())
+                        for (_, name), outcome in zip(chunk, fut.result(), strict=True):
+                            record(name, outcome)
                     except BrokenProcessPool:
                         broken = True
-                        suspects.append(job)
+                        suspects.extend(chunk)
                 if broken:
-                    suspects.extend(futures.values())
+                    suspects.extend(job for chunk in futures.values() for job in chunk)
                     pending.extend(queue)
                     futures.clear()
                     break
-                for job in islice(queue, len(done)):
-                    futures[pool.submit(_work, str(job[0]), job[1])] = job
+                for chunk in islice(queue, len(done)):
+                    futures[pool.submit(_work, chunk)] = chunk
         for job in suspects:
             record(job[1], _run_alone(job, initargs))
         suspects = []
     return [] if on_outcome is not None else [outcomes[name] for _, name in jobs]
 
 
-def _run_alone(job: tuple[Path, str], initargs: tuple[str, str | None, Lang, int | None]) -> FileOutcome:
+def _run_alone(job: tuple[str, str], initargs: tuple[str, str, Lang, int | None]) -> FileOutcome:
     with ProcessPoolExecutor(
         1, mp_context=get_context("spawn"), initializer=_init_worker, initargs=initargs
     ) as pool:
         try:
-            return pool.submit(_work, str(job[0]), job[1]).result()
+            return pool.submit(_work, [job]).result()[0]
         except BrokenProcessPool:
             return _crashed(job[1])
 
@@ -531,11 +563,13 @@ def _run_inline(
     on_outcome: Callable[[int, FileOutcome], None],
 ) -> None:
     with DurableEvaluator(profile) as evaluator:
-        for i, (path, name) in enumerate(jobs):
-            outcome = pack(grade_and_list(path, name, profile, evaluator, list_dir, lang), lang)
-            on_outcome(i, outcome)
-            if on_done:
-                on_done(outcome)
+        for first in range(0, len(jobs), CHUNK_FILES):
+            chunk = jobs[first : first + CHUNK_FILES]
+            for i, outcome in enumerate(grade_and_list(chunk, profile, evaluator, list_dir, lang), first):
+                outcome = pack(outcome, lang)
+                on_outcome(i, outcome)
+                if on_done:
+                    on_done(outcome)
 
 
 def check_files(

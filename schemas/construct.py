@@ -89,6 +89,12 @@ def build(cls: type[M], ordered: dict[str, Any], fields_set: Iterable[str]) -> M
     return (_build_direct if _DIRECT else _build_construct)(cls, ordered, fields_set)
 
 
+_SOUND: dict[type[BaseModel], bool] = {}
+
+
 def trusted(cls: type[M], values: dict[str, Any]) -> M:
     """``cls(**values)`` for values the caller built itself, giving every field in declaration order."""
-    return build(cls, values, values) if sound(cls) else cls(**values)
+    is_sound = _SOUND.get(cls)
+    if is_sound is None:  # a model class does not change once defined: ask once per class
+        is_sound = _SOUND[cls] = sound(cls)
+    return build(cls, values, values) if is_sound else cls(**values)

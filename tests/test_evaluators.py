@@ -8,10 +8,18 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from engine.rulebook.durable_adapter import DurableEvaluationError, DurableEvaluator
+from engine.rulebook.compiled import compile_rules
+from engine.rulebook.durable_adapter import (
+    BATCH_SIZE,
+    MAX_LEAVES_PER_KIND,
+    DurableEvaluationError,
+    DurableEvaluator,
+    plan_kinds,
+)
 from engine.rulebook.evaluate import evaluate, format_periods, open_evaluator, resolve_deadline
 from engine.rulebook.loader import load_profile
 from engine.rulebook.reference import ReferenceEvaluator
+from engine.rulebook.values import normalise_values
 from schemas.common import Evidence, Severity, Status
 from schemas.facts import FACTS, BranchFacts, BranchIdentity, Fact, FactValue
 
@@ -62,6 +70,41 @@ def test_durable_matches_reference(
     assert durable.statuses(values) == reference.statuses(values)
 
 
+@settings(max_examples=25, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(batch=st.lists(fact_dicts, min_size=1, max_size=BATCH_SIZE * 2 + 3))
+def test_batches_match_reference_branch_by_branch(
+    batch: list[dict[str, FactValue]], durable: DurableEvaluator, reference: ReferenceEvaluator
+) -> None:
+    # Several branches share one engine session (and a batch may span several): each branch must get
+    # exactly its own outcomes, as if it had been evaluated alone.
+    norms = [normalise_values(values) for values in batch]
+    together = durable.decide_all(norms)
+    assert together == reference.decide_all(norms)
+    assert together == [reference.statuses(values) for values in batch]
+
+
+@pytest.mark.parametrize("profile_name", ["loudi-2012", "national-2018"])
+def test_kinds_cover_every_rule_within_the_engine_limits(profile_name: str) -> None:
+    with DurableEvaluator(load_profile(profile_name)) as evaluator:
+        codes = [code for kind in evaluator.kinds for code in kind.codes]
+        assert codes == [rule.code for rule in evaluator.rules]  # each rule once, in profile order
+        assert len({kind.name for kind in evaluator.kinds}) == len(evaluator.kinds)
+        for kind in evaluator.kinds:
+            rules = [rule for rule in evaluator.rules if rule.code in kind.codes and rule.in_year]
+            assert set(kind.fields) == {name for rule in rules for name in rule.fields()}
+            assert len(kind.keys) == len(kind.fields)
+        key = {name: k for kind in evaluator.kinds for name, k in zip(kind.fields, kind.keys, strict=True)}
+        assert len(key) == len(set(key.values()))  # one short key per fact name, and back
+
+
+def test_a_rule_too_big_for_one_kind_is_refused() -> None:
+    rules = compile_rules(PROFILE)
+    with pytest.raises(ValueError, match="split the rule"):
+        plan_kinds(rules[:1], {rules[0].code: MAX_LEAVES_PER_KIND + 1})
+    packed = plan_kinds(rules[:3], {rule.code: MAX_LEAVES_PER_KIND // 2 for rule in rules[:3]})
+    assert [kind.codes for kind in packed] == [(rules[0].code, rules[1].code), (rules[2].code,)]
+
+
 def test_edge_values_agree(durable: DurableEvaluator, reference: ReferenceEvaluator) -> None:
     cases: list[dict[str, FactValue]] = [
         {},
@@ -84,10 +127,10 @@ def test_sessions_are_freed(durable: DurableEvaluator) -> None:
 
 
 class _Failing(DurableEvaluator):
-    def _record(self, code: str, status: Status) -> None:
+    def _record(self, branch: int, code: str, status: Status) -> None:
         if code == "OL-03":
             raise RuntimeError("boom in OL-03")
-        super()._record(code, status)
+        super()._record(branch, code, status)
 
 
 def test_action_error_surfaces() -> None:
@@ -100,14 +143,33 @@ def test_action_error_surfaces() -> None:
 
 
 class _Losing(DurableEvaluator):
-    def _record(self, code: str, status: Status) -> None:
+    def _record(self, branch: int, code: str, status: Status) -> None:
         if code != "ED-02":  # simulate an action stolen by another thread
-            super()._record(code, status)
+            super()._record(branch, code, status)
 
 
 def test_lost_action_is_detected() -> None:
     with _Losing(PROFILE) as evaluator, pytest.raises(DurableEvaluationError, match="ED-02"):
         evaluator.statuses({})
+
+
+class _LosingOne(DurableEvaluator):
+    def _record(self, branch: int, code: str, status: Status) -> None:
+        if not (branch == 3 and code == "OL-03"):  # one branch of the batch loses one outcome
+            super()._record(branch, code, status)
+
+
+class _Doubling(DurableEvaluator):
+    def _record(self, branch: int, code: str, status: Status) -> None:
+        super()._record(branch, code, status)
+        if branch == 2 and code == "OL-01":
+            super()._record(branch, code, status)
+
+
+@pytest.mark.parametrize(("evaluator_type", "match"), [(_LosingOne, "OL-03"), (_Doubling, "two outcomes")])
+def test_one_bad_outcome_in_a_batch_is_detected(evaluator_type: type[DurableEvaluator], match: str) -> None:
+    with evaluator_type(PROFILE) as evaluator, pytest.raises(DurableEvaluationError, match=match):
+        evaluator.decide_all([normalise_values({"org_life_min_month": n}) for n in range(5)])
 
 
 def test_two_evaluators_coexist_and_close() -> None:

@@ -125,31 +125,31 @@ def test_form_text_that_looks_like_a_formula_stays_text(tmp_path: Path) -> None:
 # ------------------------------------------------------------------ 2. isolation of workers
 
 
-def crash_on_marker(path: str, display_name: str) -> pipeline.FileOutcome:
-    """Test hook run in the worker (pickled by reference): a file named ``crash-*`` kills the process the
-    way a native parser abort does."""
-    if display_name.startswith("crash-"):
+def crash_on_marker(jobs: list[tuple[str, str]]) -> list[pipeline.FileOutcome]:
+    """Test hook run in the worker (pickled by reference): a chunk holding a file named ``crash-*`` kills
+    the process the way a native parser abort does."""
+    if any(name.startswith("crash-") for _, name in jobs):
         os.abort()
-    return pipeline._work(path, display_name)
+    return pipeline._work(jobs)
 
 
-def bloat_on_marker(path: str, display_name: str) -> pipeline.FileOutcome:
+def bloat_on_marker(jobs: list[tuple[str, str]]) -> list[pipeline.FileOutcome]:
     """Test hook: grading a file named ``bloat-*`` tries to take 2 GiB, more than the worker cap."""
-    if display_name.startswith("bloat-"):
 
-        def greedy(*_args: Any, **_kwargs: Any) -> pipeline.FileOutcome:
+    def greedy(items: list[tuple[Path, str]], *args: Any, **kwargs: Any) -> list[pipeline.FileOutcome]:
+        if any(name.startswith("bloat-") for _, name in items):
             blob = bytearray(2 * 1024**3)
             raise AssertionError(f"the worker memory cap did not apply ({len(blob)} bytes allocated)")
+        return _real_grade_workbooks(items, *args, **kwargs)
 
-        pipeline.grade_workbook = greedy  # this worker only: it is spawned, the parent is untouched
-        try:
-            return pipeline._work(path, display_name)
-        finally:
-            pipeline.grade_workbook = _real_grade_workbook
-    return pipeline._work(path, display_name)
+    pipeline.grade_workbooks = greedy  # this worker only: it is spawned, the parent is untouched
+    try:
+        return pipeline._work(jobs)
+    finally:
+        pipeline.grade_workbooks = _real_grade_workbooks
 
 
-_real_grade_workbook = pipeline.grade_workbook
+_real_grade_workbooks = pipeline.grade_workbooks
 
 
 def _small_folder(folder: Path, extra: str) -> None:

@@ -6,7 +6,14 @@ Imports only stdlib, pydantic, schemas.* and (in durable_adapter alone) durable.
 from engine.rulebook.catalogue import catalogue_path, render_catalogue, write_catalogue
 from engine.rulebook.conditions import ConditionError, compile_condition, parse
 from engine.rulebook.durable_adapter import DurableEvaluationError, DurableEvaluator
-from engine.rulebook.evaluate import Evaluator, evaluate, format_periods, open_evaluator, resolve_deadline
+from engine.rulebook.evaluate import (
+    Evaluator,
+    evaluate,
+    evaluate_many,
+    format_periods,
+    open_evaluator,
+    resolve_deadline,
+)
 from engine.rulebook.loader import RulebookError, find_profile_dir, load_profile, profile_sha256
 from engine.rulebook.reference import ReferenceEvaluator
 
@@ -20,6 +27,7 @@ __all__ = [
     "catalogue_path",
     "compile_condition",
     "evaluate",
+    "evaluate_many",
     "find_profile_dir",
     "format_periods",
     "load_profile",

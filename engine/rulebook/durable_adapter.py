@@ -6,18 +6,30 @@ Compilation. For each rule the compiler enumerates a decision tree over *literal
 absent" for every fact the rule reads, then "atom true / false" for every comparison on a present field
 (an ``in`` list is expanded to its equalities). Each leaf gets its outcome from ``compiled.decide`` —
 the same function the reference evaluator runs — and sibling leaves with the same outcome are merged.
-Every remaining leaf becomes one durable rule ``kind == <code> and <literals>``. Leaves of a tree are
-mutually exclusive and exhaustive, so every rule fact matches exactly one durable rule; we cannot use
+Every remaining leaf becomes one durable rule ``k == <kind of the rule> and <literals>``. Leaves of a tree
+are mutually exclusive and exhaustive, so every branch's fact matches exactly one durable rule of each of
+its kind's rules; we cannot use
 ``$or`` instead, because durable fires a rule once per *true disjunct* (measured: three true branches of
 an ``$or`` fired the action three times).
 
-Runtime. One fact per rule, ``kind`` = the rule code, carrying only the fields that rule reads (an
-absent or null value is left out, so ``$nex`` sees it): every ``kind`` node then has a handful of
-children, far from the 64-simultaneously-true limit (error 303), and no rule can match the session
-state fact. Each branch gets its own session, deleted in ``finally`` (1,024 live sessions at most).
-The host is quiet (no background timer threads that steal actions), the ruleset name is unique, and
-actions only append ``(code, status)`` to a collector; after each branch we check that every rule got
-exactly one outcome, that no action raised, and that the engine stored no ``exception``.
+Runtime. Rules are packed, in profile order, into *kinds* ``g0``, ``g1`` … of at most
+``MAX_LEAVES_PER_KIND`` durable rules each, and every rule condition starts with its kind, so nothing can
+match the session state fact. A branch is sent as one fact per kind carrying the fields that kind's rules
+read, under short keys (an absent or null value is left out, so ``$nex`` sees it), and its position in
+the batch. (One kind per rule was measured too: 10× less JSON for the actions to decode, but ten times
+as many facts to assert — 1.6× slower overall.) The bound
+is what keeps the C core safe: it walks a kind's alpha nodes depth first on a fixed 64-entry stack (error
+303 beyond), and since the leaves of a rule are mutually exclusive and each is one chain of literals, at
+most one node per leaf can be pending on that stack — so a kind with ≤ 60 leaves can never overflow,
+however merged or unmerged durable's network is.
+
+Branches are evaluated ``BATCH_SIZE`` at a time in one session: every durable rule has ``cap`` set, so
+the engine calls its action once with every fact that reached that leaf in the batch, instead of once per
+branch (measured: the engine's cost is its per-action round trip — 71 actions per branch were ≈1.6 ms;
+batched, ≈0.5 ms). Each session is deleted in ``finally`` (1,024 live sessions at most). The host is quiet
+(no background timer threads that steal actions), the ruleset name is unique, and actions only append
+``(branch, code, status)`` to a collector; after each batch we check that every rule got exactly one
+outcome for every branch, that no action raised, and that the engine stored no ``exception``.
 """
 
 from __future__ import annotations
@@ -25,7 +37,7 @@ from __future__ import annotations
 import contextlib
 import itertools
 import uuid
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from types import TracebackType
 from typing import Any
@@ -126,35 +138,98 @@ def _leaves(node: _Node, path: tuple[Literal, ...] = ()) -> list[tuple[tuple[Lit
 _OP_KEYS = {"<": "$lt", "<=": "$lte", ">": "$gt", ">=": "$gte", "!=": "$neq"}
 
 
-def _literal_json(lit: Literal) -> Json:
+def _literal_json(lit: Literal, key: Mapping[str, str]) -> Json:
     var, value = lit
     if isinstance(var, Presence):
-        return {"$ex" if value else "$nex": {var.field: 1}}
+        return {"$ex" if value else "$nex": {key[var.field]: 1}}
     op = var.op if value else NEGATE[var.op]
     if op == "==":
-        return {var.fact: var.value}
-    return {_OP_KEYS[op]: {var.fact: var.value}}
+        return {key[var.fact]: var.value}
+    return {_OP_KEYS[op]: {key[var.fact]: var.value}}
+
+
+# The C core's depth-first alpha walk has a 64-entry stack (error 303 beyond); a kind's root and at most
+# one pending node per leaf are on it, so 60 leaves per kind leaves room to spare (see the module doc).
+MAX_LEAVES_PER_KIND = 60
+# A fact with more than ~253 properties fails (error 302) or crashes the C core; sid, kind and the batch
+# position are three of them.
+MAX_FIELDS_PER_KIND = 240
+# Inside the engine a fact is {"sid", "k": kind, "b": position in the batch, "f0": …, "f1": …}: short keys
+# instead of fact names, because every action gets its matched facts back as JSON and decoding them was the
+# largest part of the engine's cost (measured: ~35% of it with the full names).
+KIND_FIELD = "k"
+BRANCH_FIELD = "b"
+BATCH_SIZE = 32  # branches per session: per-branch cost was lowest at 16–32 (0.5–0.6 ms), higher at 64+
+
+
+@dataclass(frozen=True)
+class Kind:
+    """One fact kind: the rules whose durable rules start with ``k == name``, the facts they read and
+    the short key each fact travels under in the engine."""
+
+    name: str
+    codes: tuple[str, ...]
+    fields: tuple[str, ...]
+    keys: tuple[str, ...] = ()
+
+    def with_keys(self, key: Mapping[str, str]) -> Kind:
+        return Kind(self.name, self.codes, self.fields, tuple(key[name] for name in self.fields))
+
+
+def plan_kinds(rules: tuple[CompiledRule, ...], leaves: Mapping[str, int]) -> tuple[Kind, ...]:
+    """Rules packed in profile order into kinds of at most ``MAX_LEAVES_PER_KIND`` leaves and
+    ``MAX_FIELDS_PER_KIND`` fields. A single rule beyond either limit cannot be compiled safely."""
+    kinds: list[Kind] = []
+    codes: list[str] = []
+    fields: dict[str, None] = {}
+    used = 0
+
+    def close_kind() -> None:
+        if codes:
+            kinds.append(Kind(f"g{len(kinds)}", tuple(codes), tuple(fields)))
+
+    for rule in rules:
+        own = rule.fields() if rule.in_year else ()
+        if leaves[rule.code] > MAX_LEAVES_PER_KIND or len(own) > MAX_FIELDS_PER_KIND:
+            raise ValueError(
+                f"rule {rule.code} compiles to {leaves[rule.code]} durable rules over {len(own)} facts; "
+                f"the engine takes at most {MAX_LEAVES_PER_KIND} and {MAX_FIELDS_PER_KIND}: split the rule"
+            )
+        merged = {**fields, **dict.fromkeys(own)}
+        if used + leaves[rule.code] > MAX_LEAVES_PER_KIND or len(merged) > MAX_FIELDS_PER_KIND:
+            close_kind()
+            codes, fields, used = [], dict.fromkeys(own), 0
+        else:
+            fields = merged
+        codes.append(rule.code)
+        used += leaves[rule.code]
+    close_kind()
+    return tuple(kinds)
 
 
 def compile_ruleset(
     rules: tuple[CompiledRule, ...], make_action: Callable[[str, Status], Callable[[Any], None]]
-) -> tuple[Json, dict[str, int]]:
-    """The durable JSON ruleset (with ``run`` closures) and the number of durable rules per rule code."""
+) -> tuple[Json, tuple[Kind, ...]]:
+    """The durable JSON ruleset (with ``run`` closures) and the fact kinds it expects."""
+    trees = {rule.code: _leaves(_decision_tree(rule)) for rule in rules}
+    kinds = plan_kinds(rules, {code: len(leaves) for code, leaves in trees.items()})
+    names = dict.fromkeys(name for kind in kinds for name in kind.fields)
+    key = {name: f"f{n}" for n, name in enumerate(names)}
+    kinds = tuple(kind.with_keys(key) for kind in kinds)
+    kind_of = {code: kind.name for kind in kinds for code in kind.codes}
     definition: Json = {}
-    counts: dict[str, int] = {}
     for rule in rules:
-        leaves = _leaves(_decision_tree(rule))
-        counts[rule.code] = len(leaves)
-        for n, (path, status) in enumerate(leaves):
+        for n, (path, status) in enumerate(trees[rule.code]):
             # Every condition starts with the kind discriminator: nothing can match the state fact.
-            tests: list[Json] = [{"kind": rule.code}, *(_literal_json(lit) for lit in path)]
+            tests: list[Json] = [{KIND_FIELD: kind_of[rule.code]}, *(_literal_json(lit, key) for lit in path)]
             expr: Json = tests[0] if len(tests) == 1 else {"$and": tests}
             definition[f"{rule.code}__{n}__{status.value}"] = {
                 "all": [{"m": expr}],
                 "pri": 0,
+                "cap": BATCH_SIZE,  # one action call for all the batch's facts that reach this leaf
                 "run": make_action(rule.code, status),
             }
-    return definition, counts
+    return definition, kinds
 
 
 # --- runtime -------------------------------------------------------------------------------------------
@@ -167,14 +242,13 @@ class DurableEvaluator:
     def __init__(self, profile: Profile) -> None:
         self.profile = profile
         self.rules: tuple[CompiledRule, ...] = compile_rules(profile)
-        self._fields = {rule.code: rule.fields() if rule.in_year else () for rule in self.rules}
-        self._collected: list[tuple[str, Status]] = []
+        self._collected: list[tuple[int, str, Status]] = []
         self._errors: list[BaseException] = []
         self._name = f"branchgrade_{profile.name}_{uuid.uuid4().hex}"
         self._host = _QuietHost()
         self._counter = itertools.count()
         self._closed = False
-        definition, self.rule_counts = compile_ruleset(self.rules, self._make_action)
+        definition, self.kinds = compile_ruleset(self.rules, self._make_action)
         # set_rulesets deletes the 'run' keys of what it is given; the definition is built fresh here and
         # never reused, so no copy is needed.
         self._host.set_rulesets({self._name: definition})
@@ -182,36 +256,49 @@ class DurableEvaluator:
     def _make_action(self, code: str, status: Status) -> Callable[[Any], None]:
         def action(c: Any) -> None:  # a real function: durable inspects __code__.co_argcount
             try:
-                self._record(code, status)
+                frames = c.m if isinstance(c.m, list) else [c.m]  # with "cap", a list of matched facts
+                for frame in frames:
+                    self._record(frame[BRANCH_FIELD], code, status)
             except Exception as exc:  # durable would swallow it into state['exception']
                 self._errors.append(exc)
                 raise
 
         return action
 
-    def _record(self, code: str, status: Status) -> None:
-        self._collected.append((code, status))
-
-    def _facts(self, sid: str, env: Mapping[str, Norm]) -> list[Json]:
-        facts: list[Json] = []
-        for code, fields in self._fields.items():
-            fact: Json = {"sid": sid, "kind": code}
-            for name in fields:
-                value = env.get(name)
-                if value is None:
-                    continue  # absent, so $nex matches: durable's null only matches == null
-                if not is_engine_safe(value):
-                    raise DurableEvaluationError(f"fact {name}={value!r} cannot be sent to the engine")
-                fact[name] = value
-            facts.append(fact)
-        return facts
+    def _record(self, branch: int, code: str, status: Status) -> None:
+        self._collected.append((branch, code, status))
 
     def statuses(self, values: Mapping[str, FactValue]) -> dict[str, Status]:
+        """Every rule's status for one branch, in profile order."""
+        return self.decide_all([normalise_values(values)])[0]
+
+    def decide_all(self, branches: Sequence[Mapping[str, Norm]]) -> list[dict[str, Status]]:
+        """Every rule's status for each branch of ``branches`` (already normalised), in order."""
         if self._closed:
             raise DurableEvaluationError("the evaluator is closed")
-        env = normalise_values(values)
+        out: list[dict[str, Status]] = []
+        for first in range(0, len(branches), BATCH_SIZE):
+            out.extend(self._decide_batch(branches[first : first + BATCH_SIZE]))
+        return out
+
+    def _facts(self, sid: str, batch: Sequence[Mapping[str, Norm]]) -> list[Json]:
+        facts: list[Json] = []
+        for position, env in enumerate(batch):
+            for kind in self.kinds:
+                fact: Json = {"sid": sid, KIND_FIELD: kind.name, BRANCH_FIELD: position}
+                for name, key in zip(kind.fields, kind.keys, strict=True):
+                    value = env.get(name)
+                    if value is None:
+                        continue  # absent, so $nex matches: durable's null only matches == null
+                    if not is_engine_safe(value):
+                        raise DurableEvaluationError(f"fact {name}={value!r} cannot be sent to the engine")
+                    fact[key] = value
+                facts.append(fact)
+        return facts
+
+    def _decide_batch(self, batch: Sequence[Mapping[str, Norm]]) -> list[dict[str, Status]]:
         sid = f"b{next(self._counter)}"
-        facts = self._facts(sid, env)
+        facts = self._facts(sid, batch)
         self._collected.clear()
         self._errors.clear()
         try:
@@ -226,15 +313,20 @@ class DurableEvaluator:
             raise DurableEvaluationError(f"the engine returned {state!r} instead of the session state")
         if "exception" in state:
             raise DurableEvaluationError(f"the engine reported an exception: {state['exception']}")
-        out: dict[str, Status] = {}
-        for code, status in collected:
-            if code in out:
-                raise DurableEvaluationError(f"rule {code} got two outcomes ({out[code]}, {status})")
-            out[code] = status
-        missing = [rule.code for rule in self.rules if rule.code not in out]
-        if missing:
-            raise DurableEvaluationError(f"rules without an outcome (lost actions?): {', '.join(missing)}")
-        return {rule.code: out[rule.code] for rule in self.rules}
+        got: list[dict[str, Status]] = [{} for _ in batch]
+        for branch, code, status in collected:
+            if not (isinstance(branch, int) and 0 <= branch < len(batch)):
+                raise DurableEvaluationError(f"rule {code} fired for an unknown branch {branch!r}")
+            if code in got[branch]:
+                raise DurableEvaluationError(
+                    f"rule {code} got two outcomes ({got[branch][code]}, {status}) for one branch"
+                )
+            got[branch][code] = status
+        for outcomes in got:
+            missing = ", ".join(rule.code for rule in self.rules if rule.code not in outcomes)
+            if missing:
+                raise DurableEvaluationError(f"rules without an outcome (lost actions?): {missing}")
+        return [{rule.code: outcomes[rule.code] for rule in self.rules} for outcomes in got]
 
     def close(self) -> None:
         if self._closed:

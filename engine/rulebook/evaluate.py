@@ -10,14 +10,14 @@ from __future__ import annotations
 import calendar
 import operator
 import re
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import date
 from typing import Literal, Protocol
 
 from engine.rulebook.compiled import CompiledRule, compile_rules
 from engine.rulebook.conditions import Bound, parse
-from engine.rulebook.values import normalise_values
+from engine.rulebook.values import Norm, normalise_values
 from schemas.common import Evidence, Finding, Scalar, Severity, Status, Text
 from schemas.construct import trusted
 from schemas.facts import FACTS, BranchFacts, Fact, FactValue
@@ -29,6 +29,8 @@ END_OF_NEXT_MONTH = "end_of_next_month"
 
 class Evaluator(Protocol):
     def statuses(self, values: Mapping[str, FactValue]) -> dict[str, Status]: ...
+
+    def decide_all(self, branches: Sequence[Mapping[str, Norm]]) -> list[dict[str, Status]]: ...
 
     def close(self) -> None: ...
 
@@ -298,18 +300,40 @@ def _not_evidenced_cached(rule: RuleSpec, missing: list[str]) -> Text:
 def evaluate(
     facts: BranchFacts, profile: Profile, evaluator: Evaluator, *, filled: date | None = None
 ) -> Evaluation:
-    """Every rule's trace, a finding for each FAILED / NOT_EVIDENCED rule, and the caps that hold.
+    """Every rule's trace, a finding for each FAILED / NOT_EVIDENCED rule, and the caps that hold."""
+    return evaluate_many([facts], profile, evaluator, filled=filled)[0]
+
+
+def evaluate_many(
+    branches: Sequence[BranchFacts], profile: Profile, evaluator: Evaluator, *, filled: date | None = None
+) -> list[Evaluation]:
+    """``evaluate`` for several branches with one call to the evaluator, which decides them together (the
+    durable engine's cost is per action call, and one call serves a whole batch).
 
     Every model built here is built from values already of the field's type (the profile's and the
     facts' own models, floats, enum members), so they are constructed without re-validation; the
     results are equal, and serialise byte for byte, to validated ones.
     """
+    values = [facts.values() for facts in branches]
+    norms = [normalise_values(v) for v in values]
+    decided = evaluator.decide_all(norms)
+    return [
+        _evaluation(facts, v, norm, statuses, profile, filled)
+        for facts, v, norm, statuses in zip(branches, values, norms, decided, strict=True)
+    ]
+
+
+def _evaluation(
+    facts: BranchFacts,
+    values: dict[str, FactValue],
+    norm: dict[str, Norm],
+    statuses: dict[str, Status],
+    profile: Profile,
+    filled: date | None,
+) -> Evaluation:
     compiled_profile = _compiled(profile)
     caps = compiled_profile.caps
     plans = _plans(profile, compiled_profile)
-    values = facts.values()
-    statuses = evaluator.statuses(values)
-    norm = normalise_values(values)
     fact_map = facts.facts
     evidence_of = _EvidenceCache(facts)
     not_evidenced_deducts = profile.grading.not_evidenced_deducts
@@ -411,8 +435,12 @@ _Key = tuple[str, str | None, str | None, str | None]
 
 
 class _EvidenceCache:
-    """The cells behind a list of facts, without repeats, first occurrence first — per branch, memoised
-    per fact and per list of fact names (many rules read the same facts)."""
+    """The cells behind a list of facts, without repeats, in order of first occurrence — per branch,
+    memoised per fact and per list of fact names (many rules read the same facts).
+
+    Each fact's cells are kept as an insertion-ordered dict keyed by the four fields, so a union is a
+    chain of ``dict.update`` calls in C: a repeated cell keeps its first position (the value stored is a
+    later, equal Evidence — equal in every field, so nothing downstream can tell)."""
 
     __slots__ = ("branch", "facts", "memo", "per_fact")
 
@@ -420,7 +448,7 @@ class _EvidenceCache:
         self.branch = branch
         self.facts = branch.facts
         self.memo: dict[tuple[str, ...], tuple[Evidence, ...]] = {}
-        self.per_fact: dict[str, tuple[tuple[Evidence, ...], list[_Key]] | None] = {}
+        self.per_fact: dict[str, dict[_Key, Evidence] | None] = {}
 
     def __call__(self, names: tuple[str, ...]) -> tuple[Evidence, ...]:
         hit = self.memo.get(names)
@@ -428,24 +456,14 @@ class _EvidenceCache:
             hit = self.memo[names] = self._union(names)
         return hit
 
-    def _fact(self, name: str) -> tuple[tuple[Evidence, ...], list[_Key]] | None:
-        """A fact's cells without repeats and their keys; None when a cell is not plain Evidence."""
+    def _fact(self, name: str) -> dict[_Key, Evidence] | None:
+        """A fact's cells by key, without repeats; None when a cell is not plain Evidence."""
         if name in self.per_fact:
             return self.per_fact[name]
         fact = self.facts.get(name)
         found: tuple[Evidence, ...] = fact.evidence if fact is not None else ()
-        out: tuple[tuple[Evidence, ...], list[_Key]] | None
-        if len(found) == 1:
-            out = (found, [_EVIDENCE_KEY(found[0])]) if type(found[0]) is Evidence else None
-        elif found and set(map(type, found)) != {Evidence}:
-            out = None
-        else:
-            keys = list(map(_EVIDENCE_KEY, found))
-            if len(set(keys)) != len(keys):
-                first = dict(zip(reversed(keys), reversed(found), strict=True))  # first occurrence
-                keys = list(dict.fromkeys(keys))
-                found = tuple(map(first.__getitem__, keys))
-            out = (found, keys)
+        plain = all(type(e) is Evidence for e in found)
+        out = dict(zip(map(_EVIDENCE_KEY, found), found, strict=True)) if plain else None
         self.per_fact[name] = out
         return out
 
@@ -454,15 +472,11 @@ class _EvidenceCache:
         if None in parts:
             return _evidence(self.branch, list(names))  # not plain Evidence: the model-equality path
         if len(parts) == 1:
-            return parts[0][0]  # type: ignore[index]
-        seen: dict[_Key, Evidence] = {}
-        for found, keys in parts:  # type: ignore[misc]
-            if seen.keys().isdisjoint(keys):
-                seen.update(zip(keys, found, strict=True))  # each part has no repeats of its own
-            else:
-                for key, ev in zip(keys, found, strict=True):
-                    seen.setdefault(key, ev)
-        return tuple(seen.values())
+            return tuple(parts[0].values())  # type: ignore[union-attr]
+        merged: dict[_Key, Evidence] = {}
+        for part in parts:
+            merged.update(part)  # type: ignore[arg-type]
+        return tuple(merged.values())
 
 
 def _render_ctx_planned(

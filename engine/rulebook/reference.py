@@ -6,11 +6,11 @@ fallback if the engine ever has to go (durable_rules.md §5.6). About 100× fast
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from types import TracebackType
 
 from engine.rulebook.compiled import CompiledRule, compile_rules, rule_status
-from engine.rulebook.values import normalise_values
+from engine.rulebook.values import Norm, normalise_values
 from schemas.common import Status
 from schemas.facts import FactValue
 from schemas.rules import Profile
@@ -27,8 +27,11 @@ class ReferenceEvaluator:
         Rule outside ``years`` or ``applies`` not true (false or unknown) → NOT_APPLICABLE; a fact the
         condition names missing → NOT_EVIDENCED; else PASSED / FAILED (see ``compiled.decide``).
         """
-        env = normalise_values(values)
-        return {rule.code: rule_status(rule, env) for rule in self.rules}
+        return self.decide_all([normalise_values(values)])[0]
+
+    def decide_all(self, branches: Sequence[Mapping[str, Norm]]) -> list[dict[str, Status]]:
+        """Every rule's status for each branch of ``branches`` (already normalised), in order."""
+        return [{rule.code: rule_status(rule, env) for rule in self.rules} for env in branches]
 
     def close(self) -> None:
         """Nothing to free; present so both evaluators share one protocol."""

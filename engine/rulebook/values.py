@@ -22,6 +22,9 @@ _TINY = 1e-4
 _HUGE = 1e15
 
 
+_STR_FACTS = frozenset(name for name, fact in FACTS.items() if fact.type is str)
+
+
 class FactValueError(ValueError):
     """A value no evaluator can compare (infinite, or too large to be a count or a rate)."""
 
@@ -54,6 +57,8 @@ def normalise_value(name: str, value: object) -> Norm:
     """
     if value is None:
         return None
+    if type(value) is int and name not in _STR_FACTS:  # the common case, decided without the catalogue
+        return _number(name, value)
     fact = FACTS.get(name)
     is_str_fact = fact is not None and fact.type is str
     if isinstance(value, float) and math.isnan(value):
