@@ -6,8 +6,8 @@ branch to fill. Printable as is: A4 landscape, one page wide, the table header r
 page numbers in the footer.
 
 How it is written: the layout never changes, so the look — styles, column widths, page setup, the
-dropdown, the package's fixed parts — is declared once with xlsxwriter (:func:`_probe`, at first use in a
-process) and kept as bytes, deflated. Per branch only its own cells are serialised, as SpreadsheetML text
+dropdown, the package's fixed parts — is declared once with xlsxwriter (:func:`_package`, at first use in
+a process) and kept as bytes, deflated. Per branch only its own cells are serialised, as SpreadsheetML text
 (see ``_ooxml``): about 3x faster than building the workbook through xlsxwriter, and byte for byte what
 xlsxwriter wrote for the same calls (tests/test_branch_list_equivalence.py compares the two), except that
 text shaped like ``<r>…</r>`` is now escaped instead of corrupting the file.
@@ -214,11 +214,10 @@ def _status_dropdown(lang: Lang) -> dict[str, Any]:
 
 @dataclass(frozen=True, eq=False)  # eq=False: hashed by identity, so per-package caches can key on it
 class _Package:
-    """What every list of one language and kind (with or without items) shares, cut from :func:`_probe`."""
+    """What every list of one language and kind (with or without items) shares, from :func:`_package`."""
 
-    parts: tuple[
-        ZipMember | str, ...
-    ]  # the package in xlsxwriter's order; a name is a part of the list's own
+    # The package's parts in xlsxwriter's order: the fixed ones deflated, a list's own ones by name.
+    parts: tuple[ZipMember | str, ...]
     xf: Mapping[str, int]  # format name -> its style index in this package's styles.xml
     sheet_head: str  # sheet1.xml up to its <dimension>
     sheet_top: str  # from <sheetViews> (column widths included) to <sheetData>
@@ -267,7 +266,9 @@ def _package(lang: Lang, with_items: bool) -> _Package:
     with zipfile.ZipFile(buffer) as package:
         names = package.namelist()
         text = {name: package.read(name).decode("utf-8") for name in _OWN_PARTS}
-        parts = tuple(name if name in _OWN_PARTS else deflate(name, package.read(name)) for name in names)
+        parts = tuple(
+            name if name in _OWN_PARTS else deflate(name, package.read(name), reused=True) for name in names
+        )
     sheet = text[_SHEET_PART]
     if with_items:
         sqref = xl_range(_HEAD_ROW + 1, _COL["rect_status"], _PROBE_LAST_ROW, _COL["rect_status"])
@@ -294,14 +295,14 @@ def _package(lang: Lang, with_items: bool) -> _Package:
 def _workbook_part(package: _Package, last_row: int) -> ZipMember:
     """workbook.xml: the same for every list but for where the print area ends."""
     before, after = package.workbook
-    return deflate(_WORKBOOK_PART, f"{before}{last_row}{after}".encode())
+    return deflate(_WORKBOOK_PART, f"{before}{last_row}{after}".encode(), reused=True)
 
 
 @lru_cache(maxsize=4)
 def _core_part(package: _Package, stamp: str) -> ZipMember:
     """core.xml: created and modified, to the second, as xlsxwriter writes them."""
     head, mid, tail = package.core
-    return deflate(_CORE_PART, f"{head}{stamp}{mid}{stamp}{tail}".encode())
+    return deflate(_CORE_PART, f"{head}{stamp}{mid}{stamp}{tail}".encode(), reused=True)
 
 
 def write_branch_list(result: BranchResult, path: Path, lang: Lang = "zh") -> None:
@@ -326,7 +327,7 @@ def branch_list_bytes(result: BranchResult, lang: Lang = "zh") -> bytes:
 # ------------------------------------------------------------------------------------------- the sheet
 
 
-@cache
+@lru_cache(maxsize=4096)
 def _row_start(row: int, height: float | None) -> str:
     """``<row>`` for 1-based ``row``. Heights are kept in whole pixels (4/3 per point), as xlsxwriter does;
     the default 20 px (15 pt) is left unstated."""
