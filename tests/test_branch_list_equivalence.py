@@ -321,3 +321,30 @@ def test_edge_cases_read_back_as_xlsxwriter_wrote_them(case: str, lang: str, tmp
     )
     result = make_result(name=name, items=(item,))
     assert_same_list(result.model_copy(update={"total": 86.25}), lang, tmp_path)
+
+
+def _patched(data: bytes, part: str, old: bytes, new: bytes) -> bytes:
+    out = io.BytesIO()
+    with zipfile.ZipFile(io.BytesIO(data)) as src, zipfile.ZipFile(out, "w", zipfile.ZIP_DEFLATED) as dst:
+        for name in src.namelist():
+            body = src.read(name)
+            dst.writestr(name, body.replace(old, new, 1) if name == part else body)
+    return out.getvalue()
+
+
+@pytest.mark.parametrize(
+    ("what", "old", "new"),
+    [
+        ("a cell's style", b'r="D13" s="7"', b'r="D13" s="6"'),
+        ("a column's width", b'width="42.7109375"', b'width="40.7109375"'),
+        ("a row's height", b'ht="20.25"', b'ht="21"'),
+        ("the dropdown's range", b'sqref="I13:I14"', b'sqref="I13:I15"'),
+        ("a margin", b'left="0.4"', b'left="0.5"'),
+    ],
+)
+def test_the_read_back_comparison_sees_what_a_person_would(what: str, old: bytes, new: bytes) -> None:
+    """The openpyxl snapshot is not vacuous: each small change to the look shows in it."""
+    data = branch_list_bytes(make_result())
+    assert old in parts(data)["xl/worksheets/sheet1.xml"], what
+    assert snapshot(_patched(data, "xl/worksheets/sheet1.xml", old, new)) != snapshot(data), what
+    assert snapshot(_patched(data, "xl/worksheets/sheet1.xml", old, old)) == snapshot(data)
