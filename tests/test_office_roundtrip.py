@@ -3,6 +3,8 @@
 This stands in for "a secretary opened the form, filled it and saved it": every value must come back
 with its type (dates as dates, numbers as numbers, Chinese text intact, typed-text dates as the text),
 the hidden version stamp must survive, and the dropdowns and protection must still be in the .xlsx.
+The other way round, a 整改清单 the tool wrote must open, re-save with its content and dropdown intact,
+and print to PDF.
 
 Needs ``soffice`` (``apt-get install -y --no-install-recommends libreoffice-calc``). Skipped without it,
 unless ``BRANCHGRADE_REQUIRE_OFFICE=1``, which turns the skip into a failure (for CI that promises it).
@@ -12,6 +14,7 @@ from __future__ import annotations
 
 import datetime as dt
 import os
+import re
 import shutil
 import subprocess
 import unicodedata
@@ -434,3 +437,48 @@ def test_the_validate_stage_reads_back_every_value(files: dict[str, Path], fmt: 
                 for name, v in record.items():
                     got = getattr(records[i], name)
                     assert got == _expected_model_value(table.column(name), v), (key, i, name)
+
+
+# --- the 整改清单 the tool writes: LibreOffice opens it, re-saves it and prints it -------------------------
+
+
+@pytest.fixture(scope="module")
+def list_files(soffice: str, tmp_path_factory: pytest.TempPathFactory) -> dict[str, Path]:
+    """A branch list (written directly as XML, see engine/export/branch_list) and its LibreOffice
+    re-save as .xlsx and print as .pdf."""
+    from engine.export.branch_list import write_branch_list
+    from tests.test_export import finding, make_result
+
+    workdir = tmp_path_factory.mktemp("office-list")
+    source = workdir / "list.xlsx"
+    items = (finding("OL-02", message="=1+1 不是公式 & <标签>"), finding("ED-08", n_cells=12))
+    write_branch_list(make_result(name="机电系第一党支部", items=items), source)
+    return {"source": source, **{fmt: convert(soffice, source, fmt, workdir) for fmt in ("xlsx", "pdf")}}
+
+
+def test_branch_list_survives_a_libreoffice_resave(list_files: dict[str, Path]) -> None:
+    original = openpyxl.load_workbook(list_files["source"]).active
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")  # LibreOffice writes extensions openpyxl does not model
+        resaved = openpyxl.load_workbook(list_files["xlsx"]).active
+    assert resaved.title == original.title == "整改清单"
+    values = {c.coordinate: c.value for row in original.iter_rows() for c in row if c.value is not None}
+    assert {
+        c.coordinate: c.value for row in resaved.iter_rows() for c in row if c.value is not None
+    } == values
+    formula_like = next(k for k, v in values.items() if isinstance(v, str) and v.startswith("=1+1"))
+    assert resaved[formula_like].data_type == "s"  # still text after the office read and wrote it
+    assert not any(c.data_type == "f" for row in resaved.iter_rows() for c in row)
+    assert {str(r) for r in resaved.merged_cells.ranges} == {str(r) for r in original.merged_cells.ranges}
+    assert [(dv.type, dv.formula1, str(dv.sqref)) for dv in resaved.data_validations.dataValidation] == [
+        ("list", '"未开始,整改中,已完成"', "I13:I14")
+    ]
+    assert resaved.print_title_rows == "$12:$12"
+    assert (resaved.page_setup.orientation, int(resaved.page_setup.paperSize)) == ("landscape", 9)
+    assert resaved["D13"].alignment.wrap_text and resaved["A1"].font.b
+
+
+def test_branch_list_prints_to_pdf(list_files: dict[str, Path]) -> None:
+    pdf = list_files["pdf"].read_bytes()
+    assert pdf.startswith(b"%PDF")
+    assert len(re.findall(rb"/Type\s*/Page\b", pdf)) >= 1

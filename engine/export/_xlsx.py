@@ -12,6 +12,7 @@ Two concerns live here so neither writer can get them wrong on its own:
 
 from __future__ import annotations
 
+import functools
 import math
 import unicodedata
 from typing import Any
@@ -73,12 +74,25 @@ def text_width(text: str) -> int:
     return max(map(_line_width, text.split("\n")))
 
 
-def _lines(text: str, width: float) -> int:
+def _count_lines(text: str, width: float) -> int:
     usable = max(width - 1, 1.0)  # cell padding eats about a character
     n = 0
     for line in text.split("\n"):
         n += max(1, math.ceil(_line_width(line) / usable))
     return n
+
+
+# Most texts recur from branch to branch (indicator names, sources, measures, messages): remembering the
+# line counts of short ones saves measuring them character by character again. Long texts are measured
+# each time, so the cache stays small whatever a form holds.
+_CACHED_TEXT_CHARS = 500
+_count_lines_cached = functools.lru_cache(maxsize=4096)(_count_lines)
+
+
+def _lines(text: str, width: float) -> int:
+    if len(text) <= _CACHED_TEXT_CHARS:
+        return _count_lines_cached(text, width)
+    return _count_lines(text, width)
 
 
 def row_height(cells: list[tuple[str, float]], max_lines: int = 40) -> float:
