@@ -27,7 +27,7 @@ from pathlib import Path
 from typing import IO, cast
 
 import engine
-from engine.export.atomic import atomic_path, temp_target
+from engine.export.atomic import atomic_path, sync_all, temp_target
 from engine.export.branch_list import write_branch_list
 from engine.export.results_json import ResultsJsonWriter, result_element_bytes, write_manifest
 from engine.export.summary import SummaryRecord, summary_record, write_summary_records
@@ -163,7 +163,8 @@ def grade_and_list(
     outcomes = grade_workbooks(items, profile, evaluator)
     for (_, name), outcome in zip(items, outcomes, strict=True):
         if outcome.result is not None:
-            write_branch_list(outcome.result, list_dir / list_file_name(name), lang=lang)
+            # not fsynced one by one: grade_folder syncs them all before it writes the manifest
+            write_branch_list(outcome.result, list_dir / list_file_name(name), lang=lang, durable=False)
     return outcomes
 
 
@@ -540,6 +541,7 @@ def grade_folder(
             writer.finish(files, kpis)
         # results.json is in place (atomic_path fsynced and renamed it); the summary reads the spill.
         write_summary_records(sink.records, files, kpis, out / SUMMARY_NAME[lang], lang=lang)
+    sync_all(out)  # the lists were written without fsync; the manifest, written last, vouches for them
     write_manifest(
         out / MANIFEST_NAME,
         inputs={f.file: f.sha256 for f in files},

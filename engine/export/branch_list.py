@@ -305,9 +305,10 @@ def _core_part(package: _Package, stamp: str) -> ZipMember:
     return deflate(_CORE_PART, f"{head}{stamp}{mid}{stamp}{tail}".encode(), reused=True)
 
 
-def write_branch_list(result: BranchResult, path: Path, lang: Lang = "zh") -> None:
-    """Write ``result``'s rectification list to ``path`` (xlsx), atomically."""
-    atomic_write_bytes(path, branch_list_bytes(result, lang))
+def write_branch_list(result: BranchResult, path: Path, lang: Lang = "zh", durable: bool = True) -> None:
+    """Write ``result``'s rectification list to ``path`` (xlsx), atomically; ``durable=False`` leaves the
+    fsync to a later ``atomic.sync_all`` (a batch writes thousands of lists)."""
+    atomic_write_bytes(path, branch_list_bytes(result, lang), durable)
 
 
 def branch_list_bytes(result: BranchResult, lang: Lang = "zh") -> bytes:
