@@ -18,6 +18,7 @@ from __future__ import annotations
 import datetime as dt
 import types
 import typing
+from collections.abc import Mapping
 from typing import Any
 
 from pydantic import BaseModel
@@ -112,7 +113,7 @@ class _Plan:
         self.names = frozenset(self.fields)
         # every field in declaration order, with the default used when no value is given (never used for
         # a required field: those are checked present first)
-        self.defaults = tuple((name, f.default) for name, f in self.fields.items())
+        self.defaults = {name: f.default for name, f in self.fields.items()}
 
 
 def _trusted() -> dict[type[BaseModel], _Plan]:
@@ -139,7 +140,9 @@ def _trusted() -> dict[type[BaseModel], _Plan]:
 _PLANS = _trusted()
 
 
-def record(cls: type[Any], values: dict[str, Any], extra: dict[str, Any], cells: dict[str, Evidence]) -> Any:
+def record(
+    cls: type[Any], values: dict[str, Any], extra: dict[str, Any], cells: Mapping[str, Evidence]
+) -> Any:
     """``cls(**values, **extra, cells=cells)`` for values that ``convert`` returned (None already dropped).
 
     Built directly when the import-time check trusts ``cls`` and every required value is present and the
@@ -155,4 +158,5 @@ def record(cls: type[Any], values: dict[str, Any], extra: dict[str, Any], cells:
         or (extra and not all(type(extra[name]) is plan.extra_types.get(name) for name in extra))
     ):
         return cls(**values, **extra, cells=cells)
-    return build(cls, {name: given.get(name, default) for name, default in plan.defaults}, keys)
+    # given names are all fields (checked above), so they take their defaults' places: declaration order
+    return build(cls, {**plan.defaults, **given}, keys)
