@@ -300,3 +300,27 @@ def test_find_header_is_the_first_row_matching_most(rows: list[list[CellValue]],
     if best is not None and len(best.columns) < 2:
         best = None
     assert find_header(sheet, _MEETING_COLUMNS, start) == best
+
+
+@pytest.mark.parametrize(
+    ("value", "shown"),
+    [
+        (None, ""),
+        ("", ""),
+        (" 支委会 ", " 支委会 "),
+        (date(2012, 3, 1), "2012-03-01"),
+        (datetime(2012, 3, 1), "2012-03-01"),
+        (datetime(2012, 3, 1, 9, 30), "2012-03-01 09:30:00"),
+        (12.0, "12"),
+        (-3.0, "-3"),
+        (12.5, "12.5"),
+        (1e16, "1e+16"),
+        (float("nan"), "nan"),
+        (True, "TRUE"),
+        (False, "FALSE"),
+        (7, "7"),
+    ],
+)
+def test_values_are_shown_as_the_user_reads_them(value: CellValue, shown: str) -> None:
+    """``display_value`` is what every Evidence.value carries (results.json shows it)."""
+    assert display_value(value) == shown

@@ -53,21 +53,31 @@ class RowCells(Mapping[str, Evidence]):
 
     def __getitem__(self, name: str) -> Evidence:
         made = self._made
-        if made is None:
-            made = self._made = {}
-        else:
+        if made is not None:
             found = made.get(name)
             if found is not None:
                 return found
-        columns = self._columns
-        index, letters = columns.places[name]  # KeyError for a field the row has no cell for
-        value = self._values[index]
-        shown = value if type(value) is str else display_value(value)  # display_value, inlined for text
-        made[name] = built = evidence(columns.file, columns.sheet, f"{letters}{self._number}", shown)
-        return built
+        return self._make(name)  # KeyError for a field the row has no cell for
 
     def get(self, name: str, default: Any = None) -> Any:
-        return self[name] if name in self._columns.places else default
+        # __getitem__ again, not a call to it: the facts ask for a cell this way hundreds of times a branch
+        made = self._made
+        if made is not None:
+            found = made.get(name)
+            if found is not None:
+                return found
+        return self._make(name) if name in self._columns.places else default
+
+    def _make(self, name: str) -> Evidence:
+        columns = self._columns
+        index, letters = columns.places[name]
+        shown = display_value(self._values[index])
+        built = evidence(columns.file, columns.sheet, f"{letters}{self._number}", shown)
+        if self._made is None:
+            self._made = {name: built}
+        else:
+            self._made[name] = built
+        return built
 
     def __contains__(self, name: object) -> bool:
         return name in self._columns.places
