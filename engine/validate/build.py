@@ -1,8 +1,9 @@
 """Building the form's models from values the validate stage has already parsed and checked.
 
-A workbook yields ~2,000 ``Evidence`` objects and a few hundred records. Passing them through pydantic
-validation again (or even ``model_construct``, which walks every field's aliases) cost more than all of
-the parsing: here each model is put together directly, the way ``model_construct`` does it.
+A workbook yields a few hundred records, and a few hundred ``Evidence`` objects as later stages ask for
+its cells (engine/validate/cells.py). Passing them through pydantic validation again (or even
+``model_construct``, which walks every field's aliases) cost more than all of the parsing: here each model
+is put together directly, the way ``model_construct`` does it.
 
 This is safe because the parse functions return exactly the types the schemas declare (``parse_int`` an
 ``int``, ``parse_date`` a ``date`` …). That is checked once, at import, for every record model against the

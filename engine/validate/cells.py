@@ -13,7 +13,7 @@ The values are exactly those an eager build would give: the cell in A1 style and
 from __future__ import annotations
 
 from collections.abc import Iterator, Mapping, Sequence
-from typing import Any
+from typing import Any, TypeVar, overload
 
 from engine.validate.build import evidence
 from engine.validate.parse import display_value
@@ -21,6 +21,8 @@ from schemas.common import Evidence
 from schemas.raw import CellValue
 
 __all__ = ["Columns", "RowCells"]
+
+T = TypeVar("T")
 
 
 class Columns:
@@ -59,7 +61,13 @@ class RowCells(Mapping[str, Evidence]):
                 return found
         return self._make(name)  # KeyError for a field the row has no cell for
 
-    def get(self, name: str, default: Any = None) -> Any:
+    @overload
+    def get(self, name: str, /) -> Evidence | None: ...
+
+    @overload
+    def get(self, name: str, /, default: Evidence | T) -> Evidence | T: ...
+
+    def get(self, name: str, /, default: Any = None) -> Any:
         # __getitem__ again, not a call to it: the facts ask for a cell this way hundreds of times a branch
         made = self._made
         if made is not None:
