@@ -2,17 +2,35 @@
 
 Each record keeps ``cells``: field name -> Evidence (file, sheet, cell, raw text), so later stages can
 name the exact cells behind a finding without going back to the workbook.
+
+``cells`` is any read-only mapping: a plain dict when a record is built by hand, and, from the validate
+stage, a mapping that makes each ``Evidence`` only when it is asked for (a workbook has thousands of
+cells and the facts cite a few hundred of them). It compares equal to the dict of the same Evidence and
+serialises as that dict.
 """
 
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Mapping
+from typing import Annotated, Any
+
+from pydantic import SerializerFunctionWrapHandler, WrapSerializer
 
 from schemas.common import Evidence, Finding, Frozen
 
 
+def _cells_as_dict(cells: Mapping[str, Evidence], handler: SerializerFunctionWrapHandler) -> Any:
+    """Serialise any mapping of cells as the dict it stands for (pydantic's dict serialiser wants a dict)."""
+    return handler(cells if type(cells) is dict else dict(cells))
+
+
+# Validation makes a dict of any mapping (pydantic reads ``Mapping`` so); a trusted build keeps it as given.
+Cells = Annotated[Mapping[str, Evidence], WrapSerializer(_cells_as_dict)]
+
+
 class Record(Frozen):
-    cells: dict[str, Evidence] = {}
+    cells: Cells = {}
 
     def at(self, name: str) -> Evidence | None:
         return self.cells.get(name)

@@ -1,8 +1,9 @@
 """Building the form's models from values the validate stage has already parsed and checked.
 
-A workbook yields ~2,000 ``Evidence`` objects and a few hundred records. Passing them through pydantic
-validation again (or even ``model_construct``, which walks every field's aliases) cost more than all of
-the parsing: here each model is put together directly, the way ``model_construct`` does it.
+A workbook yields a few hundred records, and a few hundred ``Evidence`` objects as later stages ask for
+its cells (engine/validate/cells.py). Passing them through pydantic validation again (or even
+``model_construct``, which walks every field's aliases) cost more than all of the parsing: here each model
+is put together directly, the way ``model_construct`` does it.
 
 This is safe because the parse functions return exactly the types the schemas declare (``parse_int`` an
 ``int``, ``parse_date`` a ``date`` …). That is checked once, at import, for every record model against the
@@ -18,6 +19,7 @@ from __future__ import annotations
 import datetime as dt
 import types
 import typing
+from collections.abc import Mapping
 from typing import Any
 
 from pydantic import BaseModel
@@ -112,7 +114,7 @@ class _Plan:
         self.names = frozenset(self.fields)
         # every field in declaration order, with the default used when no value is given (never used for
         # a required field: those are checked present first)
-        self.defaults = tuple((name, f.default) for name, f in self.fields.items())
+        self.defaults = {name: f.default for name, f in self.fields.items()}
 
 
 def _trusted() -> dict[type[BaseModel], _Plan]:
@@ -139,7 +141,9 @@ def _trusted() -> dict[type[BaseModel], _Plan]:
 _PLANS = _trusted()
 
 
-def record(cls: type[Any], values: dict[str, Any], extra: dict[str, Any], cells: dict[str, Evidence]) -> Any:
+def record(
+    cls: type[Any], values: dict[str, Any], extra: dict[str, Any], cells: Mapping[str, Evidence]
+) -> Any:
     """``cls(**values, **extra, cells=cells)`` for values that ``convert`` returned (None already dropped).
 
     Built directly when the import-time check trusts ``cls`` and every required value is present and the
@@ -155,4 +159,5 @@ def record(cls: type[Any], values: dict[str, Any], extra: dict[str, Any], cells:
         or (extra and not all(type(extra[name]) is plan.extra_types.get(name) for name in extra))
     ):
         return cls(**values, **extra, cells=cells)
-    return build(cls, {name: given.get(name, default) for name, default in plan.defaults}, keys)
+    # given names are all fields (checked above), so they take their defaults' places: declaration order
+    return build(cls, {**plan.defaults, **given}, keys)

@@ -8,14 +8,15 @@ from __future__ import annotations
 
 import math
 import unicodedata
-from collections.abc import Sequence
-from dataclasses import dataclass, field
+from collections.abc import Callable, Mapping, Sequence
 from datetime import date
 from functools import lru_cache
-from typing import Any, cast
+from operator import itemgetter
+from typing import Any, TypeVar
 
 from engine.validate.build import evidence as _evidence
 from engine.validate.build import record as _record
+from engine.validate.cells import Columns, RowCells
 from engine.validate.locate import (
     Header,
     a1,
@@ -100,16 +101,27 @@ def _text(zh: str, en: str) -> Text:
     return Text(zh=zh, en=en)
 
 
-_LABELS: dict[int, tuple[FieldSpec, Text]] = {}
+T = TypeVar("T")
 
 
+def _per_spec(make: Callable[[FieldSpec], T]) -> Callable[[FieldSpec], T]:
+    """``make(spec)`` worked out once per spec object (specs are module constants; hashing one field by
+    field on every cell would cost more than the lookup saves)."""
+    made: dict[int, tuple[FieldSpec, T]] = {}
+
+    def of(spec: FieldSpec) -> T:
+        entry = made.get(id(spec))
+        if entry is None or entry[0] is not spec:
+            entry = made[id(spec)] = (spec, make(spec))
+        return entry[1]
+
+    return of
+
+
+@_per_spec
 def _label(spec: FieldSpec) -> Text:
-    """The spec's bilingual label, built once per spec (a ``Text`` is immutable, so it can be shared)."""
-    entry = _LABELS.get(id(spec))
-    if entry is None or entry[0] is not spec:
-        entry = (spec, _text(spec.zh, spec.en))
-        _LABELS[id(spec)] = entry
-    return entry[1]
+    """The spec's bilingual label (a ``Text`` is immutable, so one can be shared)."""
+    return _text(spec.zh, spec.en)
 
 
 @lru_cache(maxsize=1024)
@@ -127,17 +139,96 @@ def _bool_of_text(value: str) -> bool | None:
         return None
 
 
+# ``convert``'s answer for a value outside the common cases below: the general path decides.
+_UNCOMMON: Any = object()
+
+
+def _quick_text(value: CellValue) -> Any:
+    return _nfkc("NFKC", value).strip() if type(value) is str else _UNCOMMON  # clean_text
+
+
+def _quick_tags(value: CellValue) -> Any:
+    return parse_tags(value) if type(value) is str else _UNCOMMON
+
+
+def _quick_int(value: CellValue) -> Any:
+    # calamine gives every number as a float; is_integer() is False for NaN and infinities
+    if type(value) is float and value.is_integer() and value >= 0:
+        return int(value)
+    return _UNCOMMON
+
+
+def _quick_number(value: CellValue) -> Any:
+    return value if type(value) is float and 0 <= value < _INFINITY else _UNCOMMON
+
+
+def _quick_date(value: CellValue) -> Any:
+    if type(value) is date and _MIN_DATE_YEAR <= value.year <= _MAX_DATE_YEAR:
+        return value
+    return _UNCOMMON
+
+
+def _quick_bool(value: CellValue) -> Any:
+    if type(value) is str:
+        answer = _bool_of_text(value)
+        if answer is not None:
+            return answer
+    return _UNCOMMON
+
+
+def _quick_choice(choices: tuple[str, ...]) -> Callable[[CellValue], Any]:
+    canonical = _choice_keys(choices)
+
+    def quick(value: CellValue) -> Any:
+        if type(value) is str:
+            found = canonical.get(normalise_label(value))
+            if found is not None:
+                return found
+        return _UNCOMMON
+
+    return quick
+
+
+@_per_spec
+def _quick(spec: FieldSpec) -> Callable[[CellValue], Any]:
+    """The spec's common case, as cheap as possible: a non-blank value of the type calamine gives for it,
+    parsed exactly as the general path of ``convert`` would (``_UNCOMMON`` for anything else). Most of a
+    workbook's cells take this path; doing it first means their address is never even formatted."""
+    if spec.kind is Kind.TEXT:
+        return _quick_tags if spec.name == "tags" else _quick_text
+    if spec.kind is Kind.ENUM:
+        return _quick_choice(spec.choices)
+    return {
+        Kind.INT: _quick_int,
+        Kind.NUMBER: _quick_number,
+        Kind.DATE: _quick_date,
+        Kind.BOOL: _quick_bool,
+    }[spec.kind]
+
+
+def _blank(value: CellValue) -> bool:
+    return value is None or (isinstance(value, str) and not value.strip())  # is_blank, for raw cells
+
+
 # Where a value is, for a problem about it: (sheet name, A1 cell, the value as shown or None when blank).
 # Made into an ``Evidence`` only when a problem is reported, which is rare.
 Spot = tuple[str, str, str | None]
 
 
-@dataclass
 class Row:
-    """One parsed record: typed values, their cells, and whether any of its values was refused."""
+    """One parsed record: its typed values (a value left blank or refused is absent) and its cells."""
 
-    values: dict[str, Any] = field(default_factory=dict)
-    cells: dict[str, Evidence] = field(default_factory=dict)
+    __slots__ = ("cells", "values")
+
+    def __init__(
+        self, values: dict[str, Any] | None = None, cells: Mapping[str, Evidence] | None = None
+    ) -> None:
+        self.values: dict[str, Any] = {} if values is None else values
+        self.cells: Mapping[str, Evidence] = {} if cells is None else cells
+
+
+# A register column as ``read_row`` uses it: field name, quick parser, spec, required, column letters.
+_Column = tuple[str, Callable[[CellValue], Any], FieldSpec, bool, str]
 
 
 class _Validator:
@@ -184,32 +275,9 @@ class _Validator:
                 self.report("IN-06", _evidence(self.file, *spot), label=label)
             return None
         shown = spot[2]
-        # The common cases first, each returning exactly what the general path below would.
-        kind, tv = spec.kind, type(value)
-        if tv is str:
-            text = cast(str, value)
-            if kind is Kind.TEXT and spec.name != "tags":
-                return _nfkc("NFKC", text).strip()  # clean_text
-            if kind is Kind.ENUM:
-                key = normalise_label(text)
-                canonical = _choice_keys(spec.choices).get(key) if key else None
-                if canonical is not None:
-                    return canonical
-            if kind is Kind.BOOL:
-                answer = _bool_of_text(text)
-                if answer is not None:
-                    return answer
-        elif tv is float:
-            real = cast(float, value)
-            if kind is Kind.INT:
-                if real.is_integer() and real >= 0:  # is_integer() is False for NaN and infinities
-                    return int(real)
-            elif kind is Kind.NUMBER and 0 <= real < _INFINITY:
-                return real
-        elif tv is date and kind is Kind.DATE:
-            day = cast(date, value)
-            if _MIN_DATE_YEAR <= day.year <= _MAX_DATE_YEAR:
-                return day
+        answer = _quick(spec)(value)  # the common cases, each exactly what the general path would give
+        if answer is not _UNCOMMON:
+            return answer
         try:
             if spec.kind in (Kind.INT, Kind.NUMBER):
                 number: float = parse_int(value) if spec.kind is Kind.INT else parse_number(value)
@@ -260,7 +328,8 @@ class _Validator:
 
     def read_fields(self, sheet: RawSheet, spec: SheetSpec, stop: int) -> Row:
         located = find_fields(sheet, spec.fields, 0, stop)
-        row = Row()
+        values: dict[str, Any] = {}
+        cells: dict[str, Evidence] = {}  # a handful per sheet, each at its own row: made at once
         for field_spec in spec.fields:
             label = _label(field_spec)
             spot = located.get(field_spec.name)
@@ -278,9 +347,11 @@ class _Validator:
                 )
                 continue
             evidence, where = self.cell_evidence(sheet, spot.row, spot.value_column, spot.value)
-            row.cells[field_spec.name] = evidence
-            row.values[field_spec.name] = self.convert(field_spec, label, spot.value, where)
-        return row
+            cells[field_spec.name] = evidence
+            value = self.convert(field_spec, label, spot.value, where)
+            if value is not None:
+                values[field_spec.name] = value
+        return Row(values, cells)
 
     def report_missing_columns(self, sheet: RawSheet, header: Header, columns: Sequence[FieldSpec]) -> None:
         """IN-05 for each column the header row lacks: an error if the column is required, else a warning."""
@@ -314,39 +385,63 @@ class _Validator:
             )
             return []
         self.report_missing_columns(sheet, header, table.columns)
-        # Each found column once: its spec, index, letters and label, in the order of the table's columns.
-        found = [
-            (spec, header.columns[spec.name], column_letters(header.columns[spec.name]), _label(spec))
-            for spec in table.columns
-            if spec.name in header.columns
-        ]
-        indices = [c for _, c, _, _ in found]
+        found = [(spec, header.columns[spec.name]) for spec in table.columns if spec.name in header.columns]
+        indices = [c for _, c in found]
+        columns, plan = self.columns(sheet, found)
+        labels = [_label(spec) for spec, _ in found]
         widest = max(indices) + 1
-        file, name = self.file, sheet.name
-        convert = self.convert
+        # a row's values in the found columns, as a tuple (itemgetter of one index gives the bare value)
+        pick = itemgetter(*indices) if len(indices) > 1 else lambda values: (values[indices[0]],)
         rows: list[Row] = []
         for r in range(header.row + 1, len(sheet.rows)):
             values = sheet.rows[r]
             if len(values) >= widest:
-                raw_values = [values[c] for c in indices]
+                raw = pick(values)
             else:
-                raw_values = [values[c] if c < len(values) else None for c in indices]
-            blank = [v is None or (isinstance(v, str) and not v.strip()) for v in raw_values]
-            if all(blank):
+                raw = tuple(values[c] if c < len(values) else None for c in indices)
+            if all(map(_blank, raw)):
                 continue  # blank rows (and prepared template rows) are not records
-            row = Row()
-            number = str(r + 1)
-            cells, typed = row.cells, row.values
-            for (spec, _, letters, label), value, is_empty in zip(found, raw_values, blank, strict=True):
-                where = letters + number
-                shown = value if type(value) is str else display_value(value)
-                cells[spec.name] = _evidence(file, name, where, shown)
-                if is_empty and not spec.required:
-                    typed[spec.name] = None
-                else:
-                    typed[spec.name] = convert(spec, label, value, (name, where, None if is_empty else shown))
-            rows.append(row)
+            rows.append(
+                Row(self.read_row(plan, labels, sheet.name, r + 1, raw), RowCells(columns, r + 1, raw))
+            )
         return rows
+
+    def columns(
+        self, sheet: RawSheet, found: Sequence[tuple[FieldSpec, int]]
+    ) -> tuple[Columns, list[_Column]]:
+        """For the columns ``found`` (spec, 0-based column) of a register: the places its rows' cells share,
+        and what ``read_row`` needs of each column."""
+        letters = [column_letters(c) for _, c in found]
+        places = {spec.name: (i, letters[i]) for i, (spec, _) in enumerate(found)}
+        plan = [
+            (spec.name, _quick(spec), spec, spec.required, letters[i]) for i, (spec, _) in enumerate(found)
+        ]
+        return Columns(self.file, sheet.name, places), plan
+
+    def read_row(
+        self,
+        plan: Sequence[_Column],
+        labels: Sequence[Text],
+        sheet: str,
+        number: int,
+        raw: Sequence[CellValue],
+    ) -> dict[str, Any]:
+        """The typed values of one register row (``raw``: its values in the columns of ``plan``), each
+        exactly as ``convert`` gives it, blanks and refused values left out; problems reported in column
+        order. The common cases skip ``convert`` and so never format the cell's address."""
+        typed: dict[str, Any] = {}
+        for (name, quick, spec, required, letters), label, value in zip(plan, labels, raw, strict=True):
+            if value is None or (isinstance(value, str) and not value.strip()):  # _blank, inlined
+                if required:
+                    self.convert(spec, label, value, (sheet, f"{letters}{number}", None))  # reports IN-06
+                continue
+            answer = quick(value)
+            if answer is _UNCOMMON:
+                answer = self.convert(spec, label, value, (sheet, f"{letters}{number}", display_value(value)))
+                if answer is None:
+                    continue
+            typed[name] = answer
+        return typed
 
     def read_checklist(self, sheet: RawSheet, spec: SheetSpec) -> dict[str, Row]:
         header = find_header(sheet, spec.item_columns, 0, len(sheet.rows))
@@ -371,6 +466,8 @@ class _Validator:
                     item_rows[labels[key]] = r
                     break
         any_required = any(c.required for c in spec.item_columns)
+        found = [(c, header.columns[c.name]) for c in spec.item_columns if c.name in header.columns]
+        columns, plan = self.columns(sheet, found)
         result: dict[str, Row] = {}
         for item in spec.items:
             r_found = item_rows.get(item.key)
@@ -387,17 +484,10 @@ class _Validator:
                     ),
                 )
                 continue
-            row = Row()
-            for column_spec in spec.item_columns:
-                c_found = header.columns.get(column_spec.name)
-                if c_found is None:
-                    continue
-                value = cell(sheet, r_found, c_found)
-                evidence, where = self.cell_evidence(sheet, r_found, c_found, value)
-                row.cells[column_spec.name] = evidence
-                label = _item_label(item.zh, column_spec.zh, item.en, column_spec.en)
-                row.values[column_spec.name] = self.convert(column_spec, label, value, where)
-            result[item.key] = row
+            raw = tuple(cell(sheet, r_found, c) for _, c in found)
+            item_labels = [_item_label(item.zh, c.zh, item.en, c.en) for c, _ in found]
+            typed = self.read_row(plan, item_labels, sheet.name, r_found + 1, raw)
+            result[item.key] = Row(typed, RowCells(columns, r_found + 1, raw))
         self.report_missing_columns(sheet, header, spec.item_columns)
         return result
 
@@ -533,7 +623,7 @@ class _Validator:
                 ),
                 hint=_text("请填写四位数年份，如 2012", "enter a four-digit year such as 2012"),
             )
-            basic.values["assessment_year"] = None
+            del basic.values["assessment_year"]  # refused: as if left blank
 
     def assessment_year(self, basic: Row) -> int | None:
         declared = basic.values.get("assessment_year")
@@ -653,8 +743,7 @@ class _Validator:
 
 
 def _model(model: type[Any], row: Row, **extra: Any) -> Any:
-    values = {name: value for name, value in row.values.items() if value is not None}
-    return _record(model, values, extra, dict(row.cells))
+    return _record(model, row.values, extra, row.cells)
 
 
 def validate_workbook(raw: RawWorkbook, expected_year: int | None = None) -> FormResult:

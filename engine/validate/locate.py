@@ -203,6 +203,8 @@ def find_header(
         mapping = match_header_row(sheet.rows[row], columns)
         if mapping and (best is None or len(mapping) > len(best.columns)):
             best = Header(row, mapping)
+            if len(mapping) == len(columns):
+                break  # every column found: no later row can match more
     if best is None or len(best.columns) < min(2, len(columns)):
         return None
     return best

@@ -82,6 +82,11 @@ def display_value(value: object) -> str:
 
     calamine returns every number as a float, so a typed ``12`` arrives as ``12.0``; show it as ``12``.
     """
+    # the two commonest cells first: text, and dates (exactly ``date``: a datetime may show its time)
+    if type(value) is str:
+        return value
+    if type(value) is date:
+        return value.isoformat()
     if value is None:
         return ""
     if isinstance(value, bool):
