@@ -9,7 +9,7 @@ from engine.facts.params import Params, int_of_date
 from engine.facts.people import name_key
 from schemas import form_layout as layout
 from schemas.common import Evidence
-from schemas.facts import Fact
+from schemas.facts import Fact, fact
 from schemas.form import BranchForm, CommitteeMember
 
 SECRETARY = "书记"
@@ -46,15 +46,15 @@ def basic_facts(form: BranchForm, params: Params, committee: bool) -> dict[str, 
     members, members_cells = members_of(form)
     basic_sheet = sheet_evidence(form, layout.BASIC)
     return {
-        "branch_type": Fact(name="branch_type", value=b.branch_type, evidence=cell(b, "branch_type")),
-        "assessment_year": Fact(
+        "branch_type": fact(name="branch_type", value=b.branch_type, evidence=cell(b, "branch_type")),
+        "assessment_year": fact(
             name="assessment_year", value=b.assessment_year, evidence=cell(b, "assessment_year")
         ),
-        "window_department": Fact(
+        "window_department": fact(
             name="window_department", value=b.window_department, evidence=cell(b, "window_department")
         ),
-        "full_members": Fact(name="full_members", value=b.full_members, evidence=cell(b, "full_members")),
-        "has_committee": Fact(
+        "full_members": fact(name="full_members", value=b.full_members, evidence=cell(b, "full_members")),
+        "has_committee": fact(
             name="has_committee",
             value=committee,
             evidence=cell(b, "full_members") + committee_cells,
@@ -64,13 +64,13 @@ def basic_facts(form: BranchForm, params: Params, committee: bool) -> dict[str, 
                 f"{len(form.committee)} listed on the committee table",
             ),
         ),
-        "committee_size": Fact(name="committee_size", value=len(form.committee), evidence=committee_cells),
-        "directly_reporting": Fact(
+        "committee_size": fact(name="committee_size", value=len(form.committee), evidence=committee_cells),
+        "directly_reporting": fact(
             name="directly_reporting",
             value=b.directly_reporting,
             evidence=cell(b, "directly_reporting") or basic_sheet,
         ),
-        "members": Fact(
+        "members": fact(
             name="members",
             value=members,
             evidence=members_cells or basic_sheet,
@@ -79,10 +79,10 @@ def basic_facts(form: BranchForm, params: Params, committee: bool) -> dict[str, 
                 f"{b.full_members} full + {b.probationary_members or 0} probationary members",
             ),
         ),
-        "party_groups": Fact(
+        "party_groups": fact(
             name="party_groups", value=b.party_groups, evidence=cell(b, "party_groups") or basic_sheet
         ),
-        "young_teachers_non_members": Fact(
+        "young_teachers_non_members": fact(
             name="young_teachers_non_members",
             value=b.young_teachers_non_members,
             evidence=cell(b, "young_teachers_non_members") or basic_sheet,
@@ -90,7 +90,7 @@ def basic_facts(form: BranchForm, params: Params, committee: bool) -> dict[str, 
         "secretary_present": _secretary_present(form, committee),
         "years_since_election": _years_since_election(form),
         "secretary_admin_post": _secretary_admin_post(form),
-        "contact_leader_assigned": Fact(
+        "contact_leader_assigned": fact(
             name="contact_leader_assigned",
             value=bool((b.contact_leader or "").strip()),
             evidence=cell(b, "contact_leader") or basic_sheet,
@@ -104,7 +104,7 @@ def _secretary_present(form: BranchForm, committee: bool) -> Fact:
     named = bool(name_key(b.secretary))
     on_table = any(m.post == SECRETARY for m in form.committee)
     value = named and (not committee or on_table)
-    return Fact(
+    return fact(
         name="secretary_present",
         value=value,
         evidence=cell(b, "secretary") + cells(form.committee, "post"),
@@ -121,7 +121,7 @@ def _years_since_election(form: BranchForm) -> Fact:
     b = form.basic
     ev = cell(b, "last_election") or sheet_evidence(form, layout.BASIC)
     if b.last_election is None:
-        return Fact(
+        return fact(
             name="years_since_election",
             value=None,
             evidence=ev,
@@ -129,7 +129,7 @@ def _years_since_election(form: BranchForm) -> Fact:
         )
     year_end = dt.date(b.assessment_year, 12, 31)
     years = round((year_end - b.last_election).days / 365.25, 2)
-    return Fact(
+    return fact(
         name="years_since_election",
         value=years,
         evidence=ev,
@@ -143,13 +143,13 @@ def _years_since_election(form: BranchForm) -> Fact:
 def _secretary_admin_post(form: BranchForm) -> Fact:
     row = secretary_row(form)
     if row is None:
-        return Fact(
+        return fact(
             name="secretary_admin_post",
             value=None,
             evidence=cell(form.basic, "secretary") or sheet_evidence(form, layout.BASIC),
             detail=detail("支委会成员表中没有书记", "The committee table lists no secretary"),
         )
-    return Fact(
+    return fact(
         name="secretary_admin_post",
         value=row.admin_post,
         evidence=cell(row, "admin_post", "name"),
@@ -168,11 +168,11 @@ def self_assessment_facts(form: BranchForm) -> dict[str, Fact]:
     problems = sa.problems
     no_measure = [p for p in problems if not (p.measure or "").strip()]
     return {
-        "baseline_grade_rank": Fact(
+        "baseline_grade_rank": fact(
             name="baseline_grade_rank", value=baseline, evidence=cell(sa, "baseline_grade") or sheet
         ),
-        "self_grade_rank": Fact(name="self_grade_rank", value=own, evidence=cell(sa, "self_grade") or sheet),
-        "grade_rank_change": Fact(
+        "self_grade_rank": fact(name="self_grade_rank", value=own, evidence=cell(sa, "self_grade") or sheet),
+        "grade_rank_change": fact(
             name="grade_rank_change",
             value=change,
             evidence=(cell(sa, "baseline_grade") + cell(sa, "self_grade")) or sheet,
@@ -181,16 +181,16 @@ def self_assessment_facts(form: BranchForm) -> dict[str, Fact]:
                 f"March grade {sa.baseline_grade or 'blank'}, self grade {sa.self_grade or 'blank'}",
             ),
         ),
-        "grading_meeting_date": Fact(
+        "grading_meeting_date": fact(
             name="grading_meeting_date",
             value=int_of_date(sa.graded_on),
             evidence=cell(sa, "graded_on") or sheet,
         ),
         # The problems table: an empty table is a real 0 (no problem found), which PR-05 fails.
-        "problems_listed": Fact(
+        "problems_listed": fact(
             name="problems_listed", value=len(problems), evidence=cells(problems, "problem") or sheet
         ),
-        "problems_without_measure": Fact(
+        "problems_without_measure": fact(
             name="problems_without_measure",
             value=len(no_measure),
             evidence=cells(no_measure, "measure", "problem") or cells(problems, "measure") or sheet,

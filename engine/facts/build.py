@@ -41,7 +41,7 @@ from engine.facts.periods import in_window
 from engine.facts.training import training_facts
 from schemas import form_layout as layout
 from schemas.common import Evidence
-from schemas.facts import FACTS, BranchFacts, BranchIdentity, Fact, FactValue
+from schemas.facts import FACTS, BranchFacts, BranchIdentity, Fact, FactValue, fact
 from schemas.form import BranchForm, CommitteeMember
 from schemas.rules import Profile
 
@@ -142,7 +142,7 @@ def required_lecturers(form: BranchForm, has_committee: bool) -> list[tuple[str,
 def _lectures_fact(form: BranchForm, profile: Profile, has_committee: bool) -> Fact:
     name = "lectures_min_per_lecturer"
     if not form.meetings:
-        return Fact(
+        return fact(
             name=name,
             value=None,
             evidence=sheet_evidence(form, layout.MEETINGS),
@@ -160,7 +160,7 @@ def _lectures_fact(form: BranchForm, profile: Profile, has_committee: bool) -> F
     value = int(min(series.values())) if series else None
     who_zh = "支委会成员" if has_committee else "支部书记（及副书记）"
     who_en = "committee members" if has_committee else "the secretary (and deputy)"
-    return Fact(
+    return fact(
         name=name,
         value=value,
         evidence=tuple(evidence) or sheet_evidence(form, layout.MEETINGS),
@@ -181,14 +181,14 @@ def _satisfaction_fact(form: BranchForm) -> Fact:
     evidence = cells([s], "respondents") + cells([s], "satisfied") + cells([s], "basically_satisfied")
     if not s.respondents or (s.satisfied is None and s.basically_satisfied is None):
         # No respondents, or neither satisfied count typed: a rate of 0 would wrongly trigger the veto.
-        return Fact(
+        return fact(
             name="satisfaction_rate",
             value=None,
             evidence=evidence or sheet_evidence(form, layout.SATISFACTION),
             detail=detail("未填写参评人数或满意人数", "Respondents or satisfied counts not filled in"),
         )
     pleased = (s.satisfied or 0) + (s.basically_satisfied or 0)
-    return Fact(
+    return fact(
         name="satisfaction_rate",
         value=round(pleased / s.respondents, 4),
         evidence=evidence,
@@ -214,7 +214,7 @@ def _veto_facts(form: BranchForm) -> dict[str, Fact]:
         item = form.negative_list.get(key)
         value: FactValue = item.present if item is not None else None
         ev = cell(item, "present", "note") if item is not None else ()
-        out[fact_name] = Fact(
+        out[fact_name] = fact(
             name=fact_name, value=value, evidence=ev or sheet_evidence(form, layout.NEGATIVE_LIST)
         )
     return out

@@ -13,7 +13,7 @@ from collections.abc import Callable
 from engine.facts.evidence import cells, detail, sheet_evidence
 from schemas import form_layout as layout
 from schemas.common import Evidence, Text
-from schemas.facts import Fact
+from schemas.facts import Fact, fact
 from schemas.form import BranchForm, Candidate
 
 STUDENT = "学生"
@@ -64,7 +64,7 @@ def candidate_facts(form: BranchForm) -> dict[str, Fact]:
         # a minimum points at the 否 cells); with no candidates, the sheet.
         ev: tuple[Evidence, ...] = cells(hits, *columns, "name") or cells(rows, *columns, "name") or sheet
         names = "、".join(c.name for c in hits) or "无"
-        return Fact(
+        return fact(
             name=name,
             value=len(hits),
             evidence=ev,
@@ -72,7 +72,7 @@ def candidate_facts(form: BranchForm) -> dict[str, Fact]:
         )
 
     out = {
-        "candidates_count": Fact(
+        "candidates_count": fact(
             name="candidates_count",
             value=len(rows),
             evidence=cells(rows, "name") or sheet,
@@ -124,7 +124,7 @@ def candidate_facts(form: BranchForm) -> dict[str, Fact]:
         ),
     }
     if not rows:
-        out["min_notice_working_days"] = Fact(
+        out["min_notice_working_days"] = fact(
             name="min_notice_working_days",
             value=None,
             evidence=sheet,
@@ -133,7 +133,7 @@ def candidate_facts(form: BranchForm) -> dict[str, Fact]:
     else:
         days = [(c, _notice_days(c)) for c in rows]
         low = min(d for _, d in days)
-        out["min_notice_working_days"] = Fact(
+        out["min_notice_working_days"] = fact(
             name="min_notice_working_days",
             value=low,
             evidence=tuple(

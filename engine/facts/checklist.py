@@ -10,7 +10,7 @@ from engine.facts.evidence import cell, detail, sheet_evidence
 from engine.facts.params import int_of_date
 from schemas import form_layout as layout
 from schemas.common import Evidence
-from schemas.facts import CHECKLIST_FACTS, Fact, FactValue
+from schemas.facts import CHECKLIST_FACTS, Fact, FactValue, fact
 from schemas.form import BranchForm
 
 LABELS = {item.key: item for item in layout.SYSTEMS.items}
@@ -24,7 +24,7 @@ def checklist_facts(form: BranchForm, members: int, members_cells: tuple[Evidenc
         item = systems.get(spec.item)
         if item is None:
             label = LABELS[spec.item]
-            out[name] = Fact(
+            out[name] = fact(
                 name=name,
                 value=None,
                 evidence=sheet,
@@ -38,21 +38,21 @@ def checklist_facts(form: BranchForm, members: int, members_cells: tuple[Evidenc
             value = int_of_date(item.date)
         else:
             value = item.count
-        out[name] = Fact(name=name, value=value, evidence=cell(item, spec.column) or sheet)
+        out[name] = fact(name=name, value=value, evidence=cell(item, spec.column) or sheet)
 
     # 党员承诺书: signed letters per member.
     signed = systems.get("commitments_signed")
     count = signed.count if signed is not None else None
     ev = (cell(signed, "count") if signed is not None else ()) + members_cells
     if count is None or not members:
-        out["commitments_signed_share"] = Fact(
+        out["commitments_signed_share"] = fact(
             name="commitments_signed_share",
             value=None,
             evidence=ev or sheet,
             detail=detail("未填写承诺书签订人数（或党员人数为0）", "Signed count blank (or no members)"),
         )
     else:
-        out["commitments_signed_share"] = Fact(
+        out["commitments_signed_share"] = fact(
             name="commitments_signed_share",
             value=round(count / members, 2),
             evidence=ev,

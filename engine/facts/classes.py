@@ -12,7 +12,7 @@ from engine.facts.evidence import cells, detail, sheet_evidence
 from engine.facts.params import Params
 from schemas import form_layout as layout
 from schemas.common import Text
-from schemas.facts import Fact
+from schemas.facts import Fact, fact
 from schemas.form import BranchForm, StudentClass
 
 NAMES = ("lower_year_classes_without_members", "upper_year_classes_without_group", "failing_members_total")
@@ -26,17 +26,17 @@ def class_facts(form: BranchForm, params: Params) -> dict[str, Fact]:
     rows = form.student_classes
     sheet = sheet_evidence(form, layout.STUDENT_CLASSES)
     out = {
-        "classes_count": Fact(
+        "classes_count": fact(
             name="classes_count", value=len(rows), evidence=cells(rows, "class_name") or sheet
         )
     }
     if not rows:
         empty = detail("学生班级表为空", "The student-classes register is empty")
-        out.update({n: Fact(name=n, value=None, evidence=sheet, detail=empty) for n in NAMES})
+        out.update({n: fact(name=n, value=None, evidence=sheet, detail=empty) for n in NAMES})
         return out
 
     def missing(name: str, param: str) -> Fact:
-        return Fact(
+        return fact(
             name=name,
             value=None,
             evidence=sheet,
@@ -44,7 +44,7 @@ def class_facts(form: BranchForm, params: Params) -> dict[str, Fact]:
         )
 
     def counted(name: str, hits: list[StudentClass], column: str, text: Text) -> Fact:
-        return Fact(
+        return fact(
             name=name,
             value=len(hits),
             evidence=cells(hits, column, "class_name") or cells(rows, "study_year", "class_name") or sheet,
@@ -93,7 +93,7 @@ def class_facts(form: BranchForm, params: Params) -> dict[str, Fact]:
     filled = [c for c in rows if c.failing_members is not None]
     if not filled:
         # Every class left the column blank: not evidenced, rather than a total of 0 nobody typed.
-        out["failing_members_total"] = Fact(
+        out["failing_members_total"] = fact(
             name="failing_members_total",
             value=None,
             evidence=cells(rows, "failing_members") or sheet,
@@ -104,7 +104,7 @@ def class_facts(form: BranchForm, params: Params) -> dict[str, Fact]:
     else:
         total = sum(c.failing_members or 0 for c in filled)
         failing = [c for c in filled if c.failing_members]
-        out["failing_members_total"] = Fact(
+        out["failing_members_total"] = fact(
             name="failing_members_total",
             value=total,
             evidence=cells(failing, "failing_members") or cells(filled, "failing_members") or sheet,

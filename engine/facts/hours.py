@@ -14,7 +14,7 @@ from engine.facts.people import name_key
 from engine.facts.periods import quarter_key
 from schemas import form_layout as layout
 from schemas.common import Evidence
-from schemas.facts import Fact
+from schemas.facts import Fact, fact
 from schemas.form import BranchForm, StudyHours
 
 
@@ -32,7 +32,7 @@ def hour_quarters(params: Params) -> list[int]:
 
 
 def _empty(form: BranchForm, name: str) -> Fact:
-    return Fact(
+    return fact(
         name=name,
         value=None,
         evidence=sheet_evidence(form, layout.STUDY_HOURS),
@@ -52,7 +52,7 @@ def member_hours_fact(form: BranchForm, quarters: list[int], sums: dict[int, flo
         sums = {q: sum(_hours(r, q) for r in rows) for q in quarters}
     series = {quarter_key(year, q): round(sums[q] / len(rows), 2) for q in quarters}
     worst_q = min(quarters, key=lambda q: series[quarter_key(year, q)])
-    return Fact(
+    return fact(
         name=name,
         value=series[quarter_key(year, worst_q)],
         evidence=cells(rows, f"q{worst_q}", "name") or sheet_evidence(form, layout.STUDY_HOURS),
@@ -101,7 +101,7 @@ NO_LEADER = detail(
 def leader_hours_fact(form: BranchForm, quarters: list[int], leaders: list[StudyHours], how: str) -> Fact:
     name = "leader_hours_min"
     if not leaders or not quarters:
-        return Fact(
+        return fact(
             name=name, value=None, evidence=sheet_evidence(form, layout.STUDY_HOURS), detail=NO_LEADER
         )
     year = form.basic.assessment_year
@@ -109,7 +109,7 @@ def leader_hours_fact(form: BranchForm, quarters: list[int], leaders: list[Study
     for r in leaders:
         for q in quarters:
             series[f"{name_key(r.name)} {quarter_key(year, q)}"] = _hours(r, q)
-    return Fact(
+    return fact(
         name=name,
         value=min(series.values()),
         evidence=tuple(e for r in leaders for q in quarters for e in cell(r, f"q{q}", "name")),
@@ -139,7 +139,7 @@ def _yearly_min(
         series[key] = min(total, series.get(key, total))  # the same name twice: the lower row counts
     low = min(series.values())
     q_text = "、".join(f"第{q}季度" for q in quarters)
-    return Fact(
+    return fact(
         name=name,
         value=low,
         evidence=evidence or sheet_evidence(form, layout.STUDY_HOURS),
@@ -188,7 +188,7 @@ def hours_facts(form: BranchForm, params: Params, has_committee: bool, members: 
     all_names = tuple(name_cells.values())
     out["member_hours_min_quarter_avg"] = member_hours_fact(form, quarters, sums)
     q_cells = [f"q{q}" for q in quarters]
-    out["members_without_activity"] = Fact(
+    out["members_without_activity"] = fact(
         name="members_without_activity",
         value=len(idle),
         evidence=tuple(e for r in idle for n in q_cells for e in cell(r, n)) or all_names,
@@ -211,7 +211,7 @@ def hours_facts(form: BranchForm, params: Params, has_committee: bool, members: 
             tuple(name_cells[id(r)] for r in others if id(r) in name_cells),
         )
     else:
-        out["member_hours_year_min"] = Fact(
+        out["member_hours_year_min"] = fact(
             name="member_hours_year_min",
             value=None,
             evidence=sheet_evidence(form, layout.STUDY_HOURS),
@@ -227,7 +227,7 @@ def hours_facts(form: BranchForm, params: Params, has_committee: bool, members: 
             tuple(e for r in leaders for n in ("name", *q_cells) for e in cell(r, n)),
         )
     else:
-        out["leader_hours_year_min"] = Fact(
+        out["leader_hours_year_min"] = fact(
             name="leader_hours_year_min",
             value=None,
             evidence=sheet_evidence(form, layout.STUDY_HOURS),
@@ -235,7 +235,7 @@ def hours_facts(form: BranchForm, params: Params, has_committee: bool, members: 
         )
 
     b = form.basic
-    out["members_listed_gap"] = Fact(
+    out["members_listed_gap"] = fact(
         name="members_listed_gap",
         value=abs(members - len(rows)),
         evidence=cell(b, "full_members") + cell(b, "probationary_members") + all_names,

@@ -16,7 +16,7 @@ from engine.facts.evidence import cells, detail, sheet_evidence
 from engine.facts.periods import anchor_day, half_key, in_window, quarter_key, window_months
 from schemas import form_layout as layout
 from schemas.common import Evidence, Text
-from schemas.facts import Fact
+from schemas.facts import Fact, fact
 from schemas.form import BranchForm, Meeting
 from schemas.rules import Profile
 
@@ -175,7 +175,7 @@ class MeetingFacts:
         return cells(records, *names) or self.sheet
 
     def _count(self, name: str, records: list[Meeting], text: Text, *cell_names: str) -> Fact:
-        return Fact(
+        return fact(
             name=name,
             value=len(records),
             evidence=self._evidence(records, *(cell_names or ("date",))),
@@ -199,7 +199,7 @@ class MeetingFacts:
         series = {k: float(n) for k, n in counts.items()}
         value = int(min(series.values())) if series else None
         short = [k for k, v in series.items() if v == 0]
-        return Fact(
+        return fact(
             name=name,
             value=value,
             evidence=self._evidence([m for _, m in keyed], cell_name),
@@ -215,7 +215,7 @@ class MeetingFacts:
 
     def _missing_param(self, name: str, *params: str) -> Fact:
         listed = "、".join(params)
-        return Fact(
+        return fact(
             name=name,
             value=None,
             evidence=self.sheet,
@@ -229,7 +229,7 @@ class MeetingFacts:
         declared: int | None = getattr(sa, declared_field)
         declared_cell = cells([sa], declared_field)
         if declared is None:
-            return Fact(
+            return fact(
                 name=name,
                 value=None,
                 evidence=declared_cell or sheet_evidence(self.form, layout.SELF_ASSESSMENT),
@@ -237,7 +237,7 @@ class MeetingFacts:
                     f"自评表未填报全年{kind}次数", f"The declared yearly number of {kind} is blank"
                 ),
             )
-        return Fact(
+        return fact(
             name=name,
             value=abs(declared - len(records)),
             evidence=declared_cell + (cells(records, "date") or self.sheet),
@@ -252,7 +252,7 @@ class MeetingFacts:
     def facts(self) -> dict[str, Fact]:
         if not self.meetings:
             empty = detail("会议活动台账为空", "The meeting register is empty")
-            out = {n: Fact(name=n, value=None, evidence=self.sheet, detail=empty) for n in self.NAMES}
+            out = {n: fact(name=n, value=None, evidence=self.sheet, detail=empty) for n in self.NAMES}
             out["committee_meetings_declared_gap"] = self._declared_gap(
                 "committee_meetings_declared_gap", "declared_committee_meetings", COMMITTEE_MEETING, []
             )
@@ -566,7 +566,7 @@ class MeetingFacts:
             out["topics_missing"] = self._missing_param("topics_missing", "study_topics")
         else:
             missing = topics_not_found
-            out["topics_missing"] = Fact(
+            out["topics_missing"] = fact(
                 name="topics_missing",
                 value=len(missing),
                 evidence=self._evidence(tagged, "tags", "date"),
@@ -623,13 +623,13 @@ class MeetingFacts:
     def _talks(self, talks: list[Meeting]) -> Fact:
         name = "talks_coverage"
         if not self.members:
-            return Fact(
+            return fact(
                 name=name,
                 value=None,
                 evidence=self.members_evidence or self.sheet,
                 detail=detail("党员人数为0或空白，无法折算", "No members on 基本信息, so no coverage"),
             )
-        return Fact(
+        return fact(
             name=name,
             value=round(len(talks) / self.members, 2),
             evidence=cells(talks, "date") + self.members_evidence or self.sheet,

@@ -7,6 +7,7 @@ register cell may name two lecturers ("张三、李四"). Matching is on a norma
 from __future__ import annotations
 
 import re
+from functools import lru_cache
 
 # Bracketed suffixes in half- and full-width brackets: （书记） (主讲) 【支委】 [委员].
 _BRACKETED = re.compile(r"[（(【\[][^）)】\]]*[）)】\]]")
@@ -16,6 +17,7 @@ _SEPARATORS = re.compile(r"[、,，;；/／&＆]")
 _SPACE = re.compile(r"\s+")  # includes the ideographic space U+3000
 
 
+@lru_cache(maxsize=4096)  # the same few dozen names recur on every row of every register
 def name_key(raw: str | None) -> str:
     """The comparison key of one name: bracketed parts and every kind of whitespace removed."""
     if not raw:

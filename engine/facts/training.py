@@ -15,7 +15,7 @@ from engine.facts.people import name_key, name_keys
 from engine.facts.periods import half_key, half_of, in_window
 from schemas import form_layout as layout
 from schemas.common import Evidence
-from schemas.facts import Fact
+from schemas.facts import Fact, fact
 from schemas.form import BranchForm, Training
 from schemas.rules import Profile
 
@@ -37,7 +37,7 @@ def training_facts(
     sheet = sheet_evidence(form, layout.TRAINING)
     if not form.training:
         empty = detail("书记培训表为空", "The secretary-training register is empty")
-        return {n: Fact(name=n, value=None, evidence=sheet, detail=empty) for n in NAMES}
+        return {n: fact(name=n, value=None, evidence=sheet, detail=empty) for n in NAMES}
     year = form.basic.assessment_year
     secretary = name_key(form.basic.secretary)
     own = [t for t in form.training if secretary in name_keys(t.name)]
@@ -50,7 +50,7 @@ def training_facts(
     ]
     own_year = [t for t in year_trainings if secretary in name_keys(t.name)]
     return {
-        "secretary_training_min_half": Fact(
+        "secretary_training_min_half": fact(
             name="secretary_training_min_half",
             value=int(min(series.values())),
             evidence=cells(trainings, "date") or sheet,
@@ -62,14 +62,14 @@ def training_facts(
                 f"H2 {int(series[half_key(year, 2)])}",
             ),
         ),
-        "secretary_practice_count": Fact(
+        "secretary_practice_count": fact(
             name="secretary_practice_count",
             value=len(practice),
             evidence=cells(practice, "date") or sheet,
         ),
         "committee_trained_min": _committee_trained(form, year_trainings, has_committee, sheet),
         "congress_trainings": _congress_trainings(form, params, sheet),
-        "secretary_trainings_year": Fact(
+        "secretary_trainings_year": fact(
             name="secretary_trainings_year",
             value=len(own_year),
             evidence=cells(own_year, "date") or sheet,
@@ -96,7 +96,7 @@ def _committee_trained(
         if key:
             people[key] = cell(form.basic, "secretary")
     if not people:
-        return Fact(name="committee_trained_min", value=None, evidence=sheet)
+        return fact(name="committee_trained_min", value=None, evidence=sheet)
     names_of = [(t, name_keys(t.name)) for t in trainings]
     series: dict[str, float] = {}
     evidence: list[Evidence] = []
@@ -105,7 +105,7 @@ def _committee_trained(
         series[person] = float(len(attended))
         evidence.extend(cells(attended, "name", "date") if attended else person_cells)
     who = ("支委会成员", "committee members") if has_committee else ("支部书记", "the secretary")
-    return Fact(
+    return fact(
         name="committee_trained_min",
         value=int(min(series.values())),
         evidence=tuple(evidence) or sheet,
@@ -123,7 +123,7 @@ def _congress_trainings(form: BranchForm, params: Params, sheet: tuple[Evidence,
     since: dt.date | None = params.optional_date("congress_date")
     keyword = params.optional_text("congress_keyword")
     if since is None or keyword is None:
-        return Fact(
+        return fact(
             name="congress_trainings",
             value=None,
             evidence=sheet,
@@ -133,7 +133,7 @@ def _congress_trainings(form: BranchForm, params: Params, sheet: tuple[Evidence,
             ),
         )
     rows = [t for t in form.training if t.date >= since and keyword in (t.topic or "")]
-    return Fact(
+    return fact(
         name="congress_trainings",
         value=len(rows),
         evidence=cells(rows, "topic", "date") or sheet,
