@@ -92,16 +92,54 @@ def test_a_dtd_in_any_part_the_reader_may_open_is_refused(tmp_path: Path, part: 
     assert part in raw.problems[0].message.zh
 
 
-def test_a_part_over_8_mb_is_checked_while_inflating_and_still_read(tmp_path: Path) -> None:
+@pytest.mark.parametrize("store", [True, False], ids=["stored", "streams-copied"])
+def test_a_part_over_8_mb_is_checked_while_inflating_and_still_read(tmp_path: Path, store: bool) -> None:
     padding = "\n" * (9 * 1024 * 1024)  # between rows: no value, but the part is big
     path = tmp_path / "big.xlsx"
     rows = f'<row r="1"><c r="A1"><v>1</v></c></row>{padding}<row r="3"><c r="C3"><v>3</v></c></row>'
     path.write_bytes(_hand_made_xlsx(_sheet(rows, "A1:C3")))
-    raw = read_workbook(path, limits=Limits(max_ratio=1e6))
+    with mock.patch.object(pf, "_STORE_MAX_BYTES", pf._STORE_MAX_BYTES if store else 0):
+        raw = read_workbook(path, limits=Limits(max_ratio=1e6))
     assert raw.problems == ()
     assert raw.sheets["S"].rows[0][0] == 1 and raw.sheets["S"].rows[2][2] == 3
     tight = read_workbook(path, limits=Limits(max_ratio=1e6, max_rows=2))
     assert _only_problem(tight) == "IN-03" and "行数" in tight.problems[0].message.zh
+
+
+def _bzip2_sheet_workbook() -> bytes:
+    """The hand-made workbook with its sheet compressed by bzip2, which zipfile reads and calamine may not."""
+    original = zipfile.ZipFile(io.BytesIO(_hand_made_xlsx(_sheet('<row r="1"><c r="A1"><v>5</v></c></row>'))))
+    buffer = io.BytesIO()
+    with original, zipfile.ZipFile(buffer, "w", zipfile.ZIP_DEFLATED) as copy:
+        for info in original.infolist():
+            method = zipfile.ZIP_BZIP2 if info.filename == SHEET else zipfile.ZIP_DEFLATED
+            copy.writestr(info.filename, original.read(info), compress_type=method)
+    return buffer.getvalue()
+
+
+@pytest.mark.parametrize("store", [True, False], ids=["stored", "streams-copied"])
+def test_both_ways_of_repacking_read_the_same(tmp_path: Path, store: bool) -> None:
+    data = _hand_made_xlsx(_sheet('<row r="2"><c r="B2"><v>7</v></c></row>', "B2"))
+    path = tmp_path / "small.xlsx"
+    path.write_bytes(data)
+    with mock.patch.object(pf, "_STORE_MAX_BYTES", pf._STORE_MAX_BYTES if store else 0):
+        cleared = pf.preflight(data, Limits())
+        raw = read_workbook(path)
+    with zipfile.ZipFile(io.BytesIO(cleared.data)) as archive:
+        assert archive.testzip() is None
+        methods = {info.compress_type for info in archive.infolist()}
+        assert methods == {zipfile.ZIP_STORED if store else zipfile.ZIP_DEFLATED}
+        assert (b"<mergeCells></mergeCells>" in archive.read(SHEET)) is store
+    assert raw.problems == () and raw.sheets["S"].rows[1][1] == 7
+
+
+@pytest.mark.parametrize("store", [True, False], ids=["stored", "streams-copied"])
+def test_a_part_only_zipfile_can_inflate_is_stored_for_the_reader(tmp_path: Path, store: bool) -> None:
+    path = tmp_path / "bzip2.xlsx"
+    path.write_bytes(_bzip2_sheet_workbook())
+    with mock.patch.object(pf, "_STORE_MAX_BYTES", pf._STORE_MAX_BYTES if store else 0):
+        raw = read_workbook(path)
+    assert raw.problems == () and raw.sheets["S"].rows[0][0] == 5
 
 
 # ------------------------------------------------------------------ the quick check never clears too much

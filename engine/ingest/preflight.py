@@ -16,8 +16,10 @@ What is checked, for a zip-based workbook (xlsx, xlsm, ods):
   reference, the declared ``<dimension>`` and the row count within the limits.
 
 The reader is then given ``Cleared.data``: a new archive of exactly those checked parts, stored (see
-``engine/ingest/repack.py``). Parts never checked (images, macro projects, a sheet under a name no
-check looked at) are not in it, so calamine cannot open them.
+``engine/ingest/repack.py``; beyond 32 MB of XML they keep their original compressed streams, so memory
+stays at the file's size). Parts never checked (images, macro projects, a sheet under a name no check
+looked at) are not in it, so calamine cannot open them. An .xls (OLE2) file is passed on as it is; the
+reader checks the extent calamine reports for it before materialising any sheet.
 
 Cost, measured on the bench workbooks (20 parts, 280 KB of XML, ms per workbook): reading the zip
 directory 0.2, inflating 0.5, the quick checks 0.5 (mostly the search for far references), the new
@@ -371,14 +373,11 @@ _LOCAL_HEADER = struct.Struct("<4s2B4HL2L2H")  # zipfile's structFileHeader
 _LOCAL_MAGIC = b"PK\x03\x04"
 
 
-def _inflate(data: bytes, info: zipfile.ZipInfo) -> bytes | None:
-    """The part's bytes, inflated straight from ``data``, when that is certainly what ``archive.open``
-    would read too: a plain stored or deflated member whose local header agrees with the directory and
-    whose stream ends exactly at its compressed size, with the declared size and CRC. None otherwise.
-
-    Inflating stops one byte past the declared size, so a header that lies cannot make this a zip bomb.
-    """
-    if info.flag_bits & 0x61:  # encrypted, patched, strong encryption: zipfile decides
+def _compressed(data: bytes, info: zipfile.ZipInfo) -> bytes | None:
+    """The member's compressed bytes, sliced straight from ``data``, when that is certainly what
+    ``archive.open`` would read too: a plain stored or deflated member, not encrypted or patched, whose
+    local header names it as the directory does. None otherwise (zipfile then decides)."""
+    if info.flag_bits & 0x61 or info.compress_type not in (zipfile.ZIP_STORED, zipfile.ZIP_DEFLATED):
         return None
     start = info.header_offset
     header = data[start : start + _LOCAL_HEADER.size]
@@ -397,54 +396,67 @@ def _inflate(data: bytes, info: zipfile.ZipInfo) -> bytes | None:
         return None
     begin = name_end + fields[11]
     compressed = data[begin : begin + info.compress_size]
-    if len(compressed) != info.compress_size:
+    return compressed if len(compressed) == info.compress_size else None
+
+
+def _inflate(data: bytes, info: zipfile.ZipInfo) -> bytes | None:
+    """The part's bytes, inflated straight from ``data`` (see ``_compressed``), when the stream ends
+    exactly at its compressed size with the declared size and CRC. None otherwise.
+
+    Inflating stops one byte past the declared size, so a header that lies cannot make this a zip bomb.
+    """
+    compressed = _compressed(data, info)
+    if compressed is None:
         return None
     if info.compress_type == zipfile.ZIP_STORED:
         content = compressed
-    elif info.compress_type == zipfile.ZIP_DEFLATED:
+    else:
         inflater = zlib.decompressobj(-15)
         content = inflater.decompress(compressed, info.file_size + 1)
         if not inflater.eof or inflater.unconsumed_tail or inflater.unused_data:
             return None
-    else:
-        return None
     if len(content) != info.file_size or zlib.crc32(content) != info.CRC:
         return None
     return content
 
 
 _WHOLE_MAX_BYTES = 8 * 1024 * 1024  # bigger parts are checked while streaming, before being held whole
+# Up to this much XML in all, the reader's archive stores the inflated parts (fast). Beyond it, the
+# parts keep their original compressed streams, so memory stays at the file's size, not the XML's.
+_STORE_MAX_BYTES = 32 * 1024 * 1024
 _READER_PARTS = (".xml", ".rels", ".vml")  # the parts the reader may open, with ODS's "mimetype"
 _SHEET_FOLDERS = ("xl/worksheets/", "xl/macrosheets/")
 
 
 class _Parts:
-    """The parts the reader may open, each inflated once and kept, the running total under the limit."""
+    """Parts inflated from one archive, the running total of inflated bytes held under the limit."""
 
     def __init__(self, archive: zipfile.ZipFile, data: bytes, limits: Limits) -> None:
         self.archive, self.data, self.limits = archive, data, limits
         self.total = 0
-        self.content: dict[zipfile.ZipInfo, bytes] = {}
 
     def read(self, info: zipfile.ZipInfo) -> bytes:
-        """The whole inflated part (the directory's own CRC checked)."""
-        content = self.content.get(info)
-        if content is None:
-            content = _inflate(self.data, info)
-            if content is None:  # an unusual member: zipfile reads it, and checks its CRC at the end
-                content = b"".join(self.stream(info))
-            self.total += len(content)
-            self._check_total(self.total)
-            self.content[info] = content
+        """The whole inflated part (its CRC checked), counted into the total."""
+        content = self.inflate(info)
+        self.total += len(content)
+        self._check_total(self.total)
+        return content
+
+    def inflate(self, info: zipfile.ZipInfo) -> bytes:
+        """The whole inflated part, not counted (it was counted when it was checked)."""
+        content = _inflate(self.data, info)
+        if content is None:  # an unusual member: zipfile reads it, and checks its CRC at the end
+            with self.archive.open(info) as stream:
+                content = stream.read()
         return content
 
     def stream(self, info: zipfile.ZipInfo) -> Iterator[bytes]:
-        """The part inflated chunk by chunk, refused as soon as the total would pass the limit."""
-        size = self.total
+        """The part inflated chunk by chunk (its CRC checked at the end), counted into the total and
+        refused as soon as the total passes the limit."""
         with self.archive.open(info) as stream:
             while chunk := stream.read(_CHUNK):
-                size += len(chunk)
-                self._check_total(size)
+                self.total += len(chunk)
+                self._check_total(self.total)
                 yield chunk
 
     def _check_total(self, size: int) -> None:
@@ -455,6 +467,22 @@ class _Parts:
                 f"> {_mb(size)}",
                 _mb(self.limits.max_uncompressed_bytes),
             )
+
+    def entry(self, info: zipfile.ZipInfo, content: bytes | None, sheet: bool) -> repack.Part:
+        """The part as the reader's archive holds it: ``content`` stored, or (None) the original stream."""
+        if content is None:
+            compressed = _compressed(self.data, info)
+            if compressed is None:  # no stream to copy: store it after all
+                content = self.inflate(info)
+            else:
+                deflated = info.compress_type == zipfile.ZIP_DEFLATED
+                return repack.Part(
+                    info.orig_filename,
+                    compressed,
+                    info.CRC,
+                    inflated_size=info.file_size if deflated else None,
+                )
+        return repack.Part(info.orig_filename, content, info.CRC, sheet=sheet)
 
 
 def _check_parts(
@@ -470,10 +498,12 @@ def _check_parts(
     parts = _Parts(archive, data, limits)
     names = {info.filename: info for info in infos}  # the last entry of a name, as archive.open finds it
     sheets: dict[str, str] = {}
+    early: dict[zipfile.ZipInfo, bytes] = {}  # read for the sheet names, checked in their turn
     if _WORKBOOK in names and _WORKBOOK_RELS in names:
         workbook, rels = names[_WORKBOOK], names[_WORKBOOK_RELS]
         if max(workbook.file_size, rels.file_size) <= _WHOLE_MAX_BYTES:
-            sheets = _sheet_parts(parts.read(workbook), parts.read(rels))
+            early = {workbook: parts.read(workbook), rels: parts.read(rels)}
+            sheets = _sheet_parts(early[workbook], early[rels])
         else:  # an outsized part is checked while streaming, like any other: only its head is read here
             sheets = sheet_names(archive, set(names))
     readable = [
@@ -486,24 +516,28 @@ def _check_parts(
         raise _over_limit(
             "压缩包内的文件数", "the number of parts in the archive", len(readable), repack.MAX_PARTS
         )
+    store = sum(info.file_size for info in readable) <= _STORE_MAX_BYTES  # sizes are verified on inflating
+    entries = []
     for info in readable:
         sheet = sheets.get(info.filename)
+        content: bytes | None
         if info.file_size > _WHOLE_MAX_BYTES:
             _check_exact(parts.stream(info), info.filename, sheet, limits)
-            parts.read(info)
-        elif not _clear(content := parts.read(info), limits):
-            _check_exact(_slices(content), info.filename, sheet, limits)
-    if parts.total + len(readable) * 512 > repack.MAX_BYTES:  # 512: more than any entry's headers and name
+            content = parts.inflate(info) if store else None
+        else:
+            content = early.pop(info, None)
+            if content is None:
+                content = parts.read(info)
+            if not _clear(content, limits):
+                _check_exact(_slices(content), info.filename, sheet, limits)
+            if not store:
+                content = None  # let it go: the entry copies the compressed stream
+        is_sheet = info.filename in sheets or info.filename.startswith(_SHEET_FOLDERS)
+        entries.append(parts.entry(info, content, is_sheet))
+    archive_size = max(parts.total, sum(len(entry.content) for entry in entries))
+    if archive_size + len(entries) * 512 > repack.MAX_BYTES:  # 512: more than any entry's headers
         raise _over_limit("解压后的大小", "the uncompressed size", _mb(parts.total), _mb(repack.MAX_BYTES))
-    return repack.stored_zip(
-        repack.Part(
-            info.orig_filename,
-            parts.content[info],
-            info.CRC,
-            sheet=info.filename in sheets or info.filename.startswith(_SHEET_FOLDERS),
-        )
-        for info in readable
-    )
+    return repack.stored_zip(entries)
 
 
 def check_zip(data: bytes, limits: Limits) -> Cleared:

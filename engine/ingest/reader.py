@@ -1,8 +1,10 @@
 """Read one workbook file into a ``RawWorkbook``: every sheet's values with their positions, or IN- problems.
 
-The file is read once into memory (it is at most ``Limits.max_file_bytes``), hashed, checked by the
-pre-flight, then handed to python-calamine as a file object so the content, not the extension, decides
-the format (an .xlsx renamed .xls still opens). Nothing here raises for bad input.
+The file is read once into memory (it is at most ``Limits.max_file_bytes``), hashed, and checked by the
+pre-flight, which also says what python-calamine may parse: for a zip-based workbook, an archive of just
+the parts it checked (``preflight.Cleared``, built by ``repack``). That is handed to calamine as a file
+object, so the content, not the extension, decides the format (an .xlsx renamed .xls still opens).
+Nothing here raises for bad input.
 """
 
 from __future__ import annotations

@@ -32,7 +32,7 @@ _CENTRAL_HEADER = struct.Struct("<4s6H3L5H2L")
 _END_OF_DIRECTORY = struct.Struct("<4s4H2LH")
 _VERSION = 20  # 2.0: what any zip reader handles
 _UTF8_NAMES = 0x800  # general-purpose flag bit 11: names are UTF-8
-_STORED = 0
+_STORED, _DEFLATED = 0, 8
 _DOS_DATE = (1 << 5) | 1  # 1980-01-01 00:00; the parts' own times mean nothing to the reader
 
 MAX_PARTS = 0xFFFF  # a plain (not zip64) archive holds at most this many entries
@@ -44,16 +44,19 @@ _MERGE_STOP = b"<mergeCells></mergeCells>"
 
 @dataclass(frozen=True)
 class Part:
-    """One checked part: its name as the original directory spells it, and its inflated bytes.
+    """One checked part: its name as the original directory spells it, and its bytes.
 
-    ``crc`` is the CRC-32 the inflate was verified against (None: compute it). ``sheet`` asks for the
-    early stop of calamine's merged-range pass.
+    ``content`` is the inflated part, stored; or, when ``inflated_size`` is set, the original deflate
+    stream of a part that inflates to that many bytes, copied as it was (for very large workbooks, see
+    ``_STORE_MAX_BYTES`` in the pre-flight). ``crc`` is the CRC-32 of the inflated part, as verified
+    (None: compute it). ``sheet`` asks for the early stop of calamine's merged-range pass (stored only).
     """
 
     name: str
     content: bytes
     crc: int | None
     sheet: bool = False
+    inflated_size: int | None = None
 
 
 def stop_merge_scan(content: bytes) -> bytes:
@@ -72,7 +75,8 @@ def stop_merge_scan(content: bytes) -> bytes:
 
 
 def stored_zip(parts: Iterable[Part]) -> bytes:
-    """A zip archive of ``parts`` in the given order, every entry stored, names in UTF-8.
+    """A zip archive of ``parts`` in the given order, names in UTF-8, each entry stored (or its original
+    deflate stream copied).
 
     The caller keeps within ``MAX_PARTS`` entries and ``MAX_BYTES`` in all.
     """
@@ -80,24 +84,27 @@ def stored_zip(parts: Iterable[Part]) -> bytes:
     directory: list[bytes] = []
     offset = 0
     for part in parts:
-        content = stop_merge_scan(part.content) if part.sheet else part.content
+        stored = part.inflated_size is None
+        if not stored and part.crc is None:
+            raise ValueError(f"{part.name}: a copied deflate stream needs the CRC of what it inflates to")
+        content = stop_merge_scan(part.content) if part.sheet and stored else part.content
         changed = content is not part.content
         crc = zlib.crc32(content) if changed or part.crc is None else part.crc
         name = part.name.encode("utf-8")
-        size = len(content)
+        method, size = (_STORED, len(content)) if stored else (_DEFLATED, part.inflated_size)
         local = _LOCAL_HEADER.pack(
-            b"PK\x03\x04", _VERSION, _UTF8_NAMES, _STORED, 0, _DOS_DATE, crc, size, size, len(name), 0
+            b"PK\x03\x04", _VERSION, _UTF8_NAMES, method, 0, _DOS_DATE, crc, len(content), size, len(name), 0
         )
         central = _CENTRAL_HEADER.pack(
             b"PK\x01\x02",
             _VERSION,
             _VERSION,
             _UTF8_NAMES,
-            _STORED,
+            method,
             0,
             _DOS_DATE,
             crc,
-            size,
+            len(content),
             size,
             len(name),
             0,  # extra field length
@@ -109,7 +116,7 @@ def stored_zip(parts: Iterable[Part]) -> bytes:
         )
         pieces += (local, name, content)
         directory += (central, name)
-        offset += len(local) + len(name) + size
+        offset += len(local) + len(name) + len(content)
     entries = len(directory) // 2
     central_directory = b"".join(directory)
     end = _END_OF_DIRECTORY.pack(b"PK\x05\x06", 0, 0, entries, entries, len(central_directory), offset, 0)
