@@ -6,6 +6,7 @@ from __future__ import annotations
 import io
 import re
 import tempfile
+import time
 import zipfile
 from pathlib import Path
 from unittest import mock
@@ -156,6 +157,8 @@ _rare = st.sampled_from(
         '<a:outerShdw dir="5400000" algn="ctr"/>',  # a theme's far-looking attribute
         "<x:row>",
         "<row/>",
+        '<c <c r="A1">',  # a tag start inside a tag: malformed, read the careful way
+        '<![CDATA[ <x r="B2"> ]]>',
     ]
 )
 _fragments = st.one_of(
@@ -208,7 +211,59 @@ def test_more_row_tags_than_the_limit_are_never_cleared(tag: bytes) -> None:
 
 def test_an_office_theme_is_cleared_without_the_exact_scan() -> None:
     theme = b'<a:theme><a:outerShdw blurRad="57150" dist="19050" dir="5400000" algn="ctr"/></a:theme>'
-    assert pf._clear(theme, Limits())
+    assert pf._clear(theme * 7, Limits())
+
+
+def test_a_part_full_of_far_looking_attributes_goes_to_the_exact_scan() -> None:
+    # each would cost a turn of a Python loop: after a few, the exact scan decides (and passes it)
+    content = b'<a:x dir="5400000"/>' * 100_000
+    assert not pf._clear(content, Limits())
+    pf._check_exact(pf._slices(content), "p", None, Limits())
+
+
+_soup = st.lists(
+    st.sampled_from(
+        ["<dimension", "<x:dimension", " ", ' ref="', "A1", ":", "XFD9", '"', ">", "<", "/>", "x"]
+    ),
+    max_size=30,
+).map(lambda pieces: "".join(pieces).encode())
+
+
+@given(window=_soup, end=st.integers(0, 80))
+def test_the_linear_dimension_search_finds_what_the_regex_finds(window: bytes, end: int) -> None:
+    expected = pf._DIMENSION.search(window, 0, end)
+    found = pf._first_dimension(window, end)
+    assert (found and found.group(0, 1, 2)) == (expected and expected.group(0, 1, 2))
+
+
+_WORKSHEET = '<worksheet xmlns="http://schemas.openxmlformats.org/spreadsheetml/2006/main">{}</worksheet>'
+
+
+@pytest.mark.parametrize(
+    "sheet_xml",
+    [  # each of these kept the old pre-flight busy for minutes or hours
+        _WORKSHEET.format("<sheetPr>" + "<dimension " * 100_000 + "</sheetPr><sheetData/>"),
+        _WORKSHEET.format(
+            '<sheetData><row r="1"><c r="AA1"><v>1</v></c>' + "<c " * 300_000 + "</row></sheetData>"
+        ),
+        _WORKSHEET.format(
+            '<sheetData><row r="1"><c r="AA1"><v>1</v></c></row>' + "<row " * 200_000 + "</sheetData>"
+        ),
+    ],
+    ids=["dimension", "cells", "rows"],
+)
+def test_unclosed_tags_cannot_stall_the_pre_flight(tmp_path: Path, sheet_xml: str) -> None:
+    path = tmp_path / "stall.xlsx"
+    path.write_bytes(_hand_made_xlsx(sheet_xml))
+    start = time.perf_counter()
+    read_workbook(path, limits=Limits(max_ratio=1e6))  # refused or read: either way, at once
+    assert time.perf_counter() - start < 5
+
+
+def test_sheet_names_are_read_in_linear_time() -> None:
+    start = time.perf_counter()
+    assert pf._sheet_parts(b"<sheet " * 100_000, b"<Relationship " * 100_000) == {}
+    assert time.perf_counter() - start < 5
 
 
 # ------------------------------------------------------------------ the repacked archive

@@ -189,6 +189,14 @@ _CELL_REF = re.compile(rb"<(?:\w+:)?c\b[^>]*?\sr=\"([A-Z]+)([0-9]+)\"")
 _ROW_REF = re.compile(rb"<(?:\w+:)?row\b[^>]*?\sr=\"([0-9]+)\"")
 _ROW_TAG = re.compile(rb"<(?:\w+:)?row\b")
 _DIMENSION = re.compile(rb"<(?:\w+:)?dimension\b[^>]*?\sref=\"([A-Z]+[0-9]+)(?::([A-Z]+[0-9]+))?\"")
+_DIMENSION_TAG = re.compile(rb"<(?:\w+:)?dimension\b")
+# The three patterns above scan from a tag's start to its ">". Tag starts with no ">" between them
+# ("<c <c <c …", never in well-formed XML) would make each scan run over all the later ones: quadratic
+# (110 KB of "<dimension " took 8 s). Such a window is found in linear time and read with the patterns
+# below, which take every r attribute in it, wherever it is: more than the tag patterns, never less.
+_NESTED_TAG = re.compile(rb"<[^<>]*<")
+_ANY_CELL_REF = re.compile(rb"\sr=\"([A-Z]+)([0-9]+)\"")
+_ANY_ROW_REF = re.compile(rb"\sr=\"([0-9]+)\"")
 _A1 = re.compile(r"([A-Z]+)([0-9]+)")
 
 
@@ -231,8 +239,9 @@ def _check_extent(part: str, sheet: str | None, extent: _SheetExtent, limits: Li
         )
 
 
-_SHEET_TAG = re.compile(rb"<(?:\w+:)?sheet\b[^>]*>")
-_RELATIONSHIP_TAG = re.compile(rb"<(?:\w+:)?Relationship\b[^>]*>")
+# [^<>]: a tag with a "<" inside (malformed) is skipped, in linear time; its sheet then has no name here
+_SHEET_TAG = re.compile(rb"<(?:\w+:)?sheet\b[^<>]*>")
+_RELATIONSHIP_TAG = re.compile(rb"<(?:\w+:)?Relationship\b[^<>]*>")
 _NAME_ATTR = re.compile(rb"\sname=\"([^\"]*)\"")
 _RID_ATTR = re.compile(rb"\s(?:\w+:)?id=\"([^\"]*)\"")
 _ID_ATTR = re.compile(rb"\sId=\"([^\"]*)\"")
@@ -276,18 +285,24 @@ _NEAR_ROWS, _NEAR_COLUMNS = 9_999, 26  # the extent of any reference _FAR_REF do
 _MIN_ROW_TAG = len(b"<row")  # no two row tags share bytes, so a part holds at most len // 4 of them
 
 
+_SKIPPABLE_MATCHES = 64  # an Office theme has 7; a part with more goes to the exact scan, at C speed
+
+
 def _far_reference(content: bytes) -> bool:
-    """Whether a ``_FAR_REF`` match is an attribute ``r`` (after white space), as the exact scan's are.
+    """Whether a ``_FAR_REF`` match may be an attribute ``r`` (after white space), as the exact scan's are.
 
     ``dir="5400000"`` in every Office theme matches ``_FAR_REF`` but is no cell reference: skipping such
-    matches spares the theme an exact scan on every workbook.
+    matches spares the theme an exact scan on every workbook. Only a few are skipped, so a part made of
+    them cannot keep this Python loop busy.
     """
     found = _FAR_REF.search(content)
-    while found:
+    for _ in range(_SKIPPABLE_MATCHES):
+        if found is None:
+            return False
         if found.start() > 0 and content[found.start() - 1 : found.start()].isspace():
             return True
         found = _FAR_REF.search(content, found.start() + 1)
-    return False
+    return found is not None
 
 
 def _clear(content: bytes, limits: Limits) -> bool:
@@ -304,7 +319,7 @@ def _clear(content: bytes, limits: Limits) -> bool:
         return False
     max_row, max_column = _NEAR_ROWS, _NEAR_COLUMNS
     # the exact scan looks for the dimension in its first chunk only
-    if content.find(b"dimension", 0, _CHUNK) >= 0 and (dimension := _DIMENSION.search(content, 0, _CHUNK)):
+    if content.find(b"dimension", 0, _CHUNK) >= 0 and (dimension := _first_dimension(content, _CHUNK)):
         max_row, max_column = _widen(dimension, max_row, max_column)
     row_tags = len(content) // _MIN_ROW_TAG
     if row_tags > limits.max_rows:  # a big part: count what could be a row tag
@@ -316,6 +331,23 @@ def _clear(content: bytes, limits: Limits) -> bool:
         or max_column > limits.max_columns
         or max_row * max_column > limits.max_cells
     )
+
+
+def _first_dimension(window: bytes, end: int) -> re.Match[bytes] | None:
+    """``_DIMENSION.search(window, 0, end)``, in linear time whatever the window holds.
+
+    Each ``<dimension`` start is matched only up to its ``>``, where its match must end. Later starts
+    before that same ``>`` are skipped: their matches could only use what this start's could.
+    """
+    position = 0
+    while start := _DIMENSION_TAG.search(window, position, end):
+        close = window.find(b">", start.start(), end)
+        if found := _DIMENSION.match(window, start.start(), end if close < 0 else close + 1):
+            return found
+        if close < 0:
+            return None
+        position = close + 1
+    return None
 
 
 def _widen(dimension: re.Match[bytes], max_row: int, max_column: int) -> tuple[int, int]:
@@ -347,14 +379,17 @@ def _check_exact(chunks: Iterable[bytes], part: str, sheet: str | None, limits: 
                 "0",
                 sheet,
             )
-        if first and (dimension := _DIMENSION.search(window)):
+        if first and (dimension := _first_dimension(window, len(window))):
             extent.max_row, extent.max_column = _widen(dimension, extent.max_row, extent.max_column)
-        cells = _CELL_REF.findall(window)
+        cell_ref, row_ref = (
+            (_ANY_CELL_REF, _ANY_ROW_REF) if _NESTED_TAG.search(window) else (_CELL_REF, _ROW_REF)
+        )
+        cells = cell_ref.findall(window)
         if cells:
             extent.max_row = max(extent.max_row, _widest({row for _, row in cells}))
             columns = {col for col, _ in cells}
             extent.max_column = max(extent.max_column, max(column_index(c.decode()) for c in columns))
-        extent.max_row = max(extent.max_row, _widest(set(_ROW_REF.findall(window))))
+        extent.max_row = max(extent.max_row, _widest(set(row_ref.findall(window))))
         # Rows without an r attribute are numbered by position: count the tags too (in the chunk, not
         # the window, so no tag is counted twice).
         extent.row_tags += len(_ROW_TAG.findall(chunk))
