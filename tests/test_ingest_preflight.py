@@ -276,10 +276,21 @@ def _reference_stop(content: bytes) -> bytes:
     return content[: found.start()] + b"<mergeCells></mergeCells>" + content[found.start() :]
 
 
-@given(st.lists(st.sampled_from([b"<sheetData", b">", b"/", b" ", b"\t", b"X", b"<x:sheetData>", b"a"])))
+@given(
+    st.lists(
+        st.sampled_from([b"<sheetData", b">", b"/", b" ", b"\t", b"X", b"<x:sheetData>", b"a"]), max_size=16
+    )
+)
 def test_the_merge_stop_goes_before_the_first_sheet_data_tag_only(pieces: list[bytes]) -> None:
     content = b"".join(pieces)
     assert repack.stop_merge_scan(content) == _reference_stop(content)
+
+
+def test_many_look_alikes_leave_the_sheet_as_it_is() -> None:
+    content = b"<sheetDataX/>" * 16 + b"<sheetData/>"  # the early stop is only a speed-up
+    assert repack.stop_merge_scan(content) == content
+    fewer = content[len(b"<sheetDataX/>") :]
+    assert repack.stop_merge_scan(fewer) == _reference_stop(fewer) != fewer
 
 
 def test_stored_zip_round_trips() -> None:

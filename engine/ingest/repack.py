@@ -40,6 +40,7 @@ MAX_BYTES = 0xFFFFFFFF  # and offsets and sizes up to this
 
 _SHEET_DATA = b"<sheetData"
 _MERGE_STOP = b"<mergeCells></mergeCells>"
+_LOOK_ALIKES = 16  # "<sheetData" occurrences looked at for the real tag (past them: read the slow way)
 
 
 @dataclass(frozen=True)
@@ -63,10 +64,12 @@ def stop_merge_scan(content: bytes) -> bytes:
     """``content`` with an empty ``<mergeCells></mergeCells>`` before its first ``<sheetData`` tag, if any.
 
     A name that merely starts with ``sheetData`` is not the tag; a prefixed ``<x:sheetData`` is left
-    alone (that sheet is simply read the slow way).
+    alone, and so is a sheet with many look-alikes before its tag (that sheet is read the slow way).
     """
     start = content.find(_SHEET_DATA)
-    while start >= 0:
+    for _ in range(_LOOK_ALIKES):
+        if start < 0:
+            break
         follows = content[start + len(_SHEET_DATA) : start + len(_SHEET_DATA) + 1]
         if follows in (b">", b"/") or follows.isspace():
             return content[:start] + _MERGE_STOP + content[start:]
