@@ -1,8 +1,10 @@
 """Read one workbook file into a ``RawWorkbook``: every sheet's values with their positions, or IN- problems.
 
-The file is read once into memory (it is at most ``Limits.max_file_bytes``), hashed, checked by the
-pre-flight, then handed to python-calamine as a file object so the content, not the extension, decides
-the format (an .xlsx renamed .xls still opens). Nothing here raises for bad input.
+The file is read once into memory (it is at most ``Limits.max_file_bytes``), hashed, and checked by the
+pre-flight, which also says what python-calamine may parse: for a zip-based workbook, an archive of just
+the parts it checked (``preflight.Cleared``, built by ``repack``). That is handed to calamine as a file
+object, so the content, not the extension, decides the format (an .xlsx renamed .xls still opens).
+Nothing here raises for bad input.
 """
 
 from __future__ import annotations
@@ -14,7 +16,7 @@ from typing import cast
 
 from python_calamine import CalamineWorkbook, PasswordError, SheetTypeEnum, SheetVisibleEnum
 
-from engine.ingest.preflight import Format, Limits, Refusal, Refused, preflight
+from engine.ingest.preflight import Cleared, Format, Limits, Refusal, Refused, preflight
 from schemas.common import Evidence, Finding, Text
 from schemas.problems import make_problem
 from schemas.raw import CellValue, RawSheet, RawWorkbook
@@ -101,12 +103,12 @@ def read_workbook(path: Path, display_name: str | None = None, limits: Limits | 
         return RawWorkbook(file=file, sha256=sha256, problems=(finding,))
 
     try:
-        workbook_format = preflight(data, limits)
+        cleared = preflight(data, limits)
     except Refused as refused:
         return RawWorkbook(file=file, sha256=sha256, problems=(_refusal_finding(refused.refusal, where),))
 
     try:
-        sheets = _read_sheets(data, limits)
+        sheets = _read_sheets(cleared, limits)
     except Refused as refused:
         return RawWorkbook(file=file, sha256=sha256, problems=(_refusal_finding(refused.refusal, where),))
     except PasswordError:
@@ -122,15 +124,15 @@ def read_workbook(path: Path, display_name: str | None = None, limits: Limits | 
         return _unreadable(
             file,
             sha256,
-            f"按 {kind[workbook_format]} 格式读取失败：{_short(exc)}",
-            f"reading it as {kind[workbook_format]} failed: {_short(exc)}",
+            f"按 {kind[cleared.format]} 格式读取失败：{_short(exc)}",
+            f"reading it as {kind[cleared.format]} failed: {_short(exc)}",
         )
     return RawWorkbook(file=file, sha256=sha256, sheets=sheets)
 
 
-def _read_sheets(data: bytes, limits: Limits) -> dict[str, RawSheet]:
+def _read_sheets(cleared: Cleared, limits: Limits) -> dict[str, RawSheet]:
     sheets: dict[str, RawSheet] = {}
-    with CalamineWorkbook.from_filelike(BytesIO(data)) as workbook:
+    with CalamineWorkbook.from_filelike(BytesIO(cleared.data)) as workbook:
         for meta in workbook.sheets_metadata:
             if meta.typ not in (SheetTypeEnum.WorkSheet, SheetTypeEnum.MacroSheet):
                 continue  # chart and dialog sheets hold no cells
