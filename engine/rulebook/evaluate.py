@@ -432,6 +432,7 @@ def _evaluation(
 # tuple stands in for the model's own hash and equality, which are Python-level and several times slower.
 _EVIDENCE_KEY = operator.attrgetter("file", "sheet", "cell", "value")
 _Key = tuple[str, str | None, str | None, str | None]
+_ONLY_EVIDENCE = {Evidence}
 
 
 class _EvidenceCache:
@@ -462,7 +463,7 @@ class _EvidenceCache:
             return self.per_fact[name]
         fact = self.facts.get(name)
         found: tuple[Evidence, ...] = fact.evidence if fact is not None else ()
-        plain = all(type(e) is Evidence for e in found)
+        plain = not found or set(map(type, found)) == _ONLY_EVIDENCE  # one pass in C
         out = dict(zip(map(_EVIDENCE_KEY, found), found, strict=True)) if plain else None
         self.per_fact[name] = out
         return out
