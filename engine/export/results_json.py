@@ -129,11 +129,14 @@ def _check_float(value: float) -> None:
 
 
 def _checked_sorted_map(value: dict[str, Any]) -> dict[str, Any]:
-    """A data-keyed map re-built in key order, its float values checked."""
+    """A data-keyed map in key order (``value`` itself when it already is), its float values checked."""
     for v in value.values():
         if isinstance(v, float):
             _check_float(v)
-    return {k: value[k] for k in sorted(value)}
+    keys = sorted(value)
+    if keys == list(value):
+        return value
+    return {k: value[k] for k in keys}
 
 
 _set = object.__setattr__
@@ -153,11 +156,13 @@ def _copy_with(model: _M, update: dict[str, Any]) -> _M:
 
 
 def _with_sorted_ctx(models: tuple[_C, ...]) -> tuple[_C, ...]:
-    """Copies of ``models`` (findings or rule traces) with ``ctx`` in key order, their floats checked."""
+    """``models`` (findings or rule traces) with ``ctx`` in key order, their floats checked: a copy of each
+    whose ``ctx`` is not in order already."""
     out = []
     for m in models:
         _check_float(m.deduction)
-        out.append(_copy_with(m, {"ctx": _checked_sorted_map(m.ctx)}))
+        ctx = _checked_sorted_map(m.ctx)
+        out.append(m if ctx is m.ctx else _copy_with(m, {"ctx": ctx}))
     return tuple(out)
 
 
