@@ -3,29 +3,38 @@ every rectification item, the most common problems, the college KPIs and every i
 
 Sized for a college of 10,000 branches and written *while the batch runs*: :func:`summary_writer` opens the
 workbook, the batch hands :meth:`SummaryWriter.add` one compact :class:`SummaryRecord` per graded branch (made
-in the worker) in file-name order, and each record's rows go straight into the two long sheets (汇总, one row
-per branch; 整改事项, one row per rectification item). The workbook is in xlsxwriter's ``constant_memory``
-mode, so each row is flushed to disk as soon as the next one starts; besides the current row, the writer keeps
-only counters whose size does not grow with the number of branches (grades per organisation and type,
-branches per rule code). :meth:`SummaryWriter.finish` writes the short sheets from those counters, the KPIs
-and the input problems once the batch is done, so little is left to do after the last worker finishes.
+in the worker) in file-name order, and each record's rows are written at once to the two long sheets (汇总,
+one row per branch; 整改事项, one row per rectification item). Besides the current row, the writer keeps only
+counters whose size does not grow with the number of branches (grades per organisation and type, branches per
+rule code). :meth:`SummaryWriter.finish` writes the short sheets from those counters, the KPIs and the input
+problems once the batch is done, so little is left after the last worker finishes.
 
-Text from forms and rule files goes through ``write_string`` in a workbook with formula conversion off.
+How it is written: xlsxwriter declares the workbook — sheets, styles, column widths, filters, panes, the
+status dropdown, page setup, charts — but holds no cell. Every cell is serialised here as SpreadsheetML, an
+inline string or a number exactly as xlsxwriter's ``constant_memory`` mode writes it (see ``_ooxml``), into a
+file of rows per sheet; ``finish`` splices each sheet's rows into xlsxwriter's package. That costs a fraction
+of a cell written through xlsxwriter (~80 cells per branch), and text shaped like ``<r>…</r>``, which
+xlsxwriter writes as raw markup, is escaped like any other. No cell can be a formula.
 """
 
 from __future__ import annotations
 
 import contextlib
+import re
 import tempfile
+import zipfile
 from collections import Counter, defaultdict
 from collections.abc import Iterable, Iterator, Sequence
 from datetime import date, datetime, time
+from functools import cache, lru_cache
 from pathlib import Path
-from typing import Any, NamedTuple
+from typing import IO, Any, NamedTuple
 
 import xlsxwriter
+from xlsxwriter.utility import xl_col_to_name
 
-from engine.export._xlsx import WORKBOOK_OPTIONS, put_text, text_width
+from engine.export._ooxml import cell_text, excel_escape, number, xml_text
+from engine.export._xlsx import WORKBOOK_OPTIONS, text_width
 from engine.export.atomic import atomic_path
 from engine.export.i18n import evidence_cells, label, problem_text
 from schemas.batch import BatchReport, FileReport, Kpi
@@ -40,54 +49,162 @@ _TOP_CODES_IN_CHART = 20
 _FIRST_SCORE_COL = 5  # 汇总: id, name, general branch, type, secretary, then one column per indicator
 _ITEM_KEYS = ("branch_id", "branch_name", "code", "indicator", "problem", "basis", "measure", "owner")
 
+# The package is deflated at zlib's level 1: the 整改事项 sheet of 10,000 branches is ~66 MB of XML, which
+# level 1 deflates in 0.29 s to 11.6 MB and the default level (6) in 0.71 s to 9.2 MB — after the batch.
+_COMPRESS_LEVEL = 1
+_ROWS_BUFFER = 1 << 20
+_MAX_COLS = 16384  # Excel's
+
+# --------------------------------------------------------------------------------------------- the cells
+
+# Text that needs more than copying into <t>: XML's special characters and what Excel escapes as _xHHHH_
+# (controls, U+FFFE/U+FFFF, and that syntax itself).
+_SPECIAL = re.compile(r"[&<>\x00-\x08\x0b-\x1f\ufffe\uffff]|_x[0-9a-fA-F]{4}_")
+_EXCEL_EPOCH = datetime(1899, 12, 31)
+
+
+@cache
+def _column(col: int) -> str:
+    return str(xl_col_to_name(col))
+
+
+def _text_cell(ref: str, text: str, style: str) -> str:
+    """An inline-string cell as xlsxwriter's ``constant_memory`` mode writes it: the text cut to Excel's
+    limit, controls as ``_xHHHH_``, XML-escaped, ``xml:space="preserve"`` when it starts or ends with
+    whitespace. Unlike xlsxwriter, text shaped like ``<r>…</r>`` is escaped too, not written as markup."""
+    text = cell_text(text)
+    if _SPECIAL.search(text):
+        text = xml_text(excel_escape(text))
+    t = '<t xml:space="preserve">' if text[:1].isspace() or text[-1:].isspace() else "<t>"
+    return f'<c r="{ref}"{style} t="inlineStr"><is>{t}{text}</t></is></c>'
+
+
+@lru_cache(maxsize=1024)
+def _excel_serial(value: date) -> float:
+    """``value`` as Excel's serial day number (1900 date system), as xlsxwriter's ``write_datetime`` computed
+    it for ``datetime.combine(value, time())``; cached: a batch's deadlines are a handful of dates."""
+    moment = value if isinstance(value, datetime) else datetime.combine(value, time())
+    delta = moment - _EXCEL_EPOCH
+    serial = delta.days + (float(delta.seconds) + float(delta.microseconds) / 1e6) / (60 * 60 * 24)
+    if moment.date() == date(1900, 1, 1):
+        serial -= 1  # xlsxwriter's rule for a time without a date, which this day at midnight also meets
+    return serial + 1 if serial > 59 else serial  # Excel counts a 29 February 1900
+
+
+class _Formats:
+    """The summary's cell styles, as the ``s`` attribute a cell carries.
+
+    xlsxwriter numbers a style when a cell first uses it (``Format._get_xf_index``); here no cell goes
+    through xlsxwriter, so each is numbered by that same call when declared (1, 2, … in this order), and
+    styles.xml lists them all."""
+
+    def __init__(self, wb: Any) -> None:
+        head = {"bold": True, "font_color": "#FFFFFF", "bg_color": "#C00000", "border": 1}
+        declared = {
+            "head": {**head, "text_wrap": True},
+            "head_center": {**head, "align": "center"},
+            "title": {"bold": True, "font_size": 12},
+            "bold": {"bold": True},
+            "center": {"align": "center"},
+            "bold_center": {"bold": True, "align": "center"},
+            "date": {"num_format": "yyyy-mm-dd"},
+            "pct": {"num_format": "0.0%"},
+            "score": {"num_format": "0.##;-0.##;0"},
+        }
+        style = {}
+        for name, properties in declared.items():
+            fmt = wb.add_format(properties)
+            style[name] = f' s="{fmt._get_xf_index()}"'
+        self.head, self.head_center, self.title = style["head"], style["head_center"], style["title"]
+        self.bold, self.center, self.bold_center = style["bold"], style["center"], style["bold_center"]
+        self.date, self.pct, self.score = style["date"], style["pct"], style["score"]
+
 
 class _Sheet:
-    """A worksheet written strictly top to bottom, tracking each column's display width as it goes."""
+    """A worksheet written strictly top to bottom: its frame (widths, filter, panes, page setup) declared to
+    xlsxwriter, its rows serialised here to a file of their own as they come, each cell's text widening its
+    column's display width."""
 
-    def __init__(self, ws: Any, fmt: _Formats) -> None:
-        self.ws = ws
-        # Printable as handed out: A4 landscape, one page wide, the header row on every page.
-        ws.set_landscape()
-        ws.set_paper(9)
-        ws.fit_to_pages(1, 0)
-        ws.repeat_rows(0)
+    def __init__(self, wb: Any, name: str, fmt: _Formats, folder: Path, *, printable: bool = True) -> None:
+        self.ws = ws = wb.add_worksheet(name)
+        if printable:
+            # Printable as handed out: A4 landscape, one page wide, the header row on every page.
+            ws.set_landscape()
+            ws.set_paper(9)
+            ws.fit_to_pages(1, 0)
+            ws.repeat_rows(0)
         self.fmt = fmt
         self.ncols = 0
         self.widths: list[int] = []
         self.row = 0
+        self._ref_row = "1"  # the row's number as cell references write it
+        self._cells: list[str] = []
+        self._last_col = -1
+        # The rows and columns the cells written span, for the sheet's <dimension>.
+        self._first_row: int | None = None
+        self._last_row = 0
+        self._min_col, self._max_col = _MAX_COLS, -1
+        self._rows_path = folder / f"rows-{ws.index}.xml"
+        # Closed by close_rows, from finish or abandon.
+        self._rows: IO[str] = open(  # noqa: SIM115
+            self._rows_path, "w", encoding="utf-8", newline="", buffering=_ROWS_BUFFER
+        )
 
     def head(self, headers: Sequence[str]) -> None:
         """Write the header row (row 0); the data rows follow it."""
         self.ncols = len(headers)
         self.widths = [max(text_width(h) + 2, 8) for h in headers]
         for c, h in enumerate(headers):
-            put_text(self.ws, 0, c, h, self.fmt.head)
-        self.row = 1
+            self.put(c, h, self.fmt.head)
+        self.next()
 
-    def text(self, col: int, value: str | None) -> None:
+    def _cell(self, col: int, xml: str) -> None:
+        # A row's cells go out in column order, each once, as xlsxwriter writes them.
+        if col <= self._last_col:
+            raise ValueError(f"column {col} written after column {self._last_col} in row {self.row}")
+        self._last_col = col
+        self._cells.append(xml)
+        if col < self._min_col:
+            self._min_col = col
+        if col > self._max_col:
+            self._max_col = col
+
+    def put(self, col: int, text: str, style: str = "") -> None:
+        """A text cell, even an empty one (a header, a label)."""
+        self._cell(col, _text_cell(_column(col) + self._ref_row, text, style))
+
+    def text(self, col: int, value: str | None, style: str = "") -> None:
+        """A text cell for a value, none when it is empty; it widens its column."""
         if value:
-            put_text(self.ws, self.row, col, value)
+            self.put(col, value, style)
             widths = self.widths
             # Measuring is skipped when it cannot change the width: the column is at the cap already, or
             # the text is too short to be wider even if every character were double width.
-            if widths[col] != _MAX_WIDTH and 2 * len(value) + 2 > widths[col]:
+            if col < len(widths) and widths[col] != _MAX_WIDTH and 2 * len(value) + 2 > widths[col]:
                 w = text_width(value) + 2
                 if w > widths[col]:
                     widths[col] = min(w, _MAX_WIDTH)
 
-    def number(self, col: int, value: float | None, fmt: Any = None) -> None:
+    def number(self, col: int, value: float | None, style: str = "") -> None:
         if value is not None:
-            self.ws.write_number(self.row, col, value, fmt)
+            self._cell(col, f'<c r="{_column(col)}{self._ref_row}"{style}><v>{number(value)}</v></c>')
 
     def date(self, col: int, value: date | None) -> None:
         if value is not None:
-            d = value if isinstance(value, datetime) else datetime.combine(value, time())
-            self.ws.write_datetime(self.row, col, d, self.fmt.date)
+            self.number(col, _excel_serial(value), self.fmt.date)
             if self.widths[col] < 12:
                 self.widths[col] = 12
 
     def next(self) -> None:
+        if self._cells:
+            self._rows.write(f'<row r="{self._ref_row}">{"".join(self._cells)}</row>')
+            self._cells.clear()
+            if self._first_row is None:
+                self._first_row = self.row
+            self._last_row = self.row
         self.row += 1
+        self._ref_row = str(self.row + 1)
+        self._last_col = -1
 
     def finish(self, *, filter_: bool = True, freeze_cols: int = 0) -> None:
         for c, w in enumerate(self.widths):
@@ -96,22 +213,47 @@ class _Sheet:
             self.ws.autofilter(0, 0, max(self.row - 1, 0), self.ncols - 1)
         self.ws.freeze_panes(1, freeze_cols)
 
+    def close_rows(self) -> None:
+        self.next()  # a row still being filled
+        self._rows.close()
 
-class _Formats:
-    def __init__(self, wb: Any) -> None:
-        self.head = wb.add_format(
-            {"bold": True, "font_color": "#FFFFFF", "bg_color": "#C00000", "border": 1, "text_wrap": True}
-        )
-        self.head_center = wb.add_format(
-            {"bold": True, "font_color": "#FFFFFF", "bg_color": "#C00000", "border": 1, "align": "center"}
-        )
-        self.title = wb.add_format({"bold": True, "font_size": 12})
-        self.bold = wb.add_format({"bold": True})
-        self.center = wb.add_format({"align": "center"})
-        self.bold_center = wb.add_format({"bold": True, "align": "center"})
-        self.date = wb.add_format({"num_format": "yyyy-mm-dd"})
-        self.pct = wb.add_format({"num_format": "0.0%"})
-        self.score = wb.add_format({"num_format": "0.##;-0.##;0"})
+    @property
+    def part(self) -> str:
+        """The sheet's part in the package (xlsxwriter names them by position)."""
+        return f"xl/worksheets/sheet{self.ws.index + 1}.xml"
+
+    def dimension(self) -> str:
+        """The <dimension> of the cells written (what xlsxwriter computes from its cells)."""
+        if self._first_row is None:
+            return "A1"
+        first = f"{_column(self._min_col)}{self._first_row + 1}"
+        last = f"{_column(self._max_col)}{self._last_row + 1}"
+        return first if first == last else f"{first}:{last}"
+
+    def write_part(self, frame: str, out: zipfile.ZipFile) -> None:
+        """This sheet's part: xlsxwriter's ``frame`` of it (no cells) with the rows written here put in."""
+        if self._first_row is None:
+            out.writestr(self.part, frame)
+            return
+        before, after = _split(frame, "<sheetData/>")
+        head, rest = _split(before, '<dimension ref="A1"/>')
+        prefix = f'{head}<dimension ref="{self.dimension()}"/>{rest}<sheetData>'.encode()
+        suffix = f"</sheetData>{after}".encode()
+        size = len(prefix) + self._rows_path.stat().st_size + len(suffix)
+        with out.open(self.part, "w", force_zip64=size > zipfile.ZIP64_LIMIT) as member:
+            member.write(prefix)
+            with open(self._rows_path, "rb") as rows:
+                while chunk := rows.read(_ROWS_BUFFER):
+                    member.write(chunk)
+            member.write(suffix)
+
+
+def _split(text: str, marker: str) -> tuple[str, str]:
+    """``text`` around its one ``marker``; xlsxwriter's output is checked, not assumed."""
+    found = text.split(marker)
+    if len(found) != 2:
+        raise RuntimeError(f"xlsxwriter's output changed: expected one {marker!r}")
+    return found[0], found[1]
 
 
 class ItemRow(NamedTuple):
@@ -226,23 +368,28 @@ class SummaryWriter:
         self, target: Path, lang: Lang = "zh", indicators: Sequence[tuple[str, str]] | None = None
     ) -> None:
         self.lang = lang
+        self._target = target
         self.finished = False
-        # xlsxwriter's row files (one per sheet in constant_memory mode) go to a folder of our own, removed
-        # whatever happens: xlsxwriter itself leaves the file of a sheet that got no row behind.
+        # The rows files, xlsxwriter's package (and its own temporary files) go to a folder of our own,
+        # removed whatever happens.
         self._tmpdir = tempfile.TemporaryDirectory(prefix="branchgrade-summary-", ignore_cleanup_errors=True)
+        folder = Path(self._tmpdir.name)
+        self._frame = folder / "frame.xlsx"
+        # constant_memory: charts then carry no cached values, as when xlsxwriter wrote the cells itself.
         self._wb = wb = xlsxwriter.Workbook(
-            str(target), {**WORKBOOK_OPTIONS, "constant_memory": True, "tmpdir": self._tmpdir.name}
+            str(self._frame), {**WORKBOOK_OPTIONS, "constant_memory": True, "tmpdir": str(folder)}
         )
+        self._sheets: list[_Sheet] = []
         try:
-            self._fmt = fmt = _Formats(wb)
+            self._fmt = _Formats(wb)
             # Every sheet is added now, in the order the workbook shows them: the two long ones are filled
             # record by record, the others by finish().
-            self._summary = _Sheet(wb.add_worksheet(label("sh_summary", lang)), fmt)
-            self._distribution = wb.add_worksheet(label("sh_distribution", lang))
-            self._items = _Sheet(wb.add_worksheet(label("sh_items", lang)), fmt)
-            self._common = _Sheet(wb.add_worksheet(label("sh_common", lang)), fmt)
-            self._kpis = _Sheet(wb.add_worksheet(label("sh_kpis", lang)), fmt)
-            self._inputs = _Sheet(wb.add_worksheet(label("sh_inputs", lang)), fmt)
+            self._summary = self._sheet(label("sh_summary", lang), folder)
+            self._distribution = self._sheet(label("sh_distribution", lang), folder, printable=False)
+            self._items = self._sheet(label("sh_items", lang), folder)
+            self._common = self._sheet(label("sh_common", lang), folder)
+            self._kpis = self._sheet(label("sh_kpis", lang), folder)
+            self._inputs = self._sheet(label("sh_inputs", lang), folder)
             self._items.head(
                 [label(k, lang) for k in _ITEM_KEYS] + [label("deadline", lang), label("rect_status", lang)]
             )
@@ -251,14 +398,19 @@ class SummaryWriter:
             raise
         self._counts = _Counts(lang)
         self._todo = label("st_todo", lang)
-        # The score columns of 汇总, fixed when its header is written.
-        self._indicator_ids: tuple[str, ...] | None = None
+        # The column of each indicator's score in 汇总, fixed when its header is written.
+        self._score_cols: dict[str, int] | None = None
         if indicators is not None:
             self._head_summary(indicators)
 
+    def _sheet(self, name: str, folder: Path, *, printable: bool = True) -> _Sheet:
+        sheet = _Sheet(self._wb, name, self._fmt, folder, printable=printable)
+        self._sheets.append(sheet)
+        return sheet
+
     def _head_summary(self, indicators: Sequence[tuple[str, str]]) -> None:
         lang = self.lang
-        self._indicator_ids = tuple(sid for sid, _ in indicators)
+        self._score_cols = {sid: _FIRST_SCORE_COL + k for k, (sid, _) in enumerate(indicators)}
         self._summary.head(
             [
                 label("branch_id", lang),
@@ -278,15 +430,15 @@ class SummaryWriter:
 
     def add(self, r: SummaryRecord) -> None:
         """Write one graded branch's rows (the next in file-name order) and count it."""
-        if self._indicator_ids is None:
+        if self._score_cols is None:
             self._head_summary([(sid, name) for sid, name, _ in r.scores])
-        ids = self._indicator_ids
-        assert ids is not None
-        by_id = {sid: score for sid, _, score in r.scores}
-        unknown = by_id.keys() - set(ids)
-        if unknown:
+        columns = self._score_cols
+        assert columns is not None
+        try:
+            score_cols = [columns[sid] for sid, _, _ in r.scores]
+        except KeyError as unknown:
             # A record from another policy than the columns': its scores would have nowhere to go.
-            raise ValueError(f"branch {r.branch_id}: no summary column for indicator(s) {sorted(unknown)}")
+            raise ValueError(f"branch {r.branch_id}: no summary column for indicator {unknown}") from None
         self._counts.add(r)
 
         sh, fmt = self._summary, self._fmt
@@ -295,9 +447,9 @@ class SummaryWriter:
         sh.text(2, r.general_branch)
         sh.text(3, r.branch_type)
         sh.text(4, r.secretary)
-        for k, ind in enumerate(ids):
-            sh.number(_FIRST_SCORE_COL + k, by_id.get(ind), fmt.score)
-        after = _FIRST_SCORE_COL + len(ids)
+        for col, (_, _, score) in zip(score_cols, r.scores, strict=True):
+            sh.number(col, score, fmt.score)  # an indicator the record lacks stays an empty cell
+        after = _FIRST_SCORE_COL + len(columns)
         sh.number(after, r.total, fmt.score)
         sh.text(after + 1, r.score_grade)
         sh.text(after + 2, r.grade)
@@ -325,7 +477,7 @@ class SummaryWriter:
         of ``files``, and complete the workbook (moved into place when the ``summary_writer`` block ends)."""
         assert not self.finished, "finish() called twice"
         wb, lang, fmt, counts = self._wb, self.lang, self._fmt, self._counts
-        if self._indicator_ids is None:  # no branch was graded
+        if self._score_cols is None:  # no branch was graded
             self._head_summary(())
         self._summary.finish(freeze_cols=2)
         _distribution_sheet(wb, self._distribution, counts, lang, fmt)
@@ -342,12 +494,35 @@ class SummaryWriter:
         _common_sheet(wb, self._common, counts, lang)
         _kpi_sheet(self._kpis, kpis, lang)
         _inputs_sheet(self._inputs, files, lang)
+        for sheet in self._sheets:
+            sheet.close_rows()
         wb.close()
+        self._assemble()
         self._tmpdir.cleanup()
         self.finished = True
 
+    def _assemble(self) -> None:
+        """The workbook: xlsxwriter's package, part by part, each sheet's rows spliced into its part."""
+        own = {sheet.part: sheet for sheet in self._sheets}
+        with (
+            zipfile.ZipFile(self._frame) as frame,
+            zipfile.ZipFile(self._target, "w", zipfile.ZIP_DEFLATED, compresslevel=_COMPRESS_LEVEL) as out,
+        ):
+            parts = frame.namelist()
+            if not own.keys() <= set(parts):
+                raise RuntimeError(f"xlsxwriter's output changed: no {sorted(own.keys() - set(parts))}")
+            for name in parts:
+                sheet = own.get(name)
+                if sheet is None:
+                    out.writestr(name, frame.read(name))
+                else:
+                    sheet.write_part(frame.read(name).decode("utf-8"), out)
+
     def abandon(self) -> None:
-        """Give up on the workbook: close it (what is written is discarded) and remove the temporary files."""
+        """Give up on the workbook: close what is open and remove the temporary files."""
+        for sheet in self._sheets:
+            with contextlib.suppress(Exception):
+                sheet.close_rows()
         with contextlib.suppress(Exception):
             self._wb.close()
         self._tmpdir.cleanup()
@@ -384,45 +559,45 @@ def _adjustments(result: BranchResult, lang: Lang) -> str:
     return ("; " if lang == "en" else "；").join(a.get(lang) for a in result.adjustments)
 
 
-def _distribution_sheet(wb: Any, ws: Any, tally: _Counts, lang: Lang, fmt: _Formats) -> None:
+def _distribution_sheet(wb: Any, sh: _Sheet, tally: _Counts, lang: Lang, fmt: _Formats) -> None:
     grades = tally.grades
     by_org, by_type, none = tally.by_org, tally.by_type, tally.none
     # Grade codes sort best first in every profile so far (A, B, C, D); the code, not the name, orders them
     # so the columns keep their place when names are translated.
     codes = sorted(grades)
     name = label("sh_distribution", lang)
+    ws = sh.ws
     ws.set_column(0, 0, 24)
     ws.set_column(1, len(codes) + 1, 10)
-    row = 0
     chart_col = len(codes) + 3
     next_chart_row = 0
     for title_key, key_label, counts in (
         ("by_general_branch", "general_branch", by_org),
         ("by_branch_type", "branch_type", by_type),
     ):
-        put_text(ws, row, 0, label(title_key, lang), fmt.title)
-        row += 1
-        head_row = row
-        put_text(ws, row, 0, label(key_label, lang), fmt.head)
+        sh.put(0, label(title_key, lang), fmt.title)
+        sh.next()
+        head_row = sh.row
+        sh.put(0, label(key_label, lang), fmt.head)
         for c, code in enumerate(codes, start=1):
-            put_text(ws, row, c, grades[code], fmt.head_center)
-        put_text(ws, row, len(codes) + 1, label("sum", lang), fmt.head_center)
-        row += 1
-        first = row
+            sh.put(c, grades[code], fmt.head_center)
+        sh.put(len(codes) + 1, label("sum", lang), fmt.head_center)
+        sh.next()
+        first = sh.row
         totals: Counter[str] = Counter()
         for group in sorted(counts, key=lambda g: (g == none, g)):
-            put_text(ws, row, 0, group)
+            sh.put(0, group)
             for c, code in enumerate(codes, start=1):
-                ws.write_number(row, c, counts[group][code], fmt.center)
-            ws.write_number(row, len(codes) + 1, sum(counts[group].values()), fmt.center)
+                sh.number(c, counts[group][code], fmt.center)
+            sh.number(len(codes) + 1, sum(counts[group].values()), fmt.center)
             totals.update(counts[group])
-            row += 1
-        last = row - 1
-        put_text(ws, row, 0, label("sum", lang), fmt.bold)
+            sh.next()
+        last = sh.row - 1
+        sh.put(0, label("sum", lang), fmt.bold)
         for c, code in enumerate(codes, start=1):
-            ws.write_number(row, c, totals[code], fmt.bold_center)
-        ws.write_number(row, len(codes) + 1, sum(totals.values()), fmt.bold_center)
-        row += 1
+            sh.number(c, totals[code], fmt.bold_center)
+        sh.number(len(codes) + 1, sum(totals.values()), fmt.bold_center)
+        sh.next()
         if last >= first:
             chart = wb.add_chart({"type": "column", "subtype": "stacked"})
             for c in range(1, len(codes) + 1):
@@ -438,7 +613,8 @@ def _distribution_sheet(wb: Any, ws: Any, tally: _Counts, lang: Lang, fmt: _Form
             chart_row = max(head_row - 1, next_chart_row)
             ws.insert_chart(chart_row, chart_col, chart)
             next_chart_row = chart_row + _CHART_ROWS
-        row += 2
+        sh.next()
+        sh.next()
 
 
 def _common_sheet(wb: Any, sh: _Sheet, counts: _Counts, lang: Lang) -> None:
