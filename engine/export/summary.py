@@ -144,11 +144,9 @@ class _Sheet:
         self._first_row: int | None = None
         self._last_row = 0
         self._min_col, self._max_col = _MAX_COLS, -1
-        self._rows_path = folder / f"rows-{ws.index}.xml"
-        # Closed by close_rows, from finish or abandon.
-        self._rows: IO[str] = open(  # noqa: SIM115
-            self._rows_path, "w", encoding="utf-8", newline="", buffering=_ROWS_BUFFER
-        )
+        # A file without a name: the rows (tens of megabytes at 10,000 branches) are gone with the process,
+        # even one killed mid-batch. Closed by close(), from finish or abandon.
+        self._rows: IO[bytes] = tempfile.TemporaryFile(dir=folder, buffering=_ROWS_BUFFER)  # noqa: SIM115
 
     def head(self, headers: Sequence[str]) -> None:
         """Write the header row (row 0); the data rows follow it."""
@@ -197,7 +195,7 @@ class _Sheet:
 
     def next(self) -> None:
         if self._cells:
-            self._rows.write(f'<row r="{self._ref_row}">{"".join(self._cells)}</row>')
+            self._rows.write(f'<row r="{self._ref_row}">{"".join(self._cells)}</row>'.encode())
             self._cells.clear()
             if self._first_row is None:
                 self._first_row = self.row
@@ -213,8 +211,11 @@ class _Sheet:
             self.ws.autofilter(0, 0, max(self.row - 1, 0), self.ncols - 1)
         self.ws.freeze_panes(1, freeze_cols)
 
-    def close_rows(self) -> None:
-        self.next()  # a row still being filled
+    def end_rows(self) -> None:
+        """Write out a row still being filled: the rows are complete."""
+        self.next()
+
+    def close(self) -> None:
         self._rows.close()
 
     @property
@@ -239,12 +240,13 @@ class _Sheet:
         head, rest = _split(before, '<dimension ref="A1"/>')
         prefix = f'{head}<dimension ref="{self.dimension()}"/>{rest}<sheetData>'.encode()
         suffix = f"</sheetData>{after}".encode()
-        size = len(prefix) + self._rows_path.stat().st_size + len(suffix)
+        rows = self._rows
+        size = len(prefix) + rows.tell() + len(suffix)
+        rows.seek(0)
         with out.open(self.part, "w", force_zip64=size > zipfile.ZIP64_LIMIT) as member:
             member.write(prefix)
-            with open(self._rows_path, "rb") as rows:
-                while chunk := rows.read(_ROWS_BUFFER):
-                    member.write(chunk)
+            while chunk := rows.read(_ROWS_BUFFER):
+                member.write(chunk)
             member.write(suffix)
 
 
@@ -370,8 +372,8 @@ class SummaryWriter:
         self.lang = lang
         self._target = target
         self.finished = False
-        # The rows files, xlsxwriter's package (and its own temporary files) go to a folder of our own,
-        # removed whatever happens.
+        # xlsxwriter's package and its own temporary files go to a folder of our own, removed whatever
+        # happens short of the process being killed (then only a few small files are left).
         self._tmpdir = tempfile.TemporaryDirectory(prefix="branchgrade-summary-", ignore_cleanup_errors=True)
         folder = Path(self._tmpdir.name)
         self._frame = folder / "frame.xlsx"
@@ -495,10 +497,10 @@ class SummaryWriter:
         _kpi_sheet(self._kpis, kpis, lang)
         _inputs_sheet(self._inputs, files, lang)
         for sheet in self._sheets:
-            sheet.close_rows()
+            sheet.end_rows()
         wb.close()
         self._assemble()
-        self._tmpdir.cleanup()
+        self._release()
         self.finished = True
 
     def _assemble(self) -> None:
@@ -520,11 +522,14 @@ class SummaryWriter:
 
     def abandon(self) -> None:
         """Give up on the workbook: close what is open and remove the temporary files."""
-        for sheet in self._sheets:
-            with contextlib.suppress(Exception):
-                sheet.close_rows()
         with contextlib.suppress(Exception):
             self._wb.close()
+        self._release()
+
+    def _release(self) -> None:
+        for sheet in self._sheets:
+            with contextlib.suppress(OSError):
+                sheet.close()
         self._tmpdir.cleanup()
 
 
