@@ -10,12 +10,10 @@ from __future__ import annotations
 
 import gc
 import os
-import pickle
 import shutil
 import sys
-import tempfile
 from collections import Counter
-from collections.abc import Callable, Iterable, Iterator, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from concurrent.futures import FIRST_COMPLETED, Future, ProcessPoolExecutor, wait
 from concurrent.futures.process import BrokenProcessPool
 from dataclasses import dataclass
@@ -24,13 +22,12 @@ from functools import cached_property
 from itertools import islice
 from multiprocessing import get_context
 from pathlib import Path
-from typing import IO, cast
 
 import engine
 from engine.export.atomic import atomic_path, sync_all, temp_target
 from engine.export.branch_list import write_branch_list
 from engine.export.results_json import ResultsJsonWriter, result_element_bytes, write_manifest
-from engine.export.summary import SummaryRecord, summary_record, write_summary_records
+from engine.export.summary import SummaryRecord, SummaryWriter, summary_record, summary_writer
 from engine.facts import build_facts
 from engine.grading import college_kpis, grade
 from engine.ingest import read_workbook
@@ -65,14 +62,15 @@ class UsageError(Exception):
 class Packed:
     """A graded file's result in the form the batch outputs take it: what a worker sends back instead of
     the ``BranchResult`` (whose trace and evidence the main process would otherwise have to unpickle and
-    keep). ``result_json`` is the result's element of results.json, byte for byte; ``record`` the pickled
-    :class:`~engine.export.summary.SummaryRecord` (in the run's language) for the summary workbook."""
+    keep). ``result_json`` is the result's element of results.json, byte for byte; ``record`` the
+    :class:`~engine.export.summary.SummaryRecord` (in the run's language) for the summary workbook — plain
+    tuples, pickled once, with the outcome, on its way to the main process."""
 
     branch_id: str
     grade: Grade
     kpi_flags: dict[str, bool]
     result_json: bytes
-    record: bytes
+    record: SummaryRecord
 
 
 @dataclass(frozen=True)
@@ -99,7 +97,7 @@ def pack(outcome: FileOutcome, lang: Lang) -> FileOutcome:
         grade=result.grade,
         kpi_flags=result.kpi_flags,
         result_json=result_element_bytes(result),
-        record=pickle.dumps(summary_record(result, lang), protocol=pickle.HIGHEST_PROTOCOL),
+        record=summary_record(result, lang),
     )
     return FileOutcome(outcome.report, None, packed)
 
@@ -414,13 +412,13 @@ class _Graded:
 
 class _BatchSink:
     """Takes each file's outcome in file-name order and streams it to the batch outputs: the result to
-    results.json (already serialised by the worker), its summary record to a spill file, its file report
-    to a list. A branch id already seen makes the file a duplicate (IN-13): its result is not written and
-    its rectification list is removed. Outcomes that arrive early wait in ``_early`` for the ones before
-    them — at most about a pool's queue of them."""
+    results.json (already serialised by the worker), its summary record's rows to the summary workbook,
+    its file report to a list. A branch id already seen makes the file a duplicate (IN-13): its result is
+    not written and its rectification list is removed. Outcomes that arrive early wait in ``_early`` for
+    the ones before them — at most about a pool's queue of them."""
 
-    def __init__(self, writer: ResultsJsonWriter, spill: IO[bytes], list_dir: Path, lang: Lang) -> None:
-        self.writer, self.spill, self.list_dir, self.lang = writer, spill, list_dir, lang
+    def __init__(self, writer: ResultsJsonWriter, summary: SummaryWriter, list_dir: Path, lang: Lang) -> None:
+        self.writer, self.summary, self.list_dir, self.lang = writer, summary, list_dir, lang
         self.files: list[FileReport] = []
         self.grades: dict[str, Grade] = {}
         self.grade_counts: Counter[str] = Counter()
@@ -457,22 +455,11 @@ class _BatchSink:
                 (self.list_dir / list_file_name(report.file)).unlink(missing_ok=True)
             else:
                 self.writer.add_result(packed.result_json)
-                self.spill.write(packed.record)
+                self.summary.add(packed.record)
                 self.grades.setdefault(packed.grade.code, packed.grade)
                 self.grade_counts[packed.grade.code] += 1
                 self.graded.append(_Graded(packed.grade, packed.kpi_flags))
         self.files.append(report)
-
-    def records(self) -> Iterator[SummaryRecord]:
-        """The spilled summary records, in file-name order (one pass; call again for another)."""
-        self.spill.flush()
-        self.spill.seek(0)
-        while True:
-            try:
-                record = pickle.load(self.spill)  # one pickle per record, each with its own memo
-            except EOFError:
-                return
-            yield cast(SummaryRecord, record)
 
 
 def grade_folder(
@@ -489,8 +476,8 @@ def grade_folder(
     """Grade every workbook under ``folder`` and write all outputs into ``out``.
 
     ``workers`` = 0 runs in this process (debugging); None uses every core. Memory stays flat in the
-    number of workbooks: results are written to results.json as they come (in file-name order), the
-    summary workbook is fed from a spill file of compact per-branch records.
+    number of workbooks: results are written to results.json and each branch's rows to the summary workbook
+    as they come (in file-name order); only the summary's short sheets are left for the end.
     """
     if not folder.is_dir():
         raise UsageError(f"找不到文件夹 {folder} / folder {folder} not found")
@@ -512,8 +499,7 @@ def grade_folder(
     list_dir.mkdir(exist_ok=True)
     n_workers = (os.cpu_count() or 1) if workers is None else workers
     sha = profile_sha256(profile_ref)
-    # The spill file has no name (it is gone when closed), so it can never be left in ``out``.
-    with tempfile.TemporaryFile(dir=out) as spill:
+    with summary_writer(out / SUMMARY_NAME[lang], lang) as summary:
         with atomic_path(out / RESULTS_NAME) as results_tmp, open(results_tmp, "wb") as results_fh:
             writer = ResultsJsonWriter(
                 results_fh,
@@ -522,7 +508,7 @@ def grade_folder(
                 profile_title=profile.title,
                 profile_sha256=sha,
             )
-            sink = _BatchSink(writer, spill, list_dir, lang)
+            sink = _BatchSink(writer, summary, list_dir, lang)
             if n_workers == 0:
                 _run_inline(jobs, profile, list_dir, lang, on_done, sink.arrived)
             else:
@@ -539,8 +525,9 @@ def grade_folder(
             kpis = college_kpis(sink.graded, profile.grading, sink.files)
             files = tuple(sink.files)
             writer.finish(files, kpis)
-        # results.json is in place (atomic_path fsynced and renamed it); the summary reads the spill.
-        write_summary_records(sink.records, files, kpis, out / SUMMARY_NAME[lang], lang=lang)
+        # results.json is in place (atomic_path fsynced and renamed it); the summary's long sheets are
+        # written, its short ones (from counters, the KPIs and the file reports) remain.
+        summary.finish(files, kpis)
     sync_all(out)  # the lists were written without fsync; the manifest, written last, vouches for them
     write_manifest(
         out / MANIFEST_NAME,

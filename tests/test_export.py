@@ -16,6 +16,8 @@ from typing import get_args, get_origin
 
 import openpyxl
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 from pydantic import BaseModel
 
 from engine.export.atomic import atomic_path, atomic_write_bytes
@@ -581,18 +583,23 @@ def test_streamed_results_json_is_byte_identical() -> None:
         full.model_copy(update={"results": (), "files": (), "kpis": ()}),
     )
     for report in variants:
-        buf = io.BytesIO()
-        writer = ResultsJsonWriter(
-            buf,
-            tool_version=report.tool_version,
-            profile=report.profile,
-            profile_title=report.profile_title,
-            profile_sha256=report.profile_sha256,
-        )
-        for r in report.results:
-            writer.add_result(result_element_bytes(r))
-        writer.finish(report.files, report.kpis)
-        assert buf.getvalue() == results_json_bytes(report)
+        assert _streamed(report) == results_json_bytes(report)
+
+
+def _streamed(report: BatchReport) -> bytes:
+    """``report`` as a batch writes it: each result serialised on its own, then streamed."""
+    buf = io.BytesIO()
+    writer = ResultsJsonWriter(
+        buf,
+        tool_version=report.tool_version,
+        profile=report.profile,
+        profile_title=report.profile_title,
+        profile_sha256=report.profile_sha256,
+    )
+    for r in report.results:
+        writer.add_result(result_element_bytes(r))
+    writer.finish(report.files, report.kpis)
+    return buf.getvalue()
 
 
 def _float_fields(model: type[BaseModel], prefix: str = "") -> set[str]:
@@ -614,3 +621,45 @@ def _float_fields(model: type[BaseModel], prefix: str = "") -> set[str]:
 
 def test_the_fast_json_path_checks_every_float_field() -> None:
     assert _float_fields(BranchResult) == CHECKED_FLOAT_FIELDS
+
+
+# Values a rule's ctx or a fact may hold (schemas.common.Scalar), including the floats whose text differs
+# between pydantic and Python (below 1e-4, 1e16 and above), NaN and infinities, and any text.
+_scalars = st.none() | st.booleans() | st.integers() | st.floats() | st.text(max_size=8)
+_maps = st.dictionaries(st.text(max_size=6), _scalars, max_size=5)
+
+
+@settings(max_examples=200, deadline=None)
+@given(
+    ctxs=st.lists(_maps, min_size=4, max_size=4),
+    facts=_maps,
+    floats=st.lists(st.floats(), min_size=3, max_size=3),
+    text=st.text(max_size=8),
+)
+def test_streamed_results_json_is_the_whole_dump_for_any_values(
+    ctxs: list[dict[str, object]], facts: dict[str, object], floats: list[float], text: str
+) -> None:
+    # A result's element comes from pydantic's serialiser when that is provably safe: whatever the values,
+    # the streamed document is the stdlib dump of the whole report, or refused as that one is.
+    base = make_result()
+    total, deduction, score_value = floats
+    result = base.model_copy(
+        update={
+            "total": total,
+            "facts": facts,
+            "trace": tuple(
+                tr.model_copy(update={"ctx": ctx}) for tr, ctx in zip(base.trace, ctxs, strict=True)
+            ),
+            "items": (base.items[0].model_copy(update={"ctx": ctxs[0], "deduction": deduction}),),
+            "scores": (base.scores[0].model_copy(update={"score": score_value}), *base.scores[1:]),
+            "identity": base.identity.model_copy(update={"branch_name": text}),
+        }
+    )
+    report = make_report((result,))
+    try:
+        whole = results_json_bytes(report)
+    except ValueError:  # NaN or an infinity, or text UTF-8 cannot hold (a lone surrogate)
+        with pytest.raises(ValueError):
+            _streamed(report)
+    else:
+        assert _streamed(report) == whole

@@ -89,7 +89,6 @@ def _sort_maps(data: dict[str, Any]) -> dict[str, Any]:
 
 # The top-level lists are at depth 1 of the document, so each element's own lines sit two spaces in.
 _ELEMENT_INDENT = "\n  "
-_ELEMENT_INDENT_BYTES = _ELEMENT_INDENT.encode("ascii")
 
 
 def element_json_bytes(data: Any) -> bytes:
@@ -114,6 +113,7 @@ def result_element_bytes(result: BranchResult) -> bytes:
 
 
 _M = TypeVar("_M", bound=Frozen)
+_C = TypeVar("_C", Finding, RuleTrace)
 
 
 class _Fallback(Exception):
@@ -129,11 +129,14 @@ def _check_float(value: float) -> None:
 
 
 def _checked_sorted_map(value: dict[str, Any]) -> dict[str, Any]:
-    """A data-keyed map re-built in key order, its float values checked."""
+    """A data-keyed map in key order (``value`` itself when it already is), its float values checked."""
     for v in value.values():
         if isinstance(v, float):
             _check_float(v)
-    return {k: value[k] for k in sorted(value)}
+    keys = sorted(value)
+    if keys == list(value):
+        return value
+    return {k: value[k] for k in keys}
 
 
 _set = object.__setattr__
@@ -152,19 +155,14 @@ def _copy_with(model: _M, update: dict[str, Any]) -> _M:
     return new
 
 
-def _sorted_findings(findings: tuple[Finding, ...]) -> tuple[Finding, ...]:
+def _with_sorted_ctx(models: tuple[_C, ...]) -> tuple[_C, ...]:
+    """``models`` (findings or rule traces) with ``ctx`` in key order, their floats checked: a copy of each
+    whose ``ctx`` is not in order already."""
     out = []
-    for f in findings:
-        _check_float(f.deduction)
-        out.append(_copy_with(f, {"ctx": _checked_sorted_map(f.ctx)}))
-    return tuple(out)
-
-
-def _sorted_traces(trace: tuple[RuleTrace, ...]) -> tuple[RuleTrace, ...]:
-    out = []
-    for t in trace:
-        _check_float(t.deduction)
-        out.append(_copy_with(t, {"ctx": _checked_sorted_map(t.ctx)}))
+    for m in models:
+        _check_float(m.deduction)
+        ctx = _checked_sorted_map(m.ctx)
+        out.append(m if ctx is m.ctx else _copy_with(m, {"ctx": ctx}))
     return tuple(out)
 
 
@@ -185,6 +183,21 @@ CHECKED_FLOAT_FIELDS = frozenset(
 )
 
 
+# A result inside a BatchReport's ``results`` sits exactly where results.json puts it (depth 2), so pydantic
+# indents it as the document does and only the report around it is cut off — no re-indenting pass over the
+# result's ~100 KB. The report's other fields are empty; the bytes before and after a lone result follow
+# from its dump with no results, as ResultsJsonWriter cuts its head (an array opens with ``[``, a newline
+# and the next depth's indent; checked on every use, the stdlib path takes over if it ever differs).
+_CARRIER = BatchReport(
+    tool_version="", profile="", profile_title=Text(zh="", en=""), profile_sha256="", results=(), files=()
+)
+_CARRIER_HEAD, _CARRIER_TAIL = _CARRIER.__pydantic_serializer__.to_json(_CARRIER, indent=1).split(
+    b'"results": []'
+)
+_CARRIER_HEAD += b'"results": [\n  '
+_CARRIER_TAIL = b"\n ]" + _CARRIER_TAIL
+
+
 def _fast_result_element_bytes(result: BranchResult) -> bytes:
     """``result_element_bytes`` by pydantic's own (Rust) serialiser, of a copy whose ``ctx`` / ``facts``
     maps are in key order (``kpi_flags`` of a result stays as built, as ``_sort_result`` leaves it). Every
@@ -201,12 +214,16 @@ def _fast_result_element_bytes(result: BranchResult) -> bytes:
         result,
         {
             "facts": _checked_sorted_map(result.facts),
-            "trace": _sorted_traces(result.trace),
-            "items": _sorted_findings(result.items),
-            "warnings": _sorted_findings(result.warnings),
+            "trace": _with_sorted_ctx(result.trace),
+            "items": _with_sorted_ctx(result.items),
+            "warnings": _with_sorted_ctx(result.warnings),
         },
     )
-    return ordered.__pydantic_serializer__.to_json(ordered, indent=1).replace(b"\n", _ELEMENT_INDENT_BYTES)
+    carrier = _copy_with(_CARRIER, {"results": (ordered,)})
+    text = carrier.__pydantic_serializer__.to_json(carrier, indent=1)
+    if not (text.startswith(_CARRIER_HEAD) and text.endswith(_CARRIER_TAIL)):
+        raise _Fallback
+    return text[len(_CARRIER_HEAD) : len(text) - len(_CARRIER_TAIL)]
 
 
 def file_element_bytes(report: FileReport) -> bytes:

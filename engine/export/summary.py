@@ -1,78 +1,208 @@
 """The summary workbook for the organization department: every branch, the grade distribution with charts,
 every rectification item, the most common problems, the college KPIs and every input problem.
 
-Sized for a college of 10,000 branches: the workbook is written in xlsxwriter's ``constant_memory`` mode
-(each row is flushed to disk as soon as the next one starts), every sheet is written top to bottom from a
-stream of compact :class:`SummaryRecord` s (one per graded branch, made in the worker; the pipeline spills
-them to a temporary file and reads it once per pass), never from every ``BranchResult`` at once, and the
-only things accumulated are counters (grades per organisation, branches per rule code) whose size does not
-grow with the number of branches.
+Sized for a college of 10,000 branches and written *while the batch runs*: :func:`summary_writer` opens the
+workbook, the batch hands :meth:`SummaryWriter.add` one compact :class:`SummaryRecord` per graded branch (made
+in the worker) in file-name order, and each record's rows are written at once to the two long sheets (汇总,
+one row per branch; 整改事项, one row per rectification item). Besides the current row, the writer keeps only
+counters whose size does not grow with the number of branches (grades per organisation and type, branches per
+rule code). :meth:`SummaryWriter.finish` writes the short sheets from those counters, the KPIs and the input
+problems once the batch is done, so little is left after the last worker finishes.
 
-Text from forms and rule files goes through ``write_string`` in a workbook with formula conversion off.
+How it is written: xlsxwriter declares the workbook — sheets, styles, column widths, filters, panes, the
+status dropdown, page setup, charts — but holds no cell. Every cell is serialised here as SpreadsheetML, an
+inline string or a number exactly as xlsxwriter's ``constant_memory`` mode writes it (see ``_ooxml``), into a
+file of rows per sheet; ``finish`` splices each sheet's rows into xlsxwriter's package. That costs a fraction
+of a cell written through xlsxwriter (~80 cells per branch), and text shaped like ``<r>…</r>``, which
+xlsxwriter writes as raw markup, is escaped like any other. No cell can be a formula.
 """
 
 from __future__ import annotations
 
 import contextlib
+import re
+import tempfile
+import zipfile
 from collections import Counter, defaultdict
-from collections.abc import Callable, Iterable
+from collections.abc import Iterable, Iterator, Sequence
 from datetime import date, datetime, time
+from functools import cache, lru_cache
 from pathlib import Path
-from typing import Any, NamedTuple
+from typing import IO, Any, NamedTuple
 
 import xlsxwriter
+from xlsxwriter.utility import xl_col_to_name
 
-from engine.export._xlsx import WORKBOOK_OPTIONS, put_text, text_width
+from engine.export._ooxml import cell_text, excel_escape, number, xml_text
+from engine.export._xlsx import WORKBOOK_OPTIONS, text_width
 from engine.export.atomic import atomic_path
 from engine.export.i18n import evidence_cells, label, problem_text
 from schemas.batch import BatchReport, FileReport, Kpi
 from schemas.common import Lang
 from schemas.results import BranchResult
 
-__all__ = ["ItemRow", "SummaryRecord", "summary_record", "write_summary", "write_summary_records"]
+__all__ = ["ItemRow", "SummaryRecord", "SummaryWriter", "summary_record", "summary_writer", "write_summary"]
 
 _MAX_WIDTH = 60  # a column wider than this is unreadable; long texts are cut off on screen, not lost
 _CHART_ROWS = 16  # rows a default-size chart covers (288 px at 20 px a row, plus a margin)
 _TOP_CODES_IN_CHART = 20
+_FIRST_SCORE_COL = 5  # 汇总: id, name, general branch, type, secretary, then one column per indicator
+_ITEM_KEYS = ("branch_id", "branch_name", "code", "indicator", "problem", "basis", "measure", "owner")
+
+# The package is deflated at zlib's level 1: the 整改事项 sheet of 10,000 branches is ~66 MB of XML, which
+# level 1 deflates in 0.29 s to 11.6 MB and the default level (6) in 0.71 s to 9.2 MB — after the batch.
+_COMPRESS_LEVEL = 1
+_ROWS_BUFFER = 1 << 20
+_MAX_COLS = 16384  # Excel's
+
+# --------------------------------------------------------------------------------------------- the cells
+
+# Text that needs more than copying into <t>: XML's special characters and what Excel escapes as _xHHHH_
+# (controls, U+FFFE/U+FFFF, and that syntax itself).
+_SPECIAL = re.compile(r"[&<>\x00-\x08\x0b-\x1f\ufffe\uffff]|_x[0-9a-fA-F]{4}_")
+_EXCEL_EPOCH = datetime(1899, 12, 31)
+
+
+@cache
+def _column(col: int) -> str:
+    return str(xl_col_to_name(col))
+
+
+def _text_cell(ref: str, text: str, style: str) -> str:
+    """An inline-string cell as xlsxwriter's ``constant_memory`` mode writes it: the text cut to Excel's
+    limit, controls as ``_xHHHH_``, XML-escaped, ``xml:space="preserve"`` when it starts or ends with
+    whitespace. Unlike xlsxwriter, text shaped like ``<r>…</r>`` is escaped too, not written as markup."""
+    text = cell_text(text)
+    if _SPECIAL.search(text):
+        text = xml_text(excel_escape(text))
+    t = '<t xml:space="preserve">' if text[:1].isspace() or text[-1:].isspace() else "<t>"
+    return f'<c r="{ref}"{style} t="inlineStr"><is>{t}{text}</t></is></c>'
+
+
+@lru_cache(maxsize=1024)
+def _excel_serial(value: date) -> float:
+    """``value`` as Excel's serial day number (1900 date system), as xlsxwriter's ``write_datetime`` computed
+    it for ``datetime.combine(value, time())``; cached: a batch's deadlines are a handful of dates."""
+    moment = value if isinstance(value, datetime) else datetime.combine(value, time())
+    delta = moment - _EXCEL_EPOCH
+    serial = delta.days + (float(delta.seconds) + float(delta.microseconds) / 1e6) / (60 * 60 * 24)
+    if moment.date() == date(1900, 1, 1):
+        serial -= 1  # xlsxwriter's rule for a time without a date, which this day at midnight also meets
+    return serial + 1 if serial > 59 else serial  # Excel counts a 29 February 1900
+
+
+class _Formats:
+    """The summary's cell styles, as the ``s`` attribute a cell carries.
+
+    xlsxwriter numbers a style when a cell first uses it (``Format._get_xf_index``); here no cell goes
+    through xlsxwriter, so each is numbered by that same call when declared (1, 2, … in this order), and
+    styles.xml lists them all."""
+
+    def __init__(self, wb: Any) -> None:
+        head = {"bold": True, "font_color": "#FFFFFF", "bg_color": "#C00000", "border": 1}
+        declared = {
+            "head": {**head, "text_wrap": True},
+            "head_center": {**head, "align": "center"},
+            "title": {"bold": True, "font_size": 12},
+            "bold": {"bold": True},
+            "center": {"align": "center"},
+            "bold_center": {"bold": True, "align": "center"},
+            "date": {"num_format": "yyyy-mm-dd"},
+            "pct": {"num_format": "0.0%"},
+            "score": {"num_format": "0.##;-0.##;0"},
+        }
+        style = {}
+        for name, properties in declared.items():
+            fmt = wb.add_format(properties)
+            style[name] = f' s="{fmt._get_xf_index()}"'
+        self.head, self.head_center, self.title = style["head"], style["head_center"], style["title"]
+        self.bold, self.center, self.bold_center = style["bold"], style["center"], style["bold_center"]
+        self.date, self.pct, self.score = style["date"], style["pct"], style["score"]
 
 
 class _Sheet:
-    """A worksheet written strictly top to bottom, tracking each column's display width as it goes."""
+    """A worksheet written strictly top to bottom: its frame (widths, filter, panes, page setup) declared to
+    xlsxwriter, its rows serialised here to a file of their own as they come, each cell's text widening its
+    column's display width."""
 
-    def __init__(self, wb: Any, name: str, headers: list[str], fmt: _Formats) -> None:
-        self.ws = wb.add_worksheet(name)
-        # Printable as handed out: A4 landscape, one page wide, the header row on every page.
-        self.ws.set_landscape()
-        self.ws.set_paper(9)
-        self.ws.fit_to_pages(1, 0)
-        self.ws.repeat_rows(0)
+    def __init__(self, wb: Any, name: str, fmt: _Formats, folder: Path, *, printable: bool = True) -> None:
+        self.ws = ws = wb.add_worksheet(name)
+        if printable:
+            # Printable as handed out: A4 landscape, one page wide, the header row on every page.
+            ws.set_landscape()
+            ws.set_paper(9)
+            ws.fit_to_pages(1, 0)
+            ws.repeat_rows(0)
         self.fmt = fmt
+        self.ncols = 0
+        self.widths: list[int] = []
+        self.row = 0
+        self._ref_row = "1"  # the row's number as cell references write it
+        self._cells: list[str] = []
+        self._last_col = -1
+        # The rows and columns the cells written span, for the sheet's <dimension>.
+        self._first_row: int | None = None
+        self._last_row = 0
+        self._min_col, self._max_col = _MAX_COLS, -1
+        # A file without a name: the rows (tens of megabytes at 10,000 branches) are gone with the process,
+        # even one killed mid-batch. Closed by close(), from finish or abandon.
+        self._rows: IO[bytes] = tempfile.TemporaryFile(dir=folder, buffering=_ROWS_BUFFER)  # noqa: SIM115
+
+    def head(self, headers: Sequence[str]) -> None:
+        """Write the header row (row 0); the data rows follow it."""
         self.ncols = len(headers)
         self.widths = [max(text_width(h) + 2, 8) for h in headers]
-        self.row = 0
         for c, h in enumerate(headers):
-            put_text(self.ws, 0, c, h, fmt.head)
-        self.row = 1
+            self.put(c, h, self.fmt.head)
+        self.next()
 
-    def text(self, col: int, value: str | None) -> None:
+    def _cell(self, col: int, xml: str) -> None:
+        # A row's cells go out in column order, each once, as xlsxwriter writes them.
+        if col <= self._last_col:
+            raise ValueError(f"column {col} written after column {self._last_col} in row {self.row}")
+        self._last_col = col
+        self._cells.append(xml)
+        if col < self._min_col:
+            self._min_col = col
+        if col > self._max_col:
+            self._max_col = col
+
+    def put(self, col: int, text: str, style: str = "") -> None:
+        """A text cell, even an empty one (a header, a label)."""
+        self._cell(col, _text_cell(_column(col) + self._ref_row, text, style))
+
+    def text(self, col: int, value: str | None, style: str = "") -> None:
+        """A text cell for a value, none when it is empty; it widens its column."""
         if value:
-            put_text(self.ws, self.row, col, value)
-            w = text_width(value) + 2
-            if w > self.widths[col]:
-                self.widths[col] = min(w, _MAX_WIDTH)
+            self.put(col, value, style)
+            widths = self.widths
+            # Measuring is skipped when it cannot change the width: the column is at the cap already, or
+            # the text is too short to be wider even if every character were double width.
+            if col < len(widths) and widths[col] != _MAX_WIDTH and 2 * len(value) + 2 > widths[col]:
+                w = text_width(value) + 2
+                if w > widths[col]:
+                    widths[col] = min(w, _MAX_WIDTH)
 
-    def number(self, col: int, value: float | None, fmt: Any = None) -> None:
+    def number(self, col: int, value: float | None, style: str = "") -> None:
         if value is not None:
-            self.ws.write_number(self.row, col, value, fmt)
+            self._cell(col, f'<c r="{_column(col)}{self._ref_row}"{style}><v>{number(value)}</v></c>')
 
     def date(self, col: int, value: date | None) -> None:
         if value is not None:
-            d = value if isinstance(value, datetime) else datetime.combine(value, time())
-            self.ws.write_datetime(self.row, col, d, self.fmt.date)
-            self.widths[col] = max(self.widths[col], 12)
+            self.number(col, _excel_serial(value), self.fmt.date)
+            if self.widths[col] < 12:
+                self.widths[col] = 12
 
     def next(self) -> None:
+        if self._cells:
+            self._rows.write(f'<row r="{self._ref_row}">{"".join(self._cells)}</row>'.encode())
+            self._cells.clear()
+            if self._first_row is None:
+                self._first_row = self.row
+            self._last_row = self.row
         self.row += 1
+        self._ref_row = str(self.row + 1)
+        self._last_col = -1
 
     def finish(self, *, filter_: bool = True, freeze_cols: int = 0) -> None:
         for c, w in enumerate(self.widths):
@@ -81,22 +211,51 @@ class _Sheet:
             self.ws.autofilter(0, 0, max(self.row - 1, 0), self.ncols - 1)
         self.ws.freeze_panes(1, freeze_cols)
 
+    def end_rows(self) -> None:
+        """Write out a row still being filled: the rows are complete."""
+        self.next()
 
-class _Formats:
-    def __init__(self, wb: Any) -> None:
-        self.head = wb.add_format(
-            {"bold": True, "font_color": "#FFFFFF", "bg_color": "#C00000", "border": 1, "text_wrap": True}
-        )
-        self.head_center = wb.add_format(
-            {"bold": True, "font_color": "#FFFFFF", "bg_color": "#C00000", "border": 1, "align": "center"}
-        )
-        self.title = wb.add_format({"bold": True, "font_size": 12})
-        self.bold = wb.add_format({"bold": True})
-        self.center = wb.add_format({"align": "center"})
-        self.bold_center = wb.add_format({"bold": True, "align": "center"})
-        self.date = wb.add_format({"num_format": "yyyy-mm-dd"})
-        self.pct = wb.add_format({"num_format": "0.0%"})
-        self.score = wb.add_format({"num_format": "0.##;-0.##;0"})
+    def close(self) -> None:
+        self._rows.close()
+
+    @property
+    def part(self) -> str:
+        """The sheet's part in the package (xlsxwriter names them by position)."""
+        return f"xl/worksheets/sheet{self.ws.index + 1}.xml"
+
+    def dimension(self) -> str:
+        """The <dimension> of the cells written (what xlsxwriter computes from its cells)."""
+        if self._first_row is None:
+            return "A1"
+        first = f"{_column(self._min_col)}{self._first_row + 1}"
+        last = f"{_column(self._max_col)}{self._last_row + 1}"
+        return first if first == last else f"{first}:{last}"
+
+    def write_part(self, frame: str, out: zipfile.ZipFile) -> None:
+        """This sheet's part: xlsxwriter's ``frame`` of it (no cells) with the rows written here put in."""
+        if self._first_row is None:
+            out.writestr(self.part, frame)
+            return
+        before, after = _split(frame, "<sheetData/>")
+        head, rest = _split(before, '<dimension ref="A1"/>')
+        prefix = f'{head}<dimension ref="{self.dimension()}"/>{rest}<sheetData>'.encode()
+        suffix = f"</sheetData>{after}".encode()
+        rows = self._rows
+        size = len(prefix) + rows.tell() + len(suffix)
+        rows.seek(0)
+        with out.open(self.part, "w", force_zip64=size > zipfile.ZIP64_LIMIT) as member:
+            member.write(prefix)
+            while chunk := rows.read(_ROWS_BUFFER):
+                member.write(chunk)
+            member.write(suffix)
+
+
+def _split(text: str, marker: str) -> tuple[str, str]:
+    """``text`` around its one ``marker``; xlsxwriter's output is checked, not assumed."""
+    found = text.split(marker)
+    if len(found) != 2:
+        raise RuntimeError(f"xlsxwriter's output changed: expected one {marker!r}")
+    return found[0], found[1]
 
 
 class ItemRow(NamedTuple):
@@ -115,8 +274,8 @@ class ItemRow(NamedTuple):
 class SummaryRecord(NamedTuple):
     """What the summary workbook needs of one graded branch — a few hundred bytes, not its full trace.
 
-    Built where the result is built (in the worker) and streamed to the main process, so the summary
-    never needs every ``BranchResult`` at once."""
+    Built where the result is built (in the worker) and sent to the main process with the outcome, so the
+    summary never needs a ``BranchResult``. Plain tuples of strings, numbers and dates: cheap to pickle."""
 
     branch_id: str
     branch_name: str
@@ -170,64 +329,231 @@ def summary_record(result: BranchResult, lang: Lang = "zh") -> SummaryRecord:
 def write_summary(report: BatchReport, path: Path, lang: Lang = "zh") -> None:
     """Write the summary workbook for ``report`` to ``path`` (xlsx), atomically."""
     records = [summary_record(r, lang) for r in report.results]
-    write_summary_records(lambda: iter(records), report.files, report.kpis, path, lang)
+    # Every indicator of every result, first seen first: results graded by different policies (not a batch,
+    # whose results share one) still each get a column for each of their scores.
+    indicators: dict[str, str] = {}
+    for record in records:
+        for sid, name, _ in record.scores:
+            indicators.setdefault(sid, name)
+    with summary_writer(path, lang, indicators=tuple(indicators.items())) as summary:
+        for record in records:
+            summary.add(record)
+        summary.finish(report.files, report.kpis)
 
 
-def write_summary_records(
-    records: Callable[[], Iterable[SummaryRecord]],
-    files: Iterable[FileReport],
-    kpis: Iterable[Kpi],
-    path: Path,
-    lang: Lang = "zh",
-) -> None:
-    """Write the summary workbook from the graded branches' records, in file-name order, to ``path``.
+@contextlib.contextmanager
+def summary_writer(
+    path: Path, lang: Lang = "zh", indicators: Sequence[tuple[str, str]] | None = None
+) -> Iterator[SummaryWriter]:
+    """Open the summary workbook for ``path``: ``add`` each graded branch's record in file-name order, then
+    ``finish``. ``path`` is replaced (atomically) when the block ends after ``finish``; when the block raises
+    or ends without ``finish``, nothing is left behind and ``path`` keeps whatever it held.
 
-    ``records`` is called once per pass (three: counts, the summary sheet, the items sheet) and must give
-    the same records each time, e.g. by re-reading a spill file, so no pass holds them all."""
+    ``indicators`` — (id, name) pairs — are the score columns of 汇总; by default those of the first record
+    (a batch grades every branch by one policy, so every record has the same ones)."""
     with atomic_path(path) as tmp:
-        wb = xlsxwriter.Workbook(str(tmp), {**WORKBOOK_OPTIONS, "constant_memory": True})
+        writer = SummaryWriter(tmp, lang, indicators)
         try:
-            fmt = _Formats(wb)
-            counts = _Counts(records(), lang)
-            _summary_sheet(wb, records(), counts, lang, fmt)
-            _distribution_sheet(wb, counts, lang, fmt)
-            _items_sheet(wb, records(), lang, fmt)
-            _common_sheet(wb, counts, lang, fmt)
-            _kpi_sheet(wb, kpis, lang, fmt)
-            _inputs_sheet(wb, files, lang, fmt)
+            yield writer
         except BaseException:
-            # Release xlsxwriter's temp files; atomic_path discards the half-built output.
-            with contextlib.suppress(Exception):
-                wb.close()
+            writer.abandon()
             raise
+        if not writer.finished:
+            writer.abandon()
+            raise RuntimeError("the summary workbook was not finished: call finish() before the block ends")
+
+
+class SummaryWriter:
+    """The summary workbook being written; see :func:`summary_writer`, which opens and places it."""
+
+    def __init__(
+        self, target: Path, lang: Lang = "zh", indicators: Sequence[tuple[str, str]] | None = None
+    ) -> None:
+        self.lang = lang
+        self._target = target
+        self.finished = False
+        # xlsxwriter's package and its own temporary files go to a folder of our own, removed whatever
+        # happens short of the process being killed (then only a few small files are left).
+        self._tmpdir = tempfile.TemporaryDirectory(prefix="branchgrade-summary-", ignore_cleanup_errors=True)
+        folder = Path(self._tmpdir.name)
+        self._frame = folder / "frame.xlsx"
+        # constant_memory: charts then carry no cached values, as when xlsxwriter wrote the cells itself.
+        self._wb = wb = xlsxwriter.Workbook(
+            str(self._frame), {**WORKBOOK_OPTIONS, "constant_memory": True, "tmpdir": str(folder)}
+        )
+        self._sheets: list[_Sheet] = []
+        try:
+            self._fmt = _Formats(wb)
+            # Every sheet is added now, in the order the workbook shows them: the two long ones are filled
+            # record by record, the others by finish().
+            self._summary = self._sheet(label("sh_summary", lang), folder)
+            self._distribution = self._sheet(label("sh_distribution", lang), folder, printable=False)
+            self._items = self._sheet(label("sh_items", lang), folder)
+            self._common = self._sheet(label("sh_common", lang), folder)
+            self._kpis = self._sheet(label("sh_kpis", lang), folder)
+            self._inputs = self._sheet(label("sh_inputs", lang), folder)
+            self._items.head(
+                [label(k, lang) for k in _ITEM_KEYS] + [label("deadline", lang), label("rect_status", lang)]
+            )
+        except BaseException:
+            self.abandon()
+            raise
+        self._counts = _Counts(lang)
+        self._todo = label("st_todo", lang)
+        # The column of each indicator's score in 汇总, fixed when its header is written.
+        self._score_cols: dict[str, int] | None = None
+        if indicators is not None:
+            self._head_summary(indicators)
+
+    def _sheet(self, name: str, folder: Path, *, printable: bool = True) -> _Sheet:
+        sheet = _Sheet(self._wb, name, self._fmt, folder, printable=printable)
+        self._sheets.append(sheet)
+        return sheet
+
+    def _head_summary(self, indicators: Sequence[tuple[str, str]]) -> None:
+        lang = self.lang
+        self._score_cols = {sid: _FIRST_SCORE_COL + k for k, (sid, _) in enumerate(indicators)}
+        self._summary.head(
+            [
+                label("branch_id", lang),
+                label("branch_name", lang),
+                label("general_branch", lang),
+                label("branch_type", lang),
+                label("secretary_short", lang),
+                *(name for _, name in indicators),
+                label("total", lang),
+                label("score_grade", lang),
+                label("grade", lang),
+                label("adjustments", lang),
+                label("item_count", lang),
+                label("file", lang),
+            ]
+        )
+
+    def add(self, r: SummaryRecord) -> None:
+        """Write one graded branch's rows (the next in file-name order) and count it."""
+        if self._score_cols is None:
+            self._head_summary([(sid, name) for sid, name, _ in r.scores])
+        columns = self._score_cols
+        assert columns is not None
+        try:
+            score_cols = [columns[sid] for sid, _, _ in r.scores]
+        except KeyError as unknown:
+            # A record from another policy than the columns': its scores would have nowhere to go.
+            raise ValueError(f"branch {r.branch_id}: no summary column for indicator {unknown}") from None
+        self._counts.add(r)
+
+        sh, fmt = self._summary, self._fmt
+        sh.text(0, r.branch_id)
+        sh.text(1, r.branch_name)
+        sh.text(2, r.general_branch)
+        sh.text(3, r.branch_type)
+        sh.text(4, r.secretary)
+        for col, (_, _, score) in zip(score_cols, r.scores, strict=True):
+            sh.number(col, score, fmt.score)  # an indicator the record lacks stays an empty cell
+        after = _FIRST_SCORE_COL + len(columns)
+        sh.number(after, r.total, fmt.score)
+        sh.text(after + 1, r.score_grade)
+        sh.text(after + 2, r.grade)
+        sh.text(after + 3, r.adjustments)
+        sh.number(after + 4, len(r.items))
+        sh.text(after + 5, r.file)
+        sh.next()
+
+        items, todo = self._items, self._todo
+        for item in r.items:
+            items.text(0, r.branch_id)
+            items.text(1, r.branch_name)
+            items.text(2, item.code)
+            items.text(3, item.indicator)
+            items.text(4, item.problem)
+            items.text(5, item.basis)
+            items.text(6, item.measure)
+            items.text(7, item.owner)
+            items.date(8, item.deadline)
+            items.text(9, todo)
+            items.next()
+
+    def finish(self, files: Iterable[FileReport], kpis: Iterable[Kpi]) -> None:
+        """Close the long sheets, write the distribution, the common problems, ``kpis`` and the input problems
+        of ``files``, and complete the workbook (moved into place when the ``summary_writer`` block ends)."""
+        assert not self.finished, "finish() called twice"
+        wb, lang, fmt, counts = self._wb, self.lang, self._fmt, self._counts
+        if self._score_cols is None:  # no branch was graded
+            self._head_summary(())
+        self._summary.finish(freeze_cols=2)
+        _distribution_sheet(wb, self._distribution, counts, lang, fmt)
+        items = self._items
+        if items.row > 1:
+            items.ws.data_validation(
+                1,
+                9,
+                items.row - 1,
+                9,
+                {"validate": "list", "source": [label(k, lang) for k in ("st_todo", "st_doing", "st_done")]},
+            )
+        items.finish(freeze_cols=2)
+        _common_sheet(wb, self._common, counts, lang)
+        _kpi_sheet(self._kpis, kpis, lang)
+        _inputs_sheet(self._inputs, files, lang)
+        for sheet in self._sheets:
+            sheet.end_rows()
         wb.close()
+        self._assemble()
+        self._release()
+        self.finished = True
+
+    def _assemble(self) -> None:
+        """The workbook: xlsxwriter's package, part by part, each sheet's rows spliced into its part."""
+        own = {sheet.part: sheet for sheet in self._sheets}
+        with (
+            zipfile.ZipFile(self._frame) as frame,
+            zipfile.ZipFile(self._target, "w", zipfile.ZIP_DEFLATED, compresslevel=_COMPRESS_LEVEL) as out,
+        ):
+            parts = frame.namelist()
+            if not own.keys() <= set(parts):
+                raise RuntimeError(f"xlsxwriter's output changed: no {sorted(own.keys() - set(parts))}")
+            for name in parts:
+                sheet = own.get(name)
+                if sheet is None:
+                    out.writestr(name, frame.read(name))
+                else:
+                    sheet.write_part(frame.read(name).decode("utf-8"), out)
+
+    def abandon(self) -> None:
+        """Give up on the workbook: close what is open and remove the temporary files."""
+        with contextlib.suppress(Exception):
+            self._wb.close()
+        self._release()
+
+    def _release(self) -> None:
+        for sheet in self._sheets:
+            with contextlib.suppress(OSError):
+                sheet.close()
+        self._tmpdir.cleanup()
 
 
 class _Counts:
-    """One pass over the records: every indicator (first-seen order), the grades per organisation and
-    type, the branches per rule code. None of it grows with the number of branches."""
+    """What the short sheets need of every record: the grades per organisation and type, the branches per
+    rule code. None of it grows with the number of branches."""
 
-    def __init__(self, records: Iterable[SummaryRecord], lang: Lang) -> None:
-        self.indicators: dict[str, str] = {}
+    def __init__(self, lang: Lang) -> None:
         self.grades: dict[str, str] = {}
         self.by_org: defaultdict[str, Counter[str]] = defaultdict(Counter)
         self.by_type: defaultdict[str, Counter[str]] = defaultdict(Counter)
         self.affected: Counter[str] = Counter()
         self.titles: dict[str, str] = {}
         self.graded = 0
-        self.none = none = label("none", lang)
-        for r in records:
-            self.graded += 1
-            for sid, name, _ in r.scores:
-                if sid not in self.indicators:
-                    self.indicators[sid] = name
-            self.grades.setdefault(r.grade_code, r.grade)
-            self.by_org[r.general_branch or none][r.grade_code] += 1
-            self.by_type[r.branch_type or none][r.grade_code] += 1
-            for code in {i.code for i in r.items}:
-                self.affected[code] += 1
-            for i in r.items:
-                self.titles.setdefault(i.code, i.title)
+        self.none = label("none", lang)
+
+    def add(self, r: SummaryRecord) -> None:
+        self.graded += 1
+        self.grades.setdefault(r.grade_code, r.grade)
+        self.by_org[r.general_branch or self.none][r.grade_code] += 1
+        self.by_type[r.branch_type or self.none][r.grade_code] += 1
+        self.affected.update({i.code for i in r.items})
+        for i in r.items:
+            self.titles.setdefault(i.code, i.title)
 
 
 def _indicator_names(result: BranchResult, lang: Lang) -> dict[str, str]:
@@ -238,87 +564,45 @@ def _adjustments(result: BranchResult, lang: Lang) -> str:
     return ("; " if lang == "en" else "；").join(a.get(lang) for a in result.adjustments)
 
 
-def _summary_sheet(
-    wb: Any, records: Iterable[SummaryRecord], counts: _Counts, lang: Lang, fmt: _Formats
-) -> None:
-    indicators = counts.indicators
-    ids = list(indicators)
-    headers = [
-        label("branch_id", lang),
-        label("branch_name", lang),
-        label("general_branch", lang),
-        label("branch_type", lang),
-        label("secretary_short", lang),
-        *(indicators[i] for i in ids),
-        label("total", lang),
-        label("score_grade", lang),
-        label("grade", lang),
-        label("adjustments", lang),
-        label("item_count", lang),
-        label("file", lang),
-    ]
-    sh = _Sheet(wb, label("sh_summary", lang), headers, fmt)
-    first_score = 5
-    after = first_score + len(ids)
-    for r in records:
-        sh.text(0, r.branch_id)
-        sh.text(1, r.branch_name)
-        sh.text(2, r.general_branch)
-        sh.text(3, r.branch_type)
-        sh.text(4, r.secretary)
-        by_id = {sid: score for sid, _, score in r.scores}
-        for k, ind in enumerate(ids):
-            sh.number(first_score + k, by_id.get(ind), fmt.score)
-        sh.number(after, r.total, fmt.score)
-        sh.text(after + 1, r.score_grade)
-        sh.text(after + 2, r.grade)
-        sh.text(after + 3, r.adjustments)
-        sh.number(after + 4, len(r.items))
-        sh.text(after + 5, r.file)
-        sh.next()
-    sh.finish(freeze_cols=2)
-
-
-def _distribution_sheet(wb: Any, tally: _Counts, lang: Lang, fmt: _Formats) -> None:
+def _distribution_sheet(wb: Any, sh: _Sheet, tally: _Counts, lang: Lang, fmt: _Formats) -> None:
     grades = tally.grades
     by_org, by_type, none = tally.by_org, tally.by_type, tally.none
     # Grade codes sort best first in every profile so far (A, B, C, D); the code, not the name, orders them
     # so the columns keep their place when names are translated.
     codes = sorted(grades)
     name = label("sh_distribution", lang)
-    ws = wb.add_worksheet(name)
+    ws = sh.ws
     ws.set_column(0, 0, 24)
     ws.set_column(1, len(codes) + 1, 10)
-    row = 0
     chart_col = len(codes) + 3
     next_chart_row = 0
     for title_key, key_label, counts in (
         ("by_general_branch", "general_branch", by_org),
         ("by_branch_type", "branch_type", by_type),
     ):
-        put_text(ws, row, 0, label(title_key, lang), fmt.title)
-        row += 1
-        head_row = row
-        put_text(ws, row, 0, label(key_label, lang), fmt.head)
+        sh.put(0, label(title_key, lang), fmt.title)
+        sh.next()
+        head_row = sh.row
+        sh.put(0, label(key_label, lang), fmt.head)
         for c, code in enumerate(codes, start=1):
-            put_text(ws, row, c, grades[code], fmt.head_center)
-        put_text(ws, row, len(codes) + 1, label("sum", lang), fmt.head_center)
-        row += 1
-        first = row
+            sh.put(c, grades[code], fmt.head_center)
+        sh.put(len(codes) + 1, label("sum", lang), fmt.head_center)
+        sh.next()
+        first = sh.row
         totals: Counter[str] = Counter()
         for group in sorted(counts, key=lambda g: (g == none, g)):
-            put_text(ws, row, 0, group)
+            sh.put(0, group)
             for c, code in enumerate(codes, start=1):
-                ws.write_number(row, c, counts[group][code], fmt.center)
-            ws.write_number(row, len(codes) + 1, sum(counts[group].values()), fmt.center)
+                sh.number(c, counts[group][code], fmt.center)
+            sh.number(len(codes) + 1, sum(counts[group].values()), fmt.center)
             totals.update(counts[group])
-            row += 1
-        last = row - 1
-        put_text(ws, row, 0, label("sum", lang), fmt.bold)
+            sh.next()
+        last = sh.row - 1
+        sh.put(0, label("sum", lang), fmt.bold)
         for c, code in enumerate(codes, start=1):
-            ws.write_number(row, c, totals[code], fmt.bold_center)
-        ws.write_number(row, len(codes) + 1, sum(totals.values()), fmt.bold_center)
-        row += 1
+            sh.number(c, totals[code], fmt.bold_center)
+        sh.number(len(codes) + 1, sum(totals.values()), fmt.bold_center)
+        sh.next()
         if last >= first:
             chart = wb.add_chart({"type": "column", "subtype": "stacked"})
             for c in range(1, len(codes) + 1):
@@ -334,52 +618,24 @@ def _distribution_sheet(wb: Any, tally: _Counts, lang: Lang, fmt: _Formats) -> N
             chart_row = max(head_row - 1, next_chart_row)
             ws.insert_chart(chart_row, chart_col, chart)
             next_chart_row = chart_row + _CHART_ROWS
-        row += 2
+        sh.next()
+        sh.next()
 
 
-def _items_sheet(wb: Any, records: Iterable[SummaryRecord], lang: Lang, fmt: _Formats) -> None:
-    keys = ("branch_id", "branch_name", "code", "indicator", "problem", "basis", "measure", "owner")
-    headers = [label(k, lang) for k in keys] + [label("deadline", lang), label("rect_status", lang)]
-    sh = _Sheet(wb, label("sh_items", lang), headers, fmt)
-    todo = label("st_todo", lang)
-    for r in records:
-        for item in r.items:
-            sh.text(0, r.branch_id)
-            sh.text(1, r.branch_name)
-            sh.text(2, item.code)
-            sh.text(3, item.indicator)
-            sh.text(4, item.problem)
-            sh.text(5, item.basis)
-            sh.text(6, item.measure)
-            sh.text(7, item.owner)
-            sh.date(8, item.deadline)
-            sh.text(9, todo)
-            sh.next()
-    if sh.row > 1:
-        sh.ws.data_validation(
-            1,
-            9,
-            sh.row - 1,
-            9,
-            {"validate": "list", "source": [label(k, lang) for k in ("st_todo", "st_doing", "st_done")]},
-        )
-    sh.finish(freeze_cols=2)
-
-
-def _common_sheet(wb: Any, counts: _Counts, lang: Lang, fmt: _Formats) -> None:
+def _common_sheet(wb: Any, sh: _Sheet, counts: _Counts, lang: Lang) -> None:
     affected, titles, graded = counts.affected, counts.titles, counts.graded
     headers = [label(k, lang) for k in ("code", "rule_title", "branches_affected", "share")]
-    name = label("sh_common", lang)
-    sh = _Sheet(wb, name, headers, fmt)
+    sh.head(headers)
     for code, n in sorted(affected.items(), key=lambda kv: (-kv[1], kv[0])):
         sh.text(0, code)
         sh.text(1, titles[code])
         sh.number(2, n)
-        sh.number(3, n / graded if graded else None, fmt.pct)
+        sh.number(3, n / graded if graded else None, sh.fmt.pct)
         sh.next()
     sh.finish()
     shown = min(len(affected), _TOP_CODES_IN_CHART)
     if shown:
+        name = label("sh_common", lang)
         chart = wb.add_chart({"type": "bar"})
         chart.add_series(
             {
@@ -396,17 +652,18 @@ def _common_sheet(wb: Any, counts: _Counts, lang: Lang, fmt: _Formats) -> None:
         sh.ws.insert_chart(0, len(headers) + 1, chart)
 
 
-def _kpi_sheet(wb: Any, kpis: Iterable[Kpi], lang: Lang, fmt: _Formats) -> None:
+def _kpi_sheet(sh: _Sheet, kpis: Iterable[Kpi], lang: Lang) -> None:
     keys = ("kpi_code", "kpi_title", "target", "actual", "numerator", "denominator", "met")
-    sh = _Sheet(wb, label("sh_kpis", lang), [label(k, lang) for k in keys], fmt)
+    sh.head([label(k, lang) for k in keys])
+    pct = sh.fmt.pct
     for k in kpis:
         sh.text(0, k.code)
         sh.text(1, k.title.get(lang))
-        sh.number(2, k.target, fmt.pct)
+        sh.number(2, k.target, pct)
         if k.actual is None:
             sh.text(3, "—")  # no branch graded: there is no share to report
         else:
-            sh.number(3, k.actual, fmt.pct)
+            sh.number(3, k.actual, pct)
         sh.number(4, k.numerator)
         sh.number(5, k.denominator)
         sh.text(6, label("yes" if k.met else "no_", lang))
@@ -414,9 +671,9 @@ def _kpi_sheet(wb: Any, kpis: Iterable[Kpi], lang: Lang, fmt: _Formats) -> None:
     sh.finish(filter_=False)
 
 
-def _inputs_sheet(wb: Any, files: Iterable[FileReport], lang: Lang, fmt: _Formats) -> None:
+def _inputs_sheet(sh: _Sheet, files: Iterable[FileReport], lang: Lang) -> None:
     keys = ("file", "file_status", "problem_code", "message", "location", "fix")
-    sh = _Sheet(wb, label("sh_inputs", lang), [label(k, lang) for k in keys], fmt)
+    sh.head([label(k, lang) for k in keys])
     for f in files:
         status = label(f.status, lang)
         for p in f.problems:
