@@ -306,3 +306,27 @@ def test_deadlines() -> None:
     assert resolve_deadline(rules["OL-02"], PROFILE, filled=date(2012, 3, 20)) == date(2012, 4, 30)
     fixed = rules["OL-02"].model_copy(update={"deadline": "2013-03-01"})
     assert resolve_deadline(fixed, PROFILE) == date(2013, 3, 1)
+
+
+def test_ctx_keys_come_sorted(durable: DurableEvaluator) -> None:
+    # results.json writes maps with sorted keys; a ctx built in that order is serialised without a copy.
+    values: dict[str, FactValue] = {name: 0 for name in FACTS if FACTS[name].type is not str}
+    branch = BranchFacts(
+        identity=BranchIdentity(
+            file="b.xlsx",
+            sha256="0" * 64,
+            branch_id="B",
+            branch_name="B",
+            branch_type="教工",
+            secretary="S",
+            assessment_year=2012,
+        ),
+        facts={
+            name: Fact(name=name, value=value) for name, value in (values | {"branch_type": "教工"}).items()
+        },
+    )
+    evaluation = evaluate(branch, PROFILE, durable)
+    statuses = {t.status for t in evaluation.trace}
+    assert {Status.FAILED, Status.PASSED} <= statuses
+    for item in (*evaluation.trace, *evaluation.findings):
+        assert list(item.ctx) == sorted(item.ctx), item.code

@@ -346,16 +346,17 @@ def _evaluation(
         fact = fact_map.get(rule.actual)
         expected = plan.expected
         actual: Scalar = fact.value if fact is not None else None
-        ctx: dict[str, Scalar] = {"expected": expected, "actual": actual}
+        # ctx keys are added in sorted order (results.json writes maps key-sorted and then needs no copy)
+        ctx: dict[str, Scalar] = {"actual": actual, "expected": expected}
         deduction = 0.0
         message: Text | None = None
         if status is failed:
             short = _short_periods(fact, expected)
             periods = format_periods(short) if short else None
             ctx.update(
+                short_periods=len(short),
                 shortfall=periods.zh if periods else format_value(actual, rule.actual, "zh"),
                 shortfall_en=periods.en if periods else format_value(actual, rule.actual, "en"),
-                short_periods=len(short),
                 unit=plan.unit[0],
                 unit_en=plan.unit[1],
             )
