@@ -301,14 +301,14 @@ def run_stages(paths: list[Path], workers: int, scratch: Path) -> StageRun:
     from engine.export.results_json import ResultsJsonWriter, write_manifest
     from engine.export.summary import summary_writer
     from engine.grading import college_kpis
-    from engine.pipeline import _BatchSink, chunk_size
+    from engine.pipeline import _BatchSink, chunk_bounds
     from engine.rulebook import load_profile, profile_sha256
 
     list_dir = scratch / "stage-lists"
     list_dir.mkdir()
     t = time.perf_counter()
-    size = chunk_size(len(paths), workers)  # the pipeline's own chunking
-    chunks = [[str(p) for p in paths[i : i + size]] for i in range(0, len(paths), size)]
+    # the chunks grade_folder would make
+    chunks = [[str(paths[i]) for i in bounds] for bounds in chunk_bounds(len(paths), workers)]
     with ProcessPoolExecutor(
         workers, mp_context=CTX, initializer=_init_stages, initargs=(str(list_dir),)
     ) as pool:

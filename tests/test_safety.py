@@ -128,7 +128,7 @@ def test_form_text_that_looks_like_a_formula_stays_text(tmp_path: Path) -> None:
 def crash_on_marker(jobs: list[tuple[str, str]]) -> list[pipeline.FileOutcome]:
     """Test hook run in the worker (pickled by reference): a chunk holding a file named ``crash-*`` kills
     the process the way a native parser abort does."""
-    if any(name.startswith("crash-") for _, name in jobs):
+    if any("crash-" in name for _, name in jobs):
         os.abort()
     return pipeline._work(jobs)
 
@@ -172,6 +172,23 @@ def test_a_worker_that_dies_costs_only_its_file(tmp_path: Path, monkeypatch: pyt
     )
     assert problem.evidence[0].file == "crash-XX-01.xlsx"
     assert sorted(r.identity.branch_id for r in run.report.results) == ["JD-01", "JG-01", "LT-01", "XS-01"]
+
+
+def test_a_crash_in_a_chunk_of_several_files_costs_only_its_file(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # The first task holds several files (chunk_bounds): the crash takes the whole task down, and each
+    # of its files is then retried alone, so only the culprit is lost.
+    monkeypatch.setattr(pipeline, "_work", crash_on_marker)
+    shutil.copytree(COLLEGE, tmp_path / "in")
+    shutil.copyfile(COLLEGE / "XX-01.xlsx", tmp_path / "in" / "0-crash-XX-01.xlsx")
+    files = pipeline.find_workbooks(tmp_path / "in")
+    first = pipeline.chunk_bounds(len(files), 2)[0]
+    assert files[0].name == "0-crash-XX-01.xlsx" and len(first) > 1
+    run = pipeline.grade_folder(tmp_path / "in", tmp_path / "out", workers=2)
+    bad = [f.file for f in run.files if f.status == "ungradable"]
+    assert bad == ["0-crash-XX-01.xlsx"]
+    assert len(run.files) - len(bad) == len(files) - 1  # every other file, its chunk-mates included
 
 
 def test_a_memory_blowup_is_capped_in_the_worker(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
