@@ -540,7 +540,7 @@ def markdown(ms_: list[dict[str, Any]]) -> str:
         rg = (m["stage_ms"]["rules"] + m["stage_ms"]["grading"]) / m["floor_ms"]
         lines.append(
             f"| {cores} | {today} | {m['n']} | {m['workers']} | {m['floor_wall_s']:.1f} | "
-            f"{m['e2e_wall_s']:.1f} | {m['e2e_wall_s'] / m['floor_wall_s']:.1f} | {rg:.2f} | "
+            f"{m['e2e_wall_s']:.1f} | {m['e2e_wall_s'] / m['floor_wall_s']:.2f} | {rg:.2f} | "
             f"{m['rss_main_mb'] + m['rss_worker_mb']:.0f} | {m['n'] / m['e2e_wall_s']:.0f} |"
         )
     stages = " | ".join(STAGES)
@@ -554,6 +554,34 @@ def markdown(ms_: list[dict[str, Any]]) -> str:
     for m in ms_:
         cells = " | ".join(f"{m['stage_ms'][s]:.1f}" for s in STAGES)
         lines.append(f"| {m['n']} | {m['floor_ms']:.1f} | {cells} | {m['stage_sum_ms']:.1f} |")
+    return "\n".join(lines) + "\n"
+
+
+# Issue 4's targets, checked on the measured ratios (a benchmark reports; it never fails a test run).
+E2E_MAX = 1.5  # end to end / floor, at every N
+RULES_MAX = 0.1  # (rules + grading) / floor
+FLAT_MAX = 1.5  # peak RSS at the largest N / at the smallest
+BIG_N, BIG_N_SECONDS = 10_000, 120.0  # 10,000 branches end to end in under 2 minutes
+
+
+def targets(ms_: list[dict[str, Any]]) -> str:
+    """One line per target: the measured value, the limit, met or not."""
+
+    def line(what: str, value: float, limit: float, unit: str = "") -> str:
+        verdict = "met" if value <= limit else "NOT met"
+        return f"- {what}: {value:.2f}{unit} (target ≤ {limit:g}{unit}) — {verdict}"
+
+    lines = ["Targets:", ""]
+    for m in ms_:
+        lines.append(line(f"N={m['n']} end to end / floor", m["e2e_wall_s"] / m["floor_wall_s"], E2E_MAX))
+        rules = (m["stage_ms"]["rules"] + m["stage_ms"]["grading"]) / m["floor_ms"]
+        lines.append(line(f"N={m['n']} (rules + grading) / floor", rules, RULES_MAX))
+        if m["n"] == BIG_N:
+            lines.append(line(f"N={BIG_N} end to end", m["e2e_wall_s"], BIG_N_SECONDS, " s"))
+    if len(ms_) > 1:
+        small, big = min(ms_, key=lambda m: m["n"]), max(ms_, key=lambda m: m["n"])
+        rss = (big["rss_main_mb"] + big["rss_worker_mb"]) / (small["rss_main_mb"] + small["rss_worker_mb"])
+        lines.append(line(f"peak RSS N={big['n']} / N={small['n']}", rss, FLAT_MAX))
     return "\n".join(lines) + "\n"
 
 
@@ -579,12 +607,13 @@ def main(argv: list[str] | None = None) -> None:
         print_one(m)
         results.append(m)
     table = markdown(results)
-    print("\n" + table)
+    verdict = targets(results)
+    print("\n" + table + "\n" + verdict)
     header = (
         f"# branchgrade benchmark\n\n`python bench/run.py {' '.join(sys.argv[1:])}` "
         f"— python {platform.python_version()}, {platform.machine()}\n\n"
     )
-    args.results.write_text(header + table, encoding="utf-8")
+    args.results.write_text(header + table + "\n" + verdict, encoding="utf-8")
     print(f"written to {args.results}")
 
 
