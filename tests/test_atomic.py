@@ -59,3 +59,25 @@ def test_sync_all_makes_one_os_sync_call(tmp_path: Path, monkeypatch: pytest.Mon
     atomic_write_bytes(tmp_path / "a.bin", b"x", durable=False)
     sync_all(tmp_path)
     assert synced == [True] and calls == []
+
+
+def test_a_failed_write_leaves_the_target_and_no_temporary_file(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    atomic_write_bytes(tmp_path / "a.bin", b"old", durable=False)
+
+    def full_disk(fd: int, data: object) -> int:
+        raise OSError(28, "No space left on device")
+
+    monkeypatch.setattr(atomic.os, "write", full_disk)
+    with pytest.raises(OSError, match="No space"):
+        atomic_write_bytes(tmp_path / "a.bin", b"new")
+    monkeypatch.undo()
+    assert (tmp_path / "a.bin").read_bytes() == b"old"
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["a.bin"]
+
+
+def test_a_large_write_is_complete(tmp_path: Path) -> None:
+    data = bytes(range(256)) * 40_000  # ~10 MB: os.write may write it in parts
+    atomic_write_bytes(tmp_path / "big.bin", data, durable=False)
+    assert (tmp_path / "big.bin").read_bytes() == data

@@ -57,18 +57,23 @@ def temp_target(name: str) -> str | None:
     return match[1] if match else None
 
 
-def _create_temp(path: Path) -> Path:
+def _open_temp(path: Path) -> tuple[Path, int]:
+    """A new temporary file next to ``path``, and a write descriptor on it."""
     # Not tempfile.mkstemp: that creates the file 0600, and the output would keep those permissions after
     # the rename. O_CREAT|O_EXCL with 0o666 lets the user's umask decide, as a plain open() would.
     for _ in range(100):
         tmp = path.parent / f".{path.name}.{secrets.token_hex(4)}.tmp"
         try:
-            fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o666)
+            return tmp, os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o666)
         except FileExistsError:
             continue
-        os.close(fd)
-        return tmp
     raise FileExistsError(f"could not create a temporary file next to {path}")
+
+
+def _create_temp(path: Path) -> Path:
+    tmp, fd = _open_temp(path)
+    os.close(fd)
+    return tmp
 
 
 @contextlib.contextmanager
@@ -97,9 +102,26 @@ def atomic_path(path: Path | str, durable: bool = True) -> Iterator[Path]:
 
 
 def atomic_write_bytes(path: Path | str, data: bytes, durable: bool = True) -> None:
-    """Write ``data`` to ``path`` atomically."""
-    with atomic_path(path, durable) as tmp:
-        tmp.write_bytes(data)
+    """Write ``data`` to ``path`` atomically, through the descriptor the temporary file was created with
+    (a batch writes thousands of small lists: one open and close fewer each)."""
+    target = Path(path)
+    tmp, fd = _open_temp(target)
+    try:
+        try:
+            view = memoryview(data)
+            while view:
+                view = view[os.write(fd, view) :]
+            if durable:
+                os.fsync(fd)
+        finally:
+            os.close(fd)
+        os.replace(tmp, target)
+    except BaseException:
+        with contextlib.suppress(OSError):
+            tmp.unlink()
+        raise
+    if durable:
+        _fsync_dir(target.parent)
 
 
 def sync_all(folder: Path) -> None:
