@@ -50,7 +50,7 @@ RESULTS_NAME = "results.json"
 MANIFEST_NAME = "run-manifest.json"
 WORKER_MEMORY_MB = 1536  # address-space cap per worker; BRANCHGRADE_WORKER_MEMORY_MB overrides, 0 = none
 MEMORY_ENV = "BRANCHGRADE_WORKER_MEMORY_MB"
-CHUNK_FILES = 32  # files per worker task at most: the rules decide them in one engine call (chunk_bounds)
+CHUNK_FILES = 64  # files per worker task at most, decided by the rules in one engine call (chunk_bounds)
 WORKER_GC_THRESHOLDS = (20_000, 50, 100)  # see _init_worker
 
 
