@@ -270,7 +270,7 @@ def _stage_work(paths: list[str]) -> list[tuple[dict[str, float], Any, str]]:
         result = grade(evaluation, profile.grading)
         t["grading"] = clock() - t0
         t0 = clock()
-        write_branch_list(result, list_dir / name, lang="zh")
+        write_branch_list(result, list_dir / name, lang="zh", durable=False)  # as grade_and_list writes
         t["exports"] = clock() - t0
         t0 = clock()
         # What a pipeline worker sends back: the result already serialised for results.json + summary record.
