@@ -34,36 +34,14 @@ from schemas.results import BranchResult
 from tests import oracle_branch_list as oracle
 from tests.builders import identity
 from tests.test_export import finding, make_result
+from tests.xlsx_readback import cell, package_parts
 
 ROOT = Path(__file__).resolve().parent.parent
 COLLEGES = {"college": "loudi-2012", "college-2019": "national-2018"}
 LANGS = ("zh", "en")
-_STAMP = re.compile(rb"\d{4}-\d\d-\d\dT\d\d:\d\d:\d\dZ")
 
 
 # ------------------------------------------------------------------------------ reading a list back
-
-
-def _color(color: Any) -> Any:
-    return None if color is None else (color.type, color.value, color.tint)
-
-
-def _side(side: Any) -> Any:
-    return (side.style, _color(side.color))
-
-
-def _cell(cell: Any) -> tuple[Any, ...]:
-    font, fill, align, border, prot = cell.font, cell.fill, cell.alignment, cell.border, cell.protection
-    return (
-        cell.value,
-        cell.data_type,
-        (font.name, font.sz, font.b, font.i, font.u, font.strike, _color(font.color)),
-        (fill.fill_type, _color(fill.fgColor), _color(fill.bgColor)),
-        (align.horizontal, align.vertical, align.wrap_text, align.shrink_to_fit, align.indent),
-        tuple(_side(s) for s in (border.left, border.right, border.top, border.bottom, border.diagonal)),
-        cell.number_format,
-        (prot.locked, prot.hidden),
-    )
 
 
 def _validation(dv: Any) -> tuple[Any, ...]:
@@ -88,7 +66,7 @@ def snapshot(data: bytes) -> dict[str, Any]:
         "workbook names": {name: d.attr_text for name, d in wb.defined_names.items()},
         "sheet names": {name: d.attr_text for name, d in ws.defined_names.items()},
         "dimensions": ws.dimensions,
-        "cells": {c.coordinate: _cell(c) for row in ws.iter_rows() for c in row},
+        "cells": {c.coordinate: cell(c) for row in ws.iter_rows() for c in row},
         "merged": sorted(str(r) for r in ws.merged_cells.ranges),
         "columns": {k: (d.width, d.customWidth, d.hidden) for k, d in ws.column_dimensions.items()},
         "rows": {k: (d.height, d.customHeight, d.hidden) for k, d in ws.row_dimensions.items()},
@@ -109,9 +87,7 @@ def snapshot(data: bytes) -> dict[str, Any]:
 
 def parts(data: bytes) -> dict[str, bytes]:
     """The package's parts, in order, with core.xml's clock readings masked."""
-    with zipfile.ZipFile(io.BytesIO(data)) as package:
-        assert package.testzip() is None
-        return {name: _STAMP.sub(b"<time>", package.read(name)) for name in package.namelist()}
+    return package_parts(data)
 
 
 def oracle_bytes(result: BranchResult, lang: str, tmp: Path) -> bytes:

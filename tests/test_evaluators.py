@@ -22,6 +22,7 @@ from engine.rulebook.reference import ReferenceEvaluator
 from engine.rulebook.values import normalise_values
 from schemas.common import Evidence, Severity, Status
 from schemas.facts import FACTS, BranchFacts, BranchIdentity, Fact, FactValue
+from tests.builders import identity
 
 PROFILE = load_profile("loudi-2012")
 BRANCH_TYPES = ["教工", "学生", "机关", "离退休", ""]
@@ -310,23 +311,11 @@ def test_deadlines() -> None:
 
 def test_ctx_keys_come_sorted(durable: DurableEvaluator) -> None:
     # results.json writes maps with sorted keys; a ctx built in that order is serialised without a copy.
-    values: dict[str, FactValue] = {name: 0 for name in FACTS if FACTS[name].type is not str}
+    zeros = {name: 0 for name in FACTS if FACTS[name].type is not str} | {"branch_type": "教工"}
     branch = BranchFacts(
-        identity=BranchIdentity(
-            file="b.xlsx",
-            sha256="0" * 64,
-            branch_id="B",
-            branch_name="B",
-            branch_type="教工",
-            secretary="S",
-            assessment_year=2012,
-        ),
-        facts={
-            name: Fact(name=name, value=value) for name, value in (values | {"branch_type": "教工"}).items()
-        },
+        identity=identity(), facts={name: Fact(name=name, value=value) for name, value in zeros.items()}
     )
     evaluation = evaluate(branch, PROFILE, durable)
-    statuses = {t.status for t in evaluation.trace}
-    assert {Status.FAILED, Status.PASSED} <= statuses
+    assert {Status.FAILED, Status.PASSED} <= {t.status for t in evaluation.trace}
     for item in (*evaluation.trace, *evaluation.findings):
         assert list(item.ctx) == sorted(item.ctx), item.code

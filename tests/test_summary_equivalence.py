@@ -18,7 +18,6 @@ from __future__ import annotations
 import io
 import re
 import warnings
-import zipfile
 from datetime import date
 from pathlib import Path
 from typing import Any
@@ -36,44 +35,22 @@ from schemas.results import BranchResult
 from tests import oracle_summary as oracle
 from tests.builders import identity
 from tests.test_export import finding, make_report, make_result
+from tests.xlsx_readback import cell, package_parts
 
 ROOT = Path(__file__).resolve().parent.parent
 COLLEGES = {"college": "loudi-2012", "college-2019": "national-2018"}
 LANGS = ("zh", "en")
-_STAMP = re.compile(rb"\d{4}-\d\d-\d\dT\d\d:\d\d:\d\dZ")
 _STYLE = re.compile(rb' s="\d+"')
 
 
 # ------------------------------------------------------------------------------ reading a summary back
 
 
-def _color(color: Any) -> Any:
-    return None if color is None else (color.type, color.value, color.tint)
-
-
-def _side(side: Any) -> Any:
-    return (side.style, _color(side.color))
-
-
-def _cell(cell: Any) -> tuple[Any, ...]:
-    font, fill, align, border, prot = cell.font, cell.fill, cell.alignment, cell.border, cell.protection
-    return (
-        cell.value,
-        cell.data_type,
-        (font.name, font.sz, font.b, font.i, font.u, font.strike, _color(font.color)),
-        (fill.fill_type, _color(fill.fgColor), _color(fill.bgColor)),
-        (align.horizontal, align.vertical, align.wrap_text, align.shrink_to_fit, align.indent),
-        tuple(_side(s) for s in (border.left, border.right, border.top, border.bottom, border.diagonal)),
-        cell.number_format,
-        (prot.locked, prot.hidden),
-    )
-
-
 def _sheet(ws: Any) -> dict[str, Any]:
     setup = ws.page_setup
     return {
         "dimensions": ws.dimensions,
-        "cells": {c.coordinate: _cell(c) for row in ws.iter_rows() for c in row},
+        "cells": {c.coordinate: cell(c) for row in ws.iter_rows() for c in row},
         "columns": {k: (d.width, d.customWidth, d.hidden) for k, d in ws.column_dimensions.items()},
         "filter": ws.auto_filter.ref,
         "validations": [
@@ -101,13 +78,11 @@ def snapshot(data: bytes) -> dict[str, Any]:
 
 def parts(data: bytes) -> dict[str, bytes]:
     """The package's parts, in order, with core.xml's clock readings and cells' style numbers masked."""
-    with zipfile.ZipFile(io.BytesIO(data)) as package:
-        assert package.testzip() is None
-        return {
-            name: _STYLE.sub(b' s="?"', _STAMP.sub(b"<time>", package.read(name)))
-            for name in package.namelist()
-            if name != "xl/styles.xml"
-        }
+    return {
+        name: _STYLE.sub(b' s="?"', part)
+        for name, part in package_parts(data).items()
+        if name != "xl/styles.xml"
+    }
 
 
 def oracle_bytes(report: BatchReport, lang: str, tmp: Path) -> bytes:

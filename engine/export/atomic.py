@@ -77,20 +77,11 @@ def _create_temp(path: Path) -> Path:
 
 
 @contextlib.contextmanager
-def atomic_path(path: Path | str, durable: bool = True) -> Iterator[Path]:
-    """Yield a temporary path (``.<name>.<random>.tmp``, same folder) to write; on success move it onto
-    ``path``.
-
-    The temporary file exists (empty) when yielded; the caller may overwrite or truncate it. If the body
-    raises, the temporary file is deleted and ``path`` keeps whatever it held before. With
-    ``durable=False`` nothing is fsynced: the caller promises a later ``sync_all`` (see the module doc).
-    """
-    target = Path(path)
-    tmp = _create_temp(target)
+def _moved_into_place(tmp: Path, target: Path, durable: bool) -> Iterator[None]:
+    """The body fills ``tmp``; then it is renamed onto ``target``. If the body (or the rename) raises,
+    ``tmp`` is deleted and ``target`` keeps whatever it held before."""
     try:
-        yield tmp
-        if durable:
-            _fsync_file(tmp)
+        yield
         os.replace(tmp, target)
     except BaseException:
         # BaseException too: a KeyboardInterrupt mid-write must not leave a stray temp file behind.
@@ -101,12 +92,29 @@ def atomic_path(path: Path | str, durable: bool = True) -> Iterator[Path]:
         _fsync_dir(target.parent)
 
 
+@contextlib.contextmanager
+def atomic_path(path: Path | str, durable: bool = True) -> Iterator[Path]:
+    """Yield a temporary path (``.<name>.<random>.tmp``, same folder) to write; on success move it onto
+    ``path``.
+
+    The temporary file exists (empty) when yielded; the caller may overwrite or truncate it. If the body
+    raises, the temporary file is deleted and ``path`` keeps whatever it held before. With
+    ``durable=False`` nothing is fsynced: the caller promises a later ``sync_all`` (see the module doc).
+    """
+    target = Path(path)
+    tmp = _create_temp(target)
+    with _moved_into_place(tmp, target, durable):
+        yield tmp
+        if durable:
+            _fsync_file(tmp)
+
+
 def atomic_write_bytes(path: Path | str, data: bytes, durable: bool = True) -> None:
     """Write ``data`` to ``path`` atomically, through the descriptor the temporary file was created with
     (a batch writes thousands of small lists: one open and close fewer each)."""
     target = Path(path)
     tmp, fd = _open_temp(target)
-    try:
+    with _moved_into_place(tmp, target, durable):
         try:
             view = memoryview(data)
             while view:
@@ -115,13 +123,6 @@ def atomic_write_bytes(path: Path | str, data: bytes, durable: bool = True) -> N
                 os.fsync(fd)
         finally:
             os.close(fd)
-        os.replace(tmp, target)
-    except BaseException:
-        with contextlib.suppress(OSError):
-            tmp.unlink()
-        raise
-    if durable:
-        _fsync_dir(target.parent)
 
 
 def sync_all(folder: Path) -> None:
