@@ -19,6 +19,8 @@ import re
 import struct
 import zlib
 from dataclasses import dataclass
+from datetime import date, datetime, time
+from functools import lru_cache
 
 from engine.export._xlsx import clip
 
@@ -29,6 +31,7 @@ __all__ = [
     "cell_text",
     "deflate",
     "excel_escape",
+    "excel_serial",
     "number",
     "utf16_len",
     "xml_attr",
@@ -101,6 +104,21 @@ def cell_text(text: str) -> str:
         if units > _MAX_UTF16:
             return text[:i]
     return text
+
+
+_EXCEL_EPOCH = datetime(1899, 12, 31)
+
+
+@lru_cache(maxsize=1024)  # a batch's deadlines are a handful of dates
+def excel_serial(value: date) -> float:
+    """Excel's serial day number (1900 date system) for ``value``, as xlsxwriter's ``write_datetime``
+    computed it (a date is taken at midnight)."""
+    moment = value if isinstance(value, datetime) else datetime.combine(value, time())
+    delta = moment - _EXCEL_EPOCH  # an aware datetime raises TypeError here, as it did in xlsxwriter
+    serial = delta.days + (delta.seconds + delta.microseconds / 1e6) / 86400
+    if moment.date() == date(1900, 1, 1):
+        serial -= 1  # xlsxwriter's rule for a time without a date, which this day at midnight also meets
+    return serial + 1 if serial > 59 else serial  # Excel counts a 29 February 1900
 
 
 def number(value: float) -> str:

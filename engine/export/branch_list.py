@@ -23,7 +23,7 @@ import time as clock
 import zipfile
 from collections.abc import Mapping
 from dataclasses import dataclass
-from datetime import UTC, date, datetime, time
+from datetime import UTC, datetime
 from functools import cache, lru_cache
 from pathlib import Path
 from typing import Any
@@ -38,6 +38,7 @@ from engine.export._ooxml import (
     cell_text,
     deflate,
     excel_escape,
+    excel_serial,
     number,
     utf16_len,
     xml_text,
@@ -188,7 +189,6 @@ _PROBE_TIME = datetime(2000, 1, 1, tzinfo=UTC)
 _PROBE_STAMP = "2000-01-01T00:00:00Z"
 _PROBE_LAST_ROW = 999_998  # 0-based; "$1000000" in the print area, "I13:I999999" in the dropdown's range
 
-_EXCEL_EPOCH = datetime(1899, 12, 31)
 _COLS = tuple(xl_col_to_name(c) for c in range(len(COLUMNS)))
 _SPANS = f"1:{len(COLUMNS)}"  # every row a list writes fills all its columns (merged areas included)
 
@@ -345,16 +345,6 @@ def _blank_run(row: int, first: int, last: int, style: int) -> str:
     return "".join(f'<c r="{col}{row}" s="{style}"/>' for col in _COLS[first : last + 1])
 
 
-def _excel_date(d: date) -> float:
-    """Excel's serial number (1900 date system) for ``d``, as xlsxwriter's ``write_datetime`` computed it."""
-    moment = d if isinstance(d, datetime) else datetime.combine(d, time())
-    delta = moment - _EXCEL_EPOCH  # an aware datetime raises TypeError here, as it did in xlsxwriter
-    serial = delta.days + (delta.seconds + delta.microseconds / 1e6) / 86400
-    if moment.date() == date(1900, 1, 1):
-        serial -= 1  # xlsxwriter's rule for a time without a date, which this day at midnight also meets
-    return serial + 1 if serial > 59 else serial  # Excel counts a 29 February 1900
-
-
 class _Sheet:
     """One list's worksheet XML, built row by row; strings go to the list's shared-string table."""
 
@@ -492,7 +482,7 @@ def _item_rows(sheet: _Sheet, result: BranchResult, lang: Lang, row: int) -> int
             cells += f'<c r="{letter}{row}" s="{cell}" t="s"><v>{text(values[key])}</v></c>'
         if item.deadline is not None:
             cells += (
-                f'<c r="{deadline}{row}" s="{date_style}"><v>{number(_excel_date(item.deadline))}</v></c>'
+                f'<c r="{deadline}{row}" s="{date_style}"><v>{number(excel_serial(item.deadline))}</v></c>'
             )
         else:
             cells += f'<c r="{deadline}{row}" s="{date_style}"/>'

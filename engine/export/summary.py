@@ -25,15 +25,15 @@ import tempfile
 import zipfile
 from collections import Counter, defaultdict
 from collections.abc import Iterable, Iterator, Sequence
-from datetime import date, datetime, time
-from functools import cache, lru_cache
+from datetime import date
+from functools import cache
 from pathlib import Path
 from typing import IO, Any, NamedTuple
 
 import xlsxwriter
 from xlsxwriter.utility import xl_col_to_name
 
-from engine.export._ooxml import cell_text, excel_escape, number, xml_text
+from engine.export._ooxml import cell_text, excel_escape, excel_serial, number, xml_text
 from engine.export._xlsx import WORKBOOK_OPTIONS, text_width
 from engine.export.atomic import atomic_path
 from engine.export.i18n import evidence_cells, label, problem_text
@@ -60,7 +60,6 @@ _MAX_COLS = 16384  # Excel's
 # Text that needs more than copying into <t>: XML's special characters and what Excel escapes as _xHHHH_
 # (controls, U+FFFE/U+FFFF, and that syntax itself).
 _SPECIAL = re.compile(r"[&<>\x00-\x08\x0b-\x1f\ufffe\uffff]|_x[0-9a-fA-F]{4}_")
-_EXCEL_EPOCH = datetime(1899, 12, 31)
 
 
 @cache
@@ -77,18 +76,6 @@ def _text_cell(ref: str, text: str, style: str) -> str:
         text = xml_text(excel_escape(text))
     t = '<t xml:space="preserve">' if text[:1].isspace() or text[-1:].isspace() else "<t>"
     return f'<c r="{ref}"{style} t="inlineStr"><is>{t}{text}</t></is></c>'
-
-
-@lru_cache(maxsize=1024)
-def _excel_serial(value: date) -> float:
-    """``value`` as Excel's serial day number (1900 date system), as xlsxwriter's ``write_datetime`` computed
-    it for ``datetime.combine(value, time())``; cached: a batch's deadlines are a handful of dates."""
-    moment = value if isinstance(value, datetime) else datetime.combine(value, time())
-    delta = moment - _EXCEL_EPOCH
-    serial = delta.days + (float(delta.seconds) + float(delta.microseconds) / 1e6) / (60 * 60 * 24)
-    if moment.date() == date(1900, 1, 1):
-        serial -= 1  # xlsxwriter's rule for a time without a date, which this day at midnight also meets
-    return serial + 1 if serial > 59 else serial  # Excel counts a 29 February 1900
 
 
 class _Formats:
@@ -189,7 +176,7 @@ class _Sheet:
 
     def date(self, col: int, value: date | None) -> None:
         if value is not None:
-            self.number(col, _excel_serial(value), self.fmt.date)
+            self.number(col, excel_serial(value), self.fmt.date)
             if self.widths[col] < 12:
                 self.widths[col] = 12
 

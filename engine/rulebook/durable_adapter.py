@@ -172,15 +172,15 @@ class Kind:
     name: str
     codes: tuple[str, ...]
     fields: tuple[str, ...]
-    keys: tuple[str, ...] = ()
-
-    def with_keys(self, key: Mapping[str, str]) -> Kind:
-        return Kind(self.name, self.codes, self.fields, tuple(key[name] for name in self.fields))
+    keys: tuple[str, ...]
 
 
 def plan_kinds(rules: tuple[CompiledRule, ...], leaves: Mapping[str, int]) -> tuple[Kind, ...]:
     """Rules packed in profile order into kinds of at most ``MAX_LEAVES_PER_KIND`` leaves and
-    ``MAX_FIELDS_PER_KIND`` fields. A single rule beyond either limit cannot be compiled safely."""
+    ``MAX_FIELDS_PER_KIND`` fields. A single rule beyond either limit cannot be compiled safely. Each fact
+    name gets one short key (``f0``, ``f1`` … in order of first use), the same in every kind."""
+    names = dict.fromkeys(name for rule in rules if rule.in_year for name in rule.fields())
+    key = {name: f"f{n}" for n, name in enumerate(names)}
     kinds: list[Kind] = []
     codes: list[str] = []
     fields: dict[str, None] = {}
@@ -188,7 +188,7 @@ def plan_kinds(rules: tuple[CompiledRule, ...], leaves: Mapping[str, int]) -> tu
 
     def close_kind() -> None:
         if codes:
-            kinds.append(Kind(f"g{len(kinds)}", tuple(codes), tuple(fields)))
+            kinds.append(Kind(f"g{len(kinds)}", tuple(codes), tuple(fields), tuple(key[f] for f in fields)))
 
     for rule in rules:
         own = rule.fields() if rule.in_year else ()
@@ -215,9 +215,7 @@ def compile_ruleset(
     """The durable JSON ruleset (with ``run`` closures) and the fact kinds it expects."""
     trees = {rule.code: _leaves(_decision_tree(rule)) for rule in rules}
     kinds = plan_kinds(rules, {code: len(leaves) for code, leaves in trees.items()})
-    names = dict.fromkeys(name for kind in kinds for name in kind.fields)
-    key = {name: f"f{n}" for n, name in enumerate(names)}
-    kinds = tuple(kind.with_keys(key) for kind in kinds)
+    key = {name: k for kind in kinds for name, k in zip(kind.fields, kind.keys, strict=True)}
     kind_of = {code: kind.name for kind in kinds for code in kind.codes}
     definition: Json = {}
     for rule in rules:
