@@ -2,8 +2,9 @@
 
 This is the only module that knows every stage; the CLI is a thin layer over it. A batch runs each
 workbook's whole chain (read, validate, facts, rules, grade, its rectification list) in worker
-processes: durable_rules is not thread-safe (one quiet host per worker), and a workbook that crashes a
-native parser costs only that workbook — the pool is rebuilt and the file is reported as ungradable.
+processes: durable_rules is not thread-safe (one ruleset per worker, driven without its threaded Host),
+and a workbook that crashes a native parser costs only that workbook — the pool is rebuilt and the
+file is reported as ungradable.
 """
 
 from __future__ import annotations

@@ -120,6 +120,21 @@ def test_edge_values_agree(durable: DurableEvaluator, reference: ReferenceEvalua
         assert durable.statuses(values) == reference.statuses(values), values
 
 
+def test_text_shaped_like_the_engines_json_is_only_a_value(
+    durable: DurableEvaluator, reference: ReferenceEvaluator
+) -> None:
+    # Outcomes are read from the engine's JSON by pattern (rule name, batch position "b"): a string fact
+    # that spells such keys must stay a value, in a batch where position 0 and 5 really exist.
+    tricky = ['教工", "b": 5, "k": "g0', '{"b": 0}', ',"b":3}', '\\", "b": 1, "x": "']
+    branches: list[dict[str, FactValue]] = [
+        {"branch_type": text, "org_life_min_month": n % 2, "satisfaction_rate": 0.95}
+        for n, text in enumerate(tricky)
+    ]
+    branches += [{"org_life_min_month": 1}, {"branch_type": "学生"}]
+    decided = durable.decide_all([normalise_values(values) for values in branches])
+    assert decided == [reference.statuses(values) for values in branches]
+
+
 def test_sessions_are_freed(durable: DurableEvaluator) -> None:
     # A ruleset holds at most 1,024 live sessions: 1,100 branches only pass if each one is deleted.
     for n in range(1100):

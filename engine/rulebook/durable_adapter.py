@@ -16,7 +16,7 @@ Runtime. Rules are packed, in profile order, into *kinds* ``g0``, ``g1`` … of 
 ``MAX_LEAVES_PER_KIND`` durable rules each, and every rule condition starts with its kind, so nothing can
 match the session state fact. A branch is sent as one fact per kind carrying the fields that kind's rules
 read, under short keys (an absent or null value is left out, so ``$nex`` sees it), and its position in
-the batch. (One kind per rule was measured too: 10× less JSON for the actions to decode, but ten times
+the batch. (One kind per rule was measured too: 10× less JSON for the engine to hand back, but ten times
 as many facts to assert — 1.6× slower overall.) The bound
 is what keeps the C core safe: it walks a kind's alpha nodes depth first on a fixed 64-entry stack (error
 303 beyond), and since the leaves of a rule are mutually exclusive and each is one chain of literals, at
@@ -24,26 +24,34 @@ most one node per leaf can be pending on that stack — so a kind with ≤ 60 le
 however merged or unmerged durable's network is.
 
 Branches are evaluated ``BATCH_SIZE`` at a time in one session: every durable rule has ``cap`` set, so
-the engine calls its action once with every fact that reached that leaf in the batch, instead of once per
-branch (measured: the engine's cost is its per-action round trip — 71 actions per branch were ≈1.6 ms;
-batched, ≈0.45 ms). Each session is deleted in ``finally`` (1,024 live sessions at most). The host is quiet
-(no background timer threads that steal actions), the ruleset name is unique, and actions only append
-``(branch, code, status)`` to a collector; after each batch we check that every rule got exactly one
-outcome for every branch, that no action raised, and that the engine stored no ``exception``.
+the engine hands over, once, every fact that reached that leaf in the batch, instead of once per branch
+(measured: the engine's cost is its per-action round trip — 71 actions per branch were ≈1.6 ms; batched,
+≈0.45 ms). Each session is deleted in ``finally`` (1,024 live sessions at most).
+
+The engine is driven through its C core (``durable_rules_engine``: create the ruleset, assert the
+batch's facts, then take the pending actions one by one until none is left), not through durable's
+Python ``Host``: the Host runs background timer threads that steal actions (results lost), wraps every
+action in closures, promises and a JSON round trip of the session state, and decodes every matched fact
+again — a third of the engine's time went there, and none of it decides anything. An "action" here
+reads the rule name and the matched facts' batch positions from the engine's JSON and records
+``(branch, code, status)``. After each batch we check that every rule got exactly one outcome for every
+branch and that the engine's session state holds no ``exception``; a failure while taking the actions
+abandons the pending one and is raised, never swallowed.
 """
 
 from __future__ import annotations
 
 import contextlib
 import itertools
+import json
+import re
 import uuid
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from types import TracebackType
 from typing import Any
 
 import durable_rules_engine
-from durable import engine as _durable
 
 from engine.rulebook.compiled import CompiledRule, compile_rules, decide
 from engine.rulebook.conditions import NEGATE, Atom, evaluate_with_atoms
@@ -57,11 +65,6 @@ Json = dict[str, Any]
 
 class DurableEvaluationError(RuntimeError):
     """The engine lost, duplicated or failed an action for a branch; its result cannot be trusted."""
-
-
-class _QuietHost(_durable.Host):  # type: ignore[misc]
-    def _run(self) -> None:
-        """No background dispatch/timer threads: they pick up pending actions and lose results (§3.1)."""
 
 
 # --- compilation ---------------------------------------------------------------------------------------
@@ -210,26 +213,39 @@ def plan_kinds(rules: tuple[CompiledRule, ...], leaves: Mapping[str, int]) -> tu
 
 
 def compile_ruleset(
-    rules: tuple[CompiledRule, ...], make_action: Callable[[str, Status], Callable[[Any], None]]
-) -> tuple[Json, tuple[Kind, ...]]:
-    """The durable JSON ruleset (with ``run`` closures) and the fact kinds it expects."""
+    rules: tuple[CompiledRule, ...],
+) -> tuple[Json, dict[str, tuple[str, Status]], tuple[Kind, ...]]:
+    """The durable JSON ruleset, each durable rule's (rule code, status) by its name, and the fact kinds
+    the ruleset expects."""
     trees = {rule.code: _leaves(_decision_tree(rule)) for rule in rules}
     kinds = plan_kinds(rules, {code: len(leaves) for code, leaves in trees.items()})
     key = {name: k for kind in kinds for name, k in zip(kind.fields, kind.keys, strict=True)}
     kind_of = {code: kind.name for kind in kinds for code in kind.codes}
     definition: Json = {}
+    outcomes: dict[str, tuple[str, Status]] = {}
     for rule in rules:
         for n, (path, status) in enumerate(trees[rule.code]):
             # Every condition starts with the kind discriminator: nothing can match the state fact.
             tests: list[Json] = [{KIND_FIELD: kind_of[rule.code]}, *(_literal_json(lit, key) for lit in path)]
             expr: Json = tests[0] if len(tests) == 1 else {"$and": tests}
-            definition[f"{rule.code}__{n}__{status.value}"] = {
+            name = f"{rule.code}__{n}__{status.value}"
+            definition[name] = {
                 "all": [{"m": expr}],
                 "pri": 0,
-                "cap": BATCH_SIZE,  # one action call for all the batch's facts that reach this leaf
-                "run": make_action(rule.code, status),
+                "cap": BATCH_SIZE,  # one action for all the batch's facts that reach this leaf
             }
-    return definition, kinds
+            outcomes[name] = (rule.code, status)
+    return definition, outcomes, kinds
+
+
+# An action, as the C core hands it over: {"<rule name>":[{"m":{"sid": "b7", "k": "g0", "b": 3, …}}, …]}.
+# Only the rule name and the batch positions are needed. Decoding the whole JSON cost more than the engine's
+# own matching, so both are read with two patterns instead. Neither can match inside a string value: the
+# engine escapes every quote in a string (as JSON must), so a quote, a letter and a quote in a row, or a
+# quote right after "{", only occur around a key. A position read wrongly or twice could not go unnoticed
+# either — every rule must end with exactly one outcome per branch, which is checked after every batch.
+_ACTION_NAME = re.compile(r'\{"([^"]+)":')
+_POSITION = re.compile('"' + BRANCH_FIELD + r'": ?(\d+)')
 
 
 # --- runtime -------------------------------------------------------------------------------------------
@@ -242,28 +258,16 @@ class DurableEvaluator:
     def __init__(self, profile: Profile) -> None:
         self.profile = profile
         self.rules: tuple[CompiledRule, ...] = compile_rules(profile)
-        self._collected: list[tuple[int, str, Status]] = []
-        self._errors: list[BaseException] = []
-        self._name = f"branchgrade_{profile.name}_{uuid.uuid4().hex}"
-        self._host = _QuietHost()
+        self._codes = tuple(rule.code for rule in self.rules)
         self._counter = itertools.count()
         self._closed = False
-        definition, self.kinds = compile_ruleset(self.rules, self._make_action)
-        # set_rulesets deletes the 'run' keys of what it is given; the definition is built fresh here and
-        # never reused, so no copy is needed.
-        self._host.set_rulesets({self._name: definition})
-
-    def _make_action(self, code: str, status: Status) -> Callable[[Any], None]:
-        def action(c: Any) -> None:  # a real function: durable inspects __code__.co_argcount
-            try:
-                frames = c.m if isinstance(c.m, list) else [c.m]  # with "cap", a list of matched facts
-                for frame in frames:
-                    self._record(frame[BRANCH_FIELD], code, status)
-            except Exception as exc:  # durable would swallow it into state['exception']
-                self._errors.append(exc)
-                raise
-
-        return action
+        self._collected: list[tuple[int, str, Status]] = []  # (batch position, rule code, status)
+        definition, self._outcome_of, self.kinds = compile_ruleset(self.rules)
+        # A unique name: durable keeps a registry of names, and two evaluators must never share a ruleset.
+        self._name = f"branchgrade_{profile.name}_{uuid.uuid4().hex}"
+        self._handle = durable_rules_engine.create_ruleset(
+            self._name, json.dumps(definition, ensure_ascii=False)
+        )
 
     def _record(self, branch: int, code: str, status: Status) -> None:
         self._collected.append((branch, code, status))
@@ -290,7 +294,7 @@ class DurableEvaluator:
                     value = env.get(name)
                     if value is None:
                         continue  # absent, so $nex matches: durable's null only matches == null
-                    if not is_engine_safe(value):
+                    if value.__class__ is float and not is_engine_safe(value):  # ints and strings are
                         raise DurableEvaluationError(f"fact {name}={value!r} cannot be sent to the engine")
                     fact[key] = value
                 facts.append(fact)
@@ -298,21 +302,32 @@ class DurableEvaluator:
 
     def _decide_batch(self, batch: Sequence[Mapping[str, Norm]]) -> list[dict[str, Status]]:
         sid = f"b{next(self._counter)}"
-        facts = self._facts(sid, batch)
+        facts = json.dumps(self._facts(sid, batch), ensure_ascii=False)
         self._collected.clear()
-        self._errors.clear()
+        handle = self._handle
+        state: object = None
         try:
-            state = self._host.assert_facts(self._name, facts)
+            code, state_handle = durable_rules_engine.assert_facts(handle, facts)
+            if code not in (0, 3):  # 1 "not handled", 2 "observed": not what asserting a new batch can give
+                raise DurableEvaluationError(f"the engine refused the batch's facts (code {code})")
+            started = durable_rules_engine.start_action_for_state(handle, state_handle)
+            if started:
+                state = json.loads(started[0])
+                action: str | None = started[1]
+                while action:
+                    try:
+                        self._take(action)
+                    except Exception as exc:
+                        with contextlib.suppress(Exception):
+                            durable_rules_engine.abandon_action(handle, state_handle)
+                        raise DurableEvaluationError(f"a rule action failed: {exc!r}") from exc
+                    action = durable_rules_engine.complete_and_start_action(handle, state_handle)
         finally:
             with contextlib.suppress(Exception):  # incl. durable_rules_engine.error (309: no such sid)
-                self._host.delete_state(self._name, sid)  # always free the session (1,024 limit)
-        collected = list(self._collected)
-        if self._errors:
-            raise DurableEvaluationError(f"a rule action failed: {self._errors[0]!r}") from self._errors[0]
-        if not isinstance(state, dict):
-            raise DurableEvaluationError(f"the engine returned {state!r} instead of the session state")
-        if "exception" in state:
+                durable_rules_engine.delete_state(handle, sid)  # always free the session (1,024 limit)
+        if isinstance(state, dict) and "exception" in state:
             raise DurableEvaluationError(f"the engine reported an exception: {state['exception']}")
+        collected = list(self._collected)
         got: list[dict[str, Status]] = [{} for _ in batch]
         for branch, code, status in collected:
             if not (isinstance(branch, int) and 0 <= branch < len(batch)):
@@ -322,21 +337,30 @@ class DurableEvaluator:
                     f"rule {code} got two outcomes ({got[branch][code]}, {status}) for one branch"
                 )
             got[branch][code] = status
+        codes = self._codes
         for outcomes in got:
-            missing = ", ".join(rule.code for rule in self.rules if rule.code not in outcomes)
-            if missing:
+            if len(outcomes) != len(codes):  # every code recorded is a rule's, so a short count means lost
+                missing = ", ".join(code for code in codes if code not in outcomes)
                 raise DurableEvaluationError(f"rules without an outcome (lost actions?): {missing}")
-        return [{rule.code: outcomes[rule.code] for rule in self.rules} for outcomes in got]
+        return [{code: outcomes[code] for code in codes} for outcomes in got]
+
+    def _take(self, action: str) -> None:
+        """Record the outcome of one action: its durable rule's (code, status) for every matched fact."""
+        name = _ACTION_NAME.match(action)
+        if name is None or name.group(1) not in self._outcome_of:
+            raise DurableEvaluationError(
+                f"the engine started an action this ruleset does not have: {action[:80]}"
+            )
+        code, status = self._outcome_of[name.group(1)]
+        for position in _POSITION.findall(action, name.end()):
+            self._record(int(position), code, status)
 
     def close(self) -> None:
         if self._closed:
             return
         self._closed = True
-        for ruleset in self._host._ruleset_list:
-            with contextlib.suppress(Exception):
-                durable_rules_engine.delete_ruleset(ruleset._handle)
-        self._host._ruleset_list.clear()
-        self._host._ruleset_directory.clear()
+        with contextlib.suppress(Exception):
+            durable_rules_engine.delete_ruleset(self._handle)
 
     def __enter__(self) -> DurableEvaluator:
         return self
