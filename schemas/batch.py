@@ -7,7 +7,7 @@ from typing import Literal
 from schemas.common import Finding, Frozen, Text
 from schemas.results import BranchResult
 
-RESULTS_SCHEMA_VERSION = 1
+RESULTS_SCHEMA_VERSION = 2
 
 
 class FileReport(Frozen):

@@ -16,8 +16,15 @@ class RuleTrace(Frozen):
     kind: str
     status: Status
     ctx: dict[str, Scalar] = {}
-    evidence: tuple[Evidence, ...] = ()
+    # The facts the rule read (the one it reports as actual, then those of its condition and of its
+    # ``applies``), present or not: their values are the result's ``facts``, their cells its
+    # ``fact_evidence`` — kept once per branch there, not once per rule here (most facts feed several rules).
+    facts: tuple[str, ...] = ()
     deduction: float = 0.0
+
+
+# The cells behind each fact a rule read, by fact name (facts without cells left out).
+FactEvidence = dict[str, tuple[Evidence, ...]]
 
 
 class Evaluation(Frozen):
@@ -26,6 +33,7 @@ class Evaluation(Frozen):
     identity: BranchIdentity
     profile: str
     facts: dict[str, Scalar]
+    fact_evidence: FactEvidence = {}
     trace: tuple[RuleTrace, ...]
     findings: tuple[Finding, ...]
     caps: tuple[Cap, ...] = ()  # grade caps whose condition held for this branch
@@ -57,5 +65,10 @@ class BranchResult(Frozen):
     items: tuple[Finding, ...] = ()  # the rectification list, most weighty indicator first
     trace: tuple[RuleTrace, ...] = ()
     facts: dict[str, Scalar] = {}
+    fact_evidence: FactEvidence = {}
     kpi_flags: dict[str, bool] = {}
     warnings: tuple[Finding, ...] = ()
+
+    def evidence_of(self, trace: RuleTrace) -> tuple[Evidence, ...]:
+        """The cells behind a rule's outcome: those of the facts it read, each once, in the trace's order."""
+        return tuple(dict.fromkeys(ev for name in trace.facts for ev in self.fact_evidence.get(name, ())))

@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+import json
 from datetime import date
 
 import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
+from engine.grading import grade
 from engine.rulebook.compiled import compile_rules
 from engine.rulebook.durable_adapter import (
     BATCH_SIZE,
@@ -16,7 +18,14 @@ from engine.rulebook.durable_adapter import (
     DurableEvaluator,
     plan_kinds,
 )
-from engine.rulebook.evaluate import evaluate, format_periods, open_evaluator, resolve_deadline
+from engine.rulebook.evaluate import (
+    _PLANS,
+    evaluate,
+    evaluate_many,
+    format_periods,
+    open_evaluator,
+    resolve_deadline,
+)
 from engine.rulebook.loader import load_profile
 from engine.rulebook.reference import ReferenceEvaluator
 from engine.rulebook.values import normalise_values
@@ -322,6 +331,63 @@ def test_deadlines() -> None:
     assert resolve_deadline(rules["OL-02"], PROFILE, filled=date(2012, 3, 20)) == date(2012, 4, 30)
     fixed = rules["OL-02"].model_copy(update={"deadline": "2013-03-01"})
     assert resolve_deadline(fixed, PROFILE) == date(2013, 3, 1)
+
+
+def test_the_trace_names_the_facts_read_and_their_cells_are_kept_once() -> None:
+    branch = _facts()
+    with DurableEvaluator(PROFILE) as evaluator:
+        evaluation = evaluate(branch, PROFILE, evaluator)
+    trace = {t.code: t for t in evaluation.trace}
+    rules = {r.code: r for r in PROFILE.rules}
+    for code, entry in trace.items():
+        assert entry.facts[0] == rules[code].actual  # the reported fact first, then the others it reads
+        assert len(set(entry.facts)) == len(entry.facts)
+    assert "committee_meetings_min_month" in trace["OL-02"].facts
+    named = {name for entry in evaluation.trace for name in entry.facts}
+    # Every named fact that has cells is in fact_evidence, with exactly its own cells; nothing else is.
+    assert evaluation.fact_evidence == {
+        name: fact.evidence for name, fact in sorted(branch.facts.items()) if name in named and fact.evidence
+    }
+    assert list(evaluation.fact_evidence) == sorted(evaluation.fact_evidence)
+    result = grade(evaluation, PROFILE.grading)
+    assert result.fact_evidence == evaluation.fact_evidence
+    assert result.evidence_of(trace["OL-02"]) == _ev("A5")
+    # a cell behind two facts of one rule is listed once
+    cell = _ev("A5")[0]
+    doubled = result.model_copy(update={"fact_evidence": {"a": (cell,), "b": (cell, *_ev("A6"))}})
+    assert doubled.evidence_of(trace["OL-02"].model_copy(update={"facts": ("a", "b")})) == (cell, *_ev("A6"))
+
+
+def _branch(values: dict[str, FactValue]) -> BranchFacts:
+    return BranchFacts(
+        identity=identity(), facts={name: Fact(name=name, value=value) for name, value in values.items()}
+    )
+
+
+@settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(batch=st.lists(fact_dicts, min_size=1, max_size=6))
+def test_shared_traces_are_the_traces_built_afresh(
+    batch: list[dict[str, FactValue]], durable: DurableEvaluator
+) -> None:
+    # Passed and not-applicable traces are shared between branches with equal values; sharing must never
+    # change a byte: every branch's evaluation equals (as JSON too) the one built with nothing shared.
+    branches = [_branch(values) for values in batch]
+    warm = evaluate_many(branches, PROFILE, durable)
+    _PLANS.clear()
+    cold = [evaluate_many([branch], PROFILE, durable)[0] for branch in branches]
+    for a, b in zip(warm, cold, strict=True):
+        assert a == b and a.model_dump_json() == b.model_dump_json()
+
+
+def test_equal_but_differently_written_values_do_not_share_a_trace(durable: DurableEvaluator) -> None:
+    # 0, 0.0 and False are equal dict keys, -0.0 equals 0.0: all pass VT-01 ("veto_discipline == false"),
+    # and each trace must still write the value as the branch gave it.
+    values: list[FactValue] = [0, 0.0, False, -0.0, 0, False, -0.0]
+    evaluations = evaluate_many([_branch({"veto_discipline": v}) for v in values], PROFILE, durable)
+    traces = [next(t for t in e.trace if t.code == "VT-01") for e in evaluations]
+    assert {t.status for t in traces} == {Status.PASSED}
+    assert [json.dumps(t.ctx["actual"]) for t in traces] == [json.dumps(v) for v in values]
+    assert traces[1] is not traces[0] and traces[4] is traces[0]  # shared only when truly the same
 
 
 def test_ctx_keys_come_sorted(durable: DurableEvaluator) -> None:

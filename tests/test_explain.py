@@ -36,10 +36,7 @@ def make_result() -> BranchResult:
             "systems",
             Status.FAILED,
             ctx={"expected": 1, "actual": 0, "shortfall": "5月、7月"},
-            evidence=(
-                Evidence(file="b.xlsx", sheet="会议活动", cell="A12"),
-                Evidence(file="b.xlsx", sheet="会议活动", cell="A15"),
-            ),
+            facts=("committee_meetings_min_month", "has_committee"),
             deduction=2,
         ),
         rule_trace("ED-08", t("党员学时", "Member hours"), "leader", Status.NOT_EVIDENCED, deduction=1),
@@ -54,6 +51,14 @@ def make_result() -> BranchResult:
         total=87,
         items=(ol02, ed08),
         trace=trace,
+        # A12 is behind both facts of OL-02: it is shown once.
+        fact_evidence={
+            "committee_meetings_min_month": (
+                Evidence(file="b.xlsx", sheet="会议活动", cell="A12"),
+                Evidence(file="b.xlsx", sheet="会议活动", cell="A15"),
+            ),
+            "has_committee": (Evidence(file="b.xlsx", sheet="会议活动", cell="A12"),),
+        },
     )
 
 

@@ -79,7 +79,7 @@ def make_result(
             "systems",
             Status.FAILED,
             ctx={"expected": 1, "actual": 0},
-            evidence=(Evidence(file="b1.xlsx", sheet="会议活动", cell="A12"),),
+            facts=("committee_meetings_min_month",),
             deduction=2,
         ),
         rule_trace("ED-08", t("党员学时", "Member hours"), "leader", Status.NOT_EVIDENCED, deduction=1),
@@ -107,6 +107,10 @@ def make_result(
         items=items,
         trace=trace,
         facts={"full_members": 12, "satisfaction_rate": 0.85, "has_committee": True, "assessment_year": 2012},
+        fact_evidence={
+            "committee_meetings_min_month": (Evidence(file="b1.xlsx", sheet="会议活动", cell="A12"),),
+            "assessment_year": (Evidence(file="b1.xlsx", sheet="基本信息", cell="B6", value="2012"),),
+        },
     )
 
 

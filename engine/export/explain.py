@@ -11,7 +11,7 @@ from __future__ import annotations
 import unicodedata
 
 from engine.export.i18n import STATUS_ORDER, evidence_cells, fmt_num, label, source_text, status_label
-from schemas.common import Finding, Lang, Scalar
+from schemas.common import Evidence, Finding, Lang, Scalar
 from schemas.results import BranchResult, RuleTrace
 
 __all__ = ["explain"]
@@ -114,7 +114,7 @@ def explain(result: BranchResult, lang: Lang = "zh") -> str:
         )
         out += [head, "-" * _width(head)]
         for t in group:
-            out += _rule(t, items.get(t.code), indicators, lang)
+            out += _rule(t, result.evidence_of(t), items.get(t.code), indicators, lang)
     if result.warnings:
         out += ["", label("warnings", lang) + (":" if lang == "en" else "：")]
         out += [f"{_INDENT}- {w.render(lang)}" for w in result.warnings]
@@ -139,7 +139,9 @@ def _score_table(result: BranchResult, lang: Lang) -> list[str]:
     return lines
 
 
-def _rule(t: RuleTrace, item: Finding | None, indicators: dict[str, str], lang: Lang) -> list[str]:
+def _rule(
+    t: RuleTrace, evidence: tuple[Evidence, ...], item: Finding | None, indicators: dict[str, str], lang: Lang
+) -> list[str]:
     head = f"{t.code} {t.title.get(lang)}"
     ind = indicators.get(t.indicator, t.indicator)
     head += f" [{ind}]" if lang == "en" else f"［{ind}］"
@@ -159,7 +161,7 @@ def _rule(t: RuleTrace, item: Finding | None, indicators: dict[str, str], lang: 
     ]
     if ctx_parts:
         lines.append(_INDENT + ("; " if lang == "en" else "；").join(ctx_parts))
-    cells = evidence_cells(t.evidence, lang)
+    cells = evidence_cells(evidence, lang)
     if cells:
         lines.append(_INDENT + _kv(label("cells", lang).capitalize(), cells, lang))
     if item is not None:

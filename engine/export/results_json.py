@@ -4,8 +4,8 @@ results.json is byte-for-byte reproducible: the same ``BatchReport`` always give
 
 * **Key order** is the models' field order (``schema_version`` first, then ``tool_version``, ``profile`` …),
   so the file reads top-down like docs/results-schema.md. The free-form maps whose keys come from data —
-  ``ctx`` and ``facts`` — are sorted by key, so their order cannot depend on how a stage happened to
-  build them.
+  ``ctx``, ``facts`` and ``fact_evidence`` — are sorted by key, so their order cannot depend on how a
+  stage happened to build them.
 * UTF-8, ``ensure_ascii=False`` (Chinese stays readable), ``indent=1``, a final newline; dates ISO
   ``YYYY-MM-DD``; floats exactly as produced (Python's shortest round-trip repr). NaN and infinities are
   refused (``ValueError``): they are not JSON and would mean a bug upstream.
@@ -48,7 +48,7 @@ MANIFEST_VERSION = 1
 # The models' fields whose values are free-form maps keyed by data (rule ctx values, fact names). Every
 # other dict in the dump is a model, already in field order. tests/test_export.py checks this list against
 # the models' annotations, so a new map-typed field cannot slip through unsorted.
-MAP_FIELDS = ("ctx", "facts", "kpi_flags")
+MAP_FIELDS = ("ctx", "facts", "fact_evidence", "kpi_flags")
 
 
 def _sorted_map(value: Any) -> Any:
@@ -62,6 +62,7 @@ def _sort_findings(findings: list[dict[str, Any]]) -> None:
 
 def _sort_result(r: dict[str, Any]) -> dict[str, Any]:
     r["facts"] = _sorted_map(r["facts"])
+    r["fact_evidence"] = _sorted_map(r["fact_evidence"])
     for t in r["trace"]:
         t["ctx"] = _sorted_map(t["ctx"])
     _sort_findings(r["items"])
@@ -199,10 +200,11 @@ _CARRIER_TAIL = b"\n ]" + _CARRIER_TAIL
 
 
 def _fast_result_element_bytes(result: BranchResult) -> bytes:
-    """``result_element_bytes`` by pydantic's own (Rust) serialiser, of a copy whose ``ctx`` / ``facts``
-    maps are in key order (``kpi_flags`` of a result stays as built, as ``_sort_result`` leaves it). Every
-    float in the result is checked (see ``_check_float``: these are all of a BranchResult's float fields,
-    a new one must be added here); raises ``_Fallback`` when one is not safe."""
+    """``result_element_bytes`` by pydantic's own (Rust) serialiser, of a copy whose ``ctx`` / ``facts`` /
+    ``fact_evidence`` maps are in key order (``kpi_flags`` of a result stays as built, as ``_sort_result``
+    leaves it). Every float in the result is checked (see ``_check_float``: these are all of a
+    BranchResult's float fields, a new one must be added here); raises ``_Fallback`` when one is not
+    safe."""
     if result.identity.self_score is not None:
         _check_float(result.identity.self_score)
     _check_float(result.total)
@@ -214,6 +216,7 @@ def _fast_result_element_bytes(result: BranchResult) -> bytes:
         result,
         {
             "facts": _checked_sorted_map(result.facts),
+            "fact_evidence": _checked_sorted_map(result.fact_evidence),
             "trace": _with_sorted_ctx(result.trace),
             "items": _with_sorted_ctx(result.items),
             "warnings": _with_sorted_ctx(result.warnings),

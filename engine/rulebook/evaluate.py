@@ -11,7 +11,7 @@ import calendar
 import operator
 import re
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import date
 from typing import Literal, Protocol
 
@@ -238,7 +238,7 @@ class _RulePlan:
 
     rule: CompiledRule
     cond_refs: tuple[str, ...]
-    trace_names: tuple[str, ...]  # facts whose cells the trace shows (actual, condition, applies)
+    trace_names: tuple[str, ...]  # the facts the trace names (actual, condition, applies)
     finding_names: tuple[str, ...]  # facts whose cells the finding shows (actual, condition)
     expected: Scalar
     expected_text: tuple[str, str]  # zh, en
@@ -247,11 +247,25 @@ class _RulePlan:
     deadline: date | None  # None when it depends on the form's date (end_of_next_month)
 
 
-_PLANS: dict[int, tuple[_CompiledProfile, tuple[_RulePlan, ...]]] = {}
+@dataclass(frozen=True)
+class _Plans:
+    rules: tuple[_RulePlan, ...]
+    evidence_names: tuple[str, ...]  # every fact some rule's trace names, sorted: the keys of fact_evidence
+    # A passed or not-applicable rule's trace depends only on the rule, its status and its actual value
+    # (its type included: 1, 1.0 and True are equal keys but different JSON), so one frozen RuleTrace
+    # serves every branch with the same three — measured on 200 bench forms: 12,750 such traces, 273
+    # distinct. Bounded: cleared when full.
+    shared_traces: dict[tuple[int, Status, type, Scalar], RuleTrace] = field(default_factory=dict)
+
+
+_SHARED_TRACES_MAX = 65536
+
+
+_PLANS: dict[int, tuple[_CompiledProfile, _Plans]] = {}
 _NOT_EVIDENCED: dict[tuple[int, str, tuple[str, ...]], tuple[RuleSpec, Text]] = {}
 
 
-def _plans(profile: Profile, compiled_profile: _CompiledProfile) -> tuple[_RulePlan, ...]:
+def _plans(profile: Profile, compiled_profile: _CompiledProfile) -> _Plans:
     hit = _PLANS.get(id(compiled_profile))
     if hit is not None and hit[0] is compiled_profile:
         return hit[1]
@@ -279,10 +293,11 @@ def _plans(profile: Profile, compiled_profile: _CompiledProfile) -> tuple[_RuleP
                 deadline=None if rule.deadline == END_OF_NEXT_MONTH else resolve_deadline(rule, profile),
             )
         )
+    planned = _Plans(tuple(plans), tuple(sorted({name for plan in plans for name in plan.trace_names})))
     if len(_PLANS) >= 8:
         _PLANS.pop(next(iter(_PLANS)))
-    _PLANS[id(compiled_profile)] = (compiled_profile, tuple(plans))
-    return _PLANS[id(compiled_profile)][1]
+    _PLANS[id(compiled_profile)] = (compiled_profile, planned)
+    return planned
 
 
 def _not_evidenced_cached(rule: RuleSpec, missing: list[str]) -> Text:
@@ -323,6 +338,29 @@ def evaluate_many(
     ]
 
 
+def _trace(plan: _RulePlan, status: Status, ctx: dict[str, Scalar], deduction: float) -> RuleTrace:
+    rule = plan.rule.spec
+    return trusted(
+        RuleTrace,
+        {
+            "code": rule.code,
+            "title": rule.title,
+            "indicator": rule.indicator,
+            "kind": rule.kind,
+            "status": status,
+            "ctx": ctx,
+            "facts": plan.trace_names,
+            "deduction": deduction,
+        },
+    )
+
+
+def _plain_trace(plan: _RulePlan, status: Status, actual: Scalar) -> RuleTrace:
+    """The trace of a rule that passed or does not apply: its values, nothing deducted."""
+    # ctx keys are added in sorted order (results.json writes maps key-sorted and then needs no copy)
+    return _trace(plan, status, {"actual": actual, "expected": plan.expected}, 0.0)
+
+
 def _evaluation(
     facts: BranchFacts,
     values: dict[str, FactValue],
@@ -333,19 +371,33 @@ def _evaluation(
 ) -> Evaluation:
     compiled_profile = _compiled(profile)
     caps = compiled_profile.caps
-    plans = _plans(profile, compiled_profile)
+    planned = _plans(profile, compiled_profile)
     fact_map = facts.facts
     evidence_of = _EvidenceCache(facts)
     not_evidenced_deducts = profile.grading.not_evidenced_deducts
     trace: list[RuleTrace] = []
     findings: list[Finding] = []
     failed, not_evidenced = Status.FAILED, Status.NOT_EVIDENCED
-    for plan in plans:
+    passed, not_applicable = Status.PASSED, Status.NOT_APPLICABLE
+    shared = planned.shared_traces
+    for position, plan in enumerate(planned.rules):
         rule = plan.rule.spec
         status = statuses[rule.code]
         fact = fact_map.get(rule.actual)
         expected = plan.expected
         actual: Scalar = fact.value if fact is not None else None
+        # (-0.0 == 0.0 but prints differently, NaN never equals itself: neither float is shared)
+        if (status is passed or status is not_applicable) and (
+            actual.__class__ is not float or (actual and actual == actual)
+        ):
+            key = (position, status, actual.__class__, actual)
+            hit = shared.get(key)
+            if hit is None:
+                if len(shared) >= _SHARED_TRACES_MAX:
+                    shared.clear()
+                hit = shared[key] = _plain_trace(plan, status, actual)
+            trace.append(hit)
+            continue
         # ctx keys are added in sorted order (results.json writes maps key-sorted and then needs no copy)
         ctx: dict[str, Scalar] = {"actual": actual, "expected": expected}
         deduction = 0.0
@@ -374,21 +426,7 @@ def _evaluation(
             if not_evidenced_deducts:
                 deduction = rule.deduction.ceiling
             message = _not_evidenced_cached(rule, missing)
-        trace.append(
-            trusted(
-                RuleTrace,
-                {
-                    "code": rule.code,
-                    "title": rule.title,
-                    "indicator": rule.indicator,
-                    "kind": rule.kind,
-                    "status": status,
-                    "ctx": ctx,
-                    "evidence": evidence_of(plan.trace_names),
-                    "deduction": deduction,
-                },
-            )
-        )
+        trace.append(_trace(plan, status, ctx, deduction))
         if message is not None:
             findings.append(
                 trusted(
@@ -418,14 +456,24 @@ def _evaluation(
         if population.evaluate(norm) is True and outcome is not None:  # undecided branches are left out
             kpi_flags[code] = outcome
     kpi_flags = dict(sorted(kpi_flags.items()))  # a data-keyed map: sorted, as results.json promises
-    return Evaluation(
-        identity=facts.identity,
-        profile=profile.name,
-        facts=dict(values),
-        trace=tuple(trace),
-        findings=tuple(findings),
-        caps=held,
-        kpi_flags=kpi_flags,
+    fact_evidence = {}
+    for name in planned.evidence_names:  # sorted, as results.json writes data-keyed maps
+        fact = fact_map.get(name)
+        if fact is not None and fact.evidence:
+            fact_evidence[name] = fact.evidence
+    return trusted(
+        Evaluation,
+        {
+            "identity": facts.identity,
+            "profile": profile.name,
+            "facts": dict(values),
+            "fact_evidence": fact_evidence,
+            "trace": tuple(trace),
+            "findings": tuple(findings),
+            "caps": held,
+            "kpi_flags": kpi_flags,
+            "warnings": (),
+        },
     )
 
 
