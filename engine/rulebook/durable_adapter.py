@@ -308,8 +308,9 @@ class DurableEvaluator:
         state: object = None
         try:
             code, state_handle = durable_rules_engine.assert_facts(handle, facts)
-            if code not in (0, 3):  # 1 "not handled", 2 "observed": not what asserting a new batch can give
-                raise DurableEvaluationError(f"the engine refused the batch's facts (code {code})")
+            if code != 0:  # 1 not handled, 2 already observed, 3 deferred: none can happen to a new session's
+                # facts (each matches a leaf of every rule of its kind; each has its own kind and position)
+                raise DurableEvaluationError(f"the engine did not take the batch's facts (code {code})")
             started = durable_rules_engine.start_action_for_state(handle, state_handle)
             if started:
                 state = json.loads(started[0])
