@@ -254,11 +254,12 @@ class _Plans:
     # A passed or not-applicable rule's trace depends only on the rule, its status and its actual value
     # (its type included: 1, 1.0 and True are equal keys but different JSON), so one frozen RuleTrace
     # serves every branch with the same three — measured on 200 bench forms: 12,750 such traces, 273
-    # distinct. Bounded: cleared when full.
+    # distinct (1,000 forms: still 273). Bounded — cleared when full — so values that never repeat (rates
+    # with many decimals) cost a worker at most a few MB and the build they would have cost anyway.
     shared_traces: dict[tuple[int, Status, type, Scalar], RuleTrace] = field(default_factory=dict)
 
 
-_SHARED_TRACES_MAX = 65536
+_SHARED_TRACES_MAX = 4096
 
 
 _PLANS: dict[int, tuple[_CompiledProfile, _Plans]] = {}
