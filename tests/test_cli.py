@@ -87,3 +87,20 @@ def test_rules_list_and_show() -> None:
     shown = runner.invoke(app, ["rules", "show", "OL-02", "--lang", "en"])
     assert shown.exit_code == 0 and "committee" in shown.output.lower()
     assert runner.invoke(app, ["rules", "show", "ZZ-99"]).exit_code == 2
+
+
+def test_the_console_script_leaves_workers_light() -> None:
+    # Spawned workers re-run the script that started the batch, imports included: the module the script
+    # imports must not pull in the CLI's libraries (typer, rich), which no worker uses.
+    import subprocess
+    import sys
+    import tomllib
+
+    scripts = tomllib.loads((ROOT / "pyproject.toml").read_text(encoding="utf-8"))["project"]["scripts"]
+    module, _, function = scripts["branchgrade"].partition(":")
+    probe = (
+        f"import sys, {module}; assert callable({module}.{function}); "
+        "heavy = sorted({'typer', 'rich', 'click', 'engine.cli'} & set(sys.modules)); print(heavy)"
+    )
+    out = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True, cwd=ROOT, check=True)
+    assert out.stdout.strip() == "[]", out.stdout + out.stderr
