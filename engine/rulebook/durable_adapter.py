@@ -32,7 +32,8 @@ The engine is driven through its C core (``durable_rules_engine``: create the ru
 batch's facts, then take the pending actions one by one until none is left), not through durable's
 Python ``Host``: the Host runs background timer threads that steal actions (results lost), wraps every
 action in closures, promises and a JSON round trip of the session state, and decodes every matched fact
-again — a third of the engine's time went there, and none of it decides anything. An "action" here
+again — two thirds of the engine's time went there (measured on 200 bench forms: 0.44 → 0.15 ms a
+branch), and none of it decides anything. An "action" here
 reads the rule name and the matched facts' batch positions from the engine's JSON and records
 ``(branch, code, status)``. After each batch we check that every rule got exactly one outcome for every
 branch and that the engine's session state holds no ``exception``; a failure while taking the actions
