@@ -65,7 +65,11 @@ def _numeric_value() -> st.SearchStrategy[FactValue]:
 
 def _value(name: str) -> st.SearchStrategy[FactValue]:
     if FACTS[name].type is str:
-        return st.one_of(st.none(), st.sampled_from(BRANCH_TYPES))
+        # Besides the real types, text made of the characters of the engine's own JSON (quotes,
+        # backslashes, braces, the batch-position key "b" and digits): outcomes are read from that JSON by
+        # pattern, and no string value may ever be taken for a key.
+        engine_json_text = st.text(alphabet='"\\{}[]:, bkm0123456789教工', max_size=24)
+        return st.one_of(st.none(), st.sampled_from(BRANCH_TYPES), engine_json_text)
     return _numeric_value()
 
 
