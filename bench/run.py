@@ -56,7 +56,6 @@ PROFILE = "loudi-2012"
 YEAR = 2012
 TOKEN = "ZQXBENCHIDZQX"  # placeholder written into id and name; rewritten per copy (see README)
 STAGES = ("ingest", "validate", "facts", "rules", "grading", "exports", "pack")
-TAIL = ("kpis", "results.json", "summary", "manifest")
 MONTHS = list(range(4, 13))
 VETO_KEYS = ("discipline", "inactive", "petition", "disunity")
 CTX = get_context("spawn")  # as the pipeline: durable_rules must not be forked into workers

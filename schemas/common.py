@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from datetime import date
 from enum import StrEnum
 from typing import Literal
@@ -39,6 +40,11 @@ class Evidence(Frozen):
         if self.sheet:
             parts.append(self.sheet + (f"!{self.cell}" if self.cell else ""))
         return " › ".join(parts)
+
+
+def distinct_cells(groups: Iterable[Iterable[Evidence]]) -> tuple[Evidence, ...]:
+    """The cells of several groups (e.g. the facts a rule read), each once, in order of first appearance."""
+    return tuple(dict.fromkeys(cell for group in groups for cell in group))
 
 
 class Severity(StrEnum):

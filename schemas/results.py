@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from schemas.common import Evidence, Finding, Frozen, Scalar, Status, Text
+from schemas.common import Evidence, Finding, Frozen, Scalar, Status, Text, distinct_cells
 from schemas.facts import BranchIdentity
 from schemas.rules import Cap
 
@@ -71,4 +71,4 @@ class BranchResult(Frozen):
 
     def evidence_of(self, trace: RuleTrace) -> tuple[Evidence, ...]:
         """The cells behind a rule's outcome: those of the facts it read, each once, in the trace's order."""
-        return tuple(dict.fromkeys(ev for name in trace.facts for ev in self.fact_evidence.get(name, ())))
+        return distinct_cells(self.fact_evidence.get(name, ()) for name in trace.facts)

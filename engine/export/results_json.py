@@ -49,6 +49,9 @@ MANIFEST_VERSION = 1
 # other dict in the dump is a model, already in field order. tests/test_export.py checks this list against
 # the models' annotations, so a new map-typed field cannot slip through unsorted.
 MAP_FIELDS = ("ctx", "facts", "fact_evidence", "kpi_flags")
+# A result's own maps that the writer sorts (kpi_flags arrives sorted from the rulebook and is kept as
+# built); both serialisation paths below take this list, so they cannot disagree.
+_RESULT_MAPS = ("facts", "fact_evidence")
 
 
 def _sorted_map(value: Any) -> Any:
@@ -61,8 +64,8 @@ def _sort_findings(findings: list[dict[str, Any]]) -> None:
 
 
 def _sort_result(r: dict[str, Any]) -> dict[str, Any]:
-    r["facts"] = _sorted_map(r["facts"])
-    r["fact_evidence"] = _sorted_map(r["fact_evidence"])
+    for name in _RESULT_MAPS:
+        r[name] = _sorted_map(r[name])
     for t in r["trace"]:
         t["ctx"] = _sorted_map(t["ctx"])
     _sort_findings(r["items"])
@@ -200,11 +203,10 @@ _CARRIER_TAIL = b"\n ]" + _CARRIER_TAIL
 
 
 def _fast_result_element_bytes(result: BranchResult) -> bytes:
-    """``result_element_bytes`` by pydantic's own (Rust) serialiser, of a copy whose ``ctx`` / ``facts`` /
-    ``fact_evidence`` maps are in key order (``kpi_flags`` of a result stays as built, as ``_sort_result``
-    leaves it). Every float in the result is checked (see ``_check_float``: these are all of a
-    BranchResult's float fields, a new one must be added here); raises ``_Fallback`` when one is not
-    safe."""
+    """``result_element_bytes`` by pydantic's own (Rust) serialiser, of a copy whose ``ctx`` maps and
+    ``_RESULT_MAPS`` are in key order. Every float in the result is checked (see ``_check_float``: these
+    are all of a BranchResult's float fields, a new one must be added here); raises ``_Fallback`` when
+    one is not safe."""
     if result.identity.self_score is not None:
         _check_float(result.identity.self_score)
     _check_float(result.total)
@@ -215,8 +217,7 @@ def _fast_result_element_bytes(result: BranchResult) -> bytes:
     ordered = _copy_with(
         result,
         {
-            "facts": _checked_sorted_map(result.facts),
-            "fact_evidence": _checked_sorted_map(result.fact_evidence),
+            **{name: _checked_sorted_map(getattr(result, name)) for name in _RESULT_MAPS},
             "trace": _with_sorted_ctx(result.trace),
             "items": _with_sorted_ctx(result.items),
             "warnings": _with_sorted_ctx(result.warnings),

@@ -98,8 +98,8 @@ class MeetingFacts:
     """The meeting-derived facts of one form.
 
     Every fact of ``NAMES`` is ``None`` when the register has no rows at all. The declared-total gaps
-    (``GAP_NAMES``) are not: a declared 12 against an empty register is a gap of 12. They are ``None``
-    when the declared total on 自评 is blank.
+    (``_declared_gaps``) are not: a declared 12 against an empty register is a gap of 12. They are
+    ``None`` when the declared total on 自评 is blank.
     """
 
     NAMES = (
@@ -126,7 +126,6 @@ class MeetingFacts:
         "appraisals",
         "talks_coverage",
     )
-    GAP_NAMES = ("committee_meetings_declared_gap", "lectures_declared_gap")
 
     def __init__(
         self,
@@ -224,6 +223,17 @@ class MeetingFacts:
             ),
         )
 
+    def _declared_gaps(self, committee: list[Meeting], lectures: list[Meeting]) -> dict[str, Fact]:
+        """The totals declared on 自评 against the year's register rows (committee meetings, lectures)."""
+        return {
+            "committee_meetings_declared_gap": self._declared_gap(
+                "committee_meetings_declared_gap", "declared_committee_meetings", COMMITTEE_MEETING, committee
+            ),
+            "lectures_declared_gap": self._declared_gap(
+                "lectures_declared_gap", "declared_lectures", LECTURE, lectures
+            ),
+        }
+
     def _declared_gap(self, name: str, declared_field: str, kind: str, records: list[Meeting]) -> Fact:
         sa = self.form.self_assessment
         declared: int | None = getattr(sa, declared_field)
@@ -253,13 +263,7 @@ class MeetingFacts:
         if not self.meetings:
             empty = detail("会议活动台账为空", "The meeting register is empty")
             out = {n: fact(name=n, value=None, evidence=self.sheet, detail=empty) for n in self.NAMES}
-            out["committee_meetings_declared_gap"] = self._declared_gap(
-                "committee_meetings_declared_gap", "declared_committee_meetings", COMMITTEE_MEETING, []
-            )
-            out["lectures_declared_gap"] = self._declared_gap(
-                "lectures_declared_gap", "declared_lectures", LECTURE, []
-            )
-            return out
+            return out | self._declared_gaps(committee=[], lectures=[])
 
         p = self.params
         window, year_window = self.profile.window, self.profile.year_window
@@ -551,15 +555,7 @@ class MeetingFacts:
                 "appraisals", appraisals, detail("全年民主评议党员", "Member appraisals in the year")
             ),
             "talks_coverage": self._talks(talks),
-            "committee_meetings_declared_gap": self._declared_gap(
-                "committee_meetings_declared_gap",
-                "declared_committee_meetings",
-                COMMITTEE_MEETING,
-                committee_year,
-            ),
-            "lectures_declared_gap": self._declared_gap(
-                "lectures_declared_gap", "declared_lectures", LECTURE, lectures_year
-            ),
+            **self._declared_gaps(committee=committee_year, lectures=lectures_year),
         }
 
         if p.study_topics is None:

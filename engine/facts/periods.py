@@ -55,7 +55,3 @@ def anchor_day(year: int, month: int, day: int) -> dt.date:
     """Day ``day`` of the month, clamped to the month's last day (a study day of 31 in April is the 30th)."""
     last = calendar.monthrange(year, month)[1]
     return dt.date(year, month, max(1, min(day, last)))
-
-
-def quarter_of(d: dt.date) -> int:
-    return (d.month - 1) // 3 + 1

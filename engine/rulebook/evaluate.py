@@ -8,7 +8,6 @@ evaluators produce byte-identical Evaluations.
 from __future__ import annotations
 
 import calendar
-import operator
 import re
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
@@ -18,7 +17,7 @@ from typing import Literal, Protocol
 from engine.rulebook.compiled import CompiledRule, compile_rules
 from engine.rulebook.conditions import Bound, parse
 from engine.rulebook.values import Norm, normalise_values
-from schemas.common import Evidence, Finding, Scalar, Severity, Status, Text
+from schemas.common import Evidence, Finding, Scalar, Severity, Status, Text, distinct_cells
 from schemas.construct import trusted
 from schemas.facts import FACTS, BranchFacts, Fact, FactValue
 from schemas.results import Evaluation, RuleTrace
@@ -211,14 +210,9 @@ def resolve_deadline(rule: RuleSpec, profile: Profile, filled: date | None = Non
     return date.fromisoformat(rule.deadline)
 
 
-def _evidence(facts: BranchFacts, names: list[str]) -> tuple[Evidence, ...]:
-    seen: dict[Evidence, None] = {}
-    for name in names:
-        fact = facts.facts.get(name)
-        if fact is not None:
-            for ev in fact.evidence:
-                seen.setdefault(ev, None)
-    return tuple(seen)
+def _cells(facts: Mapping[str, Fact], names: tuple[str, ...]) -> tuple[Evidence, ...]:
+    """The cells behind the facts ``names`` (those present), each once."""
+    return distinct_cells(fact.evidence for name in names if (fact := facts.get(name)) is not None)
 
 
 def _not_evidenced_text(rule: RuleSpec, missing: list[str]) -> Text:
@@ -374,7 +368,6 @@ def _evaluation(
     caps = compiled_profile.caps
     planned = _plans(profile, compiled_profile)
     fact_map = facts.facts
-    evidence_of = _EvidenceCache(facts)
     not_evidenced_deducts = profile.grading.not_evidenced_deducts
     trace: list[RuleTrace] = []
     findings: list[Finding] = []
@@ -417,8 +410,8 @@ def _evaluation(
             message = trusted(
                 Text,
                 {
-                    "zh": rule.message.zh.format_map(_render_ctx_planned(plan, fact, ctx, "zh")),
-                    "en": rule.message.en.format_map(_render_ctx_planned(plan, fact, ctx, "en")),
+                    "zh": rule.message.zh.format_map(_render_ctx(plan, fact, ctx, "zh")),
+                    "en": rule.message.en.format_map(_render_ctx(plan, fact, ctx, "en")),
                 },
             )
         elif status is not_evidenced:
@@ -440,7 +433,7 @@ def _evaluation(
                         "title": rule.title,
                         "message": message,
                         "ctx": dict(ctx),  # its own dict, as validation would have made
-                        "evidence": evidence_of(plan.finding_names),
+                        "evidence": _cells(fact_map, plan.finding_names),
                         "rectification": rule.rectification,
                         "owner": rule.owner,
                         "deadline": plan.deadline or resolve_deadline(rule, profile, filled),
@@ -478,81 +471,16 @@ def _evaluation(
     )
 
 
-# Two Evidence are equal exactly when their four fields are (frozen, no extras, one class), so the field
-# tuple stands in for the model's own hash and equality, which are Python-level and several times slower.
-_EVIDENCE_KEY = operator.attrgetter("file", "sheet", "cell", "value")
-_Key = tuple[str, str | None, str | None, str | None]
-_ONLY_EVIDENCE = {Evidence}
-
-
-class _EvidenceCache:
-    """The cells behind a list of facts, without repeats, in order of first occurrence — per branch,
-    memoised per fact and per list of fact names (many rules read the same facts).
-
-    Each fact's cells are kept as an insertion-ordered dict keyed by the four fields, so a union is a
-    chain of ``dict.update`` calls in C: a repeated cell keeps its first position (the value stored is a
-    later, equal Evidence — equal in every field, so nothing downstream can tell)."""
-
-    __slots__ = ("branch", "facts", "memo", "per_fact")
-
-    def __init__(self, branch: BranchFacts) -> None:
-        self.branch = branch
-        self.facts = branch.facts
-        self.memo: dict[tuple[str, ...], tuple[Evidence, ...]] = {}
-        self.per_fact: dict[str, dict[_Key, Evidence] | None] = {}
-
-    def __call__(self, names: tuple[str, ...]) -> tuple[Evidence, ...]:
-        hit = self.memo.get(names)
-        if hit is None:
-            hit = self.memo[names] = self._union(names)
-        return hit
-
-    def _fact(self, name: str) -> dict[_Key, Evidence] | None:
-        """A fact's cells by key, without repeats; None when a cell is not plain Evidence."""
-        if name in self.per_fact:
-            return self.per_fact[name]
-        fact = self.facts.get(name)
-        found: tuple[Evidence, ...] = fact.evidence if fact is not None else ()
-        plain = not found or set(map(type, found)) == _ONLY_EVIDENCE  # one pass in C
-        out = dict(zip(map(_EVIDENCE_KEY, found), found, strict=True)) if plain else None
-        self.per_fact[name] = out
-        return out
-
-    def _union(self, names: tuple[str, ...]) -> tuple[Evidence, ...]:
-        parts = [self._fact(name) for name in names]
-        if None in parts:
-            return _evidence(self.branch, list(names))  # not plain Evidence: the model-equality path
-        if len(parts) == 1:
-            return tuple(parts[0].values())  # type: ignore[union-attr]
-        merged: dict[_Key, Evidence] = {}
-        for part in parts:
-            merged.update(part)  # type: ignore[arg-type]
-        return tuple(merged.values())
-
-
-def _render_ctx_planned(
+def _render_ctx(
     plan: _RulePlan, fact: Fact | None, ctx: Mapping[str, Scalar], lang: Literal["zh", "en"]
 ) -> _Template:
-    """``_render_ctx`` with the expected value's text worked out once per profile."""
+    """The values a rule's message template may name, in ``lang`` (the expected value's text was worked
+    out once per profile)."""
     suffix = "" if lang == "zh" else "_en"
     detail = fact.detail.get(lang) if fact is not None and fact.detail is not None else ""
     return _Template(
         actual=format_value(ctx.get("actual"), plan.rule.spec.actual, lang),
         expected=plan.expected_text[0 if lang == "zh" else 1],
-        shortfall=str(ctx.get("shortfall" + suffix, "")),
-        unit=str(ctx.get("unit" + suffix, "")),
-        detail=detail,
-    )
-
-
-def _render_ctx(
-    rule: RuleSpec, fact: Fact | None, ctx: Mapping[str, Scalar], expected: Scalar, lang: Literal["zh", "en"]
-) -> _Template:
-    suffix = "" if lang == "zh" else "_en"
-    detail = fact.detail.get(lang) if fact is not None and fact.detail is not None else ""
-    return _Template(
-        actual=format_value(ctx.get("actual"), rule.actual, lang),
-        expected=format_value(expected, rule.expected, lang),
         shortfall=str(ctx.get("shortfall" + suffix, "")),
         unit=str(ctx.get("unit" + suffix, "")),
         detail=detail,
