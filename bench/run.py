@@ -556,7 +556,7 @@ def markdown(ms_: list[dict[str, Any]]) -> str:
     return "\n".join(lines) + "\n"
 
 
-# Issue 4's targets, checked on the measured ratios (a benchmark reports; it never fails a test run).
+# The performance targets, checked on the measured ratios (a benchmark reports; it never fails a test run).
 E2E_MAX = 1.5  # end to end / floor, at every N
 RULES_MAX = 0.1  # (rules + grading) / floor
 FLAT_MAX = 1.5  # peak RSS at the largest N / at the smallest

@@ -1,6 +1,6 @@
 """build_facts: a validated form -> the flat facts every rule reads, each with the cells behind it.
 
-Conventions (also in the report to the lead, and in tests/test_facts.py):
+Conventions (docs/form.md "From the form to facts"; tested in tests/test_facts.py):
 
 * A fact is ``None`` when its register is empty (no rows at all): rules then say *not evidenced*
   instead of failing a threshold on a zero nobody typed. A register with rows yields real counts, 0 allowed.
@@ -10,7 +10,7 @@ Conventions (also in the report to the lead, and in tests/test_facts.py):
   assessment year.
 * Each register row is one event and counts once: a row typed 学习日 is not also a 集中学习.
 
-Issue 3 (CONTRACT.md §2–§4 and amendments):
+Registers, checklist and process facts (docs/form.md; tests/test_facts_boundaries.py):
 
 * Dates in facts are ``yyyymmdd`` ints (``task_division_date`` 20120420), comparable with date parameters
   written the same way.

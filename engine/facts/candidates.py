@@ -1,7 +1,7 @@
 """Facts from the member-development register (发展党员).
 
 An empty register means nobody was admitted this year, a real answer: ``candidates_count`` and every
-per-candidate count are 0 then, not None (CONTRACT amendments). Only ``min_notice_working_days``, a
+per-candidate count are 0 then, not None (docs/form.md). Only ``min_notice_working_days``, a
 minimum over candidates, is None without candidates.
 """
 

@@ -3,8 +3,8 @@ joint meetings, online study, themed days, talks, the linked cadre's visits, top
 
 One pass over the register sorts each meeting into the facts it counts for (a list per fact, in register
 order, so evidence cells come out in the order the user typed them), and the periodic facts then count their
-list per month, quarter or half key. Plain Python on purpose: a register holds tens of rows, where a
-DataFrame per branch cost several times the work itself (issue 4).
+list per month, quarter or half key. Plain Python on purpose: a register holds tens of rows, and building
+a DataFrame per branch costs more than the counting it would serve.
 """
 
 from __future__ import annotations
@@ -279,7 +279,7 @@ class MeetingFacts:
         education_week: list[Meeting] = []
         leadership: list[Meeting] = []
         branch_study: list[Meeting] = []
-        # issue 3: annual lists, then quarterly / monthly / half-yearly ones keyed like the monthly facts
+        # annual lists, then quarterly / monthly / half-yearly ones keyed like the monthly facts
         committee_year: list[Meeting] = []
         lectures_year: list[Meeting] = []
         org_life_meetings: list[Meeting] = []
@@ -451,7 +451,7 @@ class MeetingFacts:
                     "Whole-branch study sessions and study days in the year",
                 ),
             ),
-            **self._issue3_facts(
+            **self._cadence_facts(
                 committee_year=committee_year,
                 lectures_year=lectures_year,
                 org_life_meetings=org_life_meetings,
@@ -473,7 +473,7 @@ class MeetingFacts:
             ),
         }
 
-    def _issue3_facts(
+    def _cadence_facts(
         self,
         *,
         committee_year: list[Meeting],

@@ -44,7 +44,7 @@ def training_facts(
     trainings = [t for t in own if t.type in SECRETARY_TRAINING_TYPES and t.date.year == year]
     series = {half_key(year, h): float(sum(1 for t in trainings if half_of(t.date) == h)) for h in (1, 2)}
     practice = [t for t in own if t.type == PRACTICE_TYPE and in_window(t.date, profile.year_window)]
-    # issue 3: any training but practice, in the year (year_window)
+    # any training but practice, in the year (year_window)
     year_trainings = [
         t for t in form.training if t.type != PRACTICE_TYPE and in_window(t.date, profile.year_window)
     ]

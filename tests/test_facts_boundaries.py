@@ -1,7 +1,7 @@
-"""Issue 3 facts (CONTRACT.md §2, §3 and amendments) on hand-built forms: each at its boundary.
+"""The facts of the registers and checklist (docs/form.md) on hand-built forms: each at its boundary.
 
 Conventions under test: dates are yyyymmdd ints; a blank cell or an empty register is None (not
-evidenced) except where the contract says 0 (发展党员 counts, classes_count, problems); a parameter the
+evidenced) except where docs/form.md says 0 (发展党员 counts, classes_count, problems); a parameter the
 profile lacks makes the facts that read it None instead of failing the stage.
 """
 
@@ -134,8 +134,8 @@ def value(form: BranchForm, name: str, prof: Profile = LOUDI) -> object:
 
 # --- catalogue --------------------------------------------------------------------------------------------
 
-CONTRACT_TYPES: dict[str, type] = {
-    # §2
+FACT_TYPES: dict[str, type] = {
+    # 基本信息, checklist, candidates, classes, self-assessment
     "directly_reporting": bool,
     "members": int,
     "members_without_activity": int,
@@ -183,10 +183,9 @@ CONTRACT_TYPES: dict[str, type] = {
     "committee_meetings_declared_gap": int,
     "lectures_declared_gap": int,
     "members_listed_gap": int,
-    # amendments
     "party_groups": int,
     "grade_rank_change": int,
-    # §3
+    # cadence and hours
     "general_meetings_min_quarter": int,
     "party_group_min_month": int,
     "lectures_min_quarter": int,
@@ -198,7 +197,7 @@ CONTRACT_TYPES: dict[str, type] = {
     "leader_hours_year_min": float,
     "secretary_trainings_year": int,
 }
-CONTRACT_DONE_ITEMS = (
+CHECKLIST_DONE_ITEMS = (
     "cxzy_plan",
     "democratic_centralism",
     "transparency",
@@ -220,7 +219,7 @@ CONTRACT_DONE_ITEMS = (
     "working_group",
     "experience_summary",
 )
-CONTRACT_SERIES = {
+SERIES_FACTS = {
     "joint_meetings_min_quarter": "quarter",
     "committee_trained_min": "person",
     "contact_leader_visits_min_half": "half",
@@ -234,13 +233,13 @@ CONTRACT_SERIES = {
 }
 
 
-def test_every_contract_fact_is_catalogued_with_its_type_and_series() -> None:
-    expected = dict(CONTRACT_TYPES) | {f"{k}_done": bool for k in CONTRACT_DONE_ITEMS}
+def test_every_documented_fact_is_catalogued_with_its_type_and_series() -> None:
+    expected = dict(FACT_TYPES) | {f"{k}_done": bool for k in CHECKLIST_DONE_ITEMS}
     for name, kind in expected.items():
         assert name in FACTS, name
         assert FACTS[name].type is kind, name
         assert FACTS[name].zh and FACTS[name].en, name
-    for name, series in CONTRACT_SERIES.items():
+    for name, series in SERIES_FACTS.items():
         assert FACTS[name].series == series, name
 
 
@@ -255,7 +254,7 @@ def test_checklist_facts_name_real_items() -> None:
 def test_a_bare_form_builds_every_new_fact_with_evidence() -> None:
     facts = facts_of(make_form())
     assert list(facts.facts) == list(FACTS)
-    for name in [*CONTRACT_TYPES, *CHECKLIST_FACTS]:
+    for name in [*FACT_TYPES, *CHECKLIST_FACTS]:
         fact = facts.facts[name]
         assert fact.evidence, name
         if fact.series is not None:
@@ -399,7 +398,7 @@ def test_declared_gap_none_when_blank_and_real_against_an_empty_register() -> No
 
 # --- 会议活动: quarters, halves, months --------------------------------------------------------------------
 
-MEETING_FACTS_ISSUE3 = (
+MEETING_REGISTER_FACTS = (
     "joint_meetings_min_quarter",
     "contact_leader_visits_min_half",
     "online_min_quarter",
@@ -419,7 +418,7 @@ MEETING_FACTS_ISSUE3 = (
 
 def test_empty_meeting_register_is_none() -> None:
     facts = facts_of(make_form())
-    for name in MEETING_FACTS_ISSUE3:
+    for name in MEETING_REGISTER_FACTS:
         assert facts.value(name) is None, name
         assert facts.facts[name].evidence == (SHEETS["会议活动"],), name
 
