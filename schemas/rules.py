@@ -4,15 +4,28 @@ from __future__ import annotations
 
 import re
 from datetime import date
-from typing import Literal
+from functools import cached_property
+from typing import Any, Literal
 
-from pydantic import Field, field_validator
+from pydantic import Field, field_validator, model_validator
 
 from schemas.common import Frozen, Scalar, Source, Status, Text
 from schemas.facts import FactValue
 
 CODE_RE = re.compile(r"^[A-Z]{2}-\d{2}$")
-ParamValue = Scalar | list[str] | list[int] | list[float]
+ParamValue = Scalar | date | list[str] | list[int] | list[float]
+# What a condition compares: a parameter or deadline with its dates as ``yyyymmdd`` numbers, the form date
+# facts take (``task_division_date`` 20120420), so the engines compare plain numbers.
+ConditionValue = Scalar | list[str] | list[int] | list[float]
+
+
+def date_number(day: date) -> int:
+    """date(2012, 11, 8) -> 20121108: a date as conditions and facts compare it."""
+    return day.year * 10000 + day.month * 100 + day.day
+
+
+def condition_value(value: ParamValue) -> ConditionValue:
+    return date_number(value) if isinstance(value, date) else value
 
 
 class Deduction(Frozen):
@@ -123,6 +136,12 @@ class Window(Frozen):
 
 
 class Profile(Frozen):
+    """A profile folder's ``profile.toml`` (plus its rules and retired codes).
+
+    Dates are TOML dates, each stated once: a window end may name a deadline (``end = "self_check"``)
+    instead of repeating its date, and conditions read deadlines by name like parameters.
+    """
+
     name: str
     title: Text
     year: int
@@ -134,3 +153,30 @@ class Profile(Frozen):
     grading: GradingPolicy
     rules: tuple[RuleSpec, ...] = ()
     retired: dict[str, str] = {}  # retired code -> reason; never reused
+
+    @model_validator(mode="before")
+    @classmethod
+    def _window_ends_at_deadlines(cls, data: Any) -> Any:
+        """``start`` / ``end`` of a window given as a deadline's name take that deadline's date."""
+        if not isinstance(data, dict) or not isinstance(data.get("deadlines"), dict):
+            return data
+        deadlines = data["deadlines"]
+        out = dict(data)
+        for key in ("window", "year_window"):
+            window = data.get(key)
+            if isinstance(window, dict):
+                out[key] = {
+                    edge: deadlines.get(value, value) if isinstance(value, str) else value
+                    for edge, value in window.items()
+                }
+        return out
+
+    def named_value(self, name: str) -> ParamValue | None:
+        """A parameter or deadline by name, as the profile states it (dates as dates); None if neither."""
+        return self.params.get(name, self.deadlines.get(name))
+
+    @cached_property
+    def condition_params(self) -> dict[str, ConditionValue]:
+        """Every name a condition may read besides facts: deadlines and parameters, dates as numbers."""
+        named: dict[str, ParamValue] = {**self.deadlines, **self.params}
+        return {name: condition_value(value) for name, value in named.items()}

@@ -504,7 +504,11 @@ def test_congress_study_from_the_congress_date() -> None:
         meetings[2].cells["date"],
     )
     assert (
-        value(make_form(meetings=tuple(meetings)), "congress_study_sessions", profile(congress_date=20121109))
+        value(
+            make_form(meetings=tuple(meetings)),
+            "congress_study_sessions",
+            profile(congress_date=dt.date(2012, 11, 9)),
+        )
         == 1
     )
 
@@ -967,7 +971,7 @@ def test_the_profile_carries_every_parameter_the_facts_read() -> None:
         "vacation_months",
     ):
         assert name in LOUDI.params, name
-    assert LOUDI.params["congress_date"] == 20121108
+    assert LOUDI.params["congress_date"] == dt.date(2012, 11, 8)
     assert LOUDI.params["consultation_months"] == [1, 2, 3]
 
 
@@ -997,7 +1001,7 @@ def test_a_profile_without_loudi_only_parameters_gives_none_not_an_error() -> No
     ("param", "bad"),
     [
         ("congress_date", "2012-11-08"),
-        ("congress_date", 20121340),
+        ("congress_date", 20121108),  # a yyyymmdd number is not a date: profiles write 2012-11-08
         ("study_topics", "思想政治"),
         ("consultation_months", ["一月"]),
     ],

@@ -11,17 +11,13 @@ from __future__ import annotations
 import datetime as dt
 from collections.abc import Mapping, Sequence
 
-from schemas.rules import ParamValue
-
-
-def date_of_int(value: int) -> dt.date:
-    """20121108 -> date(2012, 11, 8); ValueError when it is not a real yyyymmdd date."""
-    return dt.date(value // 10000, value // 100 % 100, value % 100)
+from schemas.rules import ParamValue, date_number
 
 
 def int_of_date(d: dt.date | None) -> int | None:
-    """date(2012, 11, 8) -> 20121108 (the form dates take in facts); None stays None."""
-    return None if d is None else d.year * 10000 + d.month * 100 + d.day
+    """date(2012, 11, 8) -> 20121108 (the form dates take in facts, compared with date parameters the
+    same way by the rules); None stays None."""
+    return None if d is None else date_number(d)
 
 
 def _is_int(v: object) -> bool:
@@ -86,14 +82,10 @@ class Params:
         return tuple(str(v) for v in value)
 
     def optional_date(self, name: str) -> dt.date | None:
-        """A date parameter written as yyyymmdd (20121108)."""
+        """A date parameter, written as a TOML date (``congress_date = 2012-11-08``)."""
         if name not in self.raw:
             return None
         value = self.raw[name]
-        problem = f"profile parameter {name!r} must be a date written yyyymmdd (20121108), got {value!r}"
-        if not isinstance(value, int) or isinstance(value, bool):
-            raise ValueError(problem)
-        try:
-            return date_of_int(value)
-        except ValueError:
-            raise ValueError(problem) from None
+        if not isinstance(value, dt.date):
+            raise ValueError(f"profile parameter {name!r} must be a date written 2012-11-08, got {value!r}")
+        return value

@@ -50,8 +50,8 @@ def _rule_section(rule: RuleSpec, profile: Profile) -> list[str]:
     names: set[str] = set()
     for text in (rule.applies, rule.condition):
         names |= parse(text).names()
-    params = sorted(n for n in names if n in profile.params)
-    if rule.expected in profile.params:
+    params = sorted(n for n in names if profile.named_value(n) is not None)
+    if profile.named_value(rule.expected) is not None:
         params = sorted({*params, rule.expected})
     facts = sorted(n for n in names if n in FACTS)
     out = [
@@ -76,7 +76,8 @@ def _rule_section(rule: RuleSpec, profile: Profile) -> list[str]:
         out.append("**Facts.** " + "; ".join(f"`{n}` {FACTS[n].zh} ({FACTS[n].en})" for n in facts))
         out.append("")
     if params:
-        out.append("**Parameters.** " + "; ".join(f"`{n}` = {_param(profile.params[n])}" for n in params))
+        shown = (f"`{n}` = {_param(profile.named_value(n))}" for n in params)
+        out.append("**Parameters.** " + "; ".join(shown))
         out.append("")
     out += [
         f"**Message.** {rule.message.zh} / {rule.message.en}",

@@ -32,8 +32,8 @@ class CompiledRule:
 
 def compile_rule(rule: RuleSpec, profile: Profile, source: str | None = None) -> CompiledRule:
     where = source or f"rules/{profile.name}/{rule.code[:2]}/{rule.code}.toml"
-    applies = parse(rule.applies, f"{where} [applies]").bind(profile.params)
-    condition = parse(rule.condition, f"{where} [condition]").bind(profile.params)
+    applies = parse(rule.applies, f"{where} [applies]").bind(profile.condition_params)
+    condition = parse(rule.condition, f"{where} [condition]").bind(profile.condition_params)
     # ``years`` is compared with the profile's year: a profile is one assessment year's rule set, and the
     # validate stage already refuses a form whose year is not the profile's.
     in_year = not rule.years or profile.year in rule.years

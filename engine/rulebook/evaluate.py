@@ -21,7 +21,7 @@ from schemas.common import Evidence, Finding, Scalar, Severity, Status, Text, di
 from schemas.construct import trusted
 from schemas.facts import FACTS, BranchFacts, Fact, FactValue
 from schemas.results import Evaluation, RuleTrace
-from schemas.rules import Cap, ParamValue, Profile, RuleSpec
+from schemas.rules import Cap, ConditionValue, Profile, RuleSpec
 
 END_OF_NEXT_MONTH = "end_of_next_month"
 
@@ -66,14 +66,14 @@ def _compiled(profile: Profile) -> _CompiledProfile:
     compiled = _CompiledProfile(
         rules=compile_rules(profile),
         caps=tuple(
-            (cap, parse(cap.when, f"{where} [grading.caps]").bind(profile.params))
+            (cap, parse(cap.when, f"{where} [grading.caps]").bind(profile.condition_params))
             for cap in profile.grading.caps
         ),
         kpis=tuple(
             (
                 kpi.code,
-                parse(kpi.population, f"{where} [grading.kpis]").bind(profile.params),
-                parse(kpi.met, f"{where} [grading.kpis]").bind(profile.params),
+                parse(kpi.population, f"{where} [grading.kpis]").bind(profile.condition_params),
+                parse(kpi.met, f"{where} [grading.kpis]").bind(profile.condition_params),
             )
             for kpi in profile.grading.kpis
             if kpi.scope == "branches"
@@ -132,19 +132,17 @@ def _number_text(v: float) -> str:
     return f"{round(v, 4):g}"
 
 
-_DATE_SUFFIXES = ("_date", "_due", "_from", "_to")
-
-
 def format_value(value: object, name: str = "", lang: Literal["zh", "en"] = "zh") -> str:
-    """A fact or parameter value as a person reads it; rates (names ending in ``rate``) as percentages."""
+    """A fact or parameter value as a person reads it: dates as dates (a date fact, named ``*_date``, is a
+    yyyymmdd number the engines compare), rates (names ending in ``rate``) as percentages."""
     if value is None:
         return "无" if lang == "zh" else "none"
     if isinstance(value, bool):
         return ("是" if value else "否") if lang == "zh" else ("yes" if value else "no")
-    if isinstance(value, int) and name.endswith(_DATE_SUFFIXES) and 19000101 <= value <= 21001231:
-        # Dates travel through facts and parameters as yyyymmdd integers (comparable by the engine).
-        y, m, d = value // 10000, value // 100 % 100, value % 100
-        return f"{y}年{m}月{d}日" if lang == "zh" else f"{y}-{m:02d}-{d:02d}"
+    if isinstance(value, int) and name.endswith("_date") and 19000101 <= value <= 21001231:
+        value = date(value // 10000, value // 100 % 100, value % 100)
+    if isinstance(value, date):
+        return f"{value.year}年{value.month}月{value.day}日" if lang == "zh" else value.isoformat()
     if isinstance(value, int | float):
         if name.endswith("rate") and 0 <= value <= 1:
             return _number_text(round(value * 100, 2)) + "%"
@@ -162,7 +160,7 @@ class _Template(dict[str, str]):
 # --- per rule ---------------------------------------------------------------------------------------------
 
 
-def _expected(rule: RuleSpec, params: Mapping[str, ParamValue]) -> Scalar:
+def _expected(rule: RuleSpec, params: Mapping[str, ConditionValue]) -> Scalar:
     if rule.expected in params:
         value = params[rule.expected]
         return None if isinstance(value, list) else value
@@ -269,7 +267,9 @@ def _plans(profile: Profile, compiled_profile: _CompiledProfile) -> _Plans:
         rule = compiled.spec
         cond_refs = tuple(sorted(compiled.condition.references()))
         applies_refs = tuple(sorted(compiled.applies.references() - set(cond_refs)))
-        expected = _expected(rule, profile.params)
+        expected = _expected(rule, profile.condition_params)
+        # A date parameter or deadline is shown as the date the profile states, not its number.
+        shown = stated if isinstance(stated := profile.named_value(rule.expected), date) else expected
         unit = FACTS.get(rule.actual)
         plans.append(
             _RulePlan(
@@ -280,8 +280,8 @@ def _plans(profile: Profile, compiled_profile: _CompiledProfile) -> _Plans:
                 finding_names=tuple(dict.fromkeys((rule.actual, *cond_refs))),
                 expected=expected,
                 expected_text=(
-                    format_value(expected, rule.expected, "zh"),
-                    format_value(expected, rule.expected, "en"),
+                    format_value(shown, rule.expected, "zh"),
+                    format_value(shown, rule.expected, "en"),
                 ),
                 unit=(unit.unit_zh, unit.unit_en) if unit else ("", ""),
                 severity=Severity.INFO if rule.kind == "suggestion" else Severity.ERROR,

@@ -122,18 +122,18 @@ def _check_rule(
         out.append(f"unknown indicator {rule.indicator!r}; the policy has {', '.join(sorted(indicators))}")
     for label, text in (("applies", rule.applies), ("condition", rule.condition)):
         try:
-            parse(text, f"{rel} [{label}]").bind(profile.params)
+            parse(text, f"{rel} [{label}]").bind(profile.condition_params)
         except ConditionError as exc:
             out.append(
                 f"{label}: {exc.problem}" + (f" (column {exc.col + 1})" if exc.col is not None else "")
             )
     if rule.actual not in FACTS:
         out.append(f"actual {rule.actual!r} is not a fact of schemas/facts.py FACTS")
-    if rule.expected not in profile.params and rule.expected not in ("true", "false"):
+    if rule.expected not in profile.condition_params and rule.expected not in ("true", "false"):
         try:
             float(rule.expected)
         except ValueError:
-            out.append(f"expected {rule.expected!r} is neither a profile parameter nor a number")
+            out.append(f"expected {rule.expected!r} is neither a profile parameter, a deadline nor a number")
     dl = rule.deadline
     if dl != END_OF_NEXT_MONTH and dl not in profile.deadlines:
         try:
@@ -186,6 +186,10 @@ def load_profile(name_or_path: str | Path, rules_root: Path | None = None) -> Pr
             problems.append((PROFILE_FILE, f"parameter {name!r} has the name of a fact"))
         if name in ("true", "false", "kind", "sid", "id"):
             problems.append((PROFILE_FILE, f"parameter name {name!r} is reserved"))
+        if name in profile.deadlines:
+            problems.append(
+                (PROFILE_FILE, f"parameter {name!r} has the name of a deadline: state each date once")
+            )
         if isinstance(value, list) and len({type(v) for v in value}) > 1:
             problems.append((PROFILE_FILE, f"parameter {name!r} mixes value types"))
 
@@ -197,13 +201,14 @@ def load_profile(name_or_path: str | Path, rules_root: Path | None = None) -> Pr
         if cap.max_grade not in grades:
             problems.append((PROFILE_FILE, f"grading.caps[{n}].max_grade {cap.max_grade!r} is not a grade"))
         try:
-            parse(cap.when, f"{PROFILE_FILE} [grading.caps[{n}].when]").bind(profile.params)
+            parse(cap.when, f"{PROFILE_FILE} [grading.caps[{n}].when]").bind(profile.condition_params)
         except ConditionError as exc:
             problems.append((PROFILE_FILE, f"grading.caps[{n}].when: {exc.problem}"))
     for n, kpi in enumerate(profile.grading.kpis):
         for part in ("population", "met"):
             try:
-                parse(getattr(kpi, part), f"{PROFILE_FILE} [grading.kpis[{n}].{part}]").bind(profile.params)
+                where = f"{PROFILE_FILE} [grading.kpis[{n}].{part}]"
+                parse(getattr(kpi, part), where).bind(profile.condition_params)
             except ConditionError as exc:
                 problems.append((PROFILE_FILE, f"grading.kpis[{n}] ({kpi.code}).{part}: {exc.problem}"))
     indicators = {i.id for i in profile.grading.indicators}
