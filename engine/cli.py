@@ -223,7 +223,7 @@ def rules_show(code: str, profile: ProfileOpt = "loudi-2012", lang: LangOpt = "z
     """显示一条规则 / show one rule: title, rationale, source, condition, examples."""
     language = _lang(lang)
     loaded = _load(profile)
-    rule = next((r for r in loaded.rules if r.code == code.upper()), None)
+    rule = loaded.rule(code)  # by code or by an alias (an earlier code of the rule)
     if rule is None:
         raise _usage(f"规则 {code} 不存在 / no rule {code} in {loaded.name}")
     zh = language == "zh"

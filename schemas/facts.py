@@ -400,3 +400,25 @@ FACTS.update(
         ),
     }
 )
+
+
+# --- parameters the facts stage reads ----------------------------------------------------------------------
+
+# Profile parameters the facts stage reads itself (besides those rules compare facts with). The facts
+# stage's parameter reader refuses a name missing here, so ``rules lint`` knows every parameter in use.
+FACT_PARAMS: dict[str, str] = {
+    "committee_min_full_members": "below this many full members a branch has no committee",
+    "congress_date": "training and study count for the Party congress from this date",
+    "congress_keyword": "the word a training or meeting names the congress by",
+    "consultation_months": "months whose consultation meetings count",
+    "education_week_month": "the month of the education week",
+    "hour_quarters": "the quarters study hours are asked for",
+    "lower_year": "the study year whose classes must have a member",
+    "upper_year": "the study year whose classes must have a Party group",
+    "mobilisation_month": "the month of the mobilisation meeting",
+    "party_group_min_members": "members a class needs for a Party group",
+    "study_day": "the day of the month of the study day",
+    "study_day_tolerance_days": "days a study day may move off its date",
+    "study_topics": "topics the year's meetings must cover",
+    "vacation_months": "months exempt from monthly cadence",
+}

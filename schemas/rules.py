@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import re
 from datetime import date
-from functools import cached_property
 from typing import Any, Literal
 
 from pydantic import Field, field_validator, model_validator
@@ -41,8 +40,12 @@ class Deduction(Frozen):
 
 
 class Example(Frozen):
+    """A rule's executable specification: these facts give ``expect``. ``params`` overrides profile
+    parameters for this example alone (a threshold's other side, a later due date)."""
+
     name: str
     facts: dict[str, FactValue]
+    params: dict[str, ParamValue] = {}
     expect: Status
 
 
@@ -54,6 +57,7 @@ class RuleSpec(Frozen):
     """
 
     code: str
+    aliases: tuple[str, ...] = ()  # earlier codes of this rule: results readers and ``rules show`` find it
     version: int = 1
     title: Text
     indicator: str
@@ -78,6 +82,14 @@ class RuleSpec(Frozen):
     def _code_format(cls, v: str) -> str:
         if not CODE_RE.match(v):
             raise ValueError(f"rule code {v!r} must look like OL-02 (two capital letters, '-', two digits)")
+        return v
+
+    @field_validator("aliases")
+    @classmethod
+    def _alias_format(cls, v: tuple[str, ...]) -> tuple[str, ...]:
+        for alias in v:
+            if not CODE_RE.match(alias):
+                raise ValueError(f"alias {alias!r} must look like a rule code (OL-02)")
         return v
 
 
@@ -171,11 +183,23 @@ class Profile(Frozen):
                 }
         return out
 
+    def rule(self, code: str) -> RuleSpec | None:
+        """The rule with this code or alias (case-insensitive), or None."""
+        wanted = code.strip().upper()
+        return next((r for r in self.rules if wanted == r.code or wanted in r.aliases), None)
+
+    def with_params(self, overrides: dict[str, ParamValue], rules: tuple[RuleSpec, ...]) -> Profile:
+        """A copy holding ``rules`` with some parameters overridden (how a rule example with ``params``
+        runs); validated like the profile's own parameters."""
+        data = self.model_dump(exclude={"rules"})
+        data["params"] = {**self.params, **overrides}
+        return Profile.model_validate({**data, "rules": rules})
+
     def named_value(self, name: str) -> ParamValue | None:
         """A parameter or deadline by name, as the profile states it (dates as dates); None if neither."""
         return self.params.get(name, self.deadlines.get(name))
 
-    @cached_property
+    @property
     def condition_params(self) -> dict[str, ConditionValue]:
         """Every name a condition may read besides facts: deadlines and parameters, dates as numbers."""
         named: dict[str, ParamValue] = {**self.deadlines, **self.params}

@@ -17,6 +17,7 @@ import pytest
 
 from engine.facts import build_facts
 from engine.facts.candidates import working_days
+from engine.facts.params import Params
 from schemas import form_layout as layout
 from schemas.common import Evidence
 from schemas.facts import CHECKLIST_FACTS, FACTS, BranchFacts
@@ -1009,3 +1010,30 @@ def test_a_profile_without_loudi_only_parameters_gives_none_not_an_error() -> No
 def test_a_mistyped_parameter_fails_loudly(param: str, bad: Any) -> None:
     with pytest.raises(ValueError, match=param):
         facts_of(make_form(meetings=(meeting("2012-05-10", "支委会"),)), profile(**{param: bad}))
+
+
+def test_reading_an_undeclared_parameter_is_a_programming_error() -> None:
+    with pytest.raises(KeyError, match="FACT_PARAMS"):
+        Params(LOUDI.params).integer("leadership_study_per_year")
+
+
+def test_the_facts_stage_reads_exactly_the_declared_parameters() -> None:
+    """FACT_PARAMS is what ``rules lint`` counts as used by the facts stage: no more, no less."""
+    import ast
+
+    from schemas.facts import FACT_PARAMS
+
+    readers = {n for n in dir(Params) if not n.startswith("_")}
+    read: set[str] = set()
+    for path in (Path(__file__).parent.parent / "engine" / "facts").glob("*.py"):
+        for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+            if (
+                isinstance(node, ast.Call)
+                and isinstance(node.func, ast.Attribute)
+                and node.func.attr in readers
+                and node.args
+                and isinstance(node.args[0], ast.Constant)
+                and isinstance(node.args[0].value, str)
+            ):
+                read.add(node.args[0].value)
+    assert read == set(FACT_PARAMS)

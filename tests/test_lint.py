@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 import shutil
 from pathlib import Path
 
@@ -189,3 +190,65 @@ def test_cli_usage_errors_exit_2(tmp_path: Path) -> None:
     assert runner.invoke(app, ["rules", "lint", "--profile", "no-such-profile"]).exit_code == 2
     assert runner.invoke(app, ["rules", "lint", "--lang", "fr"]).exit_code == 2
     assert runner.invoke(app, ["rules", "lint", "--profile", str(tmp_path / "empty")]).exit_code == 2
+
+
+def test_unused_deadline_is_a_warning_and_a_window_end_uses_one(tmp_path: Path) -> None:
+    profile = _copy(tmp_path)
+    _edit(profile / "profile.toml", "[deadlines]\n", "[deadlines]\nforgotten = 2012-06-30\n")
+    issues = lint_profile(profile)
+    dead = [i for i in issues if i.code == "L32"]
+    assert [i.severity for i in dead] == [Severity.WARNING]
+    assert "forgotten" in dead[0].message.en and "2012-06-30" in dead[0].message.zh
+    _edit(profile / "profile.toml", 'end = "self_check"', 'end = "forgotten"')
+    assert "L32" not in _codes(lint_profile(profile))
+
+
+def test_an_alias_that_is_a_code_or_another_rules_alias_is_refused(tmp_path: Path) -> None:
+    profile = _copy(tmp_path)
+    _edit(profile / "OL/OL-02.toml", 'version = 1\n', 'aliases = ["OL-03"]\nversion = 1\n')
+    assert "L05" in _codes(lint_profile(profile), Severity.ERROR)
+    _edit(profile / "OL/OL-02.toml", 'aliases = ["OL-03"]', 'aliases = ["OL-92"]')
+    assert "L05" not in _codes(lint_profile(profile))
+    _edit(profile / "OL/OL-04.toml", 'version = 1\n', 'aliases = ["OL-92"]\nversion = 1\n')
+    issues = [i for i in lint_profile(profile) if i.code == "L05"]
+    assert len(issues) == 1 and "OL-92" in issues[0].message.en
+
+
+def test_an_alias_finds_its_rule_in_rules_show(tmp_path: Path) -> None:
+    profile = _copy(tmp_path)
+    _edit(profile / "OL/OL-02.toml", 'version = 1\n', 'aliases = ["OL-92"]\nversion = 1\n')
+    loaded = load_profile(profile)
+    assert loaded.rule("ol-92") is loaded.rule("OL-02") is not None
+    assert loaded.rule("OL-93") is None
+    result = runner.invoke(app, ["rules", "show", "OL-92", "--profile", str(profile), "--lang", "en"])
+    assert result.exit_code == 0, result.output
+    assert result.output.startswith("OL-02 ")
+
+
+def test_example_params_are_applied_and_checked(tmp_path: Path) -> None:
+    profile = _copy(tmp_path)
+    pr04 = profile / "PR/PR-04.toml"
+    _edit(pr04, "grading_from = 2012-04-01, grading_to = 2012-04-30", "grading_to = 2012-04-10")
+    wrong = [i for i in lint_profile(profile) if i.code == "L40"]
+    assert len(wrong) == 1 and "pass_in_a_grading_month_moved_to_april" in wrong[0].message.en
+    _edit(pr04, "grading_to = 2012-04-10", "grading_to = 20120430")  # a number where the profile has a date
+    _edit(pr04, "params = {", "params = { no_such_threshold = 3,")
+    messages = [i.message.en for i in lint_profile(profile) if i.code == "L02"]
+    assert any("no_such_threshold" in m for m in messages), messages
+    assert any("grading_to" in m and "date" in m for m in lint_profile_messages(profile)), messages
+
+
+def lint_profile_messages(profile: Path) -> list[str]:
+    return [i.message.en for i in lint_profile(profile) if i.severity is Severity.ERROR]
+
+
+def test_every_lint_code_is_catalogued_once_in_both_languages() -> None:
+    from schemas.lint_codes import LINT_CODES
+
+    codes = [c.code for c in LINT_CODES]
+    symbols = [c.symbol for c in LINT_CODES]
+    assert len(set(codes)) == len(codes) and len(set(symbols)) == len(symbols)
+    for spec in LINT_CODES:
+        assert spec.message.zh and spec.message.en and spec.fix.zh and spec.fix.en, spec.code
+    source = (Path(__file__).parent.parent / "engine" / "rulebook" / "lint.py").read_text(encoding="utf-8")
+    assert set(re.findall(r'"(L\d\d)"', source)) == set(codes)  # each code is reported, none made up

@@ -17,8 +17,21 @@ CASES = [(rule, ex) for rule in PROFILE.rules for ex in rule.examples]
 def test_example(
     rule: RuleSpec, example: Example, durable: DurableEvaluator, reference: ReferenceEvaluator
 ) -> None:
+    if example.params:  # the example's own parameters: its rule alone on a copy of the profile
+        own = PROFILE.with_params(example.params, (rule,))
+        with ReferenceEvaluator(own) as reference, DurableEvaluator(own) as durable:
+            assert reference.statuses(example.facts)[rule.code] == example.expect
+            assert durable.statuses(example.facts)[rule.code] == example.expect
+        return
     assert reference.statuses(example.facts)[rule.code] == example.expect
     assert durable.statuses(example.facts)[rule.code] == example.expect
+
+
+def test_an_example_with_params_would_fail_without_them(reference: ReferenceEvaluator) -> None:
+    with_params = [(r, e) for r, e in CASES if e.params]
+    assert with_params, "some example overrides parameters"
+    for rule, example in with_params:
+        assert reference.statuses(example.facts)[rule.code] != example.expect, (rule.code, example.name)
 
 
 def test_every_rule_has_pass_and_fail_examples() -> None:

@@ -11,6 +11,7 @@ from __future__ import annotations
 import datetime as dt
 from collections.abc import Mapping, Sequence
 
+from schemas.facts import FACT_PARAMS
 from schemas.rules import ParamValue, date_number
 
 
@@ -25,13 +26,25 @@ def _is_int(v: object) -> bool:
 
 
 class Params:
-    """Typed access to ``profile.params``; a missing or mistyped parameter names itself in the error."""
+    """Typed access to ``profile.params``; a missing or mistyped parameter names itself in the error.
+
+    Only parameters declared in ``schemas.facts.FACT_PARAMS`` can be read (``rules lint`` counts them as
+    used); reading another is a programming error and raises ``KeyError``.
+    """
 
     def __init__(self, raw: Mapping[str, ParamValue]) -> None:
-        self.raw = raw
+        self._raw = raw
+
+    def _get(self, name: str, default: ParamValue = None) -> ParamValue:
+        if name not in FACT_PARAMS:
+            raise KeyError(f"parameter {name!r} is read by the facts stage but not declared in FACT_PARAMS")
+        return self._raw.get(name, default)
+
+    def has(self, name: str) -> bool:
+        return self._get(name) is not None
 
     def number(self, name: str, default: float | None = None) -> float:
-        value = self.raw.get(name, default)
+        value = self._get(name, default)
         if isinstance(value, bool) or not isinstance(value, int | float):
             raise ValueError(f"profile parameter {name!r} must be a number, got {value!r}")
         return float(value)
@@ -40,14 +53,14 @@ class Params:
         return int(self.number(name, default))
 
     def ints(self, name: str, default: Sequence[int] | None = None) -> list[int]:
-        value = self.raw.get(name, list(default) if default is not None else None)
+        value = self._get(name, list(default) if default is not None else None)
         if not isinstance(value, list) or not all(_is_int(v) for v in value):
             raise ValueError(f"profile parameter {name!r} must be a list of whole numbers, got {value!r}")
         return [int(v) for v in value]
 
     def months(self, name: str) -> list[int | str]:
         """Month numbers (7) or keys ("2012-07"); absent means none."""
-        value = self.raw.get(name, [])
+        value = self._get(name, [])
         if not isinstance(value, list):
             raise ValueError(f"profile parameter {name!r} must be a list of months, got {value!r}")
         out: list[int | str] = []
@@ -60,32 +73,32 @@ class Params:
     # -- optional: None when the profile does not carry the parameter --
 
     def optional_integer(self, name: str) -> int | None:
-        return None if name not in self.raw else self.integer(name)
+        return None if not self.has(name) else self.integer(name)
 
     def optional_ints(self, name: str) -> tuple[int, ...] | None:
-        return None if name not in self.raw else tuple(self.ints(name))
+        return None if not self.has(name) else tuple(self.ints(name))
 
     def optional_text(self, name: str) -> str | None:
-        if name not in self.raw:
+        value = self._get(name)
+        if value is None:
             return None
-        value = self.raw[name]
         if not isinstance(value, str) or not value:
             raise ValueError(f"profile parameter {name!r} must be a non-empty text, got {value!r}")
         return value
 
     def optional_texts(self, name: str) -> tuple[str, ...] | None:
-        if name not in self.raw:
+        value = self._get(name)
+        if value is None:
             return None
-        value = self.raw[name]
         if not isinstance(value, list) or not all(isinstance(v, str) and v for v in value):
             raise ValueError(f"profile parameter {name!r} must be a list of texts, got {value!r}")
         return tuple(str(v) for v in value)
 
     def optional_date(self, name: str) -> dt.date | None:
         """A date parameter, written as a TOML date (``congress_date = 2012-11-08``)."""
-        if name not in self.raw:
+        value = self._get(name)
+        if value is None:
             return None
-        value = self.raw[name]
         if not isinstance(value, dt.date):
             raise ValueError(f"profile parameter {name!r} must be a date written 2012-11-08, got {value!r}")
         return value

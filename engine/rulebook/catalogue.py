@@ -58,7 +58,8 @@ def _rule_section(rule: RuleSpec, profile: Profile) -> list[str]:
         f"### {rule.code} {rule.title.zh}",
         "",
         f"*{rule.title.en}* — indicator `{rule.indicator}`, {rule.kind}, deduction "
-        f"{_deduction(rule.deduction, rule.kind)}, version {rule.version}",
+        f"{_deduction(rule.deduction, rule.kind)}, version {rule.version}"
+        + (f"; earlier codes {', '.join(rule.aliases)}" if rule.aliases else ""),
         "",
         f"**Rationale.** {rule.rationale.zh}",
         "",
@@ -92,7 +93,10 @@ def _rule_section(rule: RuleSpec, profile: Profile) -> list[str]:
         "|---|---|---|",
     ]
     for ex in rule.examples:
-        out.append(f"| {_cell(ex.name)} | {_cell(_facts(dict(ex.facts)))} | {Status(ex.expect).value} |")
+        given = _facts(dict(ex.facts))
+        if ex.params:  # the parameters the example overrides, after its facts
+            given += "; with " + ", ".join(f"`{k}` = {_param(v)}" for k, v in ex.params.items())
+        out.append(f"| {_cell(ex.name)} | {_cell(given)} | {Status(ex.expect).value} |")
     out.append("")
     return out
 

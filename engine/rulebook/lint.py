@@ -1,40 +1,20 @@
 """``rules lint``: every problem of a profile folder at once, beyond what the loader refuses.
 
 The loader stops a broken rulebook from being used; lint explains what is wrong *and* what is merely
-suspicious, in one pass. Checks (code, severity):
-
-* L01 error   — anything else the loader refuses (its ``RulebookError`` problems, collected, not raised)
-* L02 error   — unknown fact, parameter or indicator (conditions, ``actual``, ``expected``, examples)
-* L03 error   — duplicate rule code
-* L04 error   — retired code reused
-* L10 error   — grade bands not ordered best first with strictly decreasing minimums (overlap)
-* L11 error   — the lowest band's minimum is not 0 (a gap below it)
-* L12 error   — the top band is out of reach: the indicators' points add up to less than its minimum
-* L13 error   — a band no branch can reach: no achievable total (given the indicators' points and the
-  rules' possible deductions) falls in it, and no veto or cap leads to it
-* L14 error   — a cap's ``max_grade`` (or ``veto_grade`` / ``kpi_grade``) is not a band
-* L20 warning — a rule can deduct more than its indicator's points
-* L21 error   — a veto rule with a non-zero deduction (grading ignores it)
-* L22 error   — a deduction rule whose deduction is 0 (it can never take a point)
-* L23 warning — a suggestion with a non-zero deduction (grading ignores it)
-* L24 warning — a rule that can never fail (condition always true) or never apply
-* L30 warning — a parameter used by no rule, no cap and not by the facts stage (dead parameter)
-* L31 info    — a fact of the catalogue used by no rule and no cap
-* L40 error   — an example whose ``expect`` differs from what an evaluator (reference or durable) gives
-* L41 error   — an example the evaluators cannot run, or on which they disagree with each other
-* L42 error   — a rule with no example expecting ``passed`` or none expecting ``failed``
-* L43 warning — a rule with an ``applies`` condition but no example reaching ``not_applicable``
+suspicious, in one pass. The codes, their severities, messages and fixes are the catalogue in
+``schemas/lint_codes.py`` (rendered into docs/lint-codes.md): L0x what the loader refuses, L1x grade bands,
+L2x one rule, L3x parameters, deadlines and facts, L4x the rules' examples (run with their own ``params``).
 """
 
 from __future__ import annotations
 
-import ast
 import itertools
 import math
 import re
 import tomllib
 from collections.abc import Iterable
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from pydantic import ValidationError
 
@@ -48,13 +28,14 @@ from engine.rulebook.loader import (
     find_profile_dir,
     load_profile,
 )
-from schemas.common import Frozen, Lang, Severity, Status, Text
-from schemas.facts import FACTS
-from schemas.rules import Profile, RuleSpec
+from engine.rulebook.reference import ReferenceEvaluator
+from schemas.common import Frozen, Lang, Scalar, Severity, Status, Text
+from schemas.facts import FACT_PARAMS, FACTS
+from schemas.lint_codes import LINT_CATALOGUE, lint_text
+from schemas.rules import Example, Profile, RuleSpec
 
-# The facts stage reads some parameters itself (study day, tolerance, quarters …); a parameter named by a
-# string literal in its sources is in use even when no rule names it.
-FACTS_STAGE = REPO_ROOT / "engine" / "facts"
+if TYPE_CHECKING:
+    from engine.rulebook.durable_adapter import DurableEvaluator
 
 
 class LintIssue(Frozen):
@@ -70,52 +51,27 @@ class LintIssue(Frozen):
         return f"{self.code} {self.severity.value} {self.file}: {message} — {fix}: {how}"
 
 
-def _issue(code: str, severity: Severity, file: str, zh: str, en: str, fix_zh: str, fix_en: str) -> LintIssue:
-    return LintIssue(
-        code=code, severity=severity, file=file, message=Text(zh=zh, en=en), fix=Text(zh=fix_zh, en=fix_en)
-    )
+def _issue(code: str, file: str, **ctx: Scalar | Text) -> LintIssue:
+    """The issue ``code`` of the catalogue at ``file``: its severity, message and fix, ``ctx`` filled in."""
+    message, fix = lint_text(code, **ctx)
+    return LintIssue(code=code, severity=LINT_CATALOGUE[code].severity, file=file, message=message, fix=fix)
 
 
 # --- the loader's problems -----------------------------------------------------------------------------
 
-_LOADER_CLASSES: tuple[tuple[re.Pattern[str], str, Text], ...] = (
+# Which catalogue code a loader problem is, by its wording (the first pattern that matches; else L01).
+_LOADER_CLASSES: tuple[tuple[re.Pattern[str], str], ...] = (
+    (re.compile(r"duplicate code"), "L03"),
+    (re.compile(r"is retired"), "L04"),
+    (re.compile(r"alias"), "L05"),
     (
-        re.compile(r"duplicate code"),
-        "L03",
-        Text(
-            zh="给其中一条规则换一个未用过的编号（文件名随之改名）",
-            en="give one of the rules an unused code (and rename its file)",
+        re.compile(
+            r"unknown name|is not a fact|neither a profile parameter|unknown (facts|parameters|indicator)"
         ),
-    ),
-    (
-        re.compile(r"is retired"),
-        "L04",
-        Text(zh="退役编号永不复用：换一个新编号", en="retired codes are never reused: pick a new code"),
-    ),
-    (
-        re.compile(r"unknown name|is not a fact|neither a profile parameter|unknown facts|unknown indicator"),
         "L02",
-        Text(
-            zh="改用 schemas/facts.py FACTS 中的事实名、profile.toml [params] 中的参数或已有指标",
-            en="use a fact of schemas/facts.py FACTS, a parameter of profile.toml [params] "
-            "or a known indicator",
-        ),
     ),
-    (
-        re.compile(r"max_grade|is not a grade"),
-        "L14",
-        Text(
-            zh="改为 [[grading.grades]] 中已有的等次代码", en="use a grade code listed in [[grading.grades]]"
-        ),
-    ),
-    (
-        re.compile(r"needs at least one example expecting"),
-        "L42",
-        Text(zh="补充一个预期为 passed / failed 的示例", en="add an example expecting passed / failed"),
-    ),
-)
-_LOADER_FIX = Text(
-    zh="按提示修改该文件后重新运行 rules lint", en="correct the file as the problem says and lint again"
+    (re.compile(r"max_grade|is not a grade"), "L14"),
+    (re.compile(r"needs at least one example expecting"), "L42"),
 )
 
 
@@ -130,20 +86,8 @@ def _loader_issues(profile_dir: Path, problems: Iterable[tuple[str, str]]) -> li
     out: list[LintIssue] = []
     for where, problem in problems:
         file = _display(profile_dir / where) if not Path(where).is_absolute() else _display(Path(where))
-        code, fix = "L01", _LOADER_FIX
-        for pattern, c, f in _LOADER_CLASSES:
-            if pattern.search(problem):
-                code, fix = c, f
-                break
-        out.append(
-            LintIssue(
-                code=code,
-                severity=Severity.ERROR,
-                file=file,
-                message=Text(zh=f"规则库无法加载：{problem}", en=f"the loader refuses this: {problem}"),
-                fix=fix,
-            )
-        )
+        code = next((c for pattern, c in _LOADER_CLASSES if pattern.search(problem)), "L01")
+        out.append(_issue(code, file, problem=problem))
     return out
 
 
@@ -228,61 +172,16 @@ def _band_issues(profile: Profile, file: str) -> list[LintIssue]:
     out: list[LintIssue] = []
     grades = profile.grading.grades
     if not grades:
-        return [
-            _issue(
-                "L10",
-                Severity.ERROR,
-                file,
-                "没有任何等次",
-                "no grade bands",
-                "添加 [[grading.grades]]",
-                "add [[grading.grades]]",
-            )
-        ]
+        return [_issue("L01", file, problem="no grade bands: add [[grading.grades]]")]
     for prev, band in itertools.pairwise(grades):
         if band.min >= prev.min:
-            out.append(
-                _issue(
-                    "L10",
-                    Severity.ERROR,
-                    file,
-                    f"等次 {band.code}（下限 {band.min:g}）不低于前一等次 {prev.code}"
-                    f"（下限 {prev.min:g}）：分数段重叠或顺序颠倒",
-                    f"band {band.code} (min {band.min:g}) is not below the band before it, "
-                    f"{prev.code} (min {prev.min:g}): the bands overlap or are out of order",
-                    "等次按从好到差排列，下限严格递减",
-                    "list bands best first with strictly decreasing minimums",
-                )
-            )
+            out.append(_issue("L10", file, band=band.code, min=band.min, prev=prev.code, prev_min=prev.min))
     lowest = grades[-1]
     if lowest.min != 0:
-        out.append(
-            _issue(
-                "L11",
-                Severity.ERROR,
-                file,
-                f"最低等次 {lowest.code} 的下限是 {lowest.min:g}，不是 0：低于它的总分没有对应分数段",
-                f"the lowest band {lowest.code} starts at {lowest.min:g}, not 0: "
-                "totals below it fall in no band",
-                f"把 {lowest.code} 的 min 设为 0",
-                f"set min = 0 for {lowest.code}",
-            )
-        )
+        out.append(_issue("L11", file, band=lowest.code, min=lowest.min))
     top_points = math.fsum(i.points for i in profile.grading.indicators)
     if grades[0].min > top_points:
-        out.append(
-            _issue(
-                "L12",
-                Severity.ERROR,
-                file,
-                f"最高等次 {grades[0].code} 需要 {grades[0].min:g} 分，"
-                f"而各指标满分合计只有 {top_points:g} 分",
-                f"the top band {grades[0].code} needs {grades[0].min:g} "
-                f"but the indicators add up to {top_points:g}",
-                "降低最高等次的下限或调整指标分值",
-                "lower the top band's minimum or the indicators' points",
-            )
-        )
+        out.append(_issue("L12", file, band=grades[0].code, min=grades[0].min, points=top_points))
     # Which bands can a branch end in? By score, then a cap or a veto can only make the grade worse.
     codes = [g.code for g in grades]
     by_score = {_score_band(t, profile) for t in achievable_totals(profile)}
@@ -299,16 +198,12 @@ def _band_issues(profile: Profile, file: str) -> list[LintIssue]:
         out.append(
             _issue(
                 "L13",
-                Severity.ERROR,
                 file,
-                f"等次 {band.code}（{band.name.zh}）无法达到：可能的总分"
-                f"（{totals[0]:g}–{totals[-1]:g}，共 {len(totals)} 种）"
-                "没有一个落在该分数段，也没有否决或封顶会定为该等次",
-                f"band {band.code} ({band.name.en}) cannot be reached: none of the {len(totals)} "
-                f"achievable totals ({totals[0]:g}–{totals[-1]:g}) falls in it, "
-                "and no veto or cap leads to it",
-                "调整等次下限或规则扣分，使该分数段可以达到",
-                "move the band's minimum or the rules' deductions so that some total falls in it",
+                band=band.code,
+                name=band.name,
+                low=totals[0],
+                high=totals[-1],
+                count=len(totals),
             )
         )
     return out
@@ -325,96 +220,64 @@ def _rule_issues(rule: RuleSpec, compiled: CompiledRule, profile: Profile, file:
         out.append(
             _issue(
                 "L20",
-                Severity.WARNING,
                 file,
-                f"{rule.code} 最多扣 {ceiling:g} 分，"
-                f"超过指标 {rule.indicator} 的满分 {points[rule.indicator]:g} 分",
-                f"{rule.code} can deduct {ceiling:g}, more than its indicator {rule.indicator} is worth "
-                f"({points[rule.indicator]:g})",
-                "把 deduction 的 points / max 降到不超过指标分值",
-                "lower deduction.points / max to at most the indicator's points",
+                rule=rule.code,
+                ceiling=ceiling,
+                indicator=rule.indicator,
+                points=points[rule.indicator],
             )
         )
     if rule.kind == "veto" and (rule.deduction.points > 0 or (rule.deduction.max or 0) > 0):
-        out.append(
-            _issue(
-                "L21",
-                Severity.ERROR,
-                file,
-                f"{rule.code} 是一票否决规则，却设置了扣分 {ceiling:g}（评定时不计）",
-                f"{rule.code} is a veto rule with a deduction of {ceiling:g}, which grading ignores",
-                '否决规则写 deduction = { points = 0 }；要扣分就改为 kind = "deduction"',
-                'write deduction = { points = 0 } for a veto; make it kind = "deduction" to deduct points',
-            )
-        )
+        out.append(_issue("L21", file, rule=rule.code, ceiling=ceiling))
     if rule.kind == "deduction" and ceiling <= 0:
-        out.append(
-            _issue(
-                "L22",
-                Severity.ERROR,
-                file,
-                f"{rule.code} 是扣分规则，但扣分为 0，永远不会扣分",
-                f"{rule.code} is a deduction rule that deducts 0 points: it can never take a point",
-                '设置 deduction.points；若只作提醒，改为 kind = "suggestion"；若为否决，改为 kind = "veto"',
-                'set deduction.points, or make it kind = "suggestion" (a reminder) or kind = "veto"',
-            )
-        )
+        out.append(_issue("L22", file, rule=rule.code))
     if rule.kind == "suggestion" and ceiling > 0:
-        out.append(
-            _issue(
-                "L23",
-                Severity.WARNING,
-                file,
-                f"{rule.code} 是建议类规则，设置的扣分 {ceiling:g} 在评定时不计",
-                f"{rule.code} is a suggestion; its deduction of {ceiling:g} is ignored by grading",
-                '建议类规则写 deduction = { points = 0 }，或改为 kind = "deduction"',
-                'write deduction = { points = 0 }, or make it kind = "deduction"',
-            )
-        )
+        out.append(_issue("L23", file, rule=rule.code, ceiling=ceiling))
     years = ", ".join(map(str, rule.years))
     if not compiled.in_year:
-        out.append(
-            _issue(
-                "L24",
-                Severity.WARNING,
-                file,
-                f"{rule.code} 只适用于 {years} 年，本规则集是 {profile.year} 年，永远不适用",
-                f"{rule.code} is limited to years {years}; this profile is {profile.year}, "
-                "so it never applies",
-                "删除该规则或修正 years",
-                "remove the rule from this profile or correct its years",
-            )
+        why = Text(
+            zh=f"只适用于 {years} 年，本规则集是 {profile.year} 年，永远不适用",
+            en=f"limited to years {years}; this profile is {profile.year}, so it never applies",
         )
+        out.append(_issue("L24", file, rule=rule.code, why=why))
     elif compiled.applies.expr == BoolConst(False):
-        out.append(
-            _issue(
-                "L24",
-                Severity.WARNING,
-                file,
-                f"{rule.code} 的 applies 恒为假，永远不适用",
-                f"{rule.code}: applies is always false, so the rule never applies",
-                "修正 applies 或删除该规则",
-                "correct applies or remove the rule",
-            )
-        )
+        why = Text(zh="applies 恒为假，永远不适用", en="applies is always false, so the rule never applies")
+        out.append(_issue("L24", file, rule=rule.code, why=why))
     if compiled.condition.expr == BoolConst(True):
-        out.append(
-            _issue(
-                "L24",
-                Severity.WARNING,
-                file,
-                f"{rule.code} 的 condition 恒为真（不读取任何事实），永远不会不通过",
-                f"{rule.code}: condition is always true (it reads no fact), so the rule can never fail",
-                "condition 应比较事实与参数",
-                "make condition compare a fact with a parameter",
-            )
+        why = Text(
+            zh="condition 恒为真（不读取任何事实），永远不会不通过",
+            en="condition is always true (it reads no fact), so the rule can never fail",
         )
+        out.append(_issue("L24", file, rule=rule.code, why=why))
     return out
+
+
+def _example_statuses(
+    rule: RuleSpec,
+    ex: Example,
+    profile: Profile,
+    reference: ReferenceEvaluator,
+    durable: DurableEvaluator | None,
+) -> dict[str, Status]:
+    """The example's status by each evaluator; an example with ``params`` runs on a copy of the profile
+    holding its rule alone with those parameters."""
+    from engine.rulebook.durable_adapter import DurableEvaluator  # durable_rules loads only when linting
+
+    if ex.params:
+        own = profile.with_params(ex.params, (rule,))
+        reference, durable = ReferenceEvaluator(own), (DurableEvaluator(own) if durable else None)
+    try:
+        got = {"reference": reference.statuses(ex.facts)[rule.code]}
+        if durable is not None:
+            got["durable"] = durable.statuses(ex.facts)[rule.code]
+        return got
+    finally:
+        if ex.params and durable is not None:
+            durable.close()
 
 
 def _example_issues(profile: Profile, files: dict[str, str], pfile: str) -> list[LintIssue]:
     from engine.rulebook.durable_adapter import DurableEvaluator
-    from engine.rulebook.reference import ReferenceEvaluator
 
     out: list[LintIssue] = []
     reference = ReferenceEvaluator(profile)
@@ -422,65 +285,36 @@ def _example_issues(profile: Profile, files: dict[str, str], pfile: str) -> list
         durable: DurableEvaluator | None = DurableEvaluator(profile)
     except Exception as exc:  # a rulebook the engine cannot compile is a finding
         durable = None
-        out.append(
-            _issue(
-                "L41",
-                Severity.ERROR,
-                pfile,
-                f"durable_rules 无法编译本规则集：{exc}",
-                f"durable_rules cannot compile this profile: {exc}",
-                "检查最近修改的规则条件",
-                "check the conditions changed most recently",
-            )
-        )
+        problem = Text(zh=f"durable_rules 无法编译：{exc}", en=f"durable_rules cannot compile it: {exc}")
+        out.append(_issue("L41", pfile, subject=Text(zh="本规则集", en="this profile"), problem=problem))
     try:
         for rule in profile.rules:
             file = files.get(rule.code, pfile)
             for ex in rule.examples:
-                got: dict[str, Status] = {}
+                subject = Text(zh=f"{rule.code} 示例 {ex.name!r}", en=f"{rule.code} example {ex.name!r}")
                 try:
-                    got["reference"] = reference.statuses(ex.facts)[rule.code]
-                    if durable is not None:
-                        got["durable"] = durable.statuses(ex.facts)[rule.code]
+                    got = _example_statuses(rule, ex, profile, reference, durable)
                 except Exception as exc:  # reported; the other examples still run
-                    out.append(
-                        _issue(
-                            "L41",
-                            Severity.ERROR,
-                            file,
-                            f"{rule.code} 示例 {ex.name!r} 无法运行：{exc}",
-                            f"{rule.code} example {ex.name!r} cannot be evaluated: {exc}",
-                            "检查示例中的事实值类型",
-                            "check the types of the example's fact values",
-                        )
-                    )
+                    problem = Text(zh=f"无法运行：{exc}", en=f"cannot be evaluated: {exc}")
+                    out.append(_issue("L41", file, subject=subject, problem=problem))
                     continue
                 if len(set(got.values())) > 1:
                     shown = ", ".join(f"{k} {v.value}" for k, v in got.items())
-                    out.append(
-                        _issue(
-                            "L41",
-                            Severity.ERROR,
-                            file,
-                            f"{rule.code} 示例 {ex.name!r}：两个求值器结果不一致（{shown}）",
-                            f"{rule.code} example {ex.name!r}: the evaluators disagree ({shown})",
-                            "这是求值器的缺陷，请报告；在修复前不要发布结果",
-                            "this is an evaluator bug: report it and do not publish results until fixed",
-                        )
+                    problem = Text(
+                        zh=f"两个求值器结果不一致（{shown}）", en=f"the evaluators disagree ({shown})"
                     )
+                    out.append(_issue("L41", file, subject=subject, problem=problem))
                     continue
                 actual = next(iter(got.values()))
                 if actual != ex.expect:
                     out.append(
                         _issue(
                             "L40",
-                            Severity.ERROR,
                             file,
-                            f"{rule.code} 示例 {ex.name!r} 预期 {ex.expect.value}，实际为 {actual.value}",
-                            f"{rule.code} example {ex.name!r} expects {ex.expect.value} "
-                            f"but evaluates to {actual.value}",
-                            "修正示例的 expect（或事实），或修正规则条件",
-                            "correct the example's expect (or facts), or the rule's condition",
+                            rule=rule.code,
+                            example=repr(ex.name),
+                            expect=ex.expect.value,
+                            actual=actual.value,
                         )
                     )
             expects = {ex.expect for ex in rule.examples}
@@ -488,18 +322,7 @@ def _example_issues(profile: Profile, files: dict[str, str], pfile: str) -> list
             # so a rule restricted by ``years`` alone can never reach not_applicable there.
             restricted = rule.applies.strip() != "true"
             if restricted and Status.NOT_APPLICABLE not in expects:
-                out.append(
-                    _issue(
-                        "L43",
-                        Severity.WARNING,
-                        file,
-                        f"{rule.code} 有适用条件（{rule.applies}），但没有预期 not_applicable 的示例",
-                        f"{rule.code} has an applicability condition ({rule.applies}) "
-                        "but no example expecting not_applicable",
-                        "补充一个不适用的示例",
-                        "add an example where the rule does not apply",
-                    )
-                )
+                out.append(_issue("L43", file, rule=rule.code, applies=rule.applies))
     finally:
         if durable is not None:
             durable.close()
@@ -509,59 +332,34 @@ def _example_issues(profile: Profile, files: dict[str, str], pfile: str) -> list
 # --- parameters and facts ----------------------------------------------------------------------------
 
 
-def _facts_stage_literals(root: Path = FACTS_STAGE) -> set[str]:
-    names: set[str] = set()
-    for path in sorted(root.rglob("*.py")):
-        try:
-            tree = ast.parse(path.read_text(encoding="utf-8"))
-        except (OSError, SyntaxError, ValueError):
-            continue
-        names |= {n.value for n in ast.walk(tree) if isinstance(n, ast.Constant) and isinstance(n.value, str)}
-    return names
+def _names(text: str) -> set[str]:
+    try:
+        return set(parse(text).names())
+    except ConditionError:
+        return set()
 
 
 def _usage_issues(profile: Profile, pfile: str) -> list[LintIssue]:
     used: set[str] = set()
     for rule in profile.rules:
-        for text in (rule.applies, rule.condition):
-            try:
-                used |= parse(text).names()
-            except ConditionError:
-                continue
-        used |= {rule.actual, rule.expected}
+        used |= _names(rule.applies) | _names(rule.condition) | {rule.actual, rule.expected, rule.deadline}
     for cap in profile.grading.caps:
-        try:
-            used |= parse(cap.when).names()
-        except ConditionError:
-            continue
+        used |= _names(cap.when)
+    for kpi in profile.grading.kpis:
+        used |= _names(kpi.population) | _names(kpi.met)
     out: list[LintIssue] = []
-    stage = _facts_stage_literals()
     for name in sorted(profile.params):
-        if name not in used and name not in stage:
-            out.append(
-                _issue(
-                    "L30",
-                    Severity.WARNING,
-                    pfile,
-                    f"参数 {name} 没有被任何规则、封顶条件或事实计算使用",
-                    f"parameter {name} is used by no rule, no cap and not by the facts stage "
-                    "(dead parameter)",
-                    "删除该参数，或在规则中使用它",
-                    "remove the parameter or use it in a rule",
-                )
-            )
+        if name not in used and name not in FACT_PARAMS:
+            out.append(_issue("L30", pfile, name=name))
+    for name, day in sorted(profile.deadlines.items()):
+        # A window that ends (or starts) at a deadline uses it: that is how a date is stated once.
+        ends = {profile.window.start, profile.window.end, profile.year_window.start, profile.year_window.end}
+        if name not in used and day not in ends:
+            out.append(_issue("L32", pfile, name=name, date=day.isoformat()))
     for name in sorted(FACTS):
         if name not in used:
             out.append(
-                _issue(
-                    "L31",
-                    Severity.INFO,
-                    "schemas/facts.py",
-                    f"事实 {name}（{FACTS[name].zh}）没有被本规则集的任何规则或封顶条件使用",
-                    f"fact {name} ({FACTS[name].en}) is used by no rule or cap of this profile",
-                    "如有相应要求，为它写一条规则；否则可忽略",
-                    "write a rule for it if the plan asks for one; otherwise nothing to do",
-                )
+                _issue("L31", "schemas/facts.py", name=name, title=Text(zh=FACTS[name].zh, en=FACTS[name].en))
             )
     return out
 

@@ -19,7 +19,7 @@ from pydantic import ValidationError
 from engine.rulebook.conditions import ConditionError, parse
 from schemas.common import Status
 from schemas.facts import FACTS
-from schemas.rules import Profile, RuleSpec
+from schemas.rules import ParamValue, Profile, RuleSpec
 
 # engine/rulebook/loader.py → the repository root is two folders above the package.
 REPO_ROOT = Path(__file__).resolve().parents[2]
@@ -157,6 +157,38 @@ def _check_rule(
         unknown = sorted(set(ex.facts) - set(FACTS))
         if unknown:
             out.append(f"example {ex.name!r} names unknown facts: {', '.join(unknown)}")
+        out.extend(_example_param_problems(ex.name, ex.params, profile))
+    return out
+
+
+def _example_param_problems(name: str, params: dict[str, ParamValue], profile: Profile) -> list[str]:
+    """An example may override only parameters the profile has, with a value of the same type."""
+    out: list[str] = []
+    unknown = sorted(set(params) - set(profile.params))
+    if unknown:
+        out.append(f"example {name!r} sets unknown parameters: {', '.join(unknown)}")
+    for key in sorted(set(params) & set(profile.params)):
+        was, now = profile.params[key], params[key]
+        if type(was) is not type(now) and not {type(was), type(now)} <= {int, float}:
+            out.append(
+                f"example {name!r} sets parameter {key!r} to {now!r}, a {type(now).__name__} where the "
+                f"profile has a {type(was).__name__} ({was!r})"
+            )
+    return out
+
+
+def _alias_problems(rules: list[tuple[str, RuleSpec]]) -> list[tuple[str, str]]:
+    """An alias must not be a rule's code or another rule's alias: looked up, it names one rule only."""
+    codes = {rule.code for _, rule in rules}
+    owner: dict[str, str] = {}
+    out: list[tuple[str, str]] = []
+    for rel, rule in rules:
+        for alias in rule.aliases:
+            if alias in codes:
+                out.append((rel, f"alias {alias} of {rule.code} is the code of a rule"))
+            elif alias in owner and owner[alias] != rule.code:
+                out.append((rel, f"alias {alias} of {rule.code} is also an alias of {owner[alias]}"))
+            owner.setdefault(alias, rule.code)
     return out
 
 
@@ -214,6 +246,7 @@ def load_profile(name_or_path: str | Path, rules_root: Path | None = None) -> Pr
     indicators = {i.id for i in profile.grading.indicators}
 
     rules: list[RuleSpec] = []
+    located: list[tuple[str, RuleSpec]] = []
     seen: dict[str, str] = {}
     for path in sorted(profile_dir.glob("*/*.toml")):
         rel = path.relative_to(profile_dir).as_posix()
@@ -231,6 +264,8 @@ def load_profile(name_or_path: str | Path, rules_root: Path | None = None) -> Pr
             seen[rule.code] = rel
         problems.extend((rel, p) for p in _check_rule(rule, rel, path, profile, indicators))
         rules.append(rule)
+        located.append((rel, rule))
+    problems.extend(_alias_problems(located))
     for path in sorted(profile_dir.glob("*/*/**/*.toml")):
         problems.append(
             (path.relative_to(profile_dir).as_posix(), "rule files live one folder deep: <AREA>/<CODE>.toml")
