@@ -556,6 +556,8 @@ def markdown(ms_: list[dict[str, Any]]) -> str:
     return "\n".join(lines) + "\n"
 
 
+DESIGN_SECTION = "## Design measurements"
+
 # The performance targets, checked on the measured ratios (a benchmark reports; it never fails a test run).
 E2E_MAX = 1.5  # end to end / floor, at every N
 RULES_MAX = 0.1  # (rules + grading) / floor
@@ -612,7 +614,10 @@ def main(argv: list[str] | None = None) -> None:
         f"# branchgrade benchmark\n\n`python bench/run.py {' '.join(sys.argv[1:])}` "
         f"— python {platform.python_version()}, {platform.machine()}\n\n"
     )
-    args.results.write_text(header + table + "\n" + verdict, encoding="utf-8")
+    # The hand-kept "Design measurements" section (the numbers behind design choices) survives a new run.
+    previous = args.results.read_text(encoding="utf-8") if args.results.exists() else ""
+    kept = previous[previous.find(DESIGN_SECTION) :] if DESIGN_SECTION in previous else ""
+    args.results.write_text(header + table + "\n" + verdict + ("\n" + kept if kept else ""), encoding="utf-8")
     print(f"written to {args.results}")
 
 

@@ -205,8 +205,8 @@ def _init_worker(profile_ref: str, list_dir: str, lang: Lang, memory_limit: int 
     _worker.update(profile=profile, evaluator=DurableEvaluator(profile), list_dir=list_dir, lang=lang)
     # A worker allocates tens of thousands of short-lived acyclic objects per workbook (cells, records,
     # findings), which reference counting frees. The collector's default rhythm (a pass every 700
-    # allocations) then spends ~15% of the worker's time re-scanning the long-lived profile and engine
-    # (measured: 20.6 → 17.9 ms per workbook). Those are moved out of its sight and passes made rarer.
+    # allocations) then spends a sizeable share of the worker's time re-scanning the long-lived profile and
+    # engine. Those are moved out of its sight and passes made rarer.
     gc.collect()
     gc.freeze()
     gc.set_threshold(*WORKER_GC_THRESHOLDS)
@@ -272,8 +272,8 @@ def chunk_bounds(jobs: int, workers: int) -> list[range]:
 
     A task is at most ``CHUNK_FILES`` files, so the rules decide up to that many branches in one engine
     call; it is never more than a quarter of what is left per worker, so tasks shrink towards the end and
-    no worker sits idle while another finishes one large last task (measured: with fixed chunks of 32 the
-    pool idled ~0.2 s at the end of a 1,000-file batch); small batches are spread over the pool.
+    no worker sits idle while another finishes one large last task (as fixed chunks let the pool do at the
+    end of a batch); small batches are spread over the pool.
     """
     bounds: list[range] = []
     first = 0

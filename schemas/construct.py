@@ -1,7 +1,7 @@
 """Building schema models from values that are already of their fields' types, without re-validation.
 
 ``Model(**values)`` re-validates every field. For values a stage has just parsed or built itself that
-changes nothing and costs microseconds per object — thousands of objects per branch (every cell's
+changes nothing and costs time for every object — thousands of objects per branch (every cell's
 ``Evidence``, every rule's trace). ``build`` lays the instance out exactly as pydantic's ``__init__``
 does; it is used only for models whose layout makes that sound (``sound``), and the whole mechanism is
 checked against ``model_construct`` once at import, so a pydantic upgrade that changes the instance

@@ -180,7 +180,7 @@ class ZipMember:
 # How a list's own parts are deflated, per list: level 1, an 8 KB window and memLevel 6. Setting up zlib's
 # default state (32 KB window, memLevel 8) costs more than compressing a part of a few KB; these parts
 # repeat themselves within a few hundred bytes (rows, cells), so the small window loses nothing, and level 1
-# is about twice as fast as level 6 for ~9% more bytes (4.0 vs 3.7 KB a list).
+# costs far less time than level 6 for a few more bytes (bench/RESULTS.md, "Design measurements").
 _FAST = (1, zlib.DEFLATED, -13, 6)  # negative window bits: a raw deflate stream, as zip stores it
 # Parts built once and reused (the package's fixed parts) are worth zlib's best.
 _SMALL = (9, zlib.DEFLATED, -15, 9)

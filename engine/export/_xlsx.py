@@ -5,9 +5,11 @@ Two concerns live here so neither writer can get them wrong on its own:
 * **Text stays text.** Workbooks are opened with ``strings_to_formulas``/``strings_to_urls``/
   ``strings_to_numbers`` all off, and every text goes through :func:`put_text`, i.e. ``write_string``, so a
   message a branch typed as ``=HYPERLINK(…)``, ``+1+1``, ``-1``, ``@SUM(1)`` or ``\\t=1`` is stored as a
-  string cell (reference/excel.md §4.5) whichever route it takes.
+  string cell whichever route it takes (Excel and WPS evaluate a cell written as a formula, and a leading
+  ``=``, ``+``, ``-`` or ``@`` typed into a text is read as one).
 * **Widths and heights for Chinese.** xlsxwriter's ``autofit`` undercounts CJK characters and no writer
-  computes wrapped row heights, so both are estimated here from east-asian widths (excel.md §2.3).
+  computes wrapped row heights, so both are estimated here from east-asian widths (a CJK character is
+  two units wide).
 """
 
 from __future__ import annotations

@@ -5,7 +5,7 @@ Every writer in ``engine.export`` writes to a temporary file in the target's own
 then moves it into place. On any exception the temporary file is removed and the target is untouched.
 
 A batch writes one rectification list per branch: thousands of small files, where two fsyncs each would
-cost more than writing them (≈0.4 ms a list on this machine's SSD, several ms on a disk). Those are written
+cost more than writing them. Those are written
 with ``durable=False`` — still atomic, never half a file — and made durable together by ``sync_all``
 before the run's manifest is written, so a manifest on disk means every output before it is on disk too.
 """

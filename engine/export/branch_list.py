@@ -8,7 +8,8 @@ page numbers in the footer.
 How it is written: the layout never changes, so the look — styles, column widths, page setup, the
 dropdown, the package's fixed parts — is declared once with xlsxwriter (:func:`_package`, at first use in
 a process) and kept as bytes, deflated. Per branch only its own cells are serialised, as SpreadsheetML text
-(see ``_ooxml``): about 3x faster than building the workbook through xlsxwriter, and byte for byte what
+(see ``_ooxml``): far cheaper than building each workbook through xlsxwriter (bench/RESULTS.md, "Design
+measurements"), and byte for byte what
 xlsxwriter wrote for the same calls (tests/test_branch_list_equivalence.py compares the two), except that
 text shaped like ``<r>…</r>`` is now escaped instead of corrupting the file.
 

@@ -49,8 +49,9 @@ _TOP_CODES_IN_CHART = 20
 _FIRST_SCORE_COL = 5  # 汇总: id, name, general branch, type, secretary, then one column per indicator
 _ITEM_KEYS = ("branch_id", "branch_name", "code", "indicator", "problem", "basis", "measure", "owner")
 
-# The package is deflated at zlib's level 1: the 整改事项 sheet of 10,000 branches is ~66 MB of XML, which
-# level 1 deflates in 0.29 s to 11.6 MB and the default level (6) in 0.71 s to 9.2 MB — after the batch.
+# The package is deflated at zlib's level 1: the 整改事项 sheet of a large batch is tens of MB of XML,
+# deflated after the batch, where level 1 takes well under half the default level's time for a slightly
+# larger file (bench/RESULTS.md, "Design measurements").
 _COMPRESS_LEVEL = 1
 _ROWS_BUFFER = 1 << 20
 _MAX_COLS = 16384  # Excel's

@@ -112,7 +112,7 @@ def _label(spec: FieldSpec) -> str:
 def _text(ws: Worksheet, row: int, col: int, value: str | int, font: Font | None = None) -> None:
     """Write a label. A text that openpyxl would take for a formula is stored as text, never evaluated."""
     cell = ws.cell(row=row, column=col, value=value)
-    if cell.data_type == "f":  # see reference/excel.md §4.5: only a leading "=" makes a formula
+    if cell.data_type == "f":  # openpyxl takes only a leading "=" for a formula
         cell.data_type = "s"
         cell.quotePrefix = True
     if font is not None:

@@ -21,10 +21,10 @@ stays at the file's size). Parts never checked (images, macro projects, a sheet 
 looked at) are not in it, so calamine cannot open them. An .xls (OLE2) file is passed on as it is; the
 reader checks the extent calamine reports for it before materialising any sheet.
 
-Cost, measured on the bench workbooks (20 parts, 280 KB of XML; CPU ms per workbook): reading the zip
-directory 0.04, inflating with the CRC check 0.55, the quick checks 0.35 (mostly the search for far
-references), the new archive 0.2 — about 1.2 in all, which calamine gives back: it reads the new
-archive in 1.6 instead of 2.8 (see ``repack``), so the whole ingest costs the bare read + ~0.5.
+Cost: the pre-flight (zip directory, inflating with the CRC check, the quick checks — mostly the search
+for far references — and the new archive) is mostly paid back by calamine reading the new archive faster
+than the original (see ``repack``), so the whole ingest costs little more than the bare read
+(bench/RESULTS.md, "Design measurements").
 
 A part is cleared by ``_clear``, which proves with a few C-level searches over the whole part that
 nothing in it can break a limit; whatever it cannot clear (a DTD, a far reference, a big part, tight
@@ -196,8 +196,9 @@ _DIMENSION = re.compile(rb"<(?:\w+:)?dimension\b[^>]*?\sref=\"([A-Z]+[0-9]+)(?::
 _DIMENSION_TAG = re.compile(rb"<(?:\w+:)?dimension\b")
 # The three patterns above scan from a tag's start to its ">". Tag starts with no ">" between them
 # ("<c <c <c …", never in well-formed XML) would make each scan run over all the later ones: quadratic
-# (110 KB of "<dimension " took 8 s). Such a window is found in linear time and read with the patterns
-# below, which take every r attribute in it, wherever it is: more than the tag patterns, never less.
+# (a small hostile part would keep a worker busy for seconds). Such a window is found in linear time and
+# read with the patterns below, which take every r attribute in it, wherever it is: more than the tag
+# patterns, never less.
 _NESTED_TAG = re.compile(rb"<[^<>]*<")
 _ANY_CELL_REF = re.compile(rb"\sr=\"([A-Z]+)([0-9]+)\"")
 _ANY_ROW_REF = re.compile(rb"\sr=\"([0-9]+)\"")
@@ -283,7 +284,7 @@ def _sheet_parts(workbook: bytes, rels: bytes) -> dict[str, str]:
 # Any reference that could lie beyond Z9999: past at most one letter and four digits comes another letter
 # or digit (two column letters, or a fifth row digit). It matches inside every ``r="…"`` that
 # ``_CELL_REF`` or ``_ROW_REF`` could match beyond Z9999, and more. The possessive quantifiers never
-# backtrack: 40% faster than ``r="(?:[A-Z]{2}|[A-Z]*[0-9]{5})`` over the bench sheets (0.25 vs 0.42 ms).
+# backtrack, which makes this the cheaper of the equivalent patterns over a whole sheet.
 _FAR_REF = re.compile(rb"r=\"[A-Z]?+[0-9]{0,4}+[A-Z0-9]")
 _NEAR_ROWS, _NEAR_COLUMNS = 9_999, 26  # the extent of any reference _FAR_REF does not match
 _MIN_ROW_TAG = len(b"<row")  # no two row tags share bytes, so a part holds at most len // 4 of them

@@ -9,31 +9,30 @@ the same function the reference evaluator runs — and sibling leaves with the s
 Every remaining leaf becomes one durable rule ``k == <kind of the rule> and <literals>``. Leaves of a tree
 are mutually exclusive and exhaustive, so every branch's fact matches exactly one durable rule of each of
 its kind's rules; we cannot use
-``$or`` instead, because durable fires a rule once per *true disjunct* (measured: three true branches of
-an ``$or`` fired the action three times).
+``$or`` instead, because durable fires a rule once per *true disjunct* (three true branches of an ``$or``
+fire the action three times).
 
 Runtime. Rules are packed, in profile order, into *kinds* ``g0``, ``g1`` … of at most
 ``MAX_LEAVES_PER_KIND`` durable rules each, and every rule condition starts with its kind, so nothing can
 match the session state fact. A branch is sent as one fact per kind carrying the fields that kind's rules
 read, under short keys (an absent or null value is left out, so ``$nex`` sees it), and its position in
-the batch. (One kind per rule was measured too: 10× less JSON for the engine to hand back, but ten times
-as many facts to assert — 1.6× slower overall.) The bound
+the batch. (One kind per rule hands back less JSON but asserts as many facts as there are rules, which
+costs more overall.) The bound
 is what keeps the C core safe: it walks a kind's alpha nodes depth first on a fixed 64-entry stack (error
 303 beyond), and since the leaves of a rule are mutually exclusive and each is one chain of literals, at
 most one node per leaf can be pending on that stack — so a kind with ≤ 60 leaves can never overflow,
 however merged or unmerged durable's network is.
 
 Branches are evaluated ``BATCH_SIZE`` at a time in one session: every durable rule has ``cap`` set, so
-the engine hands over, once, every fact that reached that leaf in the batch, instead of once per branch
-(measured: the engine's cost is its per-action round trip — 71 actions per branch were ≈1.6 ms; batched,
-≈0.45 ms). Each session is deleted in ``finally`` (1,024 live sessions at most).
+the engine hands over, once, every fact that reached that leaf in the batch, instead of once per branch:
+the engine's cost is its per-action round trip, so fewer actions is most of what can be saved. Each
+session is deleted in ``finally`` (1,024 live sessions at most).
 
 The engine is driven through its C core (``durable_rules_engine``: create the ruleset, assert the
 batch's facts, then take the pending actions one by one until none is left), not through durable's
 Python ``Host``: the Host runs background timer threads that steal actions (results lost), wraps every
 action in closures, promises and a JSON round trip of the session state, and decodes every matched fact
-again — two thirds of the engine's time went there (measured on 200 bench forms: 0.44 → 0.15 ms a
-branch), and none of it decides anything. An "action" here
+again — most of the engine's time went there, and none of it decides anything. An "action" here
 reads the rule name and the matched facts' batch positions from the engine's JSON and records
 ``(branch, code, status)``. After each batch we check that every rule got exactly one outcome for every
 branch and that the engine's session state holds no ``exception``; a failure while taking the actions
@@ -159,12 +158,12 @@ MAX_LEAVES_PER_KIND = 60
 # position are three of them.
 MAX_FIELDS_PER_KIND = 240
 # Inside the engine a fact is {"sid", "k": kind, "b": position in the batch, "f0": …, "f1": …}: short keys
-# instead of fact names, because every action gets its matched facts back as JSON and decoding them was the
-# largest part of the engine's cost (measured: ~35% of it with the full names).
+# instead of fact names, because every action gets its matched facts back as JSON and decoding them is a
+# large part of the engine's cost.
 KIND_FIELD = "k"
 BRANCH_FIELD = "b"
-# Branches per session. Engine time per branch on 200 bench forms: 16 → 0.57 ms, 32 → 0.48, 64 → 0.43,
-# 128 → 0.42.
+# Branches per session: the engine's time per branch falls as batches grow and levels off around 64, while
+# a larger batch only holds more in memory (bench/RESULTS.md, "Design measurements").
 BATCH_SIZE = 64
 
 

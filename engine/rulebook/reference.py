@@ -1,7 +1,7 @@
 """ReferenceEvaluator: the plain-Python evaluator of a profile's rules.
 
 It is the test oracle for the durable_rules adapter (same spec, same outcomes) and the drop-in
-fallback if the engine ever has to go (durable_rules.md §5.6). About 100× faster than the engine.
+fallback if the engine ever has to go: it needs nothing but the compiled conditions.
 """
 
 from __future__ import annotations

@@ -2,9 +2,9 @@
 
 Both evaluators see exactly the same normalised values, so a difference between them can only come from
 the operators, never from how a value was typed. The rules below are what durable_rules can compare
-safely (durable_rules.md §3.4): it treats bools as numbers, reads ``NaN`` as null, cannot parse floats
-that ``json.dumps`` writes in exponent form (and *segfaults* on some of them, measured here with
-``1e-07``), and compares numeric strings with numbers nonsensically (``"10" < 8`` is true).
+safely: it treats bools as numbers, reads ``NaN`` as null, cannot parse floats that ``json.dumps`` writes
+in exponent form (and *segfaults* on some of them, ``1e-07`` for one), and compares numeric strings with
+numbers nonsensically (``"10" < 8`` is true).
 """
 
 from __future__ import annotations
