@@ -5,7 +5,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: venv demo test lint fixtures bench clean
+.PHONY: venv demo test test-fast docs lint fixtures bench clean
 
 $(STAMP): pyproject.toml
 	@$(PYTHON) -c 'import sys; assert (3, 11) <= sys.version_info[:2] <= (3, 12), "branchgrade needs Python 3.11 or 3.12 (durable-rules does not import on 3.13)"'
@@ -21,6 +21,16 @@ demo: venv
 
 test: venv
 	$(BIN)/pytest -q
+
+# The quick loop while editing: everything but the tests marked slow (end-to-end runs, fuzzing, heavy
+# property tests); `make test` still runs them all.
+test-fast: venv
+	$(BIN)/pytest -q -m "not slow"
+
+# Regenerate every generated part of the docs (README command reference, docs/form.md, docs/lint-codes.md);
+# tests/test_docs.py fails, naming this command, when one is out of date.
+docs: venv
+	$(BIN)/python -m engine.docs
 
 lint: venv
 	$(BIN)/ruff check engine schemas tests fixtures
