@@ -116,8 +116,8 @@ def identity_of(form: BranchForm) -> BranchIdentity:
 def required_lecturers(form: BranchForm, has_committee: bool) -> list[tuple[str, tuple[Evidence, ...]]]:
     """(display name, cells naming them). With a committee: every member on the committee table.
 
-    Without one (domain §5 item 10) the secretary from 基本信息 stands in, plus a deputy secretary when the
-    committee table lists one.
+    Without one (docs/requirements-2012.md §5 item 10) the secretary from 基本信息 stands in, plus a
+    deputy secretary when the committee table lists one.
     """
     people: list[tuple[str, tuple[Evidence, ...]]] = []
     seen: set[str] = set()

@@ -70,7 +70,7 @@ def leader_rows(form: BranchForm, has_committee: bool) -> tuple[list[StudyHours]
     """The leadership's rows of the hours register and how they were found.
 
     Rows flagged 是否班子成员 win. With none flagged, the committee members are matched by name, or the
-    secretary when there is no committee (domain §5 item 8).
+    secretary when there is no committee (docs/requirements-2012.md §5 item 8).
     """
     flagged = [r for r in form.study_hours if r.leader]
     if flagged:

@@ -39,10 +39,11 @@ CONSULTATION = "征求意见会"
 # 三会一课: the four meeting types whose minutes OL-01 checks.
 THREE_MEETINGS_ONE_LESSON = frozenset((GENERAL_MEETING, COMMITTEE_MEETING, PARTY_GROUP, LECTURE))
 
-# Organisational life (domain §5 item 6): every member-wide branch event. 集中学习 (a whole-branch study
-# session), 民主评议 (the annual appraisal meeting) and 教育周 activities are member-wide gatherings too, so
-# they count. Not counted: 支委会 and 班子集体学习 (committee / leadership only) and 网上学习 (individual
-# online study, not a branch gathering; an online 组织生活会 is registered as 组织生活会 with 是否线上=是).
+# Organisational life (docs/requirements-2012.md §5 item 6): every member-wide branch event. 集中学习
+# (a whole-branch study session), 民主评议 (the annual appraisal meeting) and 教育周 activities are
+# member-wide gatherings too, so they count. Not counted: 支委会 and 班子集体学习 (committee / leadership
+# only) and 网上学习 (individual online study, not a branch gathering; an online 组织生活会 is registered as
+# 组织生活会 with 是否线上=是).
 ORG_LIFE_TYPES = frozenset(
     (
         GENERAL_MEETING,
@@ -57,7 +58,8 @@ ORG_LIFE_TYPES = frozenset(
     )
 )
 
-# ED-07 whole-branch study: 集中学习 plus the monthly 学习日 (domain §5 item 7); each row counts once.
+# ED-07 whole-branch study: 集中学习 plus the monthly 学习日 (docs/requirements-2012.md §5 item 7); each row
+# counts once.
 BRANCH_STUDY_TYPES = frozenset(("集中学习", STUDY_DAY))
 
 # Education week: 教育周 rows, plus any member-facing activity whose topic or tags name the week

@@ -1,8 +1,9 @@
 """Facts from the training register (书记培训): the secretary's half-yearly trainings and practice, the
 committee's trainings, trainings on the Party congress.
 
-Every fact here is ``None`` when the register is empty: the college organises the training (domain §5
-item 9), and a branch that skipped the sheet should be asked, not silently failed.
+Every fact here is ``None`` when the register is empty: the college organises the training
+(docs/requirements-2012.md §5 item 9), and a branch that skipped the sheet should be asked, not
+silently failed.
 """
 
 from __future__ import annotations
