@@ -252,3 +252,17 @@ def test_every_lint_code_is_catalogued_once_in_both_languages() -> None:
         assert spec.message.zh and spec.message.en and spec.fix.zh and spec.fix.en, spec.code
     source = (Path(__file__).parent.parent / "engine" / "rulebook" / "lint.py").read_text(encoding="utf-8")
     assert set(re.findall(r'"(L\d\d)"', source)) == set(codes)  # each code is reported, none made up
+
+
+def test_an_example_the_engine_cannot_take_is_pinned_on_that_example(tmp_path: Path) -> None:
+    """Examples go to the engine in one batch; one it refuses is found alone, the others still decide."""
+    profile = _copy(tmp_path)
+    _edit(
+        profile / "CM/CM-01.toml",
+        "facts = { commitments_signed_share = 1.0 }",
+        "facts = { commitments_signed_share = 1e20 }",
+    )
+    issues = lint_profile(profile)
+    refused = [i for i in issues if i.code == "L41"]
+    assert len(refused) == 1 and "CM-01" in refused[0].message.en, [i.render("en") for i in refused]
+    assert not [i for i in issues if i.code == "L40"]

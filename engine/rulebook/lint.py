@@ -12,13 +12,13 @@ import itertools
 import math
 import re
 import tomllib
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from pathlib import Path
 from typing import TYPE_CHECKING
 
 from pydantic import ValidationError
 
-from engine.rulebook.compiled import CompiledRule, compile_rule
+from engine.rulebook.compiled import CompiledRule, compile_rule, compile_rules, rule_status
 from engine.rulebook.conditions import BoolConst, ConditionError, parse
 from engine.rulebook.loader import (
     PROFILE_FILE,
@@ -29,6 +29,7 @@ from engine.rulebook.loader import (
     load_profile,
 )
 from engine.rulebook.reference import ReferenceEvaluator
+from engine.rulebook.values import Norm, normalise_values
 from schemas.common import Frozen, Lang, Scalar, Severity, Status, Text
 from schemas.facts import FACT_PARAMS, FACTS
 from schemas.lint_codes import LINT_CATALOGUE, lint_text
@@ -252,35 +253,58 @@ def _rule_issues(rule: RuleSpec, compiled: CompiledRule, profile: Profile, file:
     return out
 
 
-def _example_statuses(
-    rule: RuleSpec,
-    ex: Example,
-    profile: Profile,
-    reference: ReferenceEvaluator,
-    durable: DurableEvaluator | None,
-) -> dict[str, Status]:
-    """The example's status by each evaluator; an example with ``params`` runs on a copy of the profile
-    holding its rule alone with those parameters."""
-    from engine.rulebook.durable_adapter import DurableEvaluator  # durable_rules loads only when linting
+def _own_statuses(rule: RuleSpec, ex: Example, profile: Profile, with_durable: bool) -> dict[str, Status]:
+    """An example with ``params``: its rule alone, on a copy of the profile with those parameters."""
+    from engine.rulebook.durable_adapter import DurableEvaluator
 
-    if ex.params:
-        own = profile.with_params(ex.params, (rule,))
-        reference, durable = ReferenceEvaluator(own), (DurableEvaluator(own) if durable else None)
-    try:
-        got = {"reference": reference.statuses(ex.facts)[rule.code]}
-        if durable is not None:
+    own = profile.with_params(ex.params, (rule,))
+    got = {"reference": ReferenceEvaluator(own).statuses(ex.facts)[rule.code]}
+    if with_durable:
+        with DurableEvaluator(own) as durable:
             got["durable"] = durable.statuses(ex.facts)[rule.code]
-        return got
-    finally:
-        if ex.params and durable is not None:
-            durable.close()
+    return got
+
+
+def _run_examples(
+    profile: Profile, durable: DurableEvaluator | None
+) -> dict[tuple[str, str], dict[str, Status] | Exception]:
+    """Each example's status by each evaluator, or the error it raised, by (rule code, example name).
+
+    Only the example's own rule is read. Examples without ``params`` go to the engine together, in its
+    batches; should the batch fail, each is sent alone, so the error is pinned on its example."""
+    compiled = {r.code: r for r in compile_rules(profile)}
+    results: dict[tuple[str, str], dict[str, Status] | Exception] = {}
+    pending: list[tuple[tuple[str, str], dict[str, Status], Mapping[str, Norm]]] = []
+    for rule in profile.rules:
+        for ex in rule.examples:
+            key = (rule.code, ex.name)
+            try:
+                if ex.params:
+                    results[key] = _own_statuses(rule, ex, profile, durable is not None)
+                    continue
+                env = normalise_values(ex.facts)
+                results[key] = got = {"reference": rule_status(compiled[rule.code], env)}
+                pending.append((key, got, env))
+            except Exception as exc:  # reported; the other examples still run
+                results[key] = exc
+    if durable is None or not pending:
+        return results
+    try:
+        batch: list[dict[str, Status]] | None = durable.decide_all([env for _, _, env in pending])
+    except Exception:
+        batch = None
+    for i, (key, got, alone) in enumerate(pending):
+        try:
+            got["durable"] = (batch[i] if batch is not None else durable.decide_all([alone])[0])[key[0]]
+        except Exception as exc:
+            results[key] = exc
+    return results
 
 
 def _example_issues(profile: Profile, files: dict[str, str], pfile: str) -> list[LintIssue]:
     from engine.rulebook.durable_adapter import DurableEvaluator
 
     out: list[LintIssue] = []
-    reference = ReferenceEvaluator(profile)
     try:
         durable: DurableEvaluator | None = DurableEvaluator(profile)
     except Exception as exc:  # a rulebook the engine cannot compile is a finding
@@ -288,14 +312,14 @@ def _example_issues(profile: Profile, files: dict[str, str], pfile: str) -> list
         problem = Text(zh=f"durable_rules 无法编译：{exc}", en=f"durable_rules cannot compile it: {exc}")
         out.append(_issue("L41", pfile, subject=Text(zh="本规则集", en="this profile"), problem=problem))
     try:
+        outcomes = _run_examples(profile, durable)
         for rule in profile.rules:
             file = files.get(rule.code, pfile)
             for ex in rule.examples:
                 subject = Text(zh=f"{rule.code} 示例 {ex.name!r}", en=f"{rule.code} example {ex.name!r}")
-                try:
-                    got = _example_statuses(rule, ex, profile, reference, durable)
-                except Exception as exc:  # reported; the other examples still run
-                    problem = Text(zh=f"无法运行：{exc}", en=f"cannot be evaluated: {exc}")
+                got = outcomes[(rule.code, ex.name)]
+                if isinstance(got, Exception):
+                    problem = Text(zh=f"无法运行：{got}", en=f"cannot be evaluated: {got}")
                     out.append(_issue("L41", file, subject=subject, problem=problem))
                     continue
                 if len(set(got.values())) > 1:
