@@ -25,7 +25,7 @@ test: venv
 # The quick loop while editing: everything but the tests marked slow (end-to-end runs, fuzzing, heavy
 # property tests); `make test` still runs them all.
 test-fast: venv
-	$(BIN)/pytest -q -m "not slow"
+	$(BIN)/pytest -q -m "not slow and not office"
 
 # Regenerate every generated part of the docs (README command reference, docs/form.md, docs/lint-codes.md);
 # tests/test_docs.py fails, naming this command, when one is out of date.

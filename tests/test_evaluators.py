@@ -76,6 +76,7 @@ def _value(name: str) -> st.SearchStrategy[FactValue]:
 fact_dicts = st.fixed_dictionaries({}, optional={name: _value(name) for name in FACTS})
 
 
+@pytest.mark.slow
 @settings(max_examples=200, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
 @given(values=fact_dicts)
 def test_durable_matches_reference(
@@ -368,6 +369,7 @@ def _branch(values: dict[str, FactValue]) -> BranchFacts:
     )
 
 
+@pytest.mark.slow
 @settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
 @given(batch=st.lists(fact_dicts, min_size=1, max_size=6))
 def test_shared_traces_are_the_traces_built_afresh(

@@ -633,6 +633,7 @@ _scalars = st.none() | st.booleans() | st.integers() | st.floats() | st.text(max
 _maps = st.dictionaries(st.text(max_size=6), _scalars, max_size=5)
 
 
+@pytest.mark.slow
 @settings(max_examples=200, deadline=None)
 @given(
     ctxs=st.lists(_maps, min_size=4, max_size=4),

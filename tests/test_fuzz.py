@@ -34,6 +34,8 @@ from schemas.common import Severity
 from schemas.form_layout import SHEETS, FieldSpec, Kind
 from schemas.rules import Profile
 
+pytestmark = pytest.mark.slow  # hypothesis-heavy or whole-fixture runs: in `make test`, not `make test-fast`
+
 ROOT = Path(__file__).resolve().parents[1]
 SPEC = tomllib.loads((ROOT / "fixtures" / "college.toml").read_text(encoding="utf-8"))
 EXAMPLES = int(os.environ.get("BRANCHGRADE_FUZZ_EXAMPLES", "25"))

@@ -276,6 +276,7 @@ def test_adding_a_finding_never_improves(
     assert GRADE_ORDER.index(after.score_grade.code) >= GRADE_ORDER.index(before.score_grade.code)
 
 
+@pytest.mark.slow
 @settings(max_examples=150, deadline=None)
 @given(fs=st.lists(findings_st, max_size=12), caps=caps_st, policy=policies)
 def test_scores_stay_within_points(fs: list[Finding], caps: tuple[Cap, ...], policy: GradingPolicy) -> None:
@@ -298,6 +299,7 @@ def test_any_failed_veto_gives_the_veto_grade(
     assert any(a.zh.startswith("一票否决：") for a in result.adjustments)
 
 
+@pytest.mark.slow
 @settings(max_examples=150, deadline=None)
 @given(fs=st.lists(findings_st, max_size=12), caps=caps_st, extra_cap=caps_st)
 def test_a_cap_never_raises_a_grade(
@@ -312,6 +314,7 @@ def test_a_cap_never_raises_a_grade(
         assert rank(with_cap) >= GRADE_ORDER.index(cap.max_grade)
 
 
+@pytest.mark.slow
 @settings(max_examples=50, deadline=None)
 @given(fs=st.lists(findings_st.filter(lambda f: f.kind != "veto"), max_size=12))
 def test_no_vetoes_no_caps_grade_is_the_score_band(fs: list[Finding]) -> None:

@@ -182,6 +182,7 @@ _limits = st.builds(
 )
 
 
+@pytest.mark.slow
 @settings(max_examples=500, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(
     prolog=_prologs,

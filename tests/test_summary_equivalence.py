@@ -37,6 +37,8 @@ from tests.builders import identity
 from tests.test_export import finding, make_report, make_result
 from tests.xlsx_readback import cell, package_parts
 
+pytestmark = pytest.mark.slow  # hypothesis-heavy or whole-fixture runs: in `make test`, not `make test-fast`
+
 ROOT = Path(__file__).resolve().parent.parent
 COLLEGES = {"college": "loudi-2012", "college-2019": "national-2018"}
 LANGS = ("zh", "en")

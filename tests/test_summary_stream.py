@@ -86,6 +86,7 @@ def _written(records: list[SummaryRecord], path: Path) -> openpyxl.Workbook:
     return openpyxl.load_workbook(path)
 
 
+@pytest.mark.slow
 @settings(max_examples=30, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(records=_records())
 def test_streamed_summary_holds_every_record(records: list[SummaryRecord]) -> None:

@@ -272,6 +272,7 @@ _PARSINGS = {
 }
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("spec", list(_PARSINGS.values()), ids=lambda spec: spec.name)
 @settings(max_examples=200, deadline=None)
 @given(value=cell_values)
