@@ -184,6 +184,7 @@ def test_comparison_matches_python(op: str, value: float | None, threshold: int)
         assert got == PY_OPS[op](value, threshold)
 
 
+@pytest.mark.slow
 @settings(max_examples=200, deadline=None)
 @given(
     a=st.sampled_from(OPS),

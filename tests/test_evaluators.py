@@ -85,6 +85,7 @@ def test_durable_matches_reference(
     assert durable.statuses(values) == reference.statuses(values)
 
 
+@pytest.mark.slow
 @settings(max_examples=25, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
 @given(batch=st.lists(fact_dicts, min_size=1, max_size=BATCH_SIZE * 2 + 3))
 def test_batches_match_reference_branch_by_branch(

@@ -254,6 +254,7 @@ caps_st = st.lists(
 policies = st.sampled_from([POLICY, POLICY.model_copy(update={"not_evidenced_deducts": False})])
 
 
+@pytest.mark.slow
 @settings(max_examples=150, deadline=None)
 @given(data=st.data(), fs=st.lists(findings_st, max_size=12), caps=caps_st, policy=policies)
 def test_order_of_findings_does_not_matter(
@@ -264,6 +265,7 @@ def test_order_of_findings_does_not_matter(
     assert grade(evaluation(fs, caps), policy) == grade(evaluation(shuffled, shuffled_caps), policy)
 
 
+@pytest.mark.slow
 @settings(max_examples=150, deadline=None)
 @given(fs=st.lists(findings_st, max_size=12), extra=findings_st, caps=caps_st, policy=policies)
 def test_adding_a_finding_never_improves(
@@ -288,6 +290,7 @@ def test_scores_stay_within_points(fs: list[Finding], caps: tuple[Cap, ...], pol
     assert result.total == round(sum(s.score for s in result.scores), 2)
 
 
+@pytest.mark.slow
 @settings(max_examples=100, deadline=None)
 @given(fs=st.lists(findings_st, max_size=12), extra_veto=findings_st, caps=caps_st)
 def test_any_failed_veto_gives_the_veto_grade(

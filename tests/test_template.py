@@ -362,6 +362,7 @@ for _s in SHEETS:
         TARGETS += [(_s.key, "column", f.labels) for f in _s.table.columns]
 
 
+@pytest.mark.slow
 @settings(max_examples=30, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(
     target=st.sampled_from(TARGETS),

@@ -214,6 +214,7 @@ cell_values = st.one_of(
 )
 
 
+@pytest.mark.slow
 @settings(max_examples=150, deadline=None)
 @given(
     order=st.permutations(range(len(_MEETING_COLUMNS))),
@@ -289,6 +290,7 @@ header_cells = st.one_of(
 )
 
 
+@pytest.mark.slow
 @settings(max_examples=200, deadline=None)
 @given(rows=st.lists(st.lists(header_cells, max_size=8), max_size=12), start=st.integers(0, 3))
 def test_find_header_is_the_first_row_matching_most(rows: list[list[CellValue]], start: int) -> None:
