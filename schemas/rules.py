@@ -176,11 +176,13 @@ class Profile(Frozen):
         out = dict(data)
         for key in ("window", "year_window"):
             window = data.get(key)
-            if isinstance(window, dict):
-                out[key] = {
-                    edge: deadlines.get(value, value) if isinstance(value, str) else value
-                    for edge, value in window.items()
-                }
+            if not isinstance(window, dict):
+                continue
+            for edge, value in window.items():
+                if isinstance(value, str) and value not in deadlines:
+                    known = ", ".join(sorted(deadlines)) or "none"
+                    raise ValueError(f"{key}.{edge} {value!r} is not a deadline (deadlines: {known})")
+            out[key] = {edge: deadlines.get(v, v) if isinstance(v, str) else v for edge, v in window.items()}
         return out
 
     def rule(self, code: str) -> RuleSpec | None:

@@ -71,3 +71,14 @@ def test_a_date_parameter_compares_with_date_facts() -> None:
     reference = ReferenceEvaluator(profile)
     assert reference.statuses({"grading_meeting_date": 20120331})["PR-04"].value == "passed"
     assert reference.statuses({"grading_meeting_date": 20120401})["PR-04"].value == "failed"
+
+
+def test_a_window_naming_no_deadline_is_refused_with_the_names_it_could_use(tmp_path: Path) -> None:
+    folder = _copy(tmp_path)
+    _edit(folder / "profile.toml", 'end = "self_check"', 'end = "self_chek"')
+    with pytest.raises(RulebookError) as info:
+        load_profile(folder)
+    assert any(
+        "window.end 'self_chek' is not a deadline (deadlines: acceptance, plan_due, self_check)" in problem
+        for _, problem in info.value.problems
+    ), info.value.problems
