@@ -20,6 +20,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 from pydantic import BaseModel
 
+import engine
 from engine.export import branch_list
 from engine.export.atomic import atomic_path, atomic_write_bytes
 from engine.export.branch_list import write_branch_list
@@ -33,6 +34,7 @@ from engine.export.results_json import (
     write_results_json,
 )
 from engine.export.summary import write_summary
+from engine.export.template import write_template
 from schemas.batch import BatchReport, FileReport, Kpi
 from schemas.common import Evidence, Finding, Severity, Source, Status, Text
 from schemas.results import BranchResult
@@ -276,6 +278,24 @@ def test_a_column_inserted_into_columns_lands_where_it_was_inserted(
         str(r) for r in ws.merged_cells.ranges
     }
     assert ws.print_area == f"'整改清单'!$A$1:$K${head + 2}" and ws.dimensions == f"A1:K{head + 2}"
+
+
+@pytest.mark.parametrize("lang", ["zh", "en"])
+def test_outputs_carry_the_stamp_and_the_blank_template_does_not(tmp_path: Path, lang: str) -> None:
+    """Our own outputs say so (another part of branchgrade skips them in an input folder); the form users
+    fill and send back must not, or a filled form would be skipped."""
+    list_path, summary_path = tmp_path / "list.xlsx", tmp_path / "summary.xlsx"
+    blank = tmp_path / "blank.xlsx"
+    write_branch_list(make_result(), list_path, lang=lang)  # type: ignore[arg-type]
+    write_summary(make_report(), summary_path, lang=lang)  # type: ignore[arg-type]
+    write_template(blank)
+
+    def stamp(path: Path) -> dict[str, object]:
+        return {p.name: p.value for p in openpyxl.load_workbook(path).custom_doc_props.props}
+
+    assert stamp(list_path) == {"branchgrade.output": f"整改清单 {engine.__version__}"}
+    assert stamp(summary_path) == {"branchgrade.output": f"汇总 {engine.__version__}"}
+    assert stamp(blank) == {}
 
 
 @pytest.mark.parametrize("lang", ["zh", "en"])
