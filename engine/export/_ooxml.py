@@ -1,12 +1,12 @@
 """Plumbing for writing an xlsx package directly: text escaping the way xlsxwriter does it, a shared-string
-table, column widths, templates of the fixed parts, and a zip writer that takes members already deflated.
+table, column widths, templates of fixed parts, and branchgrade's one zip writer (:class:`ZipWriter`).
 
-Used by the writers that serialise their own cells (the 整改清单, the summary's rows): the fixed parts come
-from engine/export/parts/ (generated once from the pinned xlsxwriter), the parts carrying a branch's own
-text are serialised here, the way xlsxwriter writes them, so the workbook reads like one xlsxwriter wrote —
-with one deliberate exception: text is always escaped. xlsxwriter passes a string of the form ``<r>…</r>``
-into sharedStrings.xml unescaped (it takes it for a rich string), so text typed like that either broke
-the workbook or injected markup.
+Used by the writers that serialise their own cells: the 整改清单 (its fixed parts committed under
+engine/export/parts/, generated once from the pinned xlsxwriter) and the summary's rows. Cells are written
+the way xlsxwriter writes them, so a workbook reads like one xlsxwriter wrote — with one deliberate
+exception: text is always escaped. xlsxwriter passes a string of the form ``<r>…</r>`` into the sheet
+unescaped (it takes it for a rich string), so text typed like that either broke the workbook or injected
+markup.
 
 Only strings and numbers are ever written as cell values; nothing here can write a formula.
 """
