@@ -10,12 +10,14 @@ from __future__ import annotations
 import difflib
 import io
 import zipfile
+from pathlib import Path
 
 import pytest
 
+from engine import pipeline
 from engine.export.branch_list import branch_list_bytes
 from tests.test_export import make_result
-from tests.workbook_snapshots import COMMAND, SNAPSHOTS, cases, describe
+from tests.workbook_snapshots import COLLEGES, COMMAND, ROOT, SNAPSHOTS, cases, describe
 
 CASES = cases()
 
@@ -41,6 +43,13 @@ def test_workbook_reads_back_as_its_snapshot(name: str) -> None:
             f"If the change is intended, run `{COMMAND}` and review the diff.",
             pytrace=False,
         )
+
+
+def test_the_summary_a_batch_streams_is_the_snapshot(tmp_path: Path) -> None:
+    """grade_folder writes the summary record by record as outcomes arrive: the same workbook."""
+    pipeline.grade_folder(ROOT / "fixtures" / "college", tmp_path, COLLEGES["college"], workers=0)
+    streamed = describe((tmp_path / pipeline.SUMMARY_NAME["zh"]).read_bytes())
+    assert streamed == (SNAPSHOTS / "summary.college.zh.txt").read_text(encoding="utf-8")
 
 
 def _patched(data: bytes, part: str, old: bytes, new: bytes) -> bytes:
