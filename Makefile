@@ -5,7 +5,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: venv demo test test-fast docs lint fixtures bench clean
+.PHONY: venv demo test test-fast docs lint fixtures export-parts snapshots bench clean
 
 $(STAMP): pyproject.toml
 	@$(PYTHON) -c 'import sys; assert (3, 11) <= sys.version_info[:2] <= (3, 12), "branchgrade needs Python 3.11 or 3.12 (durable-rules does not import on 3.13)"'
@@ -38,6 +38,12 @@ lint: venv
 
 fixtures: venv
 	$(BIN)/python fixtures/generate.py  # both colleges: college.toml (2012) and college-2019.toml (2018 norms)
+
+export-parts: venv
+	$(BIN)/python -m engine.export.parts.generate  # the 整改清单's fixed parts, from the pinned xlsxwriter
+
+snapshots: venv
+	$(BIN)/python -m tests.workbook_snapshots  # tests/snapshots/*.txt: the written workbooks read back
 
 clean:
 	rm -rf $(VENV) out

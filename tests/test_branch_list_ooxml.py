@@ -1,11 +1,14 @@
-"""engine/export/_ooxml: the escaping, shared strings and zip writing the 整改清单 is written with."""
+"""engine/export/_ooxml: the escaping, shared strings, templates and zip writing the 整改清单 and the
+summary are written with."""
 
 from __future__ import annotations
 
 import io
 import re
+import struct
 import xml.etree.ElementTree as ET
 import zipfile
+from pathlib import Path
 
 import pytest
 from hypothesis import given, settings
@@ -13,6 +16,8 @@ from hypothesis import strategies as st
 
 from engine.export._ooxml import (
     SharedStrings,
+    Template,
+    ZipWriter,
     cell_text,
     deflate,
     excel_escape,
@@ -49,6 +54,7 @@ def test_xml_escapes() -> None:
         ("plain 党支部\t\n", "plain 党支部\t\n"),  # tab and newline are legal XML: left alone
         ("a\x00b\x01\x08\x0b\x0c\r\x1f", "a_x0000_b_x0001__x0008__x000B__x000C__x000D__x001F_"),
         ("_x0041_", "_x005F_x0041_"),  # typed literally, it must not load as "A"
+        ("_x005F_x0041_", "_x005F_x005F_x005F_x0041_"),  # one shape's last "_" starts the next
         ("_x004_ _xZZZZ_", "_x004_ _xZZZZ_"),  # not an escape: left alone
         ("\ufffe\uffff", "_xFFFE__xFFFF_"),
     ],
@@ -122,3 +128,32 @@ def test_zip_reads_back_with_zipfile() -> None:
         assert all(i.compress_type == zipfile.ZIP_DEFLATED for i in package.infolist())
         assert all(i.date_time == (1980, 1, 1, 0, 0, 0) for i in package.infolist())
     assert zipfile.ZipFile(io.BytesIO(zip_bytes([]))).namelist() == []
+
+
+def test_a_streamed_member_reads_back_with_zipfile(tmp_path: Path) -> None:
+    """The summary's sheets are streamed: the local header is completed after the data, sizes and CRC."""
+    chunks = [("<row>党支部</row>" * 500).encode() for _ in range(40)]
+    path = tmp_path / "a.zip"
+    with path.open("wb") as out:
+        writer = ZipWriter(out)
+        writer.add(deflate("first.xml", b"<a/>"))
+        writer.stream("sheet.xml", iter(chunks))
+        writer.stream("empty.xml", iter(()))
+        writer.close()
+    with zipfile.ZipFile(path) as package:
+        assert package.testzip() is None
+        assert package.namelist() == ["first.xml", "sheet.xml", "empty.xml"]
+        assert package.read("sheet.xml") == b"".join(chunks) and package.read("empty.xml") == b""
+        # the local header agrees with the central directory (readers that stream the zip use it)
+        info = package.getinfo("sheet.xml")
+    raw = path.read_bytes()
+    local = raw[info.header_offset : info.header_offset + 30]
+    assert struct.unpack("<III", local[14:26]) == (info.CRC, info.compress_size, info.file_size)
+
+
+def test_template_fills_every_field_and_keeps_the_rest() -> None:
+    template = Template('<a x="{{x}}">{{body}}</a>{D5CDD505-2E9C}{{x}}')
+    assert template.fields == ("x", "body", "x")
+    assert template.fill({"x": "1", "body": "<b/>"}) == '<a x="1"><b/></a>{D5CDD505-2E9C}1'
+    with pytest.raises(KeyError):
+        template.fill({"x": "1"})

@@ -20,6 +20,8 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 from pydantic import BaseModel
 
+import engine
+from engine.export import branch_list
 from engine.export.atomic import atomic_path, atomic_write_bytes
 from engine.export.branch_list import write_branch_list
 from engine.export.results_json import (
@@ -32,6 +34,7 @@ from engine.export.results_json import (
     write_results_json,
 )
 from engine.export.summary import write_summary
+from engine.export.template import write_template
 from schemas.batch import BatchReport, FileReport, Kpi
 from schemas.common import Evidence, Finding, Severity, Source, Status, Text
 from schemas.results import BranchResult
@@ -249,6 +252,50 @@ def test_branch_list_without_items(tmp_path: Path) -> None:
     head = find_row(ws, "序号")
     assert ws[head + 1][0].value == "无整改事项"
     assert not ws.data_validations.dataValidation
+
+
+def test_a_column_inserted_into_columns_lands_where_it_was_inserted(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """COLUMNS drives the item table: headers, cells, widths, merges, the dropdown and the print area."""
+    extra = branch_list.Column("rule_title", 20, "wrapped", lambda r, item, lang: item.title.get(lang))
+    columns = list(branch_list.COLUMNS)
+    columns.insert(4, extra)  # between 存在问题 and 依据
+    monkeypatch.setattr(branch_list, "COLUMNS", tuple(columns))
+    path = tmp_path / "B001.xlsx"
+    write_branch_list(make_result(), path)
+    ws = openpyxl.load_workbook(path).active
+    head = find_row(ws, "序号")
+    assert [c.value for c in ws[head]] == ["序号", *ITEM_COLUMNS[:3], "问题", *ITEM_COLUMNS[3:], "完成情况"]
+    first = [c.value for c in ws[head + 1]]
+    assert first[:5] == [1, "OL-02", "工作制度", first[3], "OL-02 标题"] and first[3].startswith("支委会")
+    assert first[5].startswith("娄职院委函") and first[8].date() == date(2013, 1, 31)
+    assert first[9:] == ["未开始", None]
+    assert ws["E13"].alignment.wrap_text and not ws["K13"].protection.locked  # 完成情况 moved to K
+    assert ws.column_dimensions["E"].width == 20.7109375 and ws.column_dimensions["K"].width == 26.7109375
+    assert str(ws.data_validations.dataValidation[0].sqref) == f"J{head + 1}:J{head + 2}"
+    assert "A1:K1" in {str(r) for r in ws.merged_cells.ranges} and "C2:K2" in {
+        str(r) for r in ws.merged_cells.ranges
+    }
+    assert ws.print_area == f"'整改清单'!$A$1:$K${head + 2}" and ws.dimensions == f"A1:K{head + 2}"
+
+
+@pytest.mark.parametrize("lang", ["zh", "en"])
+def test_outputs_carry_the_stamp_and_the_blank_template_does_not(tmp_path: Path, lang: str) -> None:
+    """Our own outputs say so (another part of branchgrade skips them in an input folder); the form users
+    fill and send back must not, or a filled form would be skipped."""
+    list_path, summary_path = tmp_path / "list.xlsx", tmp_path / "summary.xlsx"
+    blank = tmp_path / "blank.xlsx"
+    write_branch_list(make_result(), list_path, lang=lang)  # type: ignore[arg-type]
+    write_summary(make_report(), summary_path, lang=lang)  # type: ignore[arg-type]
+    write_template(blank)
+
+    def stamp(path: Path) -> dict[str, object]:
+        return {p.name: p.value for p in openpyxl.load_workbook(path).custom_doc_props.props}
+
+    assert stamp(list_path) == {"branchgrade.output": f"整改清单 {engine.__version__}"}
+    assert stamp(summary_path) == {"branchgrade.output": f"汇总 {engine.__version__}"}
+    assert stamp(blank) == {}
 
 
 @pytest.mark.parametrize("lang", ["zh", "en"])

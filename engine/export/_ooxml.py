@@ -1,34 +1,41 @@
 """Plumbing for writing an xlsx package directly: text escaping the way xlsxwriter does it, a shared-string
-table, and a zip writer that takes members already deflated.
+table, column widths, templates of fixed parts, and branchgrade's one zip writer (:class:`ZipWriter`).
 
-Used by writers whose layout is fixed (the 整改清单): the parts that never change are built once per process
-by xlsxwriter and kept deflated; only the parts carrying the branch's own text are serialised per file,
-here. Everything matches what xlsxwriter writes for the same calls, byte for byte, so a workbook written
-this way looks and reads exactly like one xlsxwriter would have written (tests/test_branch_list_*.py check
-it against the old xlsxwriter writer), with one deliberate exception: text is always escaped. xlsxwriter
-passes a string of the form ``<r>…</r>`` into sharedStrings.xml unescaped (it takes it for a rich string),
-so text typed like that either broke the workbook or injected markup.
+Used by the writers that serialise their own cells: the 整改清单 (its fixed parts committed under
+engine/export/parts/, generated once from the pinned xlsxwriter) and the summary's rows. Cells are written
+the way xlsxwriter writes them, so a workbook reads like one xlsxwriter wrote — with one deliberate
+exception: text is always escaped. xlsxwriter passes a string of the form ``<r>…</r>`` into the sheet
+unescaped (it takes it for a rich string), so text typed like that either broke the workbook or injected
+markup.
 
 Only strings and numbers are ever written as cell values; nothing here can write a formula.
 """
 
 from __future__ import annotations
 
+import io
 import math
 import re
 import struct
 import zlib
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime, time
 from functools import lru_cache
+from typing import BinaryIO
 
 from engine.export._xlsx import clip
 
 __all__ = [
     "SAFE_CELL_CHARS",
     "SharedStrings",
+    "Template",
     "ZipMember",
+    "ZipWriter",
     "cell_text",
+    "col_name",
+    "col_width",
+    "cols_xml",
     "deflate",
     "excel_escape",
     "excel_serial",
@@ -47,7 +54,9 @@ _MAX_UTF16 = 32767
 
 # Characters XML 1.0 cannot carry (C0 controls other than tab and newline) and Excel's own escape syntax,
 # which must itself be escaped so a literal "_x0041_" doesn't read back as "A" (ECMA-376 §22.9.2.19).
-_EXCEL_ESCAPE = re.compile(r"_x[0-9a-fA-F]{4}_")
+# The underscore that starts something of the escape's shape: each is escaped, also where the shape's closing
+# underscore starts the next one ("_x005F_x0041_" typed), since Excel decodes left to right.
+_EXCEL_ESCAPE = re.compile(r"_(?=x[0-9a-fA-F]{4}_)")
 _CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f]")
 _NEEDS_EXCEL_ESCAPE = re.compile(r"[\x00-\x08\x0b-\x1f\ufffe\uffff]|_x[0-9a-fA-F]{4}_")
 
@@ -76,7 +85,7 @@ def excel_escape(text: str) -> str:
     """Encode what XML 1.0 can't carry as Excel's ``_xHHHH_`` escapes, which Excel decodes on load."""
     if not _NEEDS_EXCEL_ESCAPE.search(text):
         return text
-    text = _EXCEL_ESCAPE.sub(r"_x005F\g<0>", text)
+    text = _EXCEL_ESCAPE.sub("_x005F_", text)
     text = _CONTROL.sub(_control_escape, text)
     return text.replace("\ufffe", "_xFFFE_").replace("\uffff", "_xFFFF_")
 
@@ -164,7 +173,69 @@ class SharedStrings:
         return f"{header}{body}</sst>".encode()
 
 
+# ------------------------------------------------------------------------------------ templates, columns
+
+_FIELD = re.compile(r"\{\{(\w+)\}\}")
+
+
+class Template:
+    """A package part with ``{{field}}`` placeholders, as engine/export/parts/generate.py writes them: split
+    once, filled per workbook by joining (no markup is parsed at run time)."""
+
+    def __init__(self, text: str) -> None:
+        pieces = _FIELD.split(text)
+        self._literals = pieces[0::2]
+        self.fields = tuple(pieces[1::2])
+
+    def fill(self, values: Mapping[str, str]) -> str:
+        """The part with each field replaced by ``values[field]`` (already escaped); every field is needed."""
+        out = [self._literals[0]]
+        for field, literal in zip(self.fields, self._literals[1:], strict=True):
+            out += (values[field], literal)
+        return "".join(out)
+
+
+@lru_cache(maxsize=256)
+def col_name(col: int) -> str:
+    """The letters of 0-based column ``col``: 0 -> A, 25 -> Z, 26 -> AA."""
+    name = ""
+    col += 1
+    while col:
+        col, rest = divmod(col - 1, 26)
+        name = chr(ord("A") + rest) + name
+    return name
+
+
+# Excel's column width unit is the width of a digit of the default font (Calibri 11: 7 pixels), plus 5
+# pixels of padding, kept in 1/256ths of a digit; this is xlsxwriter's conversion (Worksheet.set_column).
+_DIGIT_PIXELS, _PADDING_PIXELS = 7, 5
+
+
+def col_width(width: float) -> str:
+    """A ``<col>``'s ``width`` for a column ``width`` characters wide, as xlsxwriter writes it."""
+    if width < 1:
+        pixels = int(width * (_DIGIT_PIXELS + _PADDING_PIXELS) + 0.5)
+    else:
+        pixels = int(width * _DIGIT_PIXELS + 0.5) + _PADDING_PIXELS
+    return f"{(pixels * 256 // _DIGIT_PIXELS) / 256.0:.16g}"
+
+
+def cols_xml(widths: Sequence[float]) -> str:
+    """The ``<cols>`` element for columns of ``widths`` (characters), neighbours of one width as one range,
+    as xlsxwriter groups them."""
+    out: list[str] = []
+    first = 0
+    for col, width in enumerate(widths):
+        if col + 1 < len(widths) and widths[col + 1] == width:
+            continue
+        out.append(f'<col min="{first + 1}" max="{col + 1}" width="{col_width(width)}" customWidth="1"/>')
+        first = col + 1
+    return f"<cols>{''.join(out)}</cols>" if out else ""
+
+
 # ---------------------------------------------------------------------------------------------- the zip
+# branchgrade's one zip writer: the 整改清单 (members deflated in memory, the fixed ones once per process) and
+# the summary (its long sheets streamed from their row files) are both written through ZipWriter.
 
 
 @dataclass(frozen=True, slots=True)
@@ -184,6 +255,8 @@ class ZipMember:
 _FAST = (1, zlib.DEFLATED, -13, 6)  # negative window bits: a raw deflate stream, as zip stores it
 # Parts built once and reused (the package's fixed parts) are worth zlib's best.
 _SMALL = (9, zlib.DEFLATED, -15, 9)
+# A streamed part (a summary sheet, up to tens of megabytes): level 1, zlib's full window.
+_STREAM = (1, zlib.DEFLATED, -15, 8)
 
 
 def deflate(name: str, data: bytes, *, reused: bool = False) -> ZipMember:
@@ -202,17 +275,31 @@ _EXTERNAL_ATTR = 0o600 << 16
 _LOCAL = struct.Struct("<IHHHHHIIIHH")
 _CENTRAL = struct.Struct("<IHHHHHHIIIHHHHHII")
 _END = struct.Struct("<IHHHHIIH")
+_CRC_AT = 14  # offset of crc, compressed and uncompressed size in a local header
+_SIZES = struct.Struct("<III")
+_LIMIT = 0xFFFFFFFF  # no zip64: a member, and the whole archive, stay under 4 GiB
 
 
-def zip_bytes(members: list[ZipMember]) -> bytes:
-    """A zip archive of ``members`` in order (no zip64: a branch list is a few KB)."""
-    out: list[bytes] = []
-    central: list[bytes] = []
-    offset = 0
-    for m in members:
-        sizes = (m.crc, len(m.data), m.size, len(m.name))
-        local = _LOCAL.pack(0x04034B50, _VERSION, 0, zlib.DEFLATED, _DOS_TIME, _DOS_DATE, *sizes, 0)
-        central.append(
+class ZipWriter:
+    """A zip archive written member by member to a seekable binary file; :meth:`close` writes the central
+    directory. Without zip64, so a member or archive of 4 GiB or more is refused (a 10,000-branch summary
+    is well under 100 MB)."""
+
+    def __init__(self, out: BinaryIO) -> None:
+        self._out = out
+        self._start = out.tell()
+        self._central: list[bytes] = []
+
+    def _offset(self) -> int:
+        offset = self._out.tell() - self._start
+        if offset > _LIMIT:
+            raise OverflowError("the workbook would be 4 GiB or more, beyond a zip without zip64")
+        return offset
+
+    def _entry(self, name: bytes, crc: int, packed: int, size: int, offset: int) -> None:
+        if max(packed, size) > _LIMIT:
+            raise OverflowError(f"{name.decode()}: 4 GiB or more, beyond a zip without zip64")
+        self._central.append(
             _CENTRAL.pack(
                 0x02014B50,
                 _MADE_BY,
@@ -221,7 +308,10 @@ def zip_bytes(members: list[ZipMember]) -> bytes:
                 zlib.DEFLATED,
                 _DOS_TIME,
                 _DOS_DATE,
-                *sizes,
+                crc,
+                packed,
+                size,
+                len(name),
                 0,
                 0,
                 0,
@@ -229,10 +319,58 @@ def zip_bytes(members: list[ZipMember]) -> bytes:
                 _EXTERNAL_ATTR,
                 offset,  # no extra, no comment, disk 0, no internal attributes
             )
-            + m.name
+            + name
         )
-        out += (local, m.name, m.data)
-        offset += len(local) + len(m.name) + len(m.data)
-    directory = b"".join(central)
-    end = _END.pack(0x06054B50, 0, 0, len(members), len(members), len(directory), offset, 0)
-    return b"".join(out) + directory + end
+
+    def _local(self, name: bytes, crc: int, packed: int, size: int) -> bytes:
+        return _LOCAL.pack(
+            0x04034B50, _VERSION, 0, zlib.DEFLATED, _DOS_TIME, _DOS_DATE, crc, packed, size, len(name), 0
+        )
+
+    def add(self, member: ZipMember) -> None:
+        """A member deflated already (see :func:`deflate`)."""
+        offset = self._offset()
+        m = member
+        self._out.write(self._local(m.name, m.crc, len(m.data), m.size) + m.name + m.data)
+        self._entry(m.name, m.crc, len(m.data), m.size, offset)
+
+    def stream(self, name: str, chunks: Iterable[bytes]) -> None:
+        """The member ``name`` made of ``chunks``, deflated as they come; its local header is completed
+        once the sizes are known."""
+        raw_name = name.encode("ascii")
+        offset = self._offset()
+        out = self._out
+        out.write(self._local(raw_name, 0, 0, 0) + raw_name)
+        packer = zlib.compressobj(*_STREAM)
+        crc = size = packed = 0
+        for chunk in chunks:
+            crc = zlib.crc32(chunk, crc)
+            size += len(chunk)
+            data = packer.compress(chunk)
+            packed += len(data)
+            out.write(data)
+        data = packer.flush()
+        packed += len(data)
+        out.write(data)
+        self._entry(raw_name, crc, packed, size, offset)
+        end = out.tell()
+        out.seek(self._start + offset + _CRC_AT)
+        out.write(_SIZES.pack(crc, packed, size))
+        out.seek(end)
+
+    def close(self) -> None:
+        """Write the central directory and the end record."""
+        offset = self._offset()
+        directory = b"".join(self._central)
+        count = len(self._central)
+        self._out.write(directory + _END.pack(0x06054B50, 0, 0, count, count, len(directory), offset, 0))
+
+
+def zip_bytes(members: list[ZipMember]) -> bytes:
+    """A zip archive of ``members`` in order, as bytes (a 整改清单 is a few KB)."""
+    buffer = io.BytesIO()
+    writer = ZipWriter(buffer)
+    for member in members:
+        writer.add(member)
+    writer.close()
+    return buffer.getvalue()

@@ -7,6 +7,9 @@ Two concerns live here so neither writer can get them wrong on its own:
   message a branch typed as ``=HYPERLINK(…)``, ``+1+1``, ``-1``, ``@SUM(1)`` or ``\\t=1`` is stored as a
   string cell whichever route it takes (Excel and WPS evaluate a cell written as a formula, and a leading
   ``=``, ``+``, ``-`` or ``@`` typed into a text is read as one).
+* **The stamp.** Every workbook branchgrade writes as an output (not the blank template, which users fill
+  and send back) carries the custom document property :data:`STAMP_PROPERTY` = ``<kind> <version>``
+  (:func:`output_stamp`), by which branchgrade tells its own outputs from the forms in an input folder.
 * **Widths and heights for Chinese.** xlsxwriter's ``autofit`` undercounts CJK characters and no writer
   computes wrapped row heights, so both are estimated here from east-asian widths (a CJK character is
   two units wide).
@@ -17,12 +20,15 @@ from __future__ import annotations
 import functools
 import math
 import unicodedata
+from importlib.metadata import version
 from typing import Any
 
 __all__ = [
     "MAX_CELL_CHARS",
+    "STAMP_PROPERTY",
     "WORKBOOK_OPTIONS",
     "clip",
+    "output_stamp",
     "put_text",
     "row_height",
     "text_width",
@@ -33,6 +39,15 @@ WORKBOOK_OPTIONS: dict[str, Any] = {
     "strings_to_urls": False,
     "strings_to_numbers": False,
 }
+
+STAMP_PROPERTY = "branchgrade.output"
+
+
+@functools.cache
+def output_stamp(kind: str) -> str:
+    """The stamp's value for an output of ``kind`` (整改清单, 汇总): the kind and branchgrade's version."""
+    return f"{kind} {version('branchgrade')}"
+
 
 # Excel's hard limit on the characters of one cell; xlsxwriter would truncate silently and return -2.
 MAX_CELL_CHARS = 32767

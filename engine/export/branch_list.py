@@ -1,42 +1,38 @@
 """The per-branch rectification list (整改清单): what a branch receives, prints, fills in and returns.
 
 One sheet: a title, a header block (who the branch is, its grade and why, its scores), then one row per
-rectification item in ``result.items`` order with a 整改状态 dropdown and a blank 完成情况 column for the
-branch to fill. Printable as is: A4 landscape, one page wide, the table header repeated on every page,
-page numbers in the footer.
+rectification item in ``result.items`` order, one cell per entry of :data:`COLUMNS` in its order — with a
+整改状态 dropdown and a blank 完成情况 column for the branch to fill. Printable as is: A4 landscape, one page
+wide, the table header repeated on every page, page numbers in the footer.
 
-How it is written: the layout never changes, so the look — styles, column widths, page setup, the
-dropdown, the package's fixed parts — is declared once with xlsxwriter (:func:`_package`, at first use in
-a process) and kept as bytes, deflated. Per branch only its own cells are serialised, as SpreadsheetML text
-(see ``_ooxml``): far cheaper than building each workbook through xlsxwriter (bench/RESULTS.md, "Design
-measurements"), and byte for byte what
-xlsxwriter wrote for the same calls (tests/test_branch_list_equivalence.py compares the two), except that
-text shaped like ``<r>…</r>`` is now escaped instead of corrupting the file.
+How it is written: the look — styles, page setup, the dropdown, the package's fixed parts — was declared
+once with the pinned xlsxwriter by engine/export/parts/generate.py and is committed under
+engine/export/parts/branch_list/ as XML, some parts as templates. Per branch only its own cells are
+serialised, as SpreadsheetML text (see ``_ooxml``), which is several times faster than building each
+workbook through xlsxwriter; text shaped like ``<r>…</r>``, which xlsxwriter wrote raw, is escaped.
 
 Every cell that came from a form or a rule file is a shared string (``t="s"``); the writer has no way to
-emit a formula, so no text can become one.
+emit a formula, so no text can become one. Every list carries the stamp ``docProps/custom.xml`` →
+``branchgrade.output = 整改清单 <version>``, by which branchgrade knows its own outputs in an input folder.
 """
 
 from __future__ import annotations
 
-import io
 import time as clock
-import zipfile
-from collections.abc import Mapping
+from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import UTC, datetime
 from functools import cache, lru_cache
+from importlib import resources
 from pathlib import Path
-from typing import Any
-
-import xlsxwriter
-from xlsxwriter.utility import xl_col_to_name, xl_range
 
 from engine.export._ooxml import (
     SAFE_CELL_CHARS,
     SharedStrings,
+    Template,
     ZipMember,
     cell_text,
+    col_name,
+    cols_xml,
     deflate,
     excel_escape,
     excel_serial,
@@ -45,36 +41,101 @@ from engine.export._ooxml import (
     xml_text,
     zip_bytes,
 )
-from engine.export._xlsx import WORKBOOK_OPTIONS, row_height
+from engine.export._xlsx import output_stamp, row_height
 from engine.export.atomic import atomic_write_bytes
 from engine.export.i18n import fmt_num, label, problem_text, source_text
 from schemas.common import Finding, Lang
 from schemas.results import BranchResult
 
-__all__ = ["COLUMNS", "STATUS_CHOICES", "branch_list_bytes", "grade_text", "write_branch_list"]
+__all__ = [
+    "COLUMNS",
+    "OUTPUT_KIND",
+    "STATUS_CHOICES",
+    "Column",
+    "branch_list_bytes",
+    "grade_text",
+    "write_branch_list",
+]
 
-# (label key, width in Excel character units). Widths sized for Chinese at 2 units per character; the
-# page is fitted to one sheet wide when printing, so the total only sets the print scale.
-COLUMNS: tuple[tuple[str, float], ...] = (
-    ("no", 6),
-    ("code", 10),
-    ("indicator", 13),
-    ("problem", 42),
-    ("basis", 24),
-    ("measure", 38),
-    ("owner", 11),
-    ("deadline", 12),
-    ("rect_status", 11),
-    ("completion", 26),
+ItemValue = Callable[[BranchResult, Finding, Lang], str]
+
+
+@dataclass(frozen=True, slots=True)
+class Column:
+    """One column of the item table: its header (a label key), its width in Excel character units, and what
+    an item puts in it — ``kind`` decides the cell's style and type:
+
+    * ``seq``: the item's number; ``code``: ``value``, centred; ``wrapped``: ``value``, wrapped (and
+      counted for the row's height); ``date``: the item's deadline;
+    * ``status``: the 整改状态 dropdown, preset to its first choice; ``input``: blank, for the branch.
+    """
+
+    key: str
+    width: float
+    kind: str
+    value: ItemValue | None = None
+
+
+def _indicator_name(result: BranchResult, item: Finding, lang: Lang) -> str:
+    if item.indicator is None:
+        return ""
+    for s in result.scores:
+        if s.id == item.indicator:
+            return s.name.get(lang)
+    return item.indicator  # an indicator the profile no longer scores: show its id rather than nothing
+
+
+# The item table, left to right. Widths sized for Chinese at 2 units per character; the page is fitted to
+# one sheet wide when printing, so the total only sets the print scale.
+COLUMNS: tuple[Column, ...] = (
+    Column("no", 6, "seq"),
+    Column("code", 10, "code", lambda r, item, lang: item.code),
+    Column("indicator", 13, "wrapped", _indicator_name),
+    Column(
+        "problem",
+        42,
+        "wrapped",
+        lambda r, item, lang: problem_text(item.message.get(lang), item.evidence, lang),
+    ),
+    Column("basis", 24, "wrapped", lambda r, item, lang: source_text(item.source)),
+    Column("measure", 38, "wrapped", lambda r, item, lang: item.rectification.get(lang)),
+    Column("owner", 11, "wrapped", lambda r, item, lang: item.owner.get(lang) if item.owner else ""),
+    Column("deadline", 12, "date"),
+    Column("rect_status", 11, "status"),
+    Column("completion", 26, "input"),
 )
-_COL = {key: i for i, (key, _) in enumerate(COLUMNS)}
-_LAST_COL = len(COLUMNS) - 1
-_WRAPPED = ("indicator", "problem", "basis", "measure", "owner", "completion")
 
 STATUS_CHOICES = ("st_todo", "st_doing", "st_done")  # label keys; the first is the default
+OUTPUT_KIND = "整改清单"  # the stamp's kind, whatever the language
 
 # Header-block labels span the first two columns, values the rest.
 _LABEL_LAST_COL = 1
+
+# The cell styles, numbered 1, 2, … in this order in styles.xml (engine/export/parts/generate.py declares
+# them; index 0 is the default style).
+STYLES = (
+    "title",
+    "label",
+    "value",
+    "number",
+    "head",
+    "center",
+    "cell",
+    "date",
+    "input_center",
+    "input",
+    "empty",
+)
+_XF = {name: i for i, name in enumerate(STYLES, start=1)}
+# The style of an item's cell by its column's kind.
+_KIND_STYLE = {
+    "seq": "center",
+    "code": "center",
+    "wrapped": "cell",
+    "date": "date",
+    "status": "input_center",
+    "input": "input",
+}
 
 
 def _header_escape(text: str) -> str:
@@ -103,43 +164,6 @@ def _scores_line(result: BranchResult, lang: Lang) -> str:
     return sep.join(f"{s.name.get(lang)} {fmt_num(s.score)}/{fmt_num(s.points)}" for s in result.scores)
 
 
-def _indicator_name(result: BranchResult, item: Finding, lang: Lang) -> str:
-    if item.indicator is None:
-        return ""
-    for s in result.scores:
-        if s.id == item.indicator:
-            return s.name.get(lang)
-    return item.indicator  # an indicator the profile no longer scores: show its id rather than nothing
-
-
-class _Formats:
-    def __init__(self, wb: Any) -> None:
-        base = {"font_size": 10.5, "valign": "vcenter"}
-        cell = {**base, "border": 1, "text_wrap": True, "valign": "top"}
-        self.title = wb.add_format({"bold": True, "font_size": 16, "align": "center", "valign": "vcenter"})
-        self.label = wb.add_format({**base, "bold": True, "bg_color": "#F2F2F2", "border": 1})
-        self.value = wb.add_format({**base, "border": 1, "text_wrap": True})
-        self.number = wb.add_format({**base, "border": 1, "align": "left"})
-        self.head = wb.add_format(
-            {
-                **base,
-                "bold": True,
-                "font_color": "#FFFFFF",
-                "bg_color": "#C00000",
-                "border": 1,
-                "align": "center",
-                "text_wrap": True,
-            }
-        )
-        self.cell = wb.add_format(cell)
-        self.center = wb.add_format({**cell, "align": "center"})
-        self.date = wb.add_format({**cell, "align": "center", "num_format": "yyyy-mm-dd"})
-        # The branch fills these two in: unlocked and tinted so they stand out as input cells.
-        self.input = wb.add_format({**cell, "locked": False, "bg_color": "#FFF2CC"})
-        self.input_center = wb.add_format({**cell, "locked": False, "bg_color": "#FFF2CC", "align": "center"})
-        self.empty = wb.add_format({**base, "border": 1, "align": "center", "italic": True})
-
-
 # The header block under the title, in order; its length fixes the row the table starts on.
 _HEADER_KEYS = (
     "branch_name",
@@ -152,158 +176,77 @@ _HEADER_KEYS = (
     "total",
     "scores",
 )
-_HEAD_ROW = 1 + len(_HEADER_KEYS) + 1  # 0-based: the title, the header block, one blank row
+HEAD_ROW = 1 + len(_HEADER_KEYS) + 1  # 0-based: the title, the header block, one blank row
 _TITLE_HEIGHT, _HEAD_HEIGHT, _EMPTY_HEIGHT = 30, 20, 24  # points
-_WIDTHS = tuple(w for _, w in COLUMNS)
-_VALUE_WIDTH = sum(_WIDTHS[_LABEL_LAST_COL + 1 :])  # a header value spans every column after its label
-# The wrapped columns an item fills (the branch fills 完成情况): key, column letter, width.
-_ITEM_WRAPPED = tuple(
-    (key, xl_col_to_name(_COL[key]), _WIDTHS[_COL[key]]) for key in _WRAPPED if key != "completion"
-)
 
-# The formats in the order a list first uses them, reading row by row: xlsxwriter numbers the styles of
-# styles.xml in that order, so the probe uses them in the same order. Only two orders exist: a list with
-# items and a list without (the 无整改事项 row).
-_STYLES_WITH_ITEMS = (
-    "title",
-    "label",
-    "value",
-    "number",
-    "head",
-    "center",
-    "cell",
-    "date",
-    "input_center",
-    "input",
-)
-_STYLES_WITHOUT_ITEMS = ("title", "label", "value", "number", "head", "empty")
-
-# The parts written for each list; every other part of the package is the same for every list.
+# The package's parts (engine/export/parts/branch_list/): PARTS_LIST names them in package order; a part is
+# in <lang>/ when its text depends on the language, else in common/. DROPDOWN is the 整改状态 dropdown's
+# element (a list without items has none).
+PARTS_FOLDER = Path(__file__).resolve().parent / "parts" / "branch_list"
+PARTS_LIST = "parts.txt"
+DROPDOWN = "dropdown.xml"
+STRINGS_PART = "xl/sharedStrings.xml"
 _SHEET_PART = "xl/worksheets/sheet1.xml"
-_STRINGS_PART = "xl/sharedStrings.xml"
 _WORKBOOK_PART = "xl/workbook.xml"
 _CORE_PART = "docProps/core.xml"
-_OWN_PARTS = frozenset({_SHEET_PART, _STRINGS_PART, _WORKBOOK_PART, _CORE_PART})
-
-# Stand-ins the probe writes where a list writes its own values, so its output can be cut at them.
-_PROBE_TIME = datetime(2000, 1, 1, tzinfo=UTC)
-_PROBE_STAMP = "2000-01-01T00:00:00Z"
-_PROBE_LAST_ROW = 999_998  # 0-based; "$1000000" in the print area, "I13:I999999" in the dropdown's range
-
-_COLS = tuple(xl_col_to_name(c) for c in range(len(COLUMNS)))
-_SPANS = f"1:{len(COLUMNS)}"  # every row a list writes fills all its columns (merged areas included)
-
-
-def _page_setup(ws: Any, lang: Lang) -> None:
-    """A4 landscape, one page wide, centred, page numbers in the footer (the header is the list's title)."""
-    ws.set_landscape()
-    ws.set_paper(9)  # A4
-    ws.fit_to_pages(1, 0)  # one page wide, as many tall as needed
-    ws.set_margins(left=0.4, right=0.4, top=0.6, bottom=0.6)
-    ws.center_horizontally()
-    ws.set_footer(f"&C{label('page_footer', lang)}")
-
-
-def _status_dropdown(lang: Lang) -> dict[str, Any]:
-    return {
-        "validate": "list",
-        "source": [label(k, lang) for k in STATUS_CHOICES],
-        "error_title": label("rect_status", lang),
-        "error_message": " / ".join(label(k, lang) for k in STATUS_CHOICES),
-    }
+_CUSTOM_PART = "docProps/custom.xml"
+_TEMPLATES = (_SHEET_PART, _WORKBOOK_PART, _CORE_PART, _CUSTOM_PART, DROPDOWN)
 
 
 @dataclass(frozen=True, eq=False)  # eq=False: hashed by identity, so per-package caches can key on it
 class _Package:
-    """What every list of one language and kind (with or without items) shares, from :func:`_package`."""
+    """What every list in one language shares: the fixed parts deflated once, the other parts' templates."""
 
-    # The package's parts in xlsxwriter's order: the fixed ones deflated, a list's own ones by name.
-    parts: tuple[ZipMember | str, ...]
-    xf: Mapping[str, int]  # format name -> its style index in this package's styles.xml
-    sheet_head: str  # sheet1.xml up to its <dimension>
-    sheet_top: str  # from <sheetViews> (column widths included) to <sheetData>
-    dropdown: tuple[str, str]  # the <dataValidations> element around its range
-    page_setup: str  # <printOptions>, <pageMargins>, <pageSetup>
-    footer: str  # the <oddFooter> element
-    workbook: tuple[str, str]  # workbook.xml around the print area's last row
-    core: tuple[str, str, str]  # core.xml around its two timestamps
-
-
-def _split(text: str, marker: str, pieces: int) -> list[str]:
-    found = text.split(marker)
-    if len(found) != pieces:
-        raise RuntimeError(f"xlsxwriter's output changed: expected {pieces - 1} of {marker!r}")
-    return found
-
-
-def _between(text: str, start: str, end: str) -> str:
-    """``text`` from ``start`` up to (not including) ``end``."""
-    return start + _split(_split(text, start, 2)[1], end, 2)[0]
+    order: tuple[str, ...]
+    fixed: dict[str, ZipMember]
+    templates: dict[str, Template]
 
 
 @cache
-def _package(lang: Lang, with_items: bool) -> _Package:
-    """Declare the list's look through xlsxwriter on a stand-in sheet, once per process, and keep what it
-    writes: the fixed parts deflated, the worksheet's fixed fragments as text."""
-    buffer = io.BytesIO()
-    wb = xlsxwriter.Workbook(buffer, {**WORKBOOK_OPTIONS, "in_memory": True})
-    wb.set_properties({"created": _PROBE_TIME})
-    fmt = _Formats(wb)
-    ws = wb.add_worksheet(label("title_suffix", lang))
-    for i, width in enumerate(_WIDTHS):
-        ws.set_column(i, i, width)
-    used = _STYLES_WITH_ITEMS if with_items else _STYLES_WITHOUT_ITEMS
-    for col, name in enumerate(used):
-        ws.write_blank(0, col, None, getattr(fmt, name))
-    ws.write_string(1, 0, "-")  # every list has text, hence a sharedStrings part
-    if with_items:
-        col = _COL["rect_status"]
-        ws.data_validation(_HEAD_ROW + 1, col, _PROBE_LAST_ROW, col, _status_dropdown(lang))
-    _page_setup(ws, lang)
-    ws.repeat_rows(_HEAD_ROW)
-    ws.print_area(0, 0, _PROBE_LAST_ROW, _LAST_COL)
-    wb.close()
-
-    with zipfile.ZipFile(buffer) as package:
-        names = package.namelist()
-        text = {name: package.read(name).decode("utf-8") for name in _OWN_PARTS}
-        parts = tuple(
-            name if name in _OWN_PARTS else deflate(name, package.read(name), reused=True) for name in names
-        )
-    sheet = text[_SHEET_PART]
-    if with_items:
-        sqref = xl_range(_HEAD_ROW + 1, _COL["rect_status"], _PROBE_LAST_ROW, _COL["rect_status"])
-        before, after = _split(_between(sheet, "<dataValidations", "<printOptions"), sqref, 2)
-    else:
-        before = after = ""
-    last = f"${_COLS[_LAST_COL]}${_PROBE_LAST_ROW + 1}<"
-    wb_before, wb_after = _split(text[_WORKBOOK_PART], last, 2)
-    core_head, core_mid, core_tail = _split(text[_CORE_PART], _PROBE_STAMP, 3)
-    return _Package(
-        parts=parts,
-        xf={name: getattr(fmt, name).xf_index for name in used},
-        sheet_head=_split(sheet, "<dimension ", 2)[0],
-        sheet_top=_between(sheet, "<sheetViews>", "<sheetData>") + "<sheetData>",
-        dropdown=(before, after),
-        page_setup=_between(sheet, "<printOptions", "<headerFooter>"),
-        footer=_between(sheet, "<oddFooter>", "</headerFooter>"),
-        workbook=(wb_before + f"${_COLS[_LAST_COL]}$", "<" + wb_after),
-        core=(core_head, core_mid, core_tail),
-    )
+def _package(lang: Lang) -> _Package:
+    """The committed parts for ``lang``, read (and the fixed ones deflated) once per process."""
+    folder = resources.files("engine.export.parts").joinpath("branch_list")
+    order = tuple(folder.joinpath(PARTS_LIST).read_text(encoding="utf-8").split())
+    fixed: dict[str, ZipMember] = {}
+    templates: dict[str, Template] = {}
+    for name in (*order, DROPDOWN):
+        if name == STRINGS_PART:
+            continue
+        own = folder.joinpath(lang, name)
+        data = (own if own.is_file() else folder.joinpath("common", name)).read_bytes()
+        if name in _TEMPLATES:
+            templates[name] = Template(data.decode("utf-8"))
+        else:
+            fixed[name] = deflate(name, data, reused=True)
+    return _Package(order, fixed, templates)
 
 
-@lru_cache(maxsize=512)
-def _workbook_part(package: _Package, last_row: int) -> ZipMember:
-    """workbook.xml: the same for every list but for where the print area ends."""
-    before, after = package.workbook
-    return deflate(_WORKBOOK_PART, f"{before}{last_row}{after}".encode(), reused=True)
+@dataclass(frozen=True)
+class _Layout:
+    """Where things go, derived from :data:`COLUMNS` (read at each list, so the table is the one truth)."""
+
+    columns: tuple[Column, ...]
+    letters: tuple[str, ...]
+    cols: str  # the <cols> element
+    spans: str
+    value_width: float  # a header value spans every column after its label
+    status_col: int | None
 
 
 @lru_cache(maxsize=4)
-def _core_part(package: _Package, stamp: str) -> ZipMember:
-    """core.xml: created and modified, to the second, as xlsxwriter writes them."""
-    head, mid, tail = package.core
-    return deflate(_CORE_PART, f"{head}{stamp}{mid}{stamp}{tail}".encode(), reused=True)
+def _layout(columns: tuple[Column, ...]) -> _Layout:
+    kinds = [c.kind for c in columns]
+    unknown = set(kinds) - _KIND_STYLE.keys()
+    if unknown or kinds.count("status") > 1:
+        raise ValueError(f"COLUMNS: unknown kinds {sorted(unknown)} or more than one status column")
+    return _Layout(
+        columns=columns,
+        letters=tuple(col_name(c) for c in range(len(columns))),
+        cols=cols_xml([c.width for c in columns]),
+        spans=f"1:{len(columns)}",  # every row a list writes fills all its columns (merged areas included)
+        value_width=sum(c.width for c in columns[_LABEL_LAST_COL + 1 :]),
+        status_col=kinds.index("status") if "status" in kinds else None,
+    )
 
 
 def write_branch_list(result: BranchResult, path: Path, lang: Lang = "zh", durable: bool = True) -> None:
@@ -314,43 +257,66 @@ def write_branch_list(result: BranchResult, path: Path, lang: Lang = "zh", durab
 
 def branch_list_bytes(result: BranchResult, lang: Lang = "zh") -> bytes:
     """``result``'s rectification list as the bytes of an xlsx file."""
-    package = _package(lang, bool(result.items))
+    package = _package(lang)
     strings = SharedStrings()
-    sheet, last_row = _sheet_xml(result, lang, package, strings)
+    sheet, last_row, last_col = _sheet_xml(result, lang, package, strings)
     own = {
         _SHEET_PART: deflate(_SHEET_PART, sheet),
-        _STRINGS_PART: deflate(_STRINGS_PART, strings.xml()),
-        _WORKBOOK_PART: _workbook_part(package, last_row),
+        STRINGS_PART: deflate(STRINGS_PART, strings.xml()),
+        _WORKBOOK_PART: _workbook_part(package, f"$A$1:${last_col}${last_row}"),
         _CORE_PART: _core_part(package, clock.strftime("%Y-%m-%dT%H:%M:%SZ", clock.gmtime())),
+        _CUSTOM_PART: _custom_part(package),
     }
-    return zip_bytes([own[part] if isinstance(part, str) else part for part in package.parts])
+    fixed = package.fixed
+    return zip_bytes([own[name] if name in own else fixed[name] for name in package.order])
+
+
+@lru_cache(maxsize=512)
+def _workbook_part(package: _Package, print_area: str) -> ZipMember:
+    """workbook.xml: the same for every list but for where the print area ends."""
+    xml = package.templates[_WORKBOOK_PART].fill({"print_area": print_area})
+    return deflate(_WORKBOOK_PART, xml.encode(), reused=True)
+
+
+@lru_cache(maxsize=4)
+def _core_part(package: _Package, stamp: str) -> ZipMember:
+    """core.xml: created and modified, to the second, as xlsxwriter writes them."""
+    xml = package.templates[_CORE_PART].fill({"created": stamp, "modified": stamp})
+    return deflate(_CORE_PART, xml.encode(), reused=True)
+
+
+@cache
+def _custom_part(package: _Package) -> ZipMember:
+    """custom.xml: the stamp that tells branchgrade's own outputs from its inputs."""
+    xml = package.templates[_CUSTOM_PART].fill({"stamp": xml_text(output_stamp(OUTPUT_KIND))})
+    return deflate(_CUSTOM_PART, xml.encode(), reused=True)
 
 
 # ------------------------------------------------------------------------------------------- the sheet
 
 
 @lru_cache(maxsize=4096)
-def _row_start(row: int, height: float | None) -> str:
+def _row_start(row: int, spans: str, height: float | None) -> str:
     """``<row>`` for 1-based ``row``. Heights are kept in whole pixels (4/3 per point), as xlsxwriter does;
     the default 20 px (15 pt) is left unstated."""
     pixels = None if height is None else int(height * 4.0 / 3.0 + 0.5)
     if pixels is None or pixels == 20:
-        return f'<row r="{row}" spans="{_SPANS}">'
-    return f'<row r="{row}" spans="{_SPANS}" ht="{pixels * 0.75:.16g}" customHeight="1">'
+        return f'<row r="{row}" spans="{spans}">'
+    return f'<row r="{row}" spans="{spans}" ht="{pixels * 0.75:.16g}" customHeight="1">'
 
 
 @cache
-def _blank_run(row: int, first: int, last: int, style: int) -> str:
-    """Blank cells ``first``..``last`` of 1-based ``row``: the rest of a merged area. The header block is
+def _blank_run(letters: tuple[str, ...], row: int, style: int) -> str:
+    """Blank cells in columns ``letters`` of 1-based ``row``: the rest of a merged area. The header block is
     the same rows in every list, so these are made once."""
-    return "".join(f'<c r="{col}{row}" s="{style}"/>' for col in _COLS[first : last + 1])
+    return "".join(f'<c r="{col}{row}" s="{style}"/>' for col in letters)
 
 
 class _Sheet:
     """One list's worksheet XML, built row by row; strings go to the list's shared-string table."""
 
-    def __init__(self, package: _Package, strings: SharedStrings) -> None:
-        self.xf = package.xf
+    def __init__(self, layout: _Layout, strings: SharedStrings) -> None:
+        self.layout = layout
         self.strings = strings
         self.rows: list[str] = []
         self.merges: list[str] = []
@@ -361,32 +327,35 @@ class _Sheet:
     def merged(self, row: int, first: int, last: int, style: str, value: str | float) -> str:
         """A merged area holding ``value`` in its first cell (text if a str, else a number), the rest blank in
         the same style, as Excel itself stores a merge."""
-        s = self.xf[style]
-        ref = f"{_COLS[first]}{row}"
-        self.merges.append(f'<mergeCell ref="{ref}:{_COLS[last]}{row}"/>')
+        s = _XF[style]
+        letters = self.layout.letters
+        ref = f"{letters[first]}{row}"
+        self.merges.append(f'<mergeCell ref="{ref}:{letters[last]}{row}"/>')
         if isinstance(value, str):
             head = f'<c r="{ref}" s="{s}" t="s"><v>{self.text(value)}</v></c>'
         else:
             head = f'<c r="{ref}" s="{s}"><v>{number(value)}</v></c>'
-        return head + _blank_run(row, first + 1, last, s)
+        return head + _blank_run(letters[first + 1 : last + 1], row, s)
 
     def add_row(self, row: int, height: float | None, cells: str) -> None:
-        self.rows.append(f"{_row_start(row, height)}{cells}</row>")
+        self.rows.append(f"{_row_start(row, self.layout.spans, height)}{cells}</row>")
 
 
 def _sheet_xml(
     result: BranchResult, lang: Lang, package: _Package, strings: SharedStrings
-) -> tuple[bytes, int]:
-    """The worksheet part and its last row (1-based). Rows are 1-based here, as the XML numbers them."""
+) -> tuple[bytes, int, str]:
+    """The worksheet part, its last row (1-based) and last column's letter. Rows are 1-based here, as the
+    XML numbers them."""
+    layout = _layout(COLUMNS)
+    last = len(layout.columns) - 1
     ident = result.identity
-    sheet = _Sheet(package, strings)
-    xf = package.xf
+    sheet = _Sheet(layout, strings)
     title = (
         f"{ident.branch_name} — {label('title_suffix', lang)}"
         if lang == "en"
         else f"{ident.branch_name}{label('title_suffix', lang)}"
     )
-    sheet.add_row(1, _TITLE_HEIGHT, sheet.merged(1, 0, _LAST_COL, "title", title))
+    sheet.add_row(1, _TITLE_HEIGHT, sheet.merged(1, 0, last, "title", title))
 
     header: dict[str, str | float] = {
         "branch_name": ident.branch_name,
@@ -403,35 +372,33 @@ def _sheet_xml(
         value = header[key]
         cells = sheet.merged(row, 0, _LABEL_LAST_COL, "label", label(key, lang))
         if isinstance(value, str):
-            cells += sheet.merged(row, _LABEL_LAST_COL + 1, _LAST_COL, "value", value)
-            sheet.add_row(row, row_height([(value, _VALUE_WIDTH)]), cells)
+            cells += sheet.merged(row, _LABEL_LAST_COL + 1, last, "value", value)
+            sheet.add_row(row, row_height([(value, layout.value_width)]), cells)
         else:
-            sheet.add_row(
-                row, None, cells + sheet.merged(row, _LABEL_LAST_COL + 1, _LAST_COL, "number", value)
-            )
+            sheet.add_row(row, None, cells + sheet.merged(row, _LABEL_LAST_COL + 1, last, "number", value))
 
-    head = _HEAD_ROW + 1
-    style = xf["head"]
+    head = HEAD_ROW + 1
+    style = _XF["head"]
     sheet.add_row(
         head,
         _HEAD_HEIGHT,
         "".join(
-            f'<c r="{letter}{head}" s="{style}" t="s"><v>{sheet.text(label(key, lang))}</v></c>'
-            for letter, (key, _) in zip(_COLS, COLUMNS, strict=True)
+            f'<c r="{letter}{head}" s="{style}" t="s"><v>{sheet.text(label(column.key, lang))}</v></c>'
+            for letter, column in zip(layout.letters, layout.columns, strict=True)
         ),
     )
 
+    dropdown = ""
     if not result.items:
         last_row = head + 1
         sheet.add_row(
-            last_row, _EMPTY_HEIGHT, sheet.merged(last_row, 0, _LAST_COL, "empty", label("no_items", lang))
+            last_row, _EMPTY_HEIGHT, sheet.merged(last_row, 0, last, "empty", label("no_items", lang))
         )
-        dropdown = ""
     else:
         last_row = _item_rows(sheet, result, lang, head + 1)
-        col = _COL["rect_status"]
-        before, after = package.dropdown
-        dropdown = f"{before}{xl_range(head, col, last_row - 1, col)}{after}"  # 0-based: first to last item
+        if layout.status_col is not None:
+            letter = layout.letters[layout.status_col]
+            dropdown = package.templates[DROPDOWN].fill({"range": f"{letter}{head + 1}:{letter}{last_row}"})
 
     header_text = f"&C{_header_escape(title)}".replace("&[Picture]", "&G")
     # xlsxwriter left the header out when the text was over Excel's 255 characters or held an image
@@ -441,54 +408,48 @@ def _sheet_xml(
         if utf16_len(header_text) > 255 or "&G" in header_text
         else f"<oddHeader>{excel_escape(xml_text(header_text))}</oddHeader>"
     )
-    xml = "".join(
-        (
-            package.sheet_head,
-            f'<dimension ref="A1:{_COLS[_LAST_COL]}{last_row}"/>',
-            package.sheet_top,
-            *sheet.rows,
-            "</sheetData>",
-            f'<mergeCells count="{len(sheet.merges)}">',
-            *sheet.merges,
-            "</mergeCells>",
-            dropdown,
-            package.page_setup,
-            f"<headerFooter>{page_header}{package.footer}</headerFooter></worksheet>",
-        )
+    last_col = layout.letters[last]
+    xml = package.templates[_SHEET_PART].fill(
+        {
+            "dimension": f"A1:{last_col}{last_row}",
+            "cols": layout.cols,
+            "rows": "".join(sheet.rows),
+            "merges": f'<mergeCells count="{len(sheet.merges)}">{"".join(sheet.merges)}</mergeCells>',
+            "dropdown": dropdown,
+            "header": page_header,
+        }
     )
-    return xml.encode("utf-8"), last_row
+    return xml.encode("utf-8"), last_row, last_col
 
 
 def _item_rows(sheet: _Sheet, result: BranchResult, lang: Lang, row: int) -> int:
-    """One row per item, from 1-based ``row``; returns the last row written."""
-    xf, text = sheet.xf, sheet.text
-    center, cell, date_style = xf["center"], xf["cell"], xf["date"]
-    input_center, input_style = xf["input_center"], xf["input"]
+    """One row per item, from 1-based ``row``, one cell per column of COLUMNS in its order, which is also the
+    order their texts enter the shared-string table; returns the last row written."""
+    text = sheet.text
     default_status = label(STATUS_CHOICES[0], lang)
-    no, code, deadline, status, completion = (
-        _COLS[_COL[key]] for key in ("no", "code", "deadline", "rect_status", "completion")
-    )
+    # Per column: the start of its cell's tag after the row number, and how the item fills it.
+    plan = [
+        (f'<c r="{letter}', f'" s="{_XF[_KIND_STYLE[c.kind]]}"', c.kind, c.value, c.width)
+        for letter, c in zip(sheet.layout.letters, sheet.layout.columns, strict=True)
+    ]
     for n, item in enumerate(result.items, start=1):
-        values = {
-            "indicator": _indicator_name(result, item, lang),
-            "problem": problem_text(item.message.get(lang), item.evidence, lang),
-            "basis": source_text(item.source),
-            "measure": item.rectification.get(lang),
-            "owner": item.owner.get(lang) if item.owner else "",
-        }
-        # Cells in column order, which is also the order their texts enter the shared-string table.
-        cells = f'<c r="{no}{row}" s="{center}"><v>{number(n)}</v></c>'
-        cells += f'<c r="{code}{row}" s="{center}" t="s"><v>{text(item.code)}</v></c>'
-        for key, letter, _ in _ITEM_WRAPPED:
-            cells += f'<c r="{letter}{row}" s="{cell}" t="s"><v>{text(values[key])}</v></c>'
-        if item.deadline is not None:
-            cells += (
-                f'<c r="{deadline}{row}" s="{date_style}"><v>{number(excel_serial(item.deadline))}</v></c>'
-            )
-        else:
-            cells += f'<c r="{deadline}{row}" s="{date_style}"/>'
-        cells += f'<c r="{status}{row}" s="{input_center}" t="s"><v>{text(default_status)}</v></c>'
-        cells += f'<c r="{completion}{row}" s="{input_style}"/>'
-        sheet.add_row(row, row_height([(values[key], width) for key, _, width in _ITEM_WRAPPED]), cells)
+        cells: list[str] = []
+        wrapped: list[tuple[str, float]] = []
+        r = str(row)
+        for start, style, kind, value_of, width in plan:
+            if kind == "wrapped" or kind == "code":
+                value = "" if value_of is None else value_of(result, item, lang)
+                cells.append(f'{start}{r}{style} t="s"><v>{text(value)}</v></c>')
+                if kind == "wrapped":
+                    wrapped.append((value, width))
+            elif kind == "seq":
+                cells.append(f"{start}{r}{style}><v>{number(n)}</v></c>")
+            elif kind == "date" and item.deadline is not None:
+                cells.append(f"{start}{r}{style}><v>{number(excel_serial(item.deadline))}</v></c>")
+            elif kind == "status":
+                cells.append(f'{start}{r}{style} t="s"><v>{text(default_status)}</v></c>')
+            else:  # an input cell, or no deadline
+                cells.append(f"{start}{r}{style}/>")
+        sheet.add_row(row, row_height(wrapped), "".join(cells))
         row += 1
     return row - 1

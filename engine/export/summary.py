@@ -12,14 +12,17 @@ problems once the batch is done, so little is left after the last worker finishe
 How it is written: xlsxwriter declares the workbook — sheets, styles, column widths, filters, panes, the
 status dropdown, page setup, charts — but holds no cell. Every cell is serialised here as SpreadsheetML, an
 inline string or a number exactly as xlsxwriter's ``constant_memory`` mode writes it (see ``_ooxml``), into a
-file of rows per sheet; ``finish`` splices each sheet's rows into xlsxwriter's package. That costs a fraction
-of a cell written through xlsxwriter (~80 cells per branch), and text shaped like ``<r>…</r>``, which
-xlsxwriter writes as raw markup, is escaped like any other. No cell can be a formula.
+file of rows per sheet; ``finish`` splices each sheet's rows into xlsxwriter's package, written out through
+``_ooxml.ZipWriter`` (the long sheets streamed from their row files). That costs a fraction of a cell written
+through xlsxwriter (~80 cells per branch), and text shaped like ``<r>…</r>``, which xlsxwriter writes as raw
+markup, is escaped like any other. No cell can be a formula. The workbook carries the stamp
+``branchgrade.output = 汇总 <version>`` (docProps/custom.xml).
 """
 
 from __future__ import annotations
 
 import contextlib
+import itertools
 import re
 import tempfile
 import zipfile
@@ -33,15 +36,25 @@ from typing import IO, Any, NamedTuple
 import xlsxwriter
 from xlsxwriter.utility import xl_col_to_name
 
-from engine.export._ooxml import cell_text, excel_escape, excel_serial, number, xml_text
-from engine.export._xlsx import WORKBOOK_OPTIONS, text_width
+from engine.export._ooxml import ZipWriter, cell_text, deflate, excel_escape, excel_serial, number, xml_text
+from engine.export._xlsx import STAMP_PROPERTY, WORKBOOK_OPTIONS, output_stamp, text_width
 from engine.export.atomic import atomic_path
 from engine.export.i18n import evidence_cells, label, problem_text
 from schemas.batch import BatchReport, FileReport, Kpi
 from schemas.common import Lang
 from schemas.results import BranchResult
 
-__all__ = ["ItemRow", "SummaryRecord", "SummaryWriter", "summary_record", "summary_writer", "write_summary"]
+__all__ = [
+    "OUTPUT_KIND",
+    "ItemRow",
+    "SummaryRecord",
+    "SummaryWriter",
+    "summary_record",
+    "summary_writer",
+    "write_summary",
+]
+
+OUTPUT_KIND = "汇总"  # the stamp's kind, whatever the language
 
 _MAX_WIDTH = 60  # a column wider than this is unreadable; long texts are cut off on screen, not lost
 _CHART_ROWS = 16  # rows a default-size chart covers (288 px at 20 px a row, plus a margin)
@@ -49,10 +62,6 @@ _TOP_CODES_IN_CHART = 20
 _FIRST_SCORE_COL = 5  # 汇总: id, name, general branch, type, secretary, then one column per indicator
 _ITEM_KEYS = ("branch_id", "branch_name", "code", "indicator", "problem", "basis", "measure", "owner")
 
-# The package is deflated at zlib's level 1: the 整改事项 sheet of a large batch is tens of MB of XML,
-# deflated after the batch, where level 1 takes well under half the default level's time for a slightly
-# larger file (bench/RESULTS.md, "Design measurements").
-_COMPRESS_LEVEL = 1
 _ROWS_BUFFER = 1 << 20
 _MAX_COLS = 16384  # Excel's
 
@@ -219,23 +228,27 @@ class _Sheet:
         last = f"{_column(self._max_col)}{self._last_row + 1}"
         return first if first == last else f"{first}:{last}"
 
-    def write_part(self, frame: str, out: zipfile.ZipFile) -> None:
+    def write_part(self, frame: str, out: ZipWriter) -> None:
         """This sheet's part: xlsxwriter's ``frame`` of it (no cells) with the rows written here put in."""
         if self._first_row is None:
-            out.writestr(self.part, frame)
+            out.add(deflate(self.part, frame.encode()))
             return
         before, after = _split(frame, "<sheetData/>")
         head, rest = _split(before, '<dimension ref="A1"/>')
-        prefix = f'{head}<dimension ref="{self.dimension()}"/>{rest}<sheetData>'.encode()
-        suffix = f"</sheetData>{after}".encode()
+        out.stream(
+            self.part,
+            itertools.chain(
+                (f'{head}<dimension ref="{self.dimension()}"/>{rest}<sheetData>'.encode(),),
+                self._row_chunks(),
+                (f"</sheetData>{after}".encode(),),
+            ),
+        )
+
+    def _row_chunks(self) -> Iterator[bytes]:
         rows = self._rows
-        size = len(prefix) + rows.tell() + len(suffix)
         rows.seek(0)
-        with out.open(self.part, "w", force_zip64=size > zipfile.ZIP64_LIMIT) as member:
-            member.write(prefix)
-            while chunk := rows.read(_ROWS_BUFFER):
-                member.write(chunk)
-            member.write(suffix)
+        while chunk := rows.read(_ROWS_BUFFER):
+            yield chunk
 
 
 def _split(text: str, marker: str) -> tuple[str, str]:
@@ -371,6 +384,7 @@ class SummaryWriter:
         )
         self._sheets: list[_Sheet] = []
         try:
+            wb.set_custom_property(STAMP_PROPERTY, output_stamp(OUTPUT_KIND))
             self._fmt = _Formats(wb)
             # Every sheet is added now, in the order the workbook shows them: the two long ones are filled
             # record by record, the others by finish().
@@ -494,19 +508,18 @@ class SummaryWriter:
     def _assemble(self) -> None:
         """The workbook: xlsxwriter's package, part by part, each sheet's rows spliced into its part."""
         own = {sheet.part: sheet for sheet in self._sheets}
-        with (
-            zipfile.ZipFile(self._frame) as frame,
-            zipfile.ZipFile(self._target, "w", zipfile.ZIP_DEFLATED, compresslevel=_COMPRESS_LEVEL) as out,
-        ):
+        with zipfile.ZipFile(self._frame) as frame, self._target.open("wb") as target:
             parts = frame.namelist()
             if not own.keys() <= set(parts):
                 raise RuntimeError(f"xlsxwriter's output changed: no {sorted(own.keys() - set(parts))}")
+            out = ZipWriter(target)
             for name in parts:
                 sheet = own.get(name)
                 if sheet is None:
-                    out.writestr(name, frame.read(name))
+                    out.add(deflate(name, frame.read(name)))
                 else:
                     sheet.write_part(frame.read(name).decode("utf-8"), out)
+            out.close()
 
     def abandon(self) -> None:
         """Give up on the workbook: close what is open and remove the temporary files."""
