@@ -181,6 +181,20 @@ PROBLEMS: tuple[ProblemSpec, ...] = (
             "with the ID assigned by the organization department",
         ),
     ),
+    ProblemSpec(
+        "IN-14",
+        _t("未填写的内容使要求无法核实", "Blank entries leave requirements unproven"),
+        _t(
+            "工作表“{sheet}”{what}，评定时以下 {n} 项要求将无法核实（记为“未能核实”）：{rules}",
+            "Sheet “{sheet}” {what}, so grading cannot verify these {n} requirement(s) "
+            "(they will be “not evidenced”): {rules}",
+        ),
+        _t(
+            "请在“{sheet}”中如实填写已开展的工作；确未开展的，请按要求开展后再填写",
+            "Fill in “{sheet}” with the work that was done; what was not done yet, do it, then record it",
+        ),
+        Severity.WARNING,
+    ),
 )
 
 CATALOGUE: dict[str, ProblemSpec] = {p.code: p for p in PROBLEMS}
