@@ -20,6 +20,7 @@ from engine.export.explain import explain
 from engine.export.i18n import both, label
 from engine.export.template import write_template
 from engine.inputs import InputError, expand, is_pattern, matches, pattern_root
+from engine.roster import Roster, RosterCheck, RosterError, read_roster, write_roster_template
 from engine.rulebook import RulebookError, load_profile, render_catalogue
 from engine.rulebook.conditions import parse
 from engine.rulebook.lint import counts as lint_counts
@@ -94,9 +95,12 @@ def template(
         str | None, typer.Option("--type", help=_h("h_type", types="|".join(BRANCH_TYPES)))
     ] = None,
     year: Annotated[int | None, typer.Option("--year", help=_h("h_year"))] = None,
+    roster: Annotated[bool, typer.Option("--roster", help=_h("h_roster_template"))] = False,
     lang: LangOpt = "zh",
 ) -> None:
     language = _lang(lang)
+    if roster and (branch_type is not None or year is not None):
+        _fail("u_roster_type", language)
     if branch_type is not None and branch_type not in BRANCH_TYPES:
         _fail(
             "u_type",
@@ -107,7 +111,10 @@ def template(
         _fail("u_xlsx_name", language, path=output)
     if output.exists():
         _fail("u_exists", language, path=output)
-    write_template(output, branch_type=branch_type, year=year)
+    if roster:
+        write_roster_template(output)
+    else:
+        write_template(output, branch_type=branch_type, year=year)
     _say("wrote", language, path=output)
 
 
@@ -168,11 +175,13 @@ def grade(
     workers: Annotated[int | None, typer.Option("--workers", help=_h("h_workers"))] = None,
     force: Annotated[bool, typer.Option("--force", help=_h("h_force"))] = False,
     progress: Annotated[bool, typer.Option("--progress/--no-progress", help=_h("h_progress"))] = True,
+    roster: Annotated[Path | None, typer.Option("--roster", help=_h("h_roster"))] = None,
 ) -> None:
     language = _lang(lang)
     if workers is not None and workers < 0:
         _fail("u_workers", language)
     root, paths = _grade_input(folder, language)
+    branches = None if roster is None else _roster(roster, language)
     bar = Progress(
         TextColumn("{task.description}"),
         BarColumn(),
@@ -196,6 +205,7 @@ def grade(
                 on_start=lambda n: bar.update(task, total=n),
                 on_done=lambda _o: bar.advance(task),
                 paths=paths,
+                roster=branches,
             )
     except pipeline.UsageError as exc:
         _fail_text(exc.text, language)
@@ -203,6 +213,15 @@ def grade(
         raise _usage(str(exc)) from exc
     _print_batch(run, language)
     raise typer.Exit(run.exit_code)
+
+
+def _roster(path: Path, lang: Lang) -> Roster:
+    """The roster at ``path``; a roster that cannot be used is a usage error listing every problem."""
+    try:
+        return read_roster(path)
+    except RosterError as exc:
+        lines = [label("u_roster", lang, path=path), *("  " + p.render(lang) for p in exc.problems)]
+        raise _usage("\n".join(lines)) from None
 
 
 def _print_batch(run: pipeline.BatchRun, lang: Lang) -> None:
@@ -221,6 +240,22 @@ def _print_batch(run: pipeline.BatchRun, lang: Lang) -> None:
         for p in f.problems:
             if p.severity is Severity.ERROR:
                 out.print("    " + p.render(lang), markup=False)
+    if run.roster is not None:
+        _print_roster(run.roster, lang)
+
+
+def _print_roster(check: RosterCheck, lang: Lang) -> None:
+    if not check.missing:
+        _say("roster_complete", lang, mark="✓", n=check.expected)
+    else:
+        _say("missing_head", lang, n=len(check.missing))
+        for e in check.missing:
+            general = e.general_branch or label("none", lang)
+            _say("missing_row", lang, mark="✗", branch_id=e.branch_id, name=e.branch_name, general=general)
+    if check.unknown:
+        _say("unknown_head", lang, n=len(check.unknown))
+        for branch_id, file in check.unknown:
+            _say("unknown_row", lang, branch_id=branch_id, file=file)
 
 
 @app.command("explain", help=_h("h_explain"))

@@ -33,6 +33,7 @@ from engine.export.summary import SummaryRecord, SummaryWriter, summary_record, 
 from engine.facts import build_facts
 from engine.grading import college_kpis, grade
 from engine.ingest import read_workbook
+from engine.roster import Roster, RosterCheck, compare
 from engine.rulebook import (
     DurableEvaluator,
     Evaluator,
@@ -420,6 +421,7 @@ class BatchRun:
     files: tuple[FileReport, ...]
     kpis: tuple[Kpi, ...]
     grades: tuple[tuple[Grade, int], ...]  # each grade given and how many branches got it, by code
+    roster: RosterCheck | None = None  # the batch against the roster, when one was given
 
     @cached_property
     def report(self) -> BatchReport:
@@ -501,9 +503,12 @@ def grade_folder(
     on_start: Callable[[int], None] | None = None,
     on_done: Callable[[FileOutcome], None] | None = None,
     paths: Sequence[Path] | None = None,
+    roster: Roster | None = None,
 ) -> BatchRun:
     """Grade every workbook under ``folder`` (or only ``paths``, workbooks under it) and write all
-    outputs into ``out``. Files are named by their path relative to ``folder``.
+    outputs into ``out``. Files are named by their path relative to ``folder``. With a ``roster`` the
+    summary lists the roster branches that submitted nothing, a graded branch off the roster gets an IN-19
+    warning, and the completion KPI counts roster branches.
 
     ``workers`` = 0 runs in this process (debugging); None uses every core. Memory stays flat in the
     number of workbooks: results are written to results.json and each branch's rows to the summary workbook
@@ -553,8 +558,14 @@ def grade_folder(
                     on_outcome=sink.arrived,
                 )
             assert sink.written == len(jobs), "an outcome never arrived"
-            kpis = college_kpis(sink.graded, profile.grading, sink.files)
-            files = tuple(sink.files)
+            files, check = _against_roster(sink.files, roster)
+            submitted = None if check is None else (check.graded, check.expected)
+            kpis = college_kpis(sink.graded, profile.grading, files, submitted)
+            if check is not None:
+                summary.add_missing(
+                    (e.branch_id, e.branch_name, e.general_branch, e.branch_type, e.row)
+                    for e in check.missing
+                )
             writer.finish(files, kpis)
         # results.json is in place (atomic_path fsynced and renamed it); the summary's long sheets are
         # written, its short ones (from counters, the KPIs and the file reports) remain.
@@ -569,9 +580,38 @@ def grade_folder(
         started=started,
         finished=datetime.now(UTC).isoformat(timespec="seconds"),
         argv=list(argv),
+        roster=None if roster is None else {"file": roster.file, "sha256": roster.sha256},
     )
     grades = tuple((sink.grades[code], sink.grade_counts[code]) for code in sorted(sink.grades))
-    return BatchRun(out, files, kpis, grades)
+    return BatchRun(out, files, kpis, grades, check)
+
+
+def _against_roster(
+    files: Sequence[FileReport], roster: Roster | None
+) -> tuple[tuple[FileReport, ...], RosterCheck | None]:
+    """The file reports, each graded branch off ``roster`` warned (IN-19), and the roster check."""
+    if roster is None:
+        return tuple(files), None
+    check = compare(roster, [(f.branch_id, f.file) for f in files if f.status == "graded" and f.branch_id])
+    off = {file for _, file in check.unknown}
+    return (
+        tuple(
+            f.model_copy(
+                update={
+                    "problems": (
+                        *f.problems,
+                        make_problem(
+                            "IN-19", Evidence(file=f.file), branch_id=f.branch_id, roster=roster.file
+                        ),
+                    )
+                }
+            )
+            if f.file in off
+            else f
+            for f in files
+        ),
+        check,
+    )
 
 
 def _run_inline(

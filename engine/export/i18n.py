@@ -72,6 +72,9 @@ LABELS: dict[str, tuple[str, str]] = {
     "sh_common": ("常见问题", "Common problems"),
     "sh_kpis": ("学院指标", "College KPIs"),
     "sh_inputs": ("输入问题", "Input problems"),
+    "sh_missing": ("缺交", "Not submitted"),
+    "roster_row": ("花名册行号", "Roster row"),
+    "general_branch_roster": ("所属党总支", "General branch"),
     "by_general_branch": ("按上级党组织", "By parent organisation"),
     "by_branch_type": ("按支部类型", "By branch type"),
     "sum": ("合计", "Total"),
@@ -190,6 +193,28 @@ LABELS.update(
             "{errors} 个错误，{warnings} 个警告，{infos} 个提示",
             "{errors} error(s), {warnings} warning(s), {infos} note(s)",
         ),
+        "u_roster": ("花名册 {path} 不能使用：", "the roster {path} cannot be used:"),
+        "u_roster_type": (
+            "--roster 生成的花名册不分支部类型，不能与 --type/--year 同用",
+            "--roster writes the roster, which takes no --type or --year",
+        ),
+        "missing_head": (
+            "缺交：花名册中有 {n} 个支部未提交定级表",
+            "Not submitted: {n} branch(es) on the roster sent no workbook",
+        ),
+        "missing_row": (
+            "  {mark} {branch_id} {name}（{general}）",
+            "  {mark} {branch_id} {name} ({general})",
+        ),
+        "roster_complete": (
+            "{mark} 花名册中的 {n} 个支部均已提交",
+            "{mark} all {n} branches on the roster submitted",
+        ),
+        "unknown_head": (
+            "提醒：{n} 个已评定的支部不在花名册中",
+            "Warning: {n} graded branch(es) are not on the roster",
+        ),
+        "unknown_row": ("  {branch_id}（{file}）", "  {branch_id} ({file})"),
         "period": ("期", "period"),
         "r_indicator": ("指标", "indicator"),
         "r_condition": ("条件", "condition"),

@@ -386,6 +386,7 @@ class SummaryWriter:
             self.abandon()
             raise
         self._counts = _Counts(lang)
+        self._missing: list[tuple[str, str, str, str, int]] | None = None  # with a roster: 缺交
         self._todo = label("st_todo", lang)
         # The column of each indicator's score in 汇总, fixed when its header is written.
         self._score_cols: dict[str, int] | None = None
@@ -461,6 +462,11 @@ class SummaryWriter:
             items.text(9, todo)
             items.next()
 
+    def add_missing(self, rows: Iterable[tuple[str, str, str, str, int]]) -> None:
+        """The roster's branches that submitted nothing — (branch id, name, general branch, type, roster
+        row) — for a 缺交 sheet after the others; without this call the workbook has none."""
+        self._missing = list(rows)
+
     def finish(self, files: Iterable[FileReport], kpis: Iterable[Kpi]) -> None:
         """Close the long sheets, write the distribution, the common problems, ``kpis`` and the input problems
         of ``files``, and complete the workbook (moved into place when the ``summary_writer`` block ends)."""
@@ -483,6 +489,10 @@ class SummaryWriter:
         _common_sheet(wb, self._common, counts, lang)
         _kpi_sheet(self._kpis, kpis, lang)
         _inputs_sheet(self._inputs, files, lang)
+        if self._missing is not None:
+            _missing_sheet(
+                self._sheet(label("sh_missing", lang), Path(self._tmpdir.name)), self._missing, lang
+            )
         for sheet in self._sheets:
             sheet.end_rows()
         wb.close()
@@ -671,4 +681,17 @@ def _inputs_sheet(sh: _Sheet, files: Iterable[FileReport], lang: Lang) -> None:
             sh.text(4, evidence_cells(p.evidence, lang))
             sh.text(5, p.rectification.get(lang))
             sh.next()
+    sh.finish()
+
+
+def _missing_sheet(sh: _Sheet, rows: Iterable[tuple[str, str, str, str, int]], lang: Lang) -> None:
+    keys = ("branch_id", "branch_name", "general_branch_roster", "branch_type", "roster_row")
+    sh.head([label(k, lang) for k in keys])
+    for branch_id, name, general_branch, branch_type, row in rows:
+        sh.text(0, branch_id)
+        sh.text(1, name)
+        sh.text(2, general_branch)
+        sh.text(3, branch_type)
+        sh.number(4, row)
+        sh.next()
     sh.finish()
