@@ -102,11 +102,7 @@ def template(
     if roster and (branch_type is not None or year is not None):
         _fail("u_roster_type", language)
     if branch_type is not None and branch_type not in BRANCH_TYPES:
-        _fail(
-            "u_type",
-            language,
-            choices="、".join(BRANCH_TYPES) if language == "zh" else ", ".join(BRANCH_TYPES),
-        )
+        _fail("u_type", language, choices=label("list_sep", language).join(BRANCH_TYPES))
     if output.suffix.lower() != ".xlsx":
         _fail("u_xlsx_name", language, path=output)
     if output.exists():
@@ -228,7 +224,7 @@ def _print_batch(run: pipeline.BatchRun, lang: Lang) -> None:
     # run.files/.grades/.kpis, not run.report: that loads every result back from results.json.
     graded = [f for f in run.files if f.status == "graded"]
     bad = [f for f in run.files if f.status == "ungradable"]
-    sep = ", " if lang == "en" else "，"
+    sep = label("list_sep", lang)
     dist = sep.join(f"{grade.name.get(lang)} {n}" for grade, n in run.grades)  # codes sort best first
     _say("batch_done", lang, files=len(run.files), graded=len(graded), dist=dist, out=run.out)
     for kpi in run.kpis:

@@ -215,6 +215,7 @@ LABELS.update(
             "Warning: {n} graded branch(es) are not on the roster",
         ),
         "unknown_row": ("  {branch_id}（{file}）", "  {branch_id} ({file})"),
+        "list_sep": ("、", ", "),
         "period": ("期", "period"),
         "r_indicator": ("指标", "indicator"),
         "r_condition": ("条件", "condition"),
