@@ -155,7 +155,7 @@ def read_roster(path: Path) -> Roster:
                 [_unreadable(where, f"无法打开（{exc.strerror}）", f"cannot open ({exc.strerror})")]
             ) from None
         sha256 = hashlib.sha256(data).hexdigest()
-        tables = [("", _csv_rows(data, where))]
+        tables = [(path.stem, _csv_rows(data, where))]  # Excel names a CSV's one sheet after the file
     else:
         raw = read_workbook(path, file)
         if any(p.severity is Severity.ERROR for p in raw.problems):
