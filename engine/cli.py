@@ -138,7 +138,7 @@ def validate(
         _say(
             "bad_file",
             language,
-            mark="✗",
+            mark="✗" if errors else "!",  # warnings alone: gradable, look before grading
             name=name,
             errors=len(errors),
             warnings=len(problems) - len(errors),

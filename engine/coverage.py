@@ -20,6 +20,7 @@ from engine.facts import build_facts
 from engine.rulebook import Evaluator, ReferenceEvaluator, evaluate
 from schemas.common import Evidence, Finding, Status, Text
 from schemas.form import BranchForm
+from schemas.form_layout import SHEETS
 from schemas.problems import make_problem
 from schemas.results import Evaluation, RuleTrace
 from schemas.rules import Profile
@@ -42,7 +43,8 @@ def unproven_by_sheet(evaluation: Evaluation) -> dict[str, tuple[list[RuleTrace]
             rules, cells = grouped[sheet]
             rules.append(trace)
             cells.extend(ev for ev in blank if ev.sheet == sheet and ev not in cells)
-    return dict(grouped)
+    order = {sheet.name: i for i, sheet in enumerate(SHEETS)}  # as the workbook shows them
+    return dict(sorted(grouped.items(), key=lambda item: order.get(item[0], len(order))))
 
 
 def _blank(ev: Evidence) -> bool:

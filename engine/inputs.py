@@ -74,22 +74,19 @@ def expand(args: Iterable[str]) -> Selection:
     seen: dict[Path, str] = {}
     for arg in args:
         path = Path(arg)
-        if is_pattern(arg) and not path.exists():
-            found = matches(arg)
-            if not found:
-                raise InputError(_text("u_no_match", pattern=arg))
-            for p in found:
-                seen.setdefault(p.resolve(), p.as_posix())
-        elif path.is_dir():
-            found = find_workbooks(path)
-            if not found:
-                raise InputError(_text("u_empty_folder", path=arg))
-            for p in found:
-                seen.setdefault(p.resolve(), p.as_posix())
-        elif path.is_file():
+        if path.is_file():
             seen.setdefault(path.resolve(), arg)
+            continue
+        if is_pattern(arg) and not path.exists():
+            found, nothing = matches(arg), _text("u_no_match", pattern=arg)
+        elif path.is_dir():
+            found, nothing = find_workbooks(path), _text("u_empty_folder", path=arg)
         else:
             raise InputError(_text("u_not_found", paths=arg))
+        if not found:
+            raise InputError(nothing)
+        for p in found:
+            seen.setdefault(p.resolve(), p.as_posix())
     return Selection(tuple(seen), tuple(seen.values()))
 
 
