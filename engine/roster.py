@@ -254,6 +254,9 @@ def _entries(file: str, tables: list[tuple[str, list[list[CellValue]]]]) -> tupl
         entries.append(entry)
     if problems:
         raise RosterError(problems)
+    if not entries:  # every graded branch would be "off the roster", the completion KPI 0 out of 0
+        where = Evidence(file=file, sheet=sheet or None, cell=f"A{head + 2}")
+        raise RosterError([_unreadable(where, "表头下没有任何支部", "it lists no branch under its header")])
     return tuple(entries)
 
 
