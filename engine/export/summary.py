@@ -1,5 +1,6 @@
 """The summary workbook for the organization department: every branch, the grade distribution with charts,
-every rectification item, the most common problems, the college KPIs and every input problem.
+every rectification item, the most common problems, the college KPIs and every input problem — and, when
+the run had a roster, the roster's branches that submitted nothing (缺交, :meth:`SummaryWriter.add_missing`).
 
 Sized for a college of 10,000 branches and written *while the batch runs*: :func:`summary_writer` opens the
 workbook, the batch hands :meth:`SummaryWriter.add` one compact :class:`SummaryRecord` per graded branch (made
