@@ -1,5 +1,5 @@
 """``python -m engine`` runs the branchgrade CLI."""
 
-from engine.cli import app
+from engine.cli import run
 
-app()
+run()

@@ -8,44 +8,65 @@ from __future__ import annotations
 
 import sys
 from pathlib import Path
-from typing import Annotated
+from typing import Annotated, NoReturn
 
 import typer
 from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
 
 from engine import pipeline
+from engine.console import make_streams_safe
 from engine.export.explain import explain
+from engine.export.i18n import both, label
 from engine.export.template import write_template
+from engine.inputs import InputError, expand, is_pattern, matches, pattern_root
+from engine.roster import Roster, RosterCheck, RosterError, read_roster, write_roster_template
 from engine.rulebook import RulebookError, load_profile, render_catalogue
 from engine.rulebook.conditions import parse
 from engine.rulebook.lint import counts as lint_counts
 from engine.rulebook.lint import lint_profile
-from schemas.common import Lang, Severity
+from schemas.common import Lang, Severity, Text
 from schemas.form_layout import BRANCH_TYPES
 from schemas.rules import Profile
 
 EXIT_OK, EXIT_UNGRADABLE, EXIT_USAGE = 0, 1, 2
 
-app = typer.Typer(
-    add_completion=False,
-    no_args_is_help=True,
-    help="党支部分类定级：评定等次并生成整改清单。Grade Party branches from filled workbooks.",
-)
-rules_app = typer.Typer(no_args_is_help=True, help="查看规则集 / inspect a profile's rules")
+
+def _help_lang(argv: list[str]) -> Lang | None:
+    """The language the command line asks for (``--lang en`` / ``--lang=en``), for help texts: they are
+    made before the options are parsed. None when it asks for none: help is then in both languages."""
+    for i, arg in enumerate(argv):
+        value = arg.split("=", 1)[1] if arg.startswith("--lang=") else None
+        if arg == "--lang" and i + 1 < len(argv):
+            value = argv[i + 1]
+        if value in ("zh", "en"):
+            return "en" if value == "en" else "zh"
+    return None
+
+
+HELP_LANG = _help_lang(sys.argv[1:])
+
+
+def _h(key: str, **fmt: object) -> str:
+    """A help text: in the language the command line asks for, else in both."""
+    return both(key, **fmt) if HELP_LANG is None else label(key, HELP_LANG, **fmt)
+
+
+app = typer.Typer(add_completion=False, no_args_is_help=True, help=_h("h_app"))
+rules_app = typer.Typer(no_args_is_help=True, help=_h("h_rules"))
 app.add_typer(rules_app, name="rules")
 
 out = Console(soft_wrap=True)  # long Chinese lines stay whole for copying and grep
 err = Console(stderr=True)
 
-LangOpt = Annotated[str, typer.Option("--lang", help="输出语言 zh 或 en / output language")]
-ProfileOpt = Annotated[str, typer.Option("--profile", help="规则集名称或文件夹 / profile name or folder")]
+LangOpt = Annotated[str, typer.Option("--lang", help=_h("h_lang"))]
+ProfileOpt = Annotated[str, typer.Option("--profile", help=_h("h_profile"))]
 
 
 def _lang(value: str) -> Lang:
     if value not in ("zh", "en"):
-        err.print(f"--lang 只能是 zh 或 en / --lang must be zh or en (got {value!r})")
-        raise typer.Exit(EXIT_USAGE)
+        # The language asked for is the bad value itself: say it in both.
+        raise _usage(both("u_lang", value=repr(value)))
     return "en" if value == "en" else "zh"
 
 
@@ -54,41 +75,57 @@ def _usage(message: str) -> typer.Exit:
     return typer.Exit(EXIT_USAGE)
 
 
-@app.command()
+def _say(key: str, lang: Lang, **fmt: object) -> None:
+    out.print(label(key, lang, **fmt), markup=False)
+
+
+def _fail(key: str, lang: Lang, **fmt: object) -> NoReturn:
+    """A usage error in ``lang``: printed to stderr, exit 2."""
+    raise _usage(label(key, lang, **fmt))
+
+
+def _fail_text(text: Text, lang: Lang) -> NoReturn:
+    raise _usage(text.get(lang))
+
+
+@app.command(help=_h("h_template"))
 def template(
-    output: Annotated[Path, typer.Argument(help="要生成的空白工作簿 / the blank workbook to write (.xlsx)")],
+    output: Annotated[Path, typer.Argument(help=_h("h_template_out"))],
     branch_type: Annotated[
-        str | None,
-        typer.Option("--type", help="预选支部类型 / preselect the branch type: " + "|".join(BRANCH_TYPES)),
+        str | None, typer.Option("--type", help=_h("h_type", types="|".join(BRANCH_TYPES)))
     ] = None,
-    year: Annotated[int | None, typer.Option("--year", help="考核年度 / assessment year")] = None,
+    year: Annotated[int | None, typer.Option("--year", help=_h("h_year"))] = None,
+    roster: Annotated[bool, typer.Option("--roster", help=_h("h_roster_template"))] = False,
+    lang: LangOpt = "zh",
 ) -> None:
-    """生成空白定级工作簿 / write the blank grading workbook."""
+    language = _lang(lang)
+    if roster and (branch_type is not None or year is not None):
+        _fail("u_roster_type", language)
     if branch_type is not None and branch_type not in BRANCH_TYPES:
-        raise _usage(
-            f"--type 只能是 {'、'.join(BRANCH_TYPES)} / --type must be one of {', '.join(BRANCH_TYPES)}"
-        )
+        _fail("u_type", language, choices=label("list_sep", language).join(BRANCH_TYPES))
     if output.suffix.lower() != ".xlsx":
-        raise _usage("模板文件名须以 .xlsx 结尾 / the template file name must end in .xlsx")
+        _fail("u_xlsx_name", language, path=output)
     if output.exists():
-        raise _usage(f"{output} 已存在，不会覆盖 / {output} exists; not overwriting")
-    write_template(output, branch_type=branch_type, year=year)
-    out.print(f"已生成 {output}", markup=False)
+        _fail("u_exists", language, path=output)
+    if roster:
+        write_roster_template(output)
+    else:
+        write_template(output, branch_type=branch_type, year=year)
+    _say("wrote", language, path=output)
 
 
-@app.command()
+@app.command(help=_h("h_validate"))
 def validate(
-    files: Annotated[list[Path], typer.Argument(help="要检查的工作簿 / workbooks to check")],
+    files: Annotated[list[str], typer.Argument(help=_h("h_validate_files"))],
     lang: LangOpt = "zh",
     profile: ProfileOpt = "loudi-2012",
 ) -> None:
-    """检查工作簿，一次列出全部问题 / report every problem of each workbook."""
     language = _lang(lang)
-    missing = [str(f) for f in files if not f.is_file()]
-    if missing:
-        raise _usage(("找不到文件 / file not found: ") + ", ".join(missing))
     try:
-        checked = pipeline.check_files(files, profile)
+        selection = expand(files)
+        checked = pipeline.check_files(selection.paths, profile, selection.names)
+    except InputError as exc:
+        _fail_text(exc.text, language)
     except RulebookError as exc:
         raise _usage(str(exc)) from exc
     any_error = False
@@ -96,40 +133,51 @@ def validate(
         errors = [p for p in problems if p.severity is Severity.ERROR]
         any_error = any_error or bool(errors)
         if not problems:
-            out.print(f"✓ {name}: " + ("no problems" if language == "en" else "未发现问题"), markup=False)
+            _say("ok_file", language, mark="✓", name=name)
             continue
-        head = (
-            f"✗ {name}: {len(errors)} error(s), {len(problems) - len(errors)} warning(s)"
-            if language == "en"
-            else f"✗ {name}：{len(errors)} 个错误，{len(problems) - len(errors)} 个提醒"
+        _say(
+            "bad_file",
+            language,
+            mark="✗" if errors else "!",  # warnings alone: gradable, look before grading
+            name=name,
+            errors=len(errors),
+            warnings=len(problems) - len(errors),
         )
-        out.print(head, markup=False)
         for p in problems:
             out.print("  " + p.render(language), markup=False)
     raise typer.Exit(EXIT_UNGRADABLE if any_error else EXIT_OK)
 
 
-@app.command()
+def _grade_input(arg: str, lang: Lang) -> tuple[Path, tuple[Path, ...] | None]:
+    """The folder ``grade`` reads and, for a pattern, the workbooks it names.
+
+    ``grade forms`` grades every workbook under forms (at any depth). ``grade "forms/*.xlsx"`` grades the
+    workbooks the pattern matches, named relative to the pattern's fixed folder (forms): cmd.exe passes
+    the pattern as typed and the CLI expands it the same way on every system."""
+    if not is_pattern(arg) or Path(arg).exists():
+        return Path(arg), None
+    found = matches(arg)
+    if not found:
+        _fail("u_no_match", lang, pattern=arg)
+    return pattern_root(arg), tuple(found)
+
+
+@app.command(help=_h("h_grade"))
 def grade(
-    folder: Annotated[Path, typer.Argument(help="存放各支部工作簿的文件夹 / folder of branch workbooks")],
-    output: Annotated[Path, typer.Option("-o", "--out", help="输出文件夹 / output folder")],
+    folder: Annotated[str, typer.Argument(help=_h("h_grade_folder"))],
+    output: Annotated[Path, typer.Option("-o", "--out", help=_h("h_out"))],
     lang: LangOpt = "zh",
     profile: ProfileOpt = "loudi-2012",
-    workers: Annotated[
-        int | None,
-        typer.Option("--workers", help="并行进程数（0=本进程）/ worker processes (0 = in-process)"),
-    ] = None,
-    force: Annotated[
-        bool, typer.Option("--force", help="覆盖上次运行的输出 / replace a previous run's outputs")
-    ] = False,
-    progress: Annotated[
-        bool, typer.Option("--progress/--no-progress", help="显示进度条 / show a progress bar")
-    ] = True,
+    workers: Annotated[int | None, typer.Option("--workers", help=_h("h_workers"))] = None,
+    force: Annotated[bool, typer.Option("--force", help=_h("h_force"))] = False,
+    progress: Annotated[bool, typer.Option("--progress/--no-progress", help=_h("h_progress"))] = True,
+    roster: Annotated[Path | None, typer.Option("--roster", help=_h("h_roster"))] = None,
 ) -> None:
-    """批量评定文件夹内的全部工作簿 / grade every workbook in a folder."""
     language = _lang(lang)
     if workers is not None and workers < 0:
-        raise _usage("--workers 不能为负数 / --workers must be ≥ 0")
+        _fail("u_workers", language)
+    root, paths = _grade_input(folder, language)
+    branches = None if roster is None else _roster(roster, language)
     bar = Progress(
         TextColumn("{task.description}"),
         BarColumn(),
@@ -139,11 +187,11 @@ def grade(
         disable=not progress,
         transient=True,
     )
-    task = bar.add_task("评定中" if language == "zh" else "grading", total=None)
+    task = bar.add_task(label("grading", language), total=None)
     try:
         with bar:
             run = pipeline.grade_folder(
-                folder,
+                root,
                 output,
                 profile,
                 language,
@@ -152,50 +200,69 @@ def grade(
                 sys.argv,
                 on_start=lambda n: bar.update(task, total=n),
                 on_done=lambda _o: bar.advance(task),
+                paths=paths,
+                roster=branches,
             )
-    except (pipeline.UsageError, RulebookError) as exc:
+    except pipeline.UsageError as exc:
+        _fail_text(exc.text, language)
+    except RulebookError as exc:
         raise _usage(str(exc)) from exc
     _print_batch(run, language)
     raise typer.Exit(run.exit_code)
+
+
+def _roster(path: Path, lang: Lang) -> Roster:
+    """The roster at ``path``; a roster that cannot be used is a usage error listing every problem."""
+    try:
+        return read_roster(path)
+    except RosterError as exc:
+        lines = [label("u_roster", lang, path=path), *("  " + p.render(lang) for p in exc.problems)]
+        raise _usage("\n".join(lines)) from None
 
 
 def _print_batch(run: pipeline.BatchRun, lang: Lang) -> None:
     # run.files/.grades/.kpis, not run.report: that loads every result back from results.json.
     graded = [f for f in run.files if f.status == "graded"]
     bad = [f for f in run.files if f.status == "ungradable"]
-    sep = ", " if lang == "en" else "，"
+    sep = label("list_sep", lang)
     dist = sep.join(f"{grade.name.get(lang)} {n}" for grade, n in run.grades)  # codes sort best first
-    if lang == "en":
-        out.print(
-            f"Graded {len(graded)} of {len(run.files)} workbooks ({dist}). Outputs in {run.out}",
-            markup=False,
-        )
-    else:
-        out.print(
-            f"共 {len(run.files)} 个工作簿，已评定 {len(graded)} 个（{dist}）。结果在 {run.out}",
-            markup=False,
-        )
+    _say("batch_done", lang, files=len(run.files), graded=len(graded), dist=dist, out=run.out)
     for kpi in run.kpis:
         actual = "—" if kpi.actual is None else f"{kpi.actual:.0%}"
         mark = "✓" if kpi.met else "✗"
         out.print(f"{mark} {kpi.code} {kpi.title.get(lang)}: {actual}", markup=False)
     for f in bad:
-        out.print(("✗ ungradable: " if lang == "en" else "✗ 无法评定：") + f.file, markup=False)
+        _say("ungradable_file", lang, file=f.file)
         for p in f.problems:
             if p.severity is Severity.ERROR:
                 out.print("    " + p.render(lang), markup=False)
+    if run.roster is not None:
+        _print_roster(run.roster, lang)
 
 
-@app.command("explain")
+def _print_roster(check: RosterCheck, lang: Lang) -> None:
+    if not check.missing:
+        _say("roster_complete", lang, mark="✓", n=check.expected)
+    else:
+        _say("missing_head", lang, n=len(check.missing))
+        for e in check.missing:
+            general = e.general_branch or label("none", lang)
+            _say("missing_row", lang, mark="✗", branch_id=e.branch_id, name=e.branch_name, general=general)
+    if check.unknown:
+        _say("unknown_head", lang, n=len(check.unknown))
+        for branch_id, file in check.unknown:
+            _say("unknown_row", lang, branch_id=branch_id, file=file)
+
+
+@app.command("explain", help=_h("h_explain"))
 def explain_cmd(
-    file: Annotated[Path, typer.Argument(help="一个支部的工作簿 / one branch workbook")],
+    file: Annotated[Path, typer.Argument(help=_h("h_explain_file"))],
     lang: LangOpt = "zh",
     profile: ProfileOpt = "loudi-2012",
 ) -> None:
-    """逐条说明一个支部的评定过程 / print one branch's full trace."""
     language = _lang(lang)
     if not file.is_file():
-        raise _usage(f"找不到文件 / file not found: {file}")
+        _fail("u_not_found", language, paths=file)
     try:
         outcome = pipeline.explain_file(file, profile)
     except RulebookError as exc:
@@ -207,9 +274,8 @@ def explain_cmd(
     out.print(explain(outcome.result, lang=language), markup=False)
 
 
-@rules_app.command("list")
+@rules_app.command("list", help=_h("h_rules_list"))
 def rules_list(profile: ProfileOpt = "loudi-2012", lang: LangOpt = "zh") -> None:
-    """列出规则 / list the rules of a profile."""
     language = _lang(lang)
     loaded = _load(profile)
     for rule in loaded.rules:
@@ -218,50 +284,52 @@ def rules_list(profile: ProfileOpt = "loudi-2012", lang: LangOpt = "zh") -> None
         )
 
 
-@rules_app.command("show")
-def rules_show(code: str, profile: ProfileOpt = "loudi-2012", lang: LangOpt = "zh") -> None:
-    """显示一条规则 / show one rule: title, rationale, source, condition, examples."""
+@rules_app.command("show", help=_h("h_rules_show"))
+def rules_show(
+    code: Annotated[str, typer.Argument(help=_h("h_rule_code"))],
+    profile: ProfileOpt = "loudi-2012",
+    lang: LangOpt = "zh",
+) -> None:
     language = _lang(lang)
     loaded = _load(profile)
     rule = loaded.rule(code)  # by code or by an alias (an earlier code of the rule)
     if rule is None:
-        raise _usage(f"规则 {code} 不存在 / no rule {code} in {loaded.name}")
-    zh = language == "zh"
+        _fail("u_no_rule", language, code=code, profile=loaded.name)
     used = parse(rule.condition, rule.code).names() | parse(rule.applies, rule.code).names()
     params = ", ".join(f"{name} = {loaded.params[name]}" for name in sorted(used) if name in loaded.params)
     deduction = f"{rule.deduction.points:g}" + (
-        f" × {'期' if zh else 'period'} ≤ {rule.deduction.ceiling:g}" if rule.deduction.per_period else ""
+        f" × {label('period', language)} ≤ {rule.deduction.ceiling:g}" if rule.deduction.per_period else ""
     )
     rows = [
-        ("指标" if zh else "indicator", f"{rule.indicator} · {rule.kind} · {deduction}"),
-        ("条件" if zh else "condition", rule.condition),
-        ("适用" if zh else "applies", rule.applies + (f"  years={list(rule.years)}" if rule.years else "")),
-        ("参数" if zh else "parameters", params or "—"),
-        ("依据" if zh else "source", f"{rule.source.document} {rule.source.clause} {rule.source.text}"),
-        ("理由" if zh else "rationale", rule.rationale.get(language)),
-        ("整改" if zh else "fix", rule.rectification.get(language)),
+        ("r_indicator", f"{rule.indicator} · {rule.kind} · {deduction}"),
+        ("r_condition", rule.condition),
+        ("r_applies", rule.applies + (f"  years={list(rule.years)}" if rule.years else "")),
+        ("r_params", params or "—"),
+        ("r_source", f"{rule.source.document} {rule.source.clause} {rule.source.text}"),
+        ("r_rationale", rule.rationale.get(language)),
+        ("r_fix", rule.rectification.get(language)),
     ]
-    rows += [
-        ("示例" if zh else "example", f"{ex.name}: {ex.facts} -> {ex.expect.value}") for ex in rule.examples
+    rows += [("r_example", f"{ex.name}: {ex.facts} -> {ex.expect.value}") for ex in rule.examples]
+    lines = [
+        f"{rule.code} {rule.title.get(language)}",
+        *(f"  {label(key, language)}: {value}" for key, value in rows),
     ]
-    lines = [f"{rule.code} {rule.title.get(language)}", *(f"  {label}: {value}" for label, value in rows)]
     out.print("\n".join(lines), markup=False)
 
 
-@rules_app.command("catalogue")
-def rules_catalogue(profile: ProfileOpt = "loudi-2012") -> None:
-    """重新生成规则目录 CATALOGUE.md / regenerate the profile's CATALOGUE.md."""
+@rules_app.command("catalogue", help=_h("h_rules_catalogue"))
+def rules_catalogue(profile: ProfileOpt = "loudi-2012", lang: LangOpt = "zh") -> None:
+    language = _lang(lang)
     loaded = _load(profile)
     from engine.rulebook import catalogue_path
 
     path = catalogue_path(profile)
     path.write_text(render_catalogue(loaded), encoding="utf-8")
-    out.print(f"wrote {path}", markup=False)
+    _say("wrote", language, path=path)
 
 
-@rules_app.command("lint")
+@rules_app.command("lint", help=_h("h_rules_lint"))
 def rules_lint(profile: ProfileOpt = "loudi-2012", lang: LangOpt = "zh") -> None:
-    """检查规则集：未知事实或参数、重复编号、分数段缺口或重叠、达不到的等次、示例错误等 / lint a profile."""
     language = _lang(lang)
     try:
         issues = lint_profile(profile)
@@ -271,10 +339,7 @@ def rules_lint(profile: ProfileOpt = "loudi-2012", lang: LangOpt = "zh") -> None
         out.print(issue.render(language), markup=False)
     n = lint_counts(issues)
     errors, warnings, infos = n[Severity.ERROR], n[Severity.WARNING], n[Severity.INFO]
-    if language == "en":
-        out.print(f"{errors} error(s), {warnings} warning(s), {infos} note(s)", markup=False)
-    else:
-        out.print(f"{errors} 个错误，{warnings} 个警告，{infos} 个提示", markup=False)
+    _say("lint_counts", language, errors=errors, warnings=warnings, infos=infos)
     raise typer.Exit(EXIT_UNGRADABLE if errors else EXIT_OK)
 
 
@@ -285,9 +350,15 @@ def _load(profile: str) -> Profile:
         raise _usage(str(exc)) from exc
 
 
-def main() -> None:  # pragma: no cover - console entry point
+def run() -> None:
+    """Run the command line with output streams that cannot fail on a character (engine.console)."""
+    make_streams_safe()
     app()
+
+
+def main() -> None:  # pragma: no cover - console entry point
+    run()
 
 
 if __name__ == "__main__":  # python -m engine.cli
-    app()
+    run()

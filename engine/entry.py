@@ -11,6 +11,6 @@ from __future__ import annotations
 
 
 def main() -> None:
-    from engine.cli import app
+    from engine.cli import run
 
-    app()
+    run()

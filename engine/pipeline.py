@@ -25,6 +25,7 @@ from multiprocessing import get_context
 from pathlib import Path
 
 import engine
+from engine.coverage import unproven_problems
 from engine.export.atomic import atomic_path, sync_all, temp_target
 from engine.export.branch_list import write_branch_list
 from engine.export.results_json import ResultsJsonWriter, result_element_bytes, write_manifest
@@ -32,7 +33,15 @@ from engine.export.summary import SummaryRecord, SummaryWriter, summary_record, 
 from engine.facts import build_facts
 from engine.grading import college_kpis, grade
 from engine.ingest import read_workbook
-from engine.rulebook import DurableEvaluator, Evaluator, evaluate_many, load_profile, profile_sha256
+from engine.roster import Roster, RosterCheck, compare
+from engine.rulebook import (
+    DurableEvaluator,
+    Evaluator,
+    ReferenceEvaluator,
+    evaluate_many,
+    load_profile,
+    profile_sha256,
+)
 from engine.validate import validate_workbook
 from schemas.batch import BatchReport, FileReport, Kpi
 from schemas.common import Evidence, Finding, Lang, Text
@@ -56,7 +65,13 @@ WORKER_GC_THRESHOLDS = (20_000, 50, 100)  # see _init_worker
 
 
 class UsageError(Exception):
-    """The request itself is wrong (unknown profile, missing folder, output folder in use): exit 2."""
+    """The request itself is wrong (unknown profile, missing folder, output folder in use): exit 2.
+
+    ``text`` holds the message in each language; ``str()`` gives both."""
+
+    def __init__(self, zh: str, en: str) -> None:
+        super().__init__(f"{zh} / {en}")
+        self.text = Text(zh=zh, en=en)
 
 
 @dataclass(frozen=True)
@@ -179,8 +194,8 @@ def worker_memory_limit() -> int | None:
         mb = int(raw) if raw else WORKER_MEMORY_MB
     except ValueError:
         raise UsageError(
-            f"环境变量 {MEMORY_ENV} 应为整数（兆字节），实际为 {raw!r} / {MEMORY_ENV} must be a whole number "
-            f"of megabytes, got {raw!r}"
+            f"环境变量 {MEMORY_ENV} 应为整数（兆字节），实际为 {raw!r}",
+            f"{MEMORY_ENV} must be a whole number of megabytes, got {raw!r}",
         ) from None
     return mb * 1024 * 1024 if mb > 0 else None
 
@@ -366,20 +381,23 @@ def _run_alone(job: tuple[str, str], initargs: tuple[str, str, Lang, int | None]
 def prepare_output(out: Path, force: bool) -> None:
     """Refuse to mix a new run into a folder holding other files, unless ``force`` clears ours."""
     if out.exists() and not out.is_dir():
-        raise UsageError(f"输出路径 {out} 已存在且不是文件夹 / output path {out} exists and is not a folder")
+        raise UsageError(
+            f"输出路径 {out} 已存在且不是文件夹", f"output path {out} exists and is not a folder"
+        )
     if out.exists() and any(out.iterdir()):
         if not force:
             raise UsageError(
-                f"输出文件夹 {out} 不为空；请换一个文件夹，或加 --force 覆盖上次的结果 / "
-                f"output folder {out} is not empty: choose another folder or pass --force"
+                f"输出文件夹 {out} 不为空；请换一个文件夹，或加 --force 覆盖上次的结果",
+                f"output folder {out} is not empty: choose another folder or pass --force",
             )
         ours = {*LIST_FOLDER.values(), *SUMMARY_NAME.values(), RESULTS_NAME, MANIFEST_NAME}
         stale = [p for p in out.iterdir() if p.is_file() and temp_target(p.name) in ours]
         strangers = sorted(p.name for p in out.iterdir() if p.name not in ours and p not in stale)
         if strangers:
             raise UsageError(
-                f"输出文件夹 {out} 含有不是本工具生成的文件（{', '.join(strangers[:5])}），不会覆盖 / "
-                f"output folder {out} holds files branchgrade did not write; refusing to overwrite"
+                f"输出文件夹 {out} 含有不是本工具生成的文件（{', '.join(strangers[:5])}），不会覆盖",
+                f"output folder {out} holds files branchgrade did not write ({', '.join(strangers[:5])}); "
+                "refusing to overwrite",
             )
         for temp in stale:  # left by a run killed while writing
             temp.unlink()
@@ -403,6 +421,7 @@ class BatchRun:
     files: tuple[FileReport, ...]
     kpis: tuple[Kpi, ...]
     grades: tuple[tuple[Grade, int], ...]  # each grade given and how many branches got it, by code
+    roster: RosterCheck | None = None  # the batch against the roster, when one was given
 
     @cached_property
     def report(self) -> BatchReport:
@@ -483,27 +502,33 @@ def grade_folder(
     argv: Iterable[str] = (),
     on_start: Callable[[int], None] | None = None,
     on_done: Callable[[FileOutcome], None] | None = None,
+    paths: Sequence[Path] | None = None,
+    roster: Roster | None = None,
 ) -> BatchRun:
-    """Grade every workbook under ``folder`` and write all outputs into ``out``.
+    """Grade every workbook under ``folder`` (or only ``paths``, workbooks under it) and write all
+    outputs into ``out``. Files are named by their path relative to ``folder``. With a ``roster`` the
+    summary lists the roster branches that submitted nothing, a graded branch off the roster gets an IN-19
+    warning, and the completion KPI counts roster branches.
 
     ``workers`` = 0 runs in this process (debugging); None uses every core. Memory stays flat in the
     number of workbooks: results are written to results.json and each branch's rows to the summary workbook
     as they come (in file-name order); only the summary's short sheets are left for the end.
     """
     if not folder.is_dir():
-        raise UsageError(f"找不到文件夹 {folder} / folder {folder} not found")
+        raise UsageError(f"找不到文件夹 {folder}", f"folder {folder} not found")
     profile = load_profile(profile_ref)
     worker_memory_limit()  # a bad BRANCHGRADE_WORKER_MEMORY_MB is a usage error, before any output
     out_resolved, folder_resolved = out.resolve(), folder.resolve()
     if out_resolved == folder_resolved or folder_resolved in out_resolved.parents:
         # Outputs inside the input folder would be read back as forms by the next run.
         raise UsageError(
-            f"输出文件夹不能位于输入文件夹 {folder} 之内 / the output folder must not be inside {folder}"
+            f"输出文件夹不能位于输入文件夹 {folder} 之内", f"the output folder must not be inside {folder}"
         )
     prepare_output(out, force)
     started = datetime.now(UTC).isoformat(timespec="seconds")
-    paths = find_workbooks(folder)
-    jobs = [(p, p.relative_to(folder).as_posix()) for p in paths]
+    if paths is None:
+        paths = find_workbooks(folder)
+    jobs = sorted(((p, p.relative_to(folder).as_posix()) for p in paths), key=lambda job: job[1])
     if on_start:
         on_start(len(jobs))
     list_dir = out / LIST_FOLDER[lang]
@@ -533,8 +558,14 @@ def grade_folder(
                     on_outcome=sink.arrived,
                 )
             assert sink.written == len(jobs), "an outcome never arrived"
-            kpis = college_kpis(sink.graded, profile.grading, sink.files)
-            files = tuple(sink.files)
+            files, check = _against_roster(sink.files, roster)
+            submitted = None if check is None else (check.graded, check.expected)
+            kpis = college_kpis(sink.graded, profile.grading, files, submitted)
+            if check is not None:
+                summary.add_missing(
+                    (e.branch_id, e.branch_name, e.general_branch, e.branch_type, e.row)
+                    for e in check.missing
+                )
             writer.finish(files, kpis)
         # results.json is in place (atomic_path fsynced and renamed it); the summary's long sheets are
         # written, its short ones (from counters, the KPIs and the file reports) remain.
@@ -549,9 +580,38 @@ def grade_folder(
         started=started,
         finished=datetime.now(UTC).isoformat(timespec="seconds"),
         argv=list(argv),
+        roster=None if roster is None else {"file": roster.file, "sha256": roster.sha256},
     )
     grades = tuple((sink.grades[code], sink.grade_counts[code]) for code in sorted(sink.grades))
-    return BatchRun(out, files, kpis, grades)
+    return BatchRun(out, files, kpis, grades, check)
+
+
+def _against_roster(
+    files: Sequence[FileReport], roster: Roster | None
+) -> tuple[tuple[FileReport, ...], RosterCheck | None]:
+    """The file reports, each graded branch off ``roster`` warned (IN-19), and the roster check."""
+    if roster is None:
+        return tuple(files), None
+    check = compare(roster, [(f.branch_id, f.file) for f in files if f.status == "graded" and f.branch_id])
+    off = {file for _, file in check.unknown}
+    return (
+        tuple(
+            f.model_copy(
+                update={
+                    "problems": (
+                        *f.problems,
+                        make_problem(
+                            "IN-19", Evidence(file=f.file), branch_id=f.branch_id, roster=roster.file
+                        ),
+                    )
+                }
+            )
+            if f.file in off
+            else f
+            for f in files
+        ),
+        check,
+    )
 
 
 def _run_inline(
@@ -573,11 +633,28 @@ def _run_inline(
 
 
 def check_files(
-    paths: Sequence[Path], profile_ref: str = "loudi-2012"
+    paths: Sequence[Path], profile_ref: str = "loudi-2012", names: Sequence[str] | None = None
 ) -> list[tuple[str, tuple[Finding, ...]]]:
-    """Validate workbooks without grading: every problem of every file (for ``branchgrade validate``)."""
+    """Validate workbooks without grading: every problem of every file (for ``branchgrade validate``),
+    each named by ``names`` (default: the file name). A valid workbook also gets what grading would find
+    unprovable (``check_coverage``)."""
     profile = load_profile(profile_ref)
-    return [(checked.file, checked.problems) for checked in (check_workbook(p, profile) for p in paths)]
+    checked = []
+    with ReferenceEvaluator(profile) as evaluator:
+        for path, name in zip(paths, names or [p.name for p in paths], strict=True):
+            result = check_workbook(path, profile, name)
+            checked.append((result.file, result.problems + check_coverage(result, profile, evaluator)))
+    return checked
+
+
+def check_coverage(
+    checked: FormResult, profile: Profile, evaluator: Evaluator | None = None
+) -> tuple[Finding, ...]:
+    """What grading ``checked`` would leave "not evidenced", as one warning (IN-14) per empty register or
+    blank sheet, naming the requirements it leaves unproven; nothing for a form that cannot be graded."""
+    if checked.form is None:
+        return ()
+    return unproven_problems(checked.form, profile, evaluator)
 
 
 def explain_file(path: Path, profile_ref: str = "loudi-2012") -> FileOutcome:

@@ -181,6 +181,80 @@ PROBLEMS: tuple[ProblemSpec, ...] = (
             "with the ID assigned by the organization department",
         ),
     ),
+    ProblemSpec(
+        "IN-14",
+        _t("未填写的内容使要求无法核实", "Blank entries leave requirements unproven"),
+        _t(
+            "工作表“{sheet}”{what}，评定时以下 {n} 项要求将无法核实（记为“未能核实”）：{rules}",
+            "Sheet “{sheet}” {what}, so grading cannot verify these {n} requirement(s) "
+            "(they will be “not evidenced”): {rules}",
+        ),
+        _t(
+            "请在“{sheet}”中如实填写已开展的工作；确未开展的，请按要求开展后再填写",
+            "Fill in “{sheet}” with the work that was done; what was not done yet, do it, then record it",
+        ),
+        Severity.WARNING,
+    ),
+    ProblemSpec(
+        "IN-15",
+        _t("花名册缺少必需的栏目", "Roster column missing"),
+        _t(
+            "花名册缺少“{label}”栏（已在第 {rows} 行查找表头）",
+            "The roster has no “{label_zh}” ({label_en}) column (header looked for in row {rows})",
+        ),
+        _t(
+            "请在花名册的表头行写上“{label}”；可用 branchgrade template --roster 生成花名册模板",
+            "Add the header “{label_zh}” to the roster's header row; "
+            "branchgrade template --roster writes a blank roster",
+        ),
+    ),
+    ProblemSpec(
+        "IN-16",
+        _t("花名册中支部编号重复", "Branch ID twice on the roster"),
+        _t(
+            "支部编号“{branch_id}”在花名册中重复（第 {first} 行与第 {row} 行）",
+            "Branch ID “{branch_id}” is on the roster twice (rows {first} and {row})",
+        ),
+        _t(
+            "每个支部只列一行：请删除重复的行，或改正其中一个编号",
+            "List each branch once: delete the repeated row or correct one of the IDs",
+        ),
+    ),
+    ProblemSpec(
+        "IN-17",
+        _t("花名册中缺少支部编号", "Roster row without a branch ID"),
+        _t(
+            "花名册第 {row} 行填写了支部信息，但“{column}”为空",
+            "Row {row} of the roster describes a branch but its “{column}” is blank",
+        ),
+        _t(
+            "请填写该支部的编号（与其定级表“基本信息”中的支部编号一致），或删除该行",
+            "Enter the branch's ID (as on the 基本信息 sheet of its workbook) or delete the row",
+        ),
+    ),
+    ProblemSpec(
+        "IN-18",
+        _t("花名册无法读取", "Roster cannot be read"),
+        _t("花名册无法读取：{reason}", "The roster cannot be read: {reason}"),
+        _t(
+            "请用 Excel 或 WPS 打开花名册，另存为 Excel 工作簿（.xlsx）或 CSV 后重试",
+            "Open the roster in Excel or WPS, save it as an Excel workbook (.xlsx) or CSV and try again",
+        ),
+    ),
+    ProblemSpec(
+        "IN-19",
+        _t("支部不在花名册中", "Branch not on the roster"),
+        _t(
+            "已评定的支部“{branch_id}”不在花名册 {roster} 中",
+            "Graded branch “{branch_id}” is not on the roster {roster}",
+        ),
+        _t(
+            "请核对定级表“基本信息”中的支部编号是否与花名册一致；新成立的支部请补入花名册",
+            "Check that the branch ID on the 基本信息 sheet matches the roster; "
+            "add a new branch to the roster",
+        ),
+        Severity.WARNING,
+    ),
 )
 
 CATALOGUE: dict[str, ProblemSpec] = {p.code: p for p in PROBLEMS}

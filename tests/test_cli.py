@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import ast
+import re
 import shutil
 from pathlib import Path
 
@@ -9,6 +11,8 @@ import pytest
 from typer.testing import CliRunner
 
 from engine.cli import app
+from engine.export.i18n import LABELS
+from schemas.form_layout import BRANCH_TYPES
 
 ROOT = Path(__file__).resolve().parent.parent
 COLLEGE = ROOT / "fixtures" / "college"
@@ -104,3 +108,64 @@ def test_the_console_script_leaves_workers_light() -> None:
     )
     out = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True, cwd=ROOT, check=True)
     assert out.stdout.strip() == "[]", out.stdout + out.stderr
+
+
+# --- every user-facing string through the label table -------------------------------------------------
+
+CJK = re.compile(r"[\u3000-\u303f\u3400-\u9fff\uff00-\uffef]")
+CLI_SOURCE = ROOT / "engine" / "cli.py"
+
+
+def test_the_cli_writes_no_chinese_of_its_own() -> None:
+    """Its words come from engine.export.i18n (zh and en), never inline ``zh if ... else en`` pairs."""
+    tree = ast.parse(CLI_SOURCE.read_text(encoding="utf-8"))
+    inline = [
+        (node.lineno, node.value)
+        for node in ast.walk(tree)
+        if isinstance(node, ast.Constant) and isinstance(node.value, str) and CJK.search(node.value)
+    ]
+    assert inline == []
+
+
+def test_every_label_the_cli_names_exists() -> None:
+    tree = ast.parse(CLI_SOURCE.read_text(encoding="utf-8"))
+    named = {
+        node.args[0].value
+        for node in ast.walk(tree)
+        if isinstance(node, ast.Call)
+        and isinstance(node.func, ast.Name)
+        and node.func.id in {"label", "both", "_h", "_say", "_fail"}
+        and node.args
+        and isinstance(node.args[0], ast.Constant)
+    }
+    assert len(named) > 40 and named <= LABELS.keys(), named - LABELS.keys()
+
+
+@pytest.mark.parametrize(
+    "args",
+    [
+        ["validate", "{tmp}/missing.xlsx"],
+        ["validate", "{tmp}/*.xlsx"],
+        ["grade", "{tmp}/nope", "-o", "{tmp}/o"],
+        ["grade", str(COLLEGE), "-o", "{tmp}/full"],
+        ["grade", str(COLLEGE), "-o", "{tmp}/o", "--workers", "-1"],
+        ["explain", "{tmp}/missing.xlsx"],
+        ["template", "{tmp}/t.txt"],
+        ["template", "{tmp}/t.xlsx", "--type", "工人"],
+        ["template", "{tmp}/t.xlsx", "--roster", "--year", "2012"],
+        ["rules", "show", "XX-99"],
+    ],
+    ids=lambda a: " ".join(a[:2]),
+)
+def test_usage_errors_in_english_with_lang_en(tmp_path: Path, args: list[str]) -> None:
+    (tmp_path / "full").mkdir()
+    (tmp_path / "full" / "mine.txt").write_text("a user's file", encoding="utf-8")
+    argv = [a.replace("{tmp}", str(tmp_path)) for a in args]
+    english = runner.invoke(app, [*argv, "--lang", "en"])
+    assert english.exit_code == 2, english.output
+    message = english.output.replace(str(tmp_path), "").replace(str(COLLEGE), "")
+    for value in ("工人", *BRANCH_TYPES):  # values the user types are Chinese in both languages
+        message = message.replace(value, "")
+    assert message.strip() and not CJK.search(message), message
+    chinese = runner.invoke(app, argv)
+    assert chinese.exit_code == 2 and CJK.search(chinese.output)

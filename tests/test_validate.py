@@ -312,12 +312,19 @@ def test_every_catalogue_code_renders_in_both_languages() -> None:
         "year": 2012,
         "branch_id": "JG-01",
         "other": "b.xlsx",
+        "n": 3,
+        "rules": "OL-01 r",
+        "rows": "1",
+        "first": 2,
+        "row": 4,
+        "column": "支部编号",
+        "roster": "r.csv",
     }
     for code, spec in CATALOGUE.items():
         finding = make_problem(code, where, **ctx)
         assert finding.severity is spec.severity and finding.kind == "input"
         assert "{" not in finding.message.zh + finding.message.en + finding.rectification.en
-    assert [p.code for p in CATALOGUE.values()] == [f"IN-{n:02d}" for n in range(1, 14)]
+    assert [p.code for p in CATALOGUE.values()] == [f"IN-{n:02d}" for n in range(1, 20)]
     with pytest.raises(KeyError):
         make_problem("IN-08", where)
 

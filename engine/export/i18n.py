@@ -14,6 +14,7 @@ from schemas.common import Evidence, Lang, Source, Status
 __all__ = [
     "LABELS",
     "STATUS_ORDER",
+    "both",
     "evidence_cells",
     "fmt_num",
     "label",
@@ -71,6 +72,9 @@ LABELS: dict[str, tuple[str, str]] = {
     "sh_common": ("常见问题", "Common problems"),
     "sh_kpis": ("学院指标", "College KPIs"),
     "sh_inputs": ("输入问题", "Input problems"),
+    "sh_missing": ("缺交", "Not submitted"),
+    "roster_row": ("花名册行号", "Roster row"),
+    "general_branch_roster": ("所属党总支", "General branch"),
     "by_general_branch": ("按上级党组织", "By parent organisation"),
     "by_branch_type": ("按支部类型", "By branch type"),
     "sum": ("合计", "Total"),
@@ -109,6 +113,121 @@ LABELS: dict[str, tuple[str, str]] = {
     "page_footer": ("第 &P 页，共 &N 页", "Page &P of &N"),
 }
 
+# The command line (engine/cli.py): help texts, progress, reports and usage errors. Help is shown before
+# --lang is read, so help texts are given in both languages (see ``both``) unless the command line asks
+# for one.
+LABELS.update(
+    {
+        "h_app": ("党支部分类定级：评定等次并生成整改清单", "Grade Party branches from filled workbooks"),
+        "h_rules": ("查看规则集", "inspect a profile's rules"),
+        "h_lang": ("输出语言 zh 或 en", "output language, zh or en"),
+        "h_profile": ("规则集名称或文件夹", "profile name or folder"),
+        "h_template": ("生成空白定级工作簿", "write the blank grading workbook"),
+        "h_template_out": ("要生成的空白工作簿（.xlsx）", "the blank workbook to write (.xlsx)"),
+        "h_type": ("预选支部类型：{types}", "preselect the branch type: {types}"),
+        "h_year": ("考核年度", "assessment year"),
+        "h_roster_template": (
+            "改为生成空白支部花名册",
+            "write the blank branch roster instead of a grading workbook",
+        ),
+        "h_validate": ("检查工作簿，一次列出全部问题", "report every problem of each workbook"),
+        "h_validate_files": (
+            "要检查的工作簿、文件夹或通配符（如 forms/*.xlsx）",
+            "workbooks, folders or patterns (e.g. forms/*.xlsx) to check",
+        ),
+        "h_grade": ("批量评定文件夹内的全部工作簿", "grade every workbook in a folder"),
+        "h_grade_folder": (
+            "存放各支部工作簿的文件夹，或通配符（如 forms/*.xlsx）",
+            "folder of branch workbooks, or a pattern (e.g. forms/*.xlsx)",
+        ),
+        "h_out": ("输出文件夹", "output folder"),
+        "h_workers": ("并行进程数（0=本进程）", "worker processes (0 = in-process)"),
+        "h_force": ("覆盖上次运行的输出", "replace a previous run's outputs"),
+        "h_progress": ("显示进度条", "show a progress bar"),
+        "h_roster": (
+            "支部花名册（.xlsx 或 .csv），用于列出未提交的支部",
+            "branch roster (.xlsx or .csv), to list the branches that submitted nothing",
+        ),
+        "h_explain": ("逐条说明一个支部的评定过程", "print one branch's full trace"),
+        "h_explain_file": ("一个支部的工作簿", "one branch workbook"),
+        "h_rules_list": ("列出规则", "list the rules of a profile"),
+        "h_rules_show": (
+            "显示一条规则：条件、参数、依据、示例",
+            "show one rule: condition, parameters, source, examples",
+        ),
+        "h_rule_code": ("规则编号，如 OL-02", "rule code, e.g. OL-02"),
+        "h_rules_catalogue": ("重新生成规则目录 CATALOGUE.md", "regenerate the profile's CATALOGUE.md"),
+        "h_rules_lint": (
+            "检查规则集：未知事实或参数、重复编号、分数段缺口或重叠、达不到的等次、示例错误等",
+            "lint a profile: unknown facts or parameters, duplicate codes, band gaps, unreachable grades, "
+            "failing examples",
+        ),
+        "u_lang": ("--lang 只能是 zh 或 en（实际为 {value}）", "--lang must be zh or en (got {value})"),
+        "u_type": ("--type 只能是 {choices}", "--type must be one of {choices}"),
+        "u_xlsx_name": ("文件名须以 .xlsx 结尾：{path}", "the file name must end in .xlsx: {path}"),
+        "u_exists": ("{path} 已存在，不会覆盖", "{path} exists; not overwriting"),
+        "u_not_found": ("找不到文件：{paths}", "file not found: {paths}"),
+        "u_no_match": (
+            "没有与“{pattern}”匹配的工作簿（.xlsx/.xlsm/.xls/.ods）；请检查路径和通配符",
+            "no workbook (.xlsx/.xlsm/.xls/.ods) matches “{pattern}”; check the path and the pattern",
+        ),
+        "u_empty_folder": (
+            "文件夹 {path} 中没有工作簿（.xlsx/.xlsm/.xls/.ods）",
+            "folder {path} holds no workbook (.xlsx/.xlsm/.xls/.ods)",
+        ),
+        "u_workers": ("--workers 不能为负数", "--workers must be 0 or more"),
+        "u_no_rule": ("规则 {code} 不存在于 {profile}", "no rule {code} in {profile}"),
+        "wrote": ("已生成 {path}", "wrote {path}"),
+        "ok_file": ("{mark} {name}：未发现问题", "{mark} {name}: no problems"),
+        "bad_file": (
+            "{mark} {name}：{errors} 个错误，{warnings} 个提醒",
+            "{mark} {name}: {errors} error(s), {warnings} warning(s)",
+        ),
+        "grading": ("评定中", "grading"),
+        "batch_done": (
+            "共 {files} 个工作簿，已评定 {graded} 个（{dist}）。结果在 {out}",
+            "Graded {graded} of {files} workbooks ({dist}). Outputs in {out}",
+        ),
+        "ungradable_file": ("✗ 无法评定：{file}", "✗ ungradable: {file}"),
+        "lint_counts": (
+            "{errors} 个错误，{warnings} 个警告，{infos} 个提示",
+            "{errors} error(s), {warnings} warning(s), {infos} note(s)",
+        ),
+        "u_roster": ("花名册 {path} 不能使用：", "the roster {path} cannot be used:"),
+        "u_roster_type": (
+            "--roster 生成的花名册不分支部类型，不能与 --type/--year 同用",
+            "--roster writes the roster, which takes no --type or --year",
+        ),
+        "missing_head": (
+            "缺交：花名册中有 {n} 个支部未提交定级表",
+            "Not submitted: {n} branch(es) on the roster sent no workbook",
+        ),
+        "missing_row": (
+            "  {mark} {branch_id} {name}（{general}）",
+            "  {mark} {branch_id} {name} ({general})",
+        ),
+        "roster_complete": (
+            "{mark} 花名册中的 {n} 个支部均已提交",
+            "{mark} all {n} branches on the roster submitted",
+        ),
+        "unknown_head": (
+            "提醒：{n} 个已评定的支部不在花名册中",
+            "Warning: {n} graded branch(es) are not on the roster",
+        ),
+        "unknown_row": ("  {branch_id}（{file}）", "  {branch_id} ({file})"),
+        "list_sep": ("、", ", "),
+        "period": ("期", "period"),
+        "r_indicator": ("指标", "indicator"),
+        "r_condition": ("条件", "condition"),
+        "r_applies": ("适用", "applies"),
+        "r_params": ("参数", "parameters"),
+        "r_source": ("依据", "source"),
+        "r_rationale": ("理由", "rationale"),
+        "r_fix": ("整改", "fix"),
+        "r_example": ("示例", "example"),
+    }
+)
+
 _STATUS: dict[Status, tuple[str, str]] = {
     Status.FAILED: ("未通过", "Failed"),
     Status.NOT_EVIDENCED: ("未能核实", "Not evidenced"),
@@ -128,6 +247,11 @@ def label(key: str, lang: Lang = "zh", **fmt: object) -> str:
     zh, en = LABELS[key]
     text = en if lang == "en" else zh
     return text.format(**fmt) if fmt else text
+
+
+def both(key: str, **fmt: object) -> str:
+    """The label ``key`` in Chinese and English, ``中文 / English``: for help shown before --lang is read."""
+    return f"{label(key, 'zh', **fmt)} / {label(key, 'en', **fmt)}"
 
 
 def status_label(status: Status, lang: Lang = "zh") -> str:

@@ -317,6 +317,7 @@ def write_manifest(
     started: str,
     finished: str,
     argv: list[str],
+    roster: Mapping[str, str] | None = None,
 ) -> None:
     """Write run-manifest.json: what went in (each input file's sha256, the profile and its hash, the tool
     version, the command line) and when, so a published result can be reproduced and checked.
@@ -333,5 +334,7 @@ def write_manifest(
         "argv": list(argv),
         "inputs": {name: inputs[name] for name in sorted(inputs)},
     }
+    if roster is not None:  # the roster the run was checked against (file as given, sha256)
+        manifest["roster"] = dict(roster)
     text = json.dumps(manifest, ensure_ascii=False, indent=1, allow_nan=False)
     atomic_write_bytes(path, (text + "\n").encode("utf-8"))

@@ -1,5 +1,6 @@
 """The summary workbook for the organization department: every branch, the grade distribution with charts,
-every rectification item, the most common problems, the college KPIs and every input problem.
+every rectification item, the most common problems, the college KPIs and every input problem — and, when
+the run had a roster, the roster's branches that submitted nothing (缺交, :meth:`SummaryWriter.add_missing`).
 
 Sized for a college of 10,000 branches and written *while the batch runs*: :func:`summary_writer` opens the
 workbook, the batch hands :meth:`SummaryWriter.add` one compact :class:`SummaryRecord` per graded branch (made
@@ -401,6 +402,7 @@ class SummaryWriter:
             self.abandon()
             raise
         self._counts = _Counts(lang)
+        self._missing: list[tuple[str, str, str, str, int]] | None = None  # with a roster: 缺交
         self._todo = label("st_todo", lang)
         # The column of each indicator's score in 汇总, fixed when its header is written.
         self._score_cols: dict[str, int] | None = None
@@ -476,6 +478,11 @@ class SummaryWriter:
             items.text(9, todo)
             items.next()
 
+    def add_missing(self, rows: Iterable[tuple[str, str, str, str, int]]) -> None:
+        """The roster's branches that submitted nothing — (branch id, name, general branch, type, roster
+        row) — for a 缺交 sheet after the others; without this call the workbook has none."""
+        self._missing = list(rows)
+
     def finish(self, files: Iterable[FileReport], kpis: Iterable[Kpi]) -> None:
         """Close the long sheets, write the distribution, the common problems, ``kpis`` and the input problems
         of ``files``, and complete the workbook (moved into place when the ``summary_writer`` block ends)."""
@@ -498,6 +505,10 @@ class SummaryWriter:
         _common_sheet(wb, self._common, counts, lang)
         _kpi_sheet(self._kpis, kpis, lang)
         _inputs_sheet(self._inputs, files, lang)
+        if self._missing is not None:
+            _missing_sheet(
+                self._sheet(label("sh_missing", lang), Path(self._tmpdir.name)), self._missing, lang
+            )
         for sheet in self._sheets:
             sheet.end_rows()
         wb.close()
@@ -685,4 +696,17 @@ def _inputs_sheet(sh: _Sheet, files: Iterable[FileReport], lang: Lang) -> None:
             sh.text(4, evidence_cells(p.evidence, lang))
             sh.text(5, p.rectification.get(lang))
             sh.next()
+    sh.finish()
+
+
+def _missing_sheet(sh: _Sheet, rows: Iterable[tuple[str, str, str, str, int]], lang: Lang) -> None:
+    keys = ("branch_id", "branch_name", "general_branch_roster", "branch_type", "roster_row")
+    sh.head([label(k, lang) for k in keys])
+    for branch_id, name, general_branch, branch_type, row in rows:
+        sh.text(0, branch_id)
+        sh.text(1, name)
+        sh.text(2, general_branch)
+        sh.text(3, branch_type)
+        sh.number(4, row)
+        sh.next()
     sh.finish()

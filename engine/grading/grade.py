@@ -189,13 +189,18 @@ class KpiSource(Protocol):
 
 
 def college_kpis(
-    results: Sequence[KpiSource], policy: GradingPolicy, files: Sequence[FileReport] | None = None
+    results: Sequence[KpiSource],
+    policy: GradingPolicy,
+    files: Sequence[FileReport] | None = None,
+    roster: tuple[int, int] | None = None,
 ) -> tuple[Kpi, ...]:
     """College-level figures against their targets.
 
     TG-01 is the share of branches at ``kpi_grade``; the policy's further ``kpis`` are shares of the
     branches' per-branch flags (decided by the rulebook) or, for ``scope = "files"``, of the workbooks
-    graded among ``files`` (left out when the caller has no file list).
+    graded among ``files`` (left out when the caller has no file list) — or, when the caller knows which
+    branches should have submitted, ``roster`` = (roster branches graded, roster branches): a branch that
+    sent nothing counts against the figure, and a file of a branch off the roster does not count for it.
     """
     target = policy.kpi_min_share
     band = policy.grades[_grade_index(policy, policy.kpi_grade, "kpi_grade")].name
@@ -213,6 +218,9 @@ def college_kpis(
     ]
     for spec in policy.kpis:
         if spec.scope == "files":
+            if roster is not None:
+                kpis.append(_share(spec.code, spec.title, spec.target, *roster))
+                continue
             if files is None:
                 continue
             graded = sum(1 for f in files if f.status == "graded")
