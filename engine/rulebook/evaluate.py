@@ -15,7 +15,7 @@ from datetime import date
 from typing import Literal, Protocol
 
 from engine.rulebook.compiled import CompiledRule, compile_rules
-from engine.rulebook.conditions import Bound, parse
+from engine.rulebook.conditions import And, Bound, Expr, evaluate_expr, parse
 from engine.rulebook.values import Norm, normalise_values
 from schemas.common import Evidence, Finding, Scalar, Severity, Status, Text, distinct_cells
 from schemas.construct import trusted
@@ -178,9 +178,17 @@ def _short_periods(fact: Fact | None, expected: Scalar) -> list[str]:
     return sorted(key for key, value in fact.series.items() if value < expected)
 
 
+def unmet_parts(condition: Expr, values: Mapping[str, object]) -> int:
+    """How many top-level ``and`` parts of a condition do not hold (a condition without ``and`` is one
+    part): what a ``per_part`` deduction multiplies — "no plan −5, no summary −5" is one rule,
+    ``annual_plan_done == true and annual_summary_done == true``, taking 5 per document missing."""
+    parts = condition.items if isinstance(condition, And) else (condition,)
+    return sum(1 for part in parts if evaluate_expr(part, values) is not True)
+
+
 def _deduction(rule: RuleSpec, status: Status, n_short: int, profile: Profile) -> float:
     if status is Status.FAILED:
-        if rule.deduction.per_period:
+        if rule.deduction.per_period or rule.deduction.per_part:
             return min(rule.deduction.points * max(n_short, 1), rule.deduction.ceiling)
         return rule.deduction.points
     if status is Status.NOT_EVIDENCED and profile.grading.not_evidenced_deducts:
@@ -406,7 +414,8 @@ def _evaluation(
                 unit=plan.unit[0],
                 unit_en=plan.unit[1],
             )
-            deduction = _deduction(rule, status, len(short), profile)
+            n_short = unmet_parts(plan.rule.condition.expr, values) if rule.deduction.per_part else len(short)
+            deduction = _deduction(rule, status, n_short, profile)
             message = trusted(
                 Text,
                 {
