@@ -125,7 +125,7 @@ def college_results(tmp_path_factory: pytest.TempPathFactory) -> list[BranchResu
 def test_every_fixture_list_is_what_xlsxwriter_wrote(
     college_results: list[BranchResult], lang: str, tmp_path: Path
 ) -> None:
-    assert len(college_results) == 32  # 17 + 15 branches: both colleges really graded
+    assert len(college_results) == 33  # 18 + 15 branches: both colleges really graded
     assert any(r.items for r in college_results) and any(not r.items for r in college_results)
     for result in college_results:
         assert_same_list(result, lang, tmp_path)

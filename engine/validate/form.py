@@ -610,6 +610,9 @@ class _Validator:
         return FormResult(file=self.file, sha256=self.raw.sha256, form=form, problems=problems)
 
     def check_basic(self, basic: Row) -> None:
+        branch_id = basic.values.get("branch_id")
+        if isinstance(branch_id, str):
+            basic.values["branch_id"] = normalise_branch_id(branch_id)
         year = basic.values.get("assessment_year")
         if year is not None and not MIN_YEAR <= year <= MAX_YEAR:
             self.report(
@@ -744,6 +747,17 @@ class _Validator:
 
 def _model(model: type[Any], row: Row, **extra: Any) -> Any:
     return _record(model, row.values, extra, row.cells)
+
+
+_DASHES = dict.fromkeys(map(ord, "‐‑‒–—―−－"), "-")
+
+
+def normalise_branch_id(text: str) -> str:
+    """A 支部编号 as the department issues it: `` xs-05 ``, ``ＸＳ－０５`` and ``XS—05`` are all ``XS-05``
+    (width folded, spaces dropped, letters upper-case, any dash a hyphen), so one branch never counts as
+    two because of how its number was typed."""
+    folded = _nfkc("NFKC", text).translate(_DASHES)
+    return "".join(folded.split()).upper()
 
 
 def validate_workbook(raw: RawWorkbook, expected_year: int | None = None) -> FormResult:
