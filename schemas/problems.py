@@ -257,6 +257,24 @@ PROBLEMS: tuple[ProblemSpec, ...] = (
     ),
 )
 
+PROBLEMS += (
+    ProblemSpec(
+        "IN-20",
+        _t("登记表中有模板以外的列", "Column not in the template"),
+        _t(
+            "{sheet}的第 {column} 列“{header}”不是本表的栏目，其中的内容不会被读取",
+            "Column {column} “{header}” of {sheet} is not a column of this register; "
+            "what it holds is not read",
+        ),
+        _t(
+            "如该列内容需要计入，请填到模板对应的栏目（可在“备注”中说明）；否则删除该列",
+            "If what it holds should count, move it into the template's column for it (or into the notes "
+            "column); otherwise delete the column",
+        ),
+        Severity.WARNING,
+    ),
+)
+
 CATALOGUE: dict[str, ProblemSpec] = {p.code: p for p in PROBLEMS}
 
 ContextValue = Scalar | Text

@@ -8,6 +8,8 @@ from datetime import date, datetime, time, timedelta
 from schemas.common import Finding
 
 CellValue = str | int | float | bool | date | datetime | time | timedelta | None
+# merged areas that span rows: ((first row, first column), (last row, last column)), 0-based, inclusive
+MergedAreas = tuple[tuple[tuple[int, int], tuple[int, int]], ...]
 
 
 @dataclass(frozen=True)
@@ -17,6 +19,7 @@ class RawSheet:
     name: str
     rows: list[list[CellValue]]
     hidden: bool = False
+    merged: MergedAreas = ()  # only those spanning rows: a register's cell may cover several records
 
 
 @dataclass(frozen=True)

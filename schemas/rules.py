@@ -27,12 +27,32 @@ def condition_value(value: ParamValue) -> ConditionValue:
     return date_number(value) if isinstance(value, date) else value
 
 
+DeductionBasis = Literal["reference", "default", "choice"]
+
+
 class Deduction(Frozen):
-    """Points a finding takes from its indicator: fixed, or per period that falls short, up to ``max``."""
+    """Points a finding takes from its indicator: fixed; per period that falls short; or per unmet part of
+    the condition (its top-level ``and`` clauses) — in the last two cases up to ``max``.
+
+    ``basis`` says where the size comes from — ``reference``: a row of the 2012 reference scoring form
+    (docs/scoring-2012.md §1), ``default``: a stated default (§2 there), ``choice``: the team's reasoned
+    choice — and ``basis_note`` quotes the row or states the reasoning. The rule catalogue prints both.
+    """
 
     points: float = Field(ge=0)
     per_period: bool = False
+    per_part: bool = False
     max: float | None = Field(default=None, ge=0)
+    basis: DeductionBasis | None = None
+    basis_note: Text | None = None
+
+    @model_validator(mode="after")
+    def _one_multiplier(self) -> Deduction:
+        if self.per_period and self.per_part:
+            raise ValueError("a deduction is per period or per part of the condition, not both")
+        if (self.basis is None) != (self.basis_note is None):
+            raise ValueError("basis and basis_note go together: say where the size comes from, and how")
+        return self
 
     @property
     def ceiling(self) -> float:

@@ -48,3 +48,16 @@ def test_catalogue_shape() -> None:
 def test_profile_lints_clean(name: str) -> None:
     issues = [i for i in lint_profile(name) if i.severity in (Severity.ERROR, Severity.WARNING)]
     assert not issues, "\n".join(f"{i.code} {i.file}: {i.message.en}" for i in issues)
+
+
+@pytest.mark.parametrize("name", PROFILES)
+def test_every_deduction_states_where_its_size_comes_from(name: str) -> None:
+    profile = load_profile(name)
+    text = render_catalogue(profile)
+    unstated = [r.code for r in profile.rules if r.kind == "deduction" and r.deduction.basis is None]
+    assert not unstated, f"deduction rules without deduction.basis / basis_note: {unstated}"
+    table = text.split("## Deduction sizes", 1)[1].split("\n## ", 1)[0]
+    rows = {line.split(" | ")[0].lstrip("| ") for line in table.splitlines() if line.startswith("| ")}
+    deducting = {r.code for r in profile.rules if r.kind == "deduction"}
+    assert deducting <= rows, f"rules missing from the deduction table: {sorted(deducting - rows)}"
+    assert "**not stated**" not in table

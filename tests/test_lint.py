@@ -82,7 +82,7 @@ MUTATIONS: list[tuple[str, str, str, str, str]] = [
         "deduction = { points = 5 }",
         "L21",
     ),
-    ("deduction_of_zero", "SC/SC-03.toml", "deduction = { points = 3 }", "deduction = { points = 0 }", "L22"),
+    ("deduction_of_zero", "SC/SC-03.toml", "deduction = { points = 3,", "deduction = { points = 0,", "L22"),
     (
         "no_failed_example",
         "SC/SC-03.toml",
@@ -121,7 +121,7 @@ def test_overlap_makes_a_band_unreachable_and_a_narrow_band_is_no_overlap(tmp_pa
 @pytest.mark.slow
 def test_deduction_larger_than_its_indicator_is_a_warning(tmp_path: Path) -> None:
     profile = _copy(tmp_path)
-    _edit(profile / "SC/SC-03.toml", "deduction = { points = 3 }", "deduction = { points = 16 }")
+    _edit(profile / "SC/SC-03.toml", "deduction = { points = 3,", "deduction = { points = 16,")
     issues = lint_profile(profile)
     assert "L20" in _codes(issues, Severity.WARNING)
     assert not _codes(issues, Severity.ERROR)

@@ -9,6 +9,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
+from engine.validate.form import normalise_branch_id
 from engine.validate.parse import (
     ParseError,
     parse_bool,
@@ -74,6 +75,30 @@ def test_impossible_dates_say_why(text: str, reason: str) -> None:
 def test_ambiguous_or_garbled_dates_are_refused(text: str) -> None:
     with pytest.raises(ValueError):
         parse_date(text)
+
+
+@given(
+    st.dates(date(1990, 1, 1), date(2100, 12, 31)),
+    st.sampled_from(["{y}-{m}", "{y}/{m}", "{y}.{m}", "{y}年{m}月", "{y} 年 {m} 月"]),
+)
+def test_a_date_without_its_day_says_the_day_is_missing(day: date, style: str) -> None:
+    with pytest.raises(ParseError) as caught:
+        parse_date(style.format(y=day.year, m=day.month))
+    assert "缺少日" in caught.value.reason.zh and "day is missing" in caught.value.reason.en
+
+
+@given(st.dates(date(1990, 1, 1), date(2100, 12, 31)), st.sampled_from(["{m}月{d}日", "{m}-{d}", "{m}/{d}"]))
+def test_a_date_without_its_year_says_the_year_is_missing(day: date, style: str) -> None:
+    with pytest.raises(ParseError) as caught:
+        parse_date(style.format(m=day.month, d=day.day))
+    assert "缺少年份" in caught.value.reason.zh and "year is missing" in caught.value.reason.en
+
+
+@pytest.mark.parametrize("text", ["12/3/15", "12-03-15", "12年3月15日"])
+def test_a_two_digit_year_asks_for_four(text: str) -> None:
+    with pytest.raises(ParseError) as caught:
+        parse_date(text)
+    assert "四位年份" in caught.value.reason.zh
 
 
 def test_excel_1900_leap_bug() -> None:
@@ -183,3 +208,20 @@ def test_tags() -> None:
         "党史",
     )
     assert parse_tags("") == ()
+
+
+@given(
+    st.from_regex(r"[A-Z]{2}-[0-9]{2}", fullmatch=True),
+    st.booleans(),
+    st.booleans(),
+    st.sampled_from(["-", "－", "—", "–"]),
+    st.sampled_from(["", " ", "  ", "\u3000"]),
+)
+def test_branch_ids_typed_any_way_read_as_issued(
+    issued: str, lower: bool, full_width: bool, dash: str, pad: str
+) -> None:
+    typed = issued.lower() if lower else issued
+    typed = typed.replace("-", dash)
+    if full_width:
+        typed = "".join(chr(ord(c) + 0xFEE0) if "!" <= c <= "~" else c for c in typed)
+    assert normalise_branch_id(pad + typed + pad) == issued

@@ -240,7 +240,9 @@ def _hand_made(
 def test_layout_variants_read_the_same(tmp_path: Path, variant: dict[str, Any]) -> None:
     result = _validate(_hand_made(**variant), tmp_path)
     warnings = {p.code for p in result.problems}
-    assert warnings <= {"IN-05"}, [p.render() for p in result.problems]  # only optional labels/columns absent
+    # only optional labels/columns absent, and the register's extra column (which holds entries) named
+    assert warnings <= {"IN-05", "IN-20"}, [p.render() for p in result.problems]
+    assert [p.ctx["header"] for p in result.problems if p.code == "IN-20"] == ["额外列"]
     assert all(p.severity is Severity.WARNING for p in result.problems)
     form = result.form
     assert form is not None
@@ -319,12 +321,13 @@ def test_every_catalogue_code_renders_in_both_languages() -> None:
         "row": 4,
         "column": "支部编号",
         "roster": "r.csv",
+        "header": "h",
     }
     for code, spec in CATALOGUE.items():
         finding = make_problem(code, where, **ctx)
         assert finding.severity is spec.severity and finding.kind == "input"
         assert "{" not in finding.message.zh + finding.message.en + finding.rectification.en
-    assert [p.code for p in CATALOGUE.values()] == [f"IN-{n:02d}" for n in range(1, 20)]
+    assert [p.code for p in CATALOGUE.values()] == [f"IN-{n:02d}" for n in range(1, 21)]
     with pytest.raises(KeyError):
         make_problem("IN-08", where)
 

@@ -41,12 +41,14 @@ import struct
 import zipfile
 import zlib
 from collections.abc import Iterable, Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from enum import StrEnum
 from io import BytesIO
+from xml.etree import ElementTree
 
 from engine.ingest import repack
 from schemas.common import Text
+from schemas.raw import MergedAreas
 
 OLE2_MAGIC = b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1"
 ZIP_MAGIC = b"PK\x03\x04"
@@ -83,6 +85,9 @@ class Cleared:
 
     format: Format
     data: bytes
+    # sheet name → its merged areas that span rows, ((first row, column), (last row, last column)),
+    # 0-based; read here from the sheet's bytes because the reader is spared calamine's merged-range pass
+    merged: dict[str, MergedAreas] = field(default_factory=dict)
 
 
 @dataclass(frozen=True)
@@ -525,9 +530,70 @@ class _Parts:
         return repack.Part(info.orig_filename, content, info.CRC, sheet=sheet)
 
 
+_MERGE_CELLS = b"<mergeCells"
+_MERGE_REF = re.compile(rb'<mergeCell\s+ref="([A-Z]{1,3})([0-9]{1,7}):([A-Z]{1,3})([0-9]{1,7})"')
+
+
+def _column(letters: bytes) -> int:
+    n = 0
+    for c in letters:
+        n = n * 26 + c - 64
+    return n - 1
+
+
+def row_spanning_merges(content: bytes) -> MergedAreas:
+    """The merged areas of a sheet's XML that span more than one row (Excel writes ``<mergeCells>`` after
+    the cells, so the search runs from the end)."""
+    start = content.rfind(_MERGE_CELLS)
+    if start < 0:
+        return ()
+    areas = []
+    for c1, r1, c2, r2 in _MERGE_REF.findall(content, start):
+        first, last = int(r1) - 1, int(r2) - 1
+        if last > first:
+            areas.append(((first, _column(c1)), (last, _column(c2))))
+    return tuple(areas)
+
+
+_ODS_TABLE = "{urn:oasis:names:tc:opendocument:xmlns:table:1.0}"
+_ODS_SPAN = b"number-rows-spanned"
+
+
+def ods_row_spanning_merges(content: bytes) -> dict[str, MergedAreas]:
+    """Sheet name → the merged areas spanning rows of an OpenDocument ``content.xml`` (cells carrying
+    ``table:number-rows-spanned``; rows and cells repeated by ``number-*-repeated`` counted as such).
+    Only parsed when some cell spans rows: most files have none."""
+    if _ODS_SPAN not in content:
+        return {}
+    table, row_tag = _ODS_TABLE + "table", _ODS_TABLE + "table-row"
+    cell_tags = (_ODS_TABLE + "table-cell", _ODS_TABLE + "covered-table-cell")
+    found: dict[str, list[tuple[tuple[int, int], tuple[int, int]]]] = {}
+    sheet, row, column = "", 0, 0
+    for event, element in ElementTree.iterparse(BytesIO(content), events=("start", "end")):
+        tag = element.tag
+        if event == "start":
+            if tag == table:
+                sheet, row = element.get(_ODS_TABLE + "name", ""), 0
+            elif tag == row_tag:
+                column = 0
+            continue
+        if tag in cell_tags:
+            spanned = int(element.get(_ODS_TABLE + "number-rows-spanned", "1"))
+            if spanned > 1 and tag == cell_tags[0]:
+                wide = int(element.get(_ODS_TABLE + "number-columns-spanned", "1"))
+                area = ((row, column), (row + spanned - 1, column + wide - 1))
+                found.setdefault(sheet, []).append(area)
+            column += int(element.get(_ODS_TABLE + "number-columns-repeated", "1"))
+            element.clear()
+        elif tag == row_tag:
+            row += int(element.get(_ODS_TABLE + "number-rows-repeated", "1"))
+            element.clear()
+    return {name: tuple(areas) for name, areas in found.items()}
+
+
 def _check_parts(
     archive: zipfile.ZipFile, data: bytes, infos: list[zipfile.ZipInfo], limits: Limits
-) -> bytes:
+) -> tuple[bytes, dict[str, MergedAreas]]:
     """Inflate and check every part the reader may open; the archive of them the reader is given.
 
     Every such part is checked as if it were a sheet: which part calamine opens as a sheet follows
@@ -558,6 +624,7 @@ def _check_parts(
         )
     store = sum(info.file_size for info in readable) <= _STORE_MAX_BYTES  # sizes are verified on inflating
     entries = []
+    merged: dict[str, MergedAreas] = {}
     for info in readable:
         sheet = sheets.get(info.filename)
         content: bytes | None
@@ -570,6 +637,10 @@ def _check_parts(
                 content = parts.read(info)
             if not _clear(content, limits):
                 _check_exact(_slices(content), info.filename, sheet, limits)
+            if sheet is not None and (areas := row_spanning_merges(content)):
+                merged[sheet] = areas
+            elif info.filename == "content.xml":
+                merged.update(ods_row_spanning_merges(content))
             if not store:
                 content = None  # let it go: the entry copies the compressed stream
         is_sheet = info.filename in sheets or info.filename.startswith(_SHEET_FOLDERS)
@@ -577,7 +648,7 @@ def _check_parts(
     archive_size = max(parts.total, sum(len(entry.content) for entry in entries))
     if archive_size + len(entries) * 512 > repack.MAX_BYTES:  # 512: more than any entry's headers
         raise _over_limit("解压后的大小", "the uncompressed size", _mb(parts.total), _mb(repack.MAX_BYTES))
-    return repack.stored_zip(entries)
+    return repack.stored_zip(entries), merged
 
 
 def check_zip(data: bytes, limits: Limits) -> Cleared:
@@ -633,12 +704,12 @@ def check_zip(data: bytes, limits: Limits) -> Cleared:
                 _check_ratio(info.filename, info.filename, info.file_size, max(1, info.compress_size), limits)
 
         try:
-            readable = _check_parts(archive, data, infos, limits)
+            readable, merged = _check_parts(archive, data, infos, limits)
         except (zipfile.BadZipFile, zlib.error, EOFError, NotImplementedError, RuntimeError, OSError) as exc:
             raise _unreadable(
                 f"文件已损坏（解压失败：{exc}）", f"the file is damaged (decompression failed: {exc})"
             ) from exc
-    return Cleared(workbook_format, readable)
+    return Cleared(workbook_format, readable, merged)
 
 
 def _is_ods(archive: zipfile.ZipFile, names: set[str]) -> bool:

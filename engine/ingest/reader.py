@@ -181,6 +181,11 @@ def _read_sheets(cleared: Cleared, limits: Limits) -> dict[str, RawSheet]:
                     )
                 ) from None
             sheets[meta.name] = RawSheet(
-                name=meta.name, rows=rows_read, hidden=meta.visible != SheetVisibleEnum.Visible
+                name=meta.name,
+                rows=rows_read,
+                hidden=meta.visible != SheetVisibleEnum.Visible,
+                merged=cleared.merged.get(meta.name, ())
+                if cleared.format is not Format.XLS
+                else tuple(a for a in sheet.merged_cell_ranges or () if a[1][0] > a[0][0]),
             )
     return sheets

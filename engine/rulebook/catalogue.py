@@ -23,6 +23,8 @@ def _deduction(d: Deduction, kind: str) -> str:
         return "veto → grade D"
     if d.per_period:
         return f"{d.points:g} per period, max {d.ceiling:g}"
+    if d.per_part:
+        return f"{d.points:g} per unmet part, max {d.ceiling:g}"
     return f"{d.points:g}"
 
 
@@ -101,6 +103,41 @@ def _rule_section(rule: RuleSpec, profile: Profile) -> list[str]:
     return out
 
 
+BASIS_TEXT = {
+    "reference": "2012 reference form",
+    "default": "stated default",
+    "choice": "team's choice",
+}
+SCORING_DOC = "docs/scoring-2012.md"
+
+
+def _deduction_sizes(profile: Profile) -> list[str]:
+    """Rule → indicator → deduction → where its size comes from, for every rule that deducts points."""
+    names = {i.id: i.name for i in profile.grading.indicators}
+    lines = [
+        "## Deduction sizes",
+        "",
+        f"Where each deduction's size comes from ({SCORING_DOC}): the 2012 reference scoring form (§1 "
+        "there), a stated default (§2), or the team's reasoned choice.",
+        "",
+        "| code | indicator | deduction | size from | why |",
+        "|---|---|---|---|---|",
+    ]
+    for rule in sorted(profile.rules, key=lambda r: r.code):
+        if rule.kind != "deduction":
+            continue
+        d = rule.deduction
+        indicator = names.get(rule.indicator)
+        where = BASIS_TEXT[d.basis] if d.basis else "**not stated**"
+        why = f"{d.basis_note.zh} / {d.basis_note.en}" if d.basis_note else ""
+        lines.append(
+            f"| {rule.code} | {indicator.zh if indicator else rule.indicator} ({rule.indicator}) "
+            f"| {_deduction(d, rule.kind)} | {where} | {_cell(why)} |"
+        )
+    lines.append("")
+    return lines
+
+
 def render_catalogue(profile: Profile) -> str:
     """The catalogue text; deterministic for a given profile (rules in code order, no dates)."""
     lines = [
@@ -121,6 +158,7 @@ def render_catalogue(profile: Profile) -> str:
             f"| {rule.kind} | {_deduction(rule.deduction, rule.kind)} | {_cell(rule.source.clause)} |"
         )
     lines.append("")
+    lines += _deduction_sizes(profile)
     if profile.grading.caps:
         lines += ["## Grade caps", ""]
         for cap in profile.grading.caps:

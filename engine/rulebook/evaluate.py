@@ -15,7 +15,7 @@ from datetime import date
 from typing import Literal, Protocol
 
 from engine.rulebook.compiled import CompiledRule, compile_rules
-from engine.rulebook.conditions import Bound, parse
+from engine.rulebook.conditions import And, Bound, Expr, evaluate_expr, parse
 from engine.rulebook.values import Norm, normalise_values
 from schemas.common import Evidence, Finding, Scalar, Severity, Status, Text, distinct_cells
 from schemas.construct import trusted
@@ -176,9 +176,17 @@ def _short_periods(fact: Fact | None, expected: Scalar) -> list[str]:
     return sorted(key for key, value in fact.series.items() if value < expected)
 
 
+def unmet_parts(condition: Expr, values: Mapping[str, object]) -> int:
+    """How many top-level ``and`` parts of a condition do not hold (a condition without ``and`` is one
+    part): what a ``per_part`` deduction multiplies — "no plan −5, no summary −5" is one rule,
+    ``annual_plan_done == true and annual_summary_done == true``, taking 5 per document missing."""
+    parts = condition.items if isinstance(condition, And) else (condition,)
+    return sum(1 for part in parts if evaluate_expr(part, values) is not True)
+
+
 def _deduction(rule: RuleSpec, status: Status, n_short: int, profile: Profile) -> float:
     if status is Status.FAILED:
-        if rule.deduction.per_period:
+        if rule.deduction.per_period or rule.deduction.per_part:
             return min(rule.deduction.points * max(n_short, 1), rule.deduction.ceiling)
         return rule.deduction.points
     if status is Status.NOT_EVIDENCED and profile.grading.not_evidenced_deducts:
@@ -255,7 +263,7 @@ _SHARED_TRACES_MAX = 4096
 
 
 _PLANS: dict[int, tuple[_CompiledProfile, _Plans]] = {}
-_NOT_EVIDENCED: dict[tuple[int, str, tuple[str, ...]], tuple[RuleSpec, Text]] = {}
+_NOT_EVIDENCED: dict[tuple[int, str, tuple[str, ...]], tuple[RuleSpec, Text, Text]] = {}
 
 
 def _plans(profile: Profile, compiled_profile: _CompiledProfile) -> _Plans:
@@ -295,16 +303,30 @@ def _plans(profile: Profile, compiled_profile: _CompiledProfile) -> _Plans:
     return planned
 
 
-def _not_evidenced_cached(rule: RuleSpec, missing: list[str]) -> Text:
+def _both_ways_out(rule: RuleSpec, missing: list[str]) -> Text:
+    """The rectification of a requirement left unproven: a blank register is not the same as work not
+    done, so the branch is told both ways out — record what was held, or hold it."""
+    zh_names = "、".join(f"“{FACTS[n].zh}”" if n in FACTS else n for n in missing)
+    en_names = ", ".join(f"'{FACTS[n].en}'" if n in FACTS else n for n in missing)
+    return Text(
+        zh=f"两种办法：如确已开展，请在工作簿中如实补填{zh_names}的记录并留存佐证材料；"
+        f"如尚未开展，{rule.rectification.zh}",
+        en=f"Two ways out: if it was done, fill in the record of {en_names} in the workbook and keep the "
+        f"evidence; if it was not, {rule.rectification.en[:1].lower()}{rule.rectification.en[1:]}",
+    )
+
+
+def _not_evidenced_cached(rule: RuleSpec, missing: list[str]) -> tuple[Text, Text]:
+    """The message and rectification of a not-evidenced finding (a few distinct ones per rule)."""
     key = (id(rule), rule.code, tuple(missing))
     hit = _NOT_EVIDENCED.get(key)
     if hit is not None and hit[0] is rule:  # the rule itself is kept, so its id cannot be reused
-        return hit[1]
-    text = _not_evidenced_text(rule, missing)
+        return hit[1], hit[2]
+    text, fix = _not_evidenced_text(rule, missing), _both_ways_out(rule, missing)
     if len(_NOT_EVIDENCED) >= 4096:
         _NOT_EVIDENCED.clear()
-    _NOT_EVIDENCED[key] = (rule, text)
-    return text
+    _NOT_EVIDENCED[key] = (rule, text, fix)
+    return text, fix
 
 
 def evaluate(
@@ -396,6 +418,7 @@ def _evaluation(
         ctx: dict[str, Scalar] = {"actual": actual, "expected": expected}
         deduction = 0.0
         message: Text | None = None
+        rectification = rule.rectification
         if status is failed:
             short = _short_periods(fact, expected)
             periods = format_periods(short) if short else None
@@ -406,7 +429,8 @@ def _evaluation(
                 unit=plan.unit[0],
                 unit_en=plan.unit[1],
             )
-            deduction = _deduction(rule, status, len(short), profile)
+            n_short = unmet_parts(plan.rule.condition.expr, values) if rule.deduction.per_part else len(short)
+            deduction = _deduction(rule, status, n_short, profile)
             message = trusted(
                 Text,
                 {
@@ -419,7 +443,7 @@ def _evaluation(
             ctx["missing"] = ", ".join(missing)
             if not_evidenced_deducts:
                 deduction = rule.deduction.ceiling
-            message = _not_evidenced_cached(rule, missing)
+            message, rectification = _not_evidenced_cached(rule, missing)
         trace.append(_trace(plan, status, ctx, deduction))
         if message is not None:
             findings.append(
@@ -434,7 +458,7 @@ def _evaluation(
                         "message": message,
                         "ctx": dict(ctx),  # its own dict, as validation would have made
                         "evidence": _cells(fact_map, plan.finding_names),
-                        "rectification": rule.rectification,
+                        "rectification": rectification,
                         "owner": rule.owner,
                         "deadline": plan.deadline or resolve_deadline(rule, profile, filled),
                         "source": rule.source,

@@ -144,11 +144,11 @@ def _rule_deductions(rule: RuleSpec, profile: Profile) -> set[float]:
         return {0.0}
     d = rule.deduction
     out = {0.0}
-    if d.per_period and d.points > 0:
+    if (d.per_period or d.per_part) and d.points > 0:
         steps = max(1, math.ceil(d.ceiling / d.points))
         out |= {min(d.points * k, d.ceiling) for k in range(1, steps + 1)}
     else:
-        out.add(d.points if not d.per_period else min(d.points, d.ceiling))
+        out.add(d.points)
     if profile.grading.not_evidenced_deducts:
         out.add(d.ceiling)
     return out

@@ -368,6 +368,23 @@ class _Validator:
                     ),
                 )
 
+    def report_extra_columns(self, sheet: RawSheet, header: Header, table: TableSpec) -> None:
+        """IN-20 (a warning) for each titled column of the header row that is none of the register's: what
+        a secretary types there would otherwise be silently ignored."""
+        known = set(header.columns.values())
+        for column, value in enumerate(sheet.rows[header.row]):
+            if column in known or _blank(value):
+                continue
+            if not any(not _blank(row[column]) for row in sheet.rows[header.row + 1 :] if column < len(row)):
+                continue  # a titled but empty column loses nothing
+            self.report(
+                "IN-20",
+                self.evidence(sheet, header.row, column),
+                column=column_letters(column),
+                header=display_value(value),
+                sheet=_text(f"工作表“{sheet.name}”", f"sheet “{sheet.name}”"),
+            )
+
     def read_table(self, sheet: RawSheet, table: TableSpec, start: int) -> list[Row]:
         header = find_header(sheet, table.columns, start)
         last = min(len(sheet.rows), start + 40)
@@ -385,6 +402,7 @@ class _Validator:
             )
             return []
         self.report_missing_columns(sheet, header, table.columns)
+        self.report_extra_columns(sheet, header, table)
         found = [(spec, header.columns[spec.name]) for spec in table.columns if spec.name in header.columns]
         indices = [c for _, c in found]
         columns, plan = self.columns(sheet, found)
@@ -392,9 +410,12 @@ class _Validator:
         widest = max(indices) + 1
         # a row's values in the found columns, as a tuple (itemgetter of one index gives the bare value)
         pick = itemgetter(*indices) if len(indices) > 1 else lambda values: (values[indices[0]],)
+        covered = _covered_by_merges(sheet, header.row, set(indices))
         rows: list[Row] = []
         for r in range(header.row + 1, len(sheet.rows)):
             values = sheet.rows[r]
+            if covered and r in covered:
+                values = _with_merged(values, covered[r])
             if len(values) >= widest:
                 raw = pick(values)
             else:
@@ -610,6 +631,9 @@ class _Validator:
         return FormResult(file=self.file, sha256=self.raw.sha256, form=form, problems=problems)
 
     def check_basic(self, basic: Row) -> None:
+        branch_id = basic.values.get("branch_id")
+        if isinstance(branch_id, str):
+            basic.values["branch_id"] = normalise_branch_id(branch_id)
         year = basic.values.get("assessment_year")
         if year is not None and not MIN_YEAR <= year <= MAX_YEAR:
             self.report(
@@ -744,6 +768,41 @@ class _Validator:
 
 def _model(model: type[Any], row: Row, **extra: Any) -> Any:
     return _record(model, row.values, extra, row.cells)
+
+
+def _covered_by_merges(
+    sheet: RawSheet, header_row: int, columns: set[int]
+) -> dict[int, dict[int, CellValue]]:
+    """Register cells under a merged area that spans rows: row → column → the area's value. A secretary
+    who merges one date over the three meetings held that day means the date for each of them."""
+    covered: dict[int, dict[int, CellValue]] = {}
+    for (first_row, column), (last_row, _) in sheet.merged:
+        if last_row <= first_row or first_row <= header_row or column not in columns:
+            continue
+        top = sheet.rows[first_row] if first_row < len(sheet.rows) else []
+        value = top[column] if column < len(top) else None
+        for r in range(first_row + 1, last_row + 1):
+            covered.setdefault(r, {})[column] = value
+    return covered
+
+
+def _with_merged(values: list[CellValue], cells: dict[int, CellValue]) -> list[CellValue]:
+    filled = values + [None] * (max(cells) + 1 - len(values)) if max(cells) >= len(values) else list(values)
+    for column, value in cells.items():
+        if _blank(filled[column]):
+            filled[column] = value
+    return filled
+
+
+_DASHES = dict.fromkeys(map(ord, "‐‑‒–—―−－"), "-")
+
+
+def normalise_branch_id(text: str) -> str:
+    """A 支部编号 as the department issues it: `` xs-05 ``, ``ＸＳ－０５`` and ``XS—05`` are all ``XS-05``
+    (width folded, spaces dropped, letters upper-case, any dash a hyphen), so one branch never counts as
+    two because of how its number was typed."""
+    folded = _nfkc("NFKC", text).translate(_DASHES)
+    return "".join(folded.split()).upper()
 
 
 def validate_workbook(raw: RawWorkbook, expected_year: int | None = None) -> FormResult:

@@ -160,6 +160,12 @@ _DATE_TEXT = re.compile(
 )
 _DATE_COMPACT = re.compile(r"(?P<y>\d{4})(?P<m>\d{2})(?P<d>\d{2})")
 _SERIAL_TEXT = re.compile(r"\d{5}(?:\.0+)?")
+# Dates people write with a part left out, each refused with a message that names the missing part.
+_YEAR_MONTH = re.compile(r"\d{4}\s*(?:年\s*\d{1,2}\s*月?|[/.\-]\s*\d{1,2})")
+_MONTH_DAY = re.compile(r"\d{1,2}\s*(?:月\s*\d{1,2}\s*[日号]?|[/.\-]\s*\d{1,2})")
+_SHORT_YEAR = re.compile(
+    r"\d{2}\s*(?:年\s*\d{1,2}\s*月\s*\d{1,2}\s*[日号]?|[/.\-]\s*\d{1,2}\s*[/.\-]\s*\d{1,2})"
+)
 
 
 def _from_serial(serial: float) -> date:
@@ -212,6 +218,17 @@ def parse_date(value: object) -> date:
         return _checked_date(int(match["y"]), int(match["m"]), int(match["d"]))
     if _SERIAL_TEXT.fullmatch(text):
         return _from_serial(float(text))
+    if _YEAR_MONTH.fullmatch(text):
+        raise ParseError(
+            "缺少日：只写了年和月，请补上日期中的“日”",
+            "the day is missing: only the year and month are given",
+        )
+    if _SHORT_YEAR.fullmatch(text):
+        raise ParseError("年份只有两位，请写全四位年份", "the year has only two digits: write all four")
+    if _MONTH_DAY.fullmatch(text):
+        raise ParseError(
+            "缺少年份：只写了月和日，请补上四位年份", "the year is missing: only the month and day are given"
+        )
     raise ParseError("无法识别的日期格式", "unrecognised date format")
 
 
