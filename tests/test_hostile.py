@@ -381,8 +381,10 @@ CASES = (
     Case(
         "extra-columns.xlsx",
         lambda p: _derived(p, "HX-COLS", _extra_columns),
-        None,
+        "IN-20",  # graded as the source, with a warning naming each column that is not read
         True,
+        located=True,
+        says="不会被读取",
         same_as_source=True,
     ),
     # a date merged over two records covers both (as the secretary sees it), never "required but empty"
