@@ -225,10 +225,11 @@ def cols_xml(widths: Sequence[float]) -> str:
     as xlsxwriter groups them."""
     out: list[str] = []
     first = 0
-    for col, width in enumerate(widths):
-        if col + 1 < len(widths) and widths[col + 1] == width:
+    written = [col_width(width) for width in widths]  # grouped by the width written, as xlsxwriter does
+    for col, width in enumerate(written):
+        if col + 1 < len(written) and written[col + 1] == width:
             continue
-        out.append(f'<col min="{first + 1}" max="{col + 1}" width="{col_width(width)}" customWidth="1"/>')
+        out.append(f'<col min="{first + 1}" max="{col + 1}" width="{width}" customWidth="1"/>')
         first = col + 1
     return f"<cols>{''.join(out)}</cols>" if out else ""
 
