@@ -7,6 +7,7 @@ Output is Chinese by default; ``--lang en`` switches to English.
 from __future__ import annotations
 
 import sys
+from collections import Counter
 from pathlib import Path
 from typing import Annotated
 
@@ -16,11 +17,13 @@ from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, T
 
 from engine import pipeline
 from engine.export.explain import explain
+from engine.export.i18n import label
 from engine.export.template import write_template
 from engine.rulebook import RulebookError, load_profile, render_catalogue
 from engine.rulebook.conditions import parse
 from engine.rulebook.lint import counts as lint_counts
 from engine.rulebook.lint import lint_profile
+from schemas.batch import WORKBOOK_STATUSES
 from schemas.common import Lang, Severity
 from schemas.form_layout import BRANCH_TYPES
 from schemas.rules import Profile
@@ -40,6 +43,14 @@ err = Console(stderr=True)
 
 LangOpt = Annotated[str, typer.Option("--lang", help="输出语言 zh 或 en / output language")]
 ProfileOpt = Annotated[str, typer.Option("--profile", help="规则集名称或文件夹 / profile name or folder")]
+GradeProfileOpt = Annotated[
+    str,
+    typer.Option(
+        "--profile",
+        help="规则集名称或文件夹；auto 按每个工作簿的考核年度选择 / profile name or folder; auto chooses by "
+        "each workbook's assessment year",
+    ),
+]
 
 
 def _lang(value: str) -> Lang:
@@ -80,7 +91,7 @@ def template(
 def validate(
     files: Annotated[list[Path], typer.Argument(help="要检查的工作簿 / workbooks to check")],
     lang: LangOpt = "zh",
-    profile: ProfileOpt = "loudi-2012",
+    profile: GradeProfileOpt = "auto",
 ) -> None:
     """检查工作簿，一次列出全部问题 / report every problem of each workbook."""
     language = _lang(lang)
@@ -114,7 +125,7 @@ def grade(
     folder: Annotated[Path, typer.Argument(help="存放各支部工作簿的文件夹 / folder of branch workbooks")],
     output: Annotated[Path, typer.Option("-o", "--out", help="输出文件夹 / output folder")],
     lang: LangOpt = "zh",
-    profile: ProfileOpt = "loudi-2012",
+    profile: GradeProfileOpt = "auto",
     workers: Annotated[
         int | None,
         typer.Option("--workers", help="并行进程数（0=本进程）/ worker processes (0 = in-process)"),
@@ -162,27 +173,36 @@ def grade(
 def _print_batch(run: pipeline.BatchRun, lang: Lang) -> None:
     # run.files/.grades/.kpis, not run.report: that loads every result back from results.json.
     graded = [f for f in run.files if f.status == "graded"]
-    bad = [f for f in run.files if f.status == "ungradable"]
     sep = ", " if lang == "en" else "，"
     dist = sep.join(f"{grade.name.get(lang)} {n}" for grade, n in run.grades)  # codes sort best first
+    by = sep.join(f"{name} {n}" for name, n in run.profiles) or "—"
+    tally = sep.join(f"{label(s, lang)} {n}" for s, n in Counter(f.status for f in run.files).items())
+    workbooks = sum(1 for f in run.files if f.status in WORKBOOK_STATUSES)
     if lang == "en":
         out.print(
-            f"Graded {len(graded)} of {len(run.files)} workbooks ({dist}). Outputs in {run.out}",
+            f"Graded {len(graded)} of {workbooks} workbooks ({dist}). Outputs in {run.out}\n"
+            f"By profile: {by}. The folder holds {len(run.files)} entries: {tally}.",
             markup=False,
         )
     else:
         out.print(
-            f"共 {len(run.files)} 个工作簿，已评定 {len(graded)} 个（{dist}）。结果在 {run.out}",
+            f"共 {workbooks} 个工作簿，已评定 {len(graded)} 个（{dist}）。结果在 {run.out}\n"
+            f"评定方案：{by}。文件夹共 {len(run.files)} 个文件：{tally}。",
             markup=False,
         )
     for kpi in run.kpis:
         actual = "—" if kpi.actual is None else f"{kpi.actual:.0%}"
         mark = "✓" if kpi.met else "✗"
-        out.print(f"{mark} {kpi.code} {kpi.title.get(lang)}: {actual}", markup=False)
-    for f in bad:
-        out.print(("✗ ungradable: " if lang == "en" else "✗ 无法评定：") + f.file, markup=False)
+        out.print(f"{mark} {kpi.code} {kpi.title.get(lang)}: {actual} ({kpi.profile})", markup=False)
+    for f in run.files:
+        if f.status == "graded":
+            continue
+        out.print(
+            f"{'✗' if f.status in ('ungradable', 'duplicate') else '·'} {label(f.status, lang)}: {f.file}",
+            markup=False,
+        )
         for p in f.problems:
-            if p.severity is Severity.ERROR:
+            if p.severity is Severity.ERROR or f.status != "ungradable":
                 out.print("    " + p.render(lang), markup=False)
 
 
@@ -190,7 +210,7 @@ def _print_batch(run: pipeline.BatchRun, lang: Lang) -> None:
 def explain_cmd(
     file: Annotated[Path, typer.Argument(help="一个支部的工作簿 / one branch workbook")],
     lang: LangOpt = "zh",
-    profile: ProfileOpt = "loudi-2012",
+    profile: GradeProfileOpt = "auto",
 ) -> None:
     """逐条说明一个支部的评定过程 / print one branch's full trace."""
     language = _lang(lang)

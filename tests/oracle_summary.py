@@ -29,7 +29,8 @@ import xlsxwriter
 
 from engine.export._xlsx import WORKBOOK_OPTIONS, put_text, text_width
 from engine.export.atomic import atomic_path
-from engine.export.i18n import evidence_cells, label, problem_text
+from engine.export.i18n import label, problem_text
+from engine.export.summary import INPUT_KEYS, input_rows, tally_rows
 from schemas.batch import BatchReport, FileReport, Kpi
 from schemas.common import Lang
 from schemas.results import BranchResult
@@ -199,7 +200,9 @@ def write_summary_records(
             _items_sheet(wb, records(), lang, fmt)
             _common_sheet(wb, counts, lang, fmt)
             _kpi_sheet(wb, kpis, lang, fmt)
+            files = tuple(files)
             _inputs_sheet(wb, files, lang, fmt)
+            _tally_sheet(wb, files, lang, fmt)
         except BaseException:
             # Release xlsxwriter's temp files; atomic_path discards the half-built output.
             with contextlib.suppress(Exception):
@@ -402,7 +405,7 @@ def _common_sheet(wb: Any, counts: _Counts, lang: Lang, fmt: _Formats) -> None:
 
 
 def _kpi_sheet(wb: Any, kpis: Iterable[Kpi], lang: Lang, fmt: _Formats) -> None:
-    keys = ("kpi_code", "kpi_title", "target", "actual", "numerator", "denominator", "met")
+    keys = ("kpi_code", "kpi_title", "target", "actual", "numerator", "denominator", "met", "profile")
     sh = _Sheet(wb, label("sh_kpis", lang), [label(k, lang) for k in keys], fmt)
     for k in kpis:
         sh.text(0, k.code)
@@ -415,21 +418,24 @@ def _kpi_sheet(wb: Any, kpis: Iterable[Kpi], lang: Lang, fmt: _Formats) -> None:
         sh.number(4, k.numerator)
         sh.number(5, k.denominator)
         sh.text(6, label("yes" if k.met else "no_", lang))
+        sh.text(7, k.profile)
         sh.next()
     sh.finish(filter_=False)
 
 
 def _inputs_sheet(wb: Any, files: Iterable[FileReport], lang: Lang, fmt: _Formats) -> None:
-    keys = ("file", "file_status", "problem_code", "message", "location", "fix")
-    sh = _Sheet(wb, label("sh_inputs", lang), [label(k, lang) for k in keys], fmt)
-    for f in files:
-        status = label(f.status, lang)
-        for p in f.problems:
-            sh.text(0, f.file)
-            sh.text(1, status)
-            sh.text(2, p.code)
-            sh.text(3, p.message.get(lang))
-            sh.text(4, evidence_cells(p.evidence, lang))
-            sh.text(5, p.rectification.get(lang))
-            sh.next()
+    sh = _Sheet(wb, label("sh_inputs", lang), [label(k, lang) for k in INPUT_KEYS], fmt)
+    for row in input_rows(files, lang):
+        for col, value in enumerate(row):
+            sh.text(col, value)
+        sh.next()
     sh.finish()
+
+
+def _tally_sheet(wb: Any, files: Iterable[FileReport], lang: Lang, fmt: _Formats) -> None:
+    sh = _Sheet(wb, label("sh_tally", lang), [label("tally_item", lang), label("tally_count", lang)], fmt)
+    for item, n in tally_rows(files, lang):
+        sh.text(0, item)
+        sh.number(1, n)
+        sh.next()
+    sh.finish(filter_=False)
