@@ -106,20 +106,34 @@ _SHORT_ESCAPES = {"\n": "\\n", "\r": "\\r", "\t": "\\t", "\\": "\\\\"}
 
 
 def _escape(text: str) -> str:
+    """Control and invisible characters as escapes (``\\x01``, ``\\u200e``; ``\\x80``–``\\xff`` are left
+    to raw bytes), a backslash doubled."""
     out: list[str] = []
     for ch in text:
         code = ord(ch)
         if ch in _SHORT_ESCAPES:
             out.append(_SHORT_ESCAPES[ch])
-        elif 0xDC80 <= code <= 0xDCFF:  # a byte that was not UTF-8, held by surrogateescape
-            out.append(f"\\x{code - 0xDC00:02x}")
         elif unicodedata.category(ch) in _ESCAPED_CATEGORIES:
             out.append(
-                f"\\x{code:02x}" if code < 0x100 else f"\\u{code:04x}" if code < 0x10000 else f"\\U{code:08x}"
+                f"\\x{code:02x}" if code < 0x80 else f"\\u{code:04x}" if code < 0x10000 else f"\\U{code:08x}"
             )
         else:
             out.append(ch)
     return "".join(out)
+
+
+def _undecodable(part: str) -> bool:
+    return any(0xDC80 <= ord(ch) <= 0xDCFF for ch in part)
+
+
+def _shown_part(part: str) -> str:
+    """One path component: as text, or, when its bytes are not UTF-8, every non-ASCII byte as ``\\xb5``
+    (a GBK name's bytes may happen to hold a valid UTF-8 sequence: showing that as a character would be
+    noise)."""
+    if not _undecodable(part):
+        return _escape(part)
+    raw = part.encode("utf-8", "surrogateescape")
+    return "".join(_escape(chr(b)) if b < 0x80 else f"\\x{b:02x}" for b in raw)
 
 
 def _as_gbk(part: str) -> str | None:
@@ -130,17 +144,16 @@ def _as_gbk(part: str) -> str | None:
 
 
 def readable_name(name: str) -> str:
-    """``name`` (a path as Python holds it) as text every writer accepts and people can read: bytes that
-    are not UTF-8 as ``\\xb5``, control and invisible format characters escaped, a backslash doubled (so
-    two different names never read the same); when the undecodable parts read as GBK (names from a zip
-    made on Chinese Windows), that reading follows in brackets: ``\\xd6\\xa7.xlsx [GBK: 支.xlsx]``."""
-    shown = _escape(name)
-    if shown == name:
-        return name
-    if not any(0xDC80 <= ord(ch) <= 0xDCFF for ch in name):
-        return shown
+    """``name`` (a path as Python holds it, ``/``-separated) as text every writer accepts and people can
+    read: a component whose bytes are not UTF-8 with its non-ASCII bytes as ``\\xb5``, control and
+    invisible format characters escaped, a backslash doubled (so two different names never read the
+    same); when those components read as GBK (names from a zip made on Chinese Windows), that reading
+    follows in brackets: ``\\xd6\\xa7.xlsx [GBK: 支.xlsx]``."""
     parts = name.split("/")
-    decoded = [_as_gbk(p) if any(0xDC80 <= ord(ch) <= 0xDCFF for ch in p) else p for p in parts]
+    shown = "/".join(_shown_part(p) for p in parts)
+    if not _undecodable(name):
+        return shown
+    decoded = [_as_gbk(p) if _undecodable(p) else p for p in parts]
     if any(d is None for d in decoded):
         return shown
     return f"{shown} [GBK: {_escape('/'.join(d for d in decoded if d is not None))}]"
