@@ -27,7 +27,7 @@ def place(folder: Path | bytes, name: str | bytes, source: Path) -> Path:
 
 
 def changed(source: Path, target: Path, **basic: Any) -> Path:
-    """``source`` with fields of its 基本信息 sheet changed (e.g. ``branch_id="XS-99"``), saved to ``target``."""
+    """``source`` with fields of its 基本信息 sheet changed (``branch_id="XS-99"`` …), saved as ``target``."""
     wb = openpyxl.load_workbook(source)
     for name, value in basic.items():
         field_cell(wb, "basic", name).value = value
