@@ -23,7 +23,7 @@ from engine.rulebook import RulebookError, load_profile, render_catalogue
 from engine.rulebook.conditions import parse
 from engine.rulebook.lint import counts as lint_counts
 from engine.rulebook.lint import lint_profile
-from schemas.batch import WORKBOOK_STATUSES
+from schemas.batch import FILE_STATUSES, WORKBOOK_STATUSES
 from schemas.common import Lang, Severity
 from schemas.form_layout import BRANCH_TYPES
 from schemas.rules import Profile
@@ -176,7 +176,8 @@ def _print_batch(run: pipeline.BatchRun, lang: Lang) -> None:
     sep = ", " if lang == "en" else "，"
     dist = sep.join(f"{grade.name.get(lang)} {n}" for grade, n in run.grades)  # codes sort best first
     by = sep.join(f"{name} {n}" for name, n in run.profiles) or "—"
-    tally = sep.join(f"{label(s, lang)} {n}" for s, n in Counter(f.status for f in run.files).items())
+    counts = Counter(f.status for f in run.files)
+    tally = sep.join(f"{label(s, lang)} {counts[s]}" for s in FILE_STATUSES if counts[s])
     workbooks = sum(1 for f in run.files if f.status in WORKBOOK_STATUSES)
     if lang == "en":
         out.print(

@@ -220,7 +220,7 @@ def discover(folder: Path) -> list[Entry]:
 
     Folders are walked, not listed; a hidden folder is one entry (not walked), and a link is followed to
     a file but not into a folder (a link may loop). Nothing is opened except a possible workbook's zip
-    directory, to look for the tool's stamp.
+    directory, to look for the tool's stamp. Raises ``OSError`` when ``folder`` itself cannot be listed.
     """
     found: list[Entry] = []
     stack = [(folder, "")]
@@ -230,8 +230,9 @@ def discover(folder: Path) -> list[Entry]:
             with os.scandir(current) as listing:
                 children = list(listing)
         except OSError as exc:
-            if prefix:
-                found.append(_inaccessible(current, prefix.rstrip("/"), None, _os_reason(exc)))
+            if not prefix:
+                raise  # the folder itself: the caller reports it
+            found.append(_inaccessible(current, prefix.rstrip("/"), None, _os_reason(exc)))
             continue
         for child in children:
             rel = prefix + child.name

@@ -576,7 +576,7 @@ class _BatchSink:
             if original is not one:
                 problem = make_problem("IN-14", Evidence(file=one.report.file), original=original.report.file)
                 one.report = one.report.model_copy(
-                    update={"status": "copy", "problems": (*one.report.problems, problem)}
+                    update={"status": "copy", "profile": None, "problems": (*one.report.problems, problem)}
                 )
 
     def _mark_duplicates(self) -> None:
@@ -658,7 +658,12 @@ def grade_folder(
         raise UsageError(
             f"输出文件夹不能位于输入文件夹 {folder} 之内 / the output folder must not be inside {folder}"
         )
-    entries = discover(folder)
+    try:
+        entries = discover(folder)
+    except OSError as exc:
+        raise UsageError(
+            f"无法读取文件夹 {folder}：{exc.strerror} / cannot read folder {folder}: {exc}"
+        ) from exc
     if not entries:
         raise UsageError(
             f"文件夹 {folder} 是空的，没有可评定的文件 / folder {folder} is empty: nothing to grade"

@@ -15,6 +15,14 @@ RESULTS_SCHEMA_VERSION = 3
 # as that file; ``not_workbook``: not a grading workbook (another file type, a lock or hidden file, an
 # entry that cannot be accessed); ``output``: an earlier output of this tool, recognised by its stamp.
 FileStatus = Literal["graded", "ungradable", "duplicate", "copy", "not_workbook", "output"]
+FILE_STATUSES: tuple[FileStatus, ...] = (
+    "graded",
+    "ungradable",
+    "duplicate",
+    "copy",
+    "not_workbook",
+    "output",
+)
 # Statuses of grading workbooks: the files the completion KPI (scope "files") counts.
 WORKBOOK_STATUSES: frozenset[str] = frozenset({"graded", "ungradable", "duplicate"})
 

@@ -37,7 +37,7 @@ from engine.export._ooxml import cell_text, excel_escape, excel_serial, number, 
 from engine.export._xlsx import WORKBOOK_OPTIONS, text_width
 from engine.export.atomic import atomic_path
 from engine.export.i18n import evidence_cells, label, problem_text
-from schemas.batch import BatchReport, FileReport, FileStatus, Kpi
+from schemas.batch import FILE_STATUSES, BatchReport, FileReport, Kpi
 from schemas.common import Lang
 from schemas.results import BranchResult
 
@@ -663,14 +663,6 @@ def _kpi_sheet(sh: _Sheet, kpis: Iterable[Kpi], lang: Lang) -> None:
 
 
 INPUT_KEYS = ("file", "file_status", "branch_id", "profile", "problem_code", "message", "location", "fix")
-FILE_STATUSES: tuple[FileStatus, ...] = (
-    "graded",
-    "ungradable",
-    "duplicate",
-    "copy",
-    "not_workbook",
-    "output",
-)
 
 
 def input_rows(files: Iterable[FileReport], lang: Lang) -> Iterator[tuple[str, ...]]:
