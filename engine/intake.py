@@ -14,16 +14,20 @@ be written to JSON or a workbook. ``readable_name`` is the one place a path beco
 
 from __future__ import annotations
 
+import dataclasses
 import os
 import re
+import shutil
 import stat
 import time
 import unicodedata
+import zipfile
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Literal
 
 from engine.export.stamp import read_output_stamp
+from engine.ingest.preflight import Limits
 from schemas.batch import FileReport
 from schemas.common import Evidence, Finding, Text
 from schemas.problems import make_problem
@@ -89,10 +93,11 @@ _OUTPUT_KIND = {
 class Entry:
     """One entry of the input folder. ``report`` is None for a grading workbook still to be graded."""
 
-    path: Path
+    path: Path  # where to read it (a zip's member: its copy in the run's scratch folder)
     name: str  # its path below the folder as people read it (readable_name)
     mtime: float | None
     report: FileReport | None = None
+    key: str = ""  # its path below the folder as Python holds it: the order of entries
 
     @property
     def is_workbook(self) -> bool:
@@ -215,14 +220,19 @@ class ListNames:
 # --- the folder's entries ---------------------------------------------------------------------------
 
 
-def discover(folder: Path) -> list[Entry]:
+def discover(folder: Path, scratch: Path | None = None) -> list[Entry]:
     """Every entry under ``folder``, in a stable order (by relative path, never the file system's order).
 
     Folders are walked, not listed; a hidden folder is one entry (not walked), and a link is followed to
     a file but not into a folder (a link may loop). Nothing is opened except a possible workbook's zip
     directory, to look for the tool's stamp. Raises ``OSError`` when ``folder`` itself cannot be listed.
+
+    With a ``scratch`` folder a ``.zip``'s members are entries too (``forms.zip/a.xlsx``): its workbooks
+    are copied out into ``scratch`` (bounded, see ``_zip_members``) to be graded like any other file;
+    without, a zip is reported as not a grading workbook (extract it first).
     """
     found: list[Entry] = []
+    unzipped = _Scratch(scratch) if scratch is not None else None
     stack = [(folder, "")]
     while stack:
         current, prefix = stack.pop()
@@ -246,14 +256,18 @@ def discover(folder: Path) -> list[Entry]:
                     else:
                         stack.append((path, rel + "/"))
                     continue
-                found.append(_classify(path, rel, child.is_symlink()))
+                if unzipped is not None and child.name.lower().endswith(".zip") and child.is_file():
+                    found.extend(_zip_members(path, rel, unzipped))
+                else:
+                    found.append(_classify(path, rel, child.is_symlink()))
             except OSError as exc:
                 found.append(_inaccessible(path, rel, None, _os_reason(exc)))
-    return sorted(found, key=lambda e: e.path.relative_to(folder).as_posix())
+    return sorted(found, key=lambda e: e.key)
 
 
-def _classify(path: Path, rel: str, link: bool) -> Entry:
-    name = path.name
+def _classify(path: Path, rel: str, link: bool, name: str | None = None) -> Entry:
+    """The entry of the file at ``path``; ``name`` (default the path's) decides its kind."""
+    name = name if name is not None else path.name
     try:
         info = path.stat()  # follows a link
     except OSError as exc:
@@ -281,14 +295,14 @@ def _classify(path: Path, rel: str, link: bool) -> Entry:
         return _not_workbook(path, rel, info.st_mtime, what, fix)
     if name.startswith("."):
         return _not_workbook(path, rel, info.st_mtime, _t("隐藏文件", "a hidden file"), _NOTHING)
-    suffix = path.suffix.lower()
+    suffix = os.path.splitext(name)[1].lower()
     if suffix in WORKBOOK_SUFFIXES:
         stamp = read_output_stamp(path) if suffix in STAMPED_SUFFIXES else None
         if stamp is not None:
             kind = _OUTPUT_KIND[next(k for k in _OUTPUT_KIND if stamp.startswith(k))]
             problem = make_problem("IN-16", Evidence(file=readable_name(rel)), kind=kind)
             return _skipped(path, rel, info.st_mtime, "output", problem)
-        return Entry(path, readable_name(rel), info.st_mtime)
+        return Entry(path, readable_name(rel), info.st_mtime, key=rel)
     what, fix = _BY_SUFFIX.get(
         suffix,
         (
@@ -323,7 +337,110 @@ def _inaccessible(path: Path, rel: str, mtime: float | None, reason: Text) -> En
 
 
 def _skipped(
-    path: Path, rel: str, mtime: float | None, status: Literal["not_workbook", "output"], problem: Finding
+    path: Path,
+    rel: str,
+    mtime: float | None,
+    status: Literal["not_workbook", "output", "ungradable"],
+    problem: Finding,
 ) -> Entry:
     report = FileReport(file=readable_name(rel), sha256="", status=status, problems=(problem,))
-    return Entry(path, readable_name(rel), mtime, report)
+    return Entry(path, readable_name(rel), mtime, report, key=rel)
+
+
+# --- the members of a zip ----------------------------------------------------------------------------
+
+MAX_ZIP_MEMBERS = 10_000  # members of one zip looked at; the rest are reported, not read
+MAX_MEMBER_BYTES = Limits().max_file_bytes  # a workbook larger than this is refused by ingest anyway
+MAX_UNZIPPED_BYTES = 2 * 1024**3  # copied out of all the zips of one folder together
+
+
+@dataclass
+class _Scratch:
+    """Where a folder's zip members are copied out, and how much has been so far."""
+
+    folder: Path
+    files: int = 0
+    bytes: int = 0
+
+
+def _member_name(info: zipfile.ZipInfo) -> str:
+    """A member's name as the file system would hold it: UTF-8 when the zip says so (flag bit 11), else
+    its raw bytes (zips made on Chinese Windows store GBK without saying so) held like a file name, so
+    ``readable_name`` shows them escaped with their GBK reading."""
+    if info.flag_bits & 0x800:
+        return info.filename
+    return info.filename.encode("cp437").decode("utf-8", "surrogateescape")
+
+
+def _zip_time(info: zipfile.ZipInfo) -> float | None:
+    try:
+        return time.mktime((*info.date_time, 0, 0, -1))
+    except (OverflowError, ValueError):
+        return None
+
+
+def _zip_members(path: Path, rel: str, scratch: _Scratch) -> list[Entry]:
+    """The entries of the zip at ``path``: each member, its workbooks copied out into ``scratch`` under a
+    name of their own (never the member's path: ``../`` or an absolute name cannot escape). A member is
+    copied only while it stays within ``MAX_MEMBER_BYTES`` (an encrypted one is not copied), and all
+    zips of a run within ``MAX_UNZIPPED_BYTES``; a zip inside the zip is reported, not opened."""
+    found: list[Entry] = []
+    try:
+        with zipfile.ZipFile(path) as archive:
+            members = [i for i in archive.infolist() if not i.is_dir()]
+            seen: set[str] = set()
+            for n, info in enumerate(members):
+                name = _member_name(info)
+                member_rel = f"{rel}/{name}"
+                while member_rel in seen:  # a zip may hold one name twice
+                    member_rel += "~"
+                seen.add(member_rel)
+                mtime = _zip_time(info)
+                base = name.rsplit("/", 1)[-1]
+                if n >= MAX_ZIP_MEMBERS:
+                    found.append(
+                        _inaccessible(path, member_rel, mtime, _t("压缩包内文件过多", "too many members"))
+                    )
+                    continue
+                suffix = os.path.splitext(base)[1].lower()
+                if suffix not in WORKBOOK_SUFFIXES or base.startswith(("~$", ".")):
+                    entry = _classify(path, member_rel, False, base)  # by its name alone
+                    found.append(dataclasses.replace(entry, mtime=mtime))
+                    continue
+                refusal = _uncopyable(info, member_rel, scratch)
+                if refusal is not None:
+                    found.append(_skipped(path, member_rel, mtime, "ungradable", refusal))
+                    continue
+                target = scratch.folder / f"{scratch.files}{suffix}"
+                _copy_member(archive, info, target, scratch)
+                entry = _classify(target, member_rel, False, base)
+                found.append(dataclasses.replace(entry, mtime=mtime))
+    except (zipfile.BadZipFile, OSError, EOFError, RuntimeError, NotImplementedError, ValueError) as exc:
+        what = _t(f"无法打开的压缩包（{exc}）", f"a zip that cannot be opened ({exc})")
+        fix = _t("请重新压缩，或直接提交 .xlsx 文件", "Zip it again, or hand in the .xlsx files themselves")
+        return [_not_workbook(path, rel, None, what, fix)]
+    return found
+
+
+def _uncopyable(info: zipfile.ZipInfo, rel: str, scratch: _Scratch) -> Finding | None:
+    where = Evidence(file=readable_name(rel))
+    if info.flag_bits & 0x1:
+        return make_problem("IN-02", where)
+    limit = MAX_MEMBER_BYTES if scratch.bytes + info.file_size <= MAX_UNZIPPED_BYTES else 0
+    if info.file_size > limit:
+        return make_problem(
+            "IN-03",
+            where,
+            what=_t("压缩包内文件解压后的大小", "the unzipped size of the member"),
+            actual=f"{info.file_size // 1024} KB",
+            limit=f"{limit // 1024} KB",
+        )
+    return None
+
+
+def _copy_member(archive: zipfile.ZipFile, info: zipfile.ZipInfo, target: Path, scratch: _Scratch) -> None:
+    """Copy a member out, never more than its declared size (zipfile checks the size and CRC)."""
+    scratch.files += 1
+    scratch.bytes += info.file_size
+    with archive.open(info) as source, open(target, "wb") as out:
+        shutil.copyfileobj(source, out, 1 << 20)

@@ -648,6 +648,25 @@ def grade_folder(
     number of workbooks: results and summary records wait in a spool on disk, not in memory, until the
     batch has seen every file (``_BatchSink``); only the summary's short sheets are left for the end.
     """
+    with tempfile.TemporaryDirectory(prefix="branchgrade-zips-") as scratch:
+        return _grade_folder(
+            folder, out, profile_ref, lang, workers, force, argv, on_start, on_done, Path(scratch)
+        )
+
+
+def _grade_folder(
+    folder: Path,
+    out: Path,
+    profile_ref: str,
+    lang: Lang,
+    workers: int | None,
+    force: bool,
+    argv: Iterable[str],
+    on_start: Callable[[int], None] | None,
+    on_done: Callable[[FileOutcome], None] | None,
+    scratch: Path,
+) -> BatchRun:
+    """``grade_folder`` with ``scratch``, a private folder for the members of zips in ``folder``."""
     if not folder.is_dir():
         raise UsageError(f"找不到文件夹 {folder} / folder {folder} not found")
     choice = ProfileChoice.from_ref(profile_ref)
@@ -659,7 +678,7 @@ def grade_folder(
             f"输出文件夹不能位于输入文件夹 {folder} 之内 / the output folder must not be inside {folder}"
         )
     try:
-        entries = discover(folder)
+        entries = discover(folder, scratch)
     except OSError as exc:
         raise UsageError(
             f"无法读取文件夹 {folder}：{exc.strerror} / cannot read folder {folder}: {exc}"

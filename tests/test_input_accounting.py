@@ -59,7 +59,7 @@ NOT_WORKBOOKS = {
     "scan.pdf": "定级模板",
     "photo.JPG": "定级模板",
     "说明.docx": "定级模板",
-    "forms.zip": "解压后再评定",
+    "forms.zip": "重新压缩",  # not a zip at all
     "notes.foo": "定级模板",
     "README": "定级模板",
     "~$JG-01.xlsx": "自动消失",
@@ -153,3 +153,59 @@ def test_a_folder_of_earlier_outputs_grades_nothing_and_fails_nothing(tmp_path: 
     run = pipeline.grade_folder(tmp_path / "in", tmp_path / "out", workers=0)
     assert [f.status for f in run.files] == ["output"] and run.exit_code == 0
     assert run.files[0].problems[0].code == "IN-16" and "整改清单" in run.files[0].problems[0].message.zh
+
+
+def _gbk_zip(path: Path, members: dict[bytes, bytes]) -> Path:
+    """A zip as Chinese Windows makes it: member names in GBK, without the UTF-8 flag (zipfile always
+    sets the flag for non-ASCII names, so each name is written as ASCII of the same length, then patched)."""
+    placeholders = {}
+    with zipfile.ZipFile(path, "w", zipfile.ZIP_DEFLATED) as z:
+        for n, (name, data) in enumerate(members.items()):
+            stand_in = "QZXJV"[n] * len(name)
+            placeholders[stand_in.encode()] = name
+            z.writestr(stand_in, data)
+    raw = path.read_bytes()
+    for stand_in, name in placeholders.items():
+        assert raw.count(stand_in) == 2  # the local header and the central directory
+        raw = raw.replace(stand_in, name)
+    path.write_bytes(raw)
+    return path
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("workers", [0, 2])
+def test_the_members_of_a_zip_are_graded(tmp_path: Path, workers: int) -> None:
+    folder = tmp_path / "in"
+    place(folder, "JG-01.xlsx", COLLEGE / "JG-01.xlsx")
+    jg01, xs01 = (COLLEGE / "JG-01.xlsx").read_bytes(), (COLLEGE / "XS-01.xlsx").read_bytes()
+    _gbk_zip(
+        folder / "各支部.zip",
+        {
+            "学生支部.xlsx".encode("gbk"): xs01,
+            "机关/副本.xlsx".encode("gbk"): jg01,  # the same bytes as JG-01.xlsx outside: a copy
+            b"../../escape.xlsx": (COLLEGE / "LT-01.xlsx").read_bytes(),  # must not leave the scratch folder
+            "表格.et".encode("gbk"): b"x",
+            b"inner.zip": b"PK",
+        },
+    )
+    run = pipeline.grade_folder(folder, tmp_path / "out", workers=workers)
+    status = {f.file: f.status for f in run.files}
+    assert status == {
+        "JG-01.xlsx": "graded",
+        "各支部.zip/../../escape.xlsx": "graded",
+        "各支部.zip/\\xbb\\xfa\\xb9\\xd8/\\xb8\\xb1\\xb1\\xbe.xlsx [GBK: 各支部.zip/机关/副本.xlsx]": "copy",
+        "各支部.zip/inner.zip": "not_workbook",
+        "各支部.zip/\\xd1\\xa7\\xc9\\xfa\\xd6\\xa7\\xb2\\xbf.xlsx [GBK: 各支部.zip/学生支部.xlsx]": "graded",
+        "各支部.zip/\\xb1\\xed\\xb8\\xf1.et [GBK: 各支部.zip/表格.et]": "not_workbook",
+    }
+    assert run.exit_code == 0
+    assert sorted(name.split(" ")[0] for name in lists_of(run)) == ["JG-01", "LT-01", "XS-01"]
+    assert not (tmp_path / "escape.xlsx").exists() and not any(tmp_path.glob("**/escape.xlsx"))
+    zipped = [f for f in run.files if f.file.startswith("各支部.zip/") and f.status == "graded"]
+    assert all(len(f.sha256) == 64 for f in zipped)
+    inner = next(f for f in run.files if f.file == "各支部.zip/inner.zip")
+    assert "解压后再评定" in inner.problems[0].rectification.zh
+
+
+def lists_of(run: pipeline.BatchRun) -> list[str]:
+    return sorted(p.name for p in (run.out / pipeline.LIST_FOLDER["zh"]).iterdir())
