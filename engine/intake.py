@@ -256,7 +256,8 @@ def discover(folder: Path, scratch: Path | None = None) -> list[Entry]:
                     else:
                         stack.append((path, rel + "/"))
                     continue
-                if unzipped is not None and child.name.lower().endswith(".zip") and child.is_file():
+                zipped = child.name.lower().endswith(".zip") and not child.name.startswith((".", "~$"))
+                if unzipped is not None and zipped and child.is_file():
                     found.extend(_zip_members(path, rel, unzipped))
                 else:
                     found.append(_classify(path, rel, child.is_symlink()))
