@@ -301,7 +301,7 @@ def _classify(path: Path, rel: str, link: bool, name: str | None = None) -> Entr
         stamp = read_output_stamp(path) if suffix in STAMPED_SUFFIXES else None
         if stamp is not None:
             kind = _OUTPUT_KIND[next(k for k in _OUTPUT_KIND if stamp.startswith(k))]
-            problem = make_problem("IN-16", Evidence(file=readable_name(rel)), kind=kind)
+            problem = make_problem("IN-23", Evidence(file=readable_name(rel)), kind=kind)
             return _skipped(path, rel, info.st_mtime, "output", problem)
         return Entry(path, readable_name(rel), info.st_mtime, key=rel)
     what, fix = _BY_SUFFIX.get(
@@ -323,7 +323,7 @@ def _os_reason(exc: OSError) -> Text:
 
 
 def _not_workbook(path: Path, rel: str, mtime: float | None, what: Text, fix: Text) -> Entry:
-    problem = make_problem("IN-15", Evidence(file=readable_name(rel)), reason=what, fix=fix)
+    problem = make_problem("IN-22", Evidence(file=readable_name(rel)), reason=what, fix=fix)
     return _skipped(path, rel, mtime, "not_workbook", problem)
 
 
@@ -333,7 +333,7 @@ def _inaccessible(path: Path, rel: str, mtime: float | None, reason: Text) -> En
         "Make sure the file exists and opens, and copy the file itself (not a shortcut or link) "
         "into the folder",
     )
-    problem = make_problem("IN-17", Evidence(file=readable_name(rel)), reason=reason, fix=fix)
+    problem = make_problem("IN-24", Evidence(file=readable_name(rel)), reason=reason, fix=fix)
     return _skipped(path, rel, mtime, "not_workbook", problem)
 
 

@@ -485,7 +485,7 @@ class _Held:
 class _BatchSink:
     """Takes each workbook's outcome and, once every file is in, writes the batch outputs in file order.
 
-    Two decisions need every file first: a workbook byte-identical to an earlier one is a copy (IN-14:
+    Two decisions need every file first: a workbook byte-identical to an earlier one is a copy (IN-21:
     counted once, as the earlier file), and different workbooks for one branch ID are duplicates (IN-13:
     none of them is graded — the user decides which counts); and each rectification list gets its final,
     unique name (workers wrote it under a temporary one) in file order. Until then a graded result and
@@ -574,7 +574,7 @@ class _BatchSink:
                 continue
             original = first.setdefault(sha, one)
             if original is not one:
-                problem = make_problem("IN-14", Evidence(file=one.report.file), original=original.report.file)
+                problem = make_problem("IN-21", Evidence(file=one.report.file), original=original.report.file)
                 one.report = one.report.model_copy(
                     update={"status": "copy", "profile": None, "problems": (*one.report.problems, problem)}
                 )

@@ -6,7 +6,7 @@ calendar and the wrong norms. Without ``--profile`` (``auto``) every profile und
 candidate and each workbook is graded by the one covering its year; with ``--profile`` that profile is the
 only candidate and a workbook of another year is refused. Either way a workbook is never graded under
 norms that were not written for its year: when no candidate (or more than one) covers it, the choice is
-an input problem (IN-18, IN-19, IN-20) naming the year and the profiles there are.
+an input problem (IN-25, IN-26, IN-27) naming the year and the profiles there are.
 
 The choice is made above the stages: validate reads the year without knowing any profile, this module
 picks the profile, facts and rules then use it.
@@ -127,7 +127,7 @@ class ProfileChoice:
             only = self.entries[0]
             others = [e.name for e in _catalogue() if e.covers(year) and e.name != only.name]
             return make_problem(
-                "IN-19",
+                "IN-26",
                 evidence,
                 year=year,
                 profile=only.name,
@@ -140,8 +140,8 @@ class ProfileChoice:
                 ),
             )
         if not covering:
-            return make_problem("IN-18", evidence, year=year, profiles=available)
-        return make_problem("IN-20", evidence, year=year, profiles=_listing(covering))
+            return make_problem("IN-25", evidence, year=year, profiles=available)
+        return make_problem("IN-27", evidence, year=year, profiles=_listing(covering))
 
 
 def _listing(entries: Sequence[ProfileEntry]) -> Text:

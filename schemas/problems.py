@@ -184,7 +184,7 @@ PROBLEMS: tuple[ProblemSpec, ...] = (
         ),
     ),
     ProblemSpec(
-        "IN-14",
+        "IN-21",
         _t("重复提交的相同文件", "Identical copy"),
         _t(
             "与 {original} 内容完全相同（副本），不重复计算，结果见 {original}",
@@ -194,14 +194,14 @@ PROBLEMS: tuple[ProblemSpec, ...] = (
         Severity.WARNING,
     ),
     ProblemSpec(
-        "IN-15",
+        "IN-22",
         _t("不是定级工作簿", "Not a grading workbook"),
         _t("不是定级工作簿：{reason}", "Not a grading workbook: {reason}"),
         _t("{fix}", "{fix}"),
         Severity.WARNING,
     ),
     ProblemSpec(
-        "IN-16",
+        "IN-23",
         _t("本工具此前生成的文件", "An earlier output of this tool"),
         _t(
             "这是本工具此前生成的{kind}，不是支部填报表，已跳过",
@@ -214,14 +214,14 @@ PROBLEMS: tuple[ProblemSpec, ...] = (
         Severity.INFO,
     ),
     ProblemSpec(
-        "IN-17",
+        "IN-24",
         _t("文件无法访问", "Entry cannot be accessed"),
         _t("无法访问：{reason}", "Cannot be accessed: {reason}"),
         _t("{fix}", "{fix}"),
         Severity.WARNING,
     ),
     ProblemSpec(
-        "IN-18",
+        "IN-25",
         _t("没有适用于该年度的规则集", "No profile for this year"),
         _t(
             "考核年度为 {year} 年，没有适用于该年度的规则集（现有规则集：{profiles}），未予评定",
@@ -234,7 +234,7 @@ PROBLEMS: tuple[ProblemSpec, ...] = (
         ),
     ),
     ProblemSpec(
-        "IN-19",
+        "IN-26",
         _t("考核年度与指定的规则集不符", "Assessment year differs from the chosen profile"),
         _t(
             "考核年度为 {year} 年，而指定的规则集 {profile} 适用于 {profile_year} 年，未予评定",
@@ -244,7 +244,7 @@ PROBLEMS: tuple[ProblemSpec, ...] = (
         _t("请核对“考核年度”；如年度无误，请{fix}", "Check the assessment year; if it is right, {fix}"),
     ),
     ProblemSpec(
-        "IN-20",
+        "IN-27",
         _t("多个规则集适用于同一年度", "Several profiles cover this year"),
         _t(
             "考核年度为 {year} 年，有多个规则集适用：{profiles}；无法确定用哪一个，未予评定",

@@ -2,7 +2,7 @@
 
 Different workbooks with one 支部编号: none of them is graded (待定), one IN-13 names every file with
 its saved time and hash prefix and says how to resolve it, and none of them gets a rectification list.
-A byte-identical copy is graded once, as the first file, and noted (IN-14)."""
+A byte-identical copy is graded once, as the first file, and noted (IN-21)."""
 
 from __future__ import annotations
 
@@ -48,7 +48,7 @@ def test_duplicates_are_held_back_and_named_together(folder: Path, tmp_path: Pat
     assert "移出文件夹" in problem.rectification.zh and "run the grading again" in problem.rectification.en
     # the copy of the first file is recognised as a copy, not a third duplicate
     copy = by_file["b/JG-01 副本.xlsx"]
-    assert copy.status == "copy" and [p.code for p in copy.problems] == ["IN-14"]
+    assert copy.status == "copy" and [p.code for p in copy.problems] == ["IN-21"]
     assert "JG-01.xlsx" in copy.problems[0].message.zh
     # none of them is graded: not in results, not in the summary, no list
     data = results(run)

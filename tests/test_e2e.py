@@ -161,7 +161,7 @@ def test_the_2012_college_is_not_graded_under_national_2018(graded: Any) -> None
         COLLEGES["2012"].branches
     )
     for f in run.files:
-        (problem,) = [p for p in f.problems if p.code == "IN-19"]
+        (problem,) = [p for p in f.problems if p.code == "IN-26"]
         assert "2012" in problem.message.zh and "national-2018" in problem.message.zh
         assert "2019" in problem.message.zh and "--profile loudi-2012" in problem.rectification.zh
 

@@ -109,8 +109,8 @@ def test_every_entry_is_accounted_for(folder: Path, tmp_path: Path, workers: int
     for name, fix in NOT_WORKBOOKS.items():
         assert fix in fixes[name], (name, fixes[name])
     assert {f.file: f.problems[0].code for f in run.files if f.file in ("gone.xlsx", "loop.xlsx")} == {
-        "gone.xlsx": "IN-17",
-        "loop.xlsx": "IN-17",
+        "gone.xlsx": "IN-24",
+        "loop.xlsx": "IN-24",
     }
     assert run.exit_code == 1  # broken.xlsx; the others do not fail the run
     # the completion KPI counts grading workbooks only
@@ -152,7 +152,7 @@ def test_a_folder_of_earlier_outputs_grades_nothing_and_fails_nothing(tmp_path: 
     _stamped(tmp_path / "in" / "JG-01 机关第一党支部.xlsx", "整改清单 0.1.0")
     run = pipeline.grade_folder(tmp_path / "in", tmp_path / "out", workers=0)
     assert [f.status for f in run.files] == ["output"] and run.exit_code == 0
-    assert run.files[0].problems[0].code == "IN-16" and "整改清单" in run.files[0].problems[0].message.zh
+    assert run.files[0].problems[0].code == "IN-23" and "整改清单" in run.files[0].problems[0].message.zh
 
 
 def _gbk_zip(path: Path, members: dict[bytes, bytes]) -> Path:

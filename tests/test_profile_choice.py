@@ -58,7 +58,7 @@ def test_a_mixed_folder_is_graded_by_year(mixed: Path, tmp_path: Path, workers: 
     # 2015: no profile covers it — not graded, the error names the year and the profiles there are
     refused = by_file["2015/LT-01.xlsx"]
     assert refused.status == "ungradable" and run.exit_code == 1
-    (problem,) = [p for p in refused.problems if p.code == "IN-18"]
+    (problem,) = [p for p in refused.problems if p.code == "IN-25"]
     assert "2015" in problem.message.zh and "loudi-2012（2012 年）" in problem.message.zh
     assert "national-2018 (2019)" in problem.message.en
     assert problem.evidence[0].sheet and problem.evidence[0].cell  # the 考核年度 cell
@@ -74,7 +74,7 @@ def test_the_console_names_the_profiles_and_their_counts(mixed: Path, tmp_path: 
     )
     assert result.exit_code == 1 and "Traceback" not in result.output
     assert "评定方案：loudi-2012 2，national-2018 1" in result.output
-    assert "IN-18" in result.output and "2015/LT-01.xlsx" in result.output
+    assert "IN-25" in result.output and "2015/LT-01.xlsx" in result.output
 
 
 def test_an_explicit_profile_refuses_other_years(mixed: Path, tmp_path: Path) -> None:
@@ -82,7 +82,7 @@ def test_an_explicit_profile_refuses_other_years(mixed: Path, tmp_path: Path) ->
     by_file = {f.file: f for f in run.files}
     assert by_file["2019/JD-01.xlsx"].status == "graded"
     for name in ("2012/JG-01.xlsx", "2012/XS-01.xlsx"):
-        (problem,) = [p for p in by_file[name].problems if p.code == "IN-19"]
+        (problem,) = [p for p in by_file[name].problems if p.code == "IN-26"]
         assert by_file[name].status == "ungradable"
         assert (
             "2012" in problem.message.zh
@@ -101,7 +101,7 @@ def test_validate_and_explain_choose_by_year(tmp_path: Path) -> None:
     assert runner.invoke(app, ["validate", str(form)]).exit_code == 0
     refused = runner.invoke(app, ["validate", str(form), "--profile", "loudi-2012", "--lang", "en"])
     assert (
-        refused.exit_code == 1 and "IN-19" in refused.output and "--profile national-2018" in refused.output
+        refused.exit_code == 1 and "IN-26" in refused.output and "--profile national-2018" in refused.output
     )
     explained = runner.invoke(app, ["explain", str(form)])
     assert explained.exit_code == 0 and "national-2018" in explained.output
@@ -119,12 +119,12 @@ def test_two_profiles_for_one_year_are_not_guessed_between(tmp_path: Path) -> No
     problem = choice.choose(2012, Evidence(file="a.xlsx"))
     assert not isinstance(problem, type(choice.entries[0]))
     assert (
-        problem.code == "IN-20"
+        problem.code == "IN-27"
         and "loudi-2012-b" in problem.message.zh
         and "--profile" in problem.rectification.en
     )
     other = choice.choose(2019, Evidence(file="a.xlsx"))
-    assert isinstance(other, Finding) and other.code == "IN-18"
+    assert isinstance(other, Finding) and other.code == "IN-25"
 
 
 def load_rules_dir(name: str) -> Path:

@@ -268,7 +268,7 @@ def test_killed_mid_batch_leaves_no_half_output(tmp_path: Path) -> None:
     again = subprocess.run(
         [*cmd, "--force"], cwd=ROOT, capture_output=True, text=True, timeout=120, check=False
     )
-    assert again.returncode == 0, again.stderr  # the later files are copies (IN-14): graded once
+    assert again.returncode == 0, again.stderr  # the later files are copies (IN-21): graded once
     data = json.loads(results.read_text(encoding="utf-8"))
     assert len(data["files"]) == 40 and len(data["results"]) == len(sources)
     assert [p for p in out.rglob("*.tmp")] == []
