@@ -22,6 +22,7 @@ from __future__ import annotations
 import argparse
 import contextlib
 import copy
+import hashlib
 import io
 import json
 import os
@@ -217,8 +218,10 @@ _w: dict[str, Any] = {}
 
 def _init_stages(list_dir: str) -> None:
     from engine.pipeline import _init_worker
+    from engine.profiles import ProfileChoice
 
-    _init_worker(PROFILE, list_dir, "zh")  # exactly a pipeline worker's set-up (profile, engine, GC)
+    # exactly a pipeline worker's set-up (profile, engine, GC)
+    _init_worker(ProfileChoice.from_ref(PROFILE).state(), list_dir, "zh")
 
 
 def _stage_work(paths: list[str]) -> list[tuple[dict[str, float], Any, str]]:
@@ -229,12 +232,16 @@ def _stage_work(paths: list[str]) -> list[tuple[dict[str, float], Any, str]]:
     from engine.facts import build_facts
     from engine.grading import grade
     from engine.ingest import read_workbook
-    from engine.pipeline import FileOutcome, _worker, pack
+    from engine.pipeline import FileOutcome, _worker, list_temp_name, pack
+    from engine.profiles import Evaluators, ProfileChoice
     from engine.rulebook import evaluate_many
     from engine.validate import validate_workbook
     from schemas.common import Severity
 
-    profile, evaluator, list_dir = _worker["profile"], _worker["evaluator"], Path(str(_worker["list_dir"]))
+    choice, evaluators, list_dir = _worker["choice"], _worker["evaluators"], Path(str(_worker["list_dir"]))
+    assert isinstance(choice, ProfileChoice) and isinstance(evaluators, Evaluators)
+    profile = choice.profile(choice.entries[0].name)
+    evaluator = evaluators(profile.name)
     clock = time.perf_counter
     times: list[dict[str, float]] = []
     statuses: list[str] = []
@@ -269,7 +276,9 @@ def _stage_work(paths: list[str]) -> list[tuple[dict[str, float], Any, str]]:
         result = grade(evaluation, profile.grading)
         t["grading"] = clock() - t0
         t0 = clock()
-        write_branch_list(result, list_dir / name, lang="zh", durable=False)  # as grade_and_list writes
+        write_branch_list(
+            result, list_dir / list_temp_name(name), lang="zh", durable=False
+        )  # as grade_and_list
         t["exports"] = clock() - t0
         t0 = clock()
         # What a pipeline worker sends back: the result already serialised for results.json + summary record.
@@ -282,7 +291,9 @@ def _stage_work(paths: list[str]) -> list[tuple[dict[str, float], Any, str]]:
 def _report(name: str, branch_id: str) -> Any:
     from schemas.batch import FileReport
 
-    return FileReport(file=name, sha256="0" * 64, status="graded", branch_id=branch_id)
+    return FileReport(
+        file=name, sha256=hashlib.sha256(name.encode()).hexdigest(), status="graded", branch_id=branch_id
+    )
 
 
 @dataclass
@@ -299,9 +310,9 @@ def run_stages(paths: list[Path], workers: int, scratch: Path) -> StageRun:
     from engine import __version__
     from engine.export.results_json import ResultsJsonWriter, write_manifest
     from engine.export.summary import summary_writer
-    from engine.grading import college_kpis
+    from engine.intake import Entry
     from engine.pipeline import _BatchSink, chunk_bounds
-    from engine.rulebook import load_profile, profile_sha256
+    from engine.profiles import ProfileChoice
 
     list_dir = scratch / "stage-lists"
     list_dir.mkdir()
@@ -327,26 +338,22 @@ def run_stages(paths: list[Path], workers: int, scratch: Path) -> StageRun:
     # while the workers do), then kpis, the summary's short sheets and manifest.
     from engine.pipeline import FileOutcome
 
-    profile = load_profile(PROFILE)
+    choice = ProfileChoice.from_ref(PROFILE)
     clock = time.perf_counter
     with contextlib.ExitStack() as stack:
         fh = stack.enter_context(open(scratch / "results.json", "wb"))
         t0 = clock()
         summary = stack.enter_context(summary_writer(scratch / "summary.xlsx", "zh"))
-        writer = ResultsJsonWriter(
-            fh,
-            tool_version=__version__,
-            profile=profile.name,
-            profile_title=profile.title,
-            profile_sha256=profile_sha256(PROFILE),
-        )
-        sink = _BatchSink(writer, summary, list_dir, "zh")
+        writer = ResultsJsonWriter(fh, tool_version=__version__, profiles=choice.refs())
+        entries = [Entry(list_dir / name, name, None) for name, _ in packed]
+        sink = _BatchSink(entries, writer, summary, list_dir, "zh")
         for i, (name, p) in enumerate(packed):
             sink.arrived(i, FileOutcome(_report(name, p.branch_id), None, p))
+        sink.finish()
         files = tuple(sink.files)
         run.streamed = clock() - t0
         t0 = clock()
-        kpis = college_kpis(sink.graded, profile.grading, files)
+        kpis = sink.kpis(choice)
         run.tail["kpis"] = clock() - t0
         t0 = clock()
         writer.finish(files, kpis)
@@ -360,8 +367,7 @@ def run_stages(paths: list[Path], workers: int, scratch: Path) -> StageRun:
     write_manifest(
         scratch / "run-manifest.json",
         inputs={f.file: f.sha256 for f in files},
-        profile=profile.name,
-        profile_sha256=profile_sha256(PROFILE),
+        profiles=choice.refs(),
         tool_version=__version__,
         started="",
         finished="",

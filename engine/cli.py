@@ -7,6 +7,7 @@ Output is Chinese by default; ``--lang en`` switches to English.
 from __future__ import annotations
 
 import sys
+from collections import Counter
 from pathlib import Path
 from typing import Annotated, NoReturn
 
@@ -25,6 +26,7 @@ from engine.rulebook import RulebookError, load_profile, render_catalogue
 from engine.rulebook.conditions import parse
 from engine.rulebook.lint import counts as lint_counts
 from engine.rulebook.lint import lint_profile
+from schemas.batch import FILE_STATUSES, WORKBOOK_STATUSES
 from schemas.common import Lang, Severity, Text
 from schemas.form_layout import BRANCH_TYPES
 from schemas.rules import Profile
@@ -61,6 +63,7 @@ err = Console(stderr=True)
 
 LangOpt = Annotated[str, typer.Option("--lang", help=_h("h_lang"))]
 ProfileOpt = Annotated[str, typer.Option("--profile", help=_h("h_profile"))]
+GradeProfileOpt = Annotated[str, typer.Option("--profile", help=_h("h_profile_auto"))]
 
 
 def _lang(value: str) -> Lang:
@@ -118,7 +121,7 @@ def template(
 def validate(
     files: Annotated[list[str], typer.Argument(help=_h("h_validate_files"))],
     lang: LangOpt = "zh",
-    profile: ProfileOpt = "loudi-2012",
+    profile: GradeProfileOpt = "auto",
 ) -> None:
     language = _lang(lang)
     try:
@@ -167,7 +170,7 @@ def grade(
     folder: Annotated[str, typer.Argument(help=_h("h_grade_folder"))],
     output: Annotated[Path, typer.Option("-o", "--out", help=_h("h_out"))],
     lang: LangOpt = "zh",
-    profile: ProfileOpt = "loudi-2012",
+    profile: GradeProfileOpt = "auto",
     workers: Annotated[int | None, typer.Option("--workers", help=_h("h_workers"))] = None,
     force: Annotated[bool, typer.Option("--force", help=_h("h_force"))] = False,
     progress: Annotated[bool, typer.Option("--progress/--no-progress", help=_h("h_progress"))] = True,
@@ -223,18 +226,25 @@ def _roster(path: Path, lang: Lang) -> Roster:
 def _print_batch(run: pipeline.BatchRun, lang: Lang) -> None:
     # run.files/.grades/.kpis, not run.report: that loads every result back from results.json.
     graded = [f for f in run.files if f.status == "graded"]
-    bad = [f for f in run.files if f.status == "ungradable"]
     sep = label("list_sep", lang)
     dist = sep.join(f"{grade.name.get(lang)} {n}" for grade, n in run.grades)  # codes sort best first
-    _say("batch_done", lang, files=len(run.files), graded=len(graded), dist=dist, out=run.out)
+    by = sep.join(f"{name} {n}" for name, n in run.profiles) or "—"
+    counts = Counter(f.status for f in run.files)
+    tally = sep.join(f"{label(s, lang)} {counts[s]}" for s in FILE_STATUSES if counts[s])
+    workbooks = sum(1 for f in run.files if f.status in WORKBOOK_STATUSES)
+    _say("batch_done", lang, files=workbooks, graded=len(graded), dist=dist, out=run.out)
+    _say("batch_tally", lang, by=by, entries=len(run.files), tally=tally)
     for kpi in run.kpis:
         actual = "—" if kpi.actual is None else f"{kpi.actual:.0%}"
         mark = "✓" if kpi.met else "✗"
-        out.print(f"{mark} {kpi.code} {kpi.title.get(lang)}: {actual}", markup=False)
-    for f in bad:
-        _say("ungradable_file", lang, file=f.file)
+        out.print(f"{mark} {kpi.code} {kpi.title.get(lang)}: {actual} ({kpi.profile})", markup=False)
+    for f in run.files:
+        if f.status == "graded":
+            continue
+        mark = "✗" if f.status in ("ungradable", "duplicate") else "·"
+        out.print(f"{mark} {label(f.status, lang)}: {f.file}", markup=False)
         for p in f.problems:
-            if p.severity is Severity.ERROR:
+            if p.severity is Severity.ERROR or f.status != "ungradable":
                 out.print("    " + p.render(lang), markup=False)
     if run.roster is not None:
         _print_roster(run.roster, lang)
@@ -258,7 +268,7 @@ def _print_roster(check: RosterCheck, lang: Lang) -> None:
 def explain_cmd(
     file: Annotated[Path, typer.Argument(help=_h("h_explain_file"))],
     lang: LangOpt = "zh",
-    profile: ProfileOpt = "loudi-2012",
+    profile: GradeProfileOpt = "auto",
 ) -> None:
     language = _lang(lang)
     if not file.is_file():

@@ -15,7 +15,8 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from engine.export.i18n import label
-from engine.pipeline import WORKBOOK_SUFFIXES, find_workbooks
+from engine.intake import WORKBOOK_SUFFIXES
+from engine.pipeline import find_workbooks
 from schemas.common import Text
 
 __all__ = ["InputError", "Selection", "expand", "is_pattern", "pattern_root"]

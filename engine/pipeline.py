@@ -10,13 +10,17 @@ file is reported as ungradable.
 from __future__ import annotations
 
 import gc
+import hashlib
 import os
+import pickle
 import shutil
 import sys
+import tempfile
 from collections import Counter
 from collections.abc import Callable, Iterable, Sequence
 from concurrent.futures import FIRST_COMPLETED, Future, ProcessPoolExecutor, wait
 from concurrent.futures.process import BrokenProcessPool
+from contextlib import ExitStack
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from functools import cached_property
@@ -33,17 +37,12 @@ from engine.export.summary import SummaryRecord, SummaryWriter, summary_record, 
 from engine.facts import build_facts
 from engine.grading import college_kpis, grade
 from engine.ingest import read_workbook
+from engine.intake import Entry, ListNames, discover, list_file_stem, readable_name, readable_time
+from engine.profiles import Evaluators, ProfileChoice, ProfileEntry
 from engine.roster import Roster, RosterCheck, compare
-from engine.rulebook import (
-    DurableEvaluator,
-    Evaluator,
-    ReferenceEvaluator,
-    evaluate_many,
-    load_profile,
-    profile_sha256,
-)
+from engine.rulebook import Evaluator, ReferenceEvaluator, evaluate_many
 from engine.validate import validate_workbook
-from schemas.batch import BatchReport, FileReport, Kpi
+from schemas.batch import WORKBOOK_STATUSES, BatchReport, FileReport, Kpi
 from schemas.common import Evidence, Finding, Lang, Text
 from schemas.form import FormResult
 from schemas.problems import make_problem
@@ -53,7 +52,6 @@ from schemas.rules import Profile
 if sys.platform != "win32":
     import resource
 
-WORKBOOK_SUFFIXES = (".xlsx", ".xlsm", ".xls", ".ods")
 LIST_FOLDER = {"zh": "整改清单", "en": "rectification-lists"}
 SUMMARY_NAME = {"zh": "分类定级汇总.xlsx", "en": "grading-summary.xlsx"}
 RESULTS_NAME = "results.json"
@@ -83,6 +81,8 @@ class Packed:
     tuples, pickled once, with the outcome, on its way to the main process."""
 
     branch_id: str
+    branch_name: str
+    profile: str
     grade: Grade
     kpi_flags: dict[str, bool]
     result_json: bytes
@@ -110,6 +110,8 @@ def pack(outcome: FileOutcome, lang: Lang) -> FileOutcome:
         return outcome
     packed = Packed(
         branch_id=result.identity.branch_id,
+        branch_name=result.identity.branch_name,
+        profile=result.profile,
         grade=result.grade,
         kpi_flags=result.kpi_flags,
         result_json=result_element_bytes(result),
@@ -119,44 +121,62 @@ def pack(outcome: FileOutcome, lang: Lang) -> FileOutcome:
 
 
 def find_workbooks(folder: Path) -> list[Path]:
-    """Workbooks under ``folder`` in a stable order (sorted by relative path, never by the file system).
-
-    Office lock files (``~$x.xlsx``) and hidden files are skipped: they are not branch forms.
-    """
-    found = [
-        p
-        for p in folder.rglob("*")
-        if p.is_file() and p.suffix.lower() in WORKBOOK_SUFFIXES and not p.name.startswith(("~$", "."))
-    ]
-    return sorted(found, key=lambda p: p.relative_to(folder).as_posix())
+    """The grading workbooks under ``folder`` in the order a batch grades them (see engine.intake)."""
+    return [entry.path for entry in discover(folder) if entry.is_workbook]
 
 
-def check_workbook(path: Path, profile: Profile, display_name: str | None = None) -> FormResult:
-    """Read and validate one workbook; ingest problems come back through the FormResult too."""
-    return validate_workbook(read_workbook(path, display_name or path.name), expected_year=profile.year)
+def check_workbook(path: Path, display_name: str | None = None) -> FormResult:
+    """Read and validate one workbook; ingest problems come back through the FormResult too. No profile
+    is needed: dates are checked against the form's own 考核年度, which then chooses the profile."""
+    return validate_workbook(read_workbook(path, display_name or path.name))
+
+
+def choose_profile(checked: FormResult, choice: ProfileChoice) -> ProfileEntry | Finding | None:
+    """The profile that grades a valid form (by its 考核年度), the problem that refuses it, or None for a
+    form that is not valid anyway."""
+    form = checked.form
+    if form is None:
+        return None
+    where = form.basic.at("assessment_year") or Evidence(file=checked.file)
+    return choice.choose(form.basic.assessment_year, where)
 
 
 def grade_workbooks(
-    items: Sequence[tuple[Path, str]], profile: Profile, evaluator: Evaluator
+    items: Sequence[tuple[Path, str]], choice: ProfileChoice, evaluators: Callable[[str], Evaluator]
 ) -> list[FileOutcome]:
     """Run workbooks (path, display name) through every stage up to their grades. Never raises for bad
-    input. Each is read, validated and turned into facts on its own; the rules then decide them in one
-    call, which the durable engine serves far more cheaply per branch than one call each."""
-    checked = [check_workbook(path, profile, name) for path, name in items]
-    gradable = [form for form in (c.form for c in checked) if form is not None]
-    evaluations = iter(evaluate_many([build_facts(form, profile) for form in gradable], profile, evaluator))
+    input. Each is read and validated on its own, its profile chosen by its year and its facts built;
+    the rules then decide each profile's branches in one call, which the durable engine serves far more
+    cheaply per branch than one call each."""
+    checked = [check_workbook(path, name) for path, name in items]
+    chosen = [choose_profile(c, choice) for c in checked]
+    groups: dict[str, list[int]] = {}
+    for i, entry in enumerate(chosen):
+        if isinstance(entry, ProfileEntry):
+            groups.setdefault(entry.name, []).append(i)
+    results: dict[int, BranchResult] = {}
+    for name, members in groups.items():
+        profile = choice.profile(name)
+        facts = [
+            build_facts(form, profile) for form in (checked[i].form for i in members) if form is not None
+        ]
+        for i, evaluation in zip(members, evaluate_many(facts, profile, evaluators(name)), strict=True):
+            results[i] = grade(evaluation, profile.grading)
     outcomes: list[FileOutcome] = []
-    for c in checked:
-        if c.form is None:
-            report = FileReport(file=c.file, sha256=c.sha256, status="ungradable", problems=c.problems)
+    for i, c in enumerate(checked):
+        result = results.get(i)
+        if result is None:
+            refusal = chosen[i]
+            problems = (*c.problems, refusal) if isinstance(refusal, Finding) else c.problems
+            report = FileReport(file=c.file, sha256=c.sha256, status="ungradable", problems=problems)
             outcomes.append(FileOutcome(report, None))
             continue
-        result = grade(next(evaluations), profile.grading)
         report = FileReport(
             file=c.file,
             sha256=c.sha256,
             status="graded",
             branch_id=result.identity.branch_id,
+            profile=result.profile,
             problems=c.problems,
         )
         outcomes.append(FileOutcome(report, result))
@@ -166,23 +186,31 @@ def grade_workbooks(
 def grade_workbook(
     path: Path, profile: Profile, evaluator: Evaluator, display_name: str | None = None
 ) -> FileOutcome:
-    """Run one workbook through every stage up to its grade. Never raises for bad input."""
-    return grade_workbooks([(path, display_name or path.name)], profile, evaluator)[0]
+    """Run one workbook through every stage up to its grade under ``profile`` (a workbook of another
+    year is refused). Never raises for bad input."""
+    return grade_workbooks(
+        [(path, display_name or path.name)], ProfileChoice.of(profile), lambda _: evaluator
+    )[0]
 
 
 def grade_and_list(
-    items: Sequence[tuple[Path, str]], profile: Profile, evaluator: Evaluator, list_dir: Path, lang: Lang
+    items: Sequence[tuple[Path, str]],
+    choice: ProfileChoice,
+    evaluators: Callable[[str], Evaluator],
+    list_dir: Path,
+    lang: Lang,
 ) -> list[FileOutcome]:
-    """Grade workbooks together and write each graded one's rectification list into ``list_dir``."""
-    outcomes = grade_workbooks(items, profile, evaluator)
+    """Grade workbooks together and write each graded one's rectification list into ``list_dir``, under
+    a temporary name of its own (``list_temp_name``); the batch gives it its final name."""
+    outcomes = grade_workbooks(items, choice, evaluators)
     for (_, name), outcome in zip(items, outcomes, strict=True):
         if outcome.result is not None:
             # not fsynced one by one: grade_folder syncs them all before it writes the manifest
-            write_branch_list(outcome.result, list_dir / list_file_name(name), lang=lang, durable=False)
+            write_branch_list(outcome.result, list_dir / list_temp_name(name), lang=lang, durable=False)
     return outcomes
 
 
-# --- worker process state: one profile and one quiet durable host per process -------------------------
+# --- worker process state: the profile choice, each profile and its evaluator loaded once ------------
 
 _worker: dict[str, object] = {}
 
@@ -214,10 +242,18 @@ def _cap_memory(limit: int | None) -> None:
     resource.setrlimit(resource.RLIMIT_AS, (limit, hard))
 
 
-def _init_worker(profile_ref: str, list_dir: str, lang: Lang, memory_limit: int | None = None) -> None:
+def _init_worker(
+    choice_state: tuple[tuple[ProfileEntry, ...], bool],
+    list_dir: str,
+    lang: Lang,
+    memory_limit: int | None = None,
+) -> None:
     _cap_memory(memory_limit)
-    profile = load_profile(profile_ref)
-    _worker.update(profile=profile, evaluator=DurableEvaluator(profile), list_dir=list_dir, lang=lang)
+    choice = ProfileChoice(*choice_state)
+    evaluators = Evaluators(choice)
+    if len(choice.entries) == 1:  # the usual batch: ready before the first task, and out of the GC's sight
+        evaluators(choice.entries[0].name)
+    _worker.update(choice=choice, evaluators=evaluators, list_dir=list_dir, lang=lang)
     # A worker allocates tens of thousands of short-lived acyclic objects per workbook (cells, records,
     # findings), which reference counting frees. The collector's default rhythm (a pass every 700
     # allocations) then spends a sizeable share of the worker's time re-scanning the long-lived profile and
@@ -229,14 +265,14 @@ def _init_worker(profile_ref: str, list_dir: str, lang: Lang, memory_limit: int 
 
 def _work(jobs: Sequence[tuple[str, str]]) -> list[FileOutcome]:
     """A worker's task: grade a chunk of (path, display name) jobs together, each outcome packed."""
-    profile, evaluator = _worker["profile"], _worker["evaluator"]
+    choice, evaluators = _worker["choice"], _worker["evaluators"]
     list_dir, lang = _worker["list_dir"], _worker["lang"]
-    assert isinstance(profile, Profile) and isinstance(evaluator, DurableEvaluator)
+    assert isinstance(choice, ProfileChoice) and isinstance(evaluators, Evaluators)
     assert isinstance(list_dir, str)
     language: Lang = "en" if lang == "en" else "zh"
     items = [(Path(path), name) for path, name in jobs]
     try:
-        outcomes = grade_and_list(items, profile, evaluator, Path(list_dir), language)
+        outcomes = grade_and_list(items, choice, evaluators, Path(list_dir), language)
     except MemoryError:
         if len(items) == 1:
             return [_out_of_memory(items[0][1])]
@@ -244,14 +280,18 @@ def _work(jobs: Sequence[tuple[str, str]]) -> list[FileOutcome]:
     return [pack(outcome, language) for outcome in outcomes]
 
 
-def list_file_name(display_name: str) -> str:
-    """The rectification list of ``a/b.xlsx`` is ``a_b.xlsx``: unique because input paths are unique."""
-    stem = display_name.replace("/", "_")
-    return (
-        stem.rsplit(".", 1)[0]
-        + ("" if stem.lower().endswith(".xlsx") else "_" + stem.rsplit(".", 1)[-1])
-        + ".xlsx"
-    )
+def list_temp_name(display_name: str) -> str:
+    """Where a worker writes the rectification list of the input ``display_name`` (unique in a batch, as
+    display names are): a hidden temporary name, since two branches may come to the same final name and
+    only the batch, seeing them in file order, can tell which gets which (``_BatchSink``)."""
+    digest = hashlib.sha256(display_name.encode("utf-8", "surrogateescape")).hexdigest()[:24]
+    return f".~{digest}.xlsx"
+
+
+def list_file_name(branch_id: str, branch_name: str, names: ListNames) -> str:
+    """A branch's rectification list name: ``XS-05 学生第五党支部.xlsx``, Windows-safe, unique among the
+    ``names`` already given (``XS-05 学生第五党支部 (2).xlsx`` otherwise)."""
+    return names.take(list_file_stem(branch_id, branch_name))
 
 
 def _crashed(display_name: str) -> FileOutcome:
@@ -301,7 +341,7 @@ def chunk_bounds(jobs: int, workers: int) -> list[range]:
 
 def run_parallel(
     jobs: Sequence[tuple[Path, str]],
-    profile_ref: str,
+    choice: ProfileChoice,
     list_dir: Path,
     lang: Lang,
     workers: int,
@@ -325,7 +365,7 @@ def run_parallel(
     ]
     suspects: list[tuple[str, str]] = []
     ctx = get_context("spawn")
-    initargs = (profile_ref, str(list_dir), lang, worker_memory_limit())
+    initargs = (choice.state(), str(list_dir), lang, worker_memory_limit())
 
     def record(name: str, outcome: FileOutcome) -> None:
         if on_outcome is None:
@@ -368,7 +408,9 @@ def run_parallel(
     return [] if on_outcome is not None else [outcomes[name] for _, name in jobs]
 
 
-def _run_alone(job: tuple[str, str], initargs: tuple[str, str, Lang, int | None]) -> FileOutcome:
+def _run_alone(
+    job: tuple[str, str], initargs: tuple[tuple[tuple[ProfileEntry, ...], bool], str, Lang, int | None]
+) -> FileOutcome:
     with ProcessPoolExecutor(
         1, mp_context=get_context("spawn"), initializer=_init_worker, initargs=initargs
     ) as pool:
@@ -412,15 +454,16 @@ def prepare_output(out: Path, force: bool) -> None:
 
 @dataclass(frozen=True)
 class BatchRun:
-    """What a batch run leaves in memory: each file's report, the KPIs and the grade counts. Every branch's
-    full result is in ``out/results.json``; ``report`` loads it back (on first use) as the ``BatchReport``
-    the run wrote — fine for a test or a small run, but it holds every trace, so a caller that only needs
-    the counts should use ``files``, ``kpis`` and ``grades``."""
+    """What a batch run leaves in memory: each entry's report, the KPIs, the grade counts and how many
+    branches each profile graded. Every branch's full result is in ``out/results.json``; ``report`` loads
+    it back (on first use) as the ``BatchReport`` the run wrote — fine for a test or a small run, but it
+    holds every trace, so a caller that only needs the counts should use the other fields."""
 
     out: Path
     files: tuple[FileReport, ...]
     kpis: tuple[Kpi, ...]
     grades: tuple[tuple[Grade, int], ...]  # each grade given and how many branches got it, by code
+    profiles: tuple[tuple[str, int], ...] = ()  # each profile that graded and how many branches
     roster: RosterCheck | None = None  # the batch against the roster, when one was given
 
     @cached_property
@@ -429,7 +472,7 @@ class BatchRun:
 
     @property
     def exit_code(self) -> int:
-        return 1 if any(f.status == "ungradable" for f in self.files) else 0
+        return 1 if any(f.status in ("ungradable", "duplicate") for f in self.files) else 0
 
 
 @dataclass(frozen=True, slots=True)
@@ -440,62 +483,172 @@ class _Graded:
     kpi_flags: dict[str, bool]
 
 
-class _BatchSink:
-    """Takes each file's outcome in file-name order and streams it to the batch outputs: the result to
-    results.json (already serialised by the worker), its summary record's rows to the summary workbook,
-    its file report to a list. A branch id already seen makes the file a duplicate (IN-13): its result is
-    not written and its rectification list is removed. Outcomes that arrive early wait in ``_early`` for
-    the ones before them — at most about a pool's queue of them."""
+@dataclass(slots=True)
+class _Held:
+    """A grading workbook's outcome kept until every file is in: its report and, when graded, what the
+    batch needs of it and where its result and summary record wait in the spool."""
 
-    def __init__(self, writer: ResultsJsonWriter, summary: SummaryWriter, list_dir: Path, lang: Lang) -> None:
+    entry: int  # its index among the folder's entries
+    report: FileReport
+    graded: _Graded | None = None  # None: not graded
+    branch: tuple[str, str, str] = ("", "", "")  # branch id, branch name, profile
+    spooled: tuple[int, int] = (0, 0)  # offset and length of (result_json, record) in the spool
+
+
+class _BatchSink:
+    """Takes each workbook's outcome and, once every file is in, writes the batch outputs in file order.
+
+    Two decisions need every file first: a workbook byte-identical to an earlier one is a copy (IN-21:
+    counted once, as the earlier file), and different workbooks for one branch ID are duplicates (IN-13:
+    none of them is graded — the user decides which counts); and each rectification list gets its final,
+    unique name (workers wrote it under a temporary one) in file order. Until then a graded result and
+    its summary record wait in a spool file on disk, so memory stays flat in the number of branches."""
+
+    def __init__(
+        self,
+        entries: Sequence[Entry],
+        writer: ResultsJsonWriter,
+        summary: SummaryWriter,
+        list_dir: Path,
+        lang: Lang,
+    ) -> None:
+        self.entries = entries
         self.writer, self.summary, self.list_dir, self.lang = writer, summary, list_dir, lang
         self.files: list[FileReport] = []
         self.grades: dict[str, Grade] = {}
         self.grade_counts: Counter[str] = Counter()
-        self.graded: list[_Graded] = []  # for the college KPIs: a grade and a few flags per branch
-        self._first_file: dict[str, str] = {}
+        self.graded: dict[str, list[_Graded]] = {}  # per profile, for the college KPIs
+        self._job_entry = [i for i, entry in enumerate(entries) if entry.is_workbook]
+        self._held: list[_Held] = []
+        self._spool = tempfile.TemporaryFile()  # noqa: SIM115 - closed by finish, or at exit on failure
         self._early: dict[int, FileOutcome] = {}
         self._next = 0
 
     @property
     def written(self) -> int:
-        """How many outcomes have gone out, in order (the rest are still awaited)."""
+        """How many outcomes have been taken, in order (the rest are still awaited)."""
         return self._next
 
     def arrived(self, index: int, outcome: FileOutcome) -> None:
         self._early[index] = outcome
         while self._next in self._early:
-            self._add(self._early.pop(self._next))
+            self._hold(self._early.pop(self._next))
             self._next += 1
 
-    def _add(self, outcome: FileOutcome) -> None:
+    def _hold(self, outcome: FileOutcome) -> None:
         if outcome.result is not None:
             outcome = pack(outcome, self.lang)
-        report, packed = outcome.report, outcome.packed
+        held = _Held(self._job_entry[self._next], outcome.report)
+        packed = outcome.packed
         if packed is not None:
-            first = self._first_file.setdefault(packed.branch_id, report.file)
-            if first != report.file:
-                problem = make_problem(
-                    "IN-13", Evidence(file=report.file), branch_id=packed.branch_id, other=first
+            blob = pickle.dumps((packed.result_json, packed.record), protocol=pickle.HIGHEST_PROTOCOL)
+            held.spooled = (self._spool.tell(), len(blob))
+            self._spool.write(blob)
+            held.graded = _Graded(packed.grade, packed.kpi_flags)
+            held.branch = (packed.branch_id, packed.branch_name, packed.profile)
+        self._held.append(held)
+
+    def finish(self) -> None:
+        """Decide copies and duplicates, name the lists, write results and summary rows in file order."""
+        self._mark_copies()
+        self._mark_duplicates()
+        names = ListNames()
+        held = iter(self._held)
+        for i, entry in enumerate(self.entries):
+            if entry.report is not None:
+                self.files.append(entry.report)
+                continue
+            one = next(held)
+            assert one.entry == i
+            if one.graded is not None:
+                temp = self.list_dir / list_temp_name(one.report.file)
+                if one.report.status != "graded":  # a copy or a duplicate: its list does not count
+                    temp.unlink(missing_ok=True)
+                else:
+                    os.replace(temp, self.list_dir / list_file_name(*one.branch[:2], names))
+                    self._write(one, one.graded)
+            self.files.append(one.report)
+        self._spool.close()
+
+    def _write(self, one: _Held, graded: _Graded) -> None:
+        self._spool.seek(one.spooled[0])
+        result_json, record = pickle.loads(self._spool.read(one.spooled[1]))
+        self.writer.add_result(result_json)
+        self.summary.add(record)
+        self.grades.setdefault(graded.grade.code, graded.grade)
+        self.grade_counts[graded.grade.code] += 1
+        self.graded.setdefault(one.branch[2], []).append(graded)
+
+    def _mark_copies(self) -> None:
+        first: dict[str, _Held] = {}
+        for one in self._held:
+            sha = one.report.sha256
+            if not sha:
+                continue
+            original = first.setdefault(sha, one)
+            if original is not one:
+                problem = make_problem("IN-21", Evidence(file=one.report.file), original=original.report.file)
+                one.report = one.report.model_copy(
+                    update={"status": "copy", "profile": None, "problems": (*one.report.problems, problem)}
                 )
-                report = report.model_copy(
-                    update={"status": "ungradable", "problems": (*report.problems, problem)}
+
+    def _mark_duplicates(self) -> None:
+        by_branch: dict[str, list[_Held]] = {}
+        for one in self._held:
+            if one.graded is not None and one.report.status == "graded":
+                by_branch.setdefault(one.branch[0], []).append(one)
+        for branch_id, group in by_branch.items():
+            if len(group) < 2:
+                continue
+            files = [self._described(one) for one in group]
+            problem = make_problem(
+                "IN-13",
+                tuple(Evidence(file=one.report.file) for one in group),
+                branch_id=branch_id,
+                count=len(group),
+                files=Text(zh="；".join(f.zh for f in files), en="; ".join(f.en for f in files)),
+            )
+            for one in group:
+                one.report = one.report.model_copy(
+                    update={
+                        "status": "duplicate",
+                        "profile": None,
+                        "problems": (*one.report.problems, problem),
+                    }
                 )
-                # its list was written before the duplicate was known
-                (self.list_dir / list_file_name(report.file)).unlink(missing_ok=True)
-            else:
-                self.writer.add_result(packed.result_json)
-                self.summary.add(packed.record)
-                self.grades.setdefault(packed.grade.code, packed.grade)
-                self.grade_counts[packed.grade.code] += 1
-                self.graded.append(_Graded(packed.grade, packed.kpi_flags))
-        self.files.append(report)
+
+    def _described(self, one: _Held) -> Text:
+        mtime = self.entries[one.entry].mtime
+        saved = readable_time(mtime) if mtime is not None else "?"
+        sha = one.report.sha256[:8]
+        return Text(
+            zh=f"{one.report.file}（保存于 {saved}，SHA-256 {sha}）",
+            en=f"{one.report.file} (saved {saved}, SHA-256 {sha})",
+        )
+
+    def kpis(self, choice: ProfileChoice, submitted: tuple[int, int] | None = None) -> tuple[Kpi, ...]:
+        """Each grading profile's college KPIs over the branches it graded (the files' KPI over every
+        grading workbook); with --profile and nothing graded, that profile's (empty) figures."""
+        workbooks = [f for f in self.files if f.status in WORKBOOK_STATUSES]
+        used = [e.name for e in choice.entries if e.name in self.graded]
+        if not used and choice.explicit:
+            used = [choice.entries[0].name]
+        return tuple(
+            kpi.model_copy(update={"profile": name})
+            for name in used
+            for kpi in college_kpis(
+                self.graded.get(name, []), choice.profile(name).grading, workbooks, submitted
+            )
+        )
+
+    def profile_counts(self) -> tuple[tuple[str, int], ...]:
+        return tuple((name, len(graded)) for name, graded in sorted(self.graded.items()))
 
 
 def grade_folder(
     folder: Path,
     out: Path,
-    profile_ref: str = "loudi-2012",
+    profile_ref: str = "auto",
     lang: Lang = "zh",
     workers: int | None = None,
     force: bool = False,
@@ -510,13 +663,46 @@ def grade_folder(
     summary lists the roster branches that submitted nothing, a graded branch off the roster gets an IN-19
     warning, and the completion KPI counts roster branches.
 
+    ``profile_ref`` ``auto`` grades each workbook by the profile covering its year (engine.profiles).
     ``workers`` = 0 runs in this process (debugging); None uses every core. Memory stays flat in the
-    number of workbooks: results are written to results.json and each branch's rows to the summary workbook
-    as they come (in file-name order); only the summary's short sheets are left for the end.
+    number of workbooks: results and summary records wait in a spool on disk, not in memory, until the
+    batch has seen every file (``_BatchSink``); only the summary's short sheets are left for the end.
     """
+    with tempfile.TemporaryDirectory(prefix="branchgrade-zips-") as scratch:
+        return _grade_folder(
+            folder,
+            out,
+            profile_ref,
+            lang,
+            workers,
+            force,
+            argv,
+            on_start,
+            on_done,
+            Path(scratch),
+            paths,
+            roster,
+        )
+
+
+def _grade_folder(
+    folder: Path,
+    out: Path,
+    profile_ref: str,
+    lang: Lang,
+    workers: int | None,
+    force: bool,
+    argv: Iterable[str],
+    on_start: Callable[[int], None] | None,
+    on_done: Callable[[FileOutcome], None] | None,
+    scratch: Path,
+    paths: Sequence[Path] | None,
+    roster: Roster | None,
+) -> BatchRun:
+    """``grade_folder`` with ``scratch``, a private folder for the members of zips in ``folder``."""
     if not folder.is_dir():
         raise UsageError(f"找不到文件夹 {folder}", f"folder {folder} not found")
-    profile = load_profile(profile_ref)
+    choice = ProfileChoice.from_ref(profile_ref)
     worker_memory_limit()  # a bad BRANCHGRADE_WORKER_MEMORY_MB is a usage error, before any output
     out_resolved, folder_resolved = out.resolve(), folder.resolve()
     if out_resolved == folder_resolved or folder_resolved in out_resolved.parents:
@@ -524,33 +710,37 @@ def grade_folder(
         raise UsageError(
             f"输出文件夹不能位于输入文件夹 {folder} 之内", f"the output folder must not be inside {folder}"
         )
+    try:
+        entries = discover(folder, scratch)
+    except OSError as exc:
+        raise UsageError(
+            f"无法读取文件夹 {folder}：{exc.strerror}", f"cannot read folder {folder}: {exc}"
+        ) from exc
+    if not entries:
+        raise UsageError(
+            f"文件夹 {folder} 是空的，没有可评定的文件", f"folder {folder} is empty: nothing to grade"
+        )
     prepare_output(out, force)
     started = datetime.now(UTC).isoformat(timespec="seconds")
-    if paths is None:
-        paths = find_workbooks(folder)
-    jobs = sorted(((p, p.relative_to(folder).as_posix()) for p in paths), key=lambda job: job[1])
+    if paths is not None:  # a pattern's matches: those entries (and the members of a matched zip) only
+        wanted = {p.relative_to(folder).as_posix() for p in paths}
+        entries = [e for e in entries if e.key in wanted or e.key.split("/", 1)[0] in wanted]
+    jobs = [(entry.path, entry.name) for entry in entries if entry.is_workbook]
     if on_start:
         on_start(len(jobs))
     list_dir = out / LIST_FOLDER[lang]
     list_dir.mkdir(exist_ok=True)
     n_workers = (os.cpu_count() or 1) if workers is None else workers
-    sha = profile_sha256(profile_ref)
     with summary_writer(out / SUMMARY_NAME[lang], lang) as summary:
         with atomic_path(out / RESULTS_NAME) as results_tmp, open(results_tmp, "wb") as results_fh:
-            writer = ResultsJsonWriter(
-                results_fh,
-                tool_version=engine.__version__,
-                profile=profile.name,
-                profile_title=profile.title,
-                profile_sha256=sha,
-            )
-            sink = _BatchSink(writer, summary, list_dir, lang)
+            writer = ResultsJsonWriter(results_fh, tool_version=engine.__version__, profiles=choice.refs())
+            sink = _BatchSink(entries, writer, summary, list_dir, lang)
             if n_workers == 0:
-                _run_inline(jobs, profile, list_dir, lang, on_done, sink.arrived)
+                _run_inline(jobs, choice, list_dir, lang, on_done, sink.arrived)
             else:
                 run_parallel(
                     jobs,
-                    profile_ref,
+                    choice,
                     list_dir,
                     lang,
                     min(n_workers, max(1, len(jobs))),
@@ -558,9 +748,10 @@ def grade_folder(
                     on_outcome=sink.arrived,
                 )
             assert sink.written == len(jobs), "an outcome never arrived"
+            sink.finish()
             files, check = _against_roster(sink.files, roster)
             submitted = None if check is None else (check.graded, check.expected)
-            kpis = college_kpis(sink.graded, profile.grading, files, submitted)
+            kpis = sink.kpis(choice, submitted)
             if check is not None:
                 summary.add_missing(
                     (e.branch_id, e.branch_name, e.general_branch, e.branch_type, e.row)
@@ -573,9 +764,8 @@ def grade_folder(
     sync_all(out)  # the lists were written without fsync; the manifest, written last, vouches for them
     write_manifest(
         out / MANIFEST_NAME,
-        inputs={f.file: f.sha256 for f in files},
-        profile=profile.name,
-        profile_sha256=sha,
+        inputs={f.file: f.sha256 for f in files if f.sha256},
+        profiles=choice.refs(),
         tool_version=engine.__version__,
         started=started,
         finished=datetime.now(UTC).isoformat(timespec="seconds"),
@@ -583,7 +773,7 @@ def grade_folder(
         roster=None if roster is None else {"file": roster.file, "sha256": roster.sha256},
     )
     grades = tuple((sink.grades[code], sink.grade_counts[code]) for code in sorted(sink.grades))
-    return BatchRun(out, files, kpis, grades, check)
+    return BatchRun(out, files, kpis, grades, sink.profile_counts(), check)
 
 
 def _against_roster(
@@ -616,16 +806,16 @@ def _against_roster(
 
 def _run_inline(
     jobs: Sequence[tuple[Path, str]],
-    profile: Profile,
+    choice: ProfileChoice,
     list_dir: Path,
     lang: Lang,
     on_done: Callable[[FileOutcome], None] | None,
     on_outcome: Callable[[int, FileOutcome], None],
 ) -> None:
-    with DurableEvaluator(profile) as evaluator:
+    with Evaluators(choice) as evaluators:
         for first in range(0, len(jobs), CHUNK_FILES):
             chunk = jobs[first : first + CHUNK_FILES]
-            for i, outcome in enumerate(grade_and_list(chunk, profile, evaluator, list_dir, lang), first):
+            for i, outcome in enumerate(grade_and_list(chunk, choice, evaluators, list_dir, lang), first):
                 outcome = pack(outcome, lang)
                 on_outcome(i, outcome)
                 if on_done:
@@ -633,18 +823,29 @@ def _run_inline(
 
 
 def check_files(
-    paths: Sequence[Path], profile_ref: str = "loudi-2012", names: Sequence[str] | None = None
+    paths: Sequence[Path], profile_ref: str = "auto", names: Sequence[str] | None = None
 ) -> list[tuple[str, tuple[Finding, ...]]]:
     """Validate workbooks without grading: every problem of every file (for ``branchgrade validate``),
-    each named by ``names`` (default: the file name). A valid workbook also gets what grading would find
-    unprovable (``check_coverage``)."""
-    profile = load_profile(profile_ref)
-    checked = []
-    with ReferenceEvaluator(profile) as evaluator:
-        for path, name in zip(paths, names or [p.name for p in paths], strict=True):
-            result = check_workbook(path, profile, name)
-            checked.append((result.file, result.problems + check_coverage(result, profile, evaluator)))
-    return checked
+    each named by ``names`` (default: the file name as people read it), including a year no profile (or
+    not the chosen one) covers. A valid workbook also gets what grading would find unprovable
+    (``check_coverage``) under the profile its year chooses."""
+    choice = ProfileChoice.from_ref(profile_ref)
+    out: list[tuple[str, tuple[Finding, ...]]] = []
+    evaluators: dict[str, Evaluator] = {}
+    with ExitStack() as stack:
+        for path, name in zip(paths, names or [readable_name(p.name) for p in paths], strict=True):
+            checked = check_workbook(path, name)
+            chosen = choose_profile(checked, choice)
+            problems = checked.problems
+            if isinstance(chosen, Finding):
+                problems = (*problems, chosen)
+            elif isinstance(chosen, ProfileEntry):
+                profile = choice.profile(chosen.name)
+                if chosen.name not in evaluators:
+                    evaluators[chosen.name] = stack.enter_context(ReferenceEvaluator(profile))
+                problems = (*problems, *check_coverage(checked, profile, evaluators[chosen.name]))
+            out.append((checked.file, problems))
+    return out
 
 
 def check_coverage(
@@ -657,8 +858,8 @@ def check_coverage(
     return unproven_problems(checked.form, profile, evaluator)
 
 
-def explain_file(path: Path, profile_ref: str = "loudi-2012") -> FileOutcome:
+def explain_file(path: Path, profile_ref: str = "auto") -> FileOutcome:
     """Grade one workbook in this process, for ``branchgrade explain``."""
-    profile = load_profile(profile_ref)
-    with DurableEvaluator(profile) as evaluator:
-        return grade_workbook(path, profile, evaluator, path.name)
+    choice = ProfileChoice.from_ref(profile_ref)
+    with Evaluators(choice) as evaluators:
+        return grade_workbooks([(path, readable_name(path.name))], choice, evaluators)[0]

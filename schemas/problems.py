@@ -172,13 +172,88 @@ PROBLEMS: tuple[ProblemSpec, ...] = (
         "IN-13",
         _t("支部编号重复", "Duplicate branch ID"),
         _t(
-            "支部编号“{branch_id}”在本批次中重复出现（另见 {other}）",
-            "Branch ID “{branch_id}” appears more than once in this batch (see also {other})",
+            "支部编号“{branch_id}”出现在 {count} 个内容不同的工作簿中：{files}；无法判断以哪一份为准，"
+            "该支部暂不评定（待定）",
+            "Branch ID “{branch_id}” appears in {count} workbooks with different contents: {files}; "
+            "which one counts cannot be told, so the branch is not graded (pending)",
         ),
         _t(
-            "请核对支部编号，每个支部只提交一份填报表，编号以组织部分配的为准",
-            "Check the branch ID: submit one form per branch, "
-            "with the ID assigned by the organization department",
+            "请核对这些文件，把不应计入的那一份移出文件夹（或改正其支部编号），然后重新运行评定",
+            "Check these files, move the one that should not count out of the folder (or correct its "
+            "branch ID), then run the grading again",
+        ),
+    ),
+    ProblemSpec(
+        "IN-21",
+        _t("重复提交的相同文件", "Identical copy"),
+        _t(
+            "与 {original} 内容完全相同（副本），不重复计算，结果见 {original}",
+            "Identical to {original} (a copy): counted once, see {original}",
+        ),
+        _t("无需处理；如不需要，可删除此副本", "Nothing to do; delete the copy if it is not needed"),
+        Severity.WARNING,
+    ),
+    ProblemSpec(
+        "IN-22",
+        _t("不是定级工作簿", "Not a grading workbook"),
+        _t("不是定级工作簿：{reason}", "Not a grading workbook: {reason}"),
+        _t("{fix}", "{fix}"),
+        Severity.WARNING,
+    ),
+    ProblemSpec(
+        "IN-23",
+        _t("本工具此前生成的文件", "An earlier output of this tool"),
+        _t(
+            "这是本工具此前生成的{kind}，不是支部填报表，已跳过",
+            "This is a {kind} this tool wrote earlier, not a branch form; skipped",
+        ),
+        _t(
+            "无需处理；建议把历次评定结果与填报表分开存放",
+            "Nothing to do; keep earlier results apart from the branch forms",
+        ),
+        Severity.INFO,
+    ),
+    ProblemSpec(
+        "IN-24",
+        _t("文件无法访问", "Entry cannot be accessed"),
+        _t("无法访问：{reason}", "Cannot be accessed: {reason}"),
+        _t("{fix}", "{fix}"),
+        Severity.WARNING,
+    ),
+    ProblemSpec(
+        "IN-25",
+        _t("没有适用于该年度的规则集", "No profile for this year"),
+        _t(
+            "考核年度为 {year} 年，没有适用于该年度的规则集（现有规则集：{profiles}），未予评定",
+            "The assessment year is {year} and no profile covers it (profiles: {profiles}); not graded",
+        ),
+        _t(
+            "请核对“考核年度”；如年度无误，请联系管理员添加 {year} 年度的规则集后再评定",
+            "Check the assessment year; if it is right, ask the administrator to add a profile for "
+            "{year} and grade again",
+        ),
+    ),
+    ProblemSpec(
+        "IN-26",
+        _t("考核年度与指定的规则集不符", "Assessment year differs from the chosen profile"),
+        _t(
+            "考核年度为 {year} 年，而指定的规则集 {profile} 适用于 {profile_year} 年，未予评定",
+            "The assessment year is {year} but the chosen profile {profile} is for {profile_year}; "
+            "not graded",
+        ),
+        _t("请核对“考核年度”；如年度无误，请{fix}", "Check the assessment year; if it is right, {fix}"),
+    ),
+    ProblemSpec(
+        "IN-27",
+        _t("多个规则集适用于同一年度", "Several profiles cover this year"),
+        _t(
+            "考核年度为 {year} 年，有多个规则集适用：{profiles}；无法确定用哪一个，未予评定",
+            "The assessment year is {year} and several profiles cover it: {profiles}; "
+            "which one applies cannot be told, not graded",
+        ),
+        _t(
+            "请用 --profile 指定其中一个规则集后重新评定",
+            "Name one of them with --profile and grade again",
         ),
     ),
     ProblemSpec(

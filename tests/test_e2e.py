@@ -4,8 +4,8 @@ fixtures/college.toml (2012) is graded by loudi-2012 and fixtures/college-2019.t
 each: every workbook is well formed, every branch gets the grade and the items its data file expects,
 every rule of the profile passes in at least one branch and fails in at least one (so a rule that can
 never fire, or never pass, on realistic data is caught), the outputs are written, and the committed
-workbooks are what the generator writes now. The 2012 college is also graded with national-2018 (its
-dates lie outside the profile's year: poor grades, but nothing ungradable)."""
+workbooks are what the generator writes now. The 2012 college named to national-2018 with --profile is
+refused workbook by workbook: its 考核年度 is not the profile's year."""
 
 from __future__ import annotations
 
@@ -130,11 +130,15 @@ def test_every_rule_passes_and_fails_somewhere(graded: Any, key: str) -> None:
 def test_outputs_are_written(graded: Any, key: str) -> None:
     college, run = COLLEGES[key], graded(key)
     lists = sorted(p.name for p in (run.out / pipeline.LIST_FOLDER["zh"]).iterdir())
-    assert lists == sorted(f"{bid}.xlsx" for bid in college.branches)
+    # one list per branch, named by its ID and name as the form gives them (the name as validated)
+    named = {r.identity.branch_id: r.identity.branch_name for r in run.report.results}
+    assert named.keys() == college.branches.keys()
+    assert lists == sorted(f"{bid} {name}.xlsx" for bid, name in named.items())
     summary = CalamineWorkbook.from_path(str(run.out / pipeline.SUMMARY_NAME["zh"]))
     assert "汇总" in summary.sheet_names
     data = json.loads((run.out / pipeline.RESULTS_NAME).read_text(encoding="utf-8"))
-    assert data["profile"] == college.profile
+    assert [p["name"] for p in data["profiles"]] == [college.profile]
+    assert {r["profile"] for r in data["results"]} == {college.profile}
     kpi = data["kpis"][0]
     graded_a = sum(1 for b in college.branches.values() if b["expect"]["grade"] == "先进")
     assert (kpi["numerator"], kpi["denominator"]) == (graded_a, len(college.branches))
@@ -147,19 +151,19 @@ def test_parallel_run_gives_the_same_results_json(graded: Any) -> None:
     ).read_bytes()
 
 
-def test_the_2012_college_is_graded_end_to_end_with_national_2018(graded: Any) -> None:
-    """Dates in 2012 against a 2019 profile: poor grades, but nothing ungradable and every output written."""
+def test_the_2012_college_is_not_graded_under_national_2018(graded: Any) -> None:
+    """--profile national-2018 (2019) on 2012 workbooks: none is graded under the wrong year's norms;
+    each says its year, the profile's year and the fix."""
     run = graded("2012", "national-2018")
-    branches = COLLEGES["2012"].branches
-    assert run.exit_code == 0
-    assert sorted(r.identity.branch_id for r in run.report.results) == sorted(branches)
-    assert sorted(p.name for p in (run.out / pipeline.LIST_FOLDER["zh"]).iterdir()) == sorted(
-        f"{bid}.xlsx" for bid in branches
+    assert run.exit_code == 1
+    assert run.report.results == () and not any((run.out / pipeline.LIST_FOLDER["zh"]).iterdir())
+    assert {f.status for f in run.files} == {"ungradable"} and len(run.files) == len(
+        COLLEGES["2012"].branches
     )
-    assert (
-        json.loads((run.out / pipeline.RESULTS_NAME).read_text(encoding="utf-8"))["profile"]
-        == "national-2018"
-    )
+    for f in run.files:
+        (problem,) = [p for p in f.problems if p.code == "IN-26"]
+        assert "2012" in problem.message.zh and "national-2018" in problem.message.zh
+        assert "2019" in problem.message.zh and "--profile loudi-2012" in problem.rectification.zh
 
 
 @pytest.mark.parametrize("key", COLLEGES)

@@ -35,11 +35,18 @@ from engine.export.results_json import (
 )
 from engine.export.summary import write_summary
 from engine.export.template import write_template
-from schemas.batch import BatchReport, FileReport, Kpi
+from schemas.batch import BatchReport, FileReport, Kpi, ProfileRef
 from schemas.common import Evidence, Finding, Severity, Source, Status, Text
 from schemas.results import BranchResult
 from tests import builders
 from tests.builders import GRADES, OL02_MESSAGE, branch_result, identity, rule_trace, score, t
+
+PROFILE_REF = ProfileRef(
+    name="loudi-2012",
+    title=t("娄底职院2012年基层组织建设年分类定级", "Loudi 2012"),
+    year=2012,
+    sha256="ef" * 32,
+)
 
 ROOT = Path(__file__).resolve().parents[1]
 HOSTILE = ('=HYPERLINK("http://example.invalid","点我")', "+1+1", "-1", "@SUM(1)", "\t=1", "\r=1", "=1+1")
@@ -144,9 +151,7 @@ def make_report(results: tuple[BranchResult, ...] | None = None) -> BatchReport:
     )
     return BatchReport(
         tool_version="0.1.0",
-        profile="loudi-2012",
-        profile_title=t("娄底职院2012年基层组织建设年分类定级", "Loudi 2012"),
-        profile_sha256="ef" * 32,
+        profiles=(PROFILE_REF,),
         results=results,
         files=files,
         kpis=(
@@ -343,9 +348,10 @@ def test_branch_list_keeps_old_file_when_writing_fails(tmp_path: Path) -> None:
 
 def test_summary_sheets_and_content(tmp_path: Path) -> None:
     path = tmp_path / "summary.xlsx"
-    write_summary(make_report(), path)
+    report = make_report()
+    write_summary(report, path)
     wb = openpyxl.load_workbook(path)
-    assert wb.sheetnames == ["汇总", "等次分布", "整改事项", "常见问题", "学院指标", "输入问题"]
+    assert wb.sheetnames == ["汇总", "等次分布", "整改事项", "常见问题", "学院指标", "输入文件", "输入统计"]
 
     ws = wb["汇总"]
     assert [c.value for c in ws[1]] == [
@@ -402,13 +408,35 @@ def test_summary_sheets_and_content(tmp_path: Path) -> None:
     assert ws["D2"].value == pytest.approx(2 / 3) and ws["D2"].number_format == "0.0%"
 
     ws = wb["学院指标"]
-    assert [c.value for c in ws[2]] == ["TG-01", "先进支部占比≥90%", 0.9, pytest.approx(1 / 3), 1, 3, "否"]
-
-    ws = wb["输入问题"]
-    assert [c.value for c in ws[1]] == ["文件", "状态", "编号", "问题", "位置", "修改方法"]
     assert [c.value for c in ws[2]] == [
+        "TG-01",
+        "先进支部占比≥90%",
+        0.9,
+        pytest.approx(1 / 3),
+        1,
+        3,
+        "否",
+        None,
+    ]
+
+    ws = wb["输入文件"]
+    assert [c.value for c in ws[1]] == [
+        "文件",
+        "状态",
+        "支部编号",
+        "评定方案",
+        "编号",
+        "问题",
+        "位置",
+        "修改方法",
+    ]
+    rows = [[c.value for c in row] for row in ws.iter_rows(min_row=2)]
+    assert [row[:2] for row in rows[:-1]] == [[f.file, "已评定"] for f in report.files[:-1]]  # every file
+    assert rows[-1] == [
         "bad.xlsx",
         "无法评定",
+        None,
+        None,
         "IN-05",
         "会议日期“2012-13-01”无法识别",
         "会议活动!A7",
@@ -440,10 +468,15 @@ def test_summary_english_and_empty_report(tmp_path: Path) -> None:
         "Rectification items",
         "Common problems",
         "College KPIs",
-        "Input problems",
+        "Input files",
+        "Input tally",
     ]
     assert wb["Summary"]["A1"].value == "Branch ID" and wb["Summary"].max_row == 1
-    assert wb["Input problems"]["B2"].value == "Ungradable"
+    assert wb["Input files"]["B2"].value == "Ungradable"
+    assert [[c.value for c in row] for row in wb["Input tally"].iter_rows(min_row=2, max_row=3)] == [
+        ["Entries in the folder", 1],
+        ["Graded", 0],
+    ]
     assert wb["College KPIs"]["G2"].value == "No"
 
 
@@ -506,8 +539,7 @@ def test_manifest(tmp_path: Path) -> None:
     write_manifest(
         path,
         inputs={"b.xlsx": "22", "a.xlsx": "11"},
-        profile="loudi-2012",
-        profile_sha256="ef",
+        profiles=(PROFILE_REF,),
         tool_version="0.1.0",
         started="2024-01-01T00:00:00+00:00",
         finished="2024-01-01T00:00:05+00:00",
@@ -515,7 +547,11 @@ def test_manifest(tmp_path: Path) -> None:
     )
     m = json.loads(path.read_text(encoding="utf-8"))
     assert list(m["inputs"]) == ["a.xlsx", "b.xlsx"]
-    assert m["profile_sha256"] == "ef" and m["argv"] == ["branchgrade", "grade", "forms"]
+    assert m["profiles"] == [{"name": "loudi-2012", "year": 2012, "sha256": "ef" * 32}] and m["argv"] == [
+        "branchgrade",
+        "grade",
+        "forms",
+    ]
     assert m["tool_version"] == "0.1.0" and m["started"] < m["finished"]
 
 
@@ -643,9 +679,7 @@ def _streamed(report: BatchReport) -> bytes:
     writer = ResultsJsonWriter(
         buf,
         tool_version=report.tool_version,
-        profile=report.profile,
-        profile_title=report.profile_title,
-        profile_sha256=report.profile_sha256,
+        profiles=report.profiles,
     )
     for r in report.results:
         writer.add_result(result_element_bytes(r))

@@ -322,12 +322,20 @@ def test_every_catalogue_code_renders_in_both_languages() -> None:
         "column": "支部编号",
         "roster": "r.csv",
         "header": "h",
+        "count": 2,
+        "files": "a.xlsx、b.xlsx",
+        "original": "a.xlsx",
+        "fix": "f",
+        "kind": "k",
+        "profiles": "p",
+        "profile": "p",
+        "profile_year": 2019,
     }
     for code, spec in CATALOGUE.items():
         finding = make_problem(code, where, **ctx)
         assert finding.severity is spec.severity and finding.kind == "input"
         assert "{" not in finding.message.zh + finding.message.en + finding.rectification.en
-    assert [p.code for p in CATALOGUE.values()] == [f"IN-{n:02d}" for n in range(1, 21)]
+    assert [p.code for p in CATALOGUE.values()] == [f"IN-{n:02d}" for n in range(1, 28)]
     with pytest.raises(KeyError):
         make_problem("IN-08", where)
 
@@ -338,5 +346,7 @@ def test_make_problem_accepts_separate_english_context() -> None:
     )
     assert "解析器异常退出" in finding.message.zh and "the parser crashed" in finding.message.en
     assert finding.ctx["reason_en"] == "the parser crashed"
-    duplicate = make_problem("IN-13", Evidence(file="b.xlsx"), branch_id="JG-01", other="a.xlsx")
+    duplicate = make_problem(
+        "IN-13", Evidence(file="b.xlsx"), branch_id="JG-01", count=2, files="a.xlsx、b.xlsx"
+    )
     assert "a.xlsx" in duplicate.message.zh and duplicate.severity is Severity.ERROR

@@ -21,13 +21,13 @@ stdlib path whenever a float might print differently or is NaN/infinite (see ``r
 from __future__ import annotations
 
 import json
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Mapping, Sequence
 from pathlib import Path
 from typing import IO, Any, TypeVar
 
 from engine.export.atomic import atomic_write_bytes
-from schemas.batch import BatchReport, FileReport, Kpi
-from schemas.common import Finding, Frozen, Text
+from schemas.batch import BatchReport, FileReport, Kpi, ProfileRef
+from schemas.common import Finding, Frozen
 from schemas.results import BranchResult, RuleTrace
 
 __all__ = [
@@ -42,7 +42,7 @@ __all__ = [
     "write_results_json",
 ]
 
-MANIFEST_VERSION = 1
+MANIFEST_VERSION = 2  # 2: "profiles" (name, year, sha256 each) replaced "profile" and "profile_sha256"
 
 
 # The models' fields whose values are free-form maps keyed by data (rule ctx values, fact names). Every
@@ -192,9 +192,7 @@ CHECKED_FLOAT_FIELDS = frozenset(
 # result's ~100 KB. The report's other fields are empty; the bytes before and after a lone result follow
 # from its dump with no results, as ResultsJsonWriter cuts its head (an array opens with ``[``, a newline
 # and the next depth's indent; checked on every use, the stdlib path takes over if it ever differs).
-_CARRIER = BatchReport(
-    tool_version="", profile="", profile_title=Text(zh="", en=""), profile_sha256="", results=(), files=()
-)
+_CARRIER = BatchReport(tool_version="", profiles=(), results=(), files=())
 _CARRIER_HEAD, _CARRIER_TAIL = _CARRIER.__pydantic_serializer__.to_json(_CARRIER, indent=1).split(
     b'"results": []'
 )
@@ -245,14 +243,10 @@ class ResultsJsonWriter:
 
     Memory stays flat in the number of branches: nothing but the current element is held."""
 
-    def __init__(
-        self, out: IO[bytes], *, tool_version: str, profile: str, profile_title: Text, profile_sha256: str
-    ) -> None:
+    def __init__(self, out: IO[bytes], *, tool_version: str, profiles: Sequence[ProfileRef]) -> None:
         empty = BatchReport(
             tool_version=tool_version,
-            profile=profile,
-            profile_title=profile_title,
-            profile_sha256=profile_sha256,
+            profiles=tuple(profiles),
             results=(),
             files=(),
         ).model_dump(mode="json")
@@ -311,24 +305,22 @@ def write_manifest(
     path: Path,
     *,
     inputs: Mapping[str, str],
-    profile: str,
-    profile_sha256: str,
+    profiles: Sequence[ProfileRef],
     tool_version: str,
     started: str,
     finished: str,
     argv: list[str],
     roster: Mapping[str, str] | None = None,
 ) -> None:
-    """Write run-manifest.json: what went in (each input file's sha256, the profile and its hash, the tool
-    version, the command line) and when, so a published result can be reproduced and checked.
+    """Write run-manifest.json: what went in (each input file's sha256, the profiles and their hashes, the
+    tool version, the command line) and when, so a published result can be reproduced and checked.
 
     Inputs are listed sorted by file name so two runs over the same folder differ only in their times.
     """
     manifest = {
         "manifest_version": MANIFEST_VERSION,
         "tool_version": tool_version,
-        "profile": profile,
-        "profile_sha256": profile_sha256,
+        "profiles": [{"name": p.name, "year": p.year, "sha256": p.sha256} for p in profiles],
         "started": started,
         "finished": finished,
         "argv": list(argv),

@@ -41,7 +41,7 @@ from engine.export._ooxml import ZipWriter, cell_text, deflate, excel_escape, ex
 from engine.export._xlsx import STAMP_PROPERTY, WORKBOOK_OPTIONS, output_stamp, text_width
 from engine.export.atomic import atomic_path
 from engine.export.i18n import evidence_cells, label, problem_text
-from schemas.batch import BatchReport, FileReport, Kpi
+from schemas.batch import FILE_STATUSES, BatchReport, FileReport, Kpi
 from schemas.common import Lang
 from schemas.results import BranchResult
 
@@ -395,6 +395,7 @@ class SummaryWriter:
             self._common = self._sheet(label("sh_common", lang), folder)
             self._kpis = self._sheet(label("sh_kpis", lang), folder)
             self._inputs = self._sheet(label("sh_inputs", lang), folder)
+            self._tally = self._sheet(label("sh_tally", lang), folder)
             self._items.head(
                 [label(k, lang) for k in _ITEM_KEYS] + [label("deadline", lang), label("rect_status", lang)]
             )
@@ -504,7 +505,9 @@ class SummaryWriter:
         items.finish(freeze_cols=2)
         _common_sheet(wb, self._common, counts, lang)
         _kpi_sheet(self._kpis, kpis, lang)
+        files = tuple(files)
         _inputs_sheet(self._inputs, files, lang)
+        _tally_sheet(self._tally, files, lang)
         if self._missing is not None:
             _missing_sheet(
                 self._sheet(label("sh_missing", lang), Path(self._tmpdir.name)), self._missing, lang
@@ -665,7 +668,7 @@ def _common_sheet(wb: Any, sh: _Sheet, counts: _Counts, lang: Lang) -> None:
 
 
 def _kpi_sheet(sh: _Sheet, kpis: Iterable[Kpi], lang: Lang) -> None:
-    keys = ("kpi_code", "kpi_title", "target", "actual", "numerator", "denominator", "met")
+    keys = ("kpi_code", "kpi_title", "target", "actual", "numerator", "denominator", "met", "profile")
     sh.head([label(k, lang) for k in keys])
     pct = sh.fmt.pct
     for k in kpis:
@@ -679,23 +682,49 @@ def _kpi_sheet(sh: _Sheet, kpis: Iterable[Kpi], lang: Lang) -> None:
         sh.number(4, k.numerator)
         sh.number(5, k.denominator)
         sh.text(6, label("yes" if k.met else "no_", lang))
+        sh.text(7, k.profile)
         sh.next()
     sh.finish(filter_=False)
 
 
-def _inputs_sheet(sh: _Sheet, files: Iterable[FileReport], lang: Lang) -> None:
-    keys = ("file", "file_status", "problem_code", "message", "location", "fix")
-    sh.head([label(k, lang) for k in keys])
+INPUT_KEYS = ("file", "file_status", "branch_id", "profile", "problem_code", "message", "location", "fix")
+
+
+def input_rows(files: Iterable[FileReport], lang: Lang) -> Iterator[tuple[str, ...]]:
+    """The inputs sheet's rows (``INPUT_KEYS``): every entry of the folder, once per problem it has, or
+    once with blank problem columns when it has none, so every file is accounted for."""
     for f in files:
-        status = label(f.status, lang)
+        head = (f.file, label(f.status, lang), f.branch_id or "", f.profile or "")
+        if not f.problems:
+            yield (*head, "", "", "", "")
         for p in f.problems:
-            sh.text(0, f.file)
-            sh.text(1, status)
-            sh.text(2, p.code)
-            sh.text(3, p.message.get(lang))
-            sh.text(4, evidence_cells(p.evidence, lang))
-            sh.text(5, p.rectification.get(lang))
-            sh.next()
+            yield (
+                *head,
+                p.code,
+                p.message.get(lang),
+                evidence_cells(p.evidence, lang),
+                p.rectification.get(lang),
+            )
+
+
+def tally_rows(files: Iterable[FileReport], lang: Lang) -> list[tuple[str, int]]:
+    """The input tally: how many entries, how many of each status, and how many each profile graded."""
+    files = tuple(files)
+    statuses = Counter(f.status for f in files)
+    profiles = Counter(f.profile for f in files if f.status == "graded" and f.profile)
+    return [
+        (label("entries", lang), len(files)),
+        *((label(status, lang), statuses[status]) for status in FILE_STATUSES),
+        *((label("graded_by", lang, profile=name), n) for name, n in sorted(profiles.items())),
+    ]
+
+
+def _inputs_sheet(sh: _Sheet, files: Iterable[FileReport], lang: Lang) -> None:
+    sh.head([label(k, lang) for k in INPUT_KEYS])
+    for row in input_rows(files, lang):
+        for col, value in enumerate(row):
+            sh.text(col, value or None)
+        sh.next()
     sh.finish()
 
 
@@ -710,3 +739,12 @@ def _missing_sheet(sh: _Sheet, rows: Iterable[tuple[str, str, str, str, int]], l
         sh.number(4, row)
         sh.next()
     sh.finish()
+
+
+def _tally_sheet(sh: _Sheet, files: Iterable[FileReport], lang: Lang) -> None:
+    sh.head([label("tally_item", lang), label("tally_count", lang)])
+    for item, n in tally_rows(files, lang):
+        sh.text(0, item)
+        sh.number(1, n)
+        sh.next()
+    sh.finish(filter_=False)

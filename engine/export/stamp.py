@@ -1,0 +1,45 @@
+"""The stamp branchgrade's own workbooks carry, read back: is this file one of our earlier outputs?
+
+The writers put a custom document property ``branchgrade.output`` (``docProps/custom.xml``, a
+``vt:lpwstr``) whose value starts with the output kind (``整改清单`` / ``汇总`` / ``branch-list`` /
+``summary``) and the tool version. A folder of forms that also holds an earlier run's lists is then
+graded without mistaking those lists for forms. The reader opens the zip's directory and at most one
+small member; it never inflates more than ``MAX_PART`` bytes and never lets the XML parser see a DTD.
+"""
+
+from __future__ import annotations
+
+import zipfile
+from pathlib import Path
+from xml.etree import ElementTree
+
+STAMP_PROPERTY = "branchgrade.output"
+CUSTOM_PART = "docProps/custom.xml"
+OUTPUT_KINDS = ("整改清单", "汇总", "branch-list", "summary")
+MAX_PART = 64 * 1024  # a custom-properties part of a few properties is well under 1 KB
+_PROPERTY = "{http://schemas.openxmlformats.org/officeDocument/2006/custom-properties}property"
+
+
+def read_output_stamp(path: Path) -> str | None:
+    """The ``branchgrade.output`` value of the workbook at ``path`` when it starts with an output kind,
+    else None (no stamp, not a zip, unreadable: the file is then treated as any other input)."""
+    try:
+        with zipfile.ZipFile(path) as package:
+            info = package.getinfo(CUSTOM_PART)
+            if info.file_size > MAX_PART or info.compress_size > MAX_PART:
+                return None
+            with package.open(info) as part:
+                data = part.read(MAX_PART + 1)
+    except (OSError, KeyError, EOFError, ValueError, RuntimeError, NotImplementedError, zipfile.BadZipFile):
+        return None
+    if len(data) > MAX_PART or b"<!DOCTYPE" in data or b"<!ENTITY" in data:
+        return None
+    try:
+        root = ElementTree.fromstring(data)
+    except ElementTree.ParseError:
+        return None
+    for prop in root.iter(_PROPERTY):
+        if prop.get("name") == STAMP_PROPERTY:
+            value = "".join(prop.itertext()).strip()
+            return value if value.startswith(OUTPUT_KINDS) else None
+    return None

@@ -1,0 +1,187 @@
+"""Which profile grades a workbook: the one whose year covers the workbook's 考核年度, or a refusal.
+
+A profile is written for one assessment year (``year`` in its profile.toml; its windows and deadlines are
+dates of that year), so a workbook of another year graded by it would be judged against the wrong
+calendar and the wrong norms. Without ``--profile`` (``auto``) every profile under ``rules/`` is a
+candidate and each workbook is graded by the one covering its year; with ``--profile`` that profile is the
+only candidate and a workbook of another year is refused. Either way a workbook is never graded under
+norms that were not written for its year: when no candidate (or more than one) covers it, the choice is
+an input problem (IN-25, IN-26, IN-27) naming the year and the profiles there are.
+
+The choice is made above the stages: validate reads the year without knowing any profile, this module
+picks the profile, facts and rules then use it.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from functools import cache
+from pathlib import Path
+from types import TracebackType
+
+from engine.rulebook import (
+    DurableEvaluator,
+    Evaluator,
+    RulebookError,
+    find_profile_dir,
+    load_profile,
+    profile_sha256,
+)
+from engine.rulebook.loader import PROFILE_FILE, RULES_ROOT
+from schemas.batch import ProfileRef
+from schemas.common import Evidence, Finding, Text
+from schemas.problems import make_problem
+from schemas.rules import Profile
+
+AUTO = "auto"
+
+
+@dataclass(frozen=True)
+class ProfileEntry:
+    """A candidate profile: how to load it (``ref``, a name or folder), its name, title, year and hash."""
+
+    ref: str
+    name: str
+    title: Text
+    year: int
+    sha256: str
+
+    def covers(self, year: int) -> bool:
+        return self.year == year
+
+    @property
+    def shown(self) -> str:
+        """``loudi-2012（2012 年）`` / ``loudi-2012 (2012)``, for messages."""
+        return f"{self.name}（{self.year} 年）"
+
+
+def _entry(ref: str | Path, profile: Profile) -> ProfileEntry:
+    return ProfileEntry(str(ref), profile.name, profile.title, profile.year, profile_sha256(ref))
+
+
+@dataclass
+class ProfileChoice:
+    """The candidate profiles of a run and the rule that picks one per workbook. Each profile is loaded
+    at most once per process, when a workbook first needs it (``profile``)."""
+
+    entries: tuple[ProfileEntry, ...]
+    explicit: bool  # --profile given: its year is the only one graded
+    _loaded: dict[str, Profile] = field(default_factory=dict, repr=False, compare=False)
+
+    @classmethod
+    def of(cls, profile: Profile) -> ProfileChoice:
+        """The choice of one profile already loaded (its hash unknown: for grading outside a batch)."""
+        choice = cls(
+            (ProfileEntry(profile.name, profile.name, profile.title, profile.year, ""),), explicit=True
+        )
+        choice._loaded[profile.name] = profile
+        return choice
+
+    @classmethod
+    def from_ref(cls, ref: str, rules_root: Path | None = None) -> ProfileChoice:
+        """``auto``: every profile folder under ``rules_root`` (default ``rules/``); otherwise the profile
+        ``ref`` names. Raises ``RulebookError`` for a profile that cannot be loaded (a usage error)."""
+        if ref != AUTO:
+            profile = load_profile(ref, rules_root)
+            choice = cls((_entry(find_profile_dir(ref, rules_root), profile),), explicit=True)
+            choice._loaded[profile.name] = profile
+            return choice
+        root = rules_root if rules_root is not None else RULES_ROOT
+        folders = sorted(p.parent for p in root.glob(f"*/{PROFILE_FILE}"))
+        if not folders:
+            raise RulebookError(root, [(str(root), f"no profile folder (*/{PROFILE_FILE}) found")])
+        choice = cls((), explicit=False)
+        entries = []
+        for folder in folders:
+            profile = load_profile(folder)
+            entries.append(_entry(folder, profile))
+            choice._loaded[profile.name] = profile
+        choice.entries = tuple(sorted(entries, key=lambda e: (e.year, e.name)))
+        return choice
+
+    def profile(self, name: str) -> Profile:
+        """The loaded profile of candidate ``name`` (loaded on first use)."""
+        if name not in self._loaded:
+            entry = next(e for e in self.entries if e.name == name)
+            self._loaded[name] = load_profile(entry.ref)
+        return self._loaded[name]
+
+    def refs(self) -> tuple[ProfileRef, ...]:
+        """The candidates as results.json and the run manifest list them."""
+        return tuple(
+            ProfileRef(name=e.name, title=e.title, year=e.year, sha256=e.sha256) for e in self.entries
+        )
+
+    def state(self) -> tuple[tuple[ProfileEntry, ...], bool]:
+        """What a worker process needs to rebuild this choice (``ProfileChoice(*state)``)."""
+        return self.entries, self.explicit
+
+    def choose(self, year: int, evidence: Evidence) -> ProfileEntry | Finding:
+        """The profile that grades a workbook of ``year``, or the problem that stops it being graded."""
+        covering = [e for e in self.entries if e.covers(year)]
+        if len(covering) == 1:
+            return covering[0]
+        available = _listing(self.entries)
+        if self.explicit:
+            only = self.entries[0]
+            others = [e.name for e in _catalogue() if e.covers(year) and e.name != only.name]
+            return make_problem(
+                "IN-26",
+                evidence,
+                year=year,
+                profile=only.name,
+                profile_year=only.year,
+                fix=Text(
+                    zh="去掉 --profile 由工具按年度自动选择"
+                    + (f"，或改用 --profile {others[0]}" if others else ""),
+                    en="drop --profile so the tool chooses by year"
+                    + (f", or use --profile {others[0]}" if others else ""),
+                ),
+            )
+        if not covering:
+            return make_problem("IN-25", evidence, year=year, profiles=available)
+        return make_problem("IN-27", evidence, year=year, profiles=_listing(covering))
+
+
+def _listing(entries: Sequence[ProfileEntry]) -> Text:
+    return Text(
+        zh="、".join(e.shown for e in entries) or "无",
+        en=", ".join(f"{e.name} ({e.year})" for e in entries) or "none",
+    )
+
+
+@cache
+def _catalogue() -> tuple[ProfileEntry, ...]:
+    """The profiles under ``rules/``, for naming the right one in a refusal; empty if one is broken."""
+    try:
+        return ProfileChoice.from_ref(AUTO).entries
+    except RulebookError:
+        return ()
+
+
+class Evaluators:
+    """One rules evaluator per profile, made when a workbook first needs it and kept for the process's
+    later workbooks (building the durable ruleset is the costly part); closed together."""
+
+    def __init__(self, choice: ProfileChoice) -> None:
+        self.choice = choice
+        self._made: dict[str, DurableEvaluator] = {}
+
+    def __call__(self, name: str) -> Evaluator:
+        if name not in self._made:
+            self._made[name] = DurableEvaluator(self.choice.profile(name))
+        return self._made[name]
+
+    def close(self) -> None:
+        for evaluator in self._made.values():
+            evaluator.close()
+        self._made.clear()
+
+    def __enter__(self) -> Evaluators:
+        return self
+
+    def __exit__(
+        self, exc_type: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None
+    ) -> None:
+        self.close()
