@@ -350,6 +350,8 @@ PROBLEMS += (
     ),
 )
 
+PROBLEMS = tuple(sorted(PROBLEMS, key=lambda p: p.code))  # catalogue order: by code
+
 CATALOGUE: dict[str, ProblemSpec] = {p.code: p for p in PROBLEMS}
 
 ContextValue = Scalar | Text

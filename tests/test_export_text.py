@@ -180,7 +180,7 @@ def test_any_text_reads_back_from_the_summary_as_text(
     assert cells(data, 1).get("B2", "") == cell_text(result.identity.branch_name)  # 汇总: no cell for ""
     measures = [cell_text(i.rectification.get(lang)) for i in result.items]  # type: ignore[arg-type]
     assert column(cells(data, 3), "G", 2) == [m for m in measures if m]  # 整改事项: empty text, no cell
-    assert column(cells(data, 6), "D", 2) == ([cell_text(problem)] if problem else [])  # 输入问题
+    assert column(cells(data, 6), "F", 2) == ([cell_text(problem)] if problem else [])  # 输入文件: 问题说明
 
 
 # Each of these takes a path of its own; hypothesis may or may not find them, so they are pinned here:

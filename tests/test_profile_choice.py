@@ -73,7 +73,7 @@ def test_the_console_names_the_profiles_and_their_counts(mixed: Path, tmp_path: 
         app, ["grade", str(mixed), "-o", str(tmp_path / "out"), "--workers", "0", "--no-progress"]
     )
     assert result.exit_code == 1 and "Traceback" not in result.output
-    assert "评定方案：loudi-2012 2，national-2018 1" in result.output
+    assert "评定方案：loudi-2012 2、national-2018 1" in result.output
     assert "IN-25" in result.output and "2015/LT-01.xlsx" in result.output
 
 

@@ -181,7 +181,7 @@ def test_grade_with_a_roster(tmp_path: Path) -> None:
         ["支部编号", "支部名称", "所属党总支", "支部类型", "花名册行号"],
         ["WY-07", "外语支部", "外语党总支", None, 4],
     ]
-    inputs = [r for r in wb["输入问题"].iter_rows(values_only=True) if r[2] == "IN-19"]
+    inputs = [r for r in wb["输入文件"].iter_rows(values_only=True) if r[4] == "IN-19"]
     assert [r[0] for r in inputs] == ["LT-02.xlsx"]
     kpis = {r[0]: r for r in wb["学院指标"].iter_rows(values_only=True)}
     assert kpis["PR-08"][4:6] == (2, 3)  # roster branches graded / roster branches, not files

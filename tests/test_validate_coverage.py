@@ -14,6 +14,7 @@ from engine.coverage import MAX_RULES_LISTED, unproven_by_sheet, unproven_proble
 from engine.export.template import write_template
 from engine.facts import build_facts
 from engine.pipeline import check_coverage, check_files, check_workbook, find_workbooks, grade_workbooks
+from engine.profiles import ProfileChoice
 from engine.rulebook import ReferenceEvaluator, evaluate, load_profile
 from schemas.common import Severity, Status
 
@@ -49,7 +50,7 @@ def almost_empty(tmp_path_factory: pytest.TempPathFactory) -> Path:
 
 def not_evidenced(path: Path) -> set[str]:
     with ReferenceEvaluator(PROFILE) as evaluator:
-        outcome = grade_workbooks([(path, path.name)], PROFILE, evaluator)[0]
+        outcome = grade_workbooks([(path, path.name)], ProfileChoice.of(PROFILE), lambda _: evaluator)[0]
     assert outcome.result is not None, outcome.report.problems
     return {t.code for t in outcome.result.trace if t.status is Status.NOT_EVIDENCED}
 
@@ -68,7 +69,7 @@ def test_the_almost_empty_workbook_is_valid_but_warned(almost_empty: Path) -> No
 def test_the_warnings_name_exactly_what_grading_cannot_verify(almost_empty: Path) -> None:
     expected = not_evidenced(almost_empty)
     assert len(expected) > 40  # the case this guards: ~half the rule set unprovable, validate silent
-    form = check_workbook(almost_empty, PROFILE).form
+    form = check_workbook(almost_empty).form
     assert form is not None
     grouped = unproven_by_sheet(evaluate(build_facts(form, PROFILE), PROFILE, ReferenceEvaluator(PROFILE)))
     assert {t.code for rules, _ in grouped.values() for t in rules} == expected
@@ -85,8 +86,8 @@ def test_the_warnings_name_exactly_what_grading_cannot_verify(almost_empty: Path
 
 
 def test_a_filled_register_is_no_longer_warned(almost_empty: Path) -> None:
-    form = check_workbook(almost_empty, PROFILE).form
-    filled = check_workbook(COLLEGE / "XS-01.xlsx", PROFILE).form
+    form = check_workbook(almost_empty).form
+    filled = check_workbook(COLLEGE / "XS-01.xlsx").form
     assert form is not None and filled is not None
     before = {p.ctx["sheet"] for p in unproven_problems(form, PROFILE)}
     after = {
@@ -97,7 +98,7 @@ def test_a_filled_register_is_no_longer_warned(almost_empty: Path) -> None:
 
 
 def test_blank_cells_are_named_not_the_filled_ones(almost_empty: Path) -> None:
-    checked = check_workbook(almost_empty, PROFILE)
+    checked = check_workbook(almost_empty)
     basic = next(p for p in check_coverage(checked, PROFILE) if p.ctx["sheet"] == "基本信息")
     cells = {ev.cell for ev in basic.evidence}
     assert "B13" in cells  # 上次换届日期, blank
@@ -106,7 +107,7 @@ def test_blank_cells_are_named_not_the_filled_ones(almost_empty: Path) -> None:
 
 @pytest.mark.parametrize("path", find_workbooks(COLLEGE), ids=lambda p: p.name)
 def test_fixture_warnings_only_name_rules_grading_leaves_unproven(path: Path) -> None:
-    form = check_workbook(path, PROFILE).form
+    form = check_workbook(path).form
     assert form is not None
     grouped = unproven_by_sheet(evaluate(build_facts(form, PROFILE), PROFILE, ReferenceEvaluator(PROFILE)))
     assert {t.code for rules, _ in grouped.values() for t in rules} <= not_evidenced(path)
@@ -117,5 +118,5 @@ def test_fixture_warnings_only_name_rules_grading_leaves_unproven(path: Path) ->
 def test_an_ungradable_workbook_gets_no_prediction(tmp_path: Path) -> None:
     blank = tmp_path / "blank.xlsx"
     write_template(blank)
-    checked = check_workbook(blank, PROFILE)
+    checked = check_workbook(blank)
     assert checked.form is None and check_coverage(checked, PROFILE) == ()
