@@ -1,6 +1,16 @@
 """The ``branchgrade`` command: a thin layer over engine.pipeline and the stage APIs.
 
-Exit codes: 0 every workbook graded (or valid), 1 some workbook could not be graded, 2 usage error.
+Exit codes:
+
+- 0 every workbook graded (or valid);
+- 1 some workbook could not be graded (its problems are listed; the rest are graded and written);
+- 2 usage error (bad option, missing input folder, unknown profile, output folder holding other files);
+- 3 the machine refused a read or write the run needs (disk full, output folder not writable or under a
+  file, input folder gone or unreadable): one message names the path, the cause and the fix;
+- 4 the output folder is in use by another run (the message names it: process, host, start, command);
+- 128 + the signal's number when stopped by one: 130 SIGINT (Ctrl+C), 143 SIGTERM, 129 SIGHUP.
+
+With 2, 3, 4 and a signal, ``grade`` writes no new run and leaves the previous runs as they were.
 Output is Chinese by default; ``--lang en`` switches to English.
 """
 
@@ -14,7 +24,7 @@ import typer
 from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
 
-from engine import pipeline
+from engine import pipeline, runs
 from engine.export.explain import explain
 from engine.export.template import write_template
 from engine.rulebook import RulebookError, load_profile, render_catalogue
@@ -25,7 +35,7 @@ from schemas.common import Lang, Severity
 from schemas.form_layout import BRANCH_TYPES
 from schemas.rules import Profile
 
-EXIT_OK, EXIT_UNGRADABLE, EXIT_USAGE = 0, 1, 2
+EXIT_OK, EXIT_UNGRADABLE, EXIT_USAGE, EXIT_ENVIRONMENT, EXIT_BUSY = 0, 1, 2, 3, 4
 
 app = typer.Typer(
     add_completion=False,
@@ -120,7 +130,12 @@ def grade(
         typer.Option("--workers", help="并行进程数（0=本进程）/ worker processes (0 = in-process)"),
     ] = None,
     force: Annotated[
-        bool, typer.Option("--force", help="覆盖上次运行的输出 / replace a previous run's outputs")
+        bool,
+        typer.Option(
+            "--force",
+            help="不再需要：每次运行写入新的结果文件夹，旧结果保留；为兼容旧脚本而保留 / no longer needed: "
+            "each run writes a new run folder and keeps the earlier ones; accepted for old scripts",
+        ),
     ] = False,
     progress: Annotated[
         bool, typer.Option("--progress/--no-progress", help="显示进度条 / show a progress bar")
@@ -140,21 +155,38 @@ def grade(
         transient=True,
     )
     task = bar.add_task("评定中" if language == "zh" else "grading", total=None)
+    del force  # every run writes a new run folder: there is nothing to replace
     try:
-        with bar:
+        with runs.interrupts_raise(), bar:
             run = pipeline.grade_folder(
                 folder,
                 output,
                 profile,
                 language,
                 workers,
-                force,
-                sys.argv,
+                argv=sys.argv,
                 on_start=lambda n: bar.update(task, total=n),
                 on_done=lambda _o: bar.advance(task),
             )
     except (pipeline.UsageError, RulebookError) as exc:
         raise _usage(str(exc)) from exc
+    except runs.OutputBusy as exc:
+        err.print(exc.text.get(language), markup=False)
+        raise typer.Exit(EXIT_BUSY) from None
+    except runs.EnvironmentFailure as exc:
+        err.print(exc.text.get(language), markup=False)
+        raise typer.Exit(EXIT_ENVIRONMENT) from None
+    except runs.Interrupted as exc:
+        err.print(exc.text.get(language), markup=False)
+        raise typer.Exit(exc.exit_code) from None
+    if run.cleared:
+        cleared = ", ".join(run.cleared)
+        out.print(
+            f"Removed what an unfinished earlier run left: {cleared}"
+            if language == "en"
+            else f"已清理上次未完成的运行留下的文件：{cleared}",
+            markup=False,
+        )
     _print_batch(run, language)
     raise typer.Exit(run.exit_code)
 
