@@ -171,13 +171,13 @@ def grade(
     except (pipeline.UsageError, RulebookError) as exc:
         raise _usage(str(exc)) from exc
     except runs.OutputBusy as exc:
-        err.print(exc.text.get(language), markup=False)
+        err.print(exc.text.get(language), markup=False, soft_wrap=True)
         raise typer.Exit(EXIT_BUSY) from None
     except runs.EnvironmentFailure as exc:
-        err.print(exc.text.get(language), markup=False)
+        err.print(exc.text.get(language), markup=False, soft_wrap=True)
         raise typer.Exit(EXIT_ENVIRONMENT) from None
     except runs.Interrupted as exc:
-        err.print(exc.text.get(language), markup=False)
+        err.print(exc.text.get(language), markup=False, soft_wrap=True)
         raise typer.Exit(exc.exit_code) from None
     if run.cleared:
         cleared = ", ".join(run.cleared)
