@@ -51,9 +51,9 @@ __all__ = [
     "OutputBusy",
     "RunFolder",
     "complete_runs",
-    "deferred_interrupts",
     "find_latest_run",
     "foreign_entries",
+    "ignore_interrupts",
     "interrupts_raise",
     "open_run",
 ]
@@ -220,18 +220,15 @@ _STOP_SIGNALS = tuple(
 class _Interrupts:
     """The state of the handlers :func:`interrupts_raise` installs (one set per process)."""
 
-    fired = False  # the first signal raised Interrupted; later ones are ignored while cleanup runs
-    deferring = 0  # > 0 inside deferred_interrupts(): a signal is noted, and raised when it ends
-    pending: int | None = None
+    # True once a signal raised Interrupted (later ones are ignored while the cleanup runs), or once the
+    # run is being published (it is then as good as done: a signal would only misreport it)
+    done = False
 
     @classmethod
     def handle(cls, signum: int, _frame: FrameType | None) -> None:
-        if cls.fired:
+        if cls.done:
             return
-        if cls.deferring:
-            cls.pending = cls.pending or signum
-            return
-        cls.fired = True
+        cls.done = True
         raise Interrupted(signum)
 
 
@@ -243,7 +240,7 @@ def interrupts_raise() -> Iterator[None]:
     if threading.current_thread() is not threading.main_thread():
         yield
         return
-    _Interrupts.fired, _Interrupts.deferring, _Interrupts.pending = False, 0, None
+    _Interrupts.done = False
     previous = {signum: signal.signal(signum, _Interrupts.handle) for signum in _STOP_SIGNALS}
     try:
         yield
@@ -252,19 +249,10 @@ def interrupts_raise() -> Iterator[None]:
             signal.signal(signum, handler)
 
 
-@contextlib.contextmanager
-def deferred_interrupts() -> Iterator[None]:
-    """A signal arriving in the block is raised when it ends: the block (publishing a complete run) is
-    done entirely or, if it raises, not at all."""
-    _Interrupts.deferring += 1
-    try:
-        yield
-    finally:
-        _Interrupts.deferring -= 1
-    if not _Interrupts.deferring and _Interrupts.pending is not None:
-        signum, _Interrupts.pending = _Interrupts.pending, None
-        _Interrupts.fired = True
-        raise Interrupted(signum)
+def ignore_interrupts() -> None:
+    """From now until :func:`interrupts_raise` ends, signals no longer stop the run: it is being
+    published, which one rename makes complete, and all that is left is to say so."""
+    _Interrupts.done = True
 
 
 # --------------------------------------------------------------------------------------- run folders
@@ -398,8 +386,8 @@ def open_run(out: Path, argv: Iterable[str] = (), legacy: Iterable[str] = ()) ->
             run.path.mkdir()
             try:
                 yield run
-                with deferred_interrupts():
-                    _publish(run)
+                ignore_interrupts()
+                _publish(run)
             except BaseException:
                 if not run.complete:
                     shutil.rmtree(run.path, ignore_errors=True)

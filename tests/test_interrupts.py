@@ -207,3 +207,16 @@ def test_a_worker_exits_when_its_run_stops_or_its_main_process_dies(tmp_path: Pa
             assert wait_until(lambda: not alive(worker), 5), "the worker outlived its main process"
         finally:
             _kill_group(proc)
+
+
+def test_signals_raise_once_and_not_while_a_run_is_published() -> None:
+    with runs.interrupts_raise():
+        with pytest.raises(runs.Interrupted) as stopped:
+            os.kill(os.getpid(), signal.SIGTERM)
+            time.sleep(5)  # the handler runs at once; never reached
+        assert stopped.value.exit_code == 143 and "SIGTERM" in stopped.value.text.en
+        os.kill(os.getpid(), signal.SIGTERM)  # a second signal during the cleanup: ignored
+    with runs.interrupts_raise():
+        runs.ignore_interrupts()  # publishing: the run is as good as done
+        os.kill(os.getpid(), signal.SIGHUP)
+    assert signal.getsignal(signal.SIGTERM) is signal.SIG_DFL  # the previous handlers are back
