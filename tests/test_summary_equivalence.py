@@ -131,7 +131,7 @@ def test_the_batch_writes_that_summary(college_reports: list[BatchReport], tmp_p
     # grade_folder streams the rows as outcomes arrive: the same workbook as written from the whole report.
     out = tmp_path / "out"
     run = pipeline.grade_folder(ROOT / "fixtures" / "college", out, "loudi-2012", workers=0)
-    streamed = (out / pipeline.SUMMARY_NAME["zh"]).read_bytes()
+    streamed = (run.out / pipeline.SUMMARY_NAME["zh"]).read_bytes()
     assert parts(streamed) == parts(new_bytes(run.report, "zh", tmp_path))
     assert snapshot(streamed) == snapshot(oracle_bytes(college_reports[0], "zh", tmp_path))
 
