@@ -3,8 +3,10 @@
 This is the only module that knows every stage; the CLI is a thin layer over it. A batch runs each
 workbook's whole chain (read, validate, facts, rules, grade, its rectification list) in worker
 processes: durable_rules is not thread-safe (one ruleset per worker, driven without its threaded Host),
-and a workbook that crashes a native parser costs only that workbook — the pool is rebuilt and the
-file is reported as ungradable.
+and a workbook that crashes a native parser costs only that workbook — its suspects are retried in one
+reused pool, and it is reported as ungradable (``run_parallel``). Workers exit as soon as their run
+stops or their main process dies. ``grade_folder`` writes each run into a new run folder under an
+output-folder lock (``engine.runs``).
 """
 
 from __future__ import annotations
