@@ -481,7 +481,10 @@ def check_output(out: Path) -> None:
     outputs of the earlier single-run layout) are fine: a run adds a run folder and removes none."""
     if out.exists() and not out.is_dir():
         raise UsageError(f"输出路径 {out} 已存在且不是文件夹 / output path {out} exists and is not a folder")
-    strangers = runs.foreign_entries(out, LEGACY_OUTPUTS) if out.is_dir() else []
+    try:
+        strangers = runs.foreign_entries(out, LEGACY_OUTPUTS) if out.is_dir() else []
+    except OSError as exc:  # a folder that cannot be listed
+        raise runs.EnvironmentFailure.from_os_error(exc, out) from exc
     if strangers:
         raise UsageError(
             f"输出文件夹 {out} 含有不是本工具生成的文件（{', '.join(strangers[:5])}），不会在其中写入；"
