@@ -188,6 +188,31 @@ def test_an_input_folder_that_vanishes_voids_the_run(tmp_path: Path, monkeypatch
     assert snapshot(out) == before and not list(out.glob(f"*{runs.PARTIAL_SUFFIX}"))
 
 
+def lock_out_on_marker(jobs: list[tuple[str, str]]) -> list[pipeline.FileOutcome]:
+    """Test hook, a worker's task: a ``lock-*`` file makes its input folder unreadable."""
+    for path, name in jobs:
+        if name.startswith("lock-"):
+            Path(path).parent.chmod(0)
+    return pipeline._work(jobs)
+
+
+@pytest.mark.slow
+@pytest.mark.skipif(os.name != "posix" or os.geteuid() == 0, reason="permissions do not stop root")
+def test_an_input_folder_that_becomes_unreadable_voids_the_run(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(pipeline, "_work", lock_out_on_marker)
+    forms = _forms(tmp_path / "in", 6)
+    shutil.copyfile(COLLEGE / "XX-01.xlsx", forms / "lock-XX-01.xlsx")
+    try:
+        with pytest.raises(runs.EnvironmentFailure) as failed:
+            pipeline.grade_folder(forms, tmp_path / "out", workers=2)
+    finally:
+        forms.chmod(0o755)
+    assert failed.value.path == forms and failed.value.code == errno.EACCES
+    assert "没有访问权限" in failed.value.text.zh and runs.find_latest_run(tmp_path / "out") is None
+
+
 def test_reading_a_file_that_is_gone_is_in_14(tmp_path: Path) -> None:
     raw = read_workbook(tmp_path / "gone.xlsx")
     assert [p.code for p in raw.problems] == ["IN-14"] and raw.problems[0].evidence[0].file == "gone.xlsx"
