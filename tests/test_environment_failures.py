@@ -242,6 +242,23 @@ def test_an_os_error_while_writing_becomes_a_located_failure(
     assert snapshot(out) == before and not (out / runs.HOLDER_NAME).exists()
 
 
+def disk_full_in_worker(jobs: list[tuple[str, str]]) -> list[pipeline.FileOutcome]:
+    """Test hook, a worker's task: writing its rectification lists finds the disk full."""
+    raise OSError(errno.ENOSPC, os.strerror(errno.ENOSPC), "/data/out/list.xlsx")
+
+
+@pytest.mark.slow
+def test_an_os_error_in_a_worker_ends_the_run_the_same_way(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(pipeline, "_work", disk_full_in_worker)
+    out = tmp_path / "out"
+    with pytest.raises(runs.EnvironmentFailure) as failed:
+        pipeline.grade_folder(_forms(tmp_path / "in", 4), out, workers=2)
+    assert failed.value.path == Path("/data/out/list.xlsx") and failed.value.code == errno.ENOSPC
+    assert {p.name for p in out.iterdir()} <= {runs.LOCK_NAME}  # the run folder is gone
+
+
 @pytest.mark.parametrize(
     "code", [errno.ENOSPC, errno.EDQUOT, errno.EFBIG, errno.EACCES, errno.EPERM, errno.EROFS, errno.ENOTDIR,
              errno.ENOENT, errno.EIO, errno.ELOOP]  # the last has no wording of its own
