@@ -431,12 +431,14 @@ def _drain(
             futures: dict[Future[list[FileOutcome]], Task] = {}
             refused = False
             while True:
-                try:
-                    while queue and len(futures) < in_flight:
-                        futures[pool.submit(_work, queue[0])] = queue[0]
-                        queue.popleft()  # only once submitted: a refused task stays queued
-                except BrokenProcessPool:  # broke between two submissions: nothing of the task ran
-                    refused = True
+                # a submission may start a worker: a signal then waits, not to cut its start-up data short
+                with runs.deferred_interrupts():
+                    try:
+                        while queue and len(futures) < in_flight:
+                            futures[pool.submit(_work, queue[0])] = queue[0]
+                            queue.popleft()  # only once submitted: a refused task stays queued
+                    except BrokenProcessPool:  # broke between two submissions: nothing of the task ran
+                        refused = True
                 if not futures:
                     break
                 _settle(wait(futures, return_when=FIRST_COMPLETED).done, futures, deliver, broken)

@@ -51,6 +51,7 @@ __all__ = [
     "OutputBusy",
     "RunFolder",
     "complete_runs",
+    "deferred_interrupts",
     "find_latest_run",
     "foreign_entries",
     "ignore_interrupts",
@@ -223,10 +224,15 @@ class _Interrupts:
     # True once a signal raised Interrupted (later ones are ignored while the cleanup runs), or once the
     # run is being published (it is then as good as done: a signal would only misreport it)
     done = False
+    deferring = 0  # > 0 inside deferred_interrupts(): a signal is noted, and raised when it ends
+    pending: int | None = None
 
     @classmethod
     def handle(cls, signum: int, _frame: FrameType | None) -> None:
         if cls.done:
+            return
+        if cls.deferring:
+            cls.pending = cls.pending or signum
             return
         cls.done = True
         raise Interrupted(signum)
@@ -240,13 +246,28 @@ def interrupts_raise() -> Iterator[None]:
     if threading.current_thread() is not threading.main_thread():
         yield
         return
-    _Interrupts.done = False
+    _Interrupts.done, _Interrupts.deferring, _Interrupts.pending = False, 0, None
     previous = {signum: signal.signal(signum, _Interrupts.handle) for signum in _STOP_SIGNALS}
     try:
         yield
     finally:
         for signum, handler in previous.items():
             signal.signal(signum, handler)
+
+
+@contextlib.contextmanager
+def deferred_interrupts() -> Iterator[None]:
+    """A signal arriving in the block is raised when the block ends, not inside it: for steps that must
+    not be cut in half (starting a worker process: its start-up data would reach it truncated)."""
+    _Interrupts.deferring += 1
+    try:
+        yield
+    finally:
+        _Interrupts.deferring -= 1
+    if not _Interrupts.deferring and _Interrupts.pending is not None and not _Interrupts.done:
+        signum, _Interrupts.pending = _Interrupts.pending, None
+        _Interrupts.done = True
+        raise Interrupted(signum)
 
 
 def ignore_interrupts() -> None:

@@ -107,8 +107,8 @@ def test_a_signal_stops_the_run_cleanly(tmp_path: Path, moment: str, signum: int
         latest = runs.find_latest_run(out)
         assert latest is not None and str(latest) in stdout
         previous = runs.complete_runs(out)[0]
-        assert {k: v for k, v in snapshot(out).items() if k.startswith(previous.name)} == {
-            k: v for k, v in before.items() if k.startswith(previous.name)
+        assert {k: v for k, v in snapshot(out).items() if k.startswith(previous.name + "/")} == {
+            k: v for k, v in before.items() if k.startswith(previous.name + "/")
         }
     assert not any(out.glob(f"*{runs.PARTIAL_SUFFIX}")) and not list(out.rglob("*.tmp"))
     assert not (out / runs.HOLDER_NAME).exists()
@@ -216,6 +216,13 @@ def test_signals_raise_once_and_not_while_a_run_is_published() -> None:
             time.sleep(5)  # the handler runs at once; never reached
         assert stopped.value.exit_code == 143 and "SIGTERM" in stopped.value.text.en
         os.kill(os.getpid(), signal.SIGTERM)  # a second signal during the cleanup: ignored
+    reached = False
+    # starting a worker: the signal waits for the end of the step
+    with runs.interrupts_raise(), pytest.raises(runs.Interrupted) as deferred, runs.deferred_interrupts():
+        os.kill(os.getpid(), signal.SIGINT)
+        time.sleep(0.1)
+        reached = True
+    assert reached and deferred.value.exit_code == 130
     with runs.interrupts_raise():
         runs.ignore_interrupts()  # publishing: the run is as good as done
         os.kill(os.getpid(), signal.SIGHUP)
