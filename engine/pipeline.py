@@ -219,6 +219,7 @@ def _init_worker(
     for name in ("SIGINT", "SIGHUP"):
         if hasattr(signal, name):
             signal.signal(getattr(signal, name), signal.SIG_IGN)
+    runs.unblock_stop_signals()  # started with them blocked (run_parallel): from here they are handled
     if lifeline is not None:
         threading.Thread(target=_watch_lifeline, args=(lifeline,), daemon=True).start()
     profile = load_profile(profile_ref)
@@ -235,12 +236,35 @@ def _init_worker(
 ORPHANED_WORKER_EXIT = 70  # a worker's exit status when its run stopped or its main process died
 
 
+class _Grading:
+    """Whether this worker is inside a task (``_work``), and the gate it leaves it through."""
+
+    task = False
+    gate = threading.Lock()
+
+
+_grading = _Grading()
+
+
 def _watch_lifeline(lifeline: Connection) -> None:
-    """In a worker: exit as soon as the lifeline closes (the run was stopped) or the main process is gone
-    (killed outright, even by SIGKILL), instead of grading on for minutes for no one."""
+    """In a worker: exit as soon as the main process is gone (killed outright, even by SIGKILL), or the
+    lifeline closes (the run was stopped) — instead of grading on for minutes for no one.
+
+    A stopped run's worker exits only while it is grading, never while it sends a result: the main
+    process's executor would wait forever for the rest of a message cut short. A worker that is not
+    grading is idle (the executor's shutdown ends it) or sending (then idle, or grading the next task);
+    the watchdog looks again every 50 ms.
+    """
     parent = multiprocessing.parent_process()
-    connection_wait([lifeline, *([parent.sentinel] if parent is not None else [])])
-    os._exit(ORPHANED_WORKER_EXIT)
+    sentinels = [parent.sentinel] if parent is not None else []
+    connection_wait([lifeline, *sentinels])
+    while True:
+        if parent is None or not parent.is_alive():  # no executor left to confuse
+            os._exit(ORPHANED_WORKER_EXIT)
+        with _grading.gate:
+            if _grading.task:
+                os._exit(ORPHANED_WORKER_EXIT)
+        connection_wait(sentinels, timeout=0.05)
 
 
 class _Lifeline:
@@ -260,7 +284,19 @@ class _Lifeline:
 
 
 def _work(jobs: Sequence[tuple[str, str]]) -> list[FileOutcome]:
-    """A worker's task: grade a chunk of (path, display name) jobs together, each outcome packed."""
+    """A worker's task: grade a chunk of (path, display name) jobs together, each outcome packed.
+
+    While it runs, the worker is ``grading`` (see ``_watch_lifeline``): it leaves that state through the
+    gate, so the watchdog, holding the gate, knows the task's result is not being sent yet."""
+    _grading.task = True
+    try:
+        return _grade_chunk(jobs)
+    finally:
+        with _grading.gate:
+            _grading.task = False
+
+
+def _grade_chunk(jobs: Sequence[tuple[str, str]]) -> list[FileOutcome]:
     profile, evaluator = _worker["profile"], _worker["evaluator"]
     list_dir, lang = _worker["list_dir"], _worker["lang"]
     assert isinstance(profile, Profile) and isinstance(evaluator, DurableEvaluator)
@@ -272,7 +308,7 @@ def _work(jobs: Sequence[tuple[str, str]]) -> list[FileOutcome]:
     except MemoryError:
         if len(items) == 1:
             return [_out_of_memory(items[0][1])]
-        return [outcome for job in jobs for outcome in _work([job])]  # find the file that needs it
+        return [outcome for job in jobs for outcome in _grade_chunk([job])]  # find the one that needs it
     return [pack(outcome, language) for outcome in outcomes]
 
 

@@ -57,6 +57,7 @@ __all__ = [
     "ignore_interrupts",
     "interrupts_raise",
     "open_run",
+    "unblock_stop_signals",
 ]
 
 MANIFEST_NAME = "run-manifest.json"  # written last into a run folder: its presence marks the run complete
@@ -258,16 +259,31 @@ def interrupts_raise() -> Iterator[None]:
 @contextlib.contextmanager
 def deferred_interrupts() -> Iterator[None]:
     """A signal arriving in the block is raised when the block ends, not inside it: for steps that must
-    not be cut in half (starting a worker process: its start-up data would reach it truncated)."""
+    not be cut in half (starting a worker process: its start-up data would reach it truncated).
+
+    Where threads have signal masks (POSIX), the stop signals are also blocked in the block, so a process
+    started in it begins with them blocked — it inherits the mask — until it decides how to treat them
+    (``unblock_stop_signals``): a Ctrl+C then never catches a worker half started."""
+    masked = hasattr(signal, "pthread_sigmask") and threading.current_thread() is threading.main_thread()
+    previous = signal.pthread_sigmask(signal.SIG_BLOCK, _STOP_SIGNALS) if masked else set()
     _Interrupts.deferring += 1
     try:
         yield
     finally:
         _Interrupts.deferring -= 1
+        if masked:
+            signal.pthread_sigmask(signal.SIG_SETMASK, previous)  # what was held back is delivered now
     if not _Interrupts.deferring and _Interrupts.pending is not None and not _Interrupts.done:
         signum, _Interrupts.pending = _Interrupts.pending, None
         _Interrupts.done = True
         raise Interrupted(signum)
+
+
+def unblock_stop_signals() -> None:
+    """In a process started inside :func:`deferred_interrupts`: receive the stop signals again (after
+    setting how to treat them)."""
+    if hasattr(signal, "pthread_sigmask"):
+        signal.pthread_sigmask(signal.SIG_UNBLOCK, _STOP_SIGNALS)
 
 
 def ignore_interrupts() -> None:

@@ -116,15 +116,16 @@ def test_a_signal_stops_the_run_cleanly(tmp_path: Path, moment: str, signum: int
     assert wait_until(lambda: not any(alive(pid) for pid in workers), 5), "a worker outlived the run"
 
 
-def test_ctrl_c_to_the_whole_process_group(tmp_path: Path) -> None:
-    """Ctrl+C reaches the workers too: they ignore it and are stopped by the main process, so the only
-    output is the main process's one line."""
+@pytest.mark.parametrize("moment", ["started", "grading"])
+def test_ctrl_c_to_the_whole_process_group(tmp_path: Path, moment: str) -> None:
+    """Ctrl+C reaches the workers too, even those still starting: they ignore it and are stopped by the
+    main process, so the only output is the main process's one line."""
     need_proc()
     folder, out, before = _batch(tmp_path)
     workers: set[int] = set()
     with _start(folder, out, tmp_path, "--lang", "en") as proc:
         try:
-            assert _watch(proc, lambda: MOMENTS["grading"](out), workers)
+            assert _watch(proc, lambda: MOMENTS[moment](out), workers)
             os.killpg(proc.pid, signal.SIGINT)
             _stdout, stderr = proc.communicate(timeout=60)
         finally:
@@ -157,38 +158,42 @@ def test_workers_exit_when_the_main_process_is_killed(tmp_path: Path) -> None:
     assert runs.find_latest_run(out) is not None and any(out.glob(f"*{runs.PARTIAL_SUFFIX}"))
 
 
-def idle_worker(lifeline: Connection) -> None:
-    """A pool worker's set-up (its watchdog included), then nothing for two minutes: it can only end
-    sooner through the watchdog."""
+def busy_worker(lifeline: Connection, grading: bool) -> None:
+    """A pool worker's set-up (its watchdog included), then two minutes inside a task (``grading``) or
+    outside one (as while it sends a result): it can only end sooner through the watchdog."""
     pipeline._init_worker("loudi-2012", ".", "zh", None, lifeline)
+    pipeline._grading.task = grading
     time.sleep(120)
 
 
-# The main process of a run, reduced to its worker's lifeline: starts idle_worker, prints its pid, then
-# either waits to be killed ("kill") or stops the run ("cut").
+# The main process of a run, reduced to its worker's lifeline: starts busy_worker, prints its pid, then
+# either waits to be killed ("kill") or stops the run ("cut"; "cut-sending": the worker is not in a task).
 MAIN = """
 import sys, time
 from multiprocessing import get_context
 from engine import pipeline
-from tests.test_interrupts import idle_worker
+from tests.test_interrupts import busy_worker
 
 if __name__ == "__main__":
     ctx = get_context("spawn")
     lifeline = pipeline._Lifeline(ctx)
-    worker = ctx.Process(target=idle_worker, args=(lifeline.reader,))
+    worker = ctx.Process(target=busy_worker, args=(lifeline.reader, sys.argv[1] != "cut-sending"))
     worker.start()
     print(worker.pid, flush=True)
     time.sleep(3)  # the worker is set up
-    if sys.argv[1] == "cut":
+    if sys.argv[1].startswith("cut"):
         lifeline.cut()
-        worker.join(10)
+        worker.join(10 if sys.argv[1] == "cut" else 1)
         print(worker.exitcode, flush=True)
     time.sleep(120)
 """
 
 
-@pytest.mark.parametrize("how", ["kill", "cut"])
+@pytest.mark.parametrize("how", ["kill", "cut", "cut-sending"])
 def test_a_worker_exits_when_its_run_stops_or_its_main_process_dies(tmp_path: Path, how: str) -> None:
+    """A stopped run's worker exits at once while grading, but never in the middle of sending a result
+    (the executor would wait forever for the rest of it): that one is left to the executor's shutdown —
+    and still exits the moment its main process dies."""
     need_proc()
     script = tmp_path / "main.py"
     script.write_text(MAIN, encoding="utf-8")
@@ -199,11 +204,14 @@ def test_a_worker_exits_when_its_run_stops_or_its_main_process_dies(tmp_path: Pa
         try:
             assert proc.stdout is not None
             worker = int(proc.stdout.readline())
-            if how == "kill":
-                time.sleep(3)
-                os.kill(proc.pid, signal.SIGKILL)
-            else:
+            if how == "cut":
                 assert int(proc.stdout.readline()) == pipeline.ORPHANED_WORKER_EXIT
+            else:
+                if how == "cut-sending":
+                    assert proc.stdout.readline().strip() == "None" and alive(worker)  # still there
+                else:
+                    time.sleep(3)
+                os.kill(proc.pid, signal.SIGKILL)
             assert wait_until(lambda: not alive(worker), 5), "the worker outlived its main process"
         finally:
             _kill_group(proc)
