@@ -723,9 +723,9 @@ def _grade_run(
 
 
 def _check_input_folder(folder: Path, files: Sequence[FileReport]) -> None:
-    """Files that went missing during the run (IN-14) are each their file's problem, unless the input
+    """Files that went missing during the run (IN-28) are each their file's problem, unless the input
     folder itself went away or became unreadable: then the run is void (an ``OSError`` naming it)."""
-    if any(p.code == "IN-14" for f in files for p in f.problems):
+    if any(p.code == "IN-28" for f in files for p in f.problems):
         with os.scandir(folder):
             pass
 

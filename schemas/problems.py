@@ -182,7 +182,7 @@ PROBLEMS: tuple[ProblemSpec, ...] = (
         ),
     ),
     ProblemSpec(
-        "IN-14",
+        "IN-28",
         _t("文件在评定时无法访问", "File could not be accessed during the run"),
         _t(
             "评定开始时列出了该文件，读取时却无法访问：{reason}",

@@ -1,7 +1,7 @@
 """The environment fails, the tool explains: a full disk, a read-only or misplaced output folder, a file
 size limit, an input folder that vanishes — one located message (zh, or en with --lang en), exit 3, no
 traceback, no temporary files, the previous run intact. A single input file that vanishes is that file's
-problem (IN-14) and the batch goes on."""
+problem (IN-28) and the batch goes on."""
 
 from __future__ import annotations
 
@@ -168,7 +168,7 @@ def test_a_file_that_vanishes_is_its_own_problem(tmp_path: Path, monkeypatch: py
     bad = [f for f in run.files if f.status == "ungradable"]
     assert [f.file for f in bad] == ["gone-XX-01.xlsx"] and run.exit_code == 1
     problem = bad[0].problems[0]
-    assert problem.code == "IN-14" and "无法访问" in problem.message.zh and "accessed" in problem.message.en
+    assert problem.code == "IN-28" and "无法访问" in problem.message.zh and "accessed" in problem.message.en
     assert "重新评定" in problem.rectification.zh
     assert len(run.report.results) == 3
 
@@ -215,7 +215,7 @@ def test_an_input_folder_that_becomes_unreadable_voids_the_run(
 
 def test_reading_a_file_that_is_gone_is_in_14(tmp_path: Path) -> None:
     raw = read_workbook(tmp_path / "gone.xlsx")
-    assert [p.code for p in raw.problems] == ["IN-14"] and raw.problems[0].evidence[0].file == "gone.xlsx"
+    assert [p.code for p in raw.problems] == ["IN-28"] and raw.problems[0].evidence[0].file == "gone.xlsx"
 
 
 # ------------------------------------------------------------------ injected errors

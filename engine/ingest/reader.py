@@ -92,7 +92,7 @@ def read_workbook(path: Path, display_name: str | None = None, limits: Limits | 
         reason = Text(
             zh=f"文件已不在原处或无权读取（{_short(exc)}）", en=f"it is gone or unreadable ({_short(exc)})"
         )
-        return RawWorkbook(file=file, sha256="", problems=(make_problem("IN-14", where, reason=reason),))
+        return RawWorkbook(file=file, sha256="", problems=(make_problem("IN-28", where, reason=reason),))
     except OSError as exc:
         return _unreadable(
             file, "", f"无法打开文件（{_short(exc)}）", f"the file cannot be opened ({_short(exc)})"
