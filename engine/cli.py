@@ -1,6 +1,16 @@
 """The ``branchgrade`` command: a thin layer over engine.pipeline and the stage APIs.
 
-Exit codes: 0 every workbook graded (or valid), 1 some workbook could not be graded, 2 usage error.
+Exit codes:
+
+- 0 every workbook graded (or valid);
+- 1 some workbook could not be graded (its problems are listed; the rest are graded and written);
+- 2 usage error (bad option, missing input folder, unknown profile, output folder holding other files);
+- 3 the machine refused a read or write the run needs (disk full, output folder not writable or under a
+  file, input folder gone or unreadable): one message names the path, the cause and the fix;
+- 4 the output folder is in use by another run (the message names it: process, host, start, command);
+- 128 + the signal's number when stopped by one: 130 SIGINT (Ctrl+C), 143 SIGTERM, 129 SIGHUP.
+
+With 2, 3, 4 and a signal, ``grade`` writes no new run and leaves the previous runs as they were.
 Output is Chinese by default; ``--lang en`` switches to English.
 """
 
@@ -15,7 +25,7 @@ import typer
 from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
 
-from engine import pipeline
+from engine import pipeline, runs
 from engine.console import make_streams_safe
 from engine.export.explain import explain
 from engine.export.i18n import both, label
@@ -31,7 +41,7 @@ from schemas.common import Lang, Severity, Text
 from schemas.form_layout import BRANCH_TYPES
 from schemas.rules import Profile
 
-EXIT_OK, EXIT_UNGRADABLE, EXIT_USAGE = 0, 1, 2
+EXIT_OK, EXIT_UNGRADABLE, EXIT_USAGE, EXIT_ENVIRONMENT, EXIT_BUSY = 0, 1, 2, 3, 4
 
 
 def _help_lang(argv: list[str]) -> Lang | None:
@@ -191,16 +201,16 @@ def grade(
         transient=True,
     )
     task = bar.add_task(label("grading", language), total=None)
+    del force  # every run writes a new run folder: there is nothing to replace
     try:
-        with bar:
+        with runs.interrupts_raise(), bar:
             run = pipeline.grade_folder(
                 root,
                 output,
                 profile,
                 language,
                 workers,
-                force,
-                sys.argv,
+                argv=sys.argv,
                 on_start=lambda n: bar.update(task, total=n),
                 on_done=lambda _o: bar.advance(task),
                 paths=paths,
@@ -210,6 +220,23 @@ def grade(
         _fail_text(exc.text, language)
     except RulebookError as exc:
         raise _usage(str(exc)) from exc
+    except runs.OutputBusy as exc:
+        err.print(exc.text.get(language), markup=False, soft_wrap=True)
+        raise typer.Exit(EXIT_BUSY) from None
+    except runs.EnvironmentFailure as exc:
+        err.print(exc.text.get(language), markup=False, soft_wrap=True)
+        raise typer.Exit(EXIT_ENVIRONMENT) from None
+    except runs.Interrupted as exc:
+        err.print(exc.text.get(language), markup=False, soft_wrap=True)
+        raise typer.Exit(exc.exit_code) from None
+    if run.cleared:
+        cleared = ", ".join(run.cleared)
+        out.print(
+            f"Removed what an unfinished earlier run left: {cleared}"
+            if language == "en"
+            else f"已清理上次未完成的运行留下的文件：{cleared}",
+            markup=False,
+        )
     _print_batch(run, language)
     raise typer.Exit(run.exit_code)
 

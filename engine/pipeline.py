@@ -3,34 +3,41 @@
 This is the only module that knows every stage; the CLI is a thin layer over it. A batch runs each
 workbook's whole chain (read, validate, facts, rules, grade, its rectification list) in worker
 processes: durable_rules is not thread-safe (one ruleset per worker, driven without its threaded Host),
-and a workbook that crashes a native parser costs only that workbook — the pool is rebuilt and the
-file is reported as ungradable.
+and a workbook that crashes a native parser costs only that workbook — its suspects are retried in one
+reused pool, and it is reported as ungradable (``run_parallel``). Workers exit as soon as their run
+stops or their main process dies. ``grade_folder`` writes each run into a new run folder under an
+output-folder lock (``engine.runs``).
 """
 
 from __future__ import annotations
 
 import gc
 import hashlib
+import multiprocessing
 import os
 import pickle
-import shutil
+import signal
 import sys
 import tempfile
-from collections import Counter
+import threading
+from collections import Counter, deque
 from collections.abc import Callable, Iterable, Sequence
 from concurrent.futures import FIRST_COMPLETED, Future, ProcessPoolExecutor, wait
 from concurrent.futures.process import BrokenProcessPool
 from contextlib import ExitStack
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import UTC, datetime
 from functools import cached_property
-from itertools import islice
 from multiprocessing import get_context
+from multiprocessing.connection import Connection
+from multiprocessing.connection import wait as connection_wait
+from multiprocessing.context import BaseContext
 from pathlib import Path
 
 import engine
+from engine import runs
 from engine.coverage import unproven_problems
-from engine.export.atomic import atomic_path, sync_all, temp_target
+from engine.export.atomic import atomic_path, sync_all
 from engine.export.branch_list import write_branch_list
 from engine.export.results_json import ResultsJsonWriter, result_element_bytes, write_manifest
 from engine.export.summary import SummaryRecord, SummaryWriter, summary_record, summary_writer
@@ -55,7 +62,7 @@ if sys.platform != "win32":
 LIST_FOLDER = {"zh": "整改清单", "en": "rectification-lists"}
 SUMMARY_NAME = {"zh": "分类定级汇总.xlsx", "en": "grading-summary.xlsx"}
 RESULTS_NAME = "results.json"
-MANIFEST_NAME = "run-manifest.json"
+MANIFEST_NAME = runs.MANIFEST_NAME
 WORKER_MEMORY_MB = 1536  # address-space cap per worker; BRANCHGRADE_WORKER_MEMORY_MB overrides, 0 = none
 MEMORY_ENV = "BRANCHGRADE_WORKER_MEMORY_MB"
 CHUNK_FILES = 64  # files per worker task at most, decided by the rules in one engine call (chunk_bounds)
@@ -247,8 +254,17 @@ def _init_worker(
     list_dir: str,
     lang: Lang,
     memory_limit: int | None = None,
+    lifeline: Connection | None = None,
 ) -> None:
     _cap_memory(memory_limit)
+    # Ctrl+C and a closing terminal reach the whole process group: the main process decides what a
+    # stop means and tells the workers through the lifeline, so they take no part (and print nothing).
+    for name in ("SIGINT", "SIGHUP"):
+        if hasattr(signal, name):
+            signal.signal(getattr(signal, name), signal.SIG_IGN)
+    runs.unblock_stop_signals()  # started with them blocked (run_parallel): from here they are handled
+    if lifeline is not None:
+        threading.Thread(target=_watch_lifeline, args=(lifeline,), daemon=True).start()
     choice = ProfileChoice(*choice_state)
     evaluators = Evaluators(choice)
     if len(choice.entries) == 1:  # the usual batch: ready before the first task, and out of the GC's sight
@@ -263,8 +279,70 @@ def _init_worker(
     gc.set_threshold(*WORKER_GC_THRESHOLDS)
 
 
+ORPHANED_WORKER_EXIT = 70  # a worker's exit status when its run stopped or its main process died
+
+
+class _Grading:
+    """Whether this worker is inside a task (``_work``), and the gate it leaves it through."""
+
+    task = False
+    gate = threading.Lock()
+
+
+_grading = _Grading()
+
+
+def _watch_lifeline(lifeline: Connection) -> None:
+    """In a worker: exit as soon as the main process is gone (killed outright, even by SIGKILL), or the
+    lifeline closes (the run was stopped) — instead of grading on for minutes for no one.
+
+    A stopped run's worker exits only while it is grading, never while it sends a result: the main
+    process's executor would wait forever for the rest of a message cut short. A worker that is not
+    grading is idle (the executor's shutdown ends it) or sending (then idle, or grading the next task);
+    the watchdog looks again every 50 ms.
+    """
+    parent = multiprocessing.parent_process()
+    sentinels = [parent.sentinel] if parent is not None else []
+    connection_wait([lifeline, *sentinels])
+    while True:
+        if parent is None or not parent.is_alive():  # no executor left to confuse
+            os._exit(ORPHANED_WORKER_EXIT)
+        with _grading.gate:
+            if _grading.task:
+                os._exit(ORPHANED_WORKER_EXIT)
+        connection_wait(sentinels, timeout=0.05)
+
+
+class _Lifeline:
+    """A pipe whose write end only the main process holds (spawned workers get just the read end): when
+    it closes — ``cut`` on a stop, or the kernel closing it when the main process dies — every worker's
+    watchdog sees end-of-file and the worker exits."""
+
+    def __init__(self, ctx: BaseContext) -> None:
+        self.reader, self._writer = ctx.Pipe(duplex=False)
+
+    def cut(self) -> None:
+        self._writer.close()
+
+    def close(self) -> None:
+        self._writer.close()
+        self.reader.close()
+
+
 def _work(jobs: Sequence[tuple[str, str]]) -> list[FileOutcome]:
-    """A worker's task: grade a chunk of (path, display name) jobs together, each outcome packed."""
+    """A worker's task: grade a chunk of (path, display name) jobs together, each outcome packed.
+
+    While it runs, the worker is ``grading`` (see ``_watch_lifeline``): it leaves that state through the
+    gate, so the watchdog, holding the gate, knows the task's result is not being sent yet."""
+    _grading.task = True
+    try:
+        return _grade_chunk(jobs)
+    finally:
+        with _grading.gate:
+            _grading.task = False
+
+
+def _grade_chunk(jobs: Sequence[tuple[str, str]]) -> list[FileOutcome]:
     choice, evaluators = _worker["choice"], _worker["evaluators"]
     list_dir, lang = _worker["list_dir"], _worker["lang"]
     assert isinstance(choice, ProfileChoice) and isinstance(evaluators, Evaluators)
@@ -276,7 +354,7 @@ def _work(jobs: Sequence[tuple[str, str]]) -> list[FileOutcome]:
     except MemoryError:
         if len(items) == 1:
             return [_out_of_memory(items[0][1])]
-        return [outcome for job in jobs for outcome in _work([job])]  # find the file that needs it
+        return [outcome for job in jobs for outcome in _grade_chunk([job])]  # find the one that needs it
     return [pack(outcome, language) for outcome in outcomes]
 
 
@@ -339,6 +417,9 @@ def chunk_bounds(jobs: int, workers: int) -> list[range]:
     return bounds
 
 
+Task = list[tuple[str, str]]  # a worker task: (path, display name) of each file it grades together
+
+
 def run_parallel(
     jobs: Sequence[tuple[Path, str]],
     choice: ProfileChoice,
@@ -350,9 +431,16 @@ def run_parallel(
 ) -> list[FileOutcome]:
     """Grade ``jobs`` in ``workers`` processes, in chunks. A worker that dies takes only its own file.
 
-    When the pool breaks, the files of the chunks that were in flight are retried one at a time in a
-    fresh single-worker pool: the one that breaks it again alone is the culprit and is reported
-    ungradable.
+    A worker that dies breaks its pool, failing every task not yet finished: those files are suspects.
+    They are retried right away, one file per task, in one pool of ``workers`` processes reused until it
+    breaks again; the few then in flight are retried one at a time in one single-worker pool, where a
+    break names its file — reported ungradable (IN-01). A lone suspect is the culprit at once. So a
+    crashing file costs a handful of pools and one or two retries of the files near it, whatever the
+    size of the batch; the rest of the batch then goes on in a new pool.
+
+    If the caller is stopped (an exception, including :class:`~engine.runs.Interrupted`, or an error while
+    taking an outcome), the workers are told through the lifeline and exit at once, and the exception
+    goes on; workers also exit by themselves if this process dies.
 
     Outcomes arrive in completion order. With ``on_outcome`` each is handed over with its index in
     ``jobs`` as it arrives and none is kept (the result is ``[]``); without, they are returned in
@@ -360,12 +448,12 @@ def run_parallel(
     """
     outcomes: dict[str, FileOutcome] = {}
     index = {name: i for i, (_, name) in enumerate(jobs)}
-    pending: list[list[tuple[str, str]]] = [
+    chunks: list[Task] = [
         [(str(jobs[i][0]), jobs[i][1]) for i in bounds] for bounds in chunk_bounds(len(jobs), workers)
     ]
-    suspects: list[tuple[str, str]] = []
     ctx = get_context("spawn")
-    initargs = (choice.state(), str(list_dir), lang, worker_memory_limit())
+    lifeline = _Lifeline(ctx)
+    initargs = (choice.state(), str(list_dir), lang, worker_memory_limit(), lifeline.reader)
 
     def record(name: str, outcome: FileOutcome) -> None:
         if on_outcome is None:
@@ -375,89 +463,135 @@ def run_parallel(
         if on_done:
             on_done(outcome)
 
-    while pending:
-        with ProcessPoolExecutor(
-            workers, mp_context=ctx, initializer=_init_worker, initargs=initargs
-        ) as pool:
-            futures: dict[Future[list[FileOutcome]], list[tuple[str, str]]] = {}
-            queue = iter(pending)
-            pending = []
-            broken = False
-            for chunk in islice(queue, workers * 2):
-                futures[pool.submit(_work, chunk)] = chunk
-            while futures:
-                done, _ = wait(futures, return_when=FIRST_COMPLETED)
-                for fut in done:
-                    chunk = futures.pop(fut)
-                    try:
-                        for (_, name), outcome in zip(chunk, fut.result(), strict=True):
-                            record(name, outcome)
-                    except BrokenProcessPool:
-                        broken = True
-                        suspects.extend(chunk)
-                if broken:
-                    suspects.extend(job for chunk in futures.values() for job in chunk)
-                    pending.extend(queue)
-                    futures.clear()
-                    break
-                for chunk in islice(queue, len(done)):
-                    futures[pool.submit(_work, chunk)] = chunk
-        for job in suspects:
-            record(job[1], _run_alone(job, initargs))
-        suspects = []
+    def deliver(task: Task, results: list[FileOutcome]) -> None:
+        for (_, name), outcome in zip(task, results, strict=True):
+            record(name, outcome)
+
+    def drain(tasks: list[Task], size: int, in_flight: int, on_broken: Callable[[list[Task]], None]) -> None:
+        _drain(tasks, size, in_flight, ctx, initargs, lifeline, deliver, on_broken)
+
+    def culprits(tasks: list[Task]) -> None:
+        for task in tasks:
+            record(task[0][1], _crashed(task[0][1]))
+
+    def alone(tasks: list[Task]) -> None:  # one at a time: a break names its file
+        drain(tasks, 1, 1, culprits)
+
+    def suspects(tasks: list[Task]) -> None:
+        files = [[job] for task in tasks for job in task]
+        if len(files) == 1:  # the only unfinished task in the pool broke it
+            culprits(files)
+        else:
+            drain(files, workers, workers, isolate)
+
+    def isolate(tasks: list[Task]) -> None:
+        (culprits if len(tasks) == 1 else alone)(tasks)
+
+    try:
+        drain(chunks, workers, workers * 2, suspects)
+    finally:
+        lifeline.close()
     return [] if on_outcome is not None else [outcomes[name] for _, name in jobs]
 
 
-def _run_alone(
-    job: tuple[str, str], initargs: tuple[tuple[tuple[ProfileEntry, ...], bool], str, Lang, int | None]
-) -> FileOutcome:
-    with ProcessPoolExecutor(
-        1, mp_context=get_context("spawn"), initializer=_init_worker, initargs=initargs
-    ) as pool:
+def _drain(
+    tasks: list[Task],
+    size: int,
+    in_flight: int,
+    ctx: BaseContext,
+    initargs: tuple[tuple[tuple[ProfileEntry, ...], bool], str, Lang, int | None, Connection],
+    lifeline: _Lifeline,
+    deliver: Callable[[Task, list[FileOutcome]], None],
+    on_broken: Callable[[list[Task]], None],
+) -> None:
+    """Run ``tasks`` in a pool of ``size`` workers, at most ``in_flight`` submitted at a time. When the
+    pool breaks, the tasks it failed go to ``on_broken`` (before any other task starts), and the rest go
+    on in a new pool. On any exception the workers are stopped through the lifeline before it goes on."""
+    queue = deque(tasks)
+    while queue:
+        pool = ProcessPoolExecutor(
+            min(size, len(queue)), mp_context=ctx, initializer=_init_worker, initargs=initargs
+        )
+        broken: list[Task] = []
         try:
-            return pool.submit(_work, [job]).result()[0]
+            futures: dict[Future[list[FileOutcome]], Task] = {}
+            refused = False
+            while True:
+                # a submission may start a worker: a signal then waits, not to cut its start-up data short
+                with runs.deferred_interrupts():
+                    try:
+                        while queue and len(futures) < in_flight:
+                            futures[pool.submit(_work, queue[0])] = queue[0]
+                            queue.popleft()  # only once submitted: a refused task stays queued
+                    except BrokenProcessPool:  # broke between two submissions: nothing of the task ran
+                        refused = True
+                if not futures:
+                    break
+                _settle(wait(futures, return_when=FIRST_COMPLETED).done, futures, deliver, broken)
+                if broken or refused:
+                    # the rest fail at once, or had finished just before the break
+                    _settle(wait(futures).done, futures, deliver, broken)
+                    break
+        except BaseException:
+            lifeline.cut()
+            pool.shutdown(wait=True, cancel_futures=True)
+            raise
+        pool.shutdown(wait=True)
+        if broken:
+            on_broken(broken)
+
+
+def _settle(
+    done: Iterable[Future[list[FileOutcome]]],
+    futures: dict[Future[list[FileOutcome]], Task],
+    deliver: Callable[[Task, list[FileOutcome]], None],
+    broken: list[Task],
+) -> None:
+    """Hand over the outcomes of the finished tasks ``done``; those their broken pool failed go to
+    ``broken``."""
+    for fut in done:
+        task = futures.pop(fut)
+        try:
+            results = fut.result()
         except BrokenProcessPool:
-            return _crashed(job[1])
+            broken.append(task)
+        else:
+            deliver(task, results)
 
 
-def prepare_output(out: Path, force: bool) -> None:
-    """Refuse to mix a new run into a folder holding other files, unless ``force`` clears ours."""
+LEGACY_OUTPUTS = (*LIST_FOLDER.values(), *SUMMARY_NAME.values(), RESULTS_NAME, MANIFEST_NAME)
+"""What earlier versions wrote at the top of the output folder (one run, no run folders): still ours."""
+
+
+def check_output(out: Path) -> None:
+    """Refuse an output path that is a file, or a folder holding files branchgrade did not write: a run
+    never mixes its folders into someone's documents. Our own (earlier runs, the pointer, the lock, the
+    outputs of the earlier single-run layout) are fine: a run adds a run folder and removes none."""
     if out.exists() and not out.is_dir():
         raise UsageError(
             f"输出路径 {out} 已存在且不是文件夹", f"output path {out} exists and is not a folder"
         )
-    if out.exists() and any(out.iterdir()):
-        if not force:
-            raise UsageError(
-                f"输出文件夹 {out} 不为空；请换一个文件夹，或加 --force 覆盖上次的结果",
-                f"output folder {out} is not empty: choose another folder or pass --force",
-            )
-        ours = {*LIST_FOLDER.values(), *SUMMARY_NAME.values(), RESULTS_NAME, MANIFEST_NAME}
-        stale = [p for p in out.iterdir() if p.is_file() and temp_target(p.name) in ours]
-        strangers = sorted(p.name for p in out.iterdir() if p.name not in ours and p not in stale)
-        if strangers:
-            raise UsageError(
-                f"输出文件夹 {out} 含有不是本工具生成的文件（{', '.join(strangers[:5])}），不会覆盖",
-                f"output folder {out} holds files branchgrade did not write ({', '.join(strangers[:5])}); "
-                "refusing to overwrite",
-            )
-        for temp in stale:  # left by a run killed while writing
-            temp.unlink()
-        for name in ours:
-            target = out / name
-            if target.is_dir():
-                shutil.rmtree(target)
-            elif target.exists():
-                target.unlink()
-    out.mkdir(parents=True, exist_ok=True)
+    try:
+        strangers = runs.foreign_entries(out, LEGACY_OUTPUTS) if out.is_dir() else []
+    except OSError as exc:  # a folder that cannot be listed
+        raise runs.EnvironmentFailure.from_os_error(exc, out) from exc
+    if strangers:
+        raise UsageError(
+            f"输出文件夹 {out} 含有不是本工具生成的文件（{', '.join(strangers[:5])}），不会在其中写入；"
+            "请换一个空文件夹",
+            f"output folder {out} holds files branchgrade did not write ({', '.join(strangers[:5])}); "
+            "choose an empty folder",
+        )
 
 
 @dataclass(frozen=True)
 class BatchRun:
     """What a batch run leaves in memory: each entry's report, the KPIs, the grade counts and how many
-    branches each profile graded. Every branch's full result is in ``out/results.json``; ``report`` loads
-    it back (on first use) as the ``BatchReport`` the run wrote — fine for a test or a small run, but it
-    holds every trace, so a caller that only needs the counts should use the other fields."""
+    branches each profile graded. ``out`` is the run's folder (``<output folder>/<run-id>``), where every
+    output is; every branch's full result is in its ``results.json``; ``report`` loads it back (on first
+    use) as the ``BatchReport`` the run wrote — fine for a test or a small run, but it holds every trace,
+    so a caller that only needs the counts should use the other fields. ``cleared`` names what killed runs
+    had left in the output folder and this run removed (unfinished run folders, temporary files)."""
 
     out: Path
     files: tuple[FileReport, ...]
@@ -465,6 +599,7 @@ class BatchRun:
     grades: tuple[tuple[Grade, int], ...]  # each grade given and how many branches got it, by code
     profiles: tuple[tuple[str, int], ...] = ()  # each profile that graded and how many branches
     roster: RosterCheck | None = None  # the batch against the roster, when one was given
+    cleared: tuple[str, ...] = ()
 
     @cached_property
     def report(self) -> BatchReport:
@@ -651,7 +786,6 @@ def grade_folder(
     profile_ref: str = "auto",
     lang: Lang = "zh",
     workers: int | None = None,
-    force: bool = False,
     argv: Iterable[str] = (),
     on_start: Callable[[int], None] | None = None,
     on_done: Callable[[FileOutcome], None] | None = None,
@@ -659,29 +793,25 @@ def grade_folder(
     roster: Roster | None = None,
 ) -> BatchRun:
     """Grade every workbook under ``folder`` (or only ``paths``, workbooks under it) and write all
-    outputs into ``out``. Files are named by their path relative to ``folder``. With a ``roster`` the
-    summary lists the roster branches that submitted nothing, a graded branch off the roster gets an IN-19
-    warning, and the completion KPI counts roster branches.
+    outputs into a new run folder in ``out``. Files are named by their path relative to ``folder``.
+
+    The run becomes the current one only when complete; until then, and whenever it fails, the previous
+    runs in ``out`` stay as they were (see engine.runs). Raises :class:`UsageError` for a bad request,
+    :class:`~engine.runs.OutputBusy` when another run holds ``out``,
+    :class:`~engine.runs.EnvironmentFailure` when the machine refuses a read or write (disk full, folder
+    not writable, input folder gone) and :class:`~engine.runs.Interrupted` when a signal stops it (under
+    :func:`~engine.runs.interrupts_raise`).
 
     ``profile_ref`` ``auto`` grades each workbook by the profile covering its year (engine.profiles).
-    ``workers`` = 0 runs in this process (debugging); None uses every core. Memory stays flat in the
-    number of workbooks: results and summary records wait in a spool on disk, not in memory, until the
-    batch has seen every file (``_BatchSink``); only the summary's short sheets are left for the end.
+    With a ``roster`` the summary lists the roster branches that submitted nothing, a graded branch off the
+    roster gets an IN-19 warning, and the completion KPI counts roster branches. ``workers`` = 0 runs in
+    this process (debugging); None uses every core. Memory stays flat in the number of workbooks: results
+    and summary records wait in a spool on disk, not in memory, until the batch has seen every file
+    (``_BatchSink``); only the summary's short sheets are left for the end.
     """
     with tempfile.TemporaryDirectory(prefix="branchgrade-zips-") as scratch:
         return _grade_folder(
-            folder,
-            out,
-            profile_ref,
-            lang,
-            workers,
-            force,
-            argv,
-            on_start,
-            on_done,
-            Path(scratch),
-            paths,
-            roster,
+            folder, out, profile_ref, lang, workers, argv, on_start, on_done, Path(scratch), paths, roster
         )
 
 
@@ -691,7 +821,6 @@ def _grade_folder(
     profile_ref: str,
     lang: Lang,
     workers: int | None,
-    force: bool,
     argv: Iterable[str],
     on_start: Callable[[int], None] | None,
     on_done: Callable[[FileOutcome], None] | None,
@@ -720,11 +849,31 @@ def _grade_folder(
         raise UsageError(
             f"文件夹 {folder} 是空的，没有可评定的文件", f"folder {folder} is empty: nothing to grade"
         )
-    prepare_output(out, force)
-    started = datetime.now(UTC).isoformat(timespec="seconds")
     if paths is not None:  # a pattern's matches: those entries (and the members of a matched zip) only
         wanted = {p.relative_to(folder).as_posix() for p in paths}
         entries = [e for e in entries if e.key in wanted or e.key.split("/", 1)[0] in wanted]
+    check_output(out)
+    with runs.open_run(out, argv, LEGACY_OUTPUTS) as run_folder:
+        run = _grade_run(
+            folder, entries, run_folder.path, choice, lang, workers, argv, on_start, on_done, roster
+        )
+        return replace(run, out=run_folder.final, cleared=tuple(run_folder.removed))
+
+
+def _grade_run(
+    folder: Path,
+    entries: Sequence[Entry],
+    out: Path,
+    choice: ProfileChoice,
+    lang: Lang,
+    workers: int | None,
+    argv: Iterable[str],
+    on_start: Callable[[int], None] | None,
+    on_done: Callable[[FileOutcome], None] | None,
+    roster: Roster | None,
+) -> BatchRun:
+    """``grade_folder``'s run of ``entries``, writing into the (new, empty) run folder ``out``."""
+    started = datetime.now(UTC).isoformat(timespec="seconds")
     jobs = [(entry.path, entry.name) for entry in entries if entry.is_workbook]
     if on_start:
         on_start(len(jobs))
@@ -761,6 +910,7 @@ def _grade_folder(
         # results.json is in place (atomic_path fsynced and renamed it); the summary's long sheets are
         # written, its short ones (from counters, the KPIs and the file reports) remain.
         summary.finish(files, kpis)
+    _check_input_folder(folder, files)
     sync_all(out)  # the lists were written without fsync; the manifest, written last, vouches for them
     write_manifest(
         out / MANIFEST_NAME,
@@ -802,6 +952,14 @@ def _against_roster(
         ),
         check,
     )
+
+
+def _check_input_folder(folder: Path, files: Sequence[FileReport]) -> None:
+    """Files that went missing during the run (IN-28) are each their file's problem, unless the input
+    folder itself went away or became unreadable: then the run is void (an ``OSError`` naming it)."""
+    if any(p.code == "IN-28" for f in files for p in f.problems):
+        with os.scandir(folder):
+            pass
 
 
 def _run_inline(

@@ -330,6 +330,19 @@ PROBLEMS: tuple[ProblemSpec, ...] = (
         ),
         Severity.WARNING,
     ),
+    ProblemSpec(
+        "IN-28",
+        _t("文件在评定时无法访问", "File could not be accessed during the run"),
+        _t(
+            "评定开始时列出了该文件，读取时却无法访问：{reason}",
+            "The file was listed when the run started but could not be accessed when read: {reason}",
+        ),
+        _t(
+            "请确认文件仍在输入文件夹中（未被移走、删除或改名），且当前用户有权读取，然后重新评定",
+            "Make sure the file is still in the input folder (not moved, deleted or renamed) and readable "
+            "by the current user, then run again",
+        ),
+    ),
 )
 
 PROBLEMS += (

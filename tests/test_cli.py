@@ -10,6 +10,7 @@ from pathlib import Path
 import pytest
 from typer.testing import CliRunner
 
+from engine import runs
 from engine.cli import app
 from engine.export.i18n import LABELS
 from schemas.form_layout import BRANCH_TYPES
@@ -68,14 +69,17 @@ def test_grade_exits_1_when_a_workbook_is_ungradable_and_grades_the_rest(tmp_pat
     assert result.exit_code == 1, result.output
     assert "坏文件.xlsx" in result.output and "IN-01" in result.output
     assert "已评定 2 个" in result.output
-    # A second run into the same folder is refused unless --force.
+    # A second run into the same folder adds its own run folder; --force is still accepted (and changes
+    # nothing: no run replaces another).
     again = runner.invoke(app, ["grade", str(forms), "-o", str(out), "--workers", "0", "--no-progress"])
-    assert again.exit_code == 2
+    assert again.exit_code == 1
     forced = runner.invoke(
         app,
         ["grade", str(forms), "-o", str(out), "--workers", "0", "--no-progress", "--force", "--lang", "en"],
     )
     assert forced.exit_code == 1 and "Graded 2 of 3" in forced.output
+    assert len(runs.complete_runs(out)) == 3 and runs.find_latest_run(out) == runs.complete_runs(out)[-1]
+    assert str(runs.find_latest_run(out)) in forced.output
 
 
 @pytest.mark.slow

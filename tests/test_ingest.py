@@ -81,7 +81,8 @@ def test_not_a_workbook_says_what_it_is(tmp_path: Path, content: bytes, says: st
 
 
 def test_missing_file_and_folder(tmp_path: Path) -> None:
-    assert _only_problem(read_workbook(tmp_path / "nope.xlsx")) == "IN-01"
+    # a listed file that is no longer there went missing since (IN-28); a folder is no workbook (IN-01)
+    assert _only_problem(read_workbook(tmp_path / "nope.xlsx")) == "IN-28"
     assert _only_problem(read_workbook(tmp_path)) == "IN-01"
 
 

@@ -18,7 +18,7 @@ from typing import Any
 import openpyxl
 import pytest
 
-from engine import pipeline
+from engine import pipeline, runs
 from engine.export.atomic import temp_target
 from engine.intake import list_file_stem
 from fixtures.formfill import field_cell, table_cell
@@ -231,7 +231,7 @@ def test_killed_mid_batch_leaves_no_half_output(tmp_path: Path) -> None:
         shutil.copyfile(sources[i % len(sources)], folder / f"{i:02d}-{sources[i % len(sources)].name}")
     before = _sha256s(folder)
     out = tmp_path / "out"
-    lists = out / pipeline.LIST_FOLDER["zh"]
+    lists = f"*{runs.PARTIAL_SUFFIX}/{pipeline.LIST_FOLDER['zh']}/*.xlsx"
     cmd = [*_cli(), "grade", str(folder), "-o", str(out), "--workers", "2", "--no-progress"]
     proc = subprocess.Popen(
         cmd, cwd=ROOT, start_new_session=True, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL
@@ -239,7 +239,7 @@ def test_killed_mid_batch_leaves_no_half_output(tmp_path: Path) -> None:
     deadline = time.monotonic() + 60
     try:
         while time.monotonic() < deadline and proc.poll() is None:
-            if lists.is_dir() and sum(1 for _ in lists.glob("*.xlsx")) >= 3:
+            if sum(1 for _ in out.glob(lists)) >= 3:
                 break
             time.sleep(0.02)
         assert proc.poll() is None, "the batch finished before it could be killed"
@@ -249,27 +249,25 @@ def test_killed_mid_batch_leaves_no_half_output(tmp_path: Path) -> None:
     time.sleep(0.2)
 
     assert _sha256s(folder) == before
-    leftovers = [p for p in out.rglob("*") if p.is_file()]
-    # SIGKILL gives no chance to clean up: a file being written may stay behind, but only under its
-    # hidden temporary name, never under an output's name; the next --force run removes it.
+    # SIGKILL gives no chance to clean up: what the run wrote stays in its unfinished run folder, which
+    # is no result (no complete run, no pointer); a file being written may stay behind there, but only
+    # under its hidden temporary name, never under an output's name.
+    assert runs.find_latest_run(out) is None and not (out / runs.POINTER_NAME).exists()
+    (partial,) = [p for p in out.iterdir() if p.name.endswith(runs.PARTIAL_SUFFIX)]
+    leftovers = [p for p in partial.rglob("*") if p.is_file()]
     temps = [p for p in leftovers if p.name.endswith(".tmp")]
     assert all(temp_target(p.name) for p in temps), temps
-    assert all(not p.name.endswith(".tmp") or p.name.startswith(".") for p in leftovers)
-    results = out / pipeline.RESULTS_NAME
-    if results.exists():
-        json.loads(results.read_text(encoding="utf-8"))
     for path in leftovers:
-        if path.suffix == ".xlsx":
+        if path.suffix == ".xlsx" and path not in temps:
             with zipfile.ZipFile(path) as archive:  # complete: the central directory is there
                 assert archive.testzip() is None, path
 
-    refused = subprocess.run(cmd, cwd=ROOT, capture_output=True, text=True, timeout=120, check=False)
-    assert refused.returncode == 2 and "--force" in refused.stderr
-    again = subprocess.run(
-        [*cmd, "--force"], cwd=ROOT, capture_output=True, text=True, timeout=120, check=False
-    )
+    again = subprocess.run(cmd, cwd=ROOT, capture_output=True, text=True, timeout=120, check=False)
     assert again.returncode == 0, again.stderr  # the later files are copies (IN-21): graded once
-    data = json.loads(results.read_text(encoding="utf-8"))
+    assert partial.name in again.stdout and not partial.exists()  # the next run clears and says so
+    latest = runs.find_latest_run(out)
+    assert latest is not None and str(latest) in again.stdout
+    data = json.loads((latest / pipeline.RESULTS_NAME).read_text(encoding="utf-8"))
     assert len(data["files"]) == 40 and len(data["results"]) == len(sources)
     assert [p for p in out.rglob("*.tmp")] == []
     assert _sha256s(folder) == before
@@ -280,7 +278,7 @@ def test_killed_mid_batch_leaves_no_half_output(tmp_path: Path) -> None:
 
 def test_results_do_not_depend_on_hash_seed_file_order_or_mtime(tmp_path: Path) -> None:
     sources = sorted(COLLEGE.glob("*.xlsx"))
-    runs = []
+    outputs = []
     for seed, order in (("1", sources), ("4242", list(reversed(sources)))):
         folder = tmp_path / f"in-{seed}"
         folder.mkdir()
@@ -303,24 +301,7 @@ def test_results_do_not_depend_on_hash_seed_file_order_or_mtime(tmp_path: Path) 
             check=False,
         )
         assert done.returncode == 0, done.stderr
-        runs.append((out / pipeline.RESULTS_NAME).read_bytes())
-    assert runs[0] == runs[1]
-
-
-def test_force_removes_temporary_files_of_a_killed_run(tmp_path: Path) -> None:
-    folder = tmp_path / "in"
-    folder.mkdir()
-    shutil.copyfile(COLLEGE / "JG-01.xlsx", folder / "JG-01.xlsx")
-    out = tmp_path / "out"
-    (out / pipeline.LIST_FOLDER["zh"]).mkdir(parents=True)
-    (out / ".results.json.0123abcd.tmp").write_text('{"half": ', encoding="utf-8")
-    (out / f".{pipeline.SUMMARY_NAME['zh']}.89abcdef.tmp").write_bytes(b"PK\x03\x04")
-    (out / pipeline.LIST_FOLDER["zh"] / ".JG-01.xlsx.00000000.tmp").write_bytes(b"")
-    with pytest.raises(pipeline.UsageError, match="--force"):
-        pipeline.grade_folder(folder, out, workers=0)
-    run = pipeline.grade_folder(folder, out, workers=0, force=True)
-    assert run.exit_code == 0
-    assert sorted(p.name for p in out.rglob("*.tmp")) == []
-    (out / ".notes.txt.0123abcd.tmp").write_text("not ours", encoding="utf-8")
-    with pytest.raises(pipeline.UsageError, match="notes"):
-        pipeline.grade_folder(folder, out, workers=0, force=True)
+        latest = runs.find_latest_run(out)
+        assert latest is not None
+        outputs.append((latest / pipeline.RESULTS_NAME).read_bytes())
+    assert outputs[0] == outputs[1]

@@ -335,7 +335,7 @@ def test_every_catalogue_code_renders_in_both_languages() -> None:
         finding = make_problem(code, where, **ctx)
         assert finding.severity is spec.severity and finding.kind == "input"
         assert "{" not in finding.message.zh + finding.message.en + finding.rectification.en
-    assert [p.code for p in CATALOGUE.values()] == [f"IN-{n:02d}" for n in range(1, 28)]
+    assert [p.code for p in CATALOGUE.values()] == [f"IN-{n:02d}" for n in range(1, 29)]
     with pytest.raises(KeyError):
         make_problem("IN-08", where)
 

@@ -19,7 +19,7 @@ import secrets
 from collections.abc import Iterator
 from pathlib import Path
 
-__all__ = ["atomic_path", "atomic_write_bytes", "sync_all", "temp_target"]
+__all__ = ["atomic_path", "atomic_write_bytes", "fsync_dir", "sync_all", "temp_target"]
 
 _TEMP_NAME = re.compile(r"\.(.+)\.[0-9a-f]{8}\.tmp")
 
@@ -33,7 +33,7 @@ def _fsync_file(path: Path) -> None:
         os.close(fd)
 
 
-def _fsync_dir(folder: Path) -> None:
+def fsync_dir(folder: Path) -> None:
     """Make the rename itself durable. Directories cannot be opened on Windows, hence best effort."""
     try:
         fd = os.open(folder, os.O_RDONLY)
@@ -50,8 +50,8 @@ def _fsync_dir(folder: Path) -> None:
 def temp_target(name: str) -> str | None:
     """The target file name if ``name`` is one of our temporary files (``.<target>.<8 hex>.tmp``), else None.
 
-    A run killed with SIGKILL cannot remove the temporary file it was writing; the next run with
-    ``--force`` uses this to recognise and delete it.
+    A run killed with SIGKILL cannot remove the temporary file it was writing; the next run in the same
+    output folder uses this to recognise and delete it (engine.runs).
     """
     match = _TEMP_NAME.fullmatch(name)
     return match[1] if match else None
@@ -89,7 +89,7 @@ def _moved_into_place(tmp: Path, target: Path, durable: bool) -> Iterator[None]:
             tmp.unlink()
         raise
     if durable:
-        _fsync_dir(target.parent)
+        fsync_dir(target.parent)
 
 
 @contextlib.contextmanager
@@ -138,4 +138,4 @@ def sync_all(folder: Path) -> None:
         for name in files:
             with contextlib.suppress(OSError):
                 _fsync_file(Path(root) / name)
-        _fsync_dir(Path(root))
+        fsync_dir(Path(root))

@@ -151,7 +151,11 @@ LABELS.update(
         ),
         "h_out": ("输出文件夹", "output folder"),
         "h_workers": ("并行进程数（0=本进程）", "worker processes (0 = in-process)"),
-        "h_force": ("覆盖上次运行的输出", "replace a previous run's outputs"),
+        "h_force": (
+            "不再需要：每次运行写入新的结果文件夹，旧结果保留；为兼容旧脚本而保留",
+            "no longer needed: each run writes a new run folder and keeps the earlier ones; "
+            "accepted for old scripts",
+        ),
         "h_progress": ("显示进度条", "show a progress bar"),
         "h_roster": (
             "支部花名册（.xlsx 或 .csv），用于列出未提交的支部",

@@ -87,6 +87,12 @@ def read_workbook(path: Path, display_name: str | None = None, limits: Limits | 
             return RawWorkbook(file=file, sha256=_hash_file(path), problems=(finding,))
         with path.open("rb") as stream:  # read-only; the input is never modified
             data = stream.read(limits.max_file_bytes + 1)
+    except (FileNotFoundError, NotADirectoryError, PermissionError) as exc:
+        # it was listed, so it went missing (or out of reach) since: the batch decides if the folder did
+        reason = Text(
+            zh=f"文件已不在原处或无权读取（{_short(exc)}）", en=f"it is gone or unreadable ({_short(exc)})"
+        )
+        return RawWorkbook(file=file, sha256="", problems=(make_problem("IN-28", where, reason=reason),))
     except OSError as exc:
         return _unreadable(
             file, "", f"无法打开文件（{_short(exc)}）", f"the file cannot be opened ({_short(exc)})"
