@@ -230,13 +230,7 @@ def grade(
         err.print(exc.text.get(language), markup=False, soft_wrap=True)
         raise typer.Exit(exc.exit_code) from None
     if run.cleared:
-        cleared = ", ".join(run.cleared)
-        out.print(
-            f"Removed what an unfinished earlier run left: {cleared}"
-            if language == "en"
-            else f"已清理上次未完成的运行留下的文件：{cleared}",
-            markup=False,
-        )
+        _say("cleared_leftovers", language, cleared=label("list_sep", language).join(run.cleared))
     _print_batch(run, language)
     raise typer.Exit(run.exit_code)
 

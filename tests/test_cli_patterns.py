@@ -14,6 +14,7 @@ from pathlib import Path
 import pytest
 from typer.testing import CliRunner
 
+from engine import runs
 from engine.cli import app
 from engine.inputs import InputError, expand, is_pattern, pattern_root
 
@@ -98,7 +99,9 @@ def test_grade_takes_a_pattern(forms: Path, tmp_path: Path) -> None:
         app, ["grade", f"{forms}/**/XS-*.xlsx", "-o", str(out), "--workers", "0", "--no-progress"]
     )
     assert result.exit_code == 0, result.output
-    manifest = json.loads((out / "run-manifest.json").read_text(encoding="utf-8"))
+    latest = runs.find_latest_run(out)
+    assert latest is not None
+    manifest = json.loads((latest / "run-manifest.json").read_text(encoding="utf-8"))
     assert list(manifest["inputs"]) == ["学生/XS-01.xlsx"]  # named relative to the pattern's folder
 
 

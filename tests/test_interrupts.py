@@ -18,6 +18,7 @@ from pathlib import Path
 import pytest
 
 from engine import pipeline, runs
+from engine.profiles import ProfileChoice
 from tests.processes import alive, children, need_proc, wait_until
 from tests.test_run_folders import snapshot
 
@@ -161,7 +162,7 @@ def test_workers_exit_when_the_main_process_is_killed(tmp_path: Path) -> None:
 def busy_worker(lifeline: Connection, grading: bool) -> None:
     """A pool worker's set-up (its watchdog included), then two minutes inside a task (``grading``) or
     outside one (as while it sends a result): it can only end sooner through the watchdog."""
-    pipeline._init_worker("loudi-2012", ".", "zh", None, lifeline)
+    pipeline._init_worker(ProfileChoice.from_ref("loudi-2012").state(), ".", "zh", None, lifeline)
     pipeline._grading.task = grading
     time.sleep(120)
 

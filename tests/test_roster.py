@@ -14,6 +14,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 from typer.testing import CliRunner
 
+from engine import runs
 from engine.cli import app
 from engine.grading import college_kpis
 from engine.roster import Roster, RosterEntry, RosterError, compare, normalise_id, read_roster
@@ -174,8 +175,10 @@ def test_grade_with_a_roster(tmp_path: Path) -> None:
     assert result.exit_code == 0, result.output
     assert "缺交" in result.output and "WY-07 外语支部（外语党总支）" in result.output
     assert "不在花名册中" in result.output and "LT-02" in result.output
+    run = runs.find_latest_run(out)
+    assert run is not None
 
-    wb = openpyxl.load_workbook(out / "分类定级汇总.xlsx", read_only=True)
+    wb = openpyxl.load_workbook(run / "分类定级汇总.xlsx", read_only=True)
     missing = [list(r) for r in wb["缺交"].iter_rows(values_only=True)]
     assert missing == [
         ["支部编号", "支部名称", "所属党总支", "支部类型", "花名册行号"],
@@ -186,9 +189,9 @@ def test_grade_with_a_roster(tmp_path: Path) -> None:
     kpis = {r[0]: r for r in wb["学院指标"].iter_rows(values_only=True)}
     assert kpis["PR-08"][4:6] == (2, 3)  # roster branches graded / roster branches, not files
 
-    manifest = json.loads((out / "run-manifest.json").read_text(encoding="utf-8"))
+    manifest = json.loads((run / "run-manifest.json").read_text(encoding="utf-8"))
     assert manifest["roster"]["file"] == str(roster) and len(manifest["roster"]["sha256"]) == 64
-    results = json.loads((out / "results.json").read_text(encoding="utf-8"))
+    results = json.loads((run / "results.json").read_text(encoding="utf-8"))
     lt = next(f for f in results["files"] if f["file"] == "LT-02.xlsx")
     assert lt["status"] == "graded" and [p["code"] for p in lt["problems"]][-1] == "IN-19"
 

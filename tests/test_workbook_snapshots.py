@@ -47,8 +47,8 @@ def test_workbook_reads_back_as_its_snapshot(name: str) -> None:
 
 def test_the_summary_a_batch_streams_is_the_snapshot(tmp_path: Path) -> None:
     """grade_folder writes the summary record by record as outcomes arrive: the same workbook."""
-    pipeline.grade_folder(ROOT / "fixtures" / "college", tmp_path, COLLEGES["college"], workers=0)
-    streamed = describe((tmp_path / pipeline.SUMMARY_NAME["zh"]).read_bytes())
+    run = pipeline.grade_folder(ROOT / "fixtures" / "college", tmp_path, COLLEGES["college"], workers=0)
+    streamed = describe((run.out / pipeline.SUMMARY_NAME["zh"]).read_bytes())
     assert streamed == (SNAPSHOTS / "summary.college.zh.txt").read_text(encoding="utf-8")
 
 

@@ -201,6 +201,10 @@ LABELS.update(
             "共 {files} 个工作簿，已评定 {graded} 个（{dist}）。结果在 {out}",
             "Graded {graded} of {files} workbooks ({dist}). Outputs in {out}",
         ),
+        "cleared_leftovers": (
+            "已清理上次未完成的运行留下的文件：{cleared}",
+            "Removed what an unfinished earlier run left: {cleared}",
+        ),
         "batch_tally": (
             "评定方案：{by}。文件夹共 {entries} 个文件：{tally}。",
             "By profile: {by}. The folder holds {entries} entries: {tally}.",
