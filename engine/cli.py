@@ -18,6 +18,7 @@ from engine import pipeline
 from engine.export.explain import explain
 from engine.export.template import write_template
 from engine.rulebook import RulebookError, load_profile, render_catalogue
+from engine.rulebook.choice import evaluator_label
 from engine.rulebook.conditions import parse
 from engine.rulebook.lint import counts as lint_counts
 from engine.rulebook.lint import lint_profile
@@ -40,6 +41,14 @@ err = Console(stderr=True)
 
 LangOpt = Annotated[str, typer.Option("--lang", help="输出语言 zh 或 en / output language")]
 ProfileOpt = Annotated[str, typer.Option("--profile", help="规则集名称或文件夹 / profile name or folder")]
+EvaluatorOpt = Annotated[
+    str,
+    typer.Option(
+        "--evaluator",
+        help="规则求值器 auto|durable|reference（auto：有 durable_rules 时用它）/ rule evaluator; auto "
+        "takes durable_rules where it is installed, else the reference evaluator (same results)",
+    ),
+]
 
 
 def _lang(value: str) -> Lang:
@@ -125,6 +134,7 @@ def grade(
     progress: Annotated[
         bool, typer.Option("--progress/--no-progress", help="显示进度条 / show a progress bar")
     ] = True,
+    evaluator: EvaluatorOpt = "auto",
 ) -> None:
     """批量评定文件夹内的全部工作簿 / grade every workbook in a folder."""
     language = _lang(lang)
@@ -152,10 +162,12 @@ def grade(
                 sys.argv,
                 on_start=lambda n: bar.update(task, total=n),
                 on_done=lambda _o: bar.advance(task),
+                evaluator=evaluator,
             )
     except (pipeline.UsageError, RulebookError) as exc:
         raise _usage(str(exc)) from exc
     _print_batch(run, language)
+    out.print(evaluator_label(run.evaluator, language), markup=False)
     raise typer.Exit(run.exit_code)
 
 
@@ -191,20 +203,23 @@ def explain_cmd(
     file: Annotated[Path, typer.Argument(help="一个支部的工作簿 / one branch workbook")],
     lang: LangOpt = "zh",
     profile: ProfileOpt = "loudi-2012",
+    evaluator: EvaluatorOpt = "auto",
 ) -> None:
     """逐条说明一个支部的评定过程 / print one branch's full trace."""
     language = _lang(lang)
     if not file.is_file():
         raise _usage(f"找不到文件 / file not found: {file}")
     try:
-        outcome = pipeline.explain_file(file, profile)
-    except RulebookError as exc:
+        name = pipeline.choose_evaluator(evaluator)
+        outcome = pipeline.explain_file(file, profile, name)
+    except (pipeline.UsageError, RulebookError) as exc:
         raise _usage(str(exc)) from exc
     if outcome.result is None:
         for p in outcome.report.problems:
             out.print(p.render(language), markup=False)
         raise typer.Exit(EXIT_UNGRADABLE)
     out.print(explain(outcome.result, lang=language), markup=False)
+    out.print(evaluator_label(name, language), markup=False)
 
 
 @rules_app.command("list")

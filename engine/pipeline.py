@@ -23,6 +23,7 @@ from functools import cached_property
 from itertools import islice
 from multiprocessing import get_context
 from pathlib import Path
+from typing import cast
 
 import engine
 from engine.export.atomic import atomic_path, sync_all, temp_target
@@ -32,7 +33,16 @@ from engine.export.summary import SummaryRecord, SummaryWriter, summary_record, 
 from engine.facts import build_facts
 from engine.grading import college_kpis, grade
 from engine.ingest import read_workbook
-from engine.rulebook import DurableEvaluator, Evaluator, evaluate_many, load_profile, profile_sha256
+from engine.rulebook import (
+    Evaluator,
+    EvaluatorName,
+    EvaluatorUnavailable,
+    evaluate_many,
+    load_profile,
+    open_evaluator,
+    profile_sha256,
+    resolve_evaluator,
+)
 from engine.validate import validate_workbook
 from schemas.batch import BatchReport, FileReport, Kpi
 from schemas.common import Evidence, Finding, Lang, Text
@@ -199,10 +209,17 @@ def _cap_memory(limit: int | None) -> None:
     resource.setrlimit(resource.RLIMIT_AS, (limit, hard))
 
 
-def _init_worker(profile_ref: str, list_dir: str, lang: Lang, memory_limit: int | None = None) -> None:
+def _init_worker(
+    profile_ref: str,
+    list_dir: str,
+    lang: Lang,
+    memory_limit: int | None = None,
+    evaluator_name: EvaluatorName = "durable",
+) -> None:
     _cap_memory(memory_limit)
     profile = load_profile(profile_ref)
-    _worker.update(profile=profile, evaluator=DurableEvaluator(profile), list_dir=list_dir, lang=lang)
+    evaluator = open_evaluator(profile, evaluator_name)
+    _worker.update(profile=profile, evaluator=evaluator, list_dir=list_dir, lang=lang)
     # A worker allocates tens of thousands of short-lived acyclic objects per workbook (cells, records,
     # findings), which reference counting frees. The collector's default rhythm (a pass every 700
     # allocations) then spends ~15% of the worker's time re-scanning the long-lived profile and engine
@@ -214,9 +231,9 @@ def _init_worker(profile_ref: str, list_dir: str, lang: Lang, memory_limit: int 
 
 def _work(jobs: Sequence[tuple[str, str]]) -> list[FileOutcome]:
     """A worker's task: grade a chunk of (path, display name) jobs together, each outcome packed."""
-    profile, evaluator = _worker["profile"], _worker["evaluator"]
+    profile, evaluator = _worker["profile"], cast(Evaluator, _worker["evaluator"])
     list_dir, lang = _worker["list_dir"], _worker["lang"]
-    assert isinstance(profile, Profile) and isinstance(evaluator, DurableEvaluator)
+    assert isinstance(profile, Profile)
     assert isinstance(list_dir, str)
     language: Lang = "en" if lang == "en" else "zh"
     items = [(Path(path), name) for path, name in jobs]
@@ -292,6 +309,7 @@ def run_parallel(
     workers: int,
     on_done: Callable[[FileOutcome], None] | None = None,
     on_outcome: Callable[[int, FileOutcome], None] | None = None,
+    evaluator: EvaluatorName = "durable",
 ) -> list[FileOutcome]:
     """Grade ``jobs`` in ``workers`` processes, in chunks. A worker that dies takes only its own file.
 
@@ -310,7 +328,7 @@ def run_parallel(
     ]
     suspects: list[tuple[str, str]] = []
     ctx = get_context("spawn")
-    initargs = (profile_ref, str(list_dir), lang, worker_memory_limit())
+    initargs = (profile_ref, str(list_dir), lang, worker_memory_limit(), evaluator)
 
     def record(name: str, outcome: FileOutcome) -> None:
         if on_outcome is None:
@@ -353,7 +371,9 @@ def run_parallel(
     return [] if on_outcome is not None else [outcomes[name] for _, name in jobs]
 
 
-def _run_alone(job: tuple[str, str], initargs: tuple[str, str, Lang, int | None]) -> FileOutcome:
+def _run_alone(
+    job: tuple[str, str], initargs: tuple[str, str, Lang, int | None, EvaluatorName]
+) -> FileOutcome:
     with ProcessPoolExecutor(
         1, mp_context=get_context("spawn"), initializer=_init_worker, initargs=initargs
     ) as pool:
@@ -403,6 +423,7 @@ class BatchRun:
     files: tuple[FileReport, ...]
     kpis: tuple[Kpi, ...]
     grades: tuple[tuple[Grade, int], ...]  # each grade given and how many branches got it, by code
+    evaluator: EvaluatorName = "durable"  # which evaluator decided the rules
 
     @cached_property
     def report(self) -> BatchReport:
@@ -483,6 +504,7 @@ def grade_folder(
     argv: Iterable[str] = (),
     on_start: Callable[[int], None] | None = None,
     on_done: Callable[[FileOutcome], None] | None = None,
+    evaluator: str = "auto",
 ) -> BatchRun:
     """Grade every workbook under ``folder`` and write all outputs into ``out``.
 
@@ -493,6 +515,7 @@ def grade_folder(
     if not folder.is_dir():
         raise UsageError(f"找不到文件夹 {folder} / folder {folder} not found")
     profile = load_profile(profile_ref)
+    evaluator_name = choose_evaluator(evaluator)
     worker_memory_limit()  # a bad BRANCHGRADE_WORKER_MEMORY_MB is a usage error, before any output
     out_resolved, folder_resolved = out.resolve(), folder.resolve()
     if out_resolved == folder_resolved or folder_resolved in out_resolved.parents:
@@ -518,10 +541,11 @@ def grade_folder(
                 profile=profile.name,
                 profile_title=profile.title,
                 profile_sha256=sha,
+                evaluator=evaluator_name,
             )
             sink = _BatchSink(writer, summary, list_dir, lang)
             if n_workers == 0:
-                _run_inline(jobs, profile, list_dir, lang, on_done, sink.arrived)
+                _run_inline(jobs, profile, list_dir, lang, on_done, sink.arrived, evaluator_name)
             else:
                 run_parallel(
                     jobs,
@@ -531,6 +555,7 @@ def grade_folder(
                     min(n_workers, max(1, len(jobs))),
                     on_done,
                     on_outcome=sink.arrived,
+                    evaluator=evaluator_name,
                 )
             assert sink.written == len(jobs), "an outcome never arrived"
             kpis = college_kpis(sink.graded, profile.grading, sink.files)
@@ -546,12 +571,13 @@ def grade_folder(
         profile=profile.name,
         profile_sha256=sha,
         tool_version=engine.__version__,
+        evaluator=evaluator_name,
         started=started,
         finished=datetime.now(UTC).isoformat(timespec="seconds"),
         argv=list(argv),
     )
     grades = tuple((sink.grades[code], sink.grade_counts[code]) for code in sorted(sink.grades))
-    return BatchRun(out, files, kpis, grades)
+    return BatchRun(out, files, kpis, grades, evaluator_name)
 
 
 def _run_inline(
@@ -561,8 +587,10 @@ def _run_inline(
     lang: Lang,
     on_done: Callable[[FileOutcome], None] | None,
     on_outcome: Callable[[int, FileOutcome], None],
+    evaluator_name: EvaluatorName,
 ) -> None:
-    with DurableEvaluator(profile) as evaluator:
+    evaluator = open_evaluator(profile, evaluator_name)
+    try:
         for first in range(0, len(jobs), CHUNK_FILES):
             chunk = jobs[first : first + CHUNK_FILES]
             for i, outcome in enumerate(grade_and_list(chunk, profile, evaluator, list_dir, lang), first):
@@ -570,6 +598,17 @@ def _run_inline(
                 on_outcome(i, outcome)
                 if on_done:
                     on_done(outcome)
+    finally:
+        evaluator.close()
+
+
+def choose_evaluator(choice: str = "auto") -> EvaluatorName:
+    """The evaluator ``choice`` (auto, durable, reference) means here; one that cannot run is a usage
+    error (``choice.resolve_evaluator``)."""
+    try:
+        return resolve_evaluator(choice)
+    except EvaluatorUnavailable as exc:
+        raise UsageError(str(exc)) from None
 
 
 def check_files(
@@ -580,8 +619,11 @@ def check_files(
     return [(checked.file, checked.problems) for checked in (check_workbook(p, profile) for p in paths)]
 
 
-def explain_file(path: Path, profile_ref: str = "loudi-2012") -> FileOutcome:
+def explain_file(path: Path, profile_ref: str = "loudi-2012", evaluator: str = "auto") -> FileOutcome:
     """Grade one workbook in this process, for ``branchgrade explain``."""
     profile = load_profile(profile_ref)
-    with DurableEvaluator(profile) as evaluator:
-        return grade_workbook(path, profile, evaluator, path.name)
+    opened = open_evaluator(profile, choose_evaluator(evaluator))
+    try:
+        return grade_workbook(path, profile, opened, path.name)
+    finally:
+        opened.close()

@@ -40,6 +40,9 @@ class BatchReport(Frozen):
     profile: str
     profile_title: Text
     profile_sha256: str
+    # which evaluator decided the rules: "durable" (durable_rules) or "reference" (plain Python); both
+    # give the same results. None in files written before it was recorded.
+    evaluator: Literal["durable", "reference"] | None = None
     results: tuple[BranchResult, ...]
     files: tuple[FileReport, ...]
     kpis: tuple[Kpi, ...] = ()

@@ -23,7 +23,7 @@ from __future__ import annotations
 import json
 from collections.abc import Iterable, Mapping
 from pathlib import Path
-from typing import IO, Any, TypeVar
+from typing import IO, Any, Literal, TypeVar
 
 from engine.export.atomic import atomic_write_bytes
 from schemas.batch import BatchReport, FileReport, Kpi
@@ -246,13 +246,21 @@ class ResultsJsonWriter:
     Memory stays flat in the number of branches: nothing but the current element is held."""
 
     def __init__(
-        self, out: IO[bytes], *, tool_version: str, profile: str, profile_title: Text, profile_sha256: str
+        self,
+        out: IO[bytes],
+        *,
+        tool_version: str,
+        profile: str,
+        profile_title: Text,
+        profile_sha256: str,
+        evaluator: Literal["durable", "reference"] | None = None,
     ) -> None:
         empty = BatchReport(
             tool_version=tool_version,
             profile=profile,
             profile_title=profile_title,
             profile_sha256=profile_sha256,
+            evaluator=evaluator,
             results=(),
             files=(),
         ).model_dump(mode="json")
@@ -314,6 +322,7 @@ def write_manifest(
     profile: str,
     profile_sha256: str,
     tool_version: str,
+    evaluator: str | None = None,
     started: str,
     finished: str,
     argv: list[str],
@@ -328,6 +337,7 @@ def write_manifest(
         "tool_version": tool_version,
         "profile": profile,
         "profile_sha256": profile_sha256,
+        "evaluator": evaluator,
         "started": started,
         "finished": finished,
         "argv": list(argv),

@@ -14,6 +14,7 @@ from dataclasses import dataclass, field
 from datetime import date
 from typing import Literal, Protocol
 
+from engine.rulebook.choice import EvaluatorName
 from engine.rulebook.compiled import CompiledRule, compile_rules
 from engine.rulebook.conditions import Bound, parse
 from engine.rulebook.values import Norm, normalise_values
@@ -34,8 +35,9 @@ class Evaluator(Protocol):
     def close(self) -> None: ...
 
 
-def open_evaluator(profile: Profile, engine: Literal["durable", "reference"] = "durable") -> Evaluator:
-    """The durable_rules evaluator (the required engine) or the plain-Python reference one."""
+def open_evaluator(profile: Profile, engine: EvaluatorName = "durable") -> Evaluator:
+    """The durable_rules evaluator or the plain-Python reference one (``choice.resolve_evaluator`` says
+    which runs here); asking for durable_rules where it is not installed raises ``EvaluatorUnavailable``."""
     if engine == "reference":
         from engine.rulebook.reference import ReferenceEvaluator
 

@@ -413,13 +413,14 @@ def _rule_issues(rule: RuleSpec, compiled: CompiledRule, profile: Profile, file:
 
 
 def _example_issues(profile: Profile, files: dict[str, str], pfile: str) -> list[LintIssue]:
+    from engine.rulebook.choice import durable_available
     from engine.rulebook.durable_adapter import DurableEvaluator
     from engine.rulebook.reference import ReferenceEvaluator
 
     out: list[LintIssue] = []
     reference = ReferenceEvaluator(profile)
-    try:
-        durable: DurableEvaluator | None = DurableEvaluator(profile)
+    try:  # where durable_rules is not installed, the examples are checked by the reference evaluator alone
+        durable: DurableEvaluator | None = DurableEvaluator(profile) if durable_available() else None
     except Exception as exc:  # a rulebook the engine cannot compile is a finding
         durable = None
         out.append(

@@ -1,0 +1,55 @@
+"""Which evaluator decides the rules: durable_rules where it is installed, the reference evaluator elsewhere.
+
+durable-rules is a C extension that builds from source: it is declared only for CPython before 3.13 on
+Linux and macOS (it has no Windows build and does not import on 3.13). Both evaluators run the same rule
+specs and give byte-identical results (property-tested), so ``auto`` — the default — takes durable_rules
+where it imports and the reference evaluator everywhere else; ``durable`` or ``reference`` forces one.
+"""
+
+from __future__ import annotations
+
+from functools import cache
+from typing import Literal
+
+EvaluatorName = Literal["durable", "reference"]
+CHOICES = ("auto", "durable", "reference")
+
+
+class EvaluatorUnavailable(ValueError):
+    """The evaluator asked for cannot run here (a usage error: exit 2)."""
+
+
+@cache
+def durable_available() -> bool:
+    """durable_rules' engine imports in this interpreter."""
+    try:
+        import durable_rules_engine  # noqa: F401
+    except ImportError:
+        return False
+    return True
+
+
+def resolve_evaluator(choice: str) -> EvaluatorName:
+    """The evaluator ``choice`` (``auto``, ``durable`` or ``reference``) means on this machine."""
+    if choice == "reference" or (choice == "auto" and not durable_available()):
+        return "reference"
+    if choice in ("auto", "durable") and durable_available():
+        return "durable"
+    if choice == "durable":
+        raise EvaluatorUnavailable(
+            "本机未安装 durable_rules（它只在 Linux/macOS 的 CPython 3.11、3.12 上安装），请用 --evaluator "
+            "reference 或 auto，两者结果相同 / durable_rules is not installed here (it installs only on "
+            "CPython 3.11 and 3.12 on Linux and macOS): use --evaluator reference or auto, which give the "
+            "same results"
+        )
+    raise EvaluatorUnavailable(
+        f"--evaluator 只能是 {'、'.join(CHOICES)} / --evaluator must be one of {', '.join(CHOICES)} "
+        f"(got {choice!r})"
+    )
+
+
+def evaluator_label(name: EvaluatorName, lang: Literal["zh", "en"]) -> str:
+    """One console line naming the evaluator that ran."""
+    if lang == "zh":
+        return "规则求值器：" + ("durable_rules" if name == "durable" else "reference（纯 Python）")
+    return "Rule evaluator: " + ("durable_rules" if name == "durable" else "reference (plain Python)")
