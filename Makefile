@@ -51,7 +51,7 @@ upgrade-check:
 	$(UPGRADE_VENV)/bin/pip install -q --upgrade pip
 	$(UPGRADE_VENV)/bin/pip install -q --upgrade --upgrade-strategy eager -e '.[dev]'
 	$(UPGRADE_VENV)/bin/pip list --format=freeze --exclude-editable
-	$(UPGRADE_VENV)/bin/pytest -q -p no:cacheprovider
+	BRANCHGRADE_UNLOCKED=1 $(UPGRADE_VENV)/bin/pytest -q -p no:cacheprovider
 	@echo "releases beyond the bounds in pyproject.toml (raise a bound only after testing it):"
 	@$(UPGRADE_VENV)/bin/pip list --outdated --exclude-editable || true
 
