@@ -59,8 +59,9 @@ upgrade-check:
 # each in its own venv under build/pythons/, installed from the lock. An absent interpreter is skipped
 # with a note. ALL_PYTHONS_ARGS are pytest's arguments for each run.
 ALL_PYTHONS_ARGS ?= -q -p no:cacheprovider
+export ALL_PYTHONS_ARGS
 test-all-pythons:
-	ALL_PYTHONS_ARGS='$(ALL_PYTHONS_ARGS)' .ci/test-all-pythons
+	.ci/test-all-pythons
 
 clean:
 	rm -rf $(VENV) out build
