@@ -4,21 +4,20 @@ from __future__ import annotations
 
 import pytest
 
-from engine.rulebook.durable_adapter import DurableEvaluator
+from engine.rulebook.evaluate import Evaluator
 from engine.rulebook.loader import load_profile
-from engine.rulebook.reference import ReferenceEvaluator
 from schemas.rules import Example, Profile, RuleSpec
+from tests.durable import requires_durable
 
 PROFILE = load_profile("loudi-2012")
 CASES = [(rule, ex) for rule in PROFILE.rules for ex in rule.examples]
 
 
+@pytest.mark.parametrize("engine", ["reference", pytest.param("durable", marks=requires_durable)])
 @pytest.mark.parametrize(("rule", "example"), CASES, ids=[f"{r.code}::{e.name}" for r, e in CASES])
-def test_example(
-    rule: RuleSpec, example: Example, durable: DurableEvaluator, reference: ReferenceEvaluator
-) -> None:
-    assert reference.statuses(example.facts)[rule.code] == example.expect
-    assert durable.statuses(example.facts)[rule.code] == example.expect
+def test_example(rule: RuleSpec, example: Example, engine: str, request: pytest.FixtureRequest) -> None:
+    evaluator: Evaluator = request.getfixturevalue(engine)  # the conftest fixtures `reference`, `durable`
+    assert evaluator.statuses(example.facts)[rule.code] == example.expect
 
 
 def test_every_rule_has_pass_and_fail_examples() -> None:

@@ -21,12 +21,11 @@ class EvaluatorUnavailable(ValueError):
 
 @cache
 def durable_available() -> bool:
-    """durable_rules' engine imports in this interpreter."""
-    try:
-        import durable_rules_engine  # noqa: F401
-    except ImportError:
-        return False
-    return True
+    """durable_rules' engine imports in this interpreter (the adapter, the one module that imports it,
+    tried)."""
+    from engine.rulebook import durable_adapter
+
+    return durable_adapter.engine_installed()
 
 
 def resolve_evaluator(choice: str) -> EvaluatorName:

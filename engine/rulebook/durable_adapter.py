@@ -68,6 +68,11 @@ from schemas.rules import Profile
 Json = dict[str, Any]
 
 
+def engine_installed() -> bool:
+    """durable_rules' C core imported here."""
+    return durable_rules_engine is not None
+
+
 class DurableEvaluationError(RuntimeError):
     """The engine lost, duplicated or failed an action for a branch; its result cannot be trusted."""
 
