@@ -57,7 +57,10 @@ def test_every_declared_runtime_dependency_is_imported_and_every_import_declared
     declared = {canonicalize_name(r.name) for r in RUNTIME}
     imports = third_party(imported_top_level())
     providers = distributions_of(imports)
-    undeclared = {m: d for m, d in providers.items() if not d & declared}
+    # A module no installed distribution provides can only be one whose requirement's marker excludes
+    # this interpreter (durable_rules_engine on 3.13): it is checked where it is installed.
+    absent_here = [r.name for r in RUNTIME if not applies_here(r)]
+    undeclared = {m: d for m, d in providers.items() if not d & declared and (d or not absent_here)}
     assert not undeclared, f"imported by engine/ or schemas/ but not declared in pyproject: {undeclared}"
     # durable-rules is declared only where it installs; elsewhere it cannot be installed to be mapped.
     installed = {r for r in RUNTIME if applies_here(r)}
