@@ -1,17 +1,23 @@
 # One command sets up and grades the fixture college (make demo); one sets up and runs the tests (make test).
-# The first interpreter that actually runs and is 3.11 or 3.12 (pyenv shims may exist without the version).
-PYTHON ?= $(shell for p in python3.12 python3.11 python3; do $$p -c 'import sys; sys.exit(not (3, 11) <= sys.version_info[:2] <= (3, 12))' 2>/dev/null && { echo $$p; break; }; done)
+# The first interpreter on PATH that actually runs and is 3.11-3.13 (pyenv shims may exist without the
+# version); 3.12 and 3.11 first, where durable-rules installs. Override with `make PYTHON=/path/to/python`.
+PYTHON ?= $(shell for p in python3.12 python3.11 python3.13 python3; do $$p -c 'import sys; sys.exit(not (3, 11) <= sys.version_info[:2] <= (3, 13))' 2>/dev/null && { echo $$p; break; }; done)
 VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
+LOCK := requirements.lock
+NO_PYTHON := no Python 3.11, 3.12 or 3.13 found on PATH: install one (Debian: apt-get install python3 python3-venv) or run make PYTHON=/path/to/python3.12
+# Every dependency installs at the version the lock pins (the lock carries environment markers, so one
+# file serves every Python and platform; durable-rules is left out where it does not install).
+INSTALL = pip install -q -c $(LOCK) -e '.[dev]'
 
-.PHONY: venv demo test test-fast docs lint fixtures export-parts snapshots bench clean
+.PHONY: venv demo test test-fast docs lint fixtures export-parts snapshots lock upgrade-check test-all-pythons bench clean
 
-$(STAMP): pyproject.toml
-	@$(PYTHON) -c 'import sys; assert (3, 11) <= sys.version_info[:2] <= (3, 12), "branchgrade needs Python 3.11 or 3.12 (durable-rules does not import on 3.13)"'
+$(STAMP): pyproject.toml $(LOCK)
+	@test -n "$(PYTHON)" || { echo "$(NO_PYTHON)" >&2; exit 1; }
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/pip install -q --upgrade pip
-	$(BIN)/pip install -q -e '.[dev]'
+	$(BIN)/$(INSTALL)
 	touch $(STAMP)
 
 venv: $(STAMP)
@@ -45,5 +51,33 @@ export-parts: venv
 snapshots: venv
 	$(BIN)/python -m tests.workbook_snapshots  # tests/snapshots/*.txt: the written workbooks read back
 
+# Re-resolve every dependency to the newest release the bounds in pyproject.toml allow, for Python 3.11
+# and later on every platform, and pin it in the lock. Review the diff, run the tests, commit both.
+lock: venv
+	$(BIN)/uv pip compile --quiet --universal --python-version 3.11 --extra dev \
+		--custom-compile-command 'make lock' pyproject.toml -o $(LOCK)
+
+# The newest releases the bounds allow (not the lock), in a scratch venv, and the whole suite on them;
+# then which dependencies have releases beyond their upper bounds (candidates for raising a bound).
+UPGRADE_VENV ?= build/upgrade-check
+upgrade-check:
+	@test -n "$(PYTHON)" || { echo "$(NO_PYTHON)" >&2; exit 1; }
+	rm -rf $(UPGRADE_VENV)
+	$(PYTHON) -m venv $(UPGRADE_VENV)
+	$(UPGRADE_VENV)/bin/pip install -q --upgrade pip
+	$(UPGRADE_VENV)/bin/pip install -q --upgrade --upgrade-strategy eager -e '.[dev]'
+	$(UPGRADE_VENV)/bin/pip list --format=freeze --exclude-editable
+	BRANCHGRADE_UNLOCKED=1 $(UPGRADE_VENV)/bin/pytest -q -p no:cacheprovider
+	@echo "releases beyond the bounds in pyproject.toml (raise a bound only after testing it):"
+	@$(UPGRADE_VENV)/bin/pip list --outdated --exclude-editable --exclude pip --exclude setuptools || true
+
+# The suite under every interpreter this machine has (pyenv's 3.11, 3.12, 3.13 and Debian's python3),
+# each in its own venv under build/pythons/, installed from the lock. An absent interpreter is skipped
+# with a note. ALL_PYTHONS_ARGS are pytest's arguments for each run.
+ALL_PYTHONS_ARGS ?= -q -p no:cacheprovider
+export ALL_PYTHONS_ARGS
+test-all-pythons:
+	.ci/test-all-pythons
+
 clean:
-	rm -rf $(VENV) out
+	rm -rf $(VENV) out build

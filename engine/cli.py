@@ -74,6 +74,7 @@ err = Console(stderr=True)
 LangOpt = Annotated[str, typer.Option("--lang", help=_h("h_lang"))]
 ProfileOpt = Annotated[str, typer.Option("--profile", help=_h("h_profile"))]
 GradeProfileOpt = Annotated[str, typer.Option("--profile", help=_h("h_profile_auto"))]
+EvaluatorOpt = Annotated[str, typer.Option("--evaluator", help=_h("h_evaluator"))]
 
 
 def _lang(value: str) -> Lang:
@@ -185,6 +186,7 @@ def grade(
     force: Annotated[bool, typer.Option("--force", help=_h("h_force"))] = False,
     progress: Annotated[bool, typer.Option("--progress/--no-progress", help=_h("h_progress"))] = True,
     roster: Annotated[Path | None, typer.Option("--roster", help=_h("h_roster"))] = None,
+    evaluator: EvaluatorOpt = "auto",
 ) -> None:
     language = _lang(lang)
     if workers is not None and workers < 0:
@@ -215,6 +217,7 @@ def grade(
                 on_done=lambda _o: bar.advance(task),
                 paths=paths,
                 roster=branches,
+                evaluator=evaluator,
             )
     except pipeline.UsageError as exc:
         _fail_text(exc.text, language)
@@ -232,6 +235,7 @@ def grade(
     if run.cleared:
         _say("cleared_leftovers", language, cleared=label("list_sep", language).join(run.cleared))
     _print_batch(run, language)
+    _say("evaluator_ran", language, evaluator=label(f"evaluator_{run.evaluator}", language))
     raise typer.Exit(run.exit_code)
 
 
@@ -290,12 +294,16 @@ def explain_cmd(
     file: Annotated[Path, typer.Argument(help=_h("h_explain_file"))],
     lang: LangOpt = "zh",
     profile: GradeProfileOpt = "auto",
+    evaluator: EvaluatorOpt = "auto",
 ) -> None:
     language = _lang(lang)
     if not file.is_file():
         _fail("u_not_found", language, paths=file)
     try:
-        outcome = pipeline.explain_file(file, profile)
+        name = pipeline.choose_evaluator(evaluator)
+        outcome = pipeline.explain_file(file, profile, name)
+    except pipeline.UsageError as exc:
+        _fail_text(exc.text, language)
     except RulebookError as exc:
         raise _usage(str(exc)) from exc
     if outcome.result is None:
@@ -303,6 +311,7 @@ def explain_cmd(
             out.print(p.render(language), markup=False)
         raise typer.Exit(EXIT_UNGRADABLE)
     out.print(explain(outcome.result, lang=language), markup=False)
+    _say("evaluator_ran", language, evaluator=label(f"evaluator_{name}", language))
 
 
 @rules_app.command("list", help=_h("h_rules_list"))

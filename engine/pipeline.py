@@ -47,7 +47,14 @@ from engine.ingest import read_workbook
 from engine.intake import Entry, ListNames, discover, list_file_stem, readable_name, readable_time
 from engine.profiles import Evaluators, ProfileChoice, ProfileEntry
 from engine.roster import Roster, RosterCheck, compare
-from engine.rulebook import Evaluator, ReferenceEvaluator, evaluate_many
+from engine.rulebook import (
+    Evaluator,
+    EvaluatorName,
+    EvaluatorUnavailable,
+    ReferenceEvaluator,
+    evaluate_many,
+    resolve_evaluator,
+)
 from engine.validate import validate_workbook
 from schemas.batch import WORKBOOK_STATUSES, BatchReport, FileReport, Kpi
 from schemas.common import Evidence, Finding, Lang, Text
@@ -255,6 +262,7 @@ def _init_worker(
     lang: Lang,
     memory_limit: int | None = None,
     lifeline: Connection | None = None,
+    evaluator_name: EvaluatorName = "durable",
 ) -> None:
     _cap_memory(memory_limit)
     # Ctrl+C and a closing terminal reach the whole process group: the main process decides what a
@@ -266,7 +274,7 @@ def _init_worker(
     if lifeline is not None:
         threading.Thread(target=_watch_lifeline, args=(lifeline,), daemon=True).start()
     choice = ProfileChoice(*choice_state)
-    evaluators = Evaluators(choice)
+    evaluators = Evaluators(choice, evaluator_name)
     if len(choice.entries) == 1:  # the usual batch: ready before the first task, and out of the GC's sight
         evaluators(choice.entries[0].name)
     _worker.update(choice=choice, evaluators=evaluators, list_dir=list_dir, lang=lang)
@@ -428,6 +436,7 @@ def run_parallel(
     workers: int,
     on_done: Callable[[FileOutcome], None] | None = None,
     on_outcome: Callable[[int, FileOutcome], None] | None = None,
+    evaluator: EvaluatorName = "durable",
 ) -> list[FileOutcome]:
     """Grade ``jobs`` in ``workers`` processes, in chunks. A worker that dies takes only its own file.
 
@@ -453,7 +462,7 @@ def run_parallel(
     ]
     ctx = get_context("spawn")
     lifeline = _Lifeline(ctx)
-    initargs = (choice.state(), str(list_dir), lang, worker_memory_limit(), lifeline.reader)
+    initargs = (choice.state(), str(list_dir), lang, worker_memory_limit(), lifeline.reader, evaluator)
 
     def record(name: str, outcome: FileOutcome) -> None:
         if on_outcome is None:
@@ -499,7 +508,7 @@ def _drain(
     size: int,
     in_flight: int,
     ctx: BaseContext,
-    initargs: tuple[tuple[tuple[ProfileEntry, ...], bool], str, Lang, int | None, Connection],
+    initargs: tuple[tuple[tuple[ProfileEntry, ...], bool], str, Lang, int | None, Connection, EvaluatorName],
     lifeline: _Lifeline,
     deliver: Callable[[Task, list[FileOutcome]], None],
     on_broken: Callable[[list[Task]], None],
@@ -600,6 +609,7 @@ class BatchRun:
     profiles: tuple[tuple[str, int], ...] = ()  # each profile that graded and how many branches
     roster: RosterCheck | None = None  # the batch against the roster, when one was given
     cleared: tuple[str, ...] = ()
+    evaluator: EvaluatorName = "durable"  # which evaluator decided the rules
 
     @cached_property
     def report(self) -> BatchReport:
@@ -791,6 +801,7 @@ def grade_folder(
     on_done: Callable[[FileOutcome], None] | None = None,
     paths: Sequence[Path] | None = None,
     roster: Roster | None = None,
+    evaluator: str = "auto",
 ) -> BatchRun:
     """Grade every workbook under ``folder`` (or only ``paths``, workbooks under it) and write all
     outputs into a new run folder in ``out``. Files are named by their path relative to ``folder``.
@@ -811,7 +822,18 @@ def grade_folder(
     """
     with tempfile.TemporaryDirectory(prefix="branchgrade-zips-") as scratch:
         return _grade_folder(
-            folder, out, profile_ref, lang, workers, argv, on_start, on_done, Path(scratch), paths, roster
+            folder,
+            out,
+            profile_ref,
+            lang,
+            workers,
+            argv,
+            on_start,
+            on_done,
+            Path(scratch),
+            paths,
+            roster,
+            evaluator,
         )
 
 
@@ -827,11 +849,13 @@ def _grade_folder(
     scratch: Path,
     paths: Sequence[Path] | None,
     roster: Roster | None,
+    evaluator: str,
 ) -> BatchRun:
     """``grade_folder`` with ``scratch``, a private folder for the members of zips in ``folder``."""
     if not folder.is_dir():
         raise UsageError(f"找不到文件夹 {folder}", f"folder {folder} not found")
     choice = ProfileChoice.from_ref(profile_ref)
+    evaluator_name = choose_evaluator(evaluator)
     worker_memory_limit()  # a bad BRANCHGRADE_WORKER_MEMORY_MB is a usage error, before any output
     out_resolved, folder_resolved = out.resolve(), folder.resolve()
     if out_resolved == folder_resolved or folder_resolved in out_resolved.parents:
@@ -855,7 +879,17 @@ def _grade_folder(
     check_output(out)
     with runs.open_run(out, argv, LEGACY_OUTPUTS) as run_folder:
         run = _grade_run(
-            folder, entries, run_folder.path, choice, lang, workers, argv, on_start, on_done, roster
+            folder,
+            entries,
+            run_folder.path,
+            choice,
+            lang,
+            workers,
+            argv,
+            on_start,
+            on_done,
+            roster,
+            evaluator_name,
         )
         return replace(run, out=run_folder.final, cleared=tuple(run_folder.removed))
 
@@ -871,6 +905,7 @@ def _grade_run(
     on_start: Callable[[int], None] | None,
     on_done: Callable[[FileOutcome], None] | None,
     roster: Roster | None,
+    evaluator_name: EvaluatorName,
 ) -> BatchRun:
     """``grade_folder``'s run of ``entries``, writing into the (new, empty) run folder ``out``."""
     started = datetime.now(UTC).isoformat(timespec="seconds")
@@ -882,10 +917,12 @@ def _grade_run(
     n_workers = (os.cpu_count() or 1) if workers is None else workers
     with summary_writer(out / SUMMARY_NAME[lang], lang) as summary:
         with atomic_path(out / RESULTS_NAME) as results_tmp, open(results_tmp, "wb") as results_fh:
-            writer = ResultsJsonWriter(results_fh, tool_version=engine.__version__, profiles=choice.refs())
+            writer = ResultsJsonWriter(
+                results_fh, tool_version=engine.__version__, profiles=choice.refs(), evaluator=evaluator_name
+            )
             sink = _BatchSink(entries, writer, summary, list_dir, lang)
             if n_workers == 0:
-                _run_inline(jobs, choice, list_dir, lang, on_done, sink.arrived)
+                _run_inline(jobs, choice, list_dir, lang, on_done, sink.arrived, evaluator_name)
             else:
                 run_parallel(
                     jobs,
@@ -895,6 +932,7 @@ def _grade_run(
                     min(n_workers, max(1, len(jobs))),
                     on_done,
                     on_outcome=sink.arrived,
+                    evaluator=evaluator_name,
                 )
             assert sink.written == len(jobs), "an outcome never arrived"
             sink.finish()
@@ -917,13 +955,14 @@ def _grade_run(
         inputs={f.file: f.sha256 for f in files if f.sha256},
         profiles=choice.refs(),
         tool_version=engine.__version__,
+        evaluator=evaluator_name,
         started=started,
         finished=datetime.now(UTC).isoformat(timespec="seconds"),
         argv=list(argv),
         roster=None if roster is None else {"file": roster.file, "sha256": roster.sha256},
     )
     grades = tuple((sink.grades[code], sink.grade_counts[code]) for code in sorted(sink.grades))
-    return BatchRun(out, files, kpis, grades, sink.profile_counts(), check)
+    return BatchRun(out, files, kpis, grades, sink.profile_counts(), check, evaluator=evaluator_name)
 
 
 def _against_roster(
@@ -969,8 +1008,9 @@ def _run_inline(
     lang: Lang,
     on_done: Callable[[FileOutcome], None] | None,
     on_outcome: Callable[[int, FileOutcome], None],
+    evaluator_name: EvaluatorName,
 ) -> None:
-    with Evaluators(choice) as evaluators:
+    with Evaluators(choice, evaluator_name) as evaluators:
         for first in range(0, len(jobs), CHUNK_FILES):
             chunk = jobs[first : first + CHUNK_FILES]
             for i, outcome in enumerate(grade_and_list(chunk, choice, evaluators, list_dir, lang), first):
@@ -978,6 +1018,15 @@ def _run_inline(
                 on_outcome(i, outcome)
                 if on_done:
                     on_done(outcome)
+
+
+def choose_evaluator(choice: str = "auto") -> EvaluatorName:
+    """The evaluator ``choice`` (auto, durable, reference) means here; one that cannot run is a usage
+    error (``choice.resolve_evaluator``)."""
+    try:
+        return resolve_evaluator(choice)
+    except EvaluatorUnavailable as exc:
+        raise UsageError(exc.zh, exc.en) from None
 
 
 def check_files(
@@ -1016,8 +1065,8 @@ def check_coverage(
     return unproven_problems(checked.form, profile, evaluator)
 
 
-def explain_file(path: Path, profile_ref: str = "auto") -> FileOutcome:
+def explain_file(path: Path, profile_ref: str = "auto", evaluator: str = "auto") -> FileOutcome:
     """Grade one workbook in this process, for ``branchgrade explain``."""
     choice = ProfileChoice.from_ref(profile_ref)
-    with Evaluators(choice) as evaluators:
+    with Evaluators(choice, choose_evaluator(evaluator)) as evaluators:
         return grade_workbooks([(path, readable_name(path.name))], choice, evaluators)[0]

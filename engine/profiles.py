@@ -21,11 +21,12 @@ from pathlib import Path
 from types import TracebackType
 
 from engine.rulebook import (
-    DurableEvaluator,
     Evaluator,
+    EvaluatorName,
     RulebookError,
     find_profile_dir,
     load_profile,
+    open_evaluator,
     profile_sha256,
 )
 from engine.rulebook.loader import PROFILE_FILE, RULES_ROOT
@@ -164,13 +165,13 @@ class Evaluators:
     """One rules evaluator per profile, made when a workbook first needs it and kept for the process's
     later workbooks (building the durable ruleset is the costly part); closed together."""
 
-    def __init__(self, choice: ProfileChoice) -> None:
-        self.choice = choice
-        self._made: dict[str, DurableEvaluator] = {}
+    def __init__(self, choice: ProfileChoice, evaluator: EvaluatorName = "durable") -> None:
+        self.choice, self.evaluator = choice, evaluator
+        self._made: dict[str, Evaluator] = {}
 
     def __call__(self, name: str) -> Evaluator:
         if name not in self._made:
-            self._made[name] = DurableEvaluator(self.choice.profile(name))
+            self._made[name] = open_evaluator(self.choice.profile(name), self.evaluator)
         return self._made[name]
 
     def close(self) -> None:

@@ -68,6 +68,9 @@ class BatchReport(Frozen):
     schema_version: int = RESULTS_SCHEMA_VERSION
     tool_version: str
     profiles: tuple[ProfileRef, ...]
+    # which evaluator decided the rules: "durable" (durable_rules) or "reference" (plain Python); both
+    # give the same results. None in files written before it was recorded.
+    evaluator: Literal["durable", "reference"] | None = None
     results: tuple[BranchResult, ...]
     files: tuple[FileReport, ...]
     kpis: tuple[Kpi, ...] = ()

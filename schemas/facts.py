@@ -11,7 +11,6 @@ from dataclasses import dataclass
 from datetime import date
 
 from schemas.common import Evidence, Frozen, Text
-from schemas.construct import build, sound
 from schemas.form_layout import SYSTEMS
 
 FactValue = int | float | str | bool | None
@@ -41,11 +40,6 @@ class Fact(Frozen):
     detail: Text | None = None
 
 
-_VALUE_TYPES = frozenset({int, float, str, bool, type(None)})
-_FACT_FIELDS = ("name", "value", "evidence", "series", "detail")
-_FACT_SOUND = sound(Fact) and tuple(Fact.__pydantic_fields__) == _FACT_FIELDS
-
-
 def fact(
     name: str,
     value: FactValue,
@@ -53,22 +47,7 @@ def fact(
     series: dict[str, float] | None = None,
     detail: Text | None = None,
 ) -> Fact:
-    """``Fact(...)``, built without re-validation when every argument already has exactly its declared
-    type — as the facts stage's builders pass them (a branch builds ~170 facts, and validating values
-    already of their types would only repeat work). Anything else goes through pydantic, which converts or
-    raises as it always did (an ``int`` in ``series`` becomes a ``float``, a list of evidence a tuple)."""
-    if (
-        _FACT_SOUND
-        and type(name) is str
-        and type(value) in _VALUE_TYPES
-        and type(evidence) is tuple
-        and all(type(e) is Evidence for e in evidence)
-        and (series is None or (type(series) is dict and all(type(v) is float for v in series.values())))
-        and (series is None or all(type(k) is str for k in series))
-        and (detail is None or type(detail) is Text)
-    ):
-        values = {"name": name, "value": value, "evidence": evidence, "series": series, "detail": detail}
-        return build(Fact, values, _FACT_FIELDS)
+    """``Fact(...)`` with every field given (a fact with no detail or series says so explicitly)."""
     return Fact(name=name, value=value, evidence=evidence, series=series, detail=detail)
 
 

@@ -223,3 +223,12 @@ def test_render_round_trips() -> None:
     bound = compile_condition(text, PARAMS)
     again = compile_condition(bound.render(), PARAMS)
     assert again.expr == bound.expr
+
+
+@pytest.mark.parametrize("text", ["\0", "members\0 > 1", "members > 1 and\0 x"])
+def test_a_nul_character_is_a_condition_error_on_every_python(text: str) -> None:
+    # ast.parse raises ValueError for a NUL byte on Python 3.11.2 (Debian's) and SyntaxError on 3.11.7:
+    # either way the rule file's author gets a located ConditionError, never a traceback.
+    with pytest.raises(ConditionError, match="NUL") as caught:
+        parse(text, "rules/x/OL/OL-01.toml")
+    assert caught.value.col == text.index("\0")

@@ -10,6 +10,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from engine.grading import grade
+from engine.rulebook.choice import resolve_evaluator
 from engine.rulebook.compiled import compile_rules
 from engine.rulebook.durable_adapter import (
     BATCH_SIZE,
@@ -32,6 +33,7 @@ from engine.rulebook.values import normalise_values
 from schemas.common import Evidence, Severity, Status
 from schemas.facts import FACTS, BranchFacts, BranchIdentity, Fact, FactValue
 from tests.builders import identity
+from tests.durable import requires_durable
 
 PROFILE = load_profile("loudi-2012")
 BRANCH_TYPES = ["教工", "学生", "机关", "离退休", ""]
@@ -99,6 +101,7 @@ def test_batches_match_reference_branch_by_branch(
     assert together == [reference.statuses(values) for values in batch]
 
 
+@requires_durable
 @pytest.mark.parametrize("profile_name", ["loudi-2012", "national-2018"])
 def test_kinds_cover_every_rule_within_the_engine_limits(profile_name: str) -> None:
     with DurableEvaluator(load_profile(profile_name)) as evaluator:
@@ -164,6 +167,7 @@ class _Failing(DurableEvaluator):
         super()._record(branch, code, status)
 
 
+@requires_durable
 def test_action_error_surfaces() -> None:
     with _Failing(PROFILE) as evaluator:
         with pytest.raises(DurableEvaluationError, match="boom in OL-03"):
@@ -179,6 +183,7 @@ class _Losing(DurableEvaluator):
             super()._record(branch, code, status)
 
 
+@requires_durable
 def test_lost_action_is_detected() -> None:
     with _Losing(PROFILE) as evaluator, pytest.raises(DurableEvaluationError, match="ED-02"):
         evaluator.statuses({})
@@ -197,12 +202,14 @@ class _Doubling(DurableEvaluator):
             super()._record(branch, code, status)
 
 
+@requires_durable
 @pytest.mark.parametrize(("evaluator_type", "match"), [(_LosingOne, "OL-03"), (_Doubling, "two outcomes")])
 def test_one_bad_outcome_in_a_batch_is_detected(evaluator_type: type[DurableEvaluator], match: str) -> None:
     with evaluator_type(PROFILE) as evaluator, pytest.raises(DurableEvaluationError, match=match):
         evaluator.decide_all([normalise_values({"org_life_min_month": n}) for n in range(5)])
 
 
+@requires_durable
 def test_two_evaluators_coexist_and_close() -> None:
     a = DurableEvaluator(PROFILE)
     b = DurableEvaluator(PROFILE)
@@ -260,7 +267,7 @@ def _facts(**overrides: Fact) -> BranchFacts:
     return BranchFacts(identity=identity, facts=facts)
 
 
-@pytest.mark.parametrize("engine", ["reference", "durable"])
+@pytest.mark.parametrize("engine", ["reference", pytest.param("durable", marks=requires_durable)])
 def test_evaluation_renders_findings(engine: str) -> None:
     evaluator = open_evaluator(PROFILE, engine)  # type: ignore[arg-type]
     try:
@@ -341,8 +348,11 @@ def test_deadlines() -> None:
 
 def test_the_trace_names_the_facts_read_and_their_cells_are_kept_once() -> None:
     branch = _facts()
-    with DurableEvaluator(PROFILE) as evaluator:
+    evaluator = open_evaluator(PROFILE, resolve_evaluator("auto"))
+    try:
         evaluation = evaluate(branch, PROFILE, evaluator)
+    finally:
+        evaluator.close()
     trace = {t.code: t for t in evaluation.trace}
     rules = {r.code: r for r in PROFILE.rules}
     for code, entry in trace.items():

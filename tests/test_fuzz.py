@@ -26,7 +26,14 @@ from engine.export.branch_list import write_branch_list
 from engine.facts import build_facts
 from engine.grading import grade
 from engine.ingest import read_workbook
-from engine.rulebook import DurableEvaluator, ReferenceEvaluator, evaluate, load_profile
+from engine.rulebook import (
+    Evaluator,
+    ReferenceEvaluator,
+    evaluate,
+    load_profile,
+    open_evaluator,
+    resolve_evaluator,
+)
 from engine.validate import validate_workbook
 from fixtures.formfill import filled_template
 from fixtures.generate import branch_data
@@ -152,9 +159,11 @@ def profile() -> Profile:
 
 
 @pytest.fixture(scope="module")
-def durable(profile: Profile) -> Iterator[DurableEvaluator]:
-    with DurableEvaluator(profile) as evaluator:
-        yield evaluator
+def durable(profile: Profile) -> Iterator[Evaluator]:
+    """The evaluator a run takes here: durable_rules where it is installed, else the reference one."""
+    evaluator = open_evaluator(profile, resolve_evaluator("auto"))
+    yield evaluator
+    evaluator.close()
 
 
 @settings(
@@ -168,7 +177,7 @@ def durable(profile: Profile) -> Iterator[DurableEvaluator]:
 )
 @given(values=forms())
 def test_any_form_content_runs_the_whole_chain(
-    values: dict[str, Any], profile: Profile, durable: DurableEvaluator
+    values: dict[str, Any], profile: Profile, durable: Evaluator
 ) -> None:
     with tempfile.TemporaryDirectory() as tmp:
         path = Path(tmp) / "fuzz.xlsx"

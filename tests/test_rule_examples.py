@@ -4,27 +4,29 @@ from __future__ import annotations
 
 import pytest
 
-from engine.rulebook.durable_adapter import DurableEvaluator
+from engine.rulebook.evaluate import Evaluator, open_evaluator
 from engine.rulebook.loader import load_profile
 from engine.rulebook.reference import ReferenceEvaluator
 from schemas.rules import Example, Profile, RuleSpec
+from tests.durable import requires_durable
 
 PROFILE = load_profile("loudi-2012")
 CASES = [(rule, ex) for rule in PROFILE.rules for ex in rule.examples]
 
 
+@pytest.mark.parametrize("engine", ["reference", pytest.param("durable", marks=requires_durable)])
 @pytest.mark.parametrize(("rule", "example"), CASES, ids=[f"{r.code}::{e.name}" for r, e in CASES])
-def test_example(
-    rule: RuleSpec, example: Example, durable: DurableEvaluator, reference: ReferenceEvaluator
-) -> None:
+def test_example(rule: RuleSpec, example: Example, engine: str, request: pytest.FixtureRequest) -> None:
     if example.params:  # the example's own parameters: its rule alone on a copy of the profile
         own = PROFILE.with_params(example.params, (rule,))
-        with ReferenceEvaluator(own) as reference, DurableEvaluator(own) as durable:
-            assert reference.statuses(example.facts)[rule.code] == example.expect
-            assert durable.statuses(example.facts)[rule.code] == example.expect
+        own_evaluator = open_evaluator(own, "durable" if engine == "durable" else "reference")
+        try:
+            assert own_evaluator.statuses(example.facts)[rule.code] == example.expect
+        finally:
+            own_evaluator.close()
         return
-    assert reference.statuses(example.facts)[rule.code] == example.expect
-    assert durable.statuses(example.facts)[rule.code] == example.expect
+    evaluator: Evaluator = request.getfixturevalue(engine)  # the conftest fixtures `reference`, `durable`
+    assert evaluator.statuses(example.facts)[rule.code] == example.expect
 
 
 def test_an_example_with_params_would_fail_without_them(reference: ReferenceEvaluator) -> None:

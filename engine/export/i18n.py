@@ -209,6 +209,14 @@ LABELS.update(
             "评定方案：{by}。文件夹共 {entries} 个文件：{tally}。",
             "By profile: {by}. The folder holds {entries} entries: {tally}.",
         ),
+        "evaluator_ran": ("规则求值器：{evaluator}", "Rule evaluator: {evaluator}"),
+        "evaluator_durable": ("durable_rules", "durable_rules"),
+        "evaluator_reference": ("reference（纯 Python）", "reference (plain Python)"),
+        "h_evaluator": (
+            "规则求值器 auto|durable|reference（auto：有 durable_rules 时用它，否则用参照求值器，结果相同）",
+            "rule evaluator auto|durable|reference; auto takes durable_rules where it is installed, else the "
+            "reference evaluator (same results)",
+        ),
         "h_profile_auto": (
             "规则集名称或文件夹；auto 按每个工作簿的考核年度选择",
             "profile name or folder; auto chooses by each workbook's assessment year",

@@ -23,7 +23,7 @@ from __future__ import annotations
 import json
 from collections.abc import Iterable, Mapping, Sequence
 from pathlib import Path
-from typing import IO, Any, TypeVar
+from typing import IO, Any, Literal, TypeVar
 
 from engine.export.atomic import atomic_write_bytes
 from schemas.batch import BatchReport, FileReport, Kpi, ProfileRef
@@ -243,10 +243,18 @@ class ResultsJsonWriter:
 
     Memory stays flat in the number of branches: nothing but the current element is held."""
 
-    def __init__(self, out: IO[bytes], *, tool_version: str, profiles: Sequence[ProfileRef]) -> None:
+    def __init__(
+        self,
+        out: IO[bytes],
+        *,
+        tool_version: str,
+        profiles: Sequence[ProfileRef],
+        evaluator: Literal["durable", "reference"] | None = None,
+    ) -> None:
         empty = BatchReport(
             tool_version=tool_version,
             profiles=tuple(profiles),
+            evaluator=evaluator,
             results=(),
             files=(),
         ).model_dump(mode="json")
@@ -307,6 +315,7 @@ def write_manifest(
     inputs: Mapping[str, str],
     profiles: Sequence[ProfileRef],
     tool_version: str,
+    evaluator: str | None = None,
     started: str,
     finished: str,
     argv: list[str],
@@ -321,6 +330,7 @@ def write_manifest(
         "manifest_version": MANIFEST_VERSION,
         "tool_version": tool_version,
         "profiles": [{"name": p.name, "year": p.year, "sha256": p.sha256} for p in profiles],
+        "evaluator": evaluator,
         "started": started,
         "finished": finished,
         "argv": list(argv),

@@ -12,7 +12,7 @@ from typing import Protocol
 
 from schemas.batch import FileReport, Kpi
 from schemas.common import Finding, Status, Text
-from schemas.construct import trusted
+from schemas.construct import assemble
 from schemas.results import BranchResult, Evaluation, Grade, IndicatorScore
 from schemas.rules import GradeBand, GradingPolicy
 
@@ -47,7 +47,7 @@ def _grade_index(policy: GradingPolicy, code: str, what: str) -> int:
 
 
 def _as_grade(band: GradeBand) -> Grade:
-    return trusted(Grade, {"code": band.code, "name": band.name})
+    return Grade(code=band.code, name=band.name)
 
 
 def score_band(total: float, policy: GradingPolicy) -> int:
@@ -103,15 +103,12 @@ def grade(evaluation: Evaluation, policy: GradingPolicy) -> BranchResult:
         # fsum is exact, so the total does not depend on the order of the findings.
         taken = min(ind.points, math.fsum(deducted[ind.id]))
         scores.append(
-            trusted(
-                IndicatorScore,
-                {
-                    "id": ind.id,
-                    "name": ind.name,
-                    "points": ind.points,
-                    "deducted": _round(taken),
-                    "score": _round(max(0.0, ind.points - taken)),
-                },
+            IndicatorScore(
+                id=ind.id,
+                name=ind.name,
+                points=ind.points,
+                deducted=_round(taken),
+                score=_round(max(0.0, ind.points - taken)),
             )
         )
     total = _round(math.fsum(s.score for s in scores))
@@ -144,8 +141,8 @@ def grade(evaluation: Evaluation, policy: GradingPolicy) -> BranchResult:
             adjustments.append(Text(zh=f"一票否决：{title.zh}", en=f"Veto: {title.en}"))
 
     # Every value below is already of its field's type (the evaluation's own, floats, models built here),
-    # so the result is built without re-validating the ~100 facts and ~70 traces it carries.
-    return trusted(
+    # so the result is assembled without re-validating the ~100 facts and ~70 traces it carries.
+    return assemble(
         BranchResult,
         {
             "identity": evaluation.identity,

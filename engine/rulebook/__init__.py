@@ -1,11 +1,14 @@
 """Rulebook stage: profiles and rule files as data, the safe condition language, two evaluators.
 
-Imports only stdlib, pydantic, schemas.* and (in durable_adapter alone) durable.
+Imports only stdlib, pydantic, schemas.* and (in durable_adapter alone) durable, which is optional:
+``DurableEvaluator`` is imported on first use, so the package imports where durable-rules is absent.
 """
 
+from typing import Any
+
 from engine.rulebook.catalogue import catalogue_path, render_catalogue, write_catalogue
+from engine.rulebook.choice import EvaluatorName, EvaluatorUnavailable, durable_available, resolve_evaluator
 from engine.rulebook.conditions import ConditionError, compile_condition, parse
-from engine.rulebook.durable_adapter import DurableEvaluationError, DurableEvaluator
 from engine.rulebook.evaluate import (
     Evaluator,
     evaluate,
@@ -22,10 +25,13 @@ __all__ = [
     "DurableEvaluationError",
     "DurableEvaluator",
     "Evaluator",
+    "EvaluatorName",
+    "EvaluatorUnavailable",
     "ReferenceEvaluator",
     "RulebookError",
     "catalogue_path",
     "compile_condition",
+    "durable_available",
     "evaluate",
     "evaluate_many",
     "find_profile_dir",
@@ -36,5 +42,15 @@ __all__ = [
     "profile_sha256",
     "render_catalogue",
     "resolve_deadline",
+    "resolve_evaluator",
     "write_catalogue",
 ]
+
+
+def __getattr__(name: str) -> Any:
+    """``DurableEvaluator`` and ``DurableEvaluationError``, imported when first asked for."""
+    if name in ("DurableEvaluator", "DurableEvaluationError"):
+        from engine.rulebook import durable_adapter
+
+        return getattr(durable_adapter, name)
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")

@@ -347,11 +347,14 @@ class _Parser:
             raise self.error(f"longer than {MAX_LENGTH} characters")
         if "\n" in self.text.strip():
             raise self.error("a condition is a single line")
+        if "\0" in self.text:  # ast.parse raises ValueError for it before Python 3.11.4, SyntaxError after
+            raise self.error("contains a NUL character", col=self.text.index("\0"))
         try:
             tree = ast.parse(self.text.strip(), mode="eval")
-        except SyntaxError as exc:
-            col = (exc.offset - 1) if exc.offset else None
-            raise self.error(f"syntax error: {exc.msg}", col=col) from None
+        except (SyntaxError, ValueError) as exc:  # ValueError: source ast.parse refuses outright
+            offset = exc.offset if isinstance(exc, SyntaxError) else None
+            message = exc.msg if isinstance(exc, SyntaxError) else str(exc)
+            raise self.error(f"syntax error: {message}", col=(offset - 1) if offset else None) from None
         self.text = self.text.strip()
         return self.expr(tree.body)
 

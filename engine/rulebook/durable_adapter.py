@@ -51,8 +51,12 @@ from dataclasses import dataclass
 from types import TracebackType
 from typing import Any
 
-import durable_rules_engine
+try:
+    import durable_rules_engine
+except ImportError:  # not installed here (Windows, Python 3.13): choice.py runs the reference evaluator
+    durable_rules_engine = None
 
+from engine.rulebook.choice import EvaluatorUnavailable, resolve_evaluator
 from engine.rulebook.compiled import CompiledRule, compile_rules, decide
 from engine.rulebook.conditions import NEGATE, Atom, evaluate_with_atoms
 from engine.rulebook.values import Norm, is_engine_safe, normalise_values
@@ -61,6 +65,11 @@ from schemas.facts import FactValue
 from schemas.rules import Profile
 
 Json = dict[str, Any]
+
+
+def engine_installed() -> bool:
+    """durable_rules' C core imported here."""
+    return durable_rules_engine is not None
 
 
 class DurableEvaluationError(RuntimeError):
@@ -256,6 +265,9 @@ class DurableEvaluator:
     ``with``) to free the C ruleset, which the engine never frees by itself (~0.4 MB each)."""
 
     def __init__(self, profile: Profile) -> None:
+        if durable_rules_engine is None:
+            resolve_evaluator("durable")  # raises EvaluatorUnavailable, with the user's way out
+            raise EvaluatorUnavailable("未安装 durable_rules", "durable_rules is not installed")
         self.profile = profile
         self.rules: tuple[CompiledRule, ...] = compile_rules(profile)
         self._codes = tuple(rule.code for rule in self.rules)

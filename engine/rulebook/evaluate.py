@@ -14,11 +14,12 @@ from dataclasses import dataclass, field
 from datetime import date
 from typing import Literal, Protocol
 
+from engine.rulebook.choice import EvaluatorName
 from engine.rulebook.compiled import CompiledRule, compile_rules
 from engine.rulebook.conditions import And, Bound, Expr, evaluate_expr, parse
 from engine.rulebook.values import Norm, normalise_values
 from schemas.common import Evidence, Finding, Scalar, Severity, Status, Text, distinct_cells
-from schemas.construct import trusted
+from schemas.construct import assemble
 from schemas.facts import FACTS, BranchFacts, Fact, FactValue
 from schemas.results import Evaluation, RuleTrace
 from schemas.rules import Cap, ConditionValue, Profile, RuleSpec
@@ -34,8 +35,9 @@ class Evaluator(Protocol):
     def close(self) -> None: ...
 
 
-def open_evaluator(profile: Profile, engine: Literal["durable", "reference"] = "durable") -> Evaluator:
-    """The durable_rules evaluator (the required engine) or the plain-Python reference one."""
+def open_evaluator(profile: Profile, engine: EvaluatorName = "durable") -> Evaluator:
+    """The durable_rules evaluator or the plain-Python reference one (``choice.resolve_evaluator`` says
+    which runs here); asking for durable_rules where it is not installed raises ``EvaluatorUnavailable``."""
     if engine == "reference":
         from engine.rulebook.reference import ReferenceEvaluator
 
@@ -342,9 +344,9 @@ def evaluate_many(
     """``evaluate`` for several branches with one call to the evaluator, which decides them together (the
     durable engine's cost is per action call, and one call serves a whole batch).
 
-    Every model built here is built from values already of the field's type (the profile's and the
-    facts' own models, floats, enum members), so they are constructed without re-validation; the
-    results are equal, and serialise byte for byte, to validated ones.
+    Traces, findings and messages are made by their validating constructors; each branch's
+    ``Evaluation`` is assembled from them and the facts' own models without validating them again
+    (schemas/construct.py).
     """
     values = [facts.values() for facts in branches]
     norms = [normalise_values(v) for v in values]
@@ -357,18 +359,15 @@ def evaluate_many(
 
 def _trace(plan: _RulePlan, status: Status, ctx: dict[str, Scalar], deduction: float) -> RuleTrace:
     rule = plan.rule.spec
-    return trusted(
-        RuleTrace,
-        {
-            "code": rule.code,
-            "title": rule.title,
-            "indicator": rule.indicator,
-            "kind": rule.kind,
-            "status": status,
-            "ctx": ctx,
-            "facts": plan.trace_names,
-            "deduction": deduction,
-        },
+    return RuleTrace(
+        code=rule.code,
+        title=rule.title,
+        indicator=rule.indicator,
+        kind=rule.kind,
+        status=status,
+        ctx=ctx,
+        facts=plan.trace_names,
+        deduction=deduction,
     )
 
 
@@ -431,12 +430,9 @@ def _evaluation(
             )
             n_short = unmet_parts(plan.rule.condition.expr, values) if rule.deduction.per_part else len(short)
             deduction = _deduction(rule, status, n_short, profile)
-            message = trusted(
-                Text,
-                {
-                    "zh": rule.message.zh.format_map(_render_ctx(plan, fact, ctx, "zh")),
-                    "en": rule.message.en.format_map(_render_ctx(plan, fact, ctx, "en")),
-                },
+            message = Text(
+                zh=rule.message.zh.format_map(_render_ctx(plan, fact, ctx, "zh")),
+                en=rule.message.en.format_map(_render_ctx(plan, fact, ctx, "en")),
             )
         elif status is not_evidenced:
             missing = [n for n in plan.cond_refs if norm.get(n) is None]
@@ -447,24 +443,21 @@ def _evaluation(
         trace.append(_trace(plan, status, ctx, deduction))
         if message is not None:
             findings.append(
-                trusted(
-                    Finding,
-                    {
-                        "code": rule.code,
-                        "status": status,
-                        "severity": plan.severity,
-                        "kind": rule.kind,
-                        "title": rule.title,
-                        "message": message,
-                        "ctx": dict(ctx),  # its own dict, as validation would have made
-                        "evidence": _cells(fact_map, plan.finding_names),
-                        "rectification": rectification,
-                        "owner": rule.owner,
-                        "deadline": plan.deadline or resolve_deadline(rule, profile, filled),
-                        "source": rule.source,
-                        "indicator": rule.indicator,
-                        "deduction": deduction,
-                    },
+                Finding(
+                    code=rule.code,
+                    status=status,
+                    severity=plan.severity,
+                    kind=rule.kind,
+                    title=rule.title,
+                    message=message,
+                    ctx=ctx,
+                    evidence=_cells(fact_map, plan.finding_names),
+                    rectification=rectification,
+                    owner=rule.owner,
+                    deadline=plan.deadline or resolve_deadline(rule, profile, filled),
+                    source=rule.source,
+                    indicator=rule.indicator,
+                    deduction=deduction,
                 )
             )
     held = tuple(cap for cap, cond in caps if cond.evaluate(norm) is True)  # missing facts → not triggered
@@ -479,7 +472,7 @@ def _evaluation(
         fact = fact_map.get(name)
         if fact is not None and fact.evidence:
             fact_evidence[name] = fact.evidence
-    return trusted(
+    return assemble(
         Evaluation,
         {
             "identity": facts.identity,

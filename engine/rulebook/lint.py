@@ -302,11 +302,12 @@ def _run_examples(
 
 
 def _example_issues(profile: Profile, files: dict[str, str], pfile: str) -> list[LintIssue]:
+    from engine.rulebook.choice import durable_available
     from engine.rulebook.durable_adapter import DurableEvaluator
 
     out: list[LintIssue] = []
-    try:
-        durable: DurableEvaluator | None = DurableEvaluator(profile)
+    try:  # where durable_rules is not installed, the examples are checked by the reference evaluator alone
+        durable: DurableEvaluator | None = DurableEvaluator(profile) if durable_available() else None
     except Exception as exc:  # a rulebook the engine cannot compile is a finding
         durable = None
         problem = Text(zh=f"durable_rules 无法编译：{exc}", en=f"durable_rules cannot compile it: {exc}")

@@ -7,6 +7,7 @@ a maintainer fixes a broken rulebook in one pass instead of one error per run.
 from __future__ import annotations
 
 import hashlib
+import importlib.util
 import re
 import string
 import tomllib
@@ -23,8 +24,24 @@ from schemas.rules import ParamValue, Profile, RuleSpec
 
 # engine/rulebook/loader.py → the repository root is two folders above the package.
 REPO_ROOT = Path(__file__).resolve().parents[2]
-RULES_ROOT = REPO_ROOT / "rules"
 PROFILE_FILE = "profile.toml"
+RULES_PACKAGE = "branchgrade_rules"  # rules/ as installed by `pip install .` (see pyproject.toml)
+
+
+def shipped_rules_root() -> Path:
+    """The folder of the shipped profiles: the checkout's ``rules/`` (where a maintainer edits them), or
+    the copy a non-editable install put in site-packages as the data-only package ``branchgrade_rules``."""
+    checkout = REPO_ROOT / "rules"
+    if any(checkout.glob(f"*/{PROFILE_FILE}")):
+        return checkout
+    spec = importlib.util.find_spec(RULES_PACKAGE)
+    for location in (spec.submodule_search_locations or []) if spec is not None else []:
+        if any(Path(location).glob(f"*/{PROFILE_FILE}")):
+            return Path(location)
+    return checkout  # nothing shipped: find_profile_dir reports the profile missing under rules/
+
+
+RULES_ROOT = shipped_rules_root()
 RETIRED_FILE = "retired.toml"
 END_OF_NEXT_MONTH = "end_of_next_month"
 PLACEHOLDERS = frozenset({"actual", "expected", "shortfall", "detail", "unit"})

@@ -2,16 +2,14 @@
 
 A workbook yields a few hundred records, and a few hundred ``Evidence`` objects as later stages ask for
 its cells (engine/validate/cells.py). Passing them through pydantic validation again (or even
-``model_construct``, which walks every field's aliases) cost more than all of the parsing: here each model
-is put together directly, the way ``model_construct`` does it.
+``model_construct``) cost more than all of the parsing. Cells are ``Evidence`` made by their validating
+constructor (four strings: the cheapest public way); records are assembled with ``model_construct`` from
+the values ``convert`` returned.
 
 This is safe because the parse functions return exactly the types the schemas declare (``parse_int`` an
 ``int``, ``parse_date`` a ``date`` …). That is checked once, at import, for every record model against the
 form layout (``_trusted``); a model whose fields do not line up with its specs, or a record missing a
-required value, goes through the ordinary validating constructor instead. The direct build itself
-(schemas/construct.py, shared with the rulebook) is checked against pydantic at import, so a pydantic
-upgrade that changes the instance layout falls back to ``model_construct`` rather than building broken
-objects.
+required value, goes through the ordinary validating constructor instead.
 """
 
 from __future__ import annotations
@@ -26,7 +24,7 @@ from pydantic import BaseModel
 
 import schemas.form as schema
 from schemas.common import Evidence
-from schemas.construct import build, sound
+from schemas.construct import assemble
 from schemas.form_layout import (
     BASIC,
     CANDIDATES,
@@ -45,12 +43,9 @@ from schemas.form_layout import (
 __all__ = ["evidence", "record"]
 
 
-_EVIDENCE_FIELDS = frozenset(("file", "sheet", "cell", "value"))
-
-
 def evidence(file: str, sheet: str | None, cell: str | None, value: str | None) -> Evidence:
     """An ``Evidence`` from values that are already ``str`` (``file``) or ``str | None``."""
-    return build(Evidence, {"file": file, "sheet": sheet, "cell": cell, "value": value}, _EVIDENCE_FIELDS)
+    return Evidence(file=file, sheet=sheet, cell=cell, value=value)
 
 
 # ---------------------------------------------------------------- records
@@ -104,26 +99,24 @@ _IMMUTABLE = (type(None), bool, int, float, str, tuple, frozenset, dt.date)
 
 
 class _Plan:
-    """How to build one record model directly: field order, defaults, required names, extra types."""
+    """What a record model needs to be assembled directly: its required and known names, extra types."""
 
     def __init__(self, cls: type[BaseModel], extra_types: dict[str, type]) -> None:
         self.cls = cls
-        self.fields = cls.__pydantic_fields__
-        self.required = frozenset(name for name, f in self.fields.items() if f.is_required())
+        fields = cls.model_fields
+        self.required = frozenset(name for name, f in fields.items() if f.is_required())
         self.extra_types = extra_types
-        self.names = frozenset(self.fields)
-        # every field in declaration order, with the default used when no value is given (never used for
-        # a required field: those are checked present first)
-        self.defaults = {name: f.default for name, f in self.fields.items()}
+        self.names = frozenset(fields)
 
 
 def _trusted() -> dict[type[BaseModel], _Plan]:
     plans: dict[type[BaseModel], _Plan] = {}
     for cls, specs, extra in _LAYOUT:
-        fields = cls.__pydantic_fields__
+        fields = cls.model_fields
         spec_names = {spec.name for spec in specs}
-        if not sound(cls):
-            continue
+        aliased = any(f.alias or f.validation_alias for f in fields.values())
+        if aliased or cls.model_config.get("extra") == "allow":
+            continue  # extra names or aliases: model_construct would read the values differently
         if set(fields) != spec_names | set(extra) | {"cells"} or spec_names & set(extra):
             continue
         if not all(_accepts(fields[spec.name].annotation, spec) for spec in specs):
@@ -159,5 +152,4 @@ def record(
         or (extra and not all(type(extra[name]) is plan.extra_types.get(name) for name in extra))
     ):
         return cls(**values, **extra, cells=cells)
-    # given names are all fields (checked above), so they take their defaults' places: declaration order
-    return build(cls, {**plan.defaults, **given}, keys)
+    return assemble(cls, given)
