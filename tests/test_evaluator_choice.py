@@ -44,8 +44,8 @@ def test_both_evaluators_write_byte_identical_results(tmp_path: Path, folder: st
         out = tmp_path / name
         run = pipeline.grade_folder(ROOT / "fixtures" / folder, out, profile, workers=workers, evaluator=name)
         assert run.evaluator == name and run.exit_code == 0
-        assert json.loads((out / "run-manifest.json").read_text(encoding="utf-8"))["evaluator"] == name
-        written[name] = (out / "results.json").read_bytes()
+        assert json.loads((run.out / "run-manifest.json").read_text(encoding="utf-8"))["evaluator"] == name
+        written[name] = (run.out / "results.json").read_bytes()
         assert written[name].count(_name_line(name)) == 1
     assert written["durable"].replace(_name_line("durable"), _name_line("reference")) == written["reference"]
 
@@ -59,8 +59,8 @@ def test_auto_takes_durable_exactly_where_it_imports() -> None:
 def test_without_durable_auto_grades_with_the_reference_evaluator(tmp_path: Path) -> None:
     run = pipeline.grade_folder(COLLEGE, tmp_path / "out", workers=0)
     assert run.evaluator == "reference" and run.exit_code == 0
-    report = json.loads((tmp_path / "out" / "results.json").read_text(encoding="utf-8"))
-    assert report["evaluator"] == "reference" and len(report["results"]) == 17
+    report = json.loads((run.out / "results.json").read_text(encoding="utf-8"))
+    assert report["evaluator"] == "reference" and len(report["results"]) == 18
 
 
 @pytest.mark.usefixtures("no_durable")

@@ -16,6 +16,8 @@ from packaging.markers import default_environment
 from packaging.requirements import Requirement
 from packaging.utils import canonicalize_name
 
+from engine import runs
+
 ROOT = Path(__file__).resolve().parents[1]
 PYPROJECT = tomllib.loads((ROOT / "pyproject.toml").read_text(encoding="utf-8"))
 PROJECT = PYPROJECT["project"]
@@ -204,5 +206,6 @@ def test_a_non_editable_install_grades_from_another_folder(tmp_path: Path) -> No
         timeout=300,
     )
     assert run.returncode == 0, run.stdout + run.stderr
-    assert "Graded 17 of 17 workbooks" in run.stdout and "Rule evaluator:" in run.stdout
-    assert (tmp_path / "out" / "results.json").is_file()
+    assert "Graded 18 of 18 workbooks" in run.stdout and "Rule evaluator:" in run.stdout
+    latest = runs.find_latest_run(tmp_path / "out")
+    assert latest is not None and (latest / "results.json").is_file()
