@@ -346,7 +346,7 @@ def run_stages(paths: list[Path], workers: int, scratch: Path) -> StageRun:
         summary = stack.enter_context(summary_writer(scratch / "summary.xlsx", "zh"))
         writer = ResultsJsonWriter(fh, tool_version=__version__, profiles=choice.refs())
         entries = [Entry(list_dir / name, name, None) for name, _ in packed]
-        sink = _BatchSink(entries, writer, summary, list_dir, "zh")
+        sink = stack.enter_context(contextlib.closing(_BatchSink(entries, writer, summary, list_dir, "zh")))
         for i, (name, p) in enumerate(packed):
             sink.arrived(i, FileOutcome(_report(name, p.branch_id), None, p))
         sink.finish()

@@ -24,7 +24,7 @@ from collections import Counter, deque
 from collections.abc import Callable, Iterable, Sequence
 from concurrent.futures import FIRST_COMPLETED, Future, ProcessPoolExecutor, wait
 from concurrent.futures.process import BrokenProcessPool
-from contextlib import ExitStack
+from contextlib import ExitStack, closing
 from dataclasses import dataclass, replace
 from datetime import UTC, datetime
 from functools import cached_property
@@ -665,7 +665,7 @@ class _BatchSink:
         self.graded: dict[str, list[_Graded]] = {}  # per profile, for the college KPIs
         self._job_entry = [i for i, entry in enumerate(entries) if entry.is_workbook]
         self._held: list[_Held] = []
-        self._spool = tempfile.TemporaryFile()  # noqa: SIM115 - closed by finish, or at exit on failure
+        self._spool = tempfile.TemporaryFile()  # noqa: SIM115 - closed by close(), whatever happens
         self._early: dict[int, FileOutcome] = {}
         self._next = 0
 
@@ -713,6 +713,9 @@ class _BatchSink:
                     os.replace(temp, self.list_dir / list_file_name(*one.branch[:2], names))
                     self._write(one, one.graded)
             self.files.append(one.report)
+
+    def close(self) -> None:
+        """Let go of the spool (the batch is done, or stopped: nothing in it is needed any more)."""
         self._spool.close()
 
     def _write(self, one: _Held, graded: _Graded) -> None:
@@ -920,31 +923,31 @@ def _grade_run(
             writer = ResultsJsonWriter(
                 results_fh, tool_version=engine.__version__, profiles=choice.refs(), evaluator=evaluator_name
             )
-            sink = _BatchSink(entries, writer, summary, list_dir, lang)
-            if n_workers == 0:
-                _run_inline(jobs, choice, list_dir, lang, on_done, sink.arrived, evaluator_name)
-            else:
-                run_parallel(
-                    jobs,
-                    choice,
-                    list_dir,
-                    lang,
-                    min(n_workers, max(1, len(jobs))),
-                    on_done,
-                    on_outcome=sink.arrived,
-                    evaluator=evaluator_name,
-                )
-            assert sink.written == len(jobs), "an outcome never arrived"
-            sink.finish()
-            files, check = _against_roster(sink.files, roster)
-            submitted = None if check is None else (check.graded, check.expected)
-            kpis = sink.kpis(choice, submitted)
-            if check is not None:
-                summary.add_missing(
-                    (e.branch_id, e.branch_name, e.general_branch, e.branch_type, e.row)
-                    for e in check.missing
-                )
-            writer.finish(files, kpis)
+            with closing(_BatchSink(entries, writer, summary, list_dir, lang)) as sink:
+                if n_workers == 0:
+                    _run_inline(jobs, choice, list_dir, lang, on_done, sink.arrived, evaluator_name)
+                else:
+                    run_parallel(
+                        jobs,
+                        choice,
+                        list_dir,
+                        lang,
+                        min(n_workers, max(1, len(jobs))),
+                        on_done,
+                        on_outcome=sink.arrived,
+                        evaluator=evaluator_name,
+                    )
+                assert sink.written == len(jobs), "an outcome never arrived"
+                sink.finish()
+                files, check = _against_roster(sink.files, roster)
+                submitted = None if check is None else (check.graded, check.expected)
+                kpis = sink.kpis(choice, submitted)
+                if check is not None:
+                    summary.add_missing(
+                        (e.branch_id, e.branch_name, e.general_branch, e.branch_type, e.row)
+                        for e in check.missing
+                    )
+                writer.finish(files, kpis)
         # results.json is in place (atomic_path fsynced and renamed it); the summary's long sheets are
         # written, its short ones (from counters, the KPIs and the file reports) remain.
         summary.finish(files, kpis)
