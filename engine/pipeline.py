@@ -741,11 +741,13 @@ class _BatchSink:
                 )
 
     def _mark_duplicates(self) -> None:
-        by_branch: dict[str, list[_Held]] = {}
+        # One branch's workbooks of different years (each graded by its own year's profile) are not
+        # duplicates: a folder may hold last year's form beside this year's.
+        by_branch: dict[tuple[str, str | None], list[_Held]] = {}
         for one in self._held:
             if one.graded is not None and one.report.status == "graded":
-                by_branch.setdefault(one.branch[0], []).append(one)
-        for branch_id, group in by_branch.items():
+                by_branch.setdefault((one.branch[0], one.branch[2]), []).append(one)
+        for (branch_id, _), group in by_branch.items():
             if len(group) < 2:
                 continue
             files = [self._described(one) for one in group]

@@ -76,3 +76,17 @@ def test_identical_copies_are_graded_once(tmp_path: Path) -> None:
     assert [f.status for f in run.files] == ["graded", "copy"]  # sorted by name: "JG-01 (1)" first
     assert [r["identity"]["file"] for r in results(run)["results"]] == ["JG-01 (1).xlsx"]
     assert lists(run) == ["JG-01 机关第一党支部.xlsx"]
+
+
+def test_one_branch_in_two_years_is_not_a_duplicate(tmp_path: Path) -> None:
+    """Last year's form beside this year's: each is graded by its own year's profile."""
+    folder = tmp_path / "in"
+    place(folder, "2012/JD-01.xlsx", COLLEGE / "JD-01.xlsx")
+    place(folder, "2019/JD-01.xlsx", COLLEGE.parent / "college-2019" / "JD-01.xlsx")
+    run = pipeline.grade_folder(folder, tmp_path / "out", workers=0)
+    assert run.exit_code == 0, [(f.file, [p.code for p in f.problems]) for f in run.files]
+    assert {(f.file, f.profile) for f in run.files} == {
+        ("2012/JD-01.xlsx", "loudi-2012"),
+        ("2019/JD-01.xlsx", "national-2018"),
+    }
+    assert len(lists(run)) == 2
