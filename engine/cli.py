@@ -252,7 +252,7 @@ def _print_batch(run: pipeline.BatchRun, lang: Lang) -> None:
     # run.files/.grades/.kpis, not run.report: that loads every result back from results.json.
     graded = [f for f in run.files if f.status == "graded"]
     sep = label("list_sep", lang)
-    dist = sep.join(f"{grade.name.get(lang)} {n}" for grade, n in run.grades)  # codes sort best first
+    dist = sep.join(f"{grade.name.get(lang)} {n}" for grade, n in run.grades) or "—"  # best first
     by = sep.join(f"{name} {n}" for name, n in run.profiles) or "—"
     counts = Counter(f.status for f in run.files)
     tally = sep.join(f"{label(s, lang)} {counts[s]}" for s in FILE_STATUSES if counts[s])
