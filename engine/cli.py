@@ -337,9 +337,11 @@ def rules_show(
         _fail("u_no_rule", language, code=code, profile=loaded.name)
     used = parse(rule.condition, rule.code).names() | parse(rule.applies, rule.code).names()
     params = ", ".join(f"{name} = {loaded.params[name]}" for name in sorted(used) if name in loaded.params)
-    deduction = f"{rule.deduction.points:g}" + (
-        f" × {label('period', language)} ≤ {rule.deduction.ceiling:g}" if rule.deduction.per_period else ""
-    )
+    d = rule.deduction
+    per = "period" if d.per_period else "part" if d.per_part else None
+    deduction = f"{d.points:g}" + (f" × {label(per, language)} ≤ {d.ceiling:g}" if per else "")
+    if d.basis_note is not None:
+        deduction += f" ({d.basis_note.get(language)})"
     rows = [
         ("r_indicator", f"{rule.indicator} · {rule.kind} · {deduction}"),
         ("r_condition", rule.condition),

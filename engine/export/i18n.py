@@ -249,6 +249,7 @@ LABELS.update(
         "unknown_row": ("  {branch_id}（{file}）", "  {branch_id} ({file})"),
         "list_sep": ("、", ", "),
         "period": ("期", "period"),
+        "part": ("未达到的项", "unmet part"),
         "r_indicator": ("指标", "indicator"),
         "r_condition": ("条件", "condition"),
         "r_applies": ("适用", "applies"),
