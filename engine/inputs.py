@@ -15,7 +15,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from engine.export.i18n import label
-from engine.intake import WORKBOOK_SUFFIXES
+from engine.intake import is_workbook_name
 from engine.pipeline import find_workbooks
 from schemas.common import Text
 
@@ -55,9 +55,7 @@ def pattern_root(pattern: str) -> Path:
 
 
 def _is_form(path: Path) -> bool:
-    return (
-        path.is_file() and path.suffix.lower() in WORKBOOK_SUFFIXES and not path.name.startswith(("~$", "."))
-    )
+    return path.is_file() and is_workbook_name(path.name)
 
 
 def matches(pattern: str) -> list[Path]:

@@ -36,6 +36,12 @@ WORKBOOK_SUFFIXES = (".xlsx", ".xlsm", ".xls", ".ods")
 STAMPED_SUFFIXES = (".xlsx", ".xlsm")  # the tool writes .xlsx only; a renamed one may be .xlsm
 
 
+def is_workbook_name(name: str) -> bool:
+    """Whether a file called ``name`` is to be read as a grading workbook: a workbook's suffix, and not an
+    Office lock file (``~$x.xlsx``) or a hidden file."""
+    return os.path.splitext(name)[1].lower() in WORKBOOK_SUFFIXES and not name.startswith(("~$", "."))
+
+
 def _t(zh: str, en: str) -> Text:
     return Text(zh=zh, en=en)
 
@@ -403,8 +409,7 @@ def _zip_members(path: Path, rel: str, scratch: _Scratch) -> list[Entry]:
                         _inaccessible(path, member_rel, mtime, _t("压缩包内文件过多", "too many members"))
                     )
                     continue
-                suffix = os.path.splitext(base)[1].lower()
-                if suffix not in WORKBOOK_SUFFIXES or base.startswith(("~$", ".")):
+                if not is_workbook_name(base):
                     entry = _classify(path, member_rel, False, base)  # by its name alone
                     found.append(dataclasses.replace(entry, mtime=mtime))
                     continue
@@ -412,7 +417,7 @@ def _zip_members(path: Path, rel: str, scratch: _Scratch) -> list[Entry]:
                 if refusal is not None:
                     found.append(_skipped(path, member_rel, mtime, "ungradable", refusal))
                     continue
-                target = scratch.folder / f"{scratch.files}{suffix}"
+                target = scratch.folder / f"{scratch.files}{os.path.splitext(base)[1].lower()}"
                 _copy_member(archive, info, target, scratch)
                 entry = _classify(target, member_rel, False, base)
                 found.append(dataclasses.replace(entry, mtime=mtime))

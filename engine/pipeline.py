@@ -24,7 +24,7 @@ from collections import Counter, deque
 from collections.abc import Callable, Iterable, Sequence
 from concurrent.futures import FIRST_COMPLETED, Future, ProcessPoolExecutor, wait
 from concurrent.futures.process import BrokenProcessPool
-from contextlib import ExitStack, closing
+from contextlib import closing
 from dataclasses import dataclass, replace
 from datetime import UTC, datetime
 from functools import cached_property
@@ -51,7 +51,6 @@ from engine.rulebook import (
     Evaluator,
     EvaluatorName,
     EvaluatorUnavailable,
-    ReferenceEvaluator,
     evaluate_many,
     resolve_evaluator,
 )
@@ -825,38 +824,6 @@ def grade_folder(
     and summary records wait in a spool on disk, not in memory, until the batch has seen every file
     (``_BatchSink``); only the summary's short sheets are left for the end.
     """
-    with tempfile.TemporaryDirectory(prefix="branchgrade-zips-") as scratch:
-        return _grade_folder(
-            folder,
-            out,
-            profile_ref,
-            lang,
-            workers,
-            argv,
-            on_start,
-            on_done,
-            Path(scratch),
-            paths,
-            roster,
-            evaluator,
-        )
-
-
-def _grade_folder(
-    folder: Path,
-    out: Path,
-    profile_ref: str,
-    lang: Lang,
-    workers: int | None,
-    argv: Iterable[str],
-    on_start: Callable[[int], None] | None,
-    on_done: Callable[[FileOutcome], None] | None,
-    scratch: Path,
-    paths: Sequence[Path] | None,
-    roster: Roster | None,
-    evaluator: str,
-) -> BatchRun:
-    """``grade_folder`` with ``scratch``, a private folder for the members of zips in ``folder``."""
     if not folder.is_dir():
         raise UsageError(f"找不到文件夹 {folder}", f"folder {folder} not found")
     choice = ProfileChoice.from_ref(profile_ref)
@@ -868,35 +835,38 @@ def _grade_folder(
         raise UsageError(
             f"输出文件夹不能位于输入文件夹 {folder} 之内", f"the output folder must not be inside {folder}"
         )
-    try:
-        entries = discover(folder, scratch)
-    except OSError as exc:
-        raise UsageError(
-            f"无法读取文件夹 {folder}：{exc.strerror}", f"cannot read folder {folder}: {exc}"
-        ) from exc
-    if not entries:
-        raise UsageError(
-            f"文件夹 {folder} 是空的，没有可评定的文件", f"folder {folder} is empty: nothing to grade"
-        )
-    if paths is not None:  # a pattern's matches: those entries (and the members of a matched zip) only
-        wanted = {p.relative_to(folder).as_posix() for p in paths}
-        entries = [e for e in entries if e.key in wanted or e.key.split("/", 1)[0] in wanted]
-    check_output(out)
-    with runs.open_run(out, argv, LEGACY_OUTPUTS) as run_folder:
-        run = _grade_run(
-            folder,
-            entries,
-            run_folder.path,
-            choice,
-            lang,
-            workers,
-            argv,
-            on_start,
-            on_done,
-            roster,
-            evaluator_name,
-        )
-        return replace(run, out=run_folder.final, cleared=tuple(run_folder.removed))
+    # the members of zips in ``folder`` are copied into a private scratch folder, removed at the end
+    with tempfile.TemporaryDirectory(prefix="branchgrade-zips-") as scratch_dir:
+        scratch = Path(scratch_dir)
+        try:
+            entries = discover(folder, scratch)
+        except OSError as exc:
+            raise UsageError(
+                f"无法读取文件夹 {folder}：{exc.strerror}", f"cannot read folder {folder}: {exc}"
+            ) from exc
+        if not entries:
+            raise UsageError(
+                f"文件夹 {folder} 是空的，没有可评定的文件", f"folder {folder} is empty: nothing to grade"
+            )
+        if paths is not None:  # a pattern's matches: those entries (and the members of a matched zip) only
+            wanted = {p.relative_to(folder).as_posix() for p in paths}
+            entries = [e for e in entries if e.key in wanted or e.key.split("/", 1)[0] in wanted]
+        check_output(out)
+        with runs.open_run(out, argv, LEGACY_OUTPUTS) as run_folder:
+            run = _grade_run(
+                folder,
+                entries,
+                run_folder.path,
+                choice,
+                lang,
+                workers,
+                argv,
+                on_start,
+                on_done,
+                roster,
+                evaluator_name,
+            )
+            return replace(run, out=run_folder.final, cleared=tuple(run_folder.removed))
 
 
 def _grade_run(
@@ -1043,8 +1013,7 @@ def check_files(
     (``check_coverage``) under the profile its year chooses."""
     choice = ProfileChoice.from_ref(profile_ref)
     out: list[tuple[str, tuple[Finding, ...]]] = []
-    evaluators: dict[str, Evaluator] = {}
-    with ExitStack() as stack:
+    with Evaluators(choice, "reference") as evaluators:
         for path, name in zip(paths, names or [readable_name(p.name) for p in paths], strict=True):
             checked = check_workbook(path, name)
             chosen = choose_profile(checked, choice)
@@ -1053,9 +1022,7 @@ def check_files(
                 problems = (*problems, chosen)
             elif isinstance(chosen, ProfileEntry):
                 profile = choice.profile(chosen.name)
-                if chosen.name not in evaluators:
-                    evaluators[chosen.name] = stack.enter_context(ReferenceEvaluator(profile))
-                problems = (*problems, *check_coverage(checked, profile, evaluators[chosen.name]))
+                problems = (*problems, *check_coverage(checked, profile, evaluators(chosen.name)))
             out.append((checked.file, problems))
     return out
 

@@ -13,7 +13,8 @@ import zipfile
 from pathlib import Path
 from xml.etree import ElementTree
 
-STAMP_PROPERTY = "branchgrade.output"
+from engine.export._xlsx import STAMP_PROPERTY  # the writers' own name for it
+
 CUSTOM_PART = "docProps/custom.xml"
 OUTPUT_KINDS = ("整改清单", "汇总", "branch-list", "summary")
 MAX_PART = 64 * 1024  # a custom-properties part of a few properties is well under 1 KB
