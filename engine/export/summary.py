@@ -35,9 +35,17 @@ from pathlib import Path
 from typing import IO, Any, NamedTuple
 
 import xlsxwriter
-from xlsxwriter.utility import xl_col_to_name
 
-from engine.export._ooxml import ZipWriter, cell_text, deflate, excel_escape, excel_serial, number, xml_text
+from engine.export._ooxml import (
+    ZipWriter,
+    cell_text,
+    col_name,
+    deflate,
+    excel_escape,
+    excel_serial,
+    number,
+    xml_text,
+)
 from engine.export._xlsx import STAMP_PROPERTY, WORKBOOK_OPTIONS, output_stamp, text_width
 from engine.export.atomic import atomic_path
 from engine.export.i18n import evidence_cells, label, problem_text
@@ -74,10 +82,6 @@ _SPECIAL = re.compile(r"[&<>\x00-\x08\x0b-\x1f\ufffe\uffff]|_x[0-9a-fA-F]{4}_")
 
 
 @cache
-def _column(col: int) -> str:
-    return str(xl_col_to_name(col))
-
-
 def _text_cell(ref: str, text: str, style: str) -> str:
     """An inline-string cell as xlsxwriter's ``constant_memory`` mode writes it: the text cut to Excel's
     limit, controls as ``_xHHHH_``, XML-escaped, ``xml:space="preserve"`` when it starts or ends with
@@ -167,7 +171,7 @@ class _Sheet:
 
     def put(self, col: int, text: str, style: str = "") -> None:
         """A text cell, even an empty one (a header, a label)."""
-        self._cell(col, _text_cell(_column(col) + self._ref_row, text, style))
+        self._cell(col, _text_cell(col_name(col) + self._ref_row, text, style))
 
     def text(self, col: int, value: str | None, style: str = "") -> None:
         """A text cell for a value, none when it is empty; it widens its column."""
@@ -183,7 +187,7 @@ class _Sheet:
 
     def number(self, col: int, value: float | None, style: str = "") -> None:
         if value is not None:
-            self._cell(col, f'<c r="{_column(col)}{self._ref_row}"{style}><v>{number(value)}</v></c>')
+            self._cell(col, f'<c r="{col_name(col)}{self._ref_row}"{style}><v>{number(value)}</v></c>')
 
     def date(self, col: int, value: date | None) -> None:
         if value is not None:
@@ -225,8 +229,8 @@ class _Sheet:
         """The <dimension> of the cells written (what xlsxwriter computes from its cells)."""
         if self._first_row is None:
             return "A1"
-        first = f"{_column(self._min_col)}{self._first_row + 1}"
-        last = f"{_column(self._max_col)}{self._last_row + 1}"
+        first = f"{col_name(self._min_col)}{self._first_row + 1}"
+        last = f"{col_name(self._max_col)}{self._last_row + 1}"
         return first if first == last else f"{first}:{last}"
 
     def write_part(self, frame: str, out: ZipWriter) -> None:

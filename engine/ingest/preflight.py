@@ -534,13 +534,6 @@ _MERGE_CELLS = b"<mergeCells"
 _MERGE_REF = re.compile(rb'<mergeCell\s+ref="([A-Z]{1,3})([0-9]{1,7}):([A-Z]{1,3})([0-9]{1,7})"')
 
 
-def _column(letters: bytes) -> int:
-    n = 0
-    for c in letters:
-        n = n * 26 + c - 64
-    return n - 1
-
-
 def row_spanning_merges(content: bytes) -> MergedAreas:
     """The merged areas of a sheet's XML that span more than one row (Excel writes ``<mergeCells>`` after
     the cells, so the search runs from the end)."""
@@ -551,7 +544,7 @@ def row_spanning_merges(content: bytes) -> MergedAreas:
     for c1, r1, c2, r2 in _MERGE_REF.findall(content, start):
         first, last = int(r1) - 1, int(r2) - 1
         if last > first:
-            areas.append(((first, _column(c1)), (last, _column(c2))))
+            areas.append(((first, column_index(c1.decode()) - 1), (last, column_index(c2.decode()) - 1)))
     return tuple(areas)
 
 
