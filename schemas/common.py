@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+import string
+from collections.abc import Iterable, Mapping
 from datetime import date
 from enum import StrEnum
 from typing import Literal
@@ -100,3 +101,13 @@ class Finding(Frozen):
         fix_label = "Fix" if lang == "en" else "整改"
         loc = f" [{where}]" if where else ""
         return f"{self.code} {self.message.get(lang)}{loc} {fix_label}: {self.rectification.get(lang)}"
+
+
+def fill_template(template: str, values: Mapping[str, object], code: str) -> str:
+    """``template``'s ``{placeholders}`` filled from ``values``, for the message or fix of catalogue entry
+    ``code`` (an input problem, a lint code). A placeholder without a value is a programming error in the
+    caller, never caused by user input: it fails loudly (KeyError) in the tests."""
+    missing = {name for _, name, _, _ in string.Formatter().parse(template) if name} - values.keys()
+    if missing:
+        raise KeyError(f"{code}: missing context {sorted(missing)} for template {template!r}")
+    return template.format_map(values)

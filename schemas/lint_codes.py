@@ -8,10 +8,9 @@ L4x rule examples. Templates use ``{placeholders}``; a ``Text`` context value re
 
 from __future__ import annotations
 
-import string
 from dataclasses import dataclass
 
-from schemas.common import Scalar, Severity, Text
+from schemas.common import Scalar, Severity, Text, fill_template
 
 
 @dataclass(frozen=True)
@@ -282,11 +281,7 @@ def lint_text(code: str, **ctx: Scalar | Text) -> tuple[Text, Text]:
     for lang in ("zh", "en"):
         values = {k: (v.get(lang) if isinstance(v, Text) else _shown(v)) for k, v in ctx.items()}
         for part in ("message", "fix"):
-            template: str = getattr(spec, part).get(lang)
-            missing = {f for _, f, _, _ in string.Formatter().parse(template) if f} - values.keys()
-            if missing:  # a programming error in lint, never caused by a profile: fail loudly in tests
-                raise KeyError(f"{code}: missing context {sorted(missing)} for {template!r}")
-            rendered[lang][part] = template.format_map(values)
+            rendered[lang][part] = fill_template(getattr(spec, part).get(lang), values, code)
     return (
         Text(zh=rendered["zh"]["message"], en=rendered["en"]["message"]),
         Text(zh=rendered["zh"]["fix"], en=rendered["en"]["fix"]),

@@ -12,10 +12,9 @@ wording and keeps both in ``ctx`` (``key`` holds the Chinese, ``key_en`` the Eng
 
 from __future__ import annotations
 
-import string
 from dataclasses import dataclass
 
-from schemas.common import Evidence, Finding, Scalar, Severity, Text
+from schemas.common import Evidence, Finding, Scalar, Severity, Text, fill_template
 
 
 @dataclass(frozen=True)
@@ -370,18 +369,6 @@ CATALOGUE: dict[str, ProblemSpec] = {p.code: p for p in PROBLEMS}
 ContextValue = Scalar | Text
 
 
-def _placeholders(template: str) -> set[str]:
-    return {name for _, name, _, _ in string.Formatter().parse(template) if name}
-
-
-def _render(template: str, values: dict[str, Scalar], code: str) -> str:
-    missing = _placeholders(template) - values.keys()
-    if missing:
-        # A programming error in the caller, never caused by user input: fail loudly in tests.
-        raise KeyError(f"{code}: missing context {sorted(missing)} for template {template!r}")
-    return template.format_map(values)
-
-
 def make_problem(
     code: str,
     evidence: Evidence | tuple[Evidence, ...],
@@ -418,11 +405,13 @@ def make_problem(
         kind="input",
         title=spec.title,
         message=Text(
-            zh=_render(spec.message.zh, zh_values, code), en=_render(spec.message.en, en_values, code)
+            zh=fill_template(spec.message.zh, zh_values, code),
+            en=fill_template(spec.message.en, en_values, code),
         ),
         ctx=stored,
         evidence=evidence_tuple,
         rectification=Text(
-            zh=_render(spec.fix.zh, zh_values, code), en=_render(spec.fix.en, en_values, code)
+            zh=fill_template(spec.fix.zh, zh_values, code),
+            en=fill_template(spec.fix.en, en_values, code),
         ),
     )
