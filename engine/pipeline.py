@@ -261,7 +261,7 @@ def _init_worker(
     lang: Lang,
     memory_limit: int | None = None,
     lifeline: Connection | None = None,
-    evaluator_name: EvaluatorName = "durable",
+    evaluator_name: EvaluatorName | None = None,
 ) -> None:
     _cap_memory(memory_limit)
     # Ctrl+C and a closing terminal reach the whole process group: the main process decides what a
@@ -424,6 +424,10 @@ def chunk_bounds(jobs: int, workers: int) -> list[range]:
     return bounds
 
 
+# what each worker starts from: the profile choice, the list folder, language, memory cap, lifeline, evaluator
+WorkerArgs = tuple[
+    tuple[tuple[ProfileEntry, ...], bool], str, Lang, int | None, Connection, EvaluatorName | None
+]
 Task = list[tuple[str, str]]  # a worker task: (path, display name) of each file it grades together
 
 
@@ -435,7 +439,7 @@ def run_parallel(
     workers: int,
     on_done: Callable[[FileOutcome], None] | None = None,
     on_outcome: Callable[[int, FileOutcome], None] | None = None,
-    evaluator: EvaluatorName = "durable",
+    evaluator: EvaluatorName | None = None,
 ) -> list[FileOutcome]:
     """Grade ``jobs`` in ``workers`` processes, in chunks. A worker that dies takes only its own file.
 
@@ -507,7 +511,9 @@ def _drain(
     size: int,
     in_flight: int,
     ctx: BaseContext,
-    initargs: tuple[tuple[tuple[ProfileEntry, ...], bool], str, Lang, int | None, Connection, EvaluatorName],
+    initargs: tuple[
+        tuple[tuple[ProfileEntry, ...], bool], str, Lang, int | None, Connection, EvaluatorName | None
+    ],
     lifeline: _Lifeline,
     deliver: Callable[[Task, list[FileOutcome]], None],
     on_broken: Callable[[list[Task]], None],

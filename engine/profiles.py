@@ -28,6 +28,7 @@ from engine.rulebook import (
     load_profile,
     open_evaluator,
     profile_sha256,
+    resolve_evaluator,
 )
 from engine.rulebook.loader import PROFILE_FILE, RULES_ROOT
 from schemas.batch import ProfileRef
@@ -165,8 +166,10 @@ class Evaluators:
     """One rules evaluator per profile, made when a workbook first needs it and kept for the process's
     later workbooks (building the durable ruleset is the costly part); closed together."""
 
-    def __init__(self, choice: ProfileChoice, evaluator: EvaluatorName = "durable") -> None:
-        self.choice, self.evaluator = choice, evaluator
+    def __init__(self, choice: ProfileChoice, evaluator: EvaluatorName | None = None) -> None:
+        # None: the evaluator that runs here (durable_rules where it is installed, else the reference one)
+        self.choice = choice
+        self.evaluator: EvaluatorName = evaluator or resolve_evaluator("auto")
         self._made: dict[str, Evaluator] = {}
 
     def __call__(self, name: str) -> Evaluator:
