@@ -99,7 +99,9 @@ def test_check_finds_broken_invariants(tmp_path: Path) -> None:
     shutil.copy(V1_LEDGER, ledger)
     with Ledger.open(ledger) as led:
         led.conn.execute("UPDATE items SET identity = 'forged' WHERE id = 1")
-        led.conn.execute("UPDATE branches SET source_sha256 = 'abc' WHERE branch_id = 'XS-04' AND round_id = 1")
+        led.conn.execute(
+            "UPDATE branches SET source_sha256 = 'abc' WHERE branch_id = 'XS-04' AND round_id = 1"
+        )
     result = runner.invoke(app, ["ledger", "check", "--ledger", str(ledger), "--lang", "en"])
     assert result.exit_code == 1
     assert "identity forged does not match" in result.output and "malformed input hash 'abc'" in result.output

@@ -15,7 +15,7 @@ import pickle
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 
-from engine.export.branch_list import ListMarks
+from engine.export.branch_list import ListMarks, item_identity
 from engine.export.results_json import result_element_bytes
 from engine.ledger.store import compress
 from schemas.common import Status, Text
@@ -37,12 +37,6 @@ __all__ = [
 def round_ref(year: int, stage: str) -> str:
     """A round as people and lists name it: ``2012-年初定级``."""
     return f"{year}-{stage}"
-
-
-def item_identity(round_name: str | None, branch_id: str, code: str) -> str:
-    """An item's identity: ``2012-年初定级/XS-05/PR-03`` — or, on a list written without a round,
-    ``XS-05/PR-03`` (such a list cannot be imported: no round recorded it)."""
-    return f"{round_name}/{branch_id}/{code}" if round_name else f"{branch_id}/{code}"
 
 
 @dataclass(frozen=True, slots=True)
