@@ -201,6 +201,58 @@ def _ledger_check(ledger: Path | None, lang: str) -> None:
         )
 
 
+# --- status import / export ---------------------------------------------------------------------------
+
+
+def _status_import(files: list[Path], ledger: Path | None, lang: str) -> None:
+    from engine.cli import _lang
+    from engine.ledger.status import import_lists, list_files
+    from engine.ledger.store import Ledger, LedgerError
+
+    language = _lang(lang)
+    paths = list_files(files)
+    missing = [p for p in paths if not p.exists()]
+    if missing:
+        _refuse(label("u_not_found", language, paths=", ".join(map(str, missing))))
+    if not paths:
+        _refuse(label("u_empty_folder", language, path=", ".join(map(str, files))))
+    try:
+        with Ledger.open(ledger, create=False) as led:
+            outcomes = import_lists(led, paths, [p.as_posix() for p in paths])
+    except LedgerError as exc:
+        _refuse(exc.text.get(language))
+    for o in outcomes:
+        key = {"recorded": "import_recorded", "unchanged": "import_unchanged", "refused": "import_refused"}[
+            o.state
+        ]
+        _out(label(key, language, file=o.file, n=o.recorded, conflicts=o.conflicts))
+        for p in o.problems:
+            _out("    " + p.render(language))
+    totals = [sum(o.state == s for o in outcomes) for s in ("recorded", "unchanged", "refused")]
+    _out(label("import_totals", language, recorded=totals[0], unchanged=totals[1], refused=totals[2]))
+    raise typer.Exit(EXIT_PROBLEMS if totals[2] else EXIT_OK)
+
+
+def _status_export(output: Path | None, ledger: Path | None, lang: str) -> None:
+    from engine.cli import _lang
+    from engine.ledger.status import write_ledger_workbook
+    from engine.ledger.store import Ledger, LedgerError
+
+    language = _lang(lang)
+    target = output or Path(label("ledger_book_name", language))
+    if target.suffix.lower() != ".xlsx":
+        _refuse(label("u_xlsx_name", language, path=target))
+    try:
+        with Ledger.open(ledger, create=False) as led:
+            rows = write_ledger_workbook(led, target, language)
+    except LedgerError as exc:
+        _refuse(exc.text.get(language))
+    except OSError as exc:
+        _refuse(f"{target}: {exc.strerror or exc}", 3)
+    open_items = sum(r.open for r in rows)
+    _out(label("export_done", language, path=target, items=len(rows), open=open_items))
+
+
 def add_ledger_commands(app: typer.Typer, h: Callable[[str], str]) -> None:
     """Register ``ledger`` and ``status`` on the main app; ``h`` makes a help text from a label key.
     (This module leaves annotations unpostponed: typer reads the commands' local option types.)"""
@@ -212,3 +264,22 @@ def add_ledger_commands(app: typer.Typer, h: Callable[[str], str]) -> None:
     @ledger_app.command("check", help=h("h_ledger_check"))
     def ledger_check(ledger: ledger_opt = None, lang: lang_opt = "zh") -> None:
         _ledger_check(ledger, lang)
+
+    status_app = typer.Typer(no_args_is_help=True, help=h("h_status_app"))
+    app.add_typer(status_app, name="status")
+
+    @status_app.command("import", help=h("h_status_import"))
+    def status_import(
+        files: Annotated[list[Path], typer.Argument(help=h("h_status_files"))],
+        ledger: ledger_opt = None,
+        lang: lang_opt = "zh",
+    ) -> None:
+        _status_import(files, ledger, lang)
+
+    @status_app.command("export", help=h("h_status_export"))
+    def status_export(
+        output: Annotated[Path | None, typer.Option("-o", "--out", help=h("h_status_out"))] = None,
+        ledger: ledger_opt = None,
+        lang: lang_opt = "zh",
+    ) -> None:
+        _status_export(output, ledger, lang)

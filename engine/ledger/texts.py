@@ -75,6 +75,21 @@ LABELS.update(
             "✓ the ledger {path} is sound: schema version {version}, {rounds} round(s), {items} item(s), "
             "{events} status event(s)",
         ),
+        "import_recorded": (
+            "✓ {file}：导入 {n} 条整改状态（其中 {conflicts} 条与较新记录冲突，已标记）",
+            "✓ {file}: {n} status entries imported ({conflicts} conflicting with newer entries, flagged)",
+        ),
+        "import_unchanged": ("= {file}：此前已导入，未作改动", "= {file}: imported before, nothing changed"),
+        "import_refused": ("✗ {file}：未导入", "✗ {file}: not imported"),
+        "import_totals": (
+            "导入 {recorded} 份，此前已导入 {unchanged} 份，拒绝 {refused} 份",
+            "{recorded} list(s) imported, {unchanged} imported before, {refused} refused",
+        ),
+        "ledger_book_name": ("整改台账.xlsx", "rectification-ledger.xlsx"),
+        "export_done": (
+            "已生成整改台账 {path}：{items} 条事项，其中未销号 {open} 条",
+            "wrote the rectification ledger {path}: {items} item(s), {open} open",
+        ),
         "check_bad": ("✗ 台账 {path} 有 {n} 个问题：", "✗ the ledger {path} has {n} problem(s):"),
     }
 )
