@@ -198,9 +198,9 @@ def _with_baseline(
     ranks = grade_ranks(profile)
     name = next((g.name for g in profile.grading.grades if g.code == code), Text(zh=code, en=code))
     detail = Text(
-        zh=f"台账记录的 {round_name} 计算等次为{name.zh}（不采用自评表填报的年初定级等次）",
-        en=f"the ledger's {round_name} computed grade is {name.en} "
-        "(the form's declared baseline is not used)",
+        zh=f"依据台账：{round_name} 轮次的计算等次{name.zh}与本轮计算等次比较，不采用自评表填报的等次",
+        en=f"from the ledger: round {round_name}'s computed grade {name.en} against this round's computed "
+        "grade; the form's declared grades are not used",
     )
     updated = dict(facts.facts)
     updated["baseline_grade_rank"] = fact("baseline_grade_rank", ranks.get(code), detail=detail)
