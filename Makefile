@@ -11,7 +11,7 @@ NO_PYTHON := no Python 3.11, 3.12 or 3.13 found on PATH: install one (Debian: ap
 # file serves every Python and platform; durable-rules is left out where it does not install).
 INSTALL = pip install -q -c $(LOCK) -e '.[dev]'
 
-.PHONY: venv demo test test-fast docs lint fixtures export-parts snapshots lock upgrade-check test-all-pythons bench clean
+.PHONY: venv demo demo-year test test-fast docs lint fixtures export-parts snapshots lock upgrade-check test-all-pythons bench clean
 
 $(STAMP): pyproject.toml $(LOCK)
 	@test -n "$(PYTHON)" || { echo "$(NO_PYTHON)" >&2; exit 1; }
@@ -23,7 +23,20 @@ $(STAMP): pyproject.toml $(LOCK)
 venv: $(STAMP)
 
 demo: venv
-	$(BIN)/branchgrade grade fixtures/college -o out --force
+	$(BIN)/branchgrade grade fixtures/college -o out/college --force
+	$(MAKE) --no-print-directory demo-year
+
+# The grading year (fixtures/year): record the March round, import the lists the branches returned,
+# record the year-end round (which closes earlier items by evidence), check the ledger and write the
+# 整改台账. The demo's ledger is out/year/ledger.sqlite, made afresh, never the user's own ledger.
+DEMO_LEDGER := out/year/ledger.sqlite
+demo-year: venv
+	rm -rf out/year
+	$(BIN)/branchgrade grade fixtures/year/march -o out/year/runs --round 年初定级 --ledger $(DEMO_LEDGER) --no-progress --workers 0
+	$(BIN)/branchgrade status import fixtures/year/returned --ledger $(DEMO_LEDGER)
+	$(BIN)/branchgrade grade fixtures/year/december -o out/year/runs --round 年终自查 --ledger $(DEMO_LEDGER) --no-progress --workers 0
+	$(BIN)/branchgrade ledger check --ledger $(DEMO_LEDGER)
+	$(BIN)/branchgrade status export -o out/year/整改台账.xlsx --ledger $(DEMO_LEDGER)
 
 test: venv
 	$(BIN)/pytest -q

@@ -450,6 +450,76 @@ def run_e2e(folder: Path, workers: int, scratch: Path) -> tuple[float, int, floa
     return wall, graded, own_kb / 1024, kids_kb / 1024  # ru_maxrss is in KiB on Linux
 
 
+# --- recording a round: what the ledger adds to a grade run ----------------------------------------------
+
+
+def _recording_child(folder: str, out: str, workers: int, ledger: str, conn: Any) -> None:
+    """``grade --round``'s work in a fresh process: the ledger's context, the run with the round hooks
+    (facts carried back, lists marked), and the one transaction that records the round."""
+    from engine.ledger.record import Recorder, RoundPlan, round_context
+    from engine.ledger.store import Ledger
+    from engine.pipeline import grade_folder
+    from engine.profiles import ProfileChoice
+
+    t = time.perf_counter()
+    choice = ProfileChoice.from_ref(PROFILE)
+    plan = RoundPlan("年初定级", None, False, {e.name: e.sha256 for e in choice.entries})
+    with Ledger.open(Path(ledger)) as led:
+        context = round_context(led, plan)
+    with Recorder(plan) as recorder:
+        run = grade_folder(
+            Path(folder),
+            Path(out),
+            profile_ref=PROFILE,
+            workers=workers,
+            hooks=context,
+            on_captured=recorder.add,
+        )
+        graded_at = time.perf_counter() - t
+        with Ledger.open(Path(ledger)) as led:
+            recorder.commit(led)
+    wall = time.perf_counter() - t
+    graded = sum(f.status == "graded" for f in run.files)
+    conn.send((wall, graded, graded_at, Path(ledger).stat().st_size))
+    conn.close()
+
+
+def measure_recording(n: int, folder: Path, workers: int, repeats: int = 2) -> dict[str, Any]:
+    """The grade run's wall time without and with recording the round into a fresh ledger, alternated
+    ``repeats`` times (the machine's load drifts); the ratio of the medians is what recording adds."""
+    plain: list[float] = []
+    recorded: list[float] = []
+    commit: list[float] = []
+    size = 0
+    for r in range(repeats):
+        with tempfile.TemporaryDirectory(prefix="bench-rec-") as tmp:
+            scratch = Path(tmp)
+            plain.append(run_e2e(folder, workers, scratch)[0])
+            parent, child = CTX.Pipe(duplex=False)
+            args = (str(folder), str(scratch / "rec-out"), workers, str(scratch / "ledger.sqlite"), child)
+            proc = CTX.Process(target=_recording_child, args=args)
+            proc.start()
+            wall, graded, graded_at, size = parent.recv()
+            proc.join()
+            assert graded == n, f"recorded {graded} of {n}"
+            recorded.append(wall)
+            commit.append(wall - graded_at)
+        print(
+            f"  repeat {r + 1}: plain {plain[-1]:.1f} s, recorded {recorded[-1]:.1f} s "
+            f"(commit {commit[-1]:.2f} s)",
+            flush=True,
+        )
+    ratio = statistics.median(recorded) / statistics.median(plain)
+    return {
+        "n": n,
+        "plain_s": statistics.median(plain),
+        "recorded_s": statistics.median(recorded),
+        "commit_s": statistics.median(commit),
+        "ratio": ratio,
+        "ledger_mb": size / 1e6,
+    }
+
+
 # --- 3. report -------------------------------------------------------------------------------------------
 
 
@@ -604,7 +674,18 @@ def main(argv: list[str] | None = None) -> None:
         "--cache", type=Path, default=ROOT / "bench" / "cache", help="where workbooks are kept"
     )
     parser.add_argument("--results", type=Path, default=ROOT / "bench" / "RESULTS.md", help="markdown output")
+    parser.add_argument(
+        "--recording", action="store_true", help="measure only what recording a round adds (grade --round)"
+    )
     args = parser.parse_args(argv)
+    if args.recording:
+        for n in args.n or [1000]:
+            m = measure_recording(n, ensure_workbooks(args.cache, n, args.workers), args.workers)
+            print(
+                f"N={n}: grade {m['plain_s']:.1f} s, grade --round {m['recorded_s']:.1f} s "
+                f"(commit {m['commit_s']:.2f} s, ledger {m['ledger_mb']:.0f} MB): ×{m['ratio']:.2f}"
+            )
+        return
     results = []
     print(f"python {platform.python_version()}, {os.cpu_count()} cores, {args.workers} workers")
     for n in args.n or [1000]:

@@ -466,8 +466,8 @@ PROBLEMS += (
         ),
         _t(
             "请核对是否交回了旧版本的清单；如该填报才是最新情况，请在最新的清单上重新填写后交回",
-            "Check whether an older copy of the list was returned; if this entry is the latest, fill it in on "
-            "the latest list and return that",
+            "Check whether an older copy of the list was returned; if this entry is the latest, fill it in "
+            "on the latest list and return that",
         ),
         Severity.WARNING,
     ),
