@@ -19,6 +19,7 @@ from engine.ledger.capture import RoundContext
 from engine.ledger.status import ImportOutcome, import_lists
 from fixtures.generate import set_saved_time
 from tests.ledger_helpers import plan_for, record
+from tests.test_office_roundtrip import convert, soffice  # noqa: F401 - soffice is a fixture
 
 YEAR = Path(__file__).resolve().parent.parent / "fixtures" / "year"
 BRANCHES = ("JD-02", "XS-02", "XX-01")
@@ -238,3 +239,21 @@ def test_the_event_log_holds_every_status_ever_imported(
             "WHERE e.source = 'import'"
         ).fetchall()
     assert sorted(logged) == sorted(expected)
+
+
+@pytest.mark.office
+def test_a_list_filled_and_saved_by_libreoffice_imports(
+    soffice: str,  # noqa: F811 - the fixture imported above
+    led: Ledger,
+    recorded: Recorded,
+    tmp_path: Path,
+) -> None:
+    filled = fill(recorded.lists["JD-02"], tmp_path / "JD-02.xlsx", {0: ("已完成", "按期完成", "2012-11-02")})
+    resaved = convert(soffice, filled, "xlsx", tmp_path)
+    outcome = one(led, resaved)
+    assert outcome.state == "recorded" and outcome.recorded == len(item_ids(filled)), outcome.problems
+    row = led.conn.execute(
+        "SELECT status, note, done_date FROM events e JOIN items i ON i.id = e.item_id WHERE i.identity = ?",
+        (item_ids(filled)[0],),
+    ).fetchone()
+    assert row == ("done", "按期完成", "2012-11-02")
