@@ -20,6 +20,7 @@ from schemas.common import Lang
 
 if TYPE_CHECKING:
     from engine.ledger.record import Recorder
+    from engine.ledger.store import Ledger
     from engine.pipeline import RoundHooks
 
 __all__ = ["Recording", "add_ledger_commands", "start_recording"]
@@ -70,10 +71,8 @@ class Recording:
                 _refuse(label("ledger_refused", lang, reason=exc.text.get(lang)))
 
 
-def _report_round(led: object, round_id: int, lang: Lang) -> None:
-    from engine.ledger.store import Ledger
-
-    assert isinstance(led, Ledger)
+def _report_round(led: "Ledger", round_id: int, lang: Lang) -> None:
+    """What recording round ``round_id`` did: its branches and items, and the earlier items it decided."""
     conn = led.conn
     info = led.round_by_id(round_id)
     assert info is not None
@@ -175,8 +174,7 @@ def _ledger_check(ledger: Path | None, lang: str) -> None:
     try:
         led = Ledger.open(ledger, create=False)
     except LedgerError as exc:
-        damaged = "损坏" in exc.text.zh
-        _refuse(exc.text.get(language), EXIT_PROBLEMS if damaged else EXIT_USAGE)
+        _refuse(exc.text.get(language), EXIT_PROBLEMS if exc.damaged else EXIT_USAGE)
     with led:
         problems = check_ledger(led)
         if problems:

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import pickle
 import tempfile
+import weakref
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
 
@@ -94,6 +95,8 @@ class Recorder:
     def __init__(self, plan: RoundPlan) -> None:
         self.plan = plan
         self._spool = tempfile.TemporaryFile()  # noqa: SIM115 - closed by close()
+        # closed too when a run that stopped early (a usage error, a signal) drops the recorder unclosed
+        weakref.finalize(self, self._spool.close)
         self._index: list[tuple[int, int]] = []
 
     def add(self, blob: bytes) -> None:

@@ -17,11 +17,13 @@ from __future__ import annotations
 
 import hashlib
 import re
+import sqlite3
 import zipfile
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime
 from pathlib import Path
+from typing import Any
 from xml.etree import ElementTree
 
 from engine.export.i18n import label
@@ -168,12 +170,9 @@ def _import_one(led: Ledger, path: Path, name: str) -> ImportOutcome:
     return outcome
 
 
-def _conflicts(conn: object, item_id: int, row: _Row, as_of: str) -> bool:
+def _conflicts(conn: sqlite3.Connection, item_id: int, row: _Row, as_of: str) -> bool:
     """Does this claim conflict with what the item holds: a later round decided the item already, or a
     newer entry (saved later) says something else?"""
-    import sqlite3
-
-    assert isinstance(conn, sqlite3.Connection)
     latest = conn.execute(
         "SELECT status, note, done_date, as_of FROM events WHERE item_id = ? AND conflict = 0 "
         "ORDER BY as_of DESC, seq DESC LIMIT 1",
@@ -251,9 +250,9 @@ def _read_rows(path: Path, name: str) -> tuple[list[_Row], str, list[Finding]]:
         wb.close()
 
 
-def _find_header(ws: object) -> tuple[int, dict[str, int]]:
+def _find_header(ws: Any) -> tuple[int, dict[str, int]]:
     wanted = {label(key, lang): field for key, field in _HEADERS.items() for lang in ("zh", "en")}
-    for r, values in enumerate(ws.iter_rows(max_row=40, values_only=True), start=1):  # type: ignore[attr-defined]
+    for r, values in enumerate(ws.iter_rows(max_row=40, values_only=True), start=1):
         columns = {
             wanted[v.strip()]: c for c, v in enumerate(values) if isinstance(v, str) and v.strip() in wanted
         }

@@ -139,9 +139,10 @@ SCHEMA_VERSION = len(MIGRATIONS)
 class LedgerError(Exception):
     """The ledger cannot be used as asked: ``text`` says why and what to do, in each language."""
 
-    def __init__(self, zh: str, en: str) -> None:
+    def __init__(self, zh: str, en: str, damaged: bool = False) -> None:
         super().__init__(f"{zh} / {en}")
         self.text = Text(zh=zh, en=en)
+        self.damaged = damaged  # the file is a ledger, or was, but cannot be read
 
 
 def default_ledger_path() -> Path:
@@ -228,6 +229,7 @@ def _damaged(path: Path, exc: BaseException) -> LedgerError:
         "或运行 branchgrade ledger check 查看详情",
         f"the ledger {path} is damaged or unreadable ({exc}). Restore it from a backup (*.bak in the same "
         "folder), or run branchgrade ledger check for details",
+        damaged=True,
     )
 
 
