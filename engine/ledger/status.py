@@ -23,7 +23,6 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime
 from pathlib import Path
-from typing import Any
 from xml.etree import ElementTree
 
 from engine.export.i18n import label
@@ -206,53 +205,45 @@ def _saved_at(path: Path) -> str:
 
 def _read_rows(path: Path, name: str) -> tuple[list[_Row], str, list[Finding]]:
     """The item rows of a returned list (those with an identity), its sheet's name, and warnings for
-    cells that cannot be read (a status not among the choices, a date that is no date)."""
-    import openpyxl
+    cells that cannot be read (a status not among the choices, a date that is no date). Read through the
+    ingest stage's reader, as every workbook is; a file it cannot read raises ValueError with its
+    problems' text."""
+    from engine.ingest import read_workbook
 
-    wb = openpyxl.load_workbook(path, read_only=True, data_only=True)
-    try:
-        ws = wb.worksheets[0]
-        header_row, columns = _find_header(ws)
-        claims = {label(key, lang): claim for claim, key in _CLAIM_KEYS.items() for lang in ("zh", "en")}
-        rows: list[_Row] = []
-        warnings: list[Finding] = []
-        for r, values in enumerate(
-            ws.iter_rows(min_row=header_row + 1, values_only=True), start=header_row + 1
-        ):
-            identity = _cell(values, columns.get("identity"))
-            if not identity:
-                continue
-            status_text = _cell(values, columns.get("status"))
-            status_col = columns.get("status", 0)
-            status = claims.get(status_text)
-            if status is None:
-                where = Evidence(
-                    file=name, sheet=ws.title, cell=f"{_letter(status_col)}{r}", value=status_text
-                )
-                warnings.append(
-                    make_problem("IN-35", where, value=status_text or "—", choices="、".join(claims))
-                )
-                continue
-            raw_date = (
-                values[columns["done_date"]]
-                if "done_date" in columns and columns["done_date"] < len(values)
-                else None
-            )
-            done, bad = _date_of(raw_date)
-            if bad:
-                col = columns["done_date"]
-                where = Evidence(file=name, sheet=ws.title, cell=f"{_letter(col)}{r}", value=str(raw_date))
-                warnings.append(make_problem("IN-36", where, value=str(raw_date)))
-            note = _cell(values, columns.get("note"))
-            rows.append(_Row(identity, status, note, done, f"{_letter(columns['identity'])}{r}"))
-        return rows, ws.title, warnings
-    finally:
-        wb.close()
+    book = read_workbook(path, name)
+    errors = [p for p in book.problems if p.severity is Severity.ERROR]
+    if errors or not book.sheets:
+        raise ValueError("; ".join(p.message.zh for p in errors) or "no sheet")
+    sheet = next(iter(book.sheets.values()))
+    header_row, columns = _find_header(sheet.rows)
+    claims = {label(key, lang): claim for claim, key in _CLAIM_KEYS.items() for lang in ("zh", "en")}
+    rows: list[_Row] = []
+    warnings: list[Finding] = []
+    for r, values in enumerate(sheet.rows[header_row:], start=header_row + 1):
+        identity = _cell(values, columns.get("identity"))
+        if not identity:
+            continue
+        status_text = _cell(values, columns.get("status"))
+        status = claims.get(status_text)
+        if status is None:
+            where = Evidence(file=name, sheet=sheet.name, cell=f"{_letter(columns.get('status', 0))}{r}")
+            warnings.append(make_problem("IN-35", where, value=status_text or "—", choices="、".join(claims)))
+            continue
+        date_col = columns.get("done_date")
+        raw_date = values[date_col] if date_col is not None and date_col < len(values) else None
+        done, bad = _date_of(raw_date)
+        if bad and date_col is not None:
+            where = Evidence(file=name, sheet=sheet.name, cell=f"{_letter(date_col)}{r}", value=str(raw_date))
+            warnings.append(make_problem("IN-36", where, value=str(raw_date)))
+        note = _cell(values, columns.get("note"))
+        rows.append(_Row(identity, status, note, done, f"{_letter(columns['identity'])}{r}"))
+    return rows, sheet.name, warnings
 
 
-def _find_header(ws: Any) -> tuple[int, dict[str, int]]:
+def _find_header(rows: Sequence[Sequence[object]]) -> tuple[int, dict[str, int]]:
+    """The header row (1-based) of the item table and the columns this reads, found by their labels."""
     wanted = {label(key, lang): field for key, field in _HEADERS.items() for lang in ("zh", "en")}
-    for r, values in enumerate(ws.iter_rows(max_row=40, values_only=True), start=1):
+    for r, values in enumerate(rows[:40], start=1):
         columns = {
             wanted[v.strip()]: c for c, v in enumerate(values) if isinstance(v, str) and v.strip() in wanted
         }
