@@ -99,7 +99,9 @@ class RoundHooks(Protocol):
 
     def list_marks(self, result: BranchResult) -> ListMarks: ...
 
-    def capture(self, facts: BranchFacts, result: BranchResult, source_name: str) -> bytes: ...
+    def capture(
+        self, facts: BranchFacts, result: BranchResult, source_name: str, problems: tuple[Finding, ...]
+    ) -> bytes: ...
 
 
 @dataclass(frozen=True)
@@ -206,7 +208,7 @@ def grade_workbooks(
         if hooks is not None:
             _regrade(members, facts, results, profile, evaluators(name), hooks)
             for i, f in zip(members, facts, strict=True):
-                captured[i] = hooks.capture(f, results[i], items[i][1])
+                captured[i] = hooks.capture(f, results[i], items[i][1], checked[i].problems)
     outcomes: list[FileOutcome] = []
     for i, c in enumerate(checked):
         result = results.get(i)

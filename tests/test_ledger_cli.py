@@ -120,6 +120,7 @@ def test_the_first_schema_versions_ledger_opens_reads_and_upgrades_with_a_backup
         assert [r.branch_id for r in records] == ["XS-04", "XX-02"]
         assert all(r.result.identity.branch_id == r.branch_id for r in records)
         assert all(r.facts.identity == r.result.identity for r in records)
+        assert led.branch_problems(records[0].round_id, "XS-04") == ()  # not kept before version 2
     # and a further step beyond this version applies on top of it, after a backup
     conn = sqlite3.connect(ledger, isolation_level=None)
     future = (*MIGRATIONS, ("CREATE TABLE reviews (item_id INTEGER, grade TEXT)",))

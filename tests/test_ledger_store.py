@@ -91,7 +91,7 @@ def test_migrating_backs_the_file_up_first_and_each_step_is_applied_once(tmp_pat
     future = (*MIGRATIONS, ("ALTER TABLE rounds ADD COLUMN note TEXT DEFAULT 'migrated'",))
     conn = sqlite3.connect(path, isolation_level=None)
     backup = migrate(conn, path, future)
-    assert backup is not None and backup.name.startswith("ledger.sqlite.v1-")
+    assert backup is not None and backup.name.startswith(f"ledger.sqlite.v{SCHEMA_VERSION}-")
     assert conn.execute("PRAGMA user_version").fetchone()[0] == SCHEMA_VERSION + 1
     assert conn.execute("SELECT note FROM rounds").fetchall() == [("migrated",)]
     assert migrate(conn, path, future) is None  # nothing left to apply
@@ -134,6 +134,7 @@ def test_a_recorded_round_reads_back_with_its_results_and_facts(tmp_path: Path) 
             assert rec.result == outcome.result
             assert rec.facts.identity == outcome.result.identity  # type: ignore[union-attr]
             assert rec.source_sha256 == outcome.report.sha256 and rec.source_name == outcome.report.file
+            assert led.branch_problems(info.id, rec.branch_id) == outcome.report.problems
         items = led.conn.execute("SELECT count(*) FROM items WHERE round_id = ?", (info.id,)).fetchone()[0]
         assert items == sum(len(o.result.items) for o in graded)  # type: ignore[union-attr]
 

@@ -18,7 +18,7 @@ from dataclasses import dataclass, field
 from engine.export.branch_list import ListMarks, item_identity
 from engine.export.results_json import result_element_bytes
 from engine.ledger.store import compress
-from schemas.common import Status, Text
+from schemas.common import Finding, Status, Text
 from schemas.facts import BranchFacts, fact
 from schemas.results import BranchResult
 from schemas.rules import Profile
@@ -84,6 +84,7 @@ class Captured:
     facts_z: bytes
     items: tuple[ItemRow, ...]
     outcomes: tuple[PriorOutcome, ...]
+    problems: str = "[]"  # JSON list of the file's input problems (warnings: it was graded)
 
 
 # The TG-04 facts the ledger supplies in place of the form's own declaration.
@@ -146,7 +147,9 @@ class RoundContext:
                 )
         return ListMarks(round_ref=self.round_of(result), notes=notes)
 
-    def capture(self, facts: BranchFacts, result: BranchResult, source_name: str) -> bytes:
+    def capture(
+        self, facts: BranchFacts, result: BranchResult, source_name: str, problems: tuple[Finding, ...] = ()
+    ) -> bytes:
         ident = result.identity
         prior = self.prior.get(ident.branch_id, {})
         traces = {t.code: t for t in result.trace}
@@ -182,6 +185,9 @@ class RoundContext:
                 for item in result.items
             ),
             outcomes=tuple(outcomes),
+            problems=json.dumps(
+                [p.model_dump(mode="json", exclude_defaults=True) for p in problems], ensure_ascii=False
+            ),
         )
         return pickle.dumps(captured, protocol=pickle.HIGHEST_PROTOCOL)
 

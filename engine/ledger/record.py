@@ -169,7 +169,7 @@ class Recorder:
         conn = led.conn
         conn.execute(
             "INSERT INTO branches (round_id, branch_id, branch_name, general_branch, source_name, "
-            "source_sha256, grade, total, result, facts) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+            "source_sha256, grade, total, result, facts, problems) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
             (
                 round_id,
                 c.branch_id,
@@ -181,6 +181,7 @@ class Recorder:
                 c.total,
                 c.result_z,
                 c.facts_z,
+                c.problems,
             ),
         )
         ref = round_ref(c.year, self.plan.stage)

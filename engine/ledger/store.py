@@ -17,6 +17,7 @@ WAL needs every process on one machine: a ledger on a network share (SMB/NFS) is
 from __future__ import annotations
 
 import contextlib
+import json
 import os
 import sqlite3
 import sys
@@ -27,7 +28,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 from types import TracebackType
 
-from schemas.common import Text
+from schemas.common import Finding, Text
 from schemas.facts import BranchFacts
 from schemas.results import BranchResult
 
@@ -132,6 +133,8 @@ MIGRATIONS: tuple[tuple[str, ...], ...] = (
         ) AS status
         FROM items""",
     ),
+    # Version 2: each branch's input problems (the warnings its file got: graded, but worth a look).
+    ("ALTER TABLE branches ADD COLUMN problems TEXT NOT NULL DEFAULT '[]'",),
 )
 SCHEMA_VERSION = len(MIGRATIONS)
 
@@ -364,6 +367,13 @@ class Ledger:
             )
             for r in rows
         ]
+
+    def branch_problems(self, round_id: int, branch_id: str) -> tuple[Finding, ...]:
+        """The input problems (warnings) the branch's file got in round ``round_id``."""
+        row = self.conn.execute(
+            "SELECT problems FROM branches WHERE round_id = ? AND branch_id = ?", (round_id, branch_id)
+        ).fetchone()
+        return () if row is None else tuple(Finding.model_validate(p) for p in json.loads(row[0]))
 
     def branch_grades(self, round_id: int) -> dict[str, str]:
         """Each branch's computed grade code in round ``round_id`` (no result is decompressed)."""
