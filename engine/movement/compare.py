@@ -159,11 +159,15 @@ def grade_order(sides: Iterable[Side]) -> tuple[Grade, ...]:
         names = "、".join(dict.fromkeys(s.profile for s in sides))
         raise MovementError(
             Text(
-                zh=f"无法排列等次：两轮的规则集 {names} 在本机均不存在",
-                en=f"cannot order the grades: no round's profile ({names}) is available here",
+                zh=f"无法排列等次：两轮的规则集 {names} 在本机均不存在；"
+                "请把该规则集文件夹放回 rules/ 下再比较",
+                en=f"cannot order the grades: no round's profile ({names}) is available here; put the "
+                "profile's folder back under rules/ and compare again",
             )
         )
-    extra = sorted({r.grade.code: r.grade for s in sides for r in s.results if r.grade.code not in order}.items())
+    extra = sorted(
+        {r.grade.code: r.grade for s in sides for r in s.results if r.grade.code not in order}.items()
+    )
     return (*order.values(), *(grade for _, grade in extra))
 
 
@@ -191,7 +195,9 @@ def _items(side: Side, which: str) -> pd.DataFrame:
     return pd.DataFrame(rows, columns=["branch_id", "code", "side"])
 
 
-def migration(before: Sequence[str], after: Sequence[str], grades: Sequence[Grade]) -> tuple[tuple[int, ...], ...]:
+def migration(
+    before: Sequence[str], after: Sequence[str], grades: Sequence[Grade]
+) -> tuple[tuple[int, ...], ...]:
     """The migration matrix of paired grade codes: ``[row = before][column = after]`` in ``grades``'
     order, every grade a row and a column (zeros included)."""
     import pandas as pd
@@ -221,7 +227,7 @@ def compare(before: Side, after: Side) -> Movement:
     grades = grade_order((before, after))
     by_code = {g.code: g for g in grades}
     a, b = _branches(before), _branches(after)
-    merged = a.join(b, how="outer", lsuffix="_a", rsuffix="_b").sort_index()
+    merged = a.merge(b, how="outer", left_index=True, right_index=True, suffixes=("_a", "_b")).sort_index()
     in_a, in_b = merged["grade_a"].notna(), merged["grade_b"].notna()
     both = merged[in_a & in_b].copy()
     both["direction"] = directions(both["grade_a"], both["grade_b"], grades)
@@ -273,10 +279,7 @@ def compare(before: Side, after: Side) -> Movement:
     moves.sort(key=lambda m: (DIRECTIONS.index(m.direction), m.branch_id))
     names = both["name_b"].to_dict()
     item_moves = sorted(
-        (
-            ItemMove(str(bid), str(names[bid]), str(code), titles[code], s)
-            for (bid, code), s in state.items()
-        ),
+        (ItemMove(str(bid), str(names[bid]), str(code), titles[code], s) for (bid, code), s in state.items()),
         key=lambda i: (i.branch_id, ITEM_STATES.index(i.state), i.code),
     )
     rule_counts = sorted(
@@ -308,7 +311,11 @@ def _lone(frame: pd.DataFrame, suffix: str, by_code: dict[str, Grade]) -> tuple[
     return tuple(
         Lone(str(bid), str(name), by_code[code], float(total))
         for bid, name, code, total in zip(
-            frame.index, frame[f"name_{suffix}"], frame[f"grade_{suffix}"], frame[f"total_{suffix}"], strict=True
+            frame.index,
+            frame[f"name_{suffix}"],
+            frame[f"grade_{suffix}"],
+            frame[f"total_{suffix}"],
+            strict=True,
         )
     )
 

@@ -81,7 +81,8 @@ MOVEMENT_LABELS: dict[str, tuple[str, str]] = {
     "r_rule": ("  {code} {title}：{before} → {after}", "  {code} {title}: {before} → {after}"),
     "r_absent_rule": ("（无此规则）", "(no such rule)"),
     "r_fact_params": (
-        "注意：本轮的事实按 {recorded} 生成，{profile} 的以下事实参数与之不同，重演仍沿用已记录的事实：{names}",
+        "注意：本轮的事实按 {recorded} 生成，{profile} 的以下事实参数与之不同，"
+        "重演仍沿用已记录的事实：{names}",
         "Note: this round's facts were built under {recorded}; {profile} sets these facts-stage parameters "
         "differently, and the replay keeps the recorded facts: {names}",
     ),
@@ -123,10 +124,6 @@ MOVEMENT_LABELS: dict[str, tuple[str, str]] = {
     "u_set_invalid": (
         "--set：改动后的规则集 {where} 无法使用：{problem}",
         "--set: the profile {where} cannot be used with these values: {problem}",
-    ),
-    "u_no_profile_order": (
-        "无法排列等次：两轮的规则集 {profiles} 在本机均不存在",
-        "cannot order the grades: neither round's profile ({profiles}) is available here",
     ),
     "u_no_branch": (
         "台账中没有支部 {branch_id} 的定级记录（已有 {n} 个支部，如 {examples}）",

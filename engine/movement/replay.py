@@ -44,8 +44,12 @@ class SettingError(Exception):
 
 
 def _text(key: str, **fmt: object) -> Text:
+    """Label ``key`` in both languages; a ``Text`` among ``fmt`` fills each language with its own part."""
     zh, en = MOVEMENT_LABELS[key]
-    return Text(zh=zh.format(**fmt), en=en.format(**fmt))
+    each = {
+        lang: {k: v.get(lang) if isinstance(v, Text) else v for k, v in fmt.items()} for lang in ("zh", "en")
+    }
+    return Text(zh=zh.format(**each["zh"]), en=en.format(**each["en"]))
 
 
 def _kind(value: ParamValue) -> str:
@@ -68,7 +72,8 @@ def _parse_value(raw: str) -> ParamValue:
         value = tomllib.loads(f"v = {raw}")["v"]
     except tomllib.TOMLDecodeError:
         return raw
-    if isinstance(value, dict) or (isinstance(value, list) and any(isinstance(v, list | dict) for v in value)):
+    nested = isinstance(value, list) and any(isinstance(v, list | dict) for v in value)
+    if isinstance(value, dict) or nested:
         return raw
     return value  # type: ignore[no-any-return]
 
@@ -104,23 +109,15 @@ def parse_settings(items: Sequence[str], profile: Profile, where: str) -> dict[s
         if name not in profile.params:
             close = difflib.get_close_matches(name, list(profile.params), n=3)
             hint = _text("u_set_hint", names=", ".join(close)) if close else Text(zh="", en="")
-            raise SettingError(
-                Text(
-                    zh=_text("u_set_unknown", name=name, where=where, hint=hint.zh).zh,
-                    en=_text("u_set_unknown", name=name, where=where, hint=hint.en).en,
-                )
-            )
+            raise SettingError(_text("u_set_unknown", name=name, where=where, hint=hint))
         if name in FACT_PARAMS:
             raise SettingError(_text("u_set_facts", name=name, what=FACT_PARAMS[name], where=where))
         current = profile.params[name]
         value = _same_kind(current, _parse_value(raw))
         if value is None:
-            zh_kind, en_kind = MOVEMENT_LABELS[f"k_{_kind(current)}"]
+            kind = _text(f"k_{_kind(current)}")
             raise SettingError(
-                Text(
-                    zh=_text("u_set_value", name=name, value=raw, where=where, kind=zh_kind, current=current).zh,
-                    en=_text("u_set_value", name=name, value=raw, where=where, kind=en_kind, current=current).en,
-                )
+                _text("u_set_value", name=name, value=raw, where=where, kind=kind, current=current)
             )
         out[name] = value
     return out
@@ -193,8 +190,11 @@ def rule_changes(before: BranchResult, after: BranchResult) -> tuple[RuleChange,
 
 
 def replay(
-    recorded: Sequence[tuple[BranchFacts, BranchResult]], profile: Profile, evaluator: Evaluator,
-    settings: dict[str, ParamValue] | None = None, recorded_grades: Sequence[Grade] = (),
+    recorded: Sequence[tuple[BranchFacts, BranchResult]],
+    profile: Profile,
+    evaluator: Evaluator,
+    settings: dict[str, ParamValue] | None = None,
+    recorded_grades: Sequence[Grade] = (),
 ) -> Replay:
     """Re-grade ``recorded`` (facts, recorded result) under ``profile`` (settings already applied; they
     are kept for the report) with ``evaluator``, opened for that profile."""
