@@ -20,7 +20,7 @@ from __future__ import annotations
 
 import time as clock
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from functools import cache, lru_cache
 from importlib import resources
 from pathlib import Path
@@ -44,7 +44,7 @@ from engine.export._ooxml import (
 from engine.export._xlsx import output_stamp, row_height
 from engine.export.atomic import atomic_write_bytes
 from engine.export.i18n import fmt_num, label, problem_text, source_text
-from schemas.common import Finding, Lang
+from schemas.common import Finding, Lang, Text
 from schemas.results import BranchResult
 
 __all__ = [
@@ -52,12 +52,23 @@ __all__ = [
     "OUTPUT_KIND",
     "STATUS_CHOICES",
     "Column",
+    "ListMarks",
     "branch_list_bytes",
     "grade_text",
     "write_branch_list",
 ]
 
 ItemValue = Callable[[BranchResult, Finding, Lang], str]
+
+
+@dataclass(frozen=True)
+class ListMarks:
+    """What the ledger adds to a branch's list: the round it belongs to (None: written without a round)
+    and, by rule code, a note for items that continue an open item of an earlier round (结转 /
+    整改未见成效)."""
+
+    round_ref: str | None = None
+    notes: dict[str, Text] = field(default_factory=dict)
 
 
 @dataclass(frozen=True, slots=True)
@@ -249,13 +260,19 @@ def _layout(columns: tuple[Column, ...]) -> _Layout:
     )
 
 
-def write_branch_list(result: BranchResult, path: Path, lang: Lang = "zh", durable: bool = True) -> None:
+def write_branch_list(
+    result: BranchResult,
+    path: Path,
+    lang: Lang = "zh",
+    durable: bool = True,
+    marks: ListMarks | None = None,
+) -> None:
     """Write ``result``'s rectification list to ``path`` (xlsx), atomically; ``durable=False`` leaves the
     fsync to a later ``atomic.sync_all`` (a batch writes thousands of lists)."""
-    atomic_write_bytes(path, branch_list_bytes(result, lang), durable)
+    atomic_write_bytes(path, branch_list_bytes(result, lang, marks), durable)
 
 
-def branch_list_bytes(result: BranchResult, lang: Lang = "zh") -> bytes:
+def branch_list_bytes(result: BranchResult, lang: Lang = "zh", marks: ListMarks | None = None) -> bytes:
     """``result``'s rectification list as the bytes of an xlsx file."""
     package = _package(lang)
     strings = SharedStrings()
