@@ -7,8 +7,8 @@ Exit codes as the rest of the CLI: 0 done, 2 a usage error (unknown round or bra
 unusable output path, a file that is not a ledger), printed in the chosen language with the fix.
 """
 
-from __future__ import annotations
-
+# No ``from __future__ import annotations``: typer reads the commands' annotations at registration, and
+# they name options made inside ``register``; the annotations of ledger types are quoted instead.
 from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated, NoReturn
@@ -125,7 +125,7 @@ def _check_output(path: Path | None, suffix: str, lang: Lang) -> None:
         _fail(word("u_out_dir", lang, path=path), lang)
 
 
-def _open(path: Path | None, lang: Lang) -> Ledger:
+def _open(path: Path | None, lang: Lang) -> "Ledger":
     from engine.ledger import Ledger, LedgerError
 
     try:
@@ -134,7 +134,7 @@ def _open(path: Path | None, lang: Lang) -> Ledger:
         _fail(exc.text, lang)
 
 
-def _round(led: Ledger, ref: str, lang: Lang) -> tuple[RoundInfo, list[BranchRecord]]:
+def _round(led: "Ledger", ref: str, lang: Lang) -> "tuple[RoundInfo, list[BranchRecord]]":
     from engine.ledger import LedgerError
 
     try:
@@ -147,7 +147,7 @@ def _round(led: Ledger, ref: str, lang: Lang) -> tuple[RoundInfo, list[BranchRec
     return info, records
 
 
-def _policy_profile(name: str) -> Profile | None:
+def _policy_profile(name: str) -> "Profile | None":
     """The profile a round was graded under, when it is available here (it orders grades, prices KPIs)."""
     from engine.rulebook import RulebookError, load_profile
 
@@ -157,7 +157,7 @@ def _policy_profile(name: str) -> Profile | None:
         return None
 
 
-def side_of(info: RoundInfo, records: Sequence[BranchRecord]) -> Side:
+def side_of(info: "RoundInfo", records: "Sequence[BranchRecord]") -> "Side":
     from engine.movement.compare import Side
 
     profile = _policy_profile(info.profile)
@@ -335,7 +335,9 @@ def run_replay(
             )
 
 
-def replay_notes(info: RoundInfo, records: Sequence[BranchRecord], profile: Profile, lang: Lang) -> list[str]:
+def replay_notes(
+    info: "RoundInfo", records: "Sequence[BranchRecord]", profile: "Profile", lang: Lang
+) -> list[str]:
     """What a reader of a replay must know: the profile was written for another year, or it sets a
     facts-stage parameter (or window) otherwise than the profile the facts were built under."""
     from schemas.facts import FACT_PARAMS
