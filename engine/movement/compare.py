@@ -18,7 +18,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any, Literal
+from typing import TYPE_CHECKING, Literal
 
 from engine.grading import college_kpis
 from schemas.common import Text
@@ -211,13 +211,11 @@ def migration(
     return tuple(tuple(int(v) for v in row) for row in table.to_numpy())
 
 
-def directions(before: Any, after: Any, grades: Sequence[Grade]) -> Any:
-    """Per pair of grade codes (pandas Series), "up" / "down" / "same" by their rank in ``grades``."""
-    import numpy as np
-
+def directions(before: pd.Series, after: pd.Series, grades: Sequence[Grade]) -> list[Direction]:
+    """Per pair of grade codes (two aligned Series), "up" / "down" / "same" by their rank in ``grades``."""
     rank = {g.code: i for i, g in enumerate(grades)}
     delta = before.map(rank).to_numpy() - after.map(rank).to_numpy()  # a smaller rank is a better grade
-    return np.select([delta > 0, delta < 0], ["up", "down"], default="same")
+    return ["up" if d > 0 else "down" if d < 0 else "same" for d in delta]
 
 
 def compare(before: Side, after: Side) -> Movement:

@@ -222,7 +222,7 @@ def replay(
                 after=order[now.grade.code],
                 total_before=was.total,
                 total_after=now.total,
-                direction=str(direction),  # type: ignore[arg-type]
+                direction=direction,
                 rules=rules,
             )
         )
