@@ -188,11 +188,18 @@ def _branches(side: Side) -> pd.DataFrame:
     return frame.drop_duplicates("branch_id", keep="last").set_index("branch_id")
 
 
-def _items(side: Side, which: str) -> pd.DataFrame:
+def _items(side: Side) -> pd.DataFrame:
+    """The round's items as (branch_id, code) rows, each pair once."""
     import pandas as pd
 
-    rows = [(r.identity.branch_id, f.code, which) for r in side.results for f in r.items]
-    return pd.DataFrame(rows, columns=["branch_id", "code", "side"])
+    rows = [(r.identity.branch_id, f.code) for r in side.results for f in r.items]
+    return pd.DataFrame(rows, columns=["branch_id", "code"]).drop_duplicates()
+
+
+_MOVE_COLUMNS = ("name_b", "general_b", "grade_a", "grade_b", "total_a", "total_b", "direction", *ITEM_STATES)
+
+# The merge indicator of an item's (branch, rule) pair -> its state from the earlier round to the later.
+_HELD = {"left_only": "closed", "right_only": "opened", "both": "still_open"}
 
 
 def migration(
@@ -220,7 +227,6 @@ def directions(before: pd.Series, after: pd.Series, grades: Sequence[Grade]) -> 
 
 def compare(before: Side, after: Side) -> Movement:
     """The movement from round ``before`` to round ``after`` (see the module doc)."""
-    import pandas as pd
 
     grades = grade_order((before, after))
     by_code = {g.code: g for g in grades}
@@ -230,60 +236,44 @@ def compare(before: Side, after: Side) -> Movement:
     both = merged[in_a & in_b].copy()
     both["direction"] = directions(both["grade_a"], both["grade_b"], grades)
 
-    items = pd.concat([_items(before, "a"), _items(after, "b")], ignore_index=True)
-    items = items[items["branch_id"].isin(both.index)].drop_duplicates()
-    flags = items.assign(flag=1).pivot_table(
-        index=["branch_id", "code"], columns="side", values="flag", aggfunc="max", fill_value=0
-    )
-    flags = flags.reindex(columns=["a", "b"], fill_value=0)
-    state = pd.Series(
-        pd.Categorical(
-            [
-                "still_open" if x and y else "closed" if x else "opened"
-                for x, y in zip(flags["a"], flags["b"], strict=True)
-            ],
-            categories=list(ITEM_STATES),
-        ),
-        index=flags.index,
-        name="state",
-    )
+    # An item is (branch, rule): an outer merge of the two rounds' pairs says which round holds each.
+    pairs = [_items(side)[lambda f: f["branch_id"].isin(both.index)] for side in (before, after)]
+    items = pairs[0].merge(pairs[1], how="outer", indicator="held").sort_values(["branch_id", "code"])
+    items["state"] = items["held"].map(_HELD).astype(str)
     per_branch = (
-        pd.crosstab(state.index.get_level_values("branch_id"), state, dropna=False)
+        items.groupby(["branch_id", "state"])
+        .size()
+        .unstack(fill_value=0)
         .reindex(index=both.index, columns=list(ITEM_STATES), fill_value=0)
-        .fillna(0)
-        .astype(int)
     )
-    per_rule = pd.crosstab(state.index.get_level_values("code"), state, dropna=False).reindex(
-        columns=list(ITEM_STATES), fill_value=0
+    per_rule = (
+        items.groupby(["code", "state"])
+        .size()
+        .unstack(fill_value=0)
+        .reindex(columns=list(ITEM_STATES), fill_value=0)
     )
+    table = both.join(per_branch)
     titles = _titles((before, after))
 
-    moves = [
-        Move(
-            branch_id=str(branch_id),
-            branch_name=str(row.name_b),
-            general_branch=None if pd.isna(row.general_b) else str(row.general_b),
-            before=by_code[row.grade_a],
-            after=by_code[row.grade_b],
-            total_before=float(row.total_a),
-            total_after=float(row.total_b),
-            direction=row.direction,
-            opened=int(per_branch.at[branch_id, "opened"]),
-            closed=int(per_branch.at[branch_id, "closed"]),
-            still_open=int(per_branch.at[branch_id, "still_open"]),
-        )
-        for branch_id, row in zip(both.index, both.itertuples(index=False), strict=True)
-    ]
+    columns = (table.index.tolist(), *(table[c].tolist() for c in _MOVE_COLUMNS))
+    moves = [_move(by_code, *row) for row in zip(*columns, strict=True)]
     moves.sort(key=lambda m: (DIRECTIONS.index(m.direction), m.branch_id))
     names = both["name_b"].to_dict()
     item_moves = sorted(
-        (ItemMove(str(bid), str(names[bid]), str(code), titles[code], s) for (bid, code), s in state.items()),
+        (
+            ItemMove(str(bid), str(names[bid]), str(code), titles[code], state)
+            for bid, code, state in zip(
+                *(items[c].tolist() for c in ("branch_id", "code", "state")), strict=True
+            )
+        ),
         key=lambda i: (i.branch_id, ITEM_STATES.index(i.state), i.code),
     )
     rule_counts = sorted(
         (
-            RuleCount(str(code), titles[str(code)], int(r.opened), int(r.closed), int(r.still_open))
-            for code, r in zip(per_rule.index, per_rule.itertuples(index=False), strict=True)
+            RuleCount(str(code), titles[str(code)], int(o), int(c), int(k))
+            for code, o, c, k in zip(
+                per_rule.index.tolist(), *(per_rule[c].tolist() for c in ITEM_STATES), strict=True
+            )
         ),
         key=lambda r: (-(r.opened + r.closed + r.still_open), r.code),
     )
@@ -302,6 +292,38 @@ def compare(before: Side, after: Side) -> Movement:
         items=tuple(item_moves),
         rules=tuple(rule_counts),
         kpis=kpi_moves(before, after),
+    )
+
+
+def _move(
+    by_code: dict[str, Grade],
+    branch_id: str,
+    name: str,
+    general: str | None,
+    grade_a: str,
+    grade_b: str,
+    total_a: float,
+    total_b: float,
+    direction: Direction,
+    opened: int,
+    closed: int,
+    still_open: int,
+) -> Move:
+    """A row of the joined table (``_MOVE_COLUMNS``) as a ``Move``."""
+    import pandas as pd
+
+    return Move(
+        branch_id=str(branch_id),
+        branch_name=str(name),
+        general_branch=None if pd.isna(general) else str(general),
+        before=by_code[grade_a],
+        after=by_code[grade_b],
+        total_before=float(total_a),
+        total_after=float(total_b),
+        direction=direction,
+        opened=int(opened),
+        closed=int(closed),
+        still_open=int(still_open),
     )
 
 
