@@ -16,13 +16,14 @@ module is plain frozen dataclasses, which the workbook, the JSON and the console
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Literal
+from typing import TYPE_CHECKING, Literal, Protocol
 
 from engine.grading import college_kpis
 from schemas.common import Text
-from schemas.results import BranchResult, Grade
+from schemas.facts import BranchIdentity
+from schemas.results import Grade
 from schemas.rules import GradingPolicy
 
 if TYPE_CHECKING:
@@ -42,6 +43,34 @@ class MovementError(Exception):
         self.text = text
 
 
+class ItemSource(Protocol):
+    @property
+    def code(self) -> str: ...
+
+    @property
+    def title(self) -> Text: ...
+
+
+class Graded(Protocol):
+    """What compare reads of a graded branch: a ``BranchResult``, or a lighter record carrying these (so a
+    round can be compared without decoding every full result and its trace)."""
+
+    @property
+    def identity(self) -> BranchIdentity: ...
+
+    @property
+    def grade(self) -> Grade: ...
+
+    @property
+    def total(self) -> float: ...
+
+    @property
+    def items(self) -> Sequence[ItemSource]: ...
+
+    @property
+    def kpi_flags(self) -> Mapping[str, bool]: ...
+
+
 @dataclass(frozen=True)
 class Side:
     """One round as compare reads it: its label, profile name, results and (when the profile is available
@@ -49,7 +78,7 @@ class Side:
 
     label: Text
     profile: str
-    results: Sequence[BranchResult]
+    results: Sequence[Graded]
     policy: GradingPolicy | None = None
 
 
