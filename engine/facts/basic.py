@@ -177,8 +177,9 @@ def self_assessment_facts(form: BranchForm) -> dict[str, Fact]:
             value=change,
             evidence=(cell(sa, "baseline_grade") + cell(sa, "self_grade")) or sheet,
             detail=detail(
-                f"年初定级{sa.baseline_grade or '空白'}，自评{sa.self_grade or '空白'}",
-                f"March grade {sa.baseline_grade or 'blank'}, self grade {sa.self_grade or 'blank'}",
+                f"依据自评表填报的等次：年初定级{sa.baseline_grade or '空白'}，自评{sa.self_grade or '空白'}",
+                f"as the form declares them: March grade {sa.baseline_grade or 'blank'}, "
+                f"self grade {sa.self_grade or 'blank'}",
             ),
         ),
         "grading_meeting_date": fact(

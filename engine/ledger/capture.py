@@ -15,7 +15,7 @@ import pickle
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 
-from engine.export.branch_list import ListMarks
+from engine.export.branch_list import ListMarks, item_identity
 from engine.export.results_json import result_element_bytes
 from engine.ledger.store import compress
 from schemas.common import Status, Text
@@ -37,12 +37,6 @@ __all__ = [
 def round_ref(year: int, stage: str) -> str:
     """A round as people and lists name it: ``2012-年初定级``."""
     return f"{year}-{stage}"
-
-
-def item_identity(round_name: str | None, branch_id: str, code: str) -> str:
-    """An item's identity: ``2012-年初定级/XS-05/PR-03`` — or, on a list written without a round,
-    ``XS-05/PR-03`` (such a list cannot be imported: no round recorded it)."""
-    return f"{round_name}/{branch_id}/{code}" if round_name else f"{branch_id}/{code}"
 
 
 @dataclass(frozen=True, slots=True)
@@ -204,9 +198,9 @@ def _with_baseline(
     ranks = grade_ranks(profile)
     name = next((g.name for g in profile.grading.grades if g.code == code), Text(zh=code, en=code))
     detail = Text(
-        zh=f"台账记录的 {round_name} 计算等次为{name.zh}（不采用自评表填报的年初定级等次）",
-        en=f"the ledger's {round_name} computed grade is {name.en} "
-        "(the form's declared baseline is not used)",
+        zh=f"依据台账：{round_name} 轮次的计算等次{name.zh}与本轮计算等次比较，不采用自评表填报的等次",
+        en=f"from the ledger: round {round_name}'s computed grade {name.en} against this round's computed "
+        "grade; the form's declared grades are not used",
     )
     updated = dict(facts.facts)
     updated["baseline_grade_rank"] = fact("baseline_grade_rank", ranks.get(code), detail=detail)
