@@ -15,6 +15,7 @@ from engine.ledger import Ledger
 from tests.ledger_helpers import college_forms, plan_for, record
 
 runner = CliRunner()
+YEAR = Path(__file__).resolve().parent.parent / "fixtures" / "year"
 
 
 @pytest.fixture(scope="module")
@@ -100,3 +101,35 @@ def test_replay_refuses_a_bad_setting_before_reading_the_ledger(tmp_path: Path) 
     profile = runner.invoke(app, ["replay", "1", "--profile", "nowhere-2099", "--ledger", str(absent)])
     assert profile.exit_code == 2 and "nowhere-2099" in profile.output
     assert not absent.exists()
+
+
+def test_compare_and_history_over_the_fixture_year(tmp_path: Path) -> None:
+    """March and the year-end self-check of the fixture year: XX-01 fixed nearly everything and moves up,
+    XS-02's satisfaction fell and it moves down; the items the new forms pass are closed."""
+    path = tmp_path / "ledger.sqlite"
+    with Ledger.open(path) as led:
+        record(led, sorted((YEAR / "march").glob("*.xlsx")), plan_for("年初定级"))
+        record(led, sorted((YEAR / "december").glob("*.xlsx")), plan_for("年终自查", baseline="年初定级"))
+    data = tmp_path / "year.json"
+    args = ["compare", "2012-年初定级", "2012-年终自查", "--ledger", str(path), "--json", str(data)]
+    result = runner.invoke(app, args)
+    assert result.exit_code == 0, result.output
+    assert "晋位升级: XX-01" in result.output and "等次下降: XS-02" in result.output
+    moved = json.loads(data.read_text(encoding="utf-8"))
+    rows = {b["branch_id"]: b for b in moved["branches"]}
+    assert (rows["XX-01"]["grade_before"], rows["XX-01"]["grade_after"], rows["XX-01"]["direction"]) == (
+        "B",
+        "A",
+        "up",
+    )
+    assert rows["XS-02"]["direction"] == "down" and rows["XS-02"]["grade_after"] == "C"
+    assert {rows["JD-01"]["direction"], rows["JD-02"]["direction"]} == {"same"}
+    items = {(i["branch_id"], i["code"]): i["state"] for i in moved["items"]}
+    assert items[("JD-02", "OL-02")] == "closed"  # committee meetings fixed
+    assert items[("JD-01", "OL-03")] == "opened"  # no organisational life in October
+    assert items[("XS-02", "TG-04")] == "opened"  # fell below its March grade
+    assert rows["XX-01"]["items"]["closed"] > rows["XX-01"]["items"]["still_open"]
+
+    history = runner.invoke(app, ["history", "XS-02", "--ledger", str(path), "--lang", "en"])
+    assert history.exit_code == 0, history.output
+    assert "2012 年终自查 (loudi-2012): Average" in history.output and "TG-04" in history.output

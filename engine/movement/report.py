@@ -10,6 +10,7 @@ languages.
 from __future__ import annotations
 
 import json
+import math
 from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
@@ -199,6 +200,9 @@ def _fill(book: Any, m: Movement, lang: Lang) -> None:
         }
     )
     chart.set_title({"name": w("chart_grades")})
+    chart.set_legend({"position": "bottom"})
+    most = max([sum(r) for r in m.matrix] + [sum(col) for col in zip(*m.matrix, strict=True)] + [1])
+    chart.set_y_axis({"min": 0, "major_unit": max(1, math.ceil(most / 8)), "num_format": "0"})
     ws.insert_chart(n + 3, 0, chart)
 
     # 支部变动
@@ -267,6 +271,7 @@ def _fill(book: Any, m: Movement, lang: Lang) -> None:
                 }
             )
         chart.set_title({"name": w("chart_rules")})
+        chart.set_legend({"position": "bottom"})
         chart.set_y_axis({"reverse": True})
         chart.set_size({"height": 120 + 22 * shown})
         ws.insert_chart(1, 6, chart)
