@@ -37,10 +37,6 @@ HELP: dict[str, tuple[str, str]] = {
     "h_round_b": ("后一轮，如 2012-年终自查 或轮次编号", "the later round, e.g. 2012-年终自查 or its number"),
     "h_compare_out": ("写出变动工作簿（.xlsx，含图表）", "write the movement workbook (.xlsx, with charts)"),
     "h_compare_json": ("写出变动数据（.json）", "write the movement as JSON (.json)"),
-    "h_ledger": (
-        "台账文件（默认见文档，环境变量 BRANCHGRADE_LEDGER 可改）",
-        "the ledger file (default: see the docs; the BRANCHGRADE_LEDGER environment variable overrides)",
-    ),
     "h_history": ("显示一个支部的历次定级", "print one branch's grading history"),
     "h_branch_id": ("支部编号，如 JD-01", "branch ID, e.g. JD-01"),
     "h_replay": (
@@ -67,7 +63,7 @@ def register(app: typer.Typer) -> None:
         zh, en = HELP[key]
         return f"{zh} / {en}" if base.HELP_LANG is None else en if base.HELP_LANG == "en" else zh
 
-    LedgerOpt = Annotated[Path | None, typer.Option("--ledger", help=h("h_ledger"))]
+    LedgerOpt = Annotated[Path | None, typer.Option("--ledger", help=base._h("h_ledger"))]  # the ledger's
     LangOpt = Annotated[str, typer.Option("--lang", help=base._h("h_lang"))]
 
     @app.command("compare", help=h("h_compare"))
