@@ -669,6 +669,7 @@ def measure_movement(n: int, scratch: Path) -> dict[str, Any]:
     write_workbook(moved, scratch / "movement.xlsx")
     write_json(moved, scratch / "movement.json")
     m["outputs"] = time.perf_counter() - t
+    m["load"] = os.getloadavg()[0] if hasattr(os, "getloadavg") else float("nan")
     return m
 
 
@@ -677,7 +678,8 @@ def movement_markdown(ms_: list[dict[str, Any]]) -> str:
         MOVEMENT_SECTION,
         "",
         f"`python bench/run.py --movement N` — python {platform.python_version()}, one process, "
-        f"{ms_[0]['evaluator']} evaluator; two rounds of N branches recorded in a ledger. Seconds:",
+        f"{ms_[0]['evaluator']} evaluator, load average {ms_[-1]['load']:.1f} on {os.cpu_count()} cores; "
+        "two rounds of N branches recorded in a ledger. Seconds:",
         "",
         "| date | N | read a round | replay (rules + grading + diff) | read + replay | compare (2 reads + "
         "tables) | compare tables | workbook + JSON |",
