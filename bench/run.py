@@ -662,6 +662,139 @@ def targets(ms_: list[dict[str, Any]]) -> str:
     return "\n".join(lines) + "\n"
 
 
+# --- movement: compare and replay over rounds recorded in a ledger -------------------------------------
+
+MOVEMENT_SECTION = "## Movement: compare and replay"
+MOVEMENT_SETTING = "org_life_per_month=2"  # the what-if of the replay pass (and the second round's grading)
+
+
+def _copies(pairs: list[Any], n: int) -> list[Any]:
+    """``n`` (facts, result) pairs cycled from ``pairs``, each under its own branch id ``BENCH-<i>``."""
+    out = []
+    for i in range(n):
+        facts, result = pairs[i % len(pairs)]
+        identity = result.identity.model_copy(update={"branch_id": f"BENCH-{i:05d}"})
+        out.append(
+            (
+                facts.model_copy(update={"identity": identity}),
+                result.model_copy(update={"identity": identity}),
+            )
+        )
+    return out
+
+
+def measure_movement(n: int, scratch: Path) -> dict[str, Any]:
+    """Two rounds of ``n`` branches recorded in a ledger (the fixture college's 18 real results cycled
+    under unique ids; the second round graded with ``MOVEMENT_SETTING``), then timed in this process:
+    reading a round back (``Ledger.branch_records``), ``replay`` of the first round with the setting,
+    ``compare`` of the two rounds, and the compare workbook and JSON."""
+    from engine.facts import build_facts
+    from engine.ledger import Ledger
+    from engine.ledger.record import Recorder, RoundPlan, round_context
+    from engine.movement import apply_settings, compare, parse_settings, regrade, replay
+    from engine.movement.cli import side_of
+    from engine.movement.report import write_json, write_workbook
+    from engine.pipeline import check_workbook
+    from engine.rulebook import load_profile, open_evaluator, resolve_evaluator
+
+    profile = load_profile(PROFILE)
+    where = f"rules/{PROFILE}/profile.toml"
+    strict = apply_settings(profile, parse_settings([MOVEMENT_SETTING], profile, where), where)
+    forms = [check_workbook(p).form for p in sorted((ROOT / "fixtures" / "college").glob("*.xlsx"))]
+    facts = [build_facts(f, profile) for f in forms if f is not None]
+    name = resolve_evaluator("auto")
+    rounds: dict[str, list[Any]] = {}
+    for stage, prof in (("年初定级", profile), ("年终自查", strict)):
+        ev = open_evaluator(prof, name)
+        rounds[stage] = _copies(list(zip(facts, regrade(facts, prof, ev), strict=True)), n)
+        ev.close()
+    path = scratch / "ledger.sqlite"
+    m: dict[str, Any] = {"n": n, "evaluator": name}
+    with Ledger.open(path) as led:
+        for stage, pairs in rounds.items():
+            plan = RoundPlan(stage=stage, year=None, replace=False, profiles={PROFILE: ""})
+            context = round_context(led, plan)
+            t = time.perf_counter()
+            with Recorder(plan) as recorder:
+                for f, r in pairs:
+                    recorder.add(context.capture(f, r, r.identity.file))
+                recorder.commit(led)
+            m[f"record_{stage}"] = time.perf_counter() - t
+        a, b = led.rounds()
+        t = time.perf_counter()
+        records_a = led.branch_records(a.id)
+        m["read"] = time.perf_counter() - t
+        records_b = led.branch_records(b.id)
+    t = time.perf_counter()
+    ev = open_evaluator(strict, name)
+    replayed = replay([(r.facts, r.result) for r in records_a], strict, ev)
+    ev.close()
+    m["replay"] = time.perf_counter() - t
+    m["replay_changed"] = len(replayed.changes)
+    t = time.perf_counter()
+    moved = compare(side_of(a, records_a), side_of(b, records_b))
+    m["compare"] = time.perf_counter() - t
+    m["compare_moved"] = len(moved.moved("down")) + len(moved.moved("up"))
+    t = time.perf_counter()
+    write_workbook(moved, scratch / "movement.xlsx")
+    write_json(moved, scratch / "movement.json")
+    m["outputs"] = time.perf_counter() - t
+    m["load"] = os.getloadavg()[0] if hasattr(os, "getloadavg") else float("nan")
+    return m
+
+
+def movement_markdown(ms_: list[dict[str, Any]]) -> str:
+    lines = [
+        MOVEMENT_SECTION,
+        "",
+        f"`python bench/run.py --movement N` — python {platform.python_version()}, one process, "
+        f"{ms_[0]['evaluator']} evaluator, load average {ms_[-1]['load']:.1f} on {os.cpu_count()} cores; "
+        "two rounds of N branches recorded in a ledger. Seconds:",
+        "",
+        "| date | N | read a round | replay (rules + grading + diff) | read + replay | compare (2 reads + "
+        "tables) | compare tables | workbook + JSON |",
+        "|---|---:|---:|---:|---:|---:|---:|---:|",
+    ]
+    for m in ms_:
+        lines.append(
+            f"| {date.today()} | {m['n']} | {m['read']:.2f} | {m['replay']:.2f} | "
+            f"{m['read'] + m['replay']:.2f} | {2 * m['read'] + m['compare']:.2f} | {m['compare']:.2f} | "
+            f"{m['outputs']:.2f} |"
+        )
+    lines += [
+        "",
+        "Targets: replay of 10,000 branches ≤ 10 s, compare ≤ 2 s on 2 cores (read + replay, 2 reads + "
+        "compare).",
+        "",
+    ]
+    return "\n".join(lines)
+
+
+def run_movement(sizes: list[int], results: Path) -> None:
+    """``--movement``: the movement pass alone; its table replaces the movement section of ``results``."""
+    measured = []
+    for n in sizes:
+        with tempfile.TemporaryDirectory() as scratch:
+            m = measure_movement(n, Path(scratch))
+        print(
+            f"N={n}: read {m['read']:.2f} s, replay {m['replay']:.2f} s ({m['replay_changed']} changed), "
+            f"compare {m['compare']:.2f} s ({m['compare_moved']} moved), outputs {m['outputs']:.2f} s",
+            flush=True,
+        )
+        measured.append(m)
+    table = movement_markdown(measured)
+    print("\n" + table)
+    previous = results.read_text(encoding="utf-8") if results.exists() else ""
+    start = previous.find(MOVEMENT_SECTION)
+    if start < 0:
+        updated = previous.rstrip("\n") + "\n\n" + table
+    else:
+        end = previous.find("\n## ", start + len(MOVEMENT_SECTION))
+        updated = previous[:start] + table + (previous[end + 1 :] if end >= 0 else "")
+    results.write_text(updated, encoding="utf-8")
+    print(f"written to {results}")
+
+
 def main(argv: list[str] | None = None) -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument(
@@ -677,7 +810,16 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument(
         "--recording", action="store_true", help="measure only what recording a round adds (grade --round)"
     )
+    parser.add_argument(
+        "--movement",
+        type=int,
+        action="append",
+        help="only time compare and replay of N branches (repeatable)",
+    )
     args = parser.parse_args(argv)
+    if args.movement:
+        run_movement(args.movement, args.results)
+        return
     if args.recording:
         for n in args.n or [1000]:
             m = measure_recording(n, ensure_workbooks(args.cache, n, args.workers), args.workers)

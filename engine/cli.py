@@ -32,6 +32,7 @@ from engine.export.i18n import both, label
 from engine.export.template import write_template
 from engine.inputs import InputError, expand, is_pattern, matches, pattern_root
 from engine.ledger.cli import add_ledger_commands, start_recording
+from engine.movement.cli import register as register_movement
 from engine.roster import Roster, RosterCheck, RosterError, read_roster, write_roster_template
 from engine.rulebook import RulebookError, load_profile, render_catalogue
 from engine.rulebook.conditions import parse
@@ -401,6 +402,9 @@ def _load(profile: str) -> Profile:
         return load_profile(profile)
     except RulebookError as exc:
         raise _usage(str(exc)) from exc
+
+
+register_movement(app)  # compare, history, replay (engine/movement/cli.py)
 
 
 def run() -> None:

@@ -1,0 +1,365 @@
+"""The movement commands — ``compare``, ``history``, ``replay`` — over rounds recorded in the ledger.
+
+Registered on the main app by :func:`register` (engine/cli.py). The ledger, pandas and xlsxwriter are
+imported by the command functions, so the CLI starts as fast without them.
+
+Exit codes as the rest of the CLI: 0 done, 2 a usage error (unknown round or branch, bad ``--set``,
+unusable output path, a file that is not a ledger), printed in the chosen language with the fix.
+"""
+
+# No ``from __future__ import annotations``: typer reads the commands' annotations at registration, and
+# they name options made inside ``register``; the annotations of ledger types are quoted instead.
+from collections.abc import Callable, Sequence
+from pathlib import Path
+from typing import TYPE_CHECKING, Annotated, NoReturn
+
+import typer
+
+from engine.movement.labels import MOVEMENT_LABELS, word
+from schemas.common import Lang, Text
+
+if TYPE_CHECKING:
+    from engine.ledger import BranchRecord, Ledger, RoundInfo
+    from engine.movement.compare import Side
+    from schemas.rules import Profile
+
+EXIT_USAGE = 2
+
+HELP: dict[str, tuple[str, str]] = {
+    "h_compare": (
+        "比较两轮定级：等次迁移、晋位升级、整改事项与指标变动",
+        "compare two rounds: grade migration, branches moved up and down, items and KPIs",
+    ),
+    "h_round_a": (
+        "前一轮，如 2012-年初定级 或轮次编号",
+        "the earlier round, e.g. 2012-年初定级 or its number",
+    ),
+    "h_round_b": ("后一轮，如 2012-年终自查 或轮次编号", "the later round, e.g. 2012-年终自查 or its number"),
+    "h_compare_out": ("写出变动工作簿（.xlsx，含图表）", "write the movement workbook (.xlsx, with charts)"),
+    "h_compare_json": ("写出变动数据（.json）", "write the movement as JSON (.json)"),
+    "h_history": ("显示一个支部的历次定级", "print one branch's grading history"),
+    "h_branch_id": ("支部编号，如 JD-01", "branch ID, e.g. JD-01"),
+    "h_replay": (
+        "按另一规则集或改动的参数重演已记录的一轮（不记录）",
+        "re-grade a recorded round under another profile or changed parameters (nothing recorded)",
+    ),
+    "h_round": (
+        "要重演的一轮，如 2012-年初定级 或轮次编号",
+        "the round to replay, e.g. 2012-年初定级 or its number",
+    ),
+    "h_replay_profile": ("重演所用的规则集名称或文件夹", "the profile name or folder to replay under"),
+    "h_set": (
+        "改动一个参数：参数名=值（参数见规则集 profile.toml 的 [params]），可多次给出",
+        "change a parameter: NAME=VALUE (as in the profile's profile.toml [params]); repeatable",
+    ),
+}
+
+
+def register(app: typer.Typer) -> None:
+    """Add ``compare``, ``history`` and ``replay`` to ``app`` (the main CLI, which is loaded by now)."""
+    from engine import cli as base
+
+    def h(key: str) -> str:
+        zh, en = HELP[key]
+        return f"{zh} / {en}" if base.HELP_LANG is None else en if base.HELP_LANG == "en" else zh
+
+    LedgerOpt = Annotated[Path | None, typer.Option("--ledger", help=base._h("h_ledger"))]  # the ledger's
+    LangOpt = Annotated[str, typer.Option("--lang", help=base._h("h_lang"))]
+
+    @app.command("compare", help=h("h_compare"))
+    def compare_cmd(
+        round_a: Annotated[str, typer.Argument(help=h("h_round_a"))],
+        round_b: Annotated[str, typer.Argument(help=h("h_round_b"))],
+        output: Annotated[Path | None, typer.Option("-o", "--out", help=h("h_compare_out"))] = None,
+        json_out: Annotated[Path | None, typer.Option("--json", help=h("h_compare_json"))] = None,
+        ledger: LedgerOpt = None,
+        lang: LangOpt = "zh",
+    ) -> None:
+        language = base._lang(lang)
+        _check_output(output, ".xlsx", language)
+        _check_output(json_out, ".json", language)
+        run_compare(round_a, round_b, output, json_out, ledger, language, base.out.print)
+
+    @app.command("history", help=h("h_history"))
+    def history_cmd(
+        branch_id: Annotated[str, typer.Argument(help=h("h_branch_id"))],
+        ledger: LedgerOpt = None,
+        lang: LangOpt = "zh",
+    ) -> None:
+        language = base._lang(lang)
+        run_history(branch_id, ledger, language, base.out.print)
+
+    @app.command("replay", help=h("h_replay"))
+    def replay_cmd(
+        round_ref: Annotated[str, typer.Argument(metavar="ROUND", help=h("h_round"))],
+        profile: Annotated[str, typer.Option("--profile", help=h("h_replay_profile"))],
+        settings: Annotated[list[str] | None, typer.Option("--set", help=h("h_set"))] = None,
+        ledger: LedgerOpt = None,
+        lang: LangOpt = "zh",
+        evaluator: Annotated[str, typer.Option("--evaluator", help=base._h("h_evaluator"))] = "auto",
+    ) -> None:
+        language = base._lang(lang)
+        run_replay(round_ref, profile, settings or [], ledger, language, evaluator, base.out.print)
+
+
+Say = Callable[..., None]
+
+
+def _fail(text: Text | str, lang: Lang) -> NoReturn:
+    from engine import cli as base
+
+    base.err.print(text if isinstance(text, str) else text.get(lang), markup=False, soft_wrap=True)
+    raise typer.Exit(EXIT_USAGE)
+
+
+def _check_output(path: Path | None, suffix: str, lang: Lang) -> None:
+    if path is None:
+        return
+    if path.suffix.lower() != suffix:
+        _fail(word("u_out_suffix", lang, suffix=suffix, path=path), lang)
+    if not path.parent.is_dir():
+        _fail(word("u_out_dir", lang, path=path), lang)
+
+
+def _open(path: Path | None, lang: Lang) -> "Ledger":
+    from engine.ledger import Ledger, LedgerError
+
+    try:
+        return Ledger.open(path)
+    except LedgerError as exc:
+        _fail(exc.text, lang)
+
+
+def _round(led: "Ledger", ref: str, lang: Lang) -> "tuple[RoundInfo, list[BranchRecord]]":
+    from engine.ledger import LedgerError
+
+    try:
+        info = led.find_round(ref)
+    except LedgerError as exc:
+        _fail(exc.text, lang)
+    records = led.branch_records(info.id)
+    if not records:
+        _fail(word("u_empty_round", lang, round=info.label.get(lang)), lang)
+    return info, records
+
+
+def _policy_profile(name: str) -> "Profile | None":
+    """The profile a round was graded under, when it is available here (it orders grades, prices KPIs)."""
+    from engine.rulebook import RulebookError, load_profile
+
+    try:
+        return load_profile(name)
+    except RulebookError:
+        return None
+
+
+def side_of(info: "RoundInfo", records: "Sequence[BranchRecord]") -> "Side":
+    from engine.movement.compare import Side
+
+    profile = _policy_profile(info.profile)
+    return Side(
+        label=info.label,
+        profile=info.profile,
+        results=[r.result for r in records],
+        policy=None if profile is None else profile.grading,
+    )
+
+
+def run_compare(
+    round_a: str,
+    round_b: str,
+    output: Path | None,
+    json_out: Path | None,
+    ledger: Path | None,
+    lang: Lang,
+    say: Say,
+) -> None:
+    from engine.movement.compare import DIRECTIONS, MovementError, compare
+    from engine.movement.report import matrix_text, write_json, write_workbook
+
+    with _open(ledger, lang) as led:
+        a, b = (side_of(*_round(led, ref, lang)) for ref in (round_a, round_b))
+    try:
+        m = compare(a, b)
+    except MovementError as exc:
+        _fail(exc.text, lang)
+    say(
+        word(
+            "c_done",
+            lang,
+            before=m.before_label.get(lang),
+            after=m.after_label.get(lang),
+            both=len(m.moves),
+            up=len(m.moved("up")),
+            down=len(m.moved("down")),
+            same=len(m.moved("same")),
+            opened=m.item_count("opened"),
+            closed=m.item_count("closed"),
+            still=m.item_count("still_open"),
+        ),
+        markup=False,
+    )
+    say(matrix_text(m.grades, m.matrix, lang), markup=False)
+    for key in DIRECTIONS[:2]:  # up, down
+        for x in m.moved(key):
+            say(
+                f"{word(key, lang)}: {x.branch_id} {x.branch_name} "
+                f"{x.before.name.get(lang)} → {x.after.name.get(lang)}",
+                markup=False,
+            )
+    if output is not None:
+        write_workbook(m, output, lang)
+        say(word("wrote", lang, path=output), markup=False)
+    if json_out is not None:
+        write_json(m, json_out)
+        say(word("wrote", lang, path=json_out), markup=False)
+
+
+def run_history(branch_id: str, ledger: Path | None, lang: Lang, say: Say) -> None:
+    from engine.movement.history import render, timeline
+    from engine.roster import normalise_id
+
+    wanted = normalise_id(branch_id)
+    seen: set[str] = set()
+    rounds = []
+    with _open(ledger, lang) as led:
+        for info in led.rounds():
+            found = None
+            for record in led.branch_records(info.id):
+                seen.add(record.branch_id)
+                if normalise_id(record.branch_id) == wanted:
+                    found = record.result
+            rounds.append((info.label, info.profile, found))
+    if all(result is None for _, _, result in rounds):
+        examples = word("list_sep", lang).join(sorted(seen)[:5]) or word("none", lang)
+        _fail(word("u_no_branch", lang, branch_id=branch_id, n=len(seen), examples=examples), lang)
+    say(render(branch_id, timeline(rounds), lang), markup=False)
+
+
+def run_replay(
+    round_ref: str,
+    profile_ref: str,
+    settings: Sequence[str],
+    ledger: Path | None,
+    lang: Lang,
+    evaluator: str,
+    say: Say,
+) -> None:
+    from engine.movement.replay import SettingError, apply_settings, parse_settings, replay
+    from engine.movement.report import matrix_text
+    from engine.rulebook import (
+        EvaluatorUnavailable,
+        RulebookError,
+        find_profile_dir,
+        load_profile,
+        open_evaluator,
+        resolve_evaluator,
+    )
+    from engine.rulebook.loader import PROFILE_FILE
+
+    try:
+        profile = load_profile(profile_ref)
+        where = (find_profile_dir(profile_ref) / PROFILE_FILE).as_posix()
+        engine_name = resolve_evaluator(evaluator)
+    except RulebookError as exc:
+        _fail(str(exc), lang)
+    except EvaluatorUnavailable as exc:
+        _fail(Text(zh=exc.zh, en=exc.en), lang)
+    try:
+        changed = parse_settings(settings, profile, where)
+        profile = apply_settings(profile, changed, where)
+    except SettingError as exc:
+        _fail(exc.text, lang)
+    with _open(ledger, lang) as led:
+        info, records = _round(led, round_ref, lang)
+    for note in replay_notes(info, records, profile, lang):
+        say(note, markup=False)
+    ev = open_evaluator(profile, engine_name)
+    try:
+        result = replay([(r.facts, r.result) for r in records], profile, ev, changed)
+    finally:
+        ev.close()
+    say(word("r_head", lang, round=info.label.get(lang), n=len(records), profile=profile.name), markup=False)
+    if changed:
+        shown = word("list_sep", lang).join(f"{k} = {v}" for k, v in changed.items())
+        say(word("r_settings", lang, settings=shown), markup=False)
+    if not result.changes:
+        say(word("r_unchanged", lang), markup=False)
+        return
+    say(word("r_matrix", lang), markup=False)
+    say(matrix_text(result.grades, result.matrix, lang), markup=False)
+    graded = [c for c in result.changes if c.before.code != c.after.code]
+    say(
+        word(
+            "r_counts",
+            lang,
+            changed=len(graded),
+            up=len(result.moved("up")),
+            down=len(result.moved("down")),
+            rules=sum(1 for c in result.changes if c.rules),
+        ),
+        markup=False,
+    )
+    from engine.export.i18n import fmt_num, status_label
+
+    absent = word("r_absent_rule", lang)
+    for c in result.changes:
+        say(
+            word(
+                "r_branch",
+                lang,
+                branch_id=c.branch_id,
+                name=c.branch_name,
+                before=c.before.name.get(lang),
+                after=c.after.name.get(lang),
+                total_before=fmt_num(c.total_before),
+                total_after=fmt_num(c.total_after),
+            ),
+            markup=False,
+        )
+        for rc in c.rules:
+            say(
+                word(
+                    "r_rule",
+                    lang,
+                    code=rc.code,
+                    title=rc.title.get(lang),
+                    before=absent if rc.before is None else status_label(rc.before, lang),
+                    after=absent if rc.after is None else status_label(rc.after, lang),
+                ),
+                markup=False,
+            )
+
+
+def replay_notes(
+    info: "RoundInfo", records: "Sequence[BranchRecord]", profile: "Profile", lang: Lang
+) -> list[str]:
+    """What a reader of a replay must know: the profile was written for another year, or it sets a
+    facts-stage parameter (or window) otherwise than the profile the facts were built under."""
+    from schemas.facts import FACT_PARAMS
+
+    notes = []
+    years = sorted({r.facts.identity.assessment_year for r in records})
+    if years and years != [profile.year]:
+        shown = word("list_sep", lang).join(map(str, years))
+        notes.append(word("r_year", lang, year=shown, profile=profile.name, profile_year=profile.year))
+    recorded = _policy_profile(info.profile)
+    if recorded is not None:
+        differ = [n for n in sorted(FACT_PARAMS) if recorded.params.get(n) != profile.params.get(n)]
+        differ += [
+            name for name in ("window", "year_window") if getattr(recorded, name) != getattr(profile, name)
+        ]
+        if differ:
+            notes.append(
+                word(
+                    "r_fact_params",
+                    lang,
+                    recorded=info.profile,
+                    profile=profile.name,
+                    names=word("list_sep", lang).join(differ),
+                )
+            )
+    return notes
+
+
+__all__ = ["HELP", "MOVEMENT_LABELS", "register", "run_compare", "run_history", "run_replay", "side_of"]
