@@ -67,6 +67,10 @@ def _h(key: str, **fmt: object) -> str:
 app = typer.Typer(add_completion=False, no_args_is_help=True, help=_h("h_app"))
 rules_app = typer.Typer(no_args_is_help=True, help=_h("h_rules"))
 app.add_typer(rules_app, name="rules")
+from engine.web.cli import serve as _serve, user_app as _user_app  # noqa: E402 - typer only, no web stack
+
+app.command("serve")(_serve)
+app.add_typer(_user_app, name="user")
 
 out = Console(soft_wrap=True)  # long Chinese lines stay whole for copying and grep
 err = Console(stderr=True)
