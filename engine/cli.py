@@ -36,6 +36,7 @@ from engine.rulebook import RulebookError, load_profile, render_catalogue
 from engine.rulebook.conditions import parse
 from engine.rulebook.lint import counts as lint_counts
 from engine.rulebook.lint import lint_profile
+from engine.web import cli as web_cli  # typer only: the web stack is imported when serve runs
 from schemas.batch import FILE_STATUSES, WORKBOOK_STATUSES
 from schemas.common import Lang, Severity, Text
 from schemas.form_layout import BRANCH_TYPES
@@ -67,10 +68,8 @@ def _h(key: str, **fmt: object) -> str:
 app = typer.Typer(add_completion=False, no_args_is_help=True, help=_h("h_app"))
 rules_app = typer.Typer(no_args_is_help=True, help=_h("h_rules"))
 app.add_typer(rules_app, name="rules")
-from engine.web.cli import serve as _serve, user_app as _user_app  # noqa: E402 - typer only, no web stack
-
-app.command("serve")(_serve)
-app.add_typer(_user_app, name="user")
+app.command("serve")(web_cli.serve)
+app.add_typer(web_cli.user_app, name="user")
 
 out = Console(soft_wrap=True)  # long Chinese lines stay whole for copying and grep
 err = Console(stderr=True)

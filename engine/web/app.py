@@ -14,7 +14,7 @@ import time
 import urllib.parse
 import zipfile
 from collections import Counter, deque
-from collections.abc import AsyncIterator, Awaitable, Callable
+from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from dataclasses import dataclass
 from pathlib import Path
@@ -39,8 +39,7 @@ from engine.intake import list_file_stem
 from engine.profiles import ProfileChoice
 from engine.rulebook.conditions import parse
 from schemas.batch import BatchReport
-from schemas.common import Finding, Lang, Severity
-from schemas.results import BranchResult
+from schemas.common import Lang, Severity
 
 from . import charts
 from .batches import Collections, list_files, safe_name
@@ -204,7 +203,11 @@ def create_app(
             list_name = list_file_stem(identity.branch_id, identity.branch_name) + ".xlsx"
             token = answers.keep(request.state.sid, answer.list_bytes, list_name)
         return render(
-            request, "checked.html", answer=answer, problems=answer.report.problems, result=answer.result,
+            request,
+            "checked.html",
+            answer=answer,
+            problems=answer.report.problems,
+            result=answer.result,
             token=token,
         )
 
@@ -272,10 +275,20 @@ def create_app(
                 refusal = 413, text("too_many", lang, limit=limits.collect_files)
             for f in uploads:
                 if refusal is None and f.size is not None and f.size > limits.file_bytes:
-                    refusal = 413, f"{f.filename}: " + text("too_large", lang, limit=megabytes(limits.file_bytes))
+                    refusal = (
+                        413,
+                        f"{f.filename}: " + text("too_large", lang, limit=megabytes(limits.file_bytes)),
+                    )
             if refusal is not None:
-                return render(request, "collect.html", refusal[0], batches=store.batches(), limits=limits,
-                              megabytes=megabytes, error=refusal[1])
+                return render(
+                    request,
+                    "collect.html",
+                    refusal[0],
+                    batches=store.batches(),
+                    limits=limits,
+                    megabytes=megabytes,
+                    error=refusal[1],
+                )
             roster_upload = (
                 (roster.filename or "roster.xlsx", roster.file)
                 if isinstance(roster, UploadFile) and roster.filename
@@ -309,8 +322,12 @@ def create_app(
             return render(request, "progress.html", batch=batch, progress=progress)
         report = report_of(batch)
         return render(
-            request, "dashboard.html", batch=batch, report=report,
-            **dashboard(report, choice, _lang(request), batch.detail), lists=list_files(Path(batch.run)),
+            request,
+            "dashboard.html",
+            batch=batch,
+            report=report,
+            **dashboard(report, choice, _lang(request), batch.detail),
+            lists=list_files(Path(batch.run)),
         )
 
     async def batch_progress(request: Request) -> Response:
@@ -333,7 +350,12 @@ def create_app(
         list_index = next((i for i, p in enumerate(lists) if p.stem == prefix), None)
         problems = [p for f in report.files if f.file == result.identity.file for p in f.problems]
         return render(
-            request, "branch.html", batch=batch, result=result, index=index, list_index=list_index,
+            request,
+            "branch.html",
+            batch=batch,
+            result=result,
+            index=index,
+            list_index=list_index,
             problems=problems,
         )
 
@@ -344,7 +366,9 @@ def create_app(
         n = request.path_params["n"]
         if not 0 <= n < len(lists):  # an index into what the run wrote: no name from the request
             raise HTTPException(404)
-        return FileResponse(lists[n], media_type=XLSX, headers={"content-disposition": _attachment(lists[n].name)})
+        return FileResponse(
+            lists[n], media_type=XLSX, headers={"content-disposition": _attachment(lists[n].name)}
+        )
 
     async def download_all(request: Request) -> Response:
         batch = batch_of(request)
@@ -354,8 +378,11 @@ def create_app(
             for path in list_files(Path(batch.run)):
                 archive.write(path, path.name)
         name = text("one_list", _lang(request)) + ".zip"
-        return Response(buffer.getvalue(), media_type="application/zip",
-                        headers={"content-disposition": _attachment(name)})
+        return Response(
+            buffer.getvalue(),
+            media_type="application/zip",
+            headers={"content-disposition": _attachment(name)},
+        )
 
     async def download_summary(request: Request) -> Response:
         batch = batch_of(request)
@@ -369,8 +396,11 @@ def create_app(
     async def download_results(request: Request) -> Response:
         batch = batch_of(request)
         report_of(batch)
-        return FileResponse(Path(batch.run) / pipeline.RESULTS_NAME, media_type="application/json",
-                            headers={"content-disposition": _attachment(pipeline.RESULTS_NAME)})
+        return FileResponse(
+            Path(batch.run) / pipeline.RESULTS_NAME,
+            media_type="application/json",
+            headers={"content-disposition": _attachment(pipeline.RESULTS_NAME)},
+        )
 
     # --- the rule catalogue ---------------------------------------------------------------------------
 
@@ -399,7 +429,6 @@ def create_app(
         message = {
             403: text("forbidden", lang),
             404: text("not_found", lang),
-            413: text("too_large", lang, limit=megabytes(int(exc.detail))) if exc.detail.isdigit() else "",
         }.get(exc.status_code, str(exc.detail))
         return render(request, "error.html", exc.status_code, message=message)
 
@@ -436,7 +465,10 @@ def create_app(
         Middleware(SessionHeaders, store=store),
     ]
     return Starlette(
-        routes=routes, middleware=middleware, lifespan=lifespan, exception_handlers={HTTPException: http_error}
+        routes=routes,
+        middleware=middleware,
+        lifespan=lifespan,
+        exception_handlers={HTTPException: http_error},
     )
 
 
@@ -477,7 +509,9 @@ class SessionHeaders(BaseHTTPMiddleware):
 # --- what the dashboard shows -----------------------------------------------------------------------
 
 
-def dashboard(report: BatchReport, choice: ProfileChoice, lang: Lang, detail: dict[str, Any]) -> dict[str, Any]:
+def dashboard(
+    report: BatchReport, choice: ProfileChoice, lang: Lang, detail: dict[str, Any]
+) -> dict[str, Any]:
     """The dashboard's figures and charts from a run's results."""
     grades: dict[str, str] = {}  # code -> name, best first
     for name in sorted({r.profile for r in report.results}):
@@ -507,9 +541,7 @@ def dashboard(report: BatchReport, choice: ProfileChoice, lang: Lang, detail: di
         list(grades.values()),
         [(name, [c[code] for code in grades]) for name, c in sorted(general.items())],
     )
-    kpi_rows = [
-        (k, "—" if k.actual is None else f"{k.actual:.0%}", f"{k.target:.0%}") for k in report.kpis
-    ]
+    kpi_rows = [(k, "—" if k.actual is None else f"{k.actual:.0%}", f"{k.target:.0%}") for k in report.kpis]
     kpi_chart = charts.bar_chart(
         text("kpis", lang),
         [(f"{k.code} {k.title.get(lang)}", (k.actual or 0) * 100, shown) for k, shown, _ in kpi_rows],

@@ -102,7 +102,10 @@ class Collections:
         self.store.add_batch(batch_id, owner, {"files": names, "lang": lang})
         self.progress[batch_id] = Progress()
         thread = threading.Thread(
-            target=self._grade, args=(batch_id, names, roster_path, lang), daemon=True, name=f"grade-{batch_id}"
+            target=self._grade,
+            args=(batch_id, names, roster_path, lang),
+            daemon=True,
+            name=f"grade-{batch_id}",
         )
         thread.start()
         return batch_id

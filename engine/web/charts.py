@@ -36,9 +36,7 @@ def bar_chart(title: str, rows: Sequence[tuple[str, float, str]], unit: str = ""
     return Markup("".join(parts))
 
 
-def stacked_chart(
-    title: str, legend: Sequence[str], rows: Sequence[tuple[str, Sequence[int]]]
-) -> Markup:
+def stacked_chart(title: str, legend: Sequence[str], rows: Sequence[tuple[str, Sequence[int]]]) -> Markup:
     """One bar per row, split into ``legend``'s parts (counts), the count written in each part."""
     top = max((sum(counts) for _, counts in rows), default=0) or 1
     height = ROW * (len(rows) + 1) + 8

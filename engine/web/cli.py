@@ -29,7 +29,9 @@ DataOpt = Annotated[
 
 
 def serve(
-    host: Annotated[str, typer.Option("--host", help="监听地址（默认仅本机） / address to bind")] = "127.0.0.1",
+    host: Annotated[
+        str, typer.Option("--host", help="监听地址（默认仅本机） / address to bind")
+    ] = "127.0.0.1",
     port: Annotated[int, typer.Option("--port", help="端口 / port")] = 8000,
     data: DataOpt = None,
     workers: Annotated[int, typer.Option("--check-workers", help="自查进程数 / self-check processes")] = 2,

@@ -14,8 +14,9 @@ import hmac
 import secrets
 from dataclasses import dataclass
 
-from starlette.exceptions import HTTPException
-from starlette.types import ASGIApp, Message, Receive, Scope, Send
+from starlette.types import ASGIApp, Receive, Scope, Send
+
+from schemas.common import Lang
 
 SID_COOKIE = "bg_sid"
 LANG_COOKIE = "bg_lang"
@@ -57,16 +58,9 @@ def csrf_ok(secret: bytes, sid: str | None, token: object) -> bool:
     return bool(sid) and isinstance(token, str) and hmac.compare_digest(csrf_token(secret, sid or ""), token)
 
 
-class TooLarge(HTTPException):
-    """Raised while the body arrives, inside the app: its exception handler answers 413."""
-
-    def __init__(self, limit: int) -> None:
-        super().__init__(413, detail=str(limit))
-
-
 class BodyLimit:
-    """Refuses (413) a request whose body is larger than its path allows, by its Content-Length when
-    given and by counting what arrives otherwise, before the form parser writes any of it anywhere."""
+    """Refuses (413) a request whose body is larger than its path allows, by its Content-Length, before
+    the form parser reads (or spools to disk) any of it; a body without a length is refused (411)."""
 
     def __init__(self, app: ASGIApp, limits: Limits) -> None:
         self.app, self.limits = app, limits
@@ -83,44 +77,39 @@ class BodyLimit:
             await self.app(scope, receive, send)
             return
         limit = self.limit(scope["path"])
-        for key, value in scope["headers"]:
-            if key == b"content-length" and value.isdigit() and int(value) > limit:
-                await _refuse(scope, send, limit)
-                return
-        seen = 0
-
-        async def counted() -> Message:
-            nonlocal seen
-            message = await receive()
-            if message["type"] == "http.request":
-                seen += len(message.get("body", b""))
-                if seen > limit:
-                    raise TooLarge(limit)
-            return message
-
-        await self.app(scope, counted, send)
+        length = next((value for key, value in scope["headers"] if key == b"content-length"), None)
+        if length is None or not length.isdigit():
+            # Browsers send a form's length; the server reads exactly that many bytes, so checking it
+            # bounds the body. A body of unknown length (chunked) is refused before any of it is read.
+            await _refuse(scope, send, limit, 411)
+        elif int(length) > limit:
+            await _refuse(scope, send, limit, 413)
+        else:
+            await self.app(scope, receive, send)
 
 
 def megabytes(limit: int) -> str:
     return f"{limit / (1024 * 1024):.0f} MB" if limit >= 1024 * 1024 else f"{limit} B"
 
 
-async def _refuse(scope: Scope, send: Send, limit: int) -> None:
+async def _refuse(scope: Scope, send: Send, limit: int, status: int) -> None:
     from .texts import text
 
-    lang = "en" if _cookie(scope, LANG_COOKIE) == "en" else "zh"
-    body = text("too_large", lang, limit=megabytes(limit)).encode("utf-8")
+    lang: Lang = "en" if _cookie(scope, LANG_COOKIE) == "en" else "zh"
+    key = "too_large" if status == 413 else "length_required"
+    body = text(key, lang, limit=megabytes(limit)).encode("utf-8")
     headers = [(b"content-type", b"text/plain; charset=utf-8"), (b"content-length", str(len(body)).encode())]
     headers += [(k.encode(), v.encode()) for k, v in HEADERS.items()]
-    await send({"type": "http.response.start", "status": 413, "headers": headers})
+    await send({"type": "http.response.start", "status": status, "headers": headers})
     await send({"type": "http.response.body", "body": body})
 
 
 def _cookie(scope: Scope, name: str) -> str | None:
     for key, value in scope["headers"]:
         if key == b"cookie":
+            assert isinstance(value, bytes)
             for part in value.decode("latin-1").split(";"):
                 k, _, v = part.strip().partition("=")
                 if k == name:
-                    return v
+                    return str(v)
     return None

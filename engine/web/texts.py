@@ -61,7 +61,8 @@ TEXTS: dict[str, tuple[str, str]] = {
     ),
     "collect_title": ("收集工作簿并评定", "Collect workbooks and grade them"),
     "collect_intro": (
-        "可一次选择多个工作簿，或上传 zip 压缩包（含 Windows 中文文件名）。可同时上传支部名册，查看哪些支部尚未提交。",
+        "可一次选择多个工作簿，或上传 zip 压缩包（含 Windows 中文文件名）。"
+        "可同时上传支部名册，查看哪些支部尚未提交。",
         "Choose several workbooks at once, or a zip (Chinese Windows file names included). Add the branch "
         "roster to see which branches have not submitted.",
     ),
@@ -115,9 +116,15 @@ TEXTS: dict[str, tuple[str, str]] = {
     "rationale": ("理由", "Rationale"),
     "expect": ("期望", "Expect"),
     "not_found": ("找不到该页面或文件。", "No such page or file."),
-    "forbidden": ("请求被拒绝：表单已过期或来源不明，请刷新页面后重试。",
-                  "Request refused: the form expired or did not come from this site. Reload and retry."),
+    "forbidden": (
+        "请求被拒绝：表单已过期或来源不明，请刷新页面后重试。",
+        "Request refused: the form expired or did not come from this site. Reload and retry.",
+    ),
     "too_large": ("上传内容超过上限 {limit}。", "The upload exceeds the limit of {limit}."),
+    "length_required": (
+        "上传请求缺少长度信息，已拒绝；请用浏览器上传。",
+        "The upload did not say its length and was refused: upload it from a browser.",
+    ),
     "too_many": ("一次最多上传 {limit} 个文件。", "At most {limit} files per upload."),
     "no_file": ("请选择要上传的文件。", "Choose a file to upload."),
     "login_needed": ("请先登录。", "Please log in first."),
