@@ -24,6 +24,7 @@ from typer.testing import CliRunner
 
 from engine.cli import app as cli_app
 from engine.profiles import ProfileChoice
+from engine.web import charts
 from engine.web.app import create_app
 from engine.web.batches import safe_name
 from engine.web.security import Limits
@@ -402,3 +403,11 @@ def test_user_add_on_the_command_line(tmp_path: Path) -> None:
         cli_app, ["user", "add", "x", "--data", str(tmp_path), "--password-stdin"], input="short\n"
     )
     assert short.exit_code == 2
+
+
+def test_chart_labels_are_escaped_and_every_value_is_written() -> None:
+    chart = str(charts.bar_chart("<t>", [("<script>alert(1)</script>", 3, "3"), ("乙", 1, "1")], marks=[2]))
+    assert "<script>" not in chart and "&lt;script&gt;" in chart
+    assert ">3<" in chart and ">1<" in chart and "stroke-dasharray" in chart
+    stacked = str(charts.stacked_chart("t", ["先进", "后进"], [("<b>", [2, 1])]))
+    assert "<b>" not in stacked and "&lt;b&gt;" in stacked and ">3<" in stacked

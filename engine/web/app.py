@@ -495,8 +495,11 @@ class SessionHeaders(BaseHTTPMiddleware):
         request.state.sid = sid
         request.state.sid_set = False
         static = request.url.path.startswith("/static/")
+        started = time.perf_counter()
         request.state.user = None if fresh or static else self.store.session_user(sid or "")
         response = await call_next(request)
+        # the time this server spent on the request, for the browser's tools and bench/web.py
+        response.headers["server-timing"] = f"app;dur={(time.perf_counter() - started) * 1000:.1f}"
         if fresh and not request.state.sid_set:
             _set_sid(request, response, sid or "", None)
         for key, value in HEADERS.items():
@@ -545,7 +548,8 @@ def dashboard(
     kpi_chart = charts.bar_chart(
         text("kpis", lang),
         [(f"{k.code} {k.title.get(lang)}", (k.actual or 0) * 100, shown) for k, shown, _ in kpi_rows],
-        "",
+        top=100,
+        marks=[k.target * 100 for k, _, _ in kpi_rows],  # the target, as a dashed line across its bar
     )
     return {
         "distribution": distribution,

@@ -11,12 +11,23 @@ from collections.abc import Sequence
 from markupsafe import Markup, escape
 
 PALETTE = ("#2e7d32", "#1565c0", "#f9a825", "#c62828", "#6a1b9a", "#00838f", "#5d4037")
-ROW, LABEL_W, BAR_W, VALUE_W = 26, 220, 360, 70
+ROW, LABEL_W, BAR_W, VALUE_W = 26, 250, 330, 70
+LABEL_CHARS = 18  # a longer label is cut (…); the whole of it is the bar's tooltip and in the tables
 
 
-def bar_chart(title: str, rows: Sequence[tuple[str, float, str]], unit: str = "") -> Markup:
-    """Horizontal bars: (label, value, shown value) each; the longest bar is the largest value."""
-    top = max((value for _, value, _ in rows), default=0) or 1
+def _label(text: str) -> str:
+    return text if len(text) <= LABEL_CHARS else text[: LABEL_CHARS - 1] + "…"
+
+
+def bar_chart(
+    title: str,
+    rows: Sequence[tuple[str, float, str]],
+    top: float | None = None,
+    marks: Sequence[float | None] = (),
+) -> Markup:
+    """Horizontal bars: (label, value, shown value) each. The scale ends at ``top`` (default: the largest
+    value); ``marks`` draws a line across row i at value ``marks[i]`` (a target)."""
+    top = top or max((value for _, value, _ in rows), default=0) or 1
     height = ROW * len(rows) + 8
     width = LABEL_W + BAR_W + VALUE_W
     parts = [
@@ -28,10 +39,19 @@ def bar_chart(title: str, rows: Sequence[tuple[str, float, str]], unit: str = ""
         length = BAR_W * value / top
         color = PALETTE[i % len(PALETTE)]
         parts.append(
-            f'<text x="{LABEL_W - 8}" y="{y + 17}" text-anchor="end" font-size="13">{escape(label)}</text>'
-            f'<rect x="{LABEL_W}" y="{y + 3}" width="{length:.1f}" height="{ROW - 8}" fill="{color}"/>'
-            f'<text x="{LABEL_W + length + 6:.1f}" y="{y + 17}" font-size="13">{escape(shown)}{unit}</text>'
+            f'<text x="{LABEL_W - 8}" y="{y + 17}" text-anchor="end" font-size="13">{escape(_label(label))}'
+            f"<title>{escape(label)}</title></text>"
+            f'<rect x="{LABEL_W}" y="{y + 3}" width="{length:.1f}" height="{ROW - 8}" fill="{color}">'
+            f"<title>{escape(label)}: {escape(shown)}</title></rect>"
+            f'<text x="{LABEL_W + length + 6:.1f}" y="{y + 17}" font-size="13">{escape(shown)}</text>'
         )
+        mark = marks[i] if i < len(marks) else None
+        if mark is not None:
+            x = LABEL_W + BAR_W * mark / top
+            parts.append(
+                f'<line x1="{x:.1f}" y1="{y}" x2="{x:.1f}" y2="{y + ROW - 2}" stroke="#1f2328"'
+                f' stroke-width="2" stroke-dasharray="3 2"/>'
+            )
     parts.append("</svg>")
     return Markup("".join(parts))
 
@@ -56,7 +76,8 @@ def stacked_chart(title: str, legend: Sequence[str], rows: Sequence[tuple[str, S
     for r, (label, counts) in enumerate(rows, start=1):
         y = 4 + r * ROW
         parts.append(
-            f'<text x="{LABEL_W - 8}" y="{y + 17}" text-anchor="end" font-size="13">{escape(label)}</text>'
+            f'<text x="{LABEL_W - 8}" y="{y + 17}" text-anchor="end" font-size="13">{escape(_label(label))}'
+            f"<title>{escape(label)}</title></text>"
         )
         x0 = float(LABEL_W)
         for i, n in enumerate(counts):
