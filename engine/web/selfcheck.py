@@ -14,6 +14,7 @@ from __future__ import annotations
 import os
 import tempfile
 import threading
+from collections.abc import Callable
 from concurrent.futures import ProcessPoolExecutor
 from concurrent.futures.process import BrokenProcessPool
 from dataclasses import dataclass
@@ -62,6 +63,8 @@ def _check(data: bytes, display_name: str, lang: Lang) -> CheckAnswer:
         with os.fdopen(fd, "wb") as fh:
             fh.write(data)
         outcome = pipeline.grade_workbooks([(path, display_name)], choice, evaluators)[0]
+    except MemoryError:  # over the worker's memory cap: reported as a batch reports it (IN-03)
+        return CheckAnswer(pipeline._out_of_memory(display_name).report, None, None)
     finally:
         path.unlink(missing_ok=True)
     result = outcome.result
@@ -69,13 +72,18 @@ def _check(data: bytes, display_name: str, lang: Lang) -> CheckAnswer:
     return CheckAnswer(outcome.report, result, listed)
 
 
-class CheckPool:
-    """The warm pool: ``workers`` processes started once; ``submit`` sends one workbook to one of them."""
+Task = Callable[[bytes, str, Lang], CheckAnswer]
 
-    def __init__(self, workers: int = 1, evaluator: str = "auto") -> None:
+
+class CheckPool:
+    """The warm pool: ``workers`` processes started once; ``check`` sends one workbook to one of them.
+    ``task`` is what a worker runs (tests give one that crashes on purpose)."""
+
+    def __init__(self, workers: int = 1, evaluator: str = "auto", task: Task = _check) -> None:
         self.workers = workers
         self.evaluator = pipeline.choose_evaluator(evaluator)
         self.memory_limit = pipeline.worker_memory_limit()
+        self.task = task
         self._lock = threading.Lock()
         self._pool = self._new_pool()
 
@@ -91,18 +99,31 @@ class CheckPool:
             future.result()
         return pool
 
-    def check(self, data: bytes, display_name: str, lang: Lang) -> CheckAnswer:
-        """The answer for one workbook; a worker that dies on it answers IN-01 and the pool is renewed."""
+    def _renew(self, broken: ProcessPoolExecutor) -> None:
         with self._lock:
-            pool = self._pool
-        try:
-            return pool.submit(_check, data, display_name, lang).result()
-        except BrokenProcessPool:
+            if self._pool is broken:  # the first to see the break renews the pool
+                self._pool = self._new_pool()
+        broken.shutdown(wait=False, cancel_futures=True)
+
+    def check(self, data: bytes, display_name: str, lang: Lang) -> CheckAnswer:
+        """The answer for one workbook. A worker that dies breaks the pool and every check in it: each
+        is tried once more in a new pool; one that breaks that too is the culprit (IN-01, as a batch
+        reports it)."""
+        for attempt in range(3):
             with self._lock:
-                if self._pool is pool:  # the first to see the break renews the pool
-                    self._pool = self._new_pool()
-            pool.shutdown(wait=False, cancel_futures=True)
-            return CheckAnswer(pipeline._crashed(display_name).report, None, None)
+                pool = self._pool
+            try:
+                future = pool.submit(self.task, data, display_name, lang)
+            except BrokenProcessPool:  # broken before this workbook came: not its doing
+                self._renew(pool)
+                continue
+            try:
+                return future.result()
+            except BrokenProcessPool:
+                self._renew(pool)
+                if attempt > 0:
+                    break
+        return CheckAnswer(pipeline._crashed(display_name).report, None, None)
 
     def close(self) -> None:
         self._pool.shutdown(wait=True, cancel_futures=True)
