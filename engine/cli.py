@@ -31,6 +31,7 @@ from engine.export.explain import explain
 from engine.export.i18n import both, label
 from engine.export.template import write_template
 from engine.inputs import InputError, expand, is_pattern, matches, pattern_root
+from engine.ledger.cli import add_ledger_commands, start_recording
 from engine.roster import Roster, RosterCheck, RosterError, read_roster, write_roster_template
 from engine.rulebook import RulebookError, load_profile, render_catalogue
 from engine.rulebook.conditions import parse
@@ -68,6 +69,7 @@ def _h(key: str, **fmt: object) -> str:
 app = typer.Typer(add_completion=False, no_args_is_help=True, help=_h("h_app"))
 rules_app = typer.Typer(no_args_is_help=True, help=_h("h_rules"))
 app.add_typer(rules_app, name="rules")
+add_ledger_commands(app, _h)
 app.command("serve")(web_cli.serve)
 app.add_typer(web_cli.user_app, name="user")
 
@@ -190,11 +192,16 @@ def grade(
     progress: Annotated[bool, typer.Option("--progress/--no-progress", help=_h("h_progress"))] = True,
     roster: Annotated[Path | None, typer.Option("--roster", help=_h("h_roster"))] = None,
     evaluator: EvaluatorOpt = "auto",
+    round_stage: Annotated[str | None, typer.Option("--round", help=_h("h_round"))] = None,
+    year: Annotated[int | None, typer.Option("--year", help=_h("h_round_year"))] = None,
+    replace: Annotated[bool, typer.Option("--replace", help=_h("h_replace"))] = False,
+    ledger: Annotated[Path | None, typer.Option("--ledger", help=_h("h_ledger"))] = None,
 ) -> None:
     language = _lang(lang)
     if workers is not None and workers < 0:
         _fail("u_workers", language)
     root, paths = _grade_input(folder, language)
+    recording = start_recording(round_stage, year, replace, ledger, profile, language)
     branches = None if roster is None else _roster(roster, language)
     bar = Progress(
         TextColumn("{task.description}"),
@@ -221,6 +228,8 @@ def grade(
                 paths=paths,
                 roster=branches,
                 evaluator=evaluator,
+                hooks=None if recording is None else recording.hooks,
+                on_captured=None if recording is None else recording.add,
             )
     except pipeline.UsageError as exc:
         _fail_text(exc.text, language)
@@ -239,6 +248,8 @@ def grade(
         _say("cleared_leftovers", language, cleared=label("list_sep", language).join(run.cleared))
     _print_batch(run, language)
     _say("evaluator_ran", language, evaluator=label(f"evaluator_{run.evaluator}", language))
+    if recording is not None:
+        recording.commit(language)
     raise typer.Exit(run.exit_code)
 
 

@@ -33,12 +33,13 @@ from multiprocessing.connection import Connection
 from multiprocessing.connection import wait as connection_wait
 from multiprocessing.context import BaseContext
 from pathlib import Path
+from typing import Protocol
 
 import engine
 from engine import runs
 from engine.coverage import unproven_problems
 from engine.export.atomic import atomic_path, sync_all
-from engine.export.branch_list import write_branch_list
+from engine.export.branch_list import ListMarks, write_branch_list
 from engine.export.results_json import ResultsJsonWriter, result_element_bytes, write_manifest
 from engine.export.summary import SummaryRecord, SummaryWriter, summary_record, summary_writer
 from engine.facts import build_facts
@@ -57,6 +58,7 @@ from engine.rulebook import (
 from engine.validate import validate_workbook
 from schemas.batch import WORKBOOK_STATUSES, BatchReport, FileReport, Kpi
 from schemas.common import Evidence, Finding, Lang, Text
+from schemas.facts import BranchFacts
 from schemas.form import FormResult
 from schemas.problems import make_problem
 from schemas.results import BranchResult, Grade
@@ -85,6 +87,21 @@ class UsageError(Exception):
         self.text = Text(zh=zh, en=en)
 
 
+class RoundHooks(Protocol):
+    """What a capability above the library adds to each graded branch when a run is recorded (the
+    ledger, engine.ledger.capture.RoundContext): facts the forms do not hold, a second grading when those
+    depend on the first one's grade, the marks on the branch's list, and the branch packed for recording
+    (bytes, carried back to the main process with the outcome). Picklable: workers receive it once."""
+
+    def supplement(self, facts: BranchFacts, profile: Profile) -> BranchFacts: ...
+
+    def revise(self, facts: BranchFacts, result: BranchResult, profile: Profile) -> BranchFacts | None: ...
+
+    def list_marks(self, result: BranchResult) -> ListMarks: ...
+
+    def capture(self, facts: BranchFacts, result: BranchResult, source_name: str) -> bytes: ...
+
+
 @dataclass(frozen=True)
 class Packed:
     """A graded file's result in the form the batch outputs take it: what a worker sends back instead of
@@ -100,6 +117,7 @@ class Packed:
     kpi_flags: dict[str, bool]
     result_json: bytes
     record: SummaryRecord
+    captured: bytes | None = None  # the branch packed by the run's RoundHooks, when it is recorded
 
 
 @dataclass(frozen=True)
@@ -110,6 +128,7 @@ class FileOutcome:
     report: FileReport
     result: BranchResult | None
     packed: Packed | None = None
+    captured: bytes | None = None  # see Packed.captured
 
     @property
     def graded(self) -> bool:
@@ -129,6 +148,7 @@ def pack(outcome: FileOutcome, lang: Lang) -> FileOutcome:
         kpi_flags=result.kpi_flags,
         result_json=result_element_bytes(result),
         record=summary_record(result, lang),
+        captured=outcome.captured,
     )
     return FileOutcome(outcome.report, None, packed)
 
@@ -155,12 +175,17 @@ def choose_profile(checked: FormResult, choice: ProfileChoice) -> ProfileEntry |
 
 
 def grade_workbooks(
-    items: Sequence[tuple[Path, str]], choice: ProfileChoice, evaluators: Callable[[str], Evaluator]
+    items: Sequence[tuple[Path, str]],
+    choice: ProfileChoice,
+    evaluators: Callable[[str], Evaluator],
+    hooks: RoundHooks | None = None,
 ) -> list[FileOutcome]:
     """Run workbooks (path, display name) through every stage up to their grades. Never raises for bad
     input. Each is read and validated on its own, its profile chosen by its year and its facts built;
     the rules then decide each profile's branches in one call, which the durable engine serves far more
-    cheaply per branch than one call each."""
+    cheaply per branch than one call each. With ``hooks`` (a recorded run) the facts are supplemented,
+    branches whose supplemented facts depend on their grade are graded again, and each outcome carries
+    the branch as ``hooks.capture`` packs it."""
     checked = [check_workbook(path, name) for path, name in items]
     chosen = [choose_profile(c, choice) for c in checked]
     groups: dict[str, list[int]] = {}
@@ -168,13 +193,20 @@ def grade_workbooks(
         if isinstance(entry, ProfileEntry):
             groups.setdefault(entry.name, []).append(i)
     results: dict[int, BranchResult] = {}
+    captured: dict[int, bytes] = {}
     for name, members in groups.items():
         profile = choice.profile(name)
         facts = [
             build_facts(form, profile) for form in (checked[i].form for i in members) if form is not None
         ]
+        if hooks is not None:
+            facts = [hooks.supplement(f, profile) for f in facts]
         for i, evaluation in zip(members, evaluate_many(facts, profile, evaluators(name)), strict=True):
             results[i] = grade(evaluation, profile.grading)
+        if hooks is not None:
+            _regrade(members, facts, results, profile, evaluators(name), hooks)
+            for i, f in zip(members, facts, strict=True):
+                captured[i] = hooks.capture(f, results[i], items[i][1])
     outcomes: list[FileOutcome] = []
     for i, c in enumerate(checked):
         result = results.get(i)
@@ -192,8 +224,31 @@ def grade_workbooks(
             profile=result.profile,
             problems=c.problems,
         )
-        outcomes.append(FileOutcome(report, result))
+        outcomes.append(FileOutcome(report, result, captured=captured.get(i)))
     return outcomes
+
+
+def _regrade(
+    members: Sequence[int],
+    facts: list[BranchFacts],
+    results: dict[int, BranchResult],
+    profile: Profile,
+    evaluator: Evaluator,
+    hooks: RoundHooks,
+) -> None:
+    """Grade again, in one call, the branches whose facts ``hooks.revise`` revises after the first
+    grading; ``facts`` and ``results`` are updated in place."""
+    again = [
+        (k, revised)
+        for k, i in enumerate(members)
+        if (revised := hooks.revise(facts[k], results[i], profile)) is not None
+    ]
+    if not again:
+        return
+    evaluations = evaluate_many([f for _, f in again], profile, evaluator)
+    for (k, revised), evaluation in zip(again, evaluations, strict=True):
+        facts[k] = revised
+        results[members[k]] = grade(evaluation, profile.grading)
 
 
 def grade_workbook(
@@ -212,14 +267,18 @@ def grade_and_list(
     evaluators: Callable[[str], Evaluator],
     list_dir: Path,
     lang: Lang,
+    hooks: RoundHooks | None = None,
 ) -> list[FileOutcome]:
     """Grade workbooks together and write each graded one's rectification list into ``list_dir``, under
     a temporary name of its own (``list_temp_name``); the batch gives it its final name."""
-    outcomes = grade_workbooks(items, choice, evaluators)
+    outcomes = grade_workbooks(items, choice, evaluators, hooks)
     for (_, name), outcome in zip(items, outcomes, strict=True):
         if outcome.result is not None:
+            marks = None if hooks is None else hooks.list_marks(outcome.result)
             # not fsynced one by one: grade_folder syncs them all before it writes the manifest
-            write_branch_list(outcome.result, list_dir / list_temp_name(name), lang=lang, durable=False)
+            write_branch_list(
+                outcome.result, list_dir / list_temp_name(name), lang=lang, durable=False, marks=marks
+            )
     return outcomes
 
 
@@ -262,6 +321,7 @@ def _init_worker(
     memory_limit: int | None = None,
     lifeline: Connection | None = None,
     evaluator_name: EvaluatorName | None = None,
+    hooks: RoundHooks | None = None,
 ) -> None:
     _cap_memory(memory_limit)
     # Ctrl+C and a closing terminal reach the whole process group: the main process decides what a
@@ -276,7 +336,7 @@ def _init_worker(
     evaluators = Evaluators(choice, evaluator_name)
     if len(choice.entries) == 1:  # the usual batch: ready before the first task, and out of the GC's sight
         evaluators(choice.entries[0].name)
-    _worker.update(choice=choice, evaluators=evaluators, list_dir=list_dir, lang=lang)
+    _worker.update(choice=choice, evaluators=evaluators, list_dir=list_dir, lang=lang, hooks=hooks)
     # A worker allocates tens of thousands of short-lived acyclic objects per workbook (cells, records,
     # findings), which reference counting frees. The collector's default rhythm (a pass every 700
     # allocations) then spends a sizeable share of the worker's time re-scanning the long-lived profile and
@@ -357,7 +417,8 @@ def _grade_chunk(jobs: Sequence[tuple[str, str]]) -> list[FileOutcome]:
     language: Lang = "en" if lang == "en" else "zh"
     items = [(Path(path), name) for path, name in jobs]
     try:
-        outcomes = grade_and_list(items, choice, evaluators, Path(list_dir), language)
+        hooks: RoundHooks | None = _worker.get("hooks")  # type: ignore[assignment]
+        outcomes = grade_and_list(items, choice, evaluators, Path(list_dir), language, hooks)
     except MemoryError:
         if len(items) == 1:
             return [_out_of_memory(items[0][1])]
@@ -424,9 +485,16 @@ def chunk_bounds(jobs: int, workers: int) -> list[range]:
     return bounds
 
 
-# what each worker starts from: the profile choice, the list folder, language, memory cap, lifeline, evaluator
+# what each worker starts from: the profile choice, the list folder, language, memory cap, lifeline,
+# evaluator, round hooks
 WorkerArgs = tuple[
-    tuple[tuple[ProfileEntry, ...], bool], str, Lang, int | None, Connection, EvaluatorName | None
+    tuple[tuple[ProfileEntry, ...], bool],
+    str,
+    Lang,
+    int | None,
+    Connection,
+    EvaluatorName | None,
+    RoundHooks | None,
 ]
 Task = list[tuple[str, str]]  # a worker task: (path, display name) of each file it grades together
 
@@ -440,6 +508,7 @@ def run_parallel(
     on_done: Callable[[FileOutcome], None] | None = None,
     on_outcome: Callable[[int, FileOutcome], None] | None = None,
     evaluator: EvaluatorName | None = None,
+    hooks: RoundHooks | None = None,
 ) -> list[FileOutcome]:
     """Grade ``jobs`` in ``workers`` processes, in chunks. A worker that dies takes only its own file.
 
@@ -465,7 +534,9 @@ def run_parallel(
     ]
     ctx = get_context("spawn")
     lifeline = _Lifeline(ctx)
-    initargs = (choice.state(), str(list_dir), lang, worker_memory_limit(), lifeline.reader, evaluator)
+    initargs: WorkerArgs = (
+        choice.state(), str(list_dir), lang, worker_memory_limit(), lifeline.reader, evaluator, hooks
+    )
 
     def record(name: str, outcome: FileOutcome) -> None:
         if on_outcome is None:
@@ -511,9 +582,7 @@ def _drain(
     size: int,
     in_flight: int,
     ctx: BaseContext,
-    initargs: tuple[
-        tuple[tuple[ProfileEntry, ...], bool], str, Lang, int | None, Connection, EvaluatorName | None
-    ],
+    initargs: WorkerArgs,
     lifeline: _Lifeline,
     deliver: Callable[[Task, list[FileOutcome]], None],
     on_broken: Callable[[list[Task]], None],
@@ -661,8 +730,10 @@ class _BatchSink:
         summary: SummaryWriter,
         list_dir: Path,
         lang: Lang,
+        on_captured: Callable[[bytes], None] | None = None,
     ) -> None:
         self.entries = entries
+        self.on_captured = on_captured
         self.writer, self.summary, self.list_dir, self.lang = writer, summary, list_dir, lang
         self.files: list[FileReport] = []
         self.grades: dict[str, Grade] = {}
@@ -691,7 +762,9 @@ class _BatchSink:
         held = _Held(self._job_entry[self._next], outcome.report)
         packed = outcome.packed
         if packed is not None:
-            blob = pickle.dumps((packed.result_json, packed.record), protocol=pickle.HIGHEST_PROTOCOL)
+            blob = pickle.dumps(
+                (packed.result_json, packed.record, packed.captured), protocol=pickle.HIGHEST_PROTOCOL
+            )
             held.spooled = (self._spool.tell(), len(blob))
             self._spool.write(blob)
             held.graded = _Graded(packed.grade, packed.kpi_flags)
@@ -725,9 +798,11 @@ class _BatchSink:
 
     def _write(self, one: _Held, graded: _Graded) -> None:
         self._spool.seek(one.spooled[0])
-        result_json, record = pickle.loads(self._spool.read(one.spooled[1]))
+        result_json, record, captured = pickle.loads(self._spool.read(one.spooled[1]))
         self.writer.add_result(result_json)
         self.summary.add(record)
+        if captured is not None and self.on_captured is not None:
+            self.on_captured(captured)
         self.grades.setdefault(graded.grade.code, graded.grade)
         self.grade_counts[graded.grade.code] += 1
         self.graded.setdefault(one.branch[2], []).append(graded)
@@ -812,6 +887,8 @@ def grade_folder(
     paths: Sequence[Path] | None = None,
     roster: Roster | None = None,
     evaluator: str = "auto",
+    hooks: RoundHooks | None = None,
+    on_captured: Callable[[bytes], None] | None = None,
 ) -> BatchRun:
     """Grade every workbook under ``folder`` (or only ``paths``, workbooks under it) and write all
     outputs into a new run folder in ``out``. Files are named by their path relative to ``folder``.
@@ -829,6 +906,10 @@ def grade_folder(
     this process (debugging); None uses every core. Memory stays flat in the number of workbooks: results
     and summary records wait in a spool on disk, not in memory, until the batch has seen every file
     (``_BatchSink``); only the summary's short sheets are left for the end.
+
+    With ``hooks`` (a recorded run, see :class:`RoundHooks`) each graded branch is also packed by them and
+    handed, in file order, to ``on_captured`` once the batch has decided copies and duplicates (only the
+    branches it counts as graded).
     """
     if not folder.is_dir():
         raise UsageError(f"找不到文件夹 {folder}", f"folder {folder} not found")
@@ -871,6 +952,8 @@ def grade_folder(
                 on_done,
                 roster,
                 evaluator_name,
+                hooks,
+                on_captured,
             )
             return replace(run, out=run_folder.final, cleared=tuple(run_folder.removed))
 
@@ -887,6 +970,8 @@ def _grade_run(
     on_done: Callable[[FileOutcome], None] | None,
     roster: Roster | None,
     evaluator_name: EvaluatorName,
+    hooks: RoundHooks | None = None,
+    on_captured: Callable[[bytes], None] | None = None,
 ) -> BatchRun:
     """``grade_folder``'s run of ``entries``, writing into the (new, empty) run folder ``out``."""
     started = datetime.now(UTC).isoformat(timespec="seconds")
@@ -901,9 +986,9 @@ def _grade_run(
             writer = ResultsJsonWriter(
                 results_fh, tool_version=engine.__version__, profiles=choice.refs(), evaluator=evaluator_name
             )
-            with closing(_BatchSink(entries, writer, summary, list_dir, lang)) as sink:
+            with closing(_BatchSink(entries, writer, summary, list_dir, lang, on_captured)) as sink:
                 if n_workers == 0:
-                    _run_inline(jobs, choice, list_dir, lang, on_done, sink.arrived, evaluator_name)
+                    _run_inline(jobs, choice, list_dir, lang, on_done, sink.arrived, evaluator_name, hooks)
                 else:
                     run_parallel(
                         jobs,
@@ -914,6 +999,7 @@ def _grade_run(
                         on_done,
                         on_outcome=sink.arrived,
                         evaluator=evaluator_name,
+                        hooks=hooks,
                     )
                 assert sink.written == len(jobs), "an outcome never arrived"
                 sink.finish()
@@ -990,11 +1076,13 @@ def _run_inline(
     on_done: Callable[[FileOutcome], None] | None,
     on_outcome: Callable[[int, FileOutcome], None],
     evaluator_name: EvaluatorName,
+    hooks: RoundHooks | None = None,
 ) -> None:
     with Evaluators(choice, evaluator_name) as evaluators:
         for first in range(0, len(jobs), CHUNK_FILES):
             chunk = jobs[first : first + CHUNK_FILES]
-            for i, outcome in enumerate(grade_and_list(chunk, choice, evaluators, list_dir, lang), first):
+            graded = grade_and_list(chunk, choice, evaluators, list_dir, lang, hooks)
+            for i, outcome in enumerate(graded, first):
                 outcome = pack(outcome, lang)
                 on_outcome(i, outcome)
                 if on_done:

@@ -362,6 +362,117 @@ PROBLEMS += (
     ),
 )
 
+# Returned rectification lists (``branchgrade status import``): refusals of a whole file, and cells the
+# import cannot read.
+PROBLEMS += (
+    ProblemSpec(
+        "IN-30",
+        _t("不是本工具生成的整改清单", "Not a rectification list written by branchgrade"),
+        _t(
+            "该文件没有整改清单的标记（未注明支部），不能导入整改状态",
+            "The file carries no rectification-list stamp naming its branch; no status can be imported "
+            "from it",
+        ),
+        _t(
+            "请在 branchgrade 生成的整改清单上填写整改状态后交回（不要复制到新建的工作簿中）",
+            "Fill in the status on the list branchgrade wrote and return that file (do not copy it into a "
+            "new workbook)",
+        ),
+    ),
+    ProblemSpec(
+        "IN-31",
+        _t("整改清单不属于任何已记录的轮次", "List belongs to no recorded round"),
+        _t(
+            "支部 {branch_id} 的这份整改清单生成时未记录轮次（评定时未加 --round），台账中没有它的事项",
+            "This list of branch {branch_id} was written by a run not recorded as a round (graded without "
+            "--round); the ledger holds none of its items",
+        ),
+        _t(
+            "请用 branchgrade grade … --round 阶段 重新评定并下发新生成的整改清单，由支部在新清单上填写",
+            "Grade again with branchgrade grade … --round STAGE and send out the new lists; the branch fills "
+            "in the new one",
+        ),
+    ),
+    ProblemSpec(
+        "IN-32",
+        _t("整改清单所属轮次不在台账中", "List's round not in the ledger"),
+        _t(
+            "整改清单属于轮次 {round}，台账中没有该轮次（已有：{rounds}）",
+            "The list belongs to round {round}, which the ledger does not hold (it holds: {rounds})",
+        ),
+        _t(
+            "请确认使用的是记录该轮次的台账（--ledger 或环境变量 BRANCHGRADE_LEDGER）",
+            "Make sure this is the ledger that recorded that round (--ledger or BRANCHGRADE_LEDGER)",
+        ),
+    ),
+    ProblemSpec(
+        "IN-33",
+        _t("事项编号被改动", "Item ID altered"),
+        _t(
+            "事项编号“{identity}”不是台账中轮次 {round} 该支部的事项；整份清单未导入",
+            "Item ID “{identity}” is not an item of this branch in round {round} in the ledger; the list "
+            "was not imported",
+        ),
+        _t(
+            "事项编号列不可修改：请在原清单上填写（或恢复该单元格原值）后重新交回",
+            "The item ID column must not be edited: fill in the original list (or restore the cell) and "
+            "return it again",
+        ),
+    ),
+    ProblemSpec(
+        "IN-34",
+        _t("事项属于其他支部", "Item of another branch"),
+        _t(
+            "事项编号“{identity}”不属于本清单的支部 {branch_id}（或不属于本清单的轮次）；整份清单未导入",
+            "Item ID “{identity}” is not an item of this list's branch {branch_id} (or of its round); the "
+            "list was not imported",
+        ),
+        _t(
+            "每个支部只在自己的整改清单上填写：请把该行移回所属支部的清单",
+            "Each branch fills in its own list only: move the row back to its own branch's list",
+        ),
+    ),
+    ProblemSpec(
+        "IN-35",
+        _t("整改状态无法识别", "Status not recognised"),
+        _t(
+            "整改状态“{value}”不是下拉选项之一（{choices}），该行未导入",
+            "Status “{value}” is not one of the dropdown's choices ({choices}); the row was not imported",
+        ),
+        _t(
+            "请从下拉列表中选择整改状态后重新交回",
+            "Choose the status from the dropdown and return the list again",
+        ),
+        Severity.WARNING,
+    ),
+    ProblemSpec(
+        "IN-36",
+        _t("完成日期不是日期", "Date done is not a date"),
+        _t(
+            "完成日期“{value}”不是日期，已按未填写导入",
+            "Date done “{value}” is not a date; imported as blank",
+        ),
+        _t("请填写日期，如 2012-11-30", "Enter a date, e.g. 2012-11-30"),
+        Severity.WARNING,
+    ),
+    ProblemSpec(
+        "IN-37",
+        _t("整改状态与较新的记录冲突", "Status conflicts with a newer entry"),
+        _t(
+            "事项 {identity} 的填报与台账中较新的记录（或后续轮次的核验结论）不一致：已保留并标记为冲突，"
+            "未改变该事项的状态",
+            "The entry for item {identity} differs from a newer entry in the ledger (or a later round's "
+            "verdict): kept and flagged as a conflict, the item's state unchanged",
+        ),
+        _t(
+            "请核对是否交回了旧版本的清单；如该填报才是最新情况，请在最新的清单上重新填写后交回",
+            "Check whether an older copy of the list was returned; if this entry is the latest, fill it in on "
+            "the latest list and return that",
+        ),
+        Severity.WARNING,
+    ),
+)
+
 PROBLEMS = tuple(sorted(PROBLEMS, key=lambda p: p.code))  # catalogue order: by code
 
 CATALOGUE: dict[str, ProblemSpec] = {p.code: p for p in PROBLEMS}

@@ -167,6 +167,17 @@ class Window(Frozen):
     end: date
 
 
+class Stage(Frozen):
+    """A grading round of the year (``grade --round NAME``): its name as people say it, a title, and its
+    part in TG-04 — ``baseline``: the round later rounds are compared with (the March grading);
+    ``compare_baseline``: a round whose computed grade TG-04 compares with the baseline round's."""
+
+    name: str
+    title: Text
+    baseline: bool = False
+    compare_baseline: bool = False
+
+
 class Profile(Frozen):
     """A profile folder's ``profile.toml`` (plus its rules and retired codes).
 
@@ -185,6 +196,14 @@ class Profile(Frozen):
     grading: GradingPolicy
     rules: tuple[RuleSpec, ...] = ()
     retired: dict[str, str] = {}  # retired code -> reason; never reused
+    stages: tuple[Stage, ...] = ()  # the year's grading rounds, in order
+
+    def stage(self, name: str) -> Stage | None:
+        return next((s for s in self.stages if s.name == name.strip()), None)
+
+    @property
+    def baseline_stage(self) -> Stage | None:
+        return next((s for s in self.stages if s.baseline), None)
 
     @model_validator(mode="before")
     @classmethod

@@ -53,6 +53,7 @@ HOSTILE = ('=HYPERLINK("http://example.invalid","点我")', "+1+1", "-1", "@SUM(
 
 # the columns of a rectification item, in the 整改清单 and in the summary's 整改事项 sheet
 ITEM_COLUMNS = ["规则编号", "指标", "存在问题", "依据", "整改措施", "责任人", "整改时限", "整改状态"]
+LEDGER_COLUMNS = ["完成情况", "完成日期", "跟踪说明", "事项编号"]
 SOURCE = Source(document="娄职院委函[2012]3号", clause="三(二)3", text="坚持每月召开一次支委会")
 
 
@@ -210,13 +211,15 @@ def test_branch_list_zh_content_and_print_setup(tmp_path: Path) -> None:
 
     head = find_row(ws, "序号")
     headers = [c.value for c in ws[head]]
-    assert headers == ["序号", *ITEM_COLUMNS, "完成情况"]
+    assert headers == ["序号", *ITEM_COLUMNS, *LEDGER_COLUMNS]
     first = ws[head + 1]
     assert [first[0].value, first[1].value, first[2].value] == [1, "OL-02", "工作制度"]
     assert first[3].value.startswith("支委会") and "（单元格：会议活动!A12、A13）" in first[3].value
     assert "娄职院委函[2012]3号 三(二)3" in first[4].value
     assert first[7].value.date() == date(2013, 1, 31)
-    assert first[8].value == "未开始" and first[9].value is None
+    assert first[8].value == "未开始" and first[9].value is None and first[10].value is None
+    assert first[12].value == "B001/OL-02"  # the item's identity (written without a round: none in it)
+    assert first[12].protection.locked and not first[10].protection.locked and ws.protection.sheet
     # 12 cells: the list stops at 8 and says how many there are
     assert "等共12处" in ws[head + 2][3].value
     assert ws[head + 2][1].value == "ED-08"
@@ -271,18 +274,19 @@ def test_a_column_inserted_into_columns_lands_where_it_was_inserted(
     write_branch_list(make_result(), path)
     ws = openpyxl.load_workbook(path).active
     head = find_row(ws, "序号")
-    assert [c.value for c in ws[head]] == ["序号", *ITEM_COLUMNS[:3], "问题", *ITEM_COLUMNS[3:], "完成情况"]
+    headers = [c.value for c in ws[head]]
+    assert headers == ["序号", *ITEM_COLUMNS[:3], "问题", *ITEM_COLUMNS[3:], *LEDGER_COLUMNS]
     first = [c.value for c in ws[head + 1]]
     assert first[:5] == [1, "OL-02", "工作制度", first[3], "OL-02 标题"] and first[3].startswith("支委会")
     assert first[5].startswith("娄职院委函") and first[8].date() == date(2013, 1, 31)
-    assert first[9:] == ["未开始", None]
+    assert first[9:] == ["未开始", None, None, None, "B001/OL-02"]
     assert ws["E13"].alignment.wrap_text and not ws["K13"].protection.locked  # 完成情况 moved to K
     assert ws.column_dimensions["E"].width == 20.7109375 and ws.column_dimensions["K"].width == 26.7109375
     assert str(ws.data_validations.dataValidation[0].sqref) == f"J{head + 1}:J{head + 2}"
-    assert "A1:K1" in {str(r) for r in ws.merged_cells.ranges} and "C2:K2" in {
+    assert "A1:N1" in {str(r) for r in ws.merged_cells.ranges} and "C2:N2" in {
         str(r) for r in ws.merged_cells.ranges
     }
-    assert ws.print_area == f"'整改清单'!$A$1:$K${head + 2}" and ws.dimensions == f"A1:K{head + 2}"
+    assert ws.print_area == f"'整改清单'!$A$1:$N${head + 2}" and ws.dimensions == f"A1:N{head + 2}"
 
 
 @pytest.mark.parametrize("lang", ["zh", "en"])
@@ -298,7 +302,7 @@ def test_outputs_carry_the_stamp_and_the_blank_template_does_not(tmp_path: Path,
     def stamp(path: Path) -> dict[str, object]:
         return {p.name: p.value for p in openpyxl.load_workbook(path).custom_doc_props.props}
 
-    assert stamp(list_path) == {"branchgrade.output": f"整改清单 {engine.__version__}"}
+    assert stamp(list_path) == {"branchgrade.output": f"整改清单 {engine.__version__} branch=B001"}
     assert stamp(summary_path) == {"branchgrade.output": f"汇总 {engine.__version__}"}
     assert stamp(blank) == {}
 

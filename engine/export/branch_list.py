@@ -20,7 +20,7 @@ from __future__ import annotations
 
 import time as clock
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from functools import cache, lru_cache
 from importlib import resources
 from pathlib import Path
@@ -44,7 +44,7 @@ from engine.export._ooxml import (
 from engine.export._xlsx import output_stamp, row_height
 from engine.export.atomic import atomic_write_bytes
 from engine.export.i18n import fmt_num, label, problem_text, source_text
-from schemas.common import Finding, Lang
+from schemas.common import Finding, Lang, Text
 from schemas.results import BranchResult
 
 __all__ = [
@@ -52,12 +52,31 @@ __all__ = [
     "OUTPUT_KIND",
     "STATUS_CHOICES",
     "Column",
+    "ListMarks",
     "branch_list_bytes",
     "grade_text",
+    "item_identity",
+    "list_stamp",
     "write_branch_list",
 ]
 
 ItemValue = Callable[[BranchResult, Finding, Lang], str]
+
+
+def item_identity(round_ref: str | None, branch_id: str, code: str) -> str:
+    """An item's identity: ``2012-年初定级/XS-05/PR-03`` — or, on a list written without a round,
+    ``XS-05/PR-03`` (such a list cannot be imported: no round recorded it)."""
+    return f"{round_ref}/{branch_id}/{code}" if round_ref else f"{branch_id}/{code}"
+
+
+@dataclass(frozen=True)
+class ListMarks:
+    """What the ledger adds to a branch's list: the round it belongs to (None: written without a round)
+    and, by rule code, a note for items that continue an open item of an earlier round (结转 /
+    整改未见成效)."""
+
+    round_ref: str | None = None
+    notes: dict[str, Text] = field(default_factory=dict)
 
 
 @dataclass(frozen=True, slots=True)
@@ -67,7 +86,12 @@ class Column:
 
     * ``seq``: the item's number; ``code``: ``value``, centred; ``wrapped``: ``value``, wrapped (and
       counted for the row's height); ``date``: the item's deadline;
-    * ``status``: the 整改状态 dropdown, preset to its first choice; ``input``: blank, for the branch.
+    * ``status``: the 整改状态 dropdown, preset to its first choice; ``input``: blank, for the branch;
+      ``input_date``: blank, a date for the branch (完成日期);
+    * ``track``: the ledger's note on an item that continues an earlier one (结转 / 整改未见成效);
+      ``identity``: the item's identity (round/branch/rule), by which a returned list is matched to the
+      ledger — locked, like every cell but the input ones (the sheet is protected, without a password:
+      a guard against slips, not a lock against intent).
     """
 
     key: str
@@ -103,6 +127,9 @@ COLUMNS: tuple[Column, ...] = (
     Column("deadline", 12, "date"),
     Column("rect_status", 11, "status"),
     Column("completion", 26, "input"),
+    Column("done_date", 12, "input_date"),
+    Column("track", 20, "track"),
+    Column("item_id", 26, "identity"),
 )
 
 STATUS_CHOICES = ("st_todo", "st_doing", "st_done")  # label keys; the first is the default
@@ -125,6 +152,7 @@ STYLES = (
     "input_center",
     "input",
     "empty",
+    "input_date",
 )
 _XF = {name: i for i, name in enumerate(STYLES, start=1)}
 # The style of an item's cell by its column's kind.
@@ -135,6 +163,9 @@ _KIND_STYLE = {
     "date": "date",
     "status": "input_center",
     "input": "input",
+    "input_date": "input_date",
+    "track": "cell",
+    "identity": "center",
 }
 
 
@@ -249,23 +280,30 @@ def _layout(columns: tuple[Column, ...]) -> _Layout:
     )
 
 
-def write_branch_list(result: BranchResult, path: Path, lang: Lang = "zh", durable: bool = True) -> None:
+def write_branch_list(
+    result: BranchResult,
+    path: Path,
+    lang: Lang = "zh",
+    durable: bool = True,
+    marks: ListMarks | None = None,
+) -> None:
     """Write ``result``'s rectification list to ``path`` (xlsx), atomically; ``durable=False`` leaves the
     fsync to a later ``atomic.sync_all`` (a batch writes thousands of lists)."""
-    atomic_write_bytes(path, branch_list_bytes(result, lang), durable)
+    atomic_write_bytes(path, branch_list_bytes(result, lang, marks), durable)
 
 
-def branch_list_bytes(result: BranchResult, lang: Lang = "zh") -> bytes:
+def branch_list_bytes(result: BranchResult, lang: Lang = "zh", marks: ListMarks | None = None) -> bytes:
     """``result``'s rectification list as the bytes of an xlsx file."""
     package = _package(lang)
+    marks = marks or ListMarks()
     strings = SharedStrings()
-    sheet, last_row, last_col = _sheet_xml(result, lang, package, strings)
+    sheet, last_row, last_col = _sheet_xml(result, lang, package, strings, marks)
     own = {
         _SHEET_PART: deflate(_SHEET_PART, sheet),
         STRINGS_PART: deflate(STRINGS_PART, strings.xml()),
         _WORKBOOK_PART: _workbook_part(package, f"$A$1:${last_col}${last_row}"),
         _CORE_PART: _core_part(package, clock.strftime("%Y-%m-%dT%H:%M:%SZ", clock.gmtime())),
-        _CUSTOM_PART: _custom_part(package),
+        _CUSTOM_PART: _custom_part(package, list_stamp(result.identity.branch_id, marks.round_ref)),
     }
     fixed = package.fixed
     return zip_bytes([own[name] if name in own else fixed[name] for name in package.order])
@@ -285,10 +323,18 @@ def _core_part(package: _Package, stamp: str) -> ZipMember:
     return deflate(_CORE_PART, xml.encode(), reused=True)
 
 
-@cache
-def _custom_part(package: _Package) -> ZipMember:
+def list_stamp(branch_id: str, round_ref: str | None) -> str:
+    """The list's stamp: the output kind and version, then whose list it is and of which round
+    (``整改清单 0.1.0 branch=XS-05 round=2012-年初定级``), by which a returned list is matched to the
+    ledger (``engine.export.stamp.read_list_stamp`` reads it back)."""
+    stamp = f"{output_stamp(OUTPUT_KIND)} branch={branch_id}"
+    return stamp if round_ref is None else f"{stamp} round={round_ref}"
+
+
+@lru_cache(maxsize=64)
+def _custom_part(package: _Package, stamp: str) -> ZipMember:
     """custom.xml: the stamp that tells branchgrade's own outputs from its inputs."""
-    xml = package.templates[_CUSTOM_PART].fill({"stamp": xml_text(output_stamp(OUTPUT_KIND))})
+    xml = package.templates[_CUSTOM_PART].fill({"stamp": xml_text(stamp)})
     return deflate(_CUSTOM_PART, xml.encode(), reused=True)
 
 
@@ -342,7 +388,7 @@ class _Sheet:
 
 
 def _sheet_xml(
-    result: BranchResult, lang: Lang, package: _Package, strings: SharedStrings
+    result: BranchResult, lang: Lang, package: _Package, strings: SharedStrings, marks: ListMarks
 ) -> tuple[bytes, int, str]:
     """The worksheet part, its last row (1-based) and last column's letter. Rows are 1-based here, as the
     XML numbers them."""
@@ -395,7 +441,7 @@ def _sheet_xml(
             last_row, _EMPTY_HEIGHT, sheet.merged(last_row, 0, last, "empty", label("no_items", lang))
         )
     else:
-        last_row = _item_rows(sheet, result, lang, head + 1)
+        last_row = _item_rows(sheet, result, lang, head + 1, marks)
         if layout.status_col is not None:
             letter = layout.letters[layout.status_col]
             dropdown = package.templates[DROPDOWN].fill({"range": f"{letter}{head + 1}:{letter}{last_row}"})
@@ -422,9 +468,10 @@ def _sheet_xml(
     return xml.encode("utf-8"), last_row, last_col
 
 
-def _item_rows(sheet: _Sheet, result: BranchResult, lang: Lang, row: int) -> int:
+def _item_rows(sheet: _Sheet, result: BranchResult, lang: Lang, row: int, marks: ListMarks) -> int:
     """One row per item, from 1-based ``row``, one cell per column of COLUMNS in its order, which is also the
     order their texts enter the shared-string table; returns the last row written."""
+    branch_id = result.identity.branch_id
     text = sheet.text
     default_status = label(STATUS_CHOICES[0], lang)
     # Per column: the start of its cell's tag after the row number, and how the item fills it.
@@ -448,7 +495,14 @@ def _item_rows(sheet: _Sheet, result: BranchResult, lang: Lang, row: int) -> int
                 cells.append(f"{start}{r}{style}><v>{number(excel_serial(item.deadline))}</v></c>")
             elif kind == "status":
                 cells.append(f'{start}{r}{style} t="s"><v>{text(default_status)}</v></c>')
-            else:  # an input cell, or no deadline
+            elif kind == "identity":
+                identity = item_identity(marks.round_ref, branch_id, item.code)
+                cells.append(f'{start}{r}{style} t="s"><v>{text(identity)}</v></c>')
+            elif kind == "track" and item.code in marks.notes:
+                note = marks.notes[item.code].get(lang)
+                cells.append(f'{start}{r}{style} t="s"><v>{text(note)}</v></c>')
+                wrapped.append((note, width))
+            else:  # an input cell, no deadline, no note
                 cells.append(f"{start}{r}{style}/>")
         sheet.add_row(row, row_height(wrapped), "".join(cells))
         row += 1

@@ -16,7 +16,7 @@ from xml.etree import ElementTree
 from engine.export._xlsx import STAMP_PROPERTY  # the writers' own name for it
 
 CUSTOM_PART = "docProps/custom.xml"
-OUTPUT_KINDS = ("整改清单", "汇总", "branch-list", "summary")
+OUTPUT_KINDS = ("整改清单", "汇总", "branch-list", "summary", "整改台账")
 MAX_PART = 64 * 1024  # a custom-properties part of a few properties is well under 1 KB
 _PROPERTY = "{http://schemas.openxmlformats.org/officeDocument/2006/custom-properties}property"
 
@@ -44,3 +44,17 @@ def read_output_stamp(path: Path) -> str | None:
             value = "".join(prop.itertext()).strip()
             return value if value.startswith(OUTPUT_KINDS) else None
     return None
+
+
+def read_list_stamp(path: Path) -> tuple[str, str | None] | None:
+    """Whose list the 整改清单 at ``path`` is and of which round, from its stamp: (branch id, round —
+    None for a list written without one). None when the file is no list of ours, or one written before
+    lists named their branch."""
+    stamp = read_output_stamp(path)
+    if stamp is None or not stamp.startswith(("整改清单", "branch-list")):
+        return None
+    head, _, round_ref = stamp.partition(" round=")
+    _, _, branch = head.partition(" branch=")
+    if not branch:
+        return None
+    return branch, round_ref or None

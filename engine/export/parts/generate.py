@@ -82,6 +82,13 @@ class _Formats:
             "input_center": {**cell, "locked": False, "bg_color": "#FFF2CC", "align": "center"},
             "input": {**cell, "locked": False, "bg_color": "#FFF2CC"},
             "empty": {**base, "border": 1, "align": "center", "italic": True},
+            "input_date": {
+                **cell,
+                "locked": False,
+                "bg_color": "#FFF2CC",
+                "align": "center",
+                "num_format": "yyyy-mm-dd",
+            },
         }
         if tuple(self.declared) != STYLES:
             raise RuntimeError("the declared formats are not branch_list.STYLES")
@@ -130,6 +137,9 @@ def _probe(lang: Lang) -> dict[str, str]:
     ws.set_header(f"&C{_PROBE_HEADER}")
     ws.set_footer(f"&C{label('page_footer', lang)}")
     ws.repeat_rows(HEAD_ROW)
+    # Locked cells (everything but the branch's input cells: the item identities above all) stay as
+    # written; no password — a guard against slips. Columns and rows may still be resized, cells selected.
+    ws.protect("", {"format_columns": True, "format_rows": True})
     ws.print_area(0, 0, _PROBE_LAST_ROW, len(COLUMNS) - 1)
     wb.close()
     numbered = [formats[name].xf_index for name in STYLES]
