@@ -16,6 +16,7 @@ import time
 import zipfile
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 import openpyxl
 import pytest
@@ -313,15 +314,19 @@ def collected(client: TestClient, tmp_path_factory: pytest.TempPathFactory) -> t
         ("files", ("../../outside.xlsx", b"not a workbook")),
         ("roster", ("花名册.csv", roster_csv(folder / "roster.csv").read_bytes())),
     ]
-    response = officer.post("/collect", data={"csrf": token}, files=files)
-    assert response.status_code == 303
+    response = officer.post("/collect", data={"csrf": token, "stage": "年初定级"}, files=files)
+    return officer, finished(officer, response)
+
+
+def finished(officer: TestClient, response: Any) -> str:
+    """The collection a /collect answer started, once graded."""
+    assert response.status_code == 303, response.text
     page = response.headers["location"]
-    batch = page.rsplit("/", 1)[-1]
     deadline = time.monotonic() + 120
     while officer.get(f"{page}/progress").status_code != 204:
         assert time.monotonic() < deadline, "the collection was not graded in time"
         time.sleep(0.3)
-    return officer, batch
+    return str(page.rsplit("/", 1)[-1])
 
 
 def test_the_dashboard_shows_the_college(collected: tuple[TestClient, str], data: Path) -> None:
@@ -411,3 +416,38 @@ def test_chart_labels_are_escaped_and_every_value_is_written() -> None:
     assert ">3<" in chart and ">1<" in chart and "stroke-dasharray" in chart
     stacked = str(charts.stacked_chart("t", ["先进", "后进"], [("<b>", [2, 1])]))
     assert "<b>" not in stacked and "&lt;b&gt;" in stacked and ">3<" in stacked
+
+
+def test_collections_are_recorded_as_rounds_and_the_branch_page_shows_the_history(
+    collected: tuple[TestClient, str], tmp_path: Path
+) -> None:
+    officer, _ = collected
+    rounds = words(officer.get("/rounds").text)
+    assert "2012年 年初定级" in rounds and "验收" in rounds and "2012-12-20" in rounds  # stages, deadlines
+    token = csrf(officer.get("/collect").text)
+    later = warned_workbook(tmp_path / "JG-02.xlsx").read_bytes()
+    response = officer.post(
+        "/collect", data={"csrf": token, "stage": "年终自查"}, files={"files": ("JG-02.xlsx", later)}
+    )
+    second = finished(officer, response)
+    assert "已记入台账" in words(officer.get(f"/c/{second}").text)
+    history = officer.get(f"/c/{second}/b/0").text
+    table = history.split('id="history"', 1)[-1]
+    rows = re.findall(r"<tr><td>(2012年 [^<]+)</td><td>([^<]+)</td>", table)
+    assert rows, words(officer.get("/rounds").text)[:800]
+    assert rows == [("2012年 年初定级", "后进"), ("2012年 年终自查", "后进")]
+    again = officer.post(
+        "/collect",
+        data={"csrf": token, "stage": "年初定级", "year": "2012"},
+        files={"files": ("a.xlsx", later)},
+    )
+    assert again.status_code == 400 and "已有轮次" in again.text  # refused before anything is stored
+    unknown = officer.post(
+        "/collect", data={"csrf": token, "stage": "期末"}, files={"files": ("a.xlsx", later)}
+    )
+    assert unknown.status_code == 400 and "年初定级" in unknown.text  # the stages that exist
+    # without a year the forms' years decide: the round is refused once graded, and the page says so
+    late = officer.post(
+        "/collect", data={"csrf": token, "stage": "年初定级"}, files={"files": ("a.xlsx", later)}
+    )
+    assert "已有轮次" in words(officer.get(f"/c/{finished(officer, late)}").text)

@@ -36,10 +36,13 @@ from starlette.staticfiles import StaticFiles
 from engine import pipeline
 from engine.export.i18n import evidence_cells, fmt_num, source_text, status_label
 from engine.intake import list_file_stem
+from engine.ledger import Ledger, RoundInfo
+from engine.ledger.cli import RecordingRefused, open_recording
 from engine.profiles import ProfileChoice
 from engine.rulebook.conditions import parse
 from schemas.batch import BatchReport
-from schemas.common import Lang, Severity
+from schemas.common import Lang, Severity, Text
+from schemas.results import BranchResult
 
 from . import charts
 from .batches import Collections, list_files, safe_name
@@ -258,18 +261,55 @@ def create_app(
 
     # --- officers: collections, dashboard, branch pages, downloads ------------------------------------
 
+    def collect_form(request: Request, status: int = 200, error: str | None = None) -> Response:
+        return render(
+            request,
+            "collect.html",
+            status,
+            batches=store.batches(),
+            limits=limits,
+            megabytes=megabytes,
+            stages=stages(choice),
+            error=error,
+        )
+
     async def collect_page(request: Request) -> Response:
         officer(request)
-        return render(request, "collect.html", batches=store.batches(), limits=limits, megabytes=megabytes)
+        return collect_form(request)
+
+    async def rounds_page(request: Request) -> Response:
+        officer(request)
+        rows = []
+        if collections.ledger.exists():
+            with Ledger.open(collections.ledger) as led:
+                for info in led.rounds(include_replaced=True):
+                    rows.append((info, len(led.branch_grades(info.id))))
+        profiles = [choice.profile(e.name) for e in choice.entries]
+        return render(request, "rounds.html", rounds=rows, profiles=profiles)
 
     async def collect(request: Request) -> Response:
         user = officer(request)
         lang = _lang(request)
-        async with form_checked(request, max_files=limits.collect_files + 1, max_fields=4) as form:
+        async with form_checked(request, max_files=limits.collect_files + 1, max_fields=8) as form:
             uploads = [f for f in form.getlist("files") if isinstance(f, UploadFile) and f.filename]
             roster = form.get("roster")
+            stage = str(form.get("stage") or "").strip()
+            year_text = str(form.get("year") or "").strip()
+            year = int(year_text) if year_text.isdigit() and len(year_text) == 4 else None
+            recording = None
             refusal = None
-            if not uploads:
+            if year_text and year is None:
+                refusal = 400, text("bad_year", lang)
+            elif stage:
+                try:
+                    recording = await anyio.to_thread.run_sync(
+                        open_recording, stage, year, form.get("replace") == "1", collections.ledger, "auto"
+                    )
+                except RecordingRefused as exc:
+                    refusal = 400, exc.text.get(lang)
+            if refusal is not None:
+                pass
+            elif not uploads:
                 refusal = 400, text("no_file", lang)
             elif len(uploads) > limits.collect_files:
                 refusal = 413, text("too_many", lang, limit=limits.collect_files)
@@ -295,7 +335,12 @@ def create_app(
                 else None
             )
             batch_id = await anyio.to_thread.run_sync(
-                collections.start, user, [(f.filename or "", f.file) for f in uploads], roster_upload, lang
+                collections.start,
+                user,
+                [(f.filename or "", f.file) for f in uploads],
+                roster_upload,
+                lang,
+                recording,
             )
         return RedirectResponse(f"/c/{batch_id}", 303)
 
@@ -349,6 +394,9 @@ def create_app(
         prefix = list_file_stem(result.identity.branch_id, result.identity.branch_name)
         list_index = next((i for i, p in enumerate(lists) if p.stem == prefix), None)
         problems = [p for f in report.files if f.file == result.identity.file for p in f.problems]
+        history = await anyio.to_thread.run_sync(
+            branch_history, collections.ledger, result.identity.branch_id
+        )
         return render(
             request,
             "branch.html",
@@ -357,6 +405,7 @@ def create_app(
             index=index,
             list_index=list_index,
             problems=problems,
+            history=history,
         )
 
     async def download_list(request: Request) -> Response:
@@ -458,6 +507,7 @@ def create_app(
         Route("/c/{batch}/summary.xlsx", download_summary),
         Route("/c/{batch}/results.json", download_results),
         Route("/rules", rules_page),
+        Route("/rounds", rounds_page),
         Mount("/static", StaticFiles(directory=STATIC), name="static"),
     ]
     middleware = [
@@ -507,6 +557,26 @@ class SessionHeaders(BaseHTTPMiddleware):
         if not static:
             response.headers["cache-control"] = "no-store"
         return response
+
+
+def stages(choice: ProfileChoice) -> list[tuple[str, Text]]:
+    """The rounds a collection can be recorded as: every stage the profiles name, in the year's order."""
+    seen: dict[str, Text] = {}
+    for entry in choice.entries:
+        for stage in choice.profile(entry.name).stages:
+            seen.setdefault(stage.name, stage.title)
+    return list(seen.items())
+
+
+def branch_history(ledger: Path, branch_id: str) -> list[tuple[RoundInfo, BranchResult]]:
+    """The branch's result in every current round of the ledger, oldest first (none without a ledger)."""
+    if not ledger.exists():
+        return []
+    out = []
+    with Ledger.open(ledger) as led:
+        for info in led.rounds():
+            out += [(info, r.result) for r in led.branch_records(info.id) if r.branch_id == branch_id]
+    return out
 
 
 # --- what the dashboard shows -----------------------------------------------------------------------

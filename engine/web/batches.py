@@ -12,6 +12,7 @@ from __future__ import annotations
 import re
 import secrets
 import threading
+import traceback
 import unicodedata
 from collections.abc import Iterable
 from dataclasses import dataclass, field
@@ -20,12 +21,15 @@ from pathlib import Path
 from typing import Any, BinaryIO
 
 from engine import pipeline
+from engine.ledger import Ledger, LedgerError
+from engine.ledger.cli import Recording
 from engine.roster import Roster, RosterError, read_roster
 from schemas.batch import BatchReport
 from schemas.common import Lang
 
 from .store import Store
 
+LEDGER_NAME = "ledger.sqlite3"  # the grading ledger of the department served (rounds, items, statuses)
 BATCH_ID = re.compile(r"^[A-Za-z0-9_-]{16,64}$")
 _UNSAFE = re.compile(r'[\x00-\x1f\x7f<>:"|?*\\/]')
 MAX_NAME = 120
@@ -72,6 +76,10 @@ class Collections:
     def root(self) -> Path:
         return self.data / "collections"
 
+    @property
+    def ledger(self) -> Path:
+        return self.data / LEDGER_NAME
+
     def folder(self, batch_id: str) -> Path:
         if not BATCH_ID.match(batch_id):
             raise KeyError(batch_id)
@@ -83,8 +91,11 @@ class Collections:
         uploads: Iterable[tuple[str, BinaryIO]],
         roster: tuple[str, BinaryIO] | None,
         lang: Lang,
+        recording: Recording | None = None,
     ) -> str:
-        """Store the uploads, record the collection and start grading it; returns its id."""
+        """Store the uploads, record the collection and start grading it; returns its id. With
+        ``recording`` (``open_recording``: checked before anything is stored) the graded branches are
+        recorded in the ledger as that round once the run is complete."""
         batch_id = secrets.token_urlsafe(16)
         folder = self.folder(batch_id)
         inbox = folder / "in"
@@ -99,56 +110,86 @@ class Collections:
         if roster is not None:
             roster_path = folder / ("roster" + Path(safe_name(roster[0], set())).suffix.lower()[:6])
             _copy(roster[1], roster_path)
-        self.store.add_batch(batch_id, owner, {"files": names, "lang": lang})
+        stage = None if recording is None else recording.recorder.plan.stage
+        self.store.add_batch(batch_id, owner, {"files": names, "lang": lang, "stage": stage})
         self.progress[batch_id] = Progress()
         thread = threading.Thread(
             target=self._grade,
-            args=(batch_id, names, roster_path, lang),
+            args=(batch_id, names, roster_path, lang, recording),
             daemon=True,
             name=f"grade-{batch_id}",
         )
         thread.start()
         return batch_id
 
-    def _grade(self, batch_id: str, names: list[str], roster_path: Path | None, lang: Lang) -> None:
-        folder = self.folder(batch_id)
+    def _grade(
+        self,
+        batch_id: str,
+        names: list[str],
+        roster_path: Path | None,
+        lang: Lang,
+        recording: Recording | None,
+    ) -> None:
+        """The collection's run (in its own thread): graded, then recorded as its round if asked. Whatever
+        goes wrong ends as a failed collection whose page says why, never as a dead thread."""
         progress = self.progress[batch_id]
-        detail: dict[str, Any] = {"files": names, "lang": lang}
+        stage = None if recording is None else recording.recorder.plan.stage
+        detail: dict[str, Any] = {"files": names, "lang": lang, "stage": stage}
         try:
-            roster: Roster | None = None
-            if roster_path is not None:
-                try:
-                    roster = read_roster(roster_path)
-                except RosterError as exc:
-                    detail["roster_problems"] = [p.model_dump(mode="json") for p in exc.problems]
-
-            def started(n: int) -> None:
-                progress.total = n
-
-            def one_done(_outcome: pipeline.FileOutcome) -> None:
-                progress.done += 1
-
-            run = pipeline.grade_folder(
-                folder / "in",
-                folder / "out",
-                "auto",
-                lang,
-                self.workers,
-                argv=["branchgrade", "serve"],
-                on_start=started,
-                on_done=one_done,
-                roster=roster,
-            )
+            run = self._run(batch_id, roster_path, lang, recording, progress, detail)
+            if recording is not None:
+                detail.update(self._record(recording))
         except pipeline.UsageError as exc:
             progress.error = exc.text.get(lang)
             detail["error"] = exc.text.model_dump()
-            self.store.finish_batch(batch_id, "failed", None, detail)
-            return
         except Exception as exc:  # the machine refused something: say so on the page, keep the server
+            traceback.print_exc()
             progress.error = str(exc)
             detail["error"] = {"zh": str(exc), "en": str(exc)}
+        finally:
+            if recording is not None:
+                recording.recorder.close()
+        if "error" in detail:
             self.store.finish_batch(batch_id, "failed", None, detail)
-            return
+        else:
+            self.store.finish_batch(batch_id, "done", str(run.out), detail)
+
+    def _run(
+        self,
+        batch_id: str,
+        roster_path: Path | None,
+        lang: Lang,
+        recording: Recording | None,
+        progress: Progress,
+        detail: dict[str, Any],
+    ) -> pipeline.BatchRun:
+        folder = self.folder(batch_id)
+        roster: Roster | None = None
+        if roster_path is not None:
+            try:
+                roster = read_roster(roster_path)
+            except RosterError as exc:
+                detail["roster_problems"] = [p.model_dump(mode="json") for p in exc.problems]
+
+        def started(n: int) -> None:
+            progress.total = n
+
+        def one_done(_outcome: pipeline.FileOutcome) -> None:
+            progress.done += 1
+
+        run = pipeline.grade_folder(
+            folder / "in",
+            folder / "out",
+            "auto",
+            lang,
+            self.workers,
+            argv=["branchgrade", "serve"],
+            on_start=started,
+            on_done=one_done,
+            roster=roster,
+            hooks=None if recording is None else recording.hooks,
+            on_captured=None if recording is None else recording.add,
+        )
         if run.roster is not None:
             detail["roster"] = {
                 "expected": run.roster.expected,
@@ -158,7 +199,18 @@ class Collections:
                 ],
                 "unknown": [list(u) for u in run.roster.unknown],
             }
-        self.store.finish_batch(batch_id, "done", str(run.out), detail)
+        return run
+
+    def _record(self, recording: Recording) -> dict[str, Any]:
+        """Record the graded run as its round in the ledger: the rounds recorded, or why not."""
+        recorder = recording.recorder
+        if len(recorder) == 0:
+            return {}
+        try:
+            with Ledger.open(recording.path) as led:
+                return {"rounds": [info.id for info in recorder.commit(led)]}
+        except LedgerError as exc:
+            return {"round_error": exc.text.model_dump()}
 
     def report(self, run: str) -> BatchReport:
         return _report(run)

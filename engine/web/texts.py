@@ -132,6 +132,32 @@ TEXTS: dict[str, tuple[str, str]] = {
     "back": ("返回", "Back"),
     "count": ("数量", "Count"),
     "uploaded": ("上传的文件", "Uploaded files"),
+    "record_as": ("记入台账轮次（可选）", "Record in the ledger as round (optional)"),
+    "no_round": ("不记录", "do not record"),
+    "replace_round": (
+        "该轮次已记录时重新记录（原记录保留在历史中）",
+        "Record again if the round exists (the earlier one stays in history)",
+    ),
+    "round": ("轮次", "Round"),
+    "round_year": (
+        "轮次年度（可选，默认按各工作簿的考核年度）",
+        "Year of the round (optional: else each form's year)",
+    ),
+    "bad_year": ("年度应为四位数字，如 2012。", "The year is four digits, such as 2012."),
+    "rounds": ("评定轮次", "Grading rounds"),
+    "rounds_intro": (
+        "每次收集的工作簿可记为本年度的一个轮次（年初定级、中期督查、年终自查、验收），轮次和截止日期由评定方案规定。",
+        "Each collection can be recorded as one of the year's rounds (baseline, inspection, self-check, "
+        "acceptance); the rounds and their deadlines come from the grading profile.",
+    ),
+    "profile": ("评定方案", "Profile"),
+    "deadline": ("截止日期", "Deadline"),
+    "replaced": ("已被重新记录", "replaced"),
+    "current": ("有效", "current"),
+    "no_rounds": ("台账中还没有轮次。", "No round recorded yet."),
+    "recorded": ("已记入台账", "recorded in the ledger"),
+    "history": ("各轮次记录", "History across rounds"),
+    "no_history": ("台账中还没有该支部的记录。", "The ledger holds no round for this branch yet."),
     "graded_n": ("已评定 {graded} / 工作簿 {files}", "graded {graded} of {files} workbooks"),
 }
 
