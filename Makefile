@@ -11,7 +11,7 @@ NO_PYTHON := no Python 3.11, 3.12 or 3.13 found on PATH: install one (Debian: ap
 # file serves every Python and platform; durable-rules is left out where it does not install).
 INSTALL = pip install -q -c $(LOCK) -e '.[dev]'
 
-.PHONY: venv demo test test-fast docs lint fixtures export-parts snapshots lock upgrade-check test-all-pythons bench clean
+.PHONY: venv demo serve-demo test test-fast docs lint fixtures export-parts snapshots lock upgrade-check test-all-pythons bench clean
 
 $(STAMP): pyproject.toml $(LOCK)
 	@test -n "$(PYTHON)" || { echo "$(NO_PYTHON)" >&2; exit 1; }
@@ -24,6 +24,11 @@ venv: $(STAMP)
 
 demo: venv
 	$(BIN)/branchgrade grade fixtures/college -o out --force
+
+# The web page on the fixture college (data in a temporary folder, removed on Ctrl+C); prints the
+# dashboard's address and the demo account's password.
+serve-demo: venv
+	$(BIN)/python -m engine.web.demo
 
 test: venv
 	$(BIN)/pytest -q

@@ -104,16 +104,19 @@ def test_an_officer_collects_a_zip_and_reads_the_results(page: Any, url: str, tm
     page.wait_for_url("**/collect")
     page.set_input_files("input[name=files]", str(college_zip(tmp_path / "各支部.zip")))
     page.set_input_files("input[name=roster]", str(roster_csv(tmp_path / "花名册.csv")))
+    page.select_option("#stage", "年初定级")  # recorded in the ledger as the year's baseline round
     shot(page, "collect")
     page.click("#grade")
     page.wait_for_selector("#graded-count", timeout=120_000)  # the progress page turns into the dashboard
     assert "已评定 18" in page.inner_text("#graded-count")
     assert page.locator("svg.chart").count() == 4
     assert ROSTER_MISSING[1] in page.inner_text("#missing")
+    assert "已记入台账" in page.inner_text("#round-note")
     shot(page, "dashboard")
     page.click("#branches a >> nth=0")
     page.wait_for_selector("#grade")
     assert page.locator("table.trace tr").count() > 20
+    assert "2012年 年初定级" in page.inner_text("#history")
     shot(page, "branch")
     with page.expect_download() as info:
         page.click("#branch-list")
