@@ -42,27 +42,31 @@ def data(tmp_path_factory: pytest.TempPathFactory) -> Path:
 
 
 @pytest.fixture(scope="module")
-def scratch(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Path]:
-    """The temporary folder the self-check workers get (TMPDIR), to look for anything left there."""
-    folder = tmp_path_factory.mktemp("web-tmp")
-    before = os.environ.get("TMPDIR")
-    os.environ["TMPDIR"] = str(folder)
-    try:
-        yield folder
-    finally:
-        if before is None:
-            del os.environ["TMPDIR"]
-        else:
-            os.environ["TMPDIR"] = before
+def scratch(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """The temporary folder the self-check workers get (their TMPDIR), to look for anything left there."""
+    return tmp_path_factory.mktemp("web-tmp")
 
 
 @pytest.fixture(scope="module")
 def client(data: Path, scratch: Path) -> Iterator[TestClient]:
     Store(data).add_user("officer", PASSWORD)
     app = create_app(data, limits=LIMITS, check_workers=1, batch_workers=2)
-    with TestClient(app, follow_redirects=False) as c:
-        tempfile.tempdir = None  # the workers have read TMPDIR; this process goes back to its own
-        yield c
+    before = os.environ.get("TMPDIR")
+    os.environ["TMPDIR"] = str(scratch)  # read by the workers as they start (with the app, below)
+    try:
+        with TestClient(app, follow_redirects=False) as c:
+            _restore("TMPDIR", before)
+            tempfile.tempdir = None  # this process goes back to its own temporary folder
+            yield c
+    finally:
+        _restore("TMPDIR", before)
+
+
+def _restore(name: str, value: str | None) -> None:
+    if value is None:
+        os.environ.pop(name, None)
+    else:
+        os.environ[name] = value
 
 
 def csrf(page: str) -> str:

@@ -88,12 +88,7 @@ class CheckPool:
         self._pool = self._new_pool()
 
     def _new_pool(self) -> ProcessPoolExecutor:
-        pool = ProcessPoolExecutor(
-            self.workers,
-            mp_context=get_context("spawn"),
-            initializer=_start,
-            initargs=(self.evaluator, self.memory_limit),
-        )
+        pool = self._executor(self.workers)
         # start every worker now, so the first secretary does not wait for the profiles to compile
         for future in [pool.submit(os.getpid) for _ in range(self.workers)]:
             future.result()
@@ -106,24 +101,32 @@ class CheckPool:
         broken.shutdown(wait=False, cancel_futures=True)
 
     def check(self, data: bytes, display_name: str, lang: Lang) -> CheckAnswer:
-        """The answer for one workbook. A worker that dies breaks the pool and every check in it: each
-        is tried once more in a new pool; one that breaks that too is the culprit (IN-01, as a batch
-        reports it)."""
-        for attempt in range(3):
-            with self._lock:
-                pool = self._pool
+        """The answer for one workbook. A worker that dies breaks the pool and every check in it: the
+        pool is renewed and each of those checks is tried again alone, in a worker of its own, where a
+        second death names its workbook (IN-01, as a batch reports it) and spares the others."""
+        with self._lock:
+            pool = self._pool
+        try:
+            future = pool.submit(self.task, data, display_name, lang)
+            return future.result()
+        except BrokenProcessPool:
+            self._renew(pool)
+            return self._alone(data, display_name, lang)
+
+    def _alone(self, data: bytes, display_name: str, lang: Lang) -> CheckAnswer:
+        with self._executor(1) as alone:
             try:
-                future = pool.submit(self.task, data, display_name, lang)
-            except BrokenProcessPool:  # broken before this workbook came: not its doing
-                self._renew(pool)
-                continue
-            try:
-                return future.result()
+                return alone.submit(self.task, data, display_name, lang).result()
             except BrokenProcessPool:
-                self._renew(pool)
-                if attempt > 0:
-                    break
-        return CheckAnswer(pipeline._crashed(display_name).report, None, None)
+                return CheckAnswer(pipeline._crashed(display_name).report, None, None)
+
+    def _executor(self, workers: int) -> ProcessPoolExecutor:
+        return ProcessPoolExecutor(
+            workers,
+            mp_context=get_context("spawn"),
+            initializer=_start,
+            initargs=(self.evaluator, self.memory_limit),
+        )
 
     def close(self) -> None:
         self._pool.shutdown(wait=True, cancel_futures=True)
