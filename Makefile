@@ -11,7 +11,8 @@ NO_PYTHON := no Python 3.11, 3.12 or 3.13 found on PATH: install one (Debian: ap
 # file serves every Python and platform; durable-rules is left out where it does not install).
 INSTALL = pip install -q -c $(LOCK) -e '.[dev]'
 
-.PHONY: venv demo demo-year test test-fast docs lint fixtures export-parts snapshots lock upgrade-check test-all-pythons bench clean
+.PHONY: venv demo demo-year serve-demo test test-fast docs lint fixtures export-parts snapshots lock upgrade-check test-all-pythons bench clean
+
 
 $(STAMP): pyproject.toml $(LOCK)
 	@test -n "$(PYTHON)" || { echo "$(NO_PYTHON)" >&2; exit 1; }
@@ -37,6 +38,11 @@ demo-year: venv
 	$(BIN)/branchgrade grade fixtures/year/december -o out/year/runs --round 年终自查 --ledger $(DEMO_LEDGER) --no-progress --workers 0
 	$(BIN)/branchgrade ledger check --ledger $(DEMO_LEDGER)
 	$(BIN)/branchgrade status export -o out/year/整改台账.xlsx --ledger $(DEMO_LEDGER)
+
+# The web page on the fixture college (data in a temporary folder, removed on Ctrl+C); prints the
+# dashboard's address and the demo account's password.
+serve-demo: venv
+	$(BIN)/python -m engine.web.demo
 
 test: venv
 	$(BIN)/pytest -q

@@ -38,6 +38,7 @@ from engine.rulebook import RulebookError, load_profile, render_catalogue
 from engine.rulebook.conditions import parse
 from engine.rulebook.lint import counts as lint_counts
 from engine.rulebook.lint import lint_profile
+from engine.web import cli as web_cli  # typer only: the web stack is imported when serve runs
 from schemas.batch import FILE_STATUSES, WORKBOOK_STATUSES
 from schemas.common import Lang, Severity, Text
 from schemas.form_layout import BRANCH_TYPES
@@ -70,6 +71,8 @@ app = typer.Typer(add_completion=False, no_args_is_help=True, help=_h("h_app"))
 rules_app = typer.Typer(no_args_is_help=True, help=_h("h_rules"))
 app.add_typer(rules_app, name="rules")
 add_ledger_commands(app, _h)
+app.command("serve")(web_cli.serve)
+app.add_typer(web_cli.user_app, name="user")
 
 out = Console(soft_wrap=True)  # long Chinese lines stay whole for copying and grep
 err = Console(stderr=True)

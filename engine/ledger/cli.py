@@ -16,7 +16,7 @@ import typer
 
 import engine.ledger.texts  # noqa: F401 - registers the ledger's labels
 from engine.export.i18n import label
-from schemas.common import Lang
+from schemas.common import Lang, Text
 
 if TYPE_CHECKING:
     from engine.ledger.record import Recorder
@@ -110,16 +110,20 @@ def _report_round(led: "Ledger", round_id: int, lang: Lang) -> None:
         )
 
 
-def start_recording(
-    stage: str | None, year: int | None, replace: bool, ledger: Path | None, profile_ref: str, lang: Lang
-) -> Recording | None:
-    """What ``grade`` records, checked before any grading: the stage is one the profile names, the
-    ledger opens, and a round of a given year is not recorded already (unless ``replace``). None
-    without ``--round``. Any refusal exits 2 with its message."""
-    if stage is None:
-        if year is not None or replace:
-            _refuse(label("u_round_options", lang))
-        return None
+class RecordingRefused(Exception):
+    """A round that cannot be recorded as asked; ``text`` says why, in each language."""
+
+    def __init__(self, text: Text) -> None:
+        super().__init__(text.zh)
+        self.text = text
+
+
+def open_recording(
+    stage: str, year: int | None, replace: bool, ledger: Path | None, profile_ref: str
+) -> Recording:
+    """What a graded run records as round ``stage``, checked before any grading: the stage is one the
+    profile names, the ledger opens, and a round of a given year is not recorded already (unless
+    ``replace``). Raises :class:`RecordingRefused` (the command line and the web pages say why)."""
     from engine.ledger.record import Recorder, RoundPlan, round_context
     from engine.ledger.store import Ledger, LedgerError
     from engine.profiles import ProfileChoice
@@ -130,20 +134,22 @@ def start_recording(
         entries = [e for e in choice.entries if year is None or e.year == year] or list(choice.entries)
         profiles = [choice.profile(e.name) for e in entries]
     except RulebookError as exc:
-        _refuse(str(exc))
+        raise RecordingRefused(Text(zh=str(exc), en=str(exc))) from None
     stage = stage.strip()
     named = [p for p in profiles if p.stage(stage) is not None]
     if not named:
         stages = list(dict.fromkeys(s.name for p in profiles for s in p.stages))
-        _refuse(
-            label(
+        said = {
+            lang: label(
                 "u_stage",
                 lang,
                 stage=stage,
                 profiles="、".join(p.name for p in profiles),
                 stages=label("list_sep", lang).join(stages) or "—",
             )
-        )
+            for lang in ("zh", "en")
+        }
+        raise RecordingRefused(Text(zh=said["zh"], en=said["en"]))
     baseline = named[0].baseline_stage
     this = named[0].stage(stage)
     assert this is not None
@@ -158,8 +164,23 @@ def start_recording(
         with Ledger.open(ledger) as led:
             context = round_context(led, plan)
     except LedgerError as exc:
-        _refuse(exc.text.get(lang))
+        raise RecordingRefused(exc.text) from None
     return Recording(ledger, context, Recorder(plan))
+
+
+def start_recording(
+    stage: str | None, year: int | None, replace: bool, ledger: Path | None, profile_ref: str, lang: Lang
+) -> Recording | None:
+    """``grade``'s recording (see :func:`open_recording`); None without ``--round``. Any refusal exits 2
+    with its message."""
+    if stage is None:
+        if year is not None or replace:
+            _refuse(label("u_round_options", lang))
+        return None
+    try:
+        return open_recording(stage, year, replace, ledger, profile_ref)
+    except RecordingRefused as exc:
+        _refuse(exc.text.get(lang))
 
 
 # --- ledger check -------------------------------------------------------------------------------------

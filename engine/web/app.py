@@ -1,0 +1,634 @@
+"""The web application: routes, the session and header middleware, and the pages' data.
+
+``create_app(data)`` builds it; ``branchgrade serve`` runs it under uvicorn. The routes call the library
+API (engine.pipeline through ``selfcheck`` and ``batches``; the export helpers for what a page shows);
+nothing here grades.
+"""
+
+from __future__ import annotations
+
+import io
+import secrets
+import threading
+import time
+import urllib.parse
+import zipfile
+from collections import Counter, deque
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import anyio
+from jinja2 import Environment, PackageLoader, select_autoescape
+from starlette.applications import Starlette
+from starlette.datastructures import FormData, UploadFile
+from starlette.exceptions import HTTPException
+from starlette.formparsers import MultiPartException
+from starlette.middleware import Middleware
+from starlette.middleware.base import BaseHTTPMiddleware, RequestResponseEndpoint
+from starlette.requests import Request
+from starlette.responses import FileResponse, HTMLResponse, RedirectResponse, Response
+from starlette.routing import Mount, Route
+from starlette.staticfiles import StaticFiles
+
+from engine import pipeline
+from engine.export.i18n import evidence_cells, fmt_num, source_text, status_label
+from engine.intake import list_file_stem
+from engine.ledger import Ledger, RoundInfo
+from engine.ledger.cli import RecordingRefused, open_recording
+from engine.profiles import ProfileChoice
+from engine.rulebook.conditions import parse
+from schemas.batch import BatchReport
+from schemas.common import Lang, Severity, Text
+from schemas.results import BranchResult
+
+from . import charts
+from .batches import Collections, list_files, safe_name
+from .security import (
+    CSRF_FIELD,
+    HEADERS,
+    LANG_COOKIE,
+    SID_COOKIE,
+    BodyLimit,
+    Limits,
+    csrf_ok,
+    csrf_token,
+    megabytes,
+    new_sid,
+)
+from .selfcheck import CheckAnswer, CheckPool
+from .store import SESSION_SECONDS, Store
+from .texts import text
+
+STATIC = Path(__file__).parent / "static"
+ANSWER_SECONDS = 30 * 60  # how long a self-check's list can be downloaded
+ANSWERS_KEPT = 200
+LOGIN_TRIES, LOGIN_WINDOW = 5, 600  # failed logins per user name in a window (seconds)
+XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+
+
+@dataclass(frozen=True)
+class Held:
+    """A self-check's rectification list, held in memory for the browser session that asked for it."""
+
+    sid: str
+    expires: float
+    data: bytes
+    name: str
+
+
+class Answers:
+    """Self-check lists kept in memory only (never on disk), each for a while and for one session."""
+
+    def __init__(self) -> None:
+        self._held: dict[str, Held] = {}
+        self._lock = threading.Lock()
+
+    def keep(self, sid: str, data: bytes, name: str) -> str:
+        token = secrets.token_urlsafe(24)
+        now = time.time()
+        with self._lock:
+            for key in [k for k, v in self._held.items() if v.expires < now]:
+                del self._held[key]
+            while len(self._held) >= ANSWERS_KEPT:
+                del self._held[next(iter(self._held))]
+            self._held[token] = Held(sid, now + ANSWER_SECONDS, data, name)
+        return token
+
+    def get(self, token: str, sid: str) -> Held | None:
+        with self._lock:
+            held = self._held.get(token)
+        if held is None or held.expires < time.time() or not secrets.compare_digest(held.sid, sid):
+            return None
+        return held
+
+
+class Throttle:
+    """Failed logins per user name: after ``LOGIN_TRIES`` in ``LOGIN_WINDOW`` seconds, wait."""
+
+    def __init__(self) -> None:
+        self._failures: dict[str, deque[float]] = {}
+
+    def blocked(self, name: str) -> bool:
+        recent = self._failures.get(name, deque())
+        while recent and recent[0] < time.time() - LOGIN_WINDOW:
+            recent.popleft()
+        return len(recent) >= LOGIN_TRIES
+
+    def failed(self, name: str) -> None:
+        self._failures.setdefault(name, deque()).append(time.time())
+
+
+def _lang(request: Request) -> Lang:
+    return "en" if request.cookies.get(LANG_COOKIE) == "en" else "zh"
+
+
+def _attachment(name: str) -> str:
+    ascii_name = name.encode("ascii", "replace").decode().replace("?", "_").replace('"', "_")
+    return f"attachment; filename=\"{ascii_name}\"; filename*=UTF-8''{urllib.parse.quote(name)}"
+
+
+def create_app(
+    data: Path,
+    *,
+    limits: Limits | None = None,
+    check_workers: int = 1,
+    batch_workers: int | None = None,
+) -> Starlette:
+    """The app over the data folder ``data`` (accounts, sessions, collections). Its lifespan starts the
+    warm self-check pool (``check_workers`` processes) and stops it."""
+    limits = limits or Limits()
+    store = Store(data)
+    collections = Collections(data, store, batch_workers)
+    answers = Answers()
+    throttle = Throttle()
+    choice = ProfileChoice.from_ref("auto")  # the catalogue and grade names; grading loads its own
+    env = Environment(loader=PackageLoader("engine.web", "templates"), autoescape=select_autoescape())
+    env.globals.update(fmt_num=fmt_num, evidence_cells=evidence_cells, source_text=source_text)
+    env.globals.update(status_label=status_label, Severity=Severity)
+    env.filters["localtime"] = lambda ts: time.strftime("%Y-%m-%d %H:%M", time.localtime(ts))
+    state: dict[str, CheckPool] = {}
+
+    def render(request: Request, name: str, status: int = 200, **ctx: Any) -> HTMLResponse:
+        lang = _lang(request)
+        sid = request.state.sid
+        page = env.get_template(name).render(
+            request=request,
+            lang=lang,
+            t=lambda key, **fmt: text(key, lang, **fmt),
+            user=request.state.user,
+            csrf=csrf_token(store.secret, sid),
+            csrf_field=CSRF_FIELD,
+            **ctx,
+        )
+        return HTMLResponse(page, status_code=status)
+
+    @asynccontextmanager
+    async def form_checked(request: Request, **limits_: int) -> AsyncIterator[FormData]:
+        """The request's form, refused (403) without the session's CSRF token; its files are closed
+        (their spooled bytes gone) when the block ends."""
+        try:
+            form = await request.form(**limits_)
+        except MultiPartException as exc:
+            raise HTTPException(400, detail=str(exc)) from None
+        try:
+            if not csrf_ok(store.secret, request.cookies.get(SID_COOKIE), form.get(CSRF_FIELD)):
+                raise HTTPException(403)
+            yield form
+        finally:
+            await form.close()
+
+    def officer(request: Request) -> str:
+        user: str | None = request.state.user
+        if user is None:
+            raise HTTPException(401)
+        return user
+
+    # --- the secretary's self-check -------------------------------------------------------------------
+
+    async def check_page(request: Request) -> Response:
+        return render(request, "check.html")
+
+    async def check(request: Request) -> Response:
+        async with form_checked(request, max_files=1, max_fields=4) as form:
+            upload = form.get("workbook")
+            if not isinstance(upload, UploadFile) or not upload.filename:
+                return render(request, "check.html", 400, error=text("no_file", _lang(request)))
+            data = await upload.read()
+            name = safe_name(upload.filename, set())
+        lang = _lang(request)
+        answer: CheckAnswer = await anyio.to_thread.run_sync(state["pool"].check, data, name, lang)
+        token = None
+        if answer.result is not None and answer.list_bytes is not None:
+            identity = answer.result.identity
+            list_name = list_file_stem(identity.branch_id, identity.branch_name) + ".xlsx"
+            token = answers.keep(request.state.sid, answer.list_bytes, list_name)
+        return render(
+            request,
+            "checked.html",
+            answer=answer,
+            problems=answer.report.problems,
+            result=answer.result,
+            token=token,
+        )
+
+    async def check_list(request: Request) -> Response:
+        held = answers.get(request.path_params["token"], request.state.sid)
+        if held is None:
+            return render(request, "error.html", 404, message=text("expired", _lang(request)))
+        return Response(held.data, media_type=XLSX, headers={"content-disposition": _attachment(held.name)})
+
+    # --- language, login ------------------------------------------------------------------------------
+
+    async def switch_lang(request: Request) -> Response:
+        target = request.query_params.get("next", "/")
+        if not target.startswith("/") or target.startswith("//") or "\\" in target:
+            target = "/"  # never a redirect off this site
+        response = RedirectResponse(target, 303)
+        code = request.path_params["code"]
+        response.set_cookie(
+            LANG_COOKIE, "en" if code == "en" else "zh", max_age=365 * 86400, httponly=True, samesite="lax"
+        )
+        return response
+
+    async def login_page(request: Request) -> Response:
+        return render(request, "login.html")
+
+    async def login(request: Request) -> Response:
+        async with form_checked(request, max_files=0, max_fields=5) as form:
+            name, password = str(form.get("user", "")), str(form.get("password", ""))
+        lang = _lang(request)
+        if throttle.blocked(name):
+            return render(request, "login.html", 429, error=text("login_throttled", lang))
+        ok = await anyio.to_thread.run_sync(store.check_login, name, password)
+        if not ok:
+            throttle.failed(name)
+            return render(request, "login.html", 401, error=text("login_failed", lang))
+        sid = store.start_session(name)  # a new id: one planted before login is worth nothing
+        response = RedirectResponse("/collect", 303)
+        _set_sid(request, response, sid, SESSION_SECONDS)
+        return response
+
+    async def logout(request: Request) -> Response:
+        async with form_checked(request, max_files=0, max_fields=2):
+            pass
+        store.end_session(request.state.sid)
+        response = RedirectResponse("/", 303)
+        _set_sid(request, response, new_sid(), None)
+        return response
+
+    # --- officers: collections, dashboard, branch pages, downloads ------------------------------------
+
+    def collect_form(request: Request, status: int = 200, error: str | None = None) -> Response:
+        return render(
+            request,
+            "collect.html",
+            status,
+            batches=store.batches(),
+            limits=limits,
+            megabytes=megabytes,
+            stages=stages(choice),
+            error=error,
+        )
+
+    async def collect_page(request: Request) -> Response:
+        officer(request)
+        return collect_form(request)
+
+    async def rounds_page(request: Request) -> Response:
+        officer(request)
+        rows = []
+        if collections.ledger.exists():
+            with Ledger.open(collections.ledger) as led:
+                for info in led.rounds(include_replaced=True):
+                    rows.append((info, len(led.branch_grades(info.id))))
+        profiles = [choice.profile(e.name) for e in choice.entries]
+        return render(request, "rounds.html", rounds=rows, profiles=profiles)
+
+    async def collect(request: Request) -> Response:
+        user = officer(request)
+        lang = _lang(request)
+        async with form_checked(request, max_files=limits.collect_files + 1, max_fields=8) as form:
+            uploads = [f for f in form.getlist("files") if isinstance(f, UploadFile) and f.filename]
+            roster = form.get("roster")
+            stage = str(form.get("stage") or "").strip()
+            year_text = str(form.get("year") or "").strip()
+            year = int(year_text) if year_text.isdigit() and len(year_text) == 4 else None
+            recording = None
+            refusal = None
+            if year_text and year is None:
+                refusal = 400, text("bad_year", lang)
+            elif stage:
+                try:
+                    recording = await anyio.to_thread.run_sync(
+                        open_recording, stage, year, form.get("replace") == "1", collections.ledger, "auto"
+                    )
+                except RecordingRefused as exc:
+                    refusal = 400, exc.text.get(lang)
+            if refusal is not None:
+                pass
+            elif not uploads:
+                refusal = 400, text("no_file", lang)
+            elif len(uploads) > limits.collect_files:
+                refusal = 413, text("too_many", lang, limit=limits.collect_files)
+            for f in uploads:
+                if refusal is None and f.size is not None and f.size > limits.file_bytes:
+                    refusal = (
+                        413,
+                        f"{f.filename}: " + text("too_large", lang, limit=megabytes(limits.file_bytes)),
+                    )
+            if refusal is not None:
+                return render(
+                    request,
+                    "collect.html",
+                    refusal[0],
+                    batches=store.batches(),
+                    limits=limits,
+                    megabytes=megabytes,
+                    error=refusal[1],
+                )
+            roster_upload = (
+                (roster.filename or "roster.xlsx", roster.file)
+                if isinstance(roster, UploadFile) and roster.filename
+                else None
+            )
+            batch_id = await anyio.to_thread.run_sync(
+                collections.start,
+                user,
+                [(f.filename or "", f.file) for f in uploads],
+                roster_upload,
+                lang,
+                recording,
+            )
+        return RedirectResponse(f"/c/{batch_id}", 303)
+
+    def batch_of(request: Request) -> Any:
+        officer(request)
+        try:
+            collections.folder(request.path_params["batch"])
+        except KeyError:
+            raise HTTPException(404) from None
+        batch = store.batch(request.path_params["batch"])
+        if batch is None:
+            raise HTTPException(404)
+        return batch
+
+    def report_of(batch: Any) -> BatchReport:
+        if batch.status != "done" or batch.run is None:
+            raise HTTPException(404)
+        return collections.report(batch.run)
+
+    async def batch_page(request: Request) -> Response:
+        batch = batch_of(request)
+        if batch.status != "done":
+            progress = collections.progress.get(batch.id)
+            return render(request, "progress.html", batch=batch, progress=progress)
+        report = report_of(batch)
+        return render(
+            request,
+            "dashboard.html",
+            batch=batch,
+            report=report,
+            **dashboard(report, choice, _lang(request), batch.detail),
+            lists=list_files(Path(batch.run)),
+        )
+
+    async def batch_progress(request: Request) -> Response:
+        batch = batch_of(request)
+        if batch.status == "done":
+            response = Response(status_code=204)
+            response.headers["hx-redirect"] = f"/c/{batch.id}"
+            return response
+        return render(request, "progress_part.html", batch=batch, progress=collections.progress.get(batch.id))
+
+    async def branch_page(request: Request) -> Response:
+        batch = batch_of(request)
+        report = report_of(batch)
+        index = request.path_params["index"]
+        if not 0 <= index < len(report.results):
+            raise HTTPException(404)
+        result = report.results[index]
+        lists = list_files(Path(batch.run))
+        prefix = list_file_stem(result.identity.branch_id, result.identity.branch_name)
+        list_index = next((i for i, p in enumerate(lists) if p.stem == prefix), None)
+        problems = [p for f in report.files if f.file == result.identity.file for p in f.problems]
+        history = await anyio.to_thread.run_sync(
+            branch_history, collections.ledger, result.identity.branch_id
+        )
+        return render(
+            request,
+            "branch.html",
+            batch=batch,
+            result=result,
+            index=index,
+            list_index=list_index,
+            problems=problems,
+            history=history,
+        )
+
+    async def download_list(request: Request) -> Response:
+        batch = batch_of(request)
+        report_of(batch)
+        lists = list_files(Path(batch.run))
+        n = request.path_params["n"]
+        if not 0 <= n < len(lists):  # an index into what the run wrote: no name from the request
+            raise HTTPException(404)
+        return FileResponse(
+            lists[n], media_type=XLSX, headers={"content-disposition": _attachment(lists[n].name)}
+        )
+
+    async def download_all(request: Request) -> Response:
+        batch = batch_of(request)
+        report_of(batch)
+        buffer = io.BytesIO()
+        with zipfile.ZipFile(buffer, "w", zipfile.ZIP_STORED) as archive:  # xlsx is compressed already
+            for path in list_files(Path(batch.run)):
+                archive.write(path, path.name)
+        name = text("one_list", _lang(request)) + ".zip"
+        return Response(
+            buffer.getvalue(),
+            media_type="application/zip",
+            headers={"content-disposition": _attachment(name)},
+        )
+
+    async def download_summary(request: Request) -> Response:
+        batch = batch_of(request)
+        report_of(batch)
+        run = Path(batch.run)
+        path = next((run / n for n in pipeline.SUMMARY_NAME.values() if (run / n).is_file()), None)
+        if path is None:
+            raise HTTPException(404)
+        return FileResponse(path, media_type=XLSX, headers={"content-disposition": _attachment(path.name)})
+
+    async def download_results(request: Request) -> Response:
+        batch = batch_of(request)
+        report_of(batch)
+        return FileResponse(
+            Path(batch.run) / pipeline.RESULTS_NAME,
+            media_type="application/json",
+            headers={"content-disposition": _attachment(pipeline.RESULTS_NAME)},
+        )
+
+    # --- the rule catalogue ---------------------------------------------------------------------------
+
+    async def rules_page(request: Request) -> Response:
+        names = [e.name for e in choice.entries]
+        wanted = request.query_params.get("profile", names[-1])
+        if wanted not in names:
+            raise HTTPException(404)
+        profile = choice.profile(wanted)
+        rows = []
+        for rule in profile.rules:
+            used = parse(rule.condition, rule.code).names() | parse(rule.applies, rule.code).names()
+            params = [(n, profile.params[n]) for n in sorted(used) if n in profile.params]
+            rows.append((rule, params))
+        return render(request, "rules.html", profile=profile, names=names, rows=rows)
+
+    # --- errors ---------------------------------------------------------------------------------------
+
+    async def http_error(request: Request, exc: Exception) -> Response:
+        assert isinstance(exc, HTTPException)
+        lang = _lang(request)
+        if exc.status_code == 401:
+            return RedirectResponse("/login", 303)
+        if not hasattr(request.state, "sid"):
+            request.state.sid, request.state.user = request.cookies.get(SID_COOKIE) or new_sid(), None
+        message = {
+            403: text("forbidden", lang),
+            404: text("not_found", lang),
+        }.get(exc.status_code, str(exc.detail))
+        return render(request, "error.html", exc.status_code, message=message)
+
+    @asynccontextmanager
+    async def lifespan(_app: Starlette) -> AsyncIterator[None]:
+        state["pool"] = await anyio.to_thread.run_sync(lambda: CheckPool(check_workers))
+        try:
+            yield
+        finally:
+            state["pool"].close()
+
+    routes = [
+        Route("/", check_page),
+        Route("/check", check, methods=["POST"]),
+        Route("/check/list/{token}", check_list),
+        Route("/lang/{code}", switch_lang),
+        Route("/login", login_page),
+        Route("/login", login, methods=["POST"]),
+        Route("/logout", logout, methods=["POST"]),
+        Route("/collect", collect_page),
+        Route("/collect", collect, methods=["POST"]),
+        Route("/c/{batch}", batch_page),
+        Route("/c/{batch}/progress", batch_progress),
+        Route("/c/{batch}/b/{index:int}", branch_page),
+        Route("/c/{batch}/list/{n:int}", download_list),
+        Route("/c/{batch}/lists.zip", download_all),
+        Route("/c/{batch}/summary.xlsx", download_summary),
+        Route("/c/{batch}/results.json", download_results),
+        Route("/rules", rules_page),
+        Route("/rounds", rounds_page),
+        Mount("/static", StaticFiles(directory=STATIC), name="static"),
+    ]
+    middleware = [
+        Middleware(BodyLimit, limits=limits),
+        Middleware(SessionHeaders, store=store),
+    ]
+    return Starlette(
+        routes=routes,
+        middleware=middleware,
+        lifespan=lifespan,
+        exception_handlers={HTTPException: http_error},
+    )
+
+
+def _set_sid(request: Request, response: Response, sid: str, max_age: int | None) -> None:
+    response.set_cookie(
+        SID_COOKIE, sid, max_age=max_age, httponly=True, samesite="lax", secure=request.url.scheme == "https"
+    )
+    request.state.sid_set = True
+
+
+class SessionHeaders(BaseHTTPMiddleware):
+    """Gives every visitor a session id (cookie), tells routes who is logged in, and adds the security
+    headers (and no-store for pages: they may show a branch's results) to every response."""
+
+    def __init__(self, app: Any, store: Store) -> None:
+        super().__init__(app)
+        self.store = store
+
+    async def dispatch(self, request: Request, call_next: RequestResponseEndpoint) -> Response:
+        sid = request.cookies.get(SID_COOKIE)
+        fresh = not sid or len(sid) > 100
+        if fresh:
+            sid = new_sid()
+        request.state.sid = sid
+        request.state.sid_set = False
+        static = request.url.path.startswith("/static/")
+        started = time.perf_counter()
+        request.state.user = None if fresh or static else self.store.session_user(sid or "")
+        response = await call_next(request)
+        # the time this server spent on the request, for the browser's tools and bench/web.py
+        response.headers["server-timing"] = f"app;dur={(time.perf_counter() - started) * 1000:.1f}"
+        if fresh and not request.state.sid_set:
+            _set_sid(request, response, sid or "", None)
+        for key, value in HEADERS.items():
+            response.headers[key] = value
+        if not static:
+            response.headers["cache-control"] = "no-store"
+        return response
+
+
+def stages(choice: ProfileChoice) -> list[tuple[str, Text]]:
+    """The rounds a collection can be recorded as: every stage the profiles name, in the year's order."""
+    seen: dict[str, Text] = {}
+    for entry in choice.entries:
+        for stage in choice.profile(entry.name).stages:
+            seen.setdefault(stage.name, stage.title)
+    return list(seen.items())
+
+
+def branch_history(ledger: Path, branch_id: str) -> list[tuple[RoundInfo, BranchResult]]:
+    """The branch's result in every current round of the ledger, oldest first (none without a ledger)."""
+    if not ledger.exists():
+        return []
+    out = []
+    with Ledger.open(ledger) as led:
+        for info in led.rounds():
+            out += [(info, r.result) for r in led.branch_records(info.id) if r.branch_id == branch_id]
+    return out
+
+
+# --- what the dashboard shows -----------------------------------------------------------------------
+
+
+def dashboard(
+    report: BatchReport, choice: ProfileChoice, lang: Lang, detail: dict[str, Any]
+) -> dict[str, Any]:
+    """The dashboard's figures and charts from a run's results."""
+    grades: dict[str, str] = {}  # code -> name, best first
+    for name in sorted({r.profile for r in report.results}):
+        for band in choice.profile(name).grading.grades:
+            grades.setdefault(band.code, band.name.get(lang))
+    counts = Counter(r.grade.code for r in report.results)
+    for r in report.results:
+        grades.setdefault(r.grade.code, r.grade.name.get(lang))
+    distribution = charts.bar_chart(
+        text("distribution", lang), [(grades[c], counts[c], str(counts[c])) for c in grades]
+    )
+    common_count: Counter[str] = Counter()
+    titles: dict[str, str] = {}
+    for r in report.results:
+        for code in {item.code for item in r.items}:
+            common_count[code] += 1
+        for item in r.items:
+            titles.setdefault(item.code, f"{item.code} {item.title.get(lang)}")
+    top = common_count.most_common(10)
+    common = charts.bar_chart(text("common", lang), [(titles[c], n, str(n)) for c, n in top])
+    general: dict[str, Counter[str]] = {}
+    for r in report.results:
+        key = r.identity.general_branch or text("no_general", lang)
+        general.setdefault(key, Counter())[r.grade.code] += 1
+    per_general = charts.stacked_chart(
+        text("per_general", lang),
+        list(grades.values()),
+        [(name, [c[code] for code in grades]) for name, c in sorted(general.items())],
+    )
+    kpi_rows = [(k, "—" if k.actual is None else f"{k.actual:.0%}", f"{k.target:.0%}") for k in report.kpis]
+    kpi_chart = charts.bar_chart(
+        text("kpis", lang),
+        [(f"{k.code} {k.title.get(lang)}", (k.actual or 0) * 100, shown) for k, shown, _ in kpi_rows],
+        top=100,
+        marks=[k.target * 100 for k, _, _ in kpi_rows],  # the target, as a dashed line across its bar
+    )
+    return {
+        "distribution": distribution,
+        "common": common,
+        "per_general_chart": per_general,
+        "kpi_rows": kpi_rows,
+        "kpi_chart": kpi_chart,
+        "roster": detail.get("roster"),
+        "graded": len(report.results),
+        "workbooks": sum(1 for f in report.files if f.status in ("graded", "ungradable", "duplicate")),
+        "unplaced": [f for f in report.files if f.status != "graded"],
+    }

@@ -1,0 +1,39 @@
+"""The self-check's warm pool: a workbook that kills its worker costs only its own check."""
+
+from __future__ import annotations
+
+import os
+from concurrent.futures import ThreadPoolExecutor
+
+from engine.web import selfcheck
+from engine.web.selfcheck import CheckAnswer, CheckPool
+from schemas.common import Lang
+from tests.web_support import COLLEGE
+
+
+def crashing_check(data: bytes, name: str, lang: Lang) -> CheckAnswer:
+    """Test hook, a worker's task (pickled by reference): a ``crash-*`` workbook kills its worker the way
+    a native parser abort does; any other is checked as usual."""
+    if name.startswith("crash-"):
+        os.abort()
+    return selfcheck._check(data, name, lang)
+
+
+def test_a_workbook_that_kills_its_worker_is_reported_and_the_others_are_answered() -> None:
+    good = (COLLEGE / "XS-01.xlsx").read_bytes()
+    pool = CheckPool(2, task=crashing_check)
+    try:
+        with ThreadPoolExecutor(3) as threads:
+            futures = [
+                threads.submit(pool.check, good, "XS-01.xlsx", "zh"),
+                threads.submit(pool.check, b"anything", "crash-1.xlsx", "zh"),
+                threads.submit(pool.check, good, "XS-01 again.xlsx", "en"),
+            ]
+            answers = [f.result(timeout=120) for f in futures]
+        assert [a.result is not None for a in answers] == [True, False, True]
+        (problem,) = answers[1].report.problems
+        assert problem.code == "IN-01" and problem.evidence[0].file == "crash-1.xlsx"
+        assert answers[0].list_bytes and answers[2].list_bytes  # each in the language asked for
+        assert pool.check(good, "XS-01.xlsx", "zh").result is not None  # the renewed pool goes on
+    finally:
+        pool.close()
