@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import shutil
 import sqlite3
 from pathlib import Path
@@ -78,9 +79,8 @@ def test_check_reports_missing_foreign_and_damaged_files_without_a_traceback(tmp
     assert missing.exit_code == 2 and "不存在" in missing.output
     assert not (tmp_path / "none.sqlite").exists()
     other = tmp_path / "other.db"
-    with sqlite3.connect(other) as conn:
+    with contextlib.closing(sqlite3.connect(other)) as conn:
         conn.execute("CREATE TABLE t (x)")
-    conn.close()
     foreign = runner.invoke(app, ["ledger", "check", "--ledger", str(other), "--lang", "en"])
     assert foreign.exit_code == 2 and "not a branchgrade ledger" in foreign.output
     damaged = tmp_path / "damaged.sqlite"

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import sqlite3
 from pathlib import Path
 
@@ -47,9 +48,8 @@ def test_a_file_that_is_not_sqlite_is_refused_and_left_alone(tmp_path: Path) -> 
 
 def test_another_programs_sqlite_database_is_refused(tmp_path: Path) -> None:
     path = tmp_path / "other.db"
-    with sqlite3.connect(path) as conn:
+    with contextlib.closing(sqlite3.connect(path)) as conn:
         conn.execute("CREATE TABLE t (x)")
-    conn.close()
     with pytest.raises(LedgerError) as caught:
         Ledger.open(path)
     assert "其他程序" in caught.value.text.zh
@@ -96,7 +96,7 @@ def test_migrating_backs_the_file_up_first_and_each_step_is_applied_once(tmp_pat
     assert conn.execute("SELECT note FROM rounds").fetchall() == [("migrated",)]
     assert migrate(conn, path, future) is None  # nothing left to apply
     conn.close()
-    with sqlite3.connect(backup) as copy:  # the copy is the ledger as it was
+    with contextlib.closing(sqlite3.connect(backup)) as copy:  # the copy is the ledger as it was
         assert copy.execute("PRAGMA user_version").fetchone()[0] == SCHEMA_VERSION
         assert copy.execute("SELECT year, stage FROM rounds").fetchall() == [(2012, "年初定级")]
     copy.close()

@@ -6,6 +6,7 @@ can be reached cheaply.
 
 from __future__ import annotations
 
+import contextlib
 import io
 import json
 import os
@@ -190,7 +191,7 @@ def test_cookies_are_httponly_and_samesite_and_pages_carry_security_headers(clie
 
 
 def test_passwords_are_stored_hashed_and_a_wrong_one_is_refused(client: TestClient, data: Path) -> None:
-    with sqlite3.connect(data / "web.sqlite3") as db:
+    with contextlib.closing(sqlite3.connect(data / "web.sqlite3")) as db:
         (stored,) = db.execute("SELECT hash FROM users WHERE name = 'officer'").fetchone()
     assert stored.startswith("scrypt$") and PASSWORD not in stored
     assert login(fresh(client), "officer", "wrong password") == 401
