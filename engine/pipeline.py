@@ -302,7 +302,7 @@ def worker_memory_limit() -> int | None:
     return mb * 1024 * 1024 if mb > 0 else None
 
 
-def _cap_memory(limit: int | None) -> None:
+def cap_memory(limit: int | None) -> None:
     """Cap this process's address space so a memory blow-up fails in this worker, not the machine.
 
     Python then raises MemoryError (reported as IN-03); a native parser aborts instead, which breaks the
@@ -325,7 +325,7 @@ def _init_worker(
     evaluator_name: EvaluatorName | None = None,
     hooks: RoundHooks | None = None,
 ) -> None:
-    _cap_memory(memory_limit)
+    cap_memory(memory_limit)
     # Ctrl+C and a closing terminal reach the whole process group: the main process decides what a
     # stop means and tells the workers through the lifeline, so they take no part (and print nothing).
     for name in ("SIGINT", "SIGHUP"):
@@ -423,7 +423,7 @@ def _grade_chunk(jobs: Sequence[tuple[str, str]]) -> list[FileOutcome]:
         outcomes = grade_and_list(items, choice, evaluators, Path(list_dir), language, hooks)
     except MemoryError:
         if len(items) == 1:
-            return [_out_of_memory(items[0][1])]
+            return [out_of_memory_outcome(items[0][1])]
         return [outcome for job in jobs for outcome in _grade_chunk([job])]  # find the one that needs it
     return [pack(outcome, language) for outcome in outcomes]
 
@@ -442,7 +442,7 @@ def list_file_name(branch_id: str, branch_name: str, names: ListNames) -> str:
     return names.take(list_file_stem(branch_id, branch_name))
 
 
-def _crashed(display_name: str) -> FileOutcome:
+def crashed_outcome(display_name: str) -> FileOutcome:
     problem = make_problem(
         "IN-01",
         Evidence(file=display_name),
@@ -458,7 +458,7 @@ def _ungradable(display_name: str, problem: Finding) -> FileOutcome:
     )
 
 
-def _out_of_memory(display_name: str) -> FileOutcome:
+def out_of_memory_outcome(display_name: str) -> FileOutcome:
     limit = worker_memory_limit()
     problem = make_problem(
         "IN-03",
@@ -557,7 +557,7 @@ def run_parallel(
 
     def culprits(tasks: list[Task]) -> None:
         for task in tasks:
-            record(task[0][1], _crashed(task[0][1]))
+            record(task[0][1], crashed_outcome(task[0][1]))
 
     def alone(tasks: list[Task]) -> None:  # one at a time: a break names its file
         drain(tasks, 1, 1, culprits)

@@ -45,7 +45,7 @@ _state: dict[str, object] = {}
 
 def _start(evaluator: EvaluatorName, memory_limit: int | None) -> None:
     """A worker's start: memory capped like a batch worker's, every profile loaded and compiled once."""
-    pipeline._cap_memory(memory_limit)
+    pipeline.cap_memory(memory_limit)
     choice = ProfileChoice.from_ref("auto")
     evaluators = Evaluators(choice, evaluator)
     for entry in choice.entries:
@@ -64,7 +64,7 @@ def _check(data: bytes, display_name: str, lang: Lang) -> CheckAnswer:
             fh.write(data)
         outcome = pipeline.grade_workbooks([(path, display_name)], choice, evaluators)[0]
     except MemoryError:  # over the worker's memory cap: reported as a batch reports it (IN-03)
-        return CheckAnswer(pipeline._out_of_memory(display_name).report, None, None)
+        return CheckAnswer(pipeline.out_of_memory_outcome(display_name).report, None, None)
     finally:
         path.unlink(missing_ok=True)
     result = outcome.result
@@ -118,7 +118,7 @@ class CheckPool:
             try:
                 return alone.submit(self.task, data, display_name, lang).result()
             except BrokenProcessPool:
-                return CheckAnswer(pipeline._crashed(display_name).report, None, None)
+                return CheckAnswer(pipeline.crashed_outcome(display_name).report, None, None)
 
     def _executor(self, workers: int) -> ProcessPoolExecutor:
         return ProcessPoolExecutor(
