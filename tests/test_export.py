@@ -372,6 +372,9 @@ def test_summary_sheets_and_content(tmp_path: Path) -> None:
         "调整原因",
         "整改事项数",
         "文件",
+        "审定等次",
+        "审定理由",
+        "审定人",
     ]
     assert [c.value for c in ws[2]][:8] == [
         "B001",
