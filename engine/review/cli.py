@@ -7,34 +7,19 @@ printed with where it is and what to do), 2 a usage error (unknown round, a file
 
 from collections.abc import Callable
 from pathlib import Path
-from typing import TYPE_CHECKING, Annotated, NoReturn
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 
 import engine.review.texts  # noqa: F401 - registers the review labels
 from engine.export.i18n import label
+from engine.ledger.cli import EXIT_OK, EXIT_PROBLEMS, refuse, say
 from schemas.common import Lang
 
 if TYPE_CHECKING:
     from engine.ledger.store import Ledger, RoundInfo
 
 __all__ = ["add_review_commands"]
-
-EXIT_OK, EXIT_PROBLEMS, EXIT_USAGE = 0, 1, 2
-
-
-def _out(text: str) -> None:
-    from engine.cli import out
-
-    out.print(text, markup=False, soft_wrap=True)
-
-
-def _refuse(text: str, code: int = EXIT_USAGE) -> NoReturn:
-    from engine.cli import err
-
-    err.print(text, markup=False, soft_wrap=True)
-    raise typer.Exit(code)
-
 
 def shown_time(iso: str) -> str:
     """A recorded time as people read it: ``2012-12-03 14:05 UTC``."""
@@ -47,7 +32,7 @@ def _open(ledger: Path | None, lang: Lang) -> "Ledger":
     try:
         return Ledger.open(ledger, create=False)
     except LedgerError as exc:
-        _refuse(exc.text.get(lang))
+        refuse(exc.text.get(lang))
 
 
 def _round(led: "Ledger", ref: str, lang: Lang) -> "RoundInfo":
@@ -56,7 +41,7 @@ def _round(led: "Ledger", ref: str, lang: Lang) -> "RoundInfo":
     try:
         return led.find_round(ref)
     except LedgerError as exc:
-        _refuse(exc.text.get(lang))
+        refuse(exc.text.get(lang))
 
 
 def _import(
@@ -66,20 +51,20 @@ def _import(
 
     missing = [p for p in files if not p.is_file()]
     if missing:
-        _refuse(label("u_not_found", lang, paths=", ".join(map(str, missing))))
+        refuse(label("u_not_found", lang, paths=", ".join(map(str, missing))))
     with _open(ledger, lang) as led:
         outcomes = [import_review_sheet(led, p, p.as_posix(), round_ref, reviewer) for p in files]
     for o in outcomes:
         if o.state == "refused":
-            _out(label("rv_refused", lang, file=o.file))
+            say(label("rv_refused", lang, file=o.file))
         elif o.state == "unchanged":
-            _out(label("rv_unchanged", lang, file=o.file))
+            say(label("rv_unchanged", lang, file=o.file))
         else:
-            _out(label("rv_recorded", lang, file=o.file, n=o.recorded, same=o.unchanged, round=o.round_ref))
+            say(label("rv_recorded", lang, file=o.file, n=o.recorded, same=o.unchanged, round=o.round_ref))
         for p in o.problems:
-            _out("    " + p.render(lang))
+            say("    " + p.render(lang))
     totals = [sum(o.state == s for o in outcomes) for s in ("recorded", "unchanged", "refused")]
-    _out(label("rv_totals", lang, recorded=totals[0], unchanged=totals[1], refused=totals[2]))
+    say(label("rv_totals", lang, recorded=totals[0], unchanged=totals[1], refused=totals[2]))
     raise typer.Exit(EXIT_PROBLEMS if totals[2] else EXIT_OK)
 
 
@@ -94,13 +79,13 @@ def _add(
             recorded = record_review(led, round_ref, branch_id, grade, reason, reviewer)
         except ReviewRefused as exc:
             for p in exc.problems:
-                _out(p.render(lang))
+                say(p.render(lang))
             raise typer.Exit(EXIT_PROBLEMS) from None
         info = led.find_round(round_ref)
         results = [r.result for r in led.branch_records(info.id) if r.branch_id == branch_id.strip()]
         review = round_reviews(led, info.id, results)[branch_id.strip()]
     key = "rv_added" if recorded else "rv_same"
-    _out(label(key, lang, branch_id=branch_id.strip(), round=info.ref, review=review_text(review, lang)))
+    say(label(key, lang, branch_id=branch_id.strip(), round=info.ref, review=review_text(review, lang)))
 
 
 def _show(round_ref: str, branch_id: str | None, ledger: Path | None, lang: Lang) -> None:
@@ -113,10 +98,10 @@ def _show(round_ref: str, branch_id: str | None, ledger: Path | None, lang: Lang
         if branch_id is None:
             reviewed = [r for r in results if r.review is not None]
             if not reviewed:
-                _out(label("rv_none", lang, round=info.ref))
+                say(label("rv_none", lang, round=info.ref))
             for r in reviewed:
                 assert r.review is not None
-                _out(
+                say(
                     label(
                         "rv_row",
                         lang,
@@ -132,17 +117,17 @@ def _show(round_ref: str, branch_id: str | None, ledger: Path | None, lang: Lang
             return
         found = next((r for r in results if r.identity.branch_id == branch_id.strip()), None)
         if found is None:
-            _refuse(label("rv_no_branch", lang, round=info.ref, branch_id=branch_id))
+            refuse(label("rv_no_branch", lang, round=info.ref, branch_id=branch_id))
         history = review_history(led, info.id, found.identity.branch_id)
-    _out(explain(found, lang).rstrip())
+    say(explain(found, lang).rstrip())
     if history:
         names = {g.code: g.name.get(lang) for g in profile_grades(found.profile, (found.grade,))}
-        _out("")
-        _out(label("rv_history", lang))
+        say("")
+        say(label("rv_history", lang))
         for e in history:
             source = "" if e.source_file is None else label("rv_from_file", lang, file=e.source_file)
             grade_name = names.get(e.grade, e.grade)
-            _out(
+            say(
                 label(
                     "rv_history_row",
                     lang,
@@ -160,15 +145,15 @@ def _export(round_ref: str, output: Path, ledger: Path | None, lang: Lang) -> No
     from engine.review.record import standing_reviews
 
     if output.exists() and not output.is_dir():
-        _refuse(label("u_out_not_dir", lang, path=output))
+        refuse(label("u_out_not_dir", lang, path=output))
     with _open(ledger, lang) as led:
         info = _round(led, round_ref, lang)
         try:
             summary, results = write_round_outputs(led, info, output, lang)
         except OSError as exc:
-            _refuse(f"{output}: {exc.strerror or exc}", 3)
+            refuse(f"{output}: {exc.strerror or exc}", 3)
         n = len(standing_reviews(led, info.id))
-    _out(label("rv_wrote", lang, round=info.ref, summary=summary, results=results, n=n))
+    say(label("rv_wrote", lang, round=info.ref, summary=summary, results=results, n=n))
 
 
 def add_review_commands(app: typer.Typer, h: Callable[[str], str]) -> None:

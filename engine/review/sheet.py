@@ -18,6 +18,7 @@ from pathlib import Path
 from engine.export._ooxml import col_name
 from engine.export.i18n import label
 from engine.export.stamp import read_summary_round
+from engine.ledger.status import read_returned
 from engine.ledger.store import Ledger
 from engine.review.record import Decision, ReviewRefused, find_round, record_reviews
 from schemas.common import Evidence, Finding, Severity
@@ -59,10 +60,8 @@ def import_review_sheet(
     name = name or path.name
     outcome = ReviewImport(name)
     where = Evidence(file=name)
-    try:
-        data = path.read_bytes()
-    except OSError as exc:
-        outcome.problems.append(make_problem("IN-01", where, reason=exc.strerror or str(exc)))
+    data = read_returned(path, where, outcome.problems)
+    if data is None:
         return outcome
     ref = round_ref or read_summary_round(path)
     if ref is None:
