@@ -471,9 +471,9 @@ PROBLEMS += (
         ),
         Severity.WARNING,
     ),
-    # IN-38…IN-45: reviewed grades (审定) — entered in the summary's 汇总 sheet or given to the library call
+    # IN-39…IN-46: reviewed grades (审定) — entered in the summary's 汇总 sheet or given to the library call
     ProblemSpec(
-        "IN-38",
+        "IN-39",
         _t("不是可导入审定结果的汇总表", "Not a summary workbook with review columns"),
         _t(
             "找不到“{sheet}”工作表中带“{column}”列的表头，无法导入审定结果",
@@ -486,7 +486,7 @@ PROBLEMS += (
         ),
     ),
     ProblemSpec(
-        "IN-39",
+        "IN-40",
         _t("未指明审定的轮次", "No round named for the review"),
         _t(
             "该汇总表没有记录轮次的标记，无法判断审定结果属于哪一轮",
@@ -498,7 +498,7 @@ PROBLEMS += (
         ),
     ),
     ProblemSpec(
-        "IN-40",
+        "IN-41",
         _t("审定的轮次不在台账中", "Reviewed round not in the ledger"),
         _t(
             "台账中没有轮次 {round}（已有：{rounds}）",
@@ -511,7 +511,7 @@ PROBLEMS += (
         ),
     ),
     ProblemSpec(
-        "IN-41",
+        "IN-42",
         _t("审定的支部不在该轮次中", "Reviewed branch not in the round"),
         _t(
             "支部编号“{branch_id}”不是轮次 {round} 中评定过的支部",
@@ -524,7 +524,7 @@ PROBLEMS += (
         ),
     ),
     ProblemSpec(
-        "IN-42",
+        "IN-43",
         _t("审定缺少理由", "Review without a reason"),
         _t(
             "支部 {branch_id} 审定为“{grade}”，但没有填写审定理由",
@@ -537,7 +537,7 @@ PROBLEMS += (
         ),
     ),
     ProblemSpec(
-        "IN-43",
+        "IN-44",
         _t("审定等次不可用", "Reviewed grade not allowed"),
         _t(
             "支部 {branch_id} 的审定等次“{grade}”不是评定方案 {profile} 允许的等次（可选：{grades}）",
@@ -550,7 +550,7 @@ PROBLEMS += (
         ),
     ),
     ProblemSpec(
-        "IN-44",
+        "IN-45",
         _t("审定缺少审定人", "Review without a reviewer"),
         _t(
             "支部 {branch_id} 的审定没有审定人",
@@ -562,7 +562,7 @@ PROBLEMS += (
         ),
     ),
     ProblemSpec(
-        "IN-45",
+        "IN-46",
         _t("有审定理由但没有审定等次", "Review reason without a grade"),
         _t(
             "支部 {branch_id} 填写了审定理由，但审定等次为空，该行未导入",

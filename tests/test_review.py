@@ -78,12 +78,12 @@ def test_a_review_stands_beside_the_computed_grade_and_a_later_one_supersedes_it
 @pytest.mark.parametrize(
     ("round_ref", "branch", "grade", "reason", "reviewer", "codes"),
     [
-        ("2099-年初定级", "XS-02", "一般", "r", "张三", ["IN-40"]),
-        (ROUND, "XS-99", "一般", "r", "张三", ["IN-41"]),
-        (ROUND, "XS-02", "一般", "  ", "张三", ["IN-42"]),
-        (ROUND, "XS-02", "优秀", "r", "张三", ["IN-43"]),
-        (ROUND, "XS-02", "一般", "r", "", ["IN-44"]),
-        (ROUND, "XS-02", "", "", "", ["IN-43", "IN-42", "IN-44"]),
+        ("2099-年初定级", "XS-02", "一般", "r", "张三", ["IN-41"]),
+        (ROUND, "XS-99", "一般", "r", "张三", ["IN-42"]),
+        (ROUND, "XS-02", "一般", "  ", "张三", ["IN-43"]),
+        (ROUND, "XS-02", "优秀", "r", "张三", ["IN-44"]),
+        (ROUND, "XS-02", "一般", "r", "", ["IN-45"]),
+        (ROUND, "XS-02", "", "", "", ["IN-44", "IN-43", "IN-45"]),
     ],
 )
 def test_a_decision_the_ledger_cannot_take_is_refused_whole_and_says_why(
@@ -95,9 +95,9 @@ def test_a_decision_the_ledger_cannot_take_is_refused_whole_and_says_why(
     problem = refused.value.problems[0]
     assert problem.rectification.zh and problem.rectification.en
     assert led.conn.execute("SELECT count(*) FROM reviews").fetchone()[0] == 0
-    if codes == ["IN-43"]:
+    if codes == ["IN-44"]:
         assert "先进、较好、一般、后进" in problem.message.zh and "Advanced, Good" in problem.message.en
-    if codes == ["IN-40"]:
+    if codes == ["IN-41"]:
         assert ROUND in problem.message.zh  # names the rounds the ledger holds
 
 

@@ -77,16 +77,16 @@ def test_import_refuses_each_bad_row_located_in_either_language_then_takes_the_f
         },
     )
     code, output = run("review", "import", str(bad), "--ledger", str(ledger))
-    assert code == 1 and "IN-39" in output and "--round" in output  # a graded run's summary names no round
+    assert code == 1 and "IN-40" in output and "--round" in output  # a graded run's summary names no round
     code, output = run("review", "import", str(bad), "--round", "2099-年初定级", "--ledger", str(ledger))
-    assert code == 1 and "IN-40 台账中没有轮次 2099-年初定级（已有：2012-年初定级）" in output
+    assert code == 1 and "IN-41 台账中没有轮次 2099-年初定级（已有：2012-年初定级）" in output
     code, output = run("review", "import", str(bad), "--round", ROUND, "--ledger", str(ledger))
     assert code == 1 and "拒绝 1 份" in output and "Traceback" not in output
-    assert "IN-42 支部 JD-02 审定为“较好”，但没有填写审定理由 [bad.xlsx › 汇总!S2]" in output.replace(
+    assert "IN-43 支部 JD-02 审定为“较好”，但没有填写审定理由 [bad.xlsx › 汇总!S2]" in output.replace(
         str(tmp_path) + "/", ""
     )
-    assert "IN-43 支部 XS-02 的审定等次“优秀”不是评定方案 loudi-2012 允许的等次" in output
-    assert "IN-45 支部 XX-01 填写了审定理由，但审定等次为空" in output
+    assert "IN-44 支部 XS-02 的审定等次“优秀”不是评定方案 loudi-2012 允许的等次" in output
+    assert "IN-46 支部 XX-01 填写了审定理由，但审定等次为空" in output
     code, output = run(
         "review", "import", str(bad), "--round", ROUND, "--ledger", str(ledger), "--lang", "en"
     )
@@ -97,7 +97,7 @@ def test_import_refuses_each_bad_row_located_in_either_language_then_takes_the_f
 
     no_reviewer = fill(summary, tmp_path / "no-reviewer.xlsx", {"JD-02": ("较好", "实地核查")})
     code, output = run("review", "import", str(no_reviewer), "--round", ROUND, "--ledger", str(ledger))
-    assert code == 1 and "IN-44 支部 JD-02 的审定没有审定人" in output and "--reviewer" in output
+    assert code == 1 and "IN-45 支部 JD-02 的审定没有审定人" in output and "--reviewer" in output
     code, output = run(
         "review", "import", str(no_reviewer), "--round", ROUND, "--reviewer", "王五", "--ledger", str(ledger)
     )
@@ -118,7 +118,7 @@ def test_a_file_that_is_no_summary_is_refused_with_what_to_do(ledger: Path) -> N
     code, output = run(
         "review", "import", str(form), "--round", ROUND, "--ledger", str(ledger), "--lang", "en"
     )
-    assert code == 1 and "IN-38" in output
+    assert code == 1 and "IN-39" in output
     assert "No “Summary” sheet with a “Branch ID” column header" in output
 
 
@@ -129,11 +129,11 @@ def test_add_then_export_writes_the_round_again_with_its_reviews(ledger: Path, t
     )  # fmt: skip
     assert code == 0 and "审定等次：一般（审定理由：组织生活会记录缺失；审定人：张三）" in output
     code, output = run("review", "add", ROUND, "XS-02", "一般", "--reviewer", "张三", "--ledger", str(ledger))
-    assert code == 1 and "IN-42" in output
+    assert code == 1 and "IN-43" in output
     code, output = run(
         "review", "add", ROUND, "XS-09", "一般", "--reason", "r", "--ledger", str(ledger), "--lang", "en"
     )
-    assert code == 1 and "IN-41 Branch ID “XS-09” is not a branch graded in round 2012-年初定级" in output
+    assert code == 1 and "IN-42 Branch ID “XS-09” is not a branch graded in round 2012-年初定级" in output
 
     out = tmp_path / "again"
     code, output = run("review", "export", ROUND, "-o", str(out), "--ledger", str(ledger))

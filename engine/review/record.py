@@ -4,7 +4,7 @@ A review is an event (the ledger's ``reviews`` table): recording one appends a r
 computed grade nor an earlier review. The newest review of a branch in a round stands; the others are its
 history. A decision is checked before anything is written — the round exists, the branch was graded in it,
 the grade is one the branch's profile awards, the reason and the reviewer are given — and refused with a
-located problem (``IN-40`` … ``IN-44``) otherwise. A decision equal to the standing review changes nothing,
+located problem (``IN-41`` … ``IN-45``) otherwise. A decision equal to the standing review changes nothing,
 so entering the same decisions again (a re-import) records nothing new.
 """
 
@@ -101,12 +101,12 @@ def _match_grade(text: str, grades: Sequence[Grade]) -> Grade | None:
 
 
 def find_round(led: Ledger, ref: str, where: Evidence | None = None) -> RoundInfo:
-    """The round ``ref`` names (year-stage or number); ``IN-40`` when the ledger holds none."""
+    """The round ``ref`` names (year-stage or number); ``IN-41`` when the ledger holds none."""
     try:
         return led.find_round(ref)
     except LedgerError:
         known = "、".join(r.ref for r in led.rounds()) or "—"
-        raise ReviewRefused([make_problem("IN-40", _located(where), round=ref, rounds=known)]) from None
+        raise ReviewRefused([make_problem("IN-41", _located(where), round=ref, rounds=known)]) from None
 
 
 def _located(where: Evidence | None) -> tuple[Evidence, ...]:
@@ -138,14 +138,14 @@ def check_decision(round_: RoundBranches, decision: Decision) -> tuple[Grade | N
     branch = decision.branch_id.strip()
     profile = round_.profiles.get(branch)
     if profile is None:
-        return None, [make_problem("IN-41", where, branch_id=branch, round=ref)]
+        return None, [make_problem("IN-42", where, branch_id=branch, round=ref)]
     grades = profile_grades(profile, round_.computed.values())
     grade = _match_grade(decision.grade, grades)
     problems: list[Finding] = []
     if grade is None:
         problems.append(
             make_problem(
-                "IN-43",
+                "IN-44",
                 where,
                 branch_id=branch,
                 grade=decision.grade.strip() or "—",
@@ -156,9 +156,9 @@ def check_decision(round_: RoundBranches, decision: Decision) -> tuple[Grade | N
         )
     shown = grade.name if grade is not None else decision.grade.strip()
     if not decision.reason.strip():
-        problems.append(make_problem("IN-42", where, branch_id=branch, grade=shown))
+        problems.append(make_problem("IN-43", where, branch_id=branch, grade=shown))
     if not decision.reviewer.strip():
-        problems.append(make_problem("IN-44", where, branch_id=branch))
+        problems.append(make_problem("IN-45", where, branch_id=branch))
     return grade, problems
 
 

@@ -65,7 +65,7 @@ def import_review_sheet(
         return outcome
     ref = round_ref or read_summary_round(path)
     if ref is None:
-        outcome.problems.append(make_problem("IN-39", where))
+        outcome.problems.append(make_problem("IN-40", where))
         return outcome
     try:
         info = find_round(led, ref, where)
@@ -118,7 +118,7 @@ def _read_decisions(path: Path, name: str, reviewer: str, problems: list[Finding
         ]
         problems.append(
             make_problem(
-                "IN-38",
+                "IN-39",
                 Evidence(file=name, sheet=None if sheet is None else sheet.name),
                 sheet=label("sh_summary", "zh"),
                 sheet_en=label("sh_summary", "en"),
@@ -137,7 +137,7 @@ def _read_decisions(path: Path, name: str, reviewer: str, problems: list[Finding
             if reason and branch:
                 cell = f"{col_name(columns['reason'])}{r}"
                 problems.append(
-                    make_problem("IN-45", Evidence(file=name, sheet=sheet.name, cell=cell), branch_id=branch)
+                    make_problem("IN-46", Evidence(file=name, sheet=sheet.name, cell=cell), branch_id=branch)
                 )
             continue
         cell = f"{col_name(columns['grade'])}{r}"
