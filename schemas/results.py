@@ -80,6 +80,9 @@ class BranchResult(Frozen):
     kpi_flags: dict[str, bool] = {}
     warnings: tuple[Finding, ...] = ()
     review: Review | None = None  # the reviewed grade, when an officer recorded one (engine.review)
+    # whether the grade that stands is final (its notice period over, every objection decided —
+    # engine.notice); None when the round was never published (公示)
+    final: bool | None = None
 
     @property
     def awarded(self) -> Grade:

@@ -42,3 +42,28 @@ def record(led: Ledger, forms: Sequence[Path], plan: RoundPlan) -> tuple[list[Ro
             if outcome.captured is not None:
                 recorder.add(outcome.captured)
         return recorder.commit(led), outcomes
+
+
+YEAR = COLLEGE.parent / "year"
+MARCH_BRANCHES = ("JD-02", "XS-02", "XX-01")  # computed in March: 先进, 较好, 较好
+
+
+def record_march(folder: Path) -> Path:
+    """A ledger in ``folder`` holding the fixture year's March round (2012-年初定级) of ``MARCH_BRANCHES``,
+    checkpointed so that copying the file copies the round."""
+    path = folder / "pristine.sqlite"
+    with Ledger.open(path) as led:
+        record(led, [YEAR / "march" / f"{b}.xlsx" for b in MARCH_BRANCHES], plan_for("年初定级"))
+        led.conn.execute("PRAGMA wal_checkpoint(TRUNCATE)")
+    return path
+
+
+def run_cli(*args: str) -> tuple[int, str]:
+    """Run the command line in this process: its exit code and output (a traceback fails the test)."""
+    from typer.testing import CliRunner
+
+    from engine.cli import app
+
+    result = CliRunner().invoke(app, list(args))
+    assert result.exception is None or isinstance(result.exception, SystemExit), result.exception
+    return result.exit_code, result.output

@@ -27,28 +27,15 @@ from engine.review.record import (
     reviewed_results,
     standing_reviews,
 )
-from tests.ledger_helpers import plan_for, record
+from tests.ledger_helpers import MARCH_BRANCHES as BRANCHES
 
-YEAR = Path(__file__).resolve().parent.parent / "fixtures" / "year"
 V1_LEDGER = Path(__file__).resolve().parent / "data" / "ledger-v1.sqlite"
-BRANCHES = ("JD-02", "XS-02", "XX-01")  # computed in March: 先进, 较好, 较好
 ROUND = "2012-年初定级"
 
 
-@pytest.fixture(scope="module")
-def pristine(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    path = tmp_path_factory.mktemp("reviewed") / "pristine.sqlite"
-    with Ledger.open(path) as led:
-        record(led, [YEAR / "march" / f"{b}.xlsx" for b in BRANCHES], plan_for("年初定级"))
-        led.conn.execute("PRAGMA wal_checkpoint(TRUNCATE)")
-    return path
-
-
 @pytest.fixture
-def led(pristine: Path, tmp_path: Path) -> Iterator[Ledger]:
-    path = tmp_path / "ledger.sqlite"
-    shutil.copy(pristine, path)
-    with Ledger.open(path) as opened:
+def led(march_ledger: Path) -> Iterator[Ledger]:
+    with Ledger.open(march_ledger) as opened:
         yield opened
 
 
@@ -140,7 +127,7 @@ def test_the_second_schema_versions_ledger_upgrades_to_hold_reviews(tmp_path: Pa
     assert conn.execute("PRAGMA user_version").fetchone()[0] == 2
     conn.close()
     with Ledger.open(ledger) as led:
-        assert led.conn.execute("PRAGMA user_version").fetchone()[0] == SCHEMA_VERSION == 3
+        assert led.conn.execute("PRAGMA user_version").fetchone()[0] == SCHEMA_VERSION == 4
         assert led.backup is not None and led.backup.name.startswith("ledger.sqlite.v2-")
         assert record_review(led, "2012-年初定级", "XS-04", "较好", "复核", "张三")
         assert list(standing_reviews(led, led.find_round("2012-年初定级").id)) == ["XS-04"]
@@ -178,10 +165,10 @@ NAMES = {"先进": "A", "较好": "B", "一般": "C", "后进": "D"}
 @settings(max_examples=25, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
 @given(decisions=DECISIONS)
 def test_the_standing_review_is_the_last_decision_and_the_history_keeps_every_change(
-    pristine: Path, tmp_path_factory: pytest.TempPathFactory, decisions: list[tuple[str, str, str, str]]
+    march_pristine: Path, tmp_path_factory: pytest.TempPathFactory, decisions: list[tuple[str, str, str, str]]
 ) -> None:
     path = tmp_path_factory.mktemp("property") / "ledger.sqlite"
-    shutil.copy(pristine, path)
+    shutil.copy(march_pristine, path)
     with Ledger.open(path) as led:
         round_id = led.find_round(ROUND).id
         computed = led.branch_grades(round_id)

@@ -4,49 +4,35 @@ user's language, re-imports harmless, and a round's outputs written again with i
 from __future__ import annotations
 
 import json
-import shutil
 from pathlib import Path
 
 import openpyxl
 import pytest
-from typer.testing import CliRunner
 
-from engine.cli import app
 from engine.export.summary import write_summary
 from engine.ledger import Ledger
 from engine.review.export import round_report
 from schemas.batch import RESULTS_SCHEMA_VERSION, BatchReport
-from tests.ledger_helpers import plan_for, record
+from tests.ledger_helpers import YEAR, run_cli
 
-YEAR = Path(__file__).resolve().parent.parent / "fixtures" / "year"
-BRANCHES = ("JD-02", "XS-02", "XX-01")
 ROUND = "2012-年初定级"
-runner = CliRunner()
 
 
 @pytest.fixture(scope="module")
-def pristine(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    folder = tmp_path_factory.mktemp("review-cli")
-    path = folder / "pristine.sqlite"
-    with Ledger.open(path) as led:
-        record(led, [YEAR / "march" / f"{b}.xlsx" for b in BRANCHES], plan_for("年初定级"))
-        led.conn.execute("PRAGMA wal_checkpoint(TRUNCATE)")
-        # a summary as a graded run writes it: no round in its stamp
-        write_summary(round_report(led, led.find_round(ROUND)), folder / "分类定级汇总.xlsx")
+def graded_summary(march_pristine: Path) -> Path:
+    """The March round's summary as a graded run writes it: no round in its stamp."""
+    path = march_pristine.parent / "分类定级汇总.xlsx"
+    with Ledger.open(march_pristine) as led:
+        write_summary(round_report(led, led.find_round(ROUND)), path)
     return path
 
 
 @pytest.fixture
-def ledger(pristine: Path, tmp_path: Path) -> Path:
-    path = tmp_path / "ledger.sqlite"
-    shutil.copy(pristine, path)
-    return path
+def ledger(march_ledger: Path) -> Path:
+    return march_ledger
 
 
-def run(*args: str) -> tuple[int, str]:
-    result = runner.invoke(app, list(args))
-    assert result.exception is None or isinstance(result.exception, SystemExit), result.exception
-    return result.exit_code, result.output
+run = run_cli
 
 
 def fill(source: Path, target: Path, rows: dict[str, tuple[str | None, ...]]) -> Path:
@@ -64,9 +50,9 @@ def fill(source: Path, target: Path, rows: dict[str, tuple[str | None, ...]]) ->
 
 
 def test_import_refuses_each_bad_row_located_in_either_language_then_takes_the_fixed_file(
-    pristine: Path, ledger: Path, tmp_path: Path
+    graded_summary: Path, ledger: Path, tmp_path: Path
 ) -> None:
-    summary = pristine.parent / "分类定级汇总.xlsx"
+    summary = graded_summary
     bad = fill(
         summary,
         tmp_path / "bad.xlsx",
@@ -114,7 +100,7 @@ def test_import_refuses_each_bad_row_located_in_either_language_then_takes_the_f
 
 
 def test_a_file_that_is_no_summary_is_refused_with_what_to_do(ledger: Path) -> None:
-    form = YEAR / "march" / "JD-02.xlsx"
+    form = YEAR / "march" / "JD-02.xlsx"  # a grading form
     code, output = run(
         "review", "import", str(form), "--round", ROUND, "--ledger", str(ledger), "--lang", "en"
     )
@@ -146,13 +132,10 @@ def test_add_then_export_writes_the_round_again_with_its_reviews(ledger: Path, t
     assert [f.status for f in report.files] == ["graded"] * 3 and report.kpis
     sheet = openpyxl.load_workbook(out / "分类定级汇总.xlsx")["汇总"]
     header = [c.value for c in sheet[1]]
-    assert header[-3:] == ["审定等次", "审定理由", "审定人"]
+    assert header[-4:] == ["审定等次", "审定理由", "审定人", "是否最终"]
     rows = {r[0]: r for r in sheet.iter_rows(min_row=2, values_only=True)}
-    assert rows["XS-02"][header.index("评定等次")] == "较好" and rows["XS-02"][-3:] == (
-        "一般",
-        "组织生活会记录缺失",
-        "张三",
-    )
+    assert rows["XS-02"][header.index("评定等次")] == "较好"
+    assert rows["XS-02"][-4:] == ("一般", "组织生活会记录缺失", "张三", None)  # not published: no final
     dropdown = [v for v in sheet.data_validations.dataValidation if v.type == "list"]
     assert dropdown and dropdown[0].formula1 == '"先进,较好,一般,后进"' and str(dropdown[0].sqref) == "S2:S4"
     # the written-again summary names its round: importing it needs no --round and changes nothing

@@ -73,6 +73,7 @@ def _records(draw: st.DrawFn) -> list[SummaryRecord]:
                 reviewed_grade=reviewed,
                 review_reason=None if reviewed is None else draw(_text),
                 reviewer=None if reviewed is None else draw(_text),
+                final=draw(st.none() | st.booleans()),
             )
         )
     return records
@@ -117,6 +118,7 @@ def test_streamed_summary_holds_every_record(records: list[SummaryRecord]) -> No
             r.reviewed_grade,
             r.review_reason,
             r.reviewer,
+            None if r.final is None else "是" if r.final else "否",
         ]
         for r in records
     ]

@@ -98,6 +98,8 @@ def explain(result: BranchResult, lang: Lang = "zh") -> str:
     reviewed = review_text(result.review, lang)
     if reviewed is not None:  # the officer's reviewed grade stands beside the computed one above
         out.append(reviewed)
+    if result.final is not None:  # the round was published (公示): is the grade that stands final?
+        out.append(_kv(label("final", lang), label("yes" if result.final else "no_", lang), lang))
     out.append("")
 
     out += _score_table(result, lang)

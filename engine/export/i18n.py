@@ -44,6 +44,7 @@ LABELS: dict[str, tuple[str, str]] = {
     "reviewed_grade": ("审定等次", "Reviewed grade"),
     "review_reason": ("审定理由", "Review reason"),
     "reviewer": ("审定人", "Reviewer"),
+    "final": ("是否最终", "Final"),
     "review_line": (
         "审定等次：{grade}（审定理由：{reason}；审定人：{reviewer}）",
         "Reviewed grade: {grade} (reason: {reason}; reviewer: {reviewer})",

@@ -16,7 +16,7 @@ from xml.etree import ElementTree
 from engine.export._xlsx import STAMP_PROPERTY  # the writers' own name for it
 
 CUSTOM_PART = "docProps/custom.xml"
-OUTPUT_KINDS = ("整改清单", "汇总", "branch-list", "summary", "整改台账")
+OUTPUT_KINDS = ("整改清单", "汇总", "branch-list", "summary", "整改台账", "公示名单")
 MAX_PART = 64 * 1024  # a custom-properties part of a few properties is well under 1 KB
 _PROPERTY = "{http://schemas.openxmlformats.org/officeDocument/2006/custom-properties}property"
 

@@ -70,7 +70,8 @@ _MAX_WIDTH = 60  # a column wider than this is unreadable; long texts are cut of
 _CHART_ROWS = 16  # rows a default-size chart covers (288 px at 20 px a row, plus a margin)
 _TOP_CODES_IN_CHART = 20
 _FIRST_SCORE_COL = 5  # 汇总: id, name, general branch, type, secretary, then one column per indicator
-# 汇总's last columns, for an officer's review (审定): the reviewed grade (a dropdown), its reason and who.
+# 汇总's last columns but one, for an officer's review (审定): the reviewed grade (a dropdown), its reason
+# and who; the last says whether the grade is final (是/否 once the round is published, else blank).
 REVIEW_KEYS = ("reviewed_grade", "review_reason", "reviewer")
 _ITEM_KEYS = ("branch_id", "branch_name", "code", "indicator", "problem", "basis", "measure", "owner")
 
@@ -303,6 +304,7 @@ class SummaryRecord(NamedTuple):
     reviewed_grade: str | None = None
     review_reason: str | None = None
     reviewer: str | None = None
+    final: bool | None = None  # the grade is final (公示 over, objections decided); None: not published
 
 
 def summary_record(result: BranchResult, lang: Lang = "zh") -> SummaryRecord:
@@ -325,6 +327,7 @@ def summary_record(result: BranchResult, lang: Lang = "zh") -> SummaryRecord:
         reviewed_grade=None if result.review is None else result.review.grade.name.get(lang),
         review_reason=None if result.review is None else result.review.reason,
         reviewer=None if result.review is None else result.review.reviewer,
+        final=result.final,
         items=tuple(
             ItemRow(
                 code=item.code,
@@ -445,6 +448,7 @@ class SummaryWriter:
         self._counts = _Counts(lang)
         self._missing: list[tuple[str, str, str, str, int]] | None = None  # with a roster: 缺交
         self._todo = label("st_todo", lang)
+        self._yes_no = {True: label("yes", lang), False: label("no_", lang)}
         # The column of each indicator's score in 汇总, fixed when its header is written.
         self._score_cols: dict[str, int] | None = None
         if indicators is not None:
@@ -473,6 +477,7 @@ class SummaryWriter:
                 label("item_count", lang),
                 label("file", lang),
                 *(label(k, lang) for k in REVIEW_KEYS),
+                label("final", lang),
             ]
         )
 
@@ -507,6 +512,7 @@ class SummaryWriter:
         sh.text(after + 6, r.reviewed_grade)
         sh.text(after + 7, r.review_reason)
         sh.text(after + 8, r.reviewer)
+        sh.text(after + 9, None if r.final is None else self._yes_no[r.final])
         sh.next()
 
         items, todo = self._items, self._todo

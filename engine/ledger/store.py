@@ -153,6 +153,42 @@ MIGRATIONS: tuple[tuple[str, ...], ...] = (
         )""",
         "CREATE INDEX reviews_branch ON reviews(round_id, branch_id, seq)",
     ),
+    # Version 4: public notices (公示, engine.notice) and the objections raised against them, events too.
+    (
+        # A public notice of a round: its first and last day (the period in working days), where objections
+        # go, and the grade each branch was published with (JSON: branch id -> grade code).
+        """CREATE TABLE notices (
+            seq INTEGER PRIMARY KEY AUTOINCREMENT,
+            round_id INTEGER NOT NULL REFERENCES rounds(id),
+            first_day TEXT NOT NULL,
+            last_day TEXT NOT NULL,
+            working_days INTEGER NOT NULL CHECK (working_days > 0),
+            contact TEXT NOT NULL CHECK (trim(contact) <> ''),
+            grades TEXT NOT NULL,
+            recorded_at TEXT NOT NULL
+        )""",
+        # An objection raised against a branch's published grade: who raised it, when, and what it says.
+        """CREATE TABLE objections (
+            id INTEGER PRIMARY KEY,
+            round_id INTEGER NOT NULL,
+            branch_id TEXT NOT NULL,
+            raised_by TEXT NOT NULL CHECK (trim(raised_by) <> ''),
+            raised_on TEXT NOT NULL,
+            content TEXT NOT NULL CHECK (trim(content) <> ''),
+            recorded_at TEXT NOT NULL,
+            FOREIGN KEY (round_id, branch_id) REFERENCES branches(round_id, branch_id)
+        )""",
+        "CREATE INDEX objections_round ON objections(round_id, branch_id)",
+        # The decision on an objection: upheld or dismissed, in words, by whom; a later one supersedes.
+        """CREATE TABLE objection_decisions (
+            seq INTEGER PRIMARY KEY AUTOINCREMENT,
+            objection_id INTEGER NOT NULL REFERENCES objections(id),
+            outcome TEXT NOT NULL CHECK (outcome IN ('upheld', 'dismissed')),
+            decision TEXT NOT NULL CHECK (trim(decision) <> ''),
+            decided_by TEXT NOT NULL CHECK (trim(decided_by) <> ''),
+            recorded_at TEXT NOT NULL
+        )""",
+    ),
 )
 SCHEMA_VERSION = len(MIGRATIONS)
 

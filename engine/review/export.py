@@ -4,11 +4,13 @@ A round's run folder was written when it was graded, before any review. ``review
 round's summary workbook and results.json again from what the ledger holds — the same results, each
 with its standing review — so the outputs written after a review carry it. The summary is stamped with
 the round (``review import`` then needs no ``--round``) and its 审定 columns hold the standing reviews,
-ready for the next changes.
+ready for the next changes. Once the round is published (公示, ``engine.notice``), both say which grades
+are final.
 """
 
 from __future__ import annotations
 
+from datetime import date
 from pathlib import Path
 
 import engine
@@ -16,6 +18,7 @@ from engine.export.results_json import write_results_json
 from engine.export.summary import write_summary
 from engine.grading.grade import college_kpis
 from engine.ledger.store import Ledger, RoundInfo
+from engine.notice.record import finality
 from engine.pipeline import RESULTS_NAME, SUMMARY_NAME
 from engine.review.record import profile_grades, reviewed_results
 from schemas.batch import BatchReport, FileReport, Kpi, ProfileRef
@@ -42,10 +45,15 @@ def _profile_parts(names: list[str]) -> tuple[tuple[ProfileRef, ...], dict[str, 
     return tuple(refs), policies
 
 
-def round_report(led: Ledger, info: RoundInfo) -> BatchReport:
-    """Round ``info`` as a results.json report: every branch's result with its standing review, its
-    input file and problems, and the KPIs of each profile over the computed grades."""
-    results = reviewed_results(led, info.id)
+def round_report(led: Ledger, info: RoundInfo, today: date | None = None) -> BatchReport:
+    """Round ``info`` as a results.json report: every branch's result with its standing review and, once
+    the round is published, whether its grade is final on ``today`` (default: today); its input file
+    and problems; and the KPIs of each profile over the computed grades."""
+    final = finality(led, info.id, today or date.today()).branches
+    results = [
+        r.model_copy(update={"final": final.get(r.identity.branch_id)})
+        for r in reviewed_results(led, info.id)
+    ]
     names = sorted({r.profile for r in results})
     refs, policies = _profile_parts(names)
     files = tuple(
@@ -80,10 +88,12 @@ def _grade_names(results: tuple[BranchResult, ...], lang: Lang) -> tuple[str, ..
     return tuple(dict.fromkeys(names))
 
 
-def write_round_outputs(led: Ledger, info: RoundInfo, out: Path, lang: Lang = "zh") -> tuple[Path, Path]:
-    """Write round ``info``'s summary workbook and results.json into folder ``out`` (each atomically);
-    returns their paths."""
-    report = round_report(led, info)
+def write_round_outputs(
+    led: Ledger, info: RoundInfo, out: Path, lang: Lang = "zh", today: date | None = None
+) -> tuple[Path, Path]:
+    """Write round ``info``'s summary workbook and results.json into folder ``out`` (each atomically),
+    final flags as of ``today``; returns their paths."""
+    report = round_report(led, info, today)
     out.mkdir(parents=True, exist_ok=True)
     summary, results = out / SUMMARY_NAME[lang], out / RESULTS_NAME
     write_summary(report, summary, lang, grades=_grade_names(report.results, lang), round_ref=info.ref)
