@@ -108,6 +108,17 @@ def test_the_new_lists_mark_carried_over_and_not_effective_items(year: Year, tmp
     assert rows["SC-04"][12] == "2012-年终自查/JD-02/SC-04"
 
 
+def test_lists_written_again_from_the_ledger_carry_the_marks_the_recording_gave(year: Year) -> None:
+    from engine.review.export import round_list_marks
+
+    info = year.led.find_round("2012-年终自查")
+    for outcome in year.year_end:
+        assert outcome.result is not None
+        marks = year.year_end_context.list_marks(outcome.result)
+        assert round_list_marks(year.led, info, outcome.result.identity.branch_id) == marks
+    assert any(year.year_end_context.list_marks(o.result).notes for o in year.year_end if o.result)
+
+
 def test_tg04_compares_the_recorded_march_grade_not_the_declared_one(year: Year) -> None:
     xs02 = year.result(year.year_end, "XS-02")
     march = year.result(year.baseline, "XS-02")

@@ -138,6 +138,16 @@ def test_add_then_export_writes_the_round_again_with_its_reviews(ledger: Path, t
     assert rows["XS-02"][-4:] == ("一般", "组织生活会记录缺失", "张三", None)  # not published: no final
     dropdown = [v for v in sheet.data_validations.dataValidation if v.type == "list"]
     assert dropdown and dropdown[0].formula1 == '"先进,较好,一般,后进"' and str(dropdown[0].sqref) == "S2:S4"
+    lists = sorted(p.name for p in (out / "整改清单").iterdir())
+    assert lists == [
+        "JD-02 机电工程系教工第二党支部.xlsx",
+        "XS-02 机电工程系学生第二党支部.xlsx",
+        "XX-01 信息工程系教工党支部.xlsx",
+    ]
+    xs02 = openpyxl.load_workbook(out / "整改清单" / lists[1]).active
+    assert xs02 is not None
+    cells = [str(v) for row in xs02.iter_rows(max_row=8, values_only=True) for v in row if v]
+    assert any("审定等次：一般（审定理由：组织生活会记录缺失；审定人：张三）" in c for c in cells)
     # the written-again summary names its round: importing it needs no --round and changes nothing
     code, output = run("review", "import", str(out / "分类定级汇总.xlsx"), "--ledger", str(ledger))
     assert code == 0 and "没有新的审定" in output

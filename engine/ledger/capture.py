@@ -34,6 +34,17 @@ __all__ = [
 ]
 
 
+def carry_note(earlier_ref: str, claimed_done: bool) -> Text:
+    """The list's note on an item continuing an open item of round ``earlier_ref``: 整改未见成效 when the
+    branch had reported it done, else 结转."""
+    if claimed_done:
+        return Text(
+            zh=f"整改未见成效：{earlier_ref} 报已完成，仍未达标",
+            en=f"Rectification not effective: reported done in {earlier_ref}, still failing",
+        )
+    return Text(zh=f"结转自 {earlier_ref}", en=f"Carried over from {earlier_ref}")
+
+
 def round_ref(year: int, stage: str) -> str:
     """A round as people and lists name it: ``2012-年初定级``."""
     return f"{year}-{stage}"
@@ -136,15 +147,7 @@ class RoundContext:
             earlier = prior.get(item.code)
             if earlier is None:
                 continue
-            if earlier.claimed_done:
-                notes[item.code] = Text(
-                    zh=f"整改未见成效：{earlier.round_ref} 报已完成，仍未达标",
-                    en=f"Rectification not effective: reported done in {earlier.round_ref}, still failing",
-                )
-            else:
-                notes[item.code] = Text(
-                    zh=f"结转自 {earlier.round_ref}", en=f"Carried over from {earlier.round_ref}"
-                )
+            notes[item.code] = carry_note(earlier.round_ref, earlier.claimed_done)
         return ListMarks(round_ref=self.round_of(result), notes=notes)
 
     def capture(

@@ -150,11 +150,11 @@ def _export(round_ref: str, output: Path, ledger: Path | None, lang: Lang) -> No
     with _open(ledger, lang) as led:
         info = _round(led, round_ref, lang)
         try:
-            summary, results = write_round_outputs(led, info, output, lang)
+            summary, results, lists = write_round_outputs(led, info, output, lang)
         except OSError as exc:
             refuse(f"{output}: {exc.strerror or exc}", 3)
         n = len(standing_reviews(led, info.id))
-    say(label("rv_wrote", lang, round=info.ref, summary=summary, results=results, n=n))
+    say(label("rv_wrote", lang, round=info.ref, summary=summary, results=results, lists=lists, n=n))
 
 
 def add_review_commands(app: typer.Typer, h: Callable[[str], str]) -> None:

@@ -1,11 +1,12 @@
 """A recorded round's outputs written again from the ledger, with the reviews recorded since.
 
 A round's run folder was written when it was graded, before any review. ``review export`` writes the
-round's summary workbook and results.json again from what the ledger holds — the same results, each
-with its standing review — so the outputs written after a review carry it. The summary is stamped with
-the round (``review import`` then needs no ``--round``) and its 审定 columns hold the standing reviews,
-ready for the next changes. Once the round is published (公示, ``engine.notice``), both say which grades
-are final.
+round's summary workbook, results.json and 整改清单 again from what the ledger holds — the same results,
+each with its standing review — so the outputs written after a review carry it. The lists keep the
+identities and carry-over notes the round gave them, so they import as the first ones did. The summary is
+stamped with the round (``review import`` then needs no ``--round``) and its 审定 columns hold the
+standing reviews, ready for the next changes. Once the round is published (公示, ``engine.notice``), the
+summary and results.json say which grades are final.
 """
 
 from __future__ import annotations
@@ -14,12 +15,15 @@ from datetime import date
 from pathlib import Path
 
 import engine
+from engine.export.branch_list import ListMarks, write_branch_list
 from engine.export.results_json import write_results_json
 from engine.export.summary import write_summary
 from engine.grading.grade import college_kpis
+from engine.intake import ListNames
+from engine.ledger.capture import carry_note, round_ref
 from engine.ledger.store import Ledger, RoundInfo
 from engine.notice.record import finality
-from engine.pipeline import RESULTS_NAME, SUMMARY_NAME
+from engine.pipeline import LIST_FOLDER, RESULTS_NAME, SUMMARY_NAME, list_file_name
 from engine.review.record import profile_grades, reviewed_results
 from schemas.batch import BatchReport, FileReport, Kpi, ProfileRef
 from schemas.common import Lang
@@ -88,14 +92,39 @@ def _grade_names(results: tuple[BranchResult, ...], lang: Lang) -> tuple[str, ..
     return tuple(dict.fromkeys(names))
 
 
+def round_list_marks(led: Ledger, info: RoundInfo, branch_id: str) -> ListMarks:
+    """The marks of ``branch_id``'s list in round ``info``, as recording the round gave them: the round,
+    and the note on each item that continues an open item of an earlier round (from the decisions the
+    round recorded on those items: carried, or ineffective when the branch had reported it done)."""
+    rows = led.conn.execute(
+        "SELECT i.rule_code, r.year, r.stage, e.status FROM events e JOIN items i ON i.id = e.item_id "
+        "JOIN rounds r ON r.id = i.round_id WHERE e.source = 'round' AND e.round_id = ? AND i.branch_id = ? "
+        "AND e.status IN ('carried', 'ineffective')",
+        (info.id, branch_id),
+    ).fetchall()
+    notes = {
+        code: carry_note(round_ref(year, stage), status == "ineffective")
+        for code, year, stage, status in rows
+    }
+    return ListMarks(round_ref=info.ref, notes=notes)
+
+
 def write_round_outputs(
     led: Ledger, info: RoundInfo, out: Path, lang: Lang = "zh", today: date | None = None
-) -> tuple[Path, Path]:
-    """Write round ``info``'s summary workbook and results.json into folder ``out`` (each atomically),
-    final flags as of ``today``; returns their paths."""
+) -> tuple[Path, Path, Path]:
+    """Write round ``info``'s summary workbook, results.json and 整改清单 (a folder) into folder ``out``
+    (each file atomically), final flags as of ``today``; returns their paths."""
     report = round_report(led, info, today)
     out.mkdir(parents=True, exist_ok=True)
-    summary, results = out / SUMMARY_NAME[lang], out / RESULTS_NAME
+    summary, results, lists = out / SUMMARY_NAME[lang], out / RESULTS_NAME, out / LIST_FOLDER[lang]
     write_summary(report, summary, lang, grades=_grade_names(report.results, lang), round_ref=info.ref)
     write_results_json(report, results)
-    return summary, results
+    lists.mkdir(exist_ok=True)
+    names = ListNames()
+    for r in sorted(report.results, key=lambda r: r.identity.branch_id):
+        ident = r.identity
+        marks = round_list_marks(led, info, ident.branch_id)
+        write_branch_list(
+            r, lists / list_file_name(ident.branch_id, ident.branch_name, names), lang, marks=marks
+        )
+    return summary, results, lists

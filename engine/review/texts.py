@@ -37,8 +37,9 @@ LABELS.update(
             "list a round's reviews; with a branch ID, that branch's explanation and review history",
         ),
         "h_review_export": (
-            "按台账重新生成一轮的汇总表与 results.json（含审定结果）",
-            "write a round's summary workbook and results.json again from the ledger (with its reviews)",
+            "按台账重新生成一轮的汇总表、results.json 与整改清单（含审定结果）",
+            "write a round's summary workbook, results.json and lists again from the ledger (with its "
+            "reviews)",
         ),
         "h_review_round_arg": (
             "轮次，如 2012-年初定级 或轮次编号",
@@ -91,8 +92,9 @@ LABELS.update(
             "{path} is a file, not a folder: name the folder to write into with -o",
         ),
         "rv_wrote": (
-            "已按台账生成轮次 {round} 的汇总表 {summary} 与 {results}（审定 {n} 个支部）",
-            "wrote round {round}'s summary {summary} and {results} from the ledger ({n} branch(es) reviewed)",
+            "已按台账生成轮次 {round} 的汇总表 {summary}、{results} 与整改清单 {lists}（审定 {n} 个支部）",
+            "wrote round {round}'s summary {summary}, {results} and lists {lists} from the ledger ({n} "
+            "branch(es) reviewed)",
         ),
     }
 )
