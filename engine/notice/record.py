@@ -75,7 +75,7 @@ class Notice:
 
 
 @dataclass(frozen=True)
-class Decision:
+class ObjectionDecision:
     outcome: str  # upheld / dismissed
     decision: str
     decided_by: str
@@ -93,7 +93,7 @@ class Objection:
     raised_on: date
     content: str
     recorded_at: str
-    decision: Decision | None
+    decision: ObjectionDecision | None
 
 
 def notice_period(start: date, days: int = NOTICE_DAYS) -> tuple[date, date]:
@@ -120,8 +120,8 @@ def _round_of(led: Ledger, ref: str) -> RoundInfo:
         raise NoticeRefused(exc.text.zh, exc.text.en) from None
 
 
-def _decided(row: Sequence[object]) -> Decision | None:
-    return None if row[0] is None else Decision(*row)  # type: ignore[arg-type]
+def _decided(row: Sequence[object]) -> ObjectionDecision | None:
+    return None if row[0] is None else ObjectionDecision(*row)  # type: ignore[arg-type]
 
 
 def publish(led: Ledger, round_ref: str, start: date, days: int, contact: str) -> Notice:
