@@ -40,7 +40,7 @@ from schemas.batch import BatchReport
 from schemas.common import Lang, Severity, Text
 from schemas.results import BranchResult
 
-from . import charts, submission_pages
+from . import charts, submission_pages, year_pages
 from .batches import Collections, list_files, safe_name
 from .security import (
     HEADERS,
@@ -406,6 +406,7 @@ def create_app(
         Route("/c/{batch}/results.json", download_results),
         Route("/rules", rules_page),
         *submission_pages.routes(site, intake),
+        *year_pages.routes(site),
         Mount("/static", StaticFiles(directory=STATIC), name="static"),
     ]
     middleware = [

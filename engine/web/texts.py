@@ -273,6 +273,61 @@ TEXTS: dict[str, tuple[str, str]] = {
     ),
     "issued_n": ("本次发放 {n} 个提交码。", "{n} codes issued."),
     "nothing_submitted": ("该轮次还没有可评定的提交。", "Nothing submitted to grade in this round yet."),
+    # --- the grading year's pages (engine/web/year_pages.py) ---
+    "nav_ledger": ("整改台账", "Ledger"),
+    "nav_compare": ("轮次比较", "Compare"),
+    "nav_replay": ("重演", "What-if"),
+    "no_ledger": (
+        "还没有台账：先在“收集与评定”中把一次评定记入台账轮次。",
+        "No ledger yet: record a collection as a round under Collect and grade first.",
+    ),
+    "ledger_title": ("整改台账", "Rectification ledger"),
+    "ledger_intro": (
+        "本年度各已记录轮次的整改事项及其状态。支部填好退回的整改清单在此导入，"
+        "状态逐条记入台账（同一文件再次导入不会重复记录）。",
+        "Every rectification item of the year's recorded rounds and its state. Import the lists branches "
+        "return here: each row's status is added to the ledger (a file imported twice changes nothing).",
+    ),
+    "items_by_state": ("整改事项状态（按党总支）", "Item states per general branch"),
+    "item_count": ("事项", "Items"),
+    "open_items": ("未销号", "Open"),
+    "overdue": ("逾期", "Overdue"),
+    "conflicts": ("冲突", "Conflicts"),
+    "export_ledger": ("下载整改台账（xlsx）", "Download the ledger (xlsx)"),
+    "import_title": ("导入退回的整改清单", "Import returned lists"),
+    "returned_lists": ("填好的整改清单（可多选）", "Filled rectification lists (several at once)"),
+    "import_button": ("导入", "Import"),
+    "import_result": ("导入结果", "Import result"),
+    "compare_title": ("比较两轮定级", "Compare two rounds"),
+    "compare_intro": (
+        "选择台账中的两轮：等次迁移矩阵、晋位升级与等次下降的支部、整改事项的新增与销号、学院指标的变化。",
+        "Choose two recorded rounds: the grade migration matrix, the branches that moved up or down, items "
+        "opened and closed, and the college KPIs.",
+    ),
+    "before_round": ("前一轮", "Earlier round"),
+    "after_round": ("后一轮", "Later round"),
+    "compare_button": ("比较", "Compare"),
+    "download_movement": ("下载变动工作簿（xlsx）", "Download the movement workbook (xlsx)"),
+    "replay_title": ("重演（如果规则或参数改变）", "Replay (what if the rules or parameters changed)"),
+    "replay_intro": (
+        "按另一规则集或改动的参数重新评定已记录的一轮，看哪些支部的等次会变：不记录，不影响台账。",
+        "Re-grade a recorded round under another profile or changed parameters to see whose grade would "
+        "change: nothing is recorded, the ledger stays as it is.",
+    ),
+    "replay_settings": (
+        "改动的参数（每行一个：参数名=值，可留空）",
+        "Parameters to change (one a line: NAME=VALUE; may be empty)",
+    ),
+    "replay_button": ("重演", "Replay"),
+    "replay_died": (
+        "重演进程意外退出（可能是内存不足），未得到结果：请稍后重试。",
+        "The replay's process ended unexpectedly (perhaps out of memory) without a result: try again later.",
+    ),
+    "params_of": ("{profile} 的参数", "Parameters of {profile}"),
+    "changed_branches": (
+        "等次、总分或规则结果有变化的支部",
+        "Branches whose grade, total or a rule changed",
+    ),
 }
 
 
