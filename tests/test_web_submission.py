@@ -93,6 +93,18 @@ def submit(client: TestClient, token: str | None, code: str, with_csrf: bool = T
     return response.status_code, words(response.text)
 
 
+def ready(
+    app: TestClient, officer: TestClient, address: str, lines: str = "XS-01", **round_fields: str
+) -> tuple[int, dict[str, str], TestClient, str | None]:
+    """A round opened with codes for ``lines``, and a secretary at ``address`` who has just self-checked
+    XS-01: the round, its codes, the secretary's browser and the token of the answer to submit."""
+    round_id = open_round(officer, **round_fields)
+    codes = issue(officer, round_id, lines)
+    secretary = browser(app, address)
+    _, token = self_check(secretary, XS01)
+    return round_id, codes, secretary, token
+
+
 def stored(data: Path, round_id: int) -> list[Path]:
     folder = data / "intake" / str(round_id)
     return (
@@ -129,10 +141,9 @@ def test_a_checked_workbook_is_submitted_with_its_branch_code(
 def test_wrong_used_replaced_and_other_branches_codes_are_refused(
     app: TestClient, officer: TestClient, data: Path
 ) -> None:
-    round_id = open_round(officer)
-    codes = issue(officer, round_id, "XS-01 学生第一党支部\nJG-02 机关第二党支部")
-    secretary = browser(app, "10.0.0.2")
-    _, token = self_check(secretary, XS01)
+    round_id, codes, secretary, token = ready(
+        app, officer, "10.0.0.2", "XS-01 学生第一党支部\nJG-02 机关第二党支部"
+    )
     status, said = submit(secretary, token, "ABCDE-FGHJK")
     assert status == 400 and "提交码不正确" in said
     status, said = submit(secretary, token, codes["JG-02"])  # another branch's code
@@ -158,10 +169,7 @@ def test_wrong_used_replaced_and_other_branches_codes_are_refused(
 
 
 def test_only_a_gradable_workbook_of_the_rounds_year_is_taken(app: TestClient, officer: TestClient) -> None:
-    round_id = open_round(officer, year="2013")
-    codes = issue(officer, round_id, "XS-01")
-    secretary = browser(app, "10.0.0.3")
-    _, token = self_check(secretary, XS01)
+    _, codes, secretary, token = ready(app, officer, "10.0.0.3", "XS-01", year="2013")
     status, said = submit(secretary, token, codes["XS-01"])
     assert status == 400 and "考核年度是 2012" in said
     page, none = self_check(secretary, b"PK\x03\x04 not a workbook" * 10, "坏.xlsx")
@@ -171,10 +179,7 @@ def test_only_a_gradable_workbook_of_the_rounds_year_is_taken(app: TestClient, o
 def test_a_submission_needs_the_csrf_token_and_the_browser_that_checked(
     app: TestClient, officer: TestClient, data: Path
 ) -> None:
-    round_id = open_round(officer)
-    codes = issue(officer, round_id, "XS-01")
-    secretary = browser(app, "10.0.0.4")
-    _, token = self_check(secretary, XS01)
+    round_id, codes, secretary, token = ready(app, officer, "10.0.0.4", "XS-01")
     assert submit(secretary, token, codes["XS-01"], with_csrf=False)[0] == 403
     status, said = submit(browser(app, "10.0.0.4"), token, codes["XS-01"])  # another browser, same token
     assert status == 404 and "过期" in said
@@ -184,10 +189,7 @@ def test_a_submission_needs_the_csrf_token_and_the_browser_that_checked(
 
 
 def test_guessing_codes_is_throttled(app: TestClient, officer: TestClient) -> None:
-    round_id = open_round(officer)
-    codes = issue(officer, round_id, "XS-01")
-    guesser = browser(app, "10.0.0.66")
-    _, token = self_check(guesser, XS01)
+    _, codes, guesser, token = ready(app, officer, "10.0.0.66", "XS-01")
     assert [submit(guesser, token, f"WRONG{n:05d}")[0] for n in range(CODE_TRIES)] == [400] * CODE_TRIES
     status, said = submit(guesser, token, codes["XS-01"])
     assert status == 429 and "次数过多" in said  # even the right code waits

@@ -22,6 +22,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from engine.export.atomic import atomic_write_bytes
+from engine.ledger.store import round_label
 from engine.roster import normalise_id
 from schemas.common import Lang, Text
 from schemas.results import BranchResult
@@ -73,7 +74,7 @@ class IntakeRound:
 
     @property
     def label(self) -> Text:
-        return Text(zh=f"{self.year}年 {self.stage}", en=f"{self.year} {self.stage}")
+        return round_label(self.year, self.stage)
 
 
 @dataclass(frozen=True)

@@ -31,7 +31,15 @@ import engine.ledger.texts  # noqa: F401 - registers the ledger's labels
 from engine.export.i18n import label
 from engine.ledger import BranchRecord, Ledger, LedgerError, RoundInfo
 from engine.ledger.status import ImportOutcome, import_lists, ledger_rows, state_label, write_ledger_workbook
-from engine.movement import Movement, MovementError, Replay, compare
+from engine.movement import (
+    Movement,
+    MovementError,
+    Replay,
+    SettingError,
+    compare,
+    replay_profile,
+    replay_with,
+)
 from engine.movement.cli import replay_notes, side_of
 from engine.movement.labels import word
 from schemas.common import Lang, Text
@@ -100,38 +108,14 @@ def replay_round(
 ) -> ReplayAnswer:
     """Replay a recorded round under ``profile_ref`` with ``settings`` (``NAME=VALUE``), as the CLI's
     ``replay`` does; run in a process of its own (see the module text)."""
-    from engine.movement.replay import SettingError, apply_settings, parse_settings, replay
-    from engine.rulebook import (
-        EvaluatorUnavailable,
-        RulebookError,
-        find_profile_dir,
-        load_profile,
-        open_evaluator,
-        resolve_evaluator,
-    )
-    from engine.rulebook.loader import PROFILE_FILE
-
     try:
-        profile = load_profile(profile_ref)
-        where = (find_profile_dir(profile_ref) / PROFILE_FILE).as_posix()
-        engine_name = resolve_evaluator("auto")
-    except RulebookError as exc:
-        raise Refused(Text(zh=str(exc), en=str(exc))) from None
-    except EvaluatorUnavailable as exc:
-        raise Refused(Text(zh=exc.zh, en=exc.en)) from None
-    try:
-        changed = parse_settings(settings, profile, where)
-        profile = apply_settings(profile, changed, where)
+        profile, changed, engine_name = replay_profile(profile_ref, settings)
     except SettingError as exc:
         raise Refused(exc.text) from None
     with _open(Path(ledger)) as led:
         info, records = _round(led, round_ref)
     notes = tuple(replay_notes(info, records, profile, lang))
-    evaluator = open_evaluator(profile, engine_name)
-    try:
-        result = replay([(r.facts, r.result) for r in records], profile, evaluator, changed)
-    finally:
-        evaluator.close()
+    result = replay_with([(r.facts, r.result) for r in records], profile, engine_name, changed)
     return ReplayAnswer(info.label, len(records), notes, result)
 
 
