@@ -102,7 +102,10 @@ def create_app(
             data = await upload.read()
             name = safe_name(upload.filename, set())
         lang = lang_of(request)
+        asked = time.perf_counter()
         answer: CheckAnswer = await anyio.to_thread.run_sync(state["pool"].check, data, name, lang)
+        # for Server-Timing: the pool's time (queueing included) and the worker's own share of it
+        request.state.timings = {"pool": (time.perf_counter() - asked) * 1000, "worker": answer.worker_ms}
         token = None
         current = intake.current()
         if answer.result is not None and answer.list_bytes is not None:
@@ -448,7 +451,8 @@ class SessionHeaders(BaseHTTPMiddleware):
         request.state.user = None if fresh or static else self.store.session_user(sid or "")
         response = await call_next(request)
         # the time this server spent on the request, for the browser's tools and bench/web.py
-        response.headers["server-timing"] = f"app;dur={(time.perf_counter() - started) * 1000:.1f}"
+        timings = {"app": (time.perf_counter() - started) * 1000, **getattr(request.state, "timings", {})}
+        response.headers["server-timing"] = ", ".join(f"{k};dur={v:.1f}" for k, v in timings.items())
         if fresh and not request.state.sid_set:
             _set_sid(request, response, sid or "", None)
         for key, value in HEADERS.items():
