@@ -212,7 +212,7 @@ def test_the_summary_results_json_and_explain_say_which_grades_are_final(led: Le
     assert {r.final for r in round_report(led, info, date(2012, 12, 10)).results} == {None}  # unpublished
     publish(led, ROUND, date(2012, 12, 3), 5, CONTACT)
     add_objection(led, ROUND, "XX-01", "李四", "异议", date(2012, 12, 4))
-    summary, results = write_round_outputs(led, info, tmp_path, "zh", today=date(2012, 12, 10))
+    summary, results, _ = write_round_outputs(led, info, tmp_path, "zh", today=date(2012, 12, 10))
     data = json.loads(results.read_text("utf-8"))
     assert {r["identity"]["branch_id"]: r["final"] for r in data["results"]} == {
         "JD-02": True,
