@@ -540,13 +540,7 @@ def run_parallel(
     ctx = get_context("spawn")
     lifeline = _Lifeline(ctx)
     initargs: WorkerArgs = (
-        choice.state(),
-        str(list_dir),
-        lang,
-        worker_memory_limit(),
-        lifeline.reader,
-        evaluator,
-        hooks,
+        choice.state(), str(list_dir), lang, worker_memory_limit(), lifeline.reader, evaluator, hooks
     )
 
     def record(name: str, outcome: FileOutcome) -> None:
