@@ -61,7 +61,7 @@ def test_a_mixed_folder_is_graded_by_year(mixed: Path, tmp_path: Path, workers: 
     assert refused.status == "ungradable" and run.exit_code == 1
     (problem,) = [p for p in refused.problems if p.code == "IN-25"]
     assert "2015" in problem.message.zh and "loudi-2012（2012 年）" in problem.message.zh
-    assert "national-2018 (2019)" in problem.message.en
+    assert "national-2018 (2019–2026)" in problem.message.en
     assert problem.evidence[0].sheet and problem.evidence[0].cell  # the 考核年度 cell
     # the summary says which profile graded how many
     tally = dict(sheet_rows(run.out / pipeline.SUMMARY_NAME["zh"], "输入统计")[1:])
