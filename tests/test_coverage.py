@@ -48,9 +48,9 @@ class Catalogue:
         rows = {}
         for line in text.splitlines():
             cells = [c.strip() for c in line.split("|")]
-            if len(cells) > 7 and re.fullmatch(r"[A-Z]{2}-\d{2}", cells[1]):
-                if self.era is None or self.era in cells[7]:
-                    rows[cells[1]] = cells[5]
+            is_row = len(cells) > 7 and re.fullmatch(r"[A-Z]{2}-\d{2}", cells[1])
+            if is_row and (self.era is None or self.era in cells[7]):
+                rows[cells[1]] = cells[5]
         return rows
 
 
@@ -117,7 +117,7 @@ def test_national_rules_apply_to_the_branch_types_their_rows_name() -> None:
             continue
         named = [expr for cell, expr in APPLIES_READ_AS.items() if cell in applies]
         if applies == "All":
-            assert rule.applies == "true", f"{code} applies to all branches, but its rule says {rule.applies!r}"
+            assert rule.applies == "true", f"{code} applies to all branches, not only where {rule.applies!r}"
         else:
             assert named, f"{code}: no reading known for 'applies to' {applies!r}"
             assert all(expr in rule.applies for expr in named), f"{code}: {rule.applies!r} vs {applies!r}"
