@@ -60,6 +60,7 @@ from schemas.batch import WORKBOOK_STATUSES, BatchReport, FileReport, Kpi
 from schemas.common import Evidence, Finding, Lang, Text
 from schemas.facts import BranchFacts
 from schemas.form import FormResult
+from schemas.form_layout import META_SHEET
 from schemas.problems import make_problem
 from schemas.results import BranchResult, Grade
 from schemas.rules import Profile
@@ -173,7 +174,11 @@ def choose_profile(checked: FormResult, choice: ProfileChoice) -> ProfileEntry |
     if form is None:
         return None
     where = form.basic.at("assessment_year") or Evidence(file=checked.file)
-    return choice.choose(form.basic.assessment_year, where)
+    chosen = choice.choose(form.basic.assessment_year, where)
+    if isinstance(chosen, ProfileEntry):
+        stamp = Evidence(file=checked.file, sheet=META_SHEET, cell="B1")
+        return choice.form_refusal(chosen, form.template_version, stamp) or chosen
+    return chosen
 
 
 def grade_workbooks(

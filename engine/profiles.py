@@ -35,6 +35,7 @@ from engine.rulebook import (
 from engine.rulebook.loader import PROFILE_FILE, RULES_ROOT
 from schemas.batch import ProfileRef
 from schemas.common import Evidence, Finding, Text
+from schemas.forms import form_of_version
 from schemas.problems import make_problem
 from schemas.rules import Profile
 
@@ -136,6 +137,18 @@ class ProfileChoice:
     def state(self) -> tuple[tuple[ProfileEntry, ...], bool]:
         """What a worker process needs to rebuild this choice (``ProfileChoice(*state)``)."""
         return self.entries, self.explicit
+
+    def form_refusal(self, entry: ProfileEntry, version: str | None, evidence: Evidence) -> Finding | None:
+        """IN-29 when a workbook stamped ``version`` was made from another profile's form than the form
+        ``entry`` grades (its entries would be read against the wrong sheets); None otherwise, including
+        for a workbook without a known stamp (IN-11 already warns about it)."""
+        made = form_of_version(version)
+        wanted = self.profile(entry.name).form
+        if made is None or made.profile == wanted:
+            return None
+        return make_problem(
+            "IN-29", evidence, version=made.version, form_profile=made.profile, profile=entry.name
+        )
 
     def choose(self, year: int, evidence: Evidence) -> ProfileEntry | Finding:
         """The profile that grades a workbook of ``year``, or the problem that stops it being graded."""

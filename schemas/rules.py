@@ -10,6 +10,8 @@ from pydantic import Field, field_validator, model_validator
 
 from schemas.common import Frozen, Scalar, Source, Status, Text
 from schemas.facts import FactValue
+from schemas.form_layout import FORM_2012
+from schemas.forms import form_named
 
 CODE_RE = re.compile(r"^[A-Z]{2}-\d{2}$")
 ParamValue = Scalar | date | list[str] | list[int] | list[float]
@@ -192,6 +194,9 @@ class Profile(Frozen):
     # years grades each of them with its windows and deadlines moved to that year (``for_year``).
     last_year: int | None = None
     document: str
+    # The form its workbooks are made from (schemas.forms: the template it writes, the version it reads);
+    # a profile that does not say grades the 2012 form.
+    form: str = FORM_2012.profile
     window: Window  # monthly and quarterly cadence is checked inside this window
     year_window: Window  # annual counts cover this window
     deadlines: dict[str, date]
@@ -249,6 +254,15 @@ class Profile(Frozen):
     @property
     def baseline_stage(self) -> Stage | None:
         return next((s for s in self.stages if s.baseline), None)
+
+    @field_validator("form")
+    @classmethod
+    def _known_form(cls, v: str) -> str:
+        try:
+            form_named(v)
+        except KeyError as exc:
+            raise ValueError(exc.args[0]) from None
+        return v
 
     @model_validator(mode="after")
     def _years_in_order(self) -> Profile:
