@@ -34,7 +34,7 @@ from engine.rulebook import (
 )
 from engine.rulebook.loader import PROFILE_FILE, RULES_ROOT
 from schemas.batch import ProfileRef
-from schemas.common import Evidence, Finding, Text
+from schemas.common import Evidence, Finding, Lang, Text
 from schemas.forms import form_of_version
 from schemas.problems import make_problem
 from schemas.rules import Profile
@@ -127,6 +127,11 @@ class ProfileChoice:
         if (name, year) not in self._by_year:
             self._by_year[name, year] = base.for_year(year)
         return self._by_year[name, year]
+
+    def grade_names(self, lang: Lang) -> tuple[str, ...]:
+        """Every grade its profiles award, by name in ``lang``, best first, each once."""
+        names = (band.name.get(lang) for e in self.entries for band in self.profile(e.name).grading.grades)
+        return tuple(dict.fromkeys(names))
 
     def refs(self) -> tuple[ProfileRef, ...]:
         """The candidates as results.json and the run manifest list them."""
