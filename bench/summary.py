@@ -1,0 +1,73 @@
+"""The summary workbook's writing time alone: N branches' records through ``summary_writer``.
+
+    .venv/bin/python bench/summary.py --n 10000 [--repeat 3]
+
+The fixture college (fixtures/college, graded once in this process) gives the records; they are repeated,
+each copy with a branch id of its own, until there are N. Timed: opening the writer, ``add`` of every
+record (in grade_folder this runs while the workers grade) and ``finish`` (the short sheets, page setup and
+the package), best of ``--repeat`` runs. Prints one line per phase; not part of the test run.
+"""
+
+from __future__ import annotations
+
+import argparse
+import inspect
+import tempfile
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+def _records(n: int) -> tuple[list, object]:
+    from engine import pipeline
+    from engine.export.summary import summary_record
+
+    with tempfile.TemporaryDirectory() as out:
+        report = pipeline.grade_folder(ROOT / "fixtures" / "college", Path(out), "loudi-2012", workers=0).report
+    base = [summary_record(r, "zh") for r in report.results]
+    records = [
+        base[i % len(base)]._replace(branch_id=f"BENCH-{i:05d}", file=f"BENCH-{i:05d}.xlsx") for i in range(n)
+    ]
+    return records, report
+
+
+def _once(records: list, report: object, folder: Path) -> tuple[float, float, float]:
+    from engine.export.summary import summary_writer
+
+    clock = time.perf_counter
+    extra = {}
+    # the page header's facts, where the writer takes them (it did not before the summary printed)
+    if "heading" in inspect.signature(summary_writer).parameters:
+        from engine.export.page_setup import PrintHeading
+
+        extra["heading"] = PrintHeading(college="娄底职业技术学院", round_name="年终自查")
+    t0 = clock()
+    with summary_writer(folder / "summary.xlsx", "zh", **extra) as summary:
+        t1 = clock()
+        for record in records:
+            summary.add(record)
+        t2 = clock()
+        summary.finish(report.files, report.kpis)  # type: ignore[attr-defined]
+    t3 = clock()
+    return t1 - t0, t2 - t1, t3 - t2
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--n", type=int, default=10000, help="branches in the summary")
+    parser.add_argument("--repeat", type=int, default=3, help="runs; the best is reported")
+    args = parser.parse_args()
+    records, report = _records(args.n)
+    runs = []
+    with tempfile.TemporaryDirectory() as scratch:
+        for _ in range(args.repeat):
+            runs.append(_once(records, report, Path(scratch)))
+    best = min(runs, key=sum)
+    items = sum(len(r.items) for r in records)
+    print(f"summary of {args.n} branches ({items} items), best of {args.repeat}:")
+    print(f"  open {best[0]:.3f} s, add {best[1]:.3f} s, finish {best[2]:.3f} s, total {sum(best):.3f} s")
+
+
+if __name__ == "__main__":
+    main()
