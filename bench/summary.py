@@ -14,6 +14,7 @@ import argparse
 import inspect
 import tempfile
 import time
+from datetime import date
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -24,7 +25,9 @@ def _records(n: int) -> tuple[list, object]:
     from engine.export.summary import summary_record
 
     with tempfile.TemporaryDirectory() as out:
-        report = pipeline.grade_folder(ROOT / "fixtures" / "college", Path(out), "loudi-2012", workers=0).report
+        report = pipeline.grade_folder(
+            ROOT / "fixtures" / "college", Path(out), "loudi-2012", workers=0
+        ).report
     base = [summary_record(r, "zh") for r in report.results]
     records = [
         base[i % len(base)]._replace(branch_id=f"BENCH-{i:05d}", file=f"BENCH-{i:05d}.xlsx") for i in range(n)
@@ -33,22 +36,24 @@ def _records(n: int) -> tuple[list, object]:
 
 
 def _once(records: list, report: object, folder: Path) -> tuple[float, float, float]:
-    from engine.export.summary import summary_writer
+    from engine.export.summary import SummaryWriter, summary_writer
 
     clock = time.perf_counter
-    extra = {}
-    # the page header's facts, where the writer takes them (it did not before the summary printed)
-    if "heading" in inspect.signature(summary_writer).parameters:
+    extra = []
+    # the page header's facts, where finish takes them (it did not before the summary printed)
+    if "heading" in inspect.signature(SummaryWriter.finish).parameters:
         from engine.export.page_setup import PrintHeading
 
-        extra["heading"] = PrintHeading(college="娄底职业技术学院", round_name="年终自查")
+        extra.append(
+            PrintHeading("娄底职业技术学院", "娄底职院2012年基层组织建设年分类定级", "年终自查", date.today())
+        )
     t0 = clock()
-    with summary_writer(folder / "summary.xlsx", "zh", **extra) as summary:
+    with summary_writer(folder / "summary.xlsx", "zh") as summary:
         t1 = clock()
         for record in records:
             summary.add(record)
         t2 = clock()
-        summary.finish(report.files, report.kpis)  # type: ignore[attr-defined]
+        summary.finish(report.files, report.kpis, *extra)  # type: ignore[attr-defined]
     t3 = clock()
     return t1 - t0, t2 - t1, t3 - t2
 

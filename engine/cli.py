@@ -197,6 +197,7 @@ def grade(
     year: Annotated[int | None, typer.Option("--year", help=_h("h_round_year"))] = None,
     replace: Annotated[bool, typer.Option("--replace", help=_h("h_replace"))] = False,
     ledger: Annotated[Path | None, typer.Option("--ledger", help=_h("h_ledger"))] = None,
+    college: Annotated[str | None, typer.Option("--college", help=_h("h_college"))] = None,
 ) -> None:
     language = _lang(lang)
     if workers is not None and workers < 0:
@@ -231,6 +232,8 @@ def grade(
                 evaluator=evaluator,
                 hooks=None if recording is None else recording.hooks,
                 on_captured=None if recording is None else recording.add,
+                college=college,
+                round_name=round_stage,
             )
     except pipeline.UsageError as exc:
         _fail_text(exc.text, language)

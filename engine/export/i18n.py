@@ -172,6 +172,10 @@ LABELS.update(
             "支部花名册（.xlsx 或 .csv），用于列出未提交的支部",
             "branch roster (.xlsx or .csv), to list the branches that submitted nothing",
         ),
+        "h_college": (
+            "学院名称，印在汇总表每页的页眉上",
+            "the college's name, printed in the header of every page of the summary",
+        ),
         "h_explain": ("逐条说明一个支部的评定过程", "print one branch's full trace"),
         "h_explain_file": ("一个支部的工作簿", "one branch workbook"),
         "h_rules_list": ("列出规则", "list the rules of a profile"),
