@@ -23,6 +23,7 @@ markup, is escaped like any other. No cell can be a formula. The workbook carrie
 from __future__ import annotations
 
 import contextlib
+import functools
 import itertools
 import math
 import re
@@ -205,28 +206,36 @@ class _Sheet:
         a text wider than that (or of several lines) wraps, its row as tall as its lines need."""
         if not value:
             return
+        # Measuring is skipped when it cannot matter: the text is on one line and too short to be wider than
+        # the column even if every character were double width, or is ASCII (as wide as it is long) and fits.
         widths = self.widths
-        # Measuring is skipped when it cannot matter: the text is too short to be wider than the column even
-        # if every character were double width, and is on one line.
-        if col < len(widths) and (2 * len(value) + 2 > widths[col] or "\n" in value):
-            w = text_width(value) + 2
-            cap = self.caps[col]
-            if w > widths[col]:
-                widths[col] = min(w, cap)
-            if w > cap or "\n" in value:
-                if not style:
-                    style = self.fmt.wrap
-                # One line: its lines follow from the width just measured (row_height would measure again).
-                # A line holds less than the column's width: it breaks between words, not mid-word.
-                usable = (cap - 1) * _LINE_FILL
-                height = (
-                    row_height([(value, usable + 1)])
-                    if "\n" in value
-                    else min(math.ceil((w - 2) / usable), _MAX_LINES) * LINE_HEIGHT
-                )
-                if height > self._height:
-                    self._height = height
+        if col < len(widths) and (
+            "\n" in value
+            or (2 * len(value) + 2 > widths[col] and (len(value) + 2 > widths[col] or not value.isascii()))
+        ):
+            style = self._fit(col, value, style)
         self.put(col, value, style)
+
+    def _fit(self, col: int, value: str, style: str) -> str:
+        """Widen column ``col`` for ``value`` up to its cap; beyond it, make the row tall enough for the
+        wrapped text. The cell's style: ``style``, or the wrapping one when the text wraps."""
+        w = (len(value) if value.isascii() else _measure(value)) + 2
+        widths, cap = self.widths, self.caps[col]
+        if w > widths[col]:
+            widths[col] = min(w, cap)
+        if w <= cap and "\n" not in value:
+            return style
+        # One line: its lines follow from the width just measured (row_height would measure again). A line
+        # holds less than the column's width: it breaks between words, not mid-word.
+        usable = (cap - 1) * _LINE_FILL
+        height = (
+            row_height([(value, usable + 1)])
+            if "\n" in value
+            else min(math.ceil((w - 2) / usable), _MAX_LINES) * LINE_HEIGHT
+        )
+        if height > self._height:
+            self._height = height
+        return style or self.fmt.wrap
 
     def number(self, col: int, value: float | None, style: str = "") -> None:
         if value is not None:
@@ -321,6 +330,16 @@ def _split(text: str, marker: str) -> tuple[str, str]:
     if len(found) != 2:
         raise RuntimeError(f"xlsxwriter's output changed: expected one {marker!r}")
     return found[0], found[1]
+
+
+# Most texts recur from row to row (a branch's name on each of its items; measures, bases, titles, owners
+# on every branch with the item): each short one is measured once. Long ones are measured each time, so the
+# cache stays small whatever a form holds.
+_measure_short = functools.lru_cache(maxsize=8192)(text_width)
+
+
+def _measure(text: str) -> int:
+    return _measure_short(text) if len(text) <= 500 else text_width(text)
 
 
 class ItemRow(NamedTuple):
