@@ -235,6 +235,15 @@ def test_an_empty_batch_still_gets_every_sheet(tmp_path: Path) -> None:
     with summary_writer(path) as summary:
         summary.finish((bad,), (kpi,))
     wb = openpyxl.load_workbook(path)
-    assert wb.sheetnames == ["汇总", "等次分布", "整改事项", "常见问题", "学院指标", "输入文件", "输入统计"]
+    assert wb.sheetnames == [
+        "总览",
+        "汇总",
+        "等次分布",
+        "整改事项",
+        "常见问题",
+        "学院指标",
+        "输入文件",
+        "输入统计",
+    ]
     assert _rows(wb["汇总"])[0][4:6] == ["书记", "总分"]  # no indicator columns without a graded branch
     assert _rows(wb["学院指标"])[1][:4] == ["TG-01", "先进支部占比", 0.9, "—"]
