@@ -85,10 +85,10 @@ _TOP_CODES_IN_CHART = 20
 _SCORE_WIDTH = 10  # an indicator's score column (its header wraps)
 # Every cell at the top of its row: a row grown for a wrapped text reads as one line of the table.
 _DEFAULT_FORMAT = {"font_name": "Calibri", "font_size": 11, "valign": "top"}
-_MAX_LINES = 40
+_MAX_LINES = 40  # a row is never taller than this many lines (row_height's cap: under a page)
 # How full a wrapped line is, on average, of the column's width: LibreOffice printing the fixture college's
 # longest problems needed a line more than their width divided by the column's (tests/test_summary_print.py).
-_LINE_FILL = 0.85  # a row is never taller than this many lines (row_height's cap: under a page)
+_LINE_FILL = 0.85
 _TOP_PROBLEMS = 10  # the 总览's list of the most common problems
 _FIRST_SCORE_COL = 5  # 汇总: id, name, general branch, type, secretary, then one column per indicator
 _ITEM_KEYS = ("branch_id", "branch_name", "code", "indicator", "problem", "basis", "measure", "owner")
