@@ -56,7 +56,7 @@ SECTIONED = ("总览", "等次分布")
 @pytest.fixture(scope="module")
 def summary(tmp_path_factory: pytest.TempPathFactory) -> Path:
     path = tmp_path_factory.mktemp("summary-print") / "summary.xlsx"
-    write_summary(graded("college"), path, "zh", HEADING)
+    write_summary(graded("college"), path, "zh", heading=HEADING)
     return path
 
 

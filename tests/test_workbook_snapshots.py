@@ -56,7 +56,7 @@ def test_the_summary_a_batch_streams_is_the_snapshot(tmp_path: Path) -> None:
     # that heading (the snapshot, written any day, names neither; its own test compares write_summary's).
     heading = PrintHeading(profile="娄底职院2012年基层组织建设年分类定级", on=date.today())
     written = tmp_path / "written.xlsx"
-    write_summary(graded("college"), written, "zh", heading)
+    write_summary(graded("college"), written, "zh", heading=heading)
     assert streamed == describe(written.read_bytes())
 
 
