@@ -349,22 +349,15 @@ def test_branch_list_keeps_old_file_when_writing_fails(tmp_path: Path) -> None:
 
 # ---------------------------------------------------------------- the summary workbook
 
+SUMMARY_SHEETS = ["总览", "汇总", "等次分布", "整改事项", "常见问题", "学院指标", "输入文件", "输入统计"]
+
 
 def test_summary_sheets_and_content(tmp_path: Path) -> None:
     path = tmp_path / "summary.xlsx"
     report = make_report()
     write_summary(report, path)
     wb = openpyxl.load_workbook(path)
-    assert wb.sheetnames == [
-        "总览",
-        "汇总",
-        "等次分布",
-        "整改事项",
-        "常见问题",
-        "学院指标",
-        "输入文件",
-        "输入统计",
-    ]
+    assert wb.sheetnames == SUMMARY_SHEETS
 
     ws = wb["汇总"]
     assert [c.value for c in ws[1]] == [
