@@ -10,6 +10,7 @@ from pydantic import Field, field_validator, model_validator
 
 from schemas.common import Frozen, Scalar, Source, Status, Text
 from schemas.facts import FactValue
+from schemas.workdays import WorkCalendar
 
 CODE_RE = re.compile(r"^[A-Z]{2}-\d{2}$")
 ParamValue = Scalar | date | list[str] | list[int] | list[float]
@@ -197,6 +198,9 @@ class Profile(Frozen):
     rules: tuple[RuleSpec, ...] = ()
     retired: dict[str, str] = {}  # retired code -> reason; never reused
     stages: tuple[Stage, ...] = ()  # the year's grading rounds, in order
+    # Working days (notice periods, a study day moved off a rest day) count by this calendar
+    # (schemas/workdays.py): China's official one unless the profile says ``calendar = "weekdays"``.
+    calendar: WorkCalendar = WorkCalendar.CN
 
     def stage(self, name: str) -> Stage | None:
         return next((s for s in self.stages if s.name == name.strip()), None)

@@ -483,7 +483,7 @@ def _evaluation(
             "findings": tuple(findings),
             "caps": held,
             "kpi_flags": kpi_flags,
-            "warnings": (),
+            "warnings": facts.warnings,
         },
     )
 
