@@ -335,14 +335,17 @@ def test_every_catalogue_code_renders_in_both_languages() -> None:
         "rounds": "2012-年初定级",
         "covered": "2004–2026",
         "years": "2027",
+        "grade": "先进",
+        "grades": "先进、较好",
     }
     for code, spec in CATALOGUE.items():
         finding = make_problem(code, where, **ctx)
         assert finding.severity is spec.severity and finding.kind == "input"
         assert "{" not in finding.message.zh + finding.message.en + finding.rectification.en
     # IN-30…IN-37: returned rectification lists (renumbered contiguous when merged with the other ranges);
-    # IN-38: a working calendar that does not cover a year
-    assert [p.code for p in CATALOGUE.values()] == [f"IN-{n:02d}" for n in (*range(1, 29), *range(30, 39))]
+    # IN-38: a working calendar that does not cover a year; IN-39…IN-46: reviewed grades
+    numbers = (*range(1, 29), *range(30, 47))
+    assert [p.code for p in CATALOGUE.values()] == [f"IN-{n:02d}" for n in numbers]
     with pytest.raises(KeyError):
         make_problem("IN-08", where)
 
