@@ -16,8 +16,10 @@ Output is Chinese by default; ``--lang en`` switches to English.
 
 from __future__ import annotations
 
+import re
 import sys
 from collections import Counter
+from datetime import date
 from pathlib import Path
 from typing import Annotated, NoReturn
 
@@ -198,10 +200,12 @@ def grade(
     year: Annotated[int | None, typer.Option("--year", help=_h("h_round_year"))] = None,
     replace: Annotated[bool, typer.Option("--replace", help=_h("h_replace"))] = False,
     ledger: Annotated[Path | None, typer.Option("--ledger", help=_h("h_ledger"))] = None,
+    issued: Annotated[str | None, typer.Option("--issued", help=_h("h_issued"))] = None,
 ) -> None:
     language = _lang(lang)
     if workers is not None and workers < 0:
         _fail("u_workers", language)
+    issue_date = _issue_date(issued, language)
     root, paths = _grade_input(folder, language)
     recording = start_recording(round_stage, year, replace, ledger, profile, language)
     branches = None if roster is None else _roster(roster, language)
@@ -232,6 +236,7 @@ def grade(
                 evaluator=evaluator,
                 hooks=None if recording is None else recording.hooks,
                 on_captured=None if recording is None else recording.add,
+                issued=issue_date,
             )
     except pipeline.UsageError as exc:
         _fail_text(exc.text, language)
@@ -253,6 +258,16 @@ def grade(
     if recording is not None:
         recording.commit(language)
     raise typer.Exit(run.exit_code)
+
+
+def _issue_date(text: str | None, lang: Lang) -> date:
+    """``--issued``: a date written 2012-12-15, 2012/12/15 or 2012.12.15; today when not given."""
+    if text is None:
+        return date.today()
+    try:
+        return date.fromisoformat("-".join(f"{int(p):02d}" for p in re.split(r"[-/.]", text.strip())))
+    except ValueError:
+        _fail("u_issued", lang, value=text)
 
 
 def _roster(path: Path, lang: Lang) -> Roster:
@@ -387,17 +402,25 @@ def rules_catalogue(profile: ProfileOpt = "loudi-2012", lang: LangOpt = "zh") ->
 
 
 @rules_app.command("lint", help=_h("h_rules_lint"))
-def rules_lint(profile: ProfileOpt = "loudi-2012", lang: LangOpt = "zh") -> None:
+def rules_lint(
+    profile: ProfileOpt = "loudi-2012",
+    lang: LangOpt = "zh",
+    verbose: Annotated[bool, typer.Option("--verbose", "-v", help=_h("h_lint_verbose"))] = False,
+) -> None:
     language = _lang(lang)
     try:
         issues = lint_profile(profile)
     except RulebookError as exc:  # no such profile folder: a usage error
         raise _usage(str(exc)) from exc
-    for issue in issues:
-        out.print(issue.render(language), markup=False)
+    # The verdict first, then errors and warnings; notes (info) only when asked for.
     n = lint_counts(issues)
     errors, warnings, infos = n[Severity.ERROR], n[Severity.WARNING], n[Severity.INFO]
     _say("lint_counts", language, errors=errors, warnings=warnings, infos=infos)
+    shown = [i for i in issues if verbose or i.severity is not Severity.INFO]
+    for issue in shown:
+        out.print(issue.render(language), markup=False)
+    if infos and not verbose:
+        _say("lint_notes_hidden", language, infos=infos)
     raise typer.Exit(EXIT_UNGRADABLE if errors else EXIT_OK)
 
 

@@ -3,10 +3,13 @@
 from __future__ import annotations
 
 import ast
+import json
 import re
 import shutil
+from datetime import date
 from pathlib import Path
 
+import openpyxl
 import pytest
 from typer.testing import CliRunner
 
@@ -80,6 +83,34 @@ def test_grade_exits_1_when_a_workbook_is_ungradable_and_grades_the_rest(tmp_pat
     assert forced.exit_code == 1 and "Graded 2 of 3" in forced.output
     assert len(runs.complete_runs(out)) == 3 and runs.find_latest_run(out) == runs.complete_runs(out)[-1]
     assert str(runs.find_latest_run(out)) in forced.output
+
+
+def test_grade_issued_sets_the_lists_issue_date_and_no_deadline_precedes_it(tmp_path: Path) -> None:
+    forms = tmp_path / "forms"
+    forms.mkdir()
+    shutil.copy(COLLEGE / "JD-02.xlsx", forms / "JD-02.xlsx")
+    out = tmp_path / "out"
+    args = ["grade", str(forms), "-o", str(out), "--workers", "0", "--no-progress"]
+    result = runner.invoke(app, [*args, "--issued", "2012/12/12"])
+    assert result.exit_code == 0, result.output
+    data = json.loads((runs.find_latest_run(out) / "results.json").read_text("utf-8"))
+    assert data["issued"] == "2012-12-12"
+    deadlines = {item["deadline"] for r in data["results"] for item in r["items"]}
+    # the 12-10 self-check had passed: its items are due at the end of the next month; 12-20 stands
+    assert deadlines == {"2012-12-20", "2013-01-31"}
+    listed = openpyxl.load_workbook(next((runs.find_latest_run(out) / "整改清单").glob("*.xlsx"))).active
+    issued_row = next(r for r in range(1, listed.max_row + 1) if listed.cell(r, 1).value == "清单下发日期")
+    assert listed.cell(issued_row, 3).value.date() == date(2012, 12, 12)
+    for bad in ("2012-13-01", "明天"):
+        refused = runner.invoke(app, [*args, "--issued", bad])
+        assert refused.exit_code == 2 and "--issued 应为日期" in refused.output and bad in refused.output
+    english = runner.invoke(app, [*args, "--issued", "x", "--lang", "en"])
+    assert english.exit_code == 2 and "--issued must be a date" in english.output
+    today = runner.invoke(app, args)  # by default the lists are issued today
+    assert today.exit_code == 0, today.output
+    data = json.loads((runs.find_latest_run(out) / "results.json").read_text("utf-8"))
+    assert data["issued"] == date.today().isoformat()
+    assert all(item["deadline"] >= data["issued"] for r in data["results"] for item in r["items"])
 
 
 @pytest.mark.slow
