@@ -150,7 +150,7 @@ def validate(
     except InputError as exc:
         _fail_text(exc.text, language)
     except RulebookError as exc:
-        raise _usage(str(exc)) from exc
+        raise _usage(exc.message(language)) from exc
     any_error = False
     for name, problems in checked:
         errors = [p for p in problems if p.severity is Severity.ERROR]
@@ -241,7 +241,7 @@ def grade(
     except pipeline.UsageError as exc:
         _fail_text(exc.text, language)
     except RulebookError as exc:
-        raise _usage(str(exc)) from exc
+        raise _usage(exc.message(language)) from exc
     except runs.OutputBusy as exc:
         err.print(exc.text.get(language), markup=False, soft_wrap=True)
         raise typer.Exit(EXIT_BUSY) from None
@@ -336,7 +336,7 @@ def explain_cmd(
     except pipeline.UsageError as exc:
         _fail_text(exc.text, language)
     except RulebookError as exc:
-        raise _usage(str(exc)) from exc
+        raise _usage(exc.message(language)) from exc
     if outcome.result is None:
         for p in outcome.report.problems:
             out.print(p.render(language), markup=False)
@@ -348,7 +348,7 @@ def explain_cmd(
 @rules_app.command("list", help=_h("h_rules_list"))
 def rules_list(profile: ProfileOpt = "loudi-2012", lang: LangOpt = "zh") -> None:
     language = _lang(lang)
-    loaded = _load(profile)
+    loaded = _load(profile, language)
     for rule in loaded.rules:
         out.print(
             f"{rule.code}  {rule.kind:<10} {rule.indicator:<12} {rule.title.get(language)}", markup=False
@@ -362,7 +362,7 @@ def rules_show(
     lang: LangOpt = "zh",
 ) -> None:
     language = _lang(lang)
-    loaded = _load(profile)
+    loaded = _load(profile, language)
     rule = loaded.rule(code)  # by code or by an alias (an earlier code of the rule)
     if rule is None:
         _fail("u_no_rule", language, code=code, profile=loaded.name)
@@ -393,7 +393,7 @@ def rules_show(
 @rules_app.command("catalogue", help=_h("h_rules_catalogue"))
 def rules_catalogue(profile: ProfileOpt = "loudi-2012", lang: LangOpt = "zh") -> None:
     language = _lang(lang)
-    loaded = _load(profile)
+    loaded = _load(profile, language)
     from engine.rulebook import catalogue_path
 
     path = catalogue_path(profile)
@@ -411,7 +411,7 @@ def rules_lint(
     try:
         issues = lint_profile(profile)
     except RulebookError as exc:  # no such profile folder: a usage error
-        raise _usage(str(exc)) from exc
+        raise _usage(exc.message(language)) from exc
     # The verdict first, then errors and warnings; notes (info) only when asked for.
     n = lint_counts(issues)
     errors, warnings, infos = n[Severity.ERROR], n[Severity.WARNING], n[Severity.INFO]
@@ -424,11 +424,11 @@ def rules_lint(
     raise typer.Exit(EXIT_UNGRADABLE if errors else EXIT_OK)
 
 
-def _load(profile: str) -> Profile:
+def _load(profile: str, lang: Lang) -> Profile:
     try:
         return load_profile(profile)
     except RulebookError as exc:
-        raise _usage(str(exc)) from exc
+        raise _usage(exc.message(lang)) from exc
 
 
 register_movement(app)  # compare, history, replay (engine/movement/cli.py)

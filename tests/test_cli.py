@@ -85,6 +85,20 @@ def test_grade_exits_1_when_a_workbook_is_ungradable_and_grades_the_rest(tmp_pat
     assert str(runs.find_latest_run(out)) in forced.output
 
 
+@pytest.mark.parametrize(
+    "command",
+    [["rules", "lint"], ["rules", "list"], ["rules", "show", "OL-02"], ["grade", str(COLLEGE), "-o", "x"]],
+)
+def test_an_unknown_profile_is_named_in_the_users_language_without_folders(command: list[str]) -> None:
+    zh = runner.invoke(app, [*command, "--profile", "no-such"])
+    assert zh.exit_code == 2
+    assert "没有名为“no-such”的规则集" in zh.output and "loudi-2012、national-2018" in zh.output
+    en = runner.invoke(app, [*command, "--profile", "no-such", "--lang", "en"])
+    assert en.exit_code == 2 and "no profile named “no-such”; known profiles: loudi-2012" in en.output
+    for output in (zh.output, en.output):
+        assert str(ROOT) not in output and "/rules" not in output
+
+
 def test_grade_issued_sets_the_lists_issue_date_and_no_deadline_precedes_it(tmp_path: Path) -> None:
     forms = tmp_path / "forms"
     forms.mkdir()
