@@ -30,22 +30,23 @@ from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, T
 from engine import pipeline, runs
 from engine.console import make_streams_safe
 from engine.export.explain import explain
-from engine.export.i18n import both, label
+from engine.export.i18n import both, label, status_label
 from engine.export.template import write_template
 from engine.inputs import InputError, expand, is_pattern, matches, pattern_root
 from engine.ledger.cli import add_ledger_commands, start_recording
 from engine.movement.cli import register as register_movement
 from engine.review.cli import add_review_commands
 from engine.roster import Roster, RosterCheck, RosterError, read_roster, write_roster_template
-from engine.rulebook import RulebookError, load_profile, render_catalogue
+from engine.rulebook import RulebookError, format_value, load_profile, render_catalogue
 from engine.rulebook.conditions import parse
 from engine.rulebook.lint import counts as lint_counts
 from engine.rulebook.lint import lint_profile
 from engine.web import cli as web_cli  # typer only: the web stack is imported when serve runs
 from schemas.batch import FILE_STATUSES, WORKBOOK_STATUSES
 from schemas.common import Lang, Severity, Text
+from schemas.facts import FACTS
 from schemas.form_layout import BRANCH_TYPES
-from schemas.rules import Profile
+from schemas.rules import Example, Profile
 
 EXIT_OK, EXIT_UNGRADABLE, EXIT_USAGE, EXIT_ENVIRONMENT, EXIT_BUSY = 0, 1, 2, 3, 4
 
@@ -349,10 +350,34 @@ def explain_cmd(
 def rules_list(profile: ProfileOpt = "loudi-2012", lang: LangOpt = "zh") -> None:
     language = _lang(lang)
     loaded = _load(profile, language)
+    indicators = _indicator_names(loaded, language)
     for rule in loaded.rules:
-        out.print(
-            f"{rule.code}  {rule.kind:<10} {rule.indicator:<12} {rule.title.get(language)}", markup=False
-        )
+        kind = label(f"kind_{rule.kind}", language)
+        indicator = indicators.get(rule.indicator, rule.indicator)
+        out.print(f"{rule.code}  {kind}  {indicator}  {rule.title.get(language)}", markup=False)
+
+
+def _indicator_names(profile: Profile, lang: Lang) -> dict[str, str]:
+    return {i.id: i.name.get(lang) for i in profile.grading.indicators}
+
+
+def _example_text(example: Example, lang: Lang) -> str:
+    """A rule example as a sentence: its facts and parameters as people read them, then the outcome
+    (``支部书记参加实践活动次数 0 → 未通过（fail_no_practice）``)."""
+    sep = ", " if lang == "en" else "，"
+
+    def named(name: str) -> str:
+        fact = FACTS.get(name)
+        return name if fact is None else fact.en if lang == "en" else fact.zh
+
+    facts = sep.join(f"{named(n)} {format_value(v, n, lang)}" for n, v in example.facts.items())
+    params = sep.join(f"{n} = {format_value(v, n, lang)}" for n, v in example.params.items())
+    given = facts or label("r_no_facts", lang)
+    if params:
+        given += label("r_with_params", lang, params=params)
+    outcome = status_label(example.expect, lang)
+    name = f" ({example.name})" if lang == "en" else f"（{example.name}）"
+    return f"{given} → {outcome}{name}"
 
 
 @rules_app.command("show", help=_h("h_rules_show"))
@@ -367,14 +392,21 @@ def rules_show(
     if rule is None:
         _fail("u_no_rule", language, code=code, profile=loaded.name)
     used = parse(rule.condition, rule.code).names() | parse(rule.applies, rule.code).names()
-    params = ", ".join(f"{name} = {loaded.params[name]}" for name in sorted(used) if name in loaded.params)
+    params = ", ".join(
+        f"{name} = {format_value(loaded.params[name], name, language)}"
+        for name in sorted(used)
+        if name in loaded.params
+    )
     d = rule.deduction
     per = "period" if d.per_period else "part" if d.per_part else None
-    deduction = f"{d.points:g}" + (f" × {label(per, language)} ≤ {d.ceiling:g}" if per else "")
+    deduction = label("r_points", language, points=f"{d.points:g}") + (
+        f" × {label(per, language)} ≤ {d.ceiling:g}" if per else ""
+    )
     if d.basis_note is not None:
         deduction += f" ({d.basis_note.get(language)})"
+    indicator = _indicator_names(loaded, language).get(rule.indicator, rule.indicator)
     rows = [
-        ("r_indicator", f"{rule.indicator} · {rule.kind} · {deduction}"),
+        ("r_indicator", f"{indicator} · {label(f'kind_{rule.kind}', language)} · {deduction}"),
         ("r_condition", rule.condition),
         ("r_applies", rule.applies + (f"  years={list(rule.years)}" if rule.years else "")),
         ("r_params", params or "—"),
@@ -382,7 +414,7 @@ def rules_show(
         ("r_rationale", rule.rationale.get(language)),
         ("r_fix", rule.rectification.get(language)),
     ]
-    rows += [("r_example", f"{ex.name}: {ex.facts} -> {ex.expect.value}") for ex in rule.examples]
+    rows += [("r_example", _example_text(ex, language)) for ex in rule.examples]
     lines = [
         f"{rule.code} {rule.title.get(language)}",
         *(f"  {label(key, language)}: {value}" for key, value in rows),

@@ -134,6 +134,19 @@ def test_explain_prints_the_trace() -> None:
     assert "OL-02" in result.output and "2012年7月" in result.output
 
 
+def test_rules_show_and_list_values_as_people_read_them() -> None:
+    shown = runner.invoke(app, ["rules", "show", "PR-02"]).output
+    assert "指标: 工作思路 · 扣分 · 扣2分" in shown  # the indicator's name, the kind and size in words
+    assert "示例: 是否直属党支部 是，建设年实施方案报送组织部（日期） 2012年5月15日 → 未通过（fail_late）" in shown
+    assert "20120515" not in shown and "True" not in shown and "failed" not in shown
+    english = runner.invoke(app, ["rules", "show", "CM-01", "--lang", "en"]).output
+    assert "parameters: commitments_min_share = 100%" in english
+    assert "example: share of members who signed 85% → Failed (fail_some_unsigned)" in english
+    assert "example: nothing filled in → Not evidenced" in english
+    listed = runner.invoke(app, ["rules", "list"]).output.splitlines()
+    assert "CM-01  扣分  工作制度  每个党员签好承诺书" in listed
+
+
 def test_rules_list_and_show() -> None:
     listed = runner.invoke(app, ["rules", "list"])
     assert listed.exit_code == 0 and "OL-02" in listed.output

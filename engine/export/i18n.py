@@ -289,6 +289,12 @@ LABELS.update(
         "r_rationale": ("理由", "rationale"),
         "r_fix": ("整改", "fix"),
         "r_example": ("示例", "example"),
+        "r_points": ("扣{points}分", "{points} point(s)"),
+        "r_no_facts": ("各项均未填写", "nothing filled in"),
+        "r_with_params": ("（参数 {params}）", " (parameters {params})"),
+        "kind_deduction": ("扣分", "deduction"),
+        "kind_veto": ("一票否决", "veto"),
+        "kind_suggestion": ("建议", "suggestion"),
     }
 )
 

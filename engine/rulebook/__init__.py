@@ -14,6 +14,7 @@ from engine.rulebook.evaluate import (
     evaluate,
     evaluate_many,
     format_periods,
+    format_value,
     open_evaluator,
     resolve_deadline,
 )
@@ -36,6 +37,7 @@ __all__ = [
     "evaluate_many",
     "find_profile_dir",
     "format_periods",
+    "format_value",
     "load_profile",
     "open_evaluator",
     "parse",

@@ -136,7 +136,8 @@ def _number_text(v: float) -> str:
 
 def format_value(value: object, name: str = "", lang: Literal["zh", "en"] = "zh") -> str:
     """A fact or parameter value as a person reads it: dates as dates (a date fact, named ``*_date``, is a
-    yyyymmdd number the engines compare), rates (names ending in ``rate``) as percentages."""
+    yyyymmdd number the engines compare), rates and shares (names ending in ``rate`` or ``share``) as
+    percentages."""
     if value is None:
         return "无" if lang == "zh" else "none"
     if isinstance(value, bool):
@@ -146,7 +147,7 @@ def format_value(value: object, name: str = "", lang: Literal["zh", "en"] = "zh"
     if isinstance(value, date):
         return f"{value.year}年{value.month}月{value.day}日" if lang == "zh" else value.isoformat()
     if isinstance(value, int | float):
-        if name.endswith("rate") and 0 <= value <= 1:
+        if name.endswith(("rate", "share")) and 0 <= value <= 1:
             return _number_text(round(value * 100, 2)) + "%"
         return _number_text(value)
     if isinstance(value, list):
