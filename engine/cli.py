@@ -37,7 +37,7 @@ from engine.ledger.cli import add_ledger_commands, start_recording
 from engine.movement.cli import register as register_movement
 from engine.review.cli import add_review_commands
 from engine.roster import Roster, RosterCheck, RosterError, read_roster, write_roster_template
-from engine.rulebook import RulebookError, format_value, load_profile, render_catalogue
+from engine.rulebook import RulebookError, load_profile, render_catalogue
 from engine.rulebook.conditions import parse
 from engine.rulebook.lint import counts as lint_counts
 from engine.rulebook.lint import lint_profile
@@ -47,6 +47,7 @@ from schemas.common import Lang, Severity, Text
 from schemas.facts import FACTS
 from schemas.form_layout import BRANCH_TYPES
 from schemas.rules import Example, Profile
+from schemas.values import format_value
 
 EXIT_OK, EXIT_UNGRADABLE, EXIT_USAGE, EXIT_ENVIRONMENT, EXIT_BUSY = 0, 1, 2, 3, 4
 

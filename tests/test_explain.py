@@ -136,3 +136,39 @@ def test_explain_neutralises_control_characters() -> None:
     )
     text = explain(hostile)
     assert "\x1b" not in text and "\\x1b[2J" in text
+
+
+def test_explain_shows_values_as_people_read_them() -> None:
+    trace = (
+        rule_trace(
+            "DM-05",
+            t("责任分工", "Task division"),
+            "systems",
+            Status.FAILED,
+            ctx={"expected": 20120430, "actual": 20120520},
+            facts=("task_division_date",),
+            deduction=2,
+        ),
+        rule_trace(
+            "CM-01",
+            t("承诺书", "Commitments"),
+            "systems",
+            Status.FAILED,
+            ctx={"expected": 1.0, "actual": 0.85},
+            facts=("commitments_signed_share",),
+        ),
+        rule_trace(
+            "PR-02",
+            t("直属", "Directly reporting"),
+            "systems",
+            Status.PASSED,
+            ctx={"expected": True, "actual": False},
+        ),
+    )
+    r = make_result().model_copy(update={"trace": trace, "items": ()})
+    text = explain(r)
+    for needed in ("应为：2012年4月30日；实际：2012年5月20日", "应为：100%；实际：85%", "应为：是；实际：否"):
+        assert needed in text, needed
+    assert "20120430" not in text and "true" not in text and "0.85" not in text
+    english = explain(r, lang="en")
+    assert "expected 2012-04-30; actual 2012-05-20" in english and "expected yes; actual no" in english

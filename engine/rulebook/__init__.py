@@ -14,7 +14,6 @@ from engine.rulebook.evaluate import (
     evaluate,
     evaluate_many,
     format_periods,
-    format_value,
     open_evaluator,
     resolve_deadline,
 )
@@ -37,7 +36,6 @@ __all__ = [
     "evaluate_many",
     "find_profile_dir",
     "format_periods",
-    "format_value",
     "load_profile",
     "open_evaluator",
     "parse",
