@@ -139,31 +139,17 @@ def test_explain_neutralises_control_characters() -> None:
 
 
 def test_explain_shows_values_as_people_read_them() -> None:
-    trace = (
+    # (code, the fact it reports, expected, actual): a date, a share and a yes/no
+    shown = (
+        ("DM-05", "task_division_date", 20120430, 20120520),
+        ("CM-01", "commitments_signed_share", 1.0, 0.85),
+        ("PR-02", "directly_reporting", True, False),
+    )
+    trace = tuple(
         rule_trace(
-            "DM-05",
-            t("责任分工", "Task division"),
-            "systems",
-            Status.FAILED,
-            ctx={"expected": 20120430, "actual": 20120520},
-            facts=("task_division_date",),
-            deduction=2,
-        ),
-        rule_trace(
-            "CM-01",
-            t("承诺书", "Commitments"),
-            "systems",
-            Status.FAILED,
-            ctx={"expected": 1.0, "actual": 0.85},
-            facts=("commitments_signed_share",),
-        ),
-        rule_trace(
-            "PR-02",
-            t("直属", "Directly reporting"),
-            "systems",
-            Status.PASSED,
-            ctx={"expected": True, "actual": False},
-        ),
+            code, t(code, code), "systems", Status.FAILED, ctx={"expected": e, "actual": a}, facts=(fact,)
+        )
+        for code, fact, e, a in shown
     )
     r = make_result().model_copy(update={"trace": trace, "items": ()})
     text = explain(r)
