@@ -364,8 +364,8 @@ def _indicator_names(profile: Profile, lang: Lang) -> dict[str, str]:
 
 def _example_text(example: Example, lang: Lang) -> str:
     """A rule example as a sentence: its facts and parameters as people read them, then the outcome
-    (``支部书记参加实践活动次数 0 → 未通过（fail_no_practice）``)."""
-    sep = ", " if lang == "en" else "，"
+    (``share of members who signed 85% → Failed (fail_some_unsigned)``)."""
+    sep = label("r_sep", lang)
 
     def named(name: str) -> str:
         fact = FACTS.get(name)
@@ -377,8 +377,7 @@ def _example_text(example: Example, lang: Lang) -> str:
     if params:
         given += label("r_with_params", lang, params=params)
     outcome = status_label(example.expect, lang)
-    name = f" ({example.name})" if lang == "en" else f"（{example.name}）"
-    return f"{given} → {outcome}{name}"
+    return label("r_example_text", lang, given=given, outcome=outcome, name=example.name)
 
 
 @rules_app.command("show", help=_h("h_rules_show"))

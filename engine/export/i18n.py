@@ -291,6 +291,8 @@ LABELS.update(
         "r_example": ("示例", "example"),
         "r_points": ("扣{points}分", "{points} point(s)"),
         "r_no_facts": ("各项均未填写", "nothing filled in"),
+        "r_sep": ("，", ", "),
+        "r_example_text": ("{given} → {outcome}（{name}）", "{given} → {outcome} ({name})"),
         "r_with_params": ("（参数 {params}）", " (parameters {params})"),
         "kind_deduction": ("扣分", "deduction"),
         "kind_veto": ("一票否决", "veto"),
