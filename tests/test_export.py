@@ -286,7 +286,35 @@ def test_a_column_inserted_into_columns_lands_where_it_was_inserted(
     assert "A1:N1" in {str(r) for r in ws.merged_cells.ranges} and "C2:N2" in {
         str(r) for r in ws.merged_cells.ranges
     }
-    assert ws.print_area == f"'整改清单'!$A$1:$N${head + 2}" and ws.dimensions == f"A1:N{head + 2}"
+    end = head + 2 + branch_list.SIGN_OFF_GAP + len(branch_list.SIGN_OFF_ROWS)  # the sign-off block last
+    assert ws.print_area == f"'整改清单'!$A$1:$N${end}" and ws.dimensions == f"A1:N{end}"
+    assert f"C{end}:N{end}" in {str(r) for r in ws.merged_cells.ranges}  # the sign-off spans the new column
+
+
+def test_the_list_ends_with_a_sign_off_block_dated_when_issued(tmp_path: Path) -> None:
+    path = tmp_path / "B001.xlsx"
+    write_branch_list(make_result(), path, issued=date(2012, 12, 12))
+    ws = openpyxl.load_workbook(path).active
+    head = find_row(ws, "序号")
+    first = head + 2 + branch_list.SIGN_OFF_GAP + 1  # after the two items and one blank row
+    labels = [ws.cell(first + i, 1).value for i in range(4)]
+    assert labels == ["清单下发日期", "支部书记签字", "签字日期", "党总支意见"]
+    assert ws.cell(first, 3).value.date() == date(2012, 12, 12)
+    for row in range(first + 1, first + 4):  # left to fill in: blank and unlocked
+        assert ws.cell(row, 3).value is None and not ws.cell(row, 3).protection.locked
+    assert ws.cell(first + 2, 3).number_format == ws.cell(first, 3).number_format  # 签字日期 is a date
+    assert ws.row_dimensions[first + 3].height >= 60  # room for a handwritten opinion
+    assert ws.max_row == first + 3 and ws.print_area.endswith(f"${first + 3}")
+    without = tmp_path / "B002.xlsx"
+    write_branch_list(make_result(items=()), without, lang="en")
+    ws = openpyxl.load_workbook(without).active
+    assert [ws.cell(r, 1).value for r in range(ws.max_row - 3, ws.max_row + 1)] == [
+        "List issued on",
+        "Branch secretary's signature",
+        "Date signed",
+        "General branch's opinion",
+    ]
+    assert ws.cell(ws.max_row - 3, 3).value is None  # no issue date given: left blank
 
 
 @pytest.mark.parametrize("lang", ["zh", "en"])
@@ -349,13 +377,15 @@ def test_branch_list_keeps_old_file_when_writing_fails(tmp_path: Path) -> None:
 
 # ---------------------------------------------------------------- the summary workbook
 
+SUMMARY_SHEETS = ["总览", "汇总", "等次分布", "整改事项", "常见问题", "学院指标", "输入文件", "输入统计"]
+
 
 def test_summary_sheets_and_content(tmp_path: Path) -> None:
     path = tmp_path / "summary.xlsx"
     report = make_report()
     write_summary(report, path)
     wb = openpyxl.load_workbook(path)
-    assert wb.sheetnames == ["汇总", "等次分布", "整改事项", "常见问题", "学院指标", "输入文件", "输入统计"]
+    assert wb.sheetnames == SUMMARY_SHEETS
 
     ws = wb["汇总"]
     assert [c.value for c in ws[1]] == [
@@ -459,11 +489,11 @@ def test_summary_has_native_charts(tmp_path: Path) -> None:
     write_summary(make_report(), path)
     with zipfile.ZipFile(path) as z:
         charts = [n for n in z.namelist() if n.startswith("xl/charts/chart")]
-        assert len(charts) == 3  # two on 等次分布, one on 常见问题
+        assert len(charts) == 4  # one on 总览, two on 等次分布, one on 常见问题
         kinds = [
             re.search(r"<c:(barChart)>.*?<c:barDir val=\"(\w+)\"", z.read(n).decode(), re.S) for n in charts
         ]
-        assert sorted(k.group(2) for k in kinds if k) == ["bar", "col", "col"]
+        assert sorted(k.group(2) for k in kinds if k) == ["bar", "col", "col", "col"]
 
 
 def test_summary_english_and_empty_report(tmp_path: Path) -> None:
@@ -471,6 +501,7 @@ def test_summary_english_and_empty_report(tmp_path: Path) -> None:
     write_summary(make_report(()), path, lang="en")
     wb = openpyxl.load_workbook(path)
     assert wb.sheetnames == [
+        "Overview",
         "Summary",
         "Grade distribution",
         "Rectification items",
@@ -486,6 +517,9 @@ def test_summary_english_and_empty_report(tmp_path: Path) -> None:
         ["Graded", 0],
     ]
     assert wb["College KPIs"]["G2"].value == "No"
+    # nothing graded: the overview says so rather than showing an empty table
+    overview = [c.value for row in wb["Overview"].iter_rows() for c in row if c.value is not None]
+    assert "No branch has a rectification item" in overview and "Party branch grading overview" in overview
 
 
 def test_summary_many_branches(tmp_path: Path) -> None:
