@@ -121,6 +121,10 @@ def test_the_first_schema_versions_ledger_opens_reads_and_upgrades_with_a_backup
         assert all(r.result.identity.branch_id == r.branch_id for r in records)
         assert all(r.facts.identity == r.result.identity for r in records)
         assert led.branch_problems(records[0].round_id, "XS-04") == ()  # not kept before version 2
+        # the KPI flags, kept in rows of their own since version 3, filled in from the recorded results
+        rows = led.graded_rows(records[0].round_id)
+        assert [r.kpi_flags for r in rows] == [r.result.kpi_flags for r in records]
+        assert any(r.kpi_flags for r in rows)
     # and a further step beyond this version applies on top of it, after a backup
     conn = sqlite3.connect(ledger, isolation_level=None)
     future = (*MIGRATIONS, ("CREATE TABLE reviews (item_id INTEGER, grade TEXT)",))

@@ -133,3 +133,24 @@ def test_compare_and_history_over_the_fixture_year(tmp_path: Path) -> None:
     history = runner.invoke(app, ["history", "XS-02", "--ledger", str(path), "--lang", "en"])
     assert history.exit_code == 0, history.output
     assert "2012 年终自查 (loudi-2012): Average" in history.output and "TG-04" in history.output
+
+
+def test_compare_from_the_ledgers_columns_equals_compare_of_the_full_results(ledger: Path) -> None:
+    """What compare reads lightly (grades, totals, items and KPI flags selected by SQL) gives the same
+    movement as the branches' full recorded results."""
+    from engine.movement import Side, compare
+    from engine.movement.cli import side_of
+    from engine.rulebook import load_profile
+
+    policy = load_profile("loudi-2012").grading
+    with Ledger.open(ledger) as led:
+        a, b = led.rounds()
+        light = compare(side_of(a, led.graded_rows(a.id)), side_of(b, led.graded_rows(b.id)))
+        full = compare(
+            *(
+                Side(info.label, info.profile, [r.result for r in led.branch_records(info.id)], policy)
+                for info in (a, b)
+            )
+        )
+    assert light == full
+    assert light.kpis and all(k.before is not None for k in light.kpis)

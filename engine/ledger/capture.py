@@ -85,6 +85,7 @@ class Captured:
     items: tuple[ItemRow, ...]
     outcomes: tuple[PriorOutcome, ...]
     problems: str = "[]"  # JSON list of the file's input problems (warnings: it was graded)
+    kpi_flags: tuple[tuple[str, bool], ...] = ()  # (KPI code, met), for the KPIs whose population holds it
 
 
 # The TG-04 facts the ledger supplies in place of the form's own declaration.
@@ -188,6 +189,7 @@ class RoundContext:
             problems=json.dumps(
                 [p.model_dump(mode="json", exclude_defaults=True) for p in problems], ensure_ascii=False
             ),
+            kpi_flags=tuple(result.kpi_flags.items()),
         )
         return pickle.dumps(captured, protocol=pickle.HIGHEST_PROTOCOL)
 

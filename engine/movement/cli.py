@@ -20,6 +20,7 @@ from schemas.common import Lang, Text
 
 if TYPE_CHECKING:
     from engine.ledger import BranchRecord, Ledger, RoundInfo
+    from engine.ledger.store import GradedRow
     from engine.movement.compare import Side
     from schemas.rules import Profile
 
@@ -130,17 +131,26 @@ def _open(path: Path | None, lang: Lang) -> "Ledger":
         _fail(exc.text, lang)
 
 
-def _round(led: "Ledger", ref: str, lang: Lang) -> "tuple[RoundInfo, list[BranchRecord]]":
+def _find(led: "Ledger", ref: str, lang: Lang) -> "RoundInfo":
     from engine.ledger import LedgerError
 
     try:
-        info = led.find_round(ref)
+        return led.find_round(ref)
     except LedgerError as exc:
         _fail(exc.text, lang)
-    records = led.branch_records(info.id)
-    if not records:
+
+
+def _nonempty(info: "RoundInfo", count: int, lang: Lang) -> None:
+    if not count:
         _fail(word("u_empty_round", lang, round=info.label.get(lang)), lang)
-    return info, records
+
+
+def _round(led: "Ledger", ref: str, lang: Lang) -> "tuple[RoundInfo, list[GradedRow]]":
+    """The round ``ref`` names and its branches as the ledger's columns give them (no result decoded)."""
+    info = _find(led, ref, lang)
+    rows = led.graded_rows(info.id)
+    _nonempty(info, len(rows), lang)
+    return info, rows
 
 
 def _policy_profile(name: str) -> "Profile | None":
@@ -153,16 +163,13 @@ def _policy_profile(name: str) -> "Profile | None":
         return None
 
 
-def side_of(info: "RoundInfo", records: "Sequence[BranchRecord]") -> "Side":
-    from engine.movement.compare import Side
+def side_of(info: "RoundInfo", rows: "Sequence[GradedRow]") -> "Side":
+    """Round ``info`` as compare reads it, from the ledger's rows of its branches."""
+    from engine.movement.compare import Side, recorded
 
     profile = _policy_profile(info.profile)
-    return Side(
-        label=info.label,
-        profile=info.profile,
-        results=[r.result for r in records],
-        policy=None if profile is None else profile.grading,
-    )
+    policy = None if profile is None else profile.grading
+    return Side(label=info.label, profile=info.profile, results=recorded(rows, policy), policy=policy)
 
 
 def run_compare(
@@ -216,23 +223,22 @@ def run_compare(
 
 
 def run_history(branch_id: str, ledger: Path | None, lang: Lang, say: Say) -> None:
+    from engine.movement.compare import Graded, recorded
     from engine.movement.history import render, timeline
     from engine.roster import normalise_id
 
     wanted = normalise_id(branch_id)
-    seen: set[str] = set()
-    rounds = []
+    rounds: list[tuple[Text, str, Graded | None]] = []
     with _open(ledger, lang) as led:
+        seen = led.branch_ids()
+        ids = [i for i in seen if normalise_id(i) == wanted]  # as written in the forms: SQL selects by them
+        if not ids:
+            examples = word("list_sep", lang).join(seen[:5]) or word("none", lang)
+            _fail(word("u_no_branch", lang, branch_id=branch_id, n=len(seen), examples=examples), lang)
         for info in led.rounds():
-            found = None
-            for record in led.branch_records(info.id):
-                seen.add(record.branch_id)
-                if normalise_id(record.branch_id) == wanted:
-                    found = record.result
-            rounds.append((info.label, info.profile, found))
-    if all(result is None for _, _, result in rounds):
-        examples = word("list_sep", lang).join(sorted(seen)[:5]) or word("none", lang)
-        _fail(word("u_no_branch", lang, branch_id=branch_id, n=len(seen), examples=examples), lang)
+            profile = _policy_profile(info.profile)
+            found = recorded(led.graded_rows(info.id, ids), None if profile is None else profile.grading)
+            rounds.append((info.label, info.profile, found[-1] if found else None))
     say(render(branch_id, timeline(rounds), lang), markup=False)
 
 
@@ -271,7 +277,9 @@ def run_replay(
     except SettingError as exc:
         _fail(exc.text, lang)
     with _open(ledger, lang) as led:
-        info, records = _round(led, round_ref, lang)
+        info = _find(led, round_ref, lang)
+        records = led.branch_records(info.id)
+        _nonempty(info, len(records), lang)
     for note in replay_notes(info, records, profile, lang):
         say(note, markup=False)
     ev = open_evaluator(profile, engine_name)

@@ -22,7 +22,6 @@ from typing import TYPE_CHECKING, Literal, Protocol
 
 from engine.grading import college_kpis
 from schemas.common import Text
-from schemas.facts import BranchIdentity
 from schemas.results import Grade
 from schemas.rules import GradingPolicy
 
@@ -51,12 +50,25 @@ class ItemSource(Protocol):
     def title(self) -> Text: ...
 
 
-class Graded(Protocol):
-    """What compare reads of a graded branch: a ``BranchResult``, or a lighter record carrying these (so a
-    round can be compared without decoding every full result and its trace)."""
+class Named(Protocol):
+    """Who a graded branch is: a ``BranchIdentity``, or the ledger's row of the branch."""
 
     @property
-    def identity(self) -> BranchIdentity: ...
+    def branch_id(self) -> str: ...
+
+    @property
+    def branch_name(self) -> str: ...
+
+    @property
+    def general_branch(self) -> str | None: ...
+
+
+class Graded(Protocol):
+    """What compare (and history) read of a graded branch: a ``BranchResult``, or a lighter record carrying
+    these (:class:`Recorded`: a round compared without decoding every full result and its trace)."""
+
+    @property
+    def identity(self) -> Named: ...
 
     @property
     def grade(self) -> Grade: ...
@@ -69,6 +81,49 @@ class Graded(Protocol):
 
     @property
     def kpi_flags(self) -> Mapping[str, bool]: ...
+
+
+@dataclass(frozen=True, slots=True)
+class Recorded:
+    """A branch as the ledger's columns give it (``engine.ledger.GradedRow``: the identity, the grade's
+    code, total, items and KPI flags), its grade named by the round's profile."""
+
+    identity: Named
+    grade: Grade
+    total: float
+    items: Sequence[ItemSource]
+    kpi_flags: Mapping[str, bool]
+
+
+class Row(Named, Protocol):
+    """What :func:`recorded` reads of the ledger's row of a branch (``engine.ledger.GradedRow``)."""
+
+    @property
+    def grade(self) -> str: ...
+
+    @property
+    def total(self) -> float: ...
+
+    @property
+    def items(self) -> Sequence[ItemSource]: ...
+
+    @property
+    def kpi_flags(self) -> Mapping[str, bool]: ...
+
+
+def recorded(rows: Iterable[Row], policy: GradingPolicy | None) -> list[Recorded]:
+    """The ledger's rows of a round as compare reads them: each grade code named as ``policy`` (the round's
+    profile) names it, a code it does not know by the code itself."""
+    names: dict[str, Grade] = {}
+    if policy is not None:
+        names = {band.code: Grade(code=band.code, name=band.name) for band in policy.grades}
+    out = []
+    for row in rows:
+        grade = names.get(row.grade)
+        if grade is None:
+            grade = names[row.grade] = Grade(code=row.grade, name=Text(zh=row.grade, en=row.grade))
+        out.append(Recorded(row, grade, row.total, row.items, row.kpi_flags))
+    return out
 
 
 @dataclass(frozen=True)
