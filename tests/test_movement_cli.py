@@ -154,3 +154,35 @@ def test_compare_from_the_ledgers_columns_equals_compare_of_the_full_results(led
         )
     assert light == full
     assert light.kpis and all(k.before is not None for k in light.kpis)
+
+
+@pytest.mark.slow
+def test_replay_across_workers_reports_what_one_process_does(ledger: Path) -> None:
+    """The ledger's stored branches re-graded in a pool of two workers (each decoding its chunk and
+    compiling the profile once) give the report the in-process replay of the full records gives."""
+    from engine.movement import apply_settings, parse_settings, replay
+    from engine.movement.replay_pool import replay_stored
+    from engine.pipeline import CHUNK_FILES
+    from engine.rulebook import load_profile, open_evaluator, resolve_evaluator
+
+    base = load_profile("loudi-2012")
+    where = "rules/loudi-2012/profile.toml"
+    settings = parse_settings(["org_life_per_month=2"], base, where)
+    profile = apply_settings(base, settings, where)
+    name = resolve_evaluator("auto")
+    with Ledger.open(ledger) as led:
+        info = led.rounds()[0]
+        stored = led.stored_branches(info.id)
+        records = led.branch_records(info.id)
+    copies = -(-(CHUNK_FILES + 1) // len(stored))  # more than one task: the pool is used
+    pooled = replay_stored(stored * copies, profile, name, 2, settings)
+    ev = open_evaluator(profile, name)
+    try:
+        alone = replay([(r.facts, r.result) for r in records] * copies, profile, ev, settings)
+    finally:
+        ev.close()
+    assert pooled.results == () and len(alone.results) == len(stored) * copies  # kept only when asked
+    assert pooled.changes and pooled.changes == alone.changes
+    assert (pooled.grades, pooled.matrix, pooled.years) == (alone.grades, alone.matrix, alone.years)
+    kept = replay_stored(stored, profile, name, 0, settings, keep=True)
+    assert kept.results == alone.results[: len(stored)]

@@ -43,6 +43,7 @@ __all__ = [
     "Ledger",
     "LedgerError",
     "RoundInfo",
+    "StoredBranch",
     "default_ledger_path",
 ]
 
@@ -241,6 +242,19 @@ class GradedRow:
     total: float
     items: tuple[ItemTitle, ...]
     kpi_flags: dict[str, bool]
+
+
+@dataclass(frozen=True, slots=True)
+class StoredBranch:
+    """A branch's recorded grade code and total, with its result and facts as stored (zlib-compressed
+    JSON, undecoded): what a replay hands to its workers, which decode them."""
+
+    branch_id: str
+    branch_name: str
+    grade: str
+    total: float
+    result_z: bytes
+    facts_z: bytes
 
 
 _ROUND_COLUMNS = "id, year, stage, profile, profile_sha256, tool_version, recorded_at, replaced_by"
@@ -451,6 +465,15 @@ class Ledger:
             )
             for bid, name, general, grade, total in rows
         ]
+
+    def stored_branches(self, round_id: int) -> list[StoredBranch]:
+        """Every branch of round ``round_id`` as :class:`StoredBranch`, sorted by branch id."""
+        rows = self.conn.execute(
+            "SELECT branch_id, branch_name, grade, total, result, facts FROM branches WHERE round_id = ? "
+            "ORDER BY branch_id",
+            (round_id,),
+        )
+        return [StoredBranch(*row) for row in rows]
 
     def branch_ids(self) -> list[str]:
         """Every branch id of the current rounds (not replaced), sorted."""

@@ -19,7 +19,7 @@ from engine.movement.labels import MOVEMENT_LABELS, word
 from schemas.common import Lang, Text
 
 if TYPE_CHECKING:
-    from engine.ledger import BranchRecord, Ledger, RoundInfo
+    from engine.ledger import Ledger, RoundInfo
     from engine.ledger.store import GradedRow
     from engine.movement.compare import Side
     from schemas.rules import Profile
@@ -98,9 +98,12 @@ def register(app: typer.Typer) -> None:
         ledger: LedgerOpt = None,
         lang: LangOpt = "zh",
         evaluator: Annotated[str, typer.Option("--evaluator", help=base._h("h_evaluator"))] = "auto",
+        workers: Annotated[int | None, typer.Option("--workers", help=base._h("h_workers"))] = None,
     ) -> None:
         language = base._lang(lang)
-        run_replay(round_ref, profile, settings or [], ledger, language, evaluator, base.out.print)
+        if workers is not None and workers < 0:
+            _fail(word("u_workers", language), language)
+        run_replay(round_ref, profile, settings or [], ledger, language, evaluator, base.out.print, workers)
 
 
 Say = Callable[..., None]
@@ -250,18 +253,25 @@ def run_replay(
     lang: Lang,
     evaluator: str,
     say: Say,
+    workers: int | None = None,
 ) -> None:
-    from engine.movement.replay import SettingError, apply_settings, parse_settings, replay
+    """Re-grade a recorded round (see ``replay``) in ``workers`` processes (None: one per core)."""
+    import os
+    from concurrent.futures.process import BrokenProcessPool
+
+    from engine.movement.replay import SettingError, apply_settings, parse_settings
+    from engine.movement.replay_pool import replay_stored
     from engine.movement.report import matrix_text
+    from engine.pipeline import UsageError
     from engine.rulebook import (
         EvaluatorUnavailable,
         RulebookError,
         find_profile_dir,
         load_profile,
-        open_evaluator,
         resolve_evaluator,
     )
     from engine.rulebook.loader import PROFILE_FILE
+    from schemas.results import Grade
 
     try:
         profile = load_profile(profile_ref)
@@ -278,16 +288,26 @@ def run_replay(
         _fail(exc.text, lang)
     with _open(ledger, lang) as led:
         info = _find(led, round_ref, lang)
-        records = led.branch_records(info.id)
-        _nonempty(info, len(records), lang)
-    for note in replay_notes(info, records, profile, lang):
-        say(note, markup=False)
-    ev = open_evaluator(profile, engine_name)
+        stored = led.stored_branches(info.id)
+    _nonempty(info, len(stored), lang)
+    recorded_profile = _policy_profile(info.profile)
+    named = [] if recorded_profile is None else recorded_profile.grading.grades
     try:
-        result = replay([(r.facts, r.result) for r in records], profile, ev, changed)
-    finally:
-        ev.close()
-    say(word("r_head", lang, round=info.label.get(lang), n=len(records), profile=profile.name), markup=False)
+        result = replay_stored(
+            stored,
+            profile,
+            engine_name,
+            (os.cpu_count() or 1) if workers is None else workers,
+            changed,
+            [Grade(code=band.code, name=band.name) for band in named],
+        )
+    except UsageError as exc:
+        _fail(exc.text, lang)
+    except BrokenProcessPool as exc:
+        _fail(word("u_replay_broken", lang, problem=exc), lang)
+    for note in replay_notes(info, result.years, recorded_profile, profile, lang):
+        say(note, markup=False)
+    say(word("r_head", lang, round=info.label.get(lang), n=len(stored), profile=profile.name), markup=False)
     if changed:
         shown = word("list_sep", lang).join(f"{k} = {v}" for k, v in changed.items())
         say(word("r_settings", lang, settings=shown), markup=False)
@@ -340,18 +360,17 @@ def run_replay(
 
 
 def replay_notes(
-    info: "RoundInfo", records: "Sequence[BranchRecord]", profile: "Profile", lang: Lang
+    info: "RoundInfo", years: "Sequence[int]", recorded: "Profile | None", profile: "Profile", lang: Lang
 ) -> list[str]:
-    """What a reader of a replay must know: the profile was written for another year, or it sets a
-    facts-stage parameter (or window) otherwise than the profile the facts were built under."""
+    """What a reader of a replay must know: the profile was written for another year than the forms'
+    (``years``), or it sets a facts-stage parameter (or window) otherwise than the profile the facts were
+    built under (``recorded``, when available here)."""
     from schemas.facts import FACT_PARAMS
 
     notes = []
-    years = sorted({r.facts.identity.assessment_year for r in records})
-    if years and years != [profile.year]:
+    if years and list(years) != [profile.year]:
         shown = word("list_sep", lang).join(map(str, years))
         notes.append(word("r_year", lang, year=shown, profile=profile.name, profile_year=profile.year))
-    recorded = _policy_profile(info.profile)
     if recorded is not None:
         differ = [n for n in sorted(FACT_PARAMS) if recorded.params.get(n) != profile.params.get(n)]
         differ += [
