@@ -77,6 +77,13 @@ LABELS: dict[str, tuple[str, str]] = {
     "sh_inputs": ("输入文件", "Input files"),
     "sh_tally": ("输入统计", "Input tally"),
     "sh_missing": ("缺交", "Not submitted"),
+    # a recorded round's items that continue open items of earlier rounds (the ledger's marks)
+    "sh_earlier": ("前期事项", "Earlier items"),
+    "round": ("轮次", "Round"),
+    "carried": ("结转", "Carried over"),
+    "ineffective": ("整改未见成效", "Not effective"),
+    "carried_codes": ("结转事项", "Items carried over"),
+    "ineffective_codes": ("整改未见成效事项", "Items not effective"),
     "roster_row": ("花名册行号", "Roster row"),
     "general_branch_roster": ("所属党总支", "General branch"),
     "by_general_branch": ("按上级党组织", "By parent organisation"),

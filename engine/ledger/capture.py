@@ -133,11 +133,13 @@ class RoundContext:
         """The list's round and, per item continuing an open item of an earlier round, what to mark."""
         prior = self.prior.get(result.identity.branch_id, {})
         notes: dict[str, Text] = {}
+        flagged: set[str] = set()
         for item in result.items:
             earlier = prior.get(item.code)
             if earlier is None:
                 continue
             if earlier.claimed_done:
+                flagged.add(item.code)
                 notes[item.code] = Text(
                     zh=f"整改未见成效：{earlier.round_ref} 报已完成，仍未达标",
                     en=f"Rectification not effective: reported done in {earlier.round_ref}, still failing",
@@ -146,7 +148,7 @@ class RoundContext:
                 notes[item.code] = Text(
                     zh=f"结转自 {earlier.round_ref}", en=f"Carried over from {earlier.round_ref}"
                 )
-        return ListMarks(round_ref=self.round_of(result), notes=notes)
+        return ListMarks(round_ref=self.round_of(result), notes=notes, flagged=frozenset(flagged))
 
     def capture(
         self, facts: BranchFacts, result: BranchResult, source_name: str, problems: tuple[Finding, ...] = ()
