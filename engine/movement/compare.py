@@ -63,15 +63,8 @@ class Named(Protocol):
     def general_branch(self) -> str | None: ...
 
 
-class Graded(Protocol):
-    """What compare (and history) read of a graded branch: a ``BranchResult``, or a lighter record carrying
-    these (:class:`Recorded`: a round compared without decoding every full result and its trace)."""
-
-    @property
-    def identity(self) -> Named: ...
-
-    @property
-    def grade(self) -> Grade: ...
+class Outcome(Protocol):
+    """A graded branch's total, items and KPI flags: what a result and the ledger's row of it share."""
 
     @property
     def total(self) -> float: ...
@@ -81,6 +74,17 @@ class Graded(Protocol):
 
     @property
     def kpi_flags(self) -> Mapping[str, bool]: ...
+
+
+class Graded(Outcome, Protocol):
+    """What compare (and history) read of a graded branch: a ``BranchResult``, or a lighter record carrying
+    these (:class:`Recorded`: a round compared without decoding every full result and its trace)."""
+
+    @property
+    def identity(self) -> Named: ...
+
+    @property
+    def grade(self) -> Grade: ...
 
 
 @dataclass(frozen=True, slots=True)
@@ -95,20 +99,12 @@ class Recorded:
     kpi_flags: Mapping[str, bool]
 
 
-class Row(Named, Protocol):
-    """What :func:`recorded` reads of the ledger's row of a branch (``engine.ledger.GradedRow``)."""
+class Row(Named, Outcome, Protocol):
+    """What :func:`recorded` reads of the ledger's row of a branch (``engine.ledger.GradedRow``): who, the
+    grade's code and the outcome."""
 
     @property
     def grade(self) -> str: ...
-
-    @property
-    def total(self) -> float: ...
-
-    @property
-    def items(self) -> Sequence[ItemSource]: ...
-
-    @property
-    def kpi_flags(self) -> Mapping[str, bool]: ...
 
 
 def recorded(rows: Iterable[Row], policy: GradingPolicy | None) -> list[Recorded]:
