@@ -100,6 +100,8 @@ def test_replay_refuses_a_bad_setting_before_reading_the_ledger(tmp_path: Path) 
     assert unknown.exit_code == 2 and "has no such parameter" in unknown.output
     profile = runner.invoke(app, ["replay", "1", "--profile", "nowhere-2099", "--ledger", str(absent)])
     assert profile.exit_code == 2 and "nowhere-2099" in profile.output
+    workers = runner.invoke(app, [*args, "--workers", "-1", "--lang", "en"])
+    assert workers.exit_code == 2 and "--workers cannot be negative" in workers.output
     assert not absent.exists()
 
 
