@@ -127,7 +127,7 @@ def test_the_first_schema_versions_ledger_opens_reads_and_upgrades_with_a_backup
         assert any(r.kpi_flags for r in rows)
     # and a further step beyond this version applies on top of it, after a backup
     conn = sqlite3.connect(ledger, isolation_level=None)
-    future = (*MIGRATIONS, ("CREATE TABLE reviews (item_id INTEGER, grade TEXT)",))
+    future = (*MIGRATIONS, ("CREATE TABLE later_step (item_id INTEGER, grade TEXT)",))
     backup = migrate(conn, ledger, future)
     assert backup is not None and backup.exists()
     assert conn.execute("PRAGMA user_version").fetchone()[0] == SCHEMA_VERSION + 1

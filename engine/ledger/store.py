@@ -138,7 +138,25 @@ MIGRATIONS: tuple[tuple[str, ...], ...] = (
     ),
     # Version 2: each branch's input problems (the warnings its file got: graded, but worth a look).
     ("ALTER TABLE branches ADD COLUMN problems TEXT NOT NULL DEFAULT '[]'",),
-    # Version 3: each branch's KPI flags (KPI code -> met, for the KPIs whose population holds it) as rows
+    # Version 3: reviewed grades (审定, engine.review), each an event appended, never an update.
+    (
+        # A reviewed grade (a grade code of the round's profile) with its reason and reviewer. The newest
+        # of a branch's reviews in a round stands; the earlier ones stay as its history.
+        """CREATE TABLE reviews (
+            seq INTEGER PRIMARY KEY AUTOINCREMENT,
+            round_id INTEGER NOT NULL,
+            branch_id TEXT NOT NULL,
+            grade TEXT NOT NULL,
+            reason TEXT NOT NULL CHECK (trim(reason) <> ''),
+            reviewer TEXT NOT NULL CHECK (trim(reviewer) <> ''),
+            source_file TEXT,
+            source_sha256 TEXT,
+            recorded_at TEXT NOT NULL,
+            FOREIGN KEY (round_id, branch_id) REFERENCES branches(round_id, branch_id)
+        )""",
+        "CREATE INDEX reviews_branch ON reviews(round_id, branch_id, seq)",
+    ),
+    # Version 4: each branch's KPI flags (KPI code -> met, for the KPIs whose population holds it) as rows
     # of their own, so compare reads a round's KPIs without decoding every branch's whole result. Rounds
     # recorded before are filled in from their results (``ledger_kpi_flags``, registered by ``_prepare``).
     (
@@ -524,7 +542,7 @@ def _prepare(conn: sqlite3.Connection, path: Path) -> Path | None:
     """Set the connection up, check the file is a ledger, and create or upgrade its schema. Returns the
     backup made before an upgrade (None when none was needed)."""
     conn.execute(f"PRAGMA busy_timeout = {BUSY_TIMEOUT_MS}")
-    # read by migration step 3, filling in the KPI flags of rounds recorded before it
+    # read by migration step 4, filling in the KPI flags of rounds recorded before it
     conn.create_function("ledger_kpi_flags", 1, kpi_flags_json, deterministic=True)
     app_id = conn.execute("PRAGMA application_id").fetchone()[0]
     version = conn.execute("PRAGMA user_version").fetchone()[0]

@@ -170,15 +170,25 @@ def _policy_profile(name: str) -> "Profile | None":
 def side_of(
     info: "RoundInfo",
     rows: "Sequence[GradedRow]",
+    led: "Ledger | None" = None,
     profile_of: "Callable[[str], Profile | None]" = _policy_profile,
 ) -> "Side":
-    """Round ``info`` as compare reads it, from the ledger's rows of its branches (``profile_of``: how a
-    profile is found by name — a cached lookup loads a profile two rounds share once)."""
+    """Round ``info`` as compare reads it, from the ledger's rows of its branches; with its ledger ``led``,
+    the reviewed grades recorded in it (``profile_of``: how a profile is found by name — a cached lookup
+    loads a profile two rounds share once)."""
     from engine.movement.compare import Side, recorded
+    from engine.review.record import round_reviews
 
     profile = profile_of(info.profile)
     policy = None if profile is None else profile.grading
-    return Side(label=info.label, profile=info.profile, results=recorded(rows, policy), policy=policy)
+    results = recorded(rows, info.profile, policy)
+    return Side(
+        label=info.label,
+        profile=info.profile,
+        results=results,
+        policy=policy,
+        reviews={} if led is None else round_reviews(led, info.id, results),
+    )
 
 
 def run_compare(
@@ -190,12 +200,13 @@ def run_compare(
     lang: Lang,
     say: Say,
 ) -> None:
+    from engine.export.i18n import review_text
     from engine.movement.compare import DIRECTIONS, MovementError, compare
     from engine.movement.report import matrix_text, write_json, write_workbook
 
     profile_of = functools.cache(_policy_profile)
     with _open(ledger, lang) as led:
-        a, b = (side_of(*_round(led, ref, lang), profile_of) for ref in (round_a, round_b))
+        a, b = (side_of(*_round(led, ref, lang), led, profile_of) for ref in (round_a, round_b))
     try:
         m = compare(a, b)
     except MovementError as exc:
@@ -224,6 +235,23 @@ def run_compare(
                 f"{x.before.name.get(lang)} → {x.after.name.get(lang)}",
                 markup=False,
             )
+    for x in m.moves:
+        for side, review in ((m.before_label, x.reviewed_before), (m.after_label, x.reviewed_after)):
+            reviewed = review_text(review, lang)
+            if reviewed is not None:
+                computed = (x.before if side is m.before_label else x.after).name.get(lang)
+                say(
+                    word(
+                        "c_reviewed",
+                        lang,
+                        round=side.get(lang),
+                        branch_id=x.branch_id,
+                        name=x.branch_name,
+                        computed=computed,
+                        review=reviewed,
+                    ),
+                    markup=False,
+                )
     if output is not None:
         write_workbook(m, output, lang)
         say(word("wrote", lang, path=output), markup=False)
@@ -248,7 +276,8 @@ def run_history(branch_id: str, ledger: Path | None, lang: Lang, say: Say) -> No
             _fail(word("u_no_branch", lang, branch_id=branch_id, n=len(seen), examples=examples), lang)
         for info in led.rounds():
             profile = profile_of(info.profile)
-            found = recorded(led.graded_rows(info.id, ids), None if profile is None else profile.grading)
+            policy = None if profile is None else profile.grading
+            found = recorded(led.graded_rows(info.id, ids), info.profile, policy)
             rounds.append((info.label, info.profile, found[-1] if found else None))
     say(render(branch_id, timeline(rounds), lang), markup=False)
 
