@@ -14,15 +14,13 @@ import sqlite3
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from functools import cache
-from typing import TYPE_CHECKING, Protocol
+from typing import Protocol
 
 from engine.ledger.store import Ledger, LedgerError, RoundInfo, now_iso
+from engine.movement.compare import Graded
 from schemas.common import Evidence, Finding, Text
 from schemas.problems import make_problem
 from schemas.results import BranchResult, Grade, Review
-
-if TYPE_CHECKING:
-    from engine.movement.compare import Named
 
 __all__ = [
     "Decision",
@@ -241,17 +239,11 @@ def record_review(
     return record_reviews(led, info, [Decision(branch_id, grade, reason, reviewer)]).recorded == 1
 
 
-class Reviewable(Protocol):
+class Reviewable(Graded, Protocol):
     """What a review is shown beside: a ``BranchResult``, or compare's light record of one."""
 
     @property
-    def identity(self) -> Named: ...
-
-    @property
     def profile(self) -> str: ...
-
-    @property
-    def grade(self) -> Grade: ...
 
 
 def round_reviews(led: Ledger, round_id: int, results: Sequence[Reviewable]) -> dict[str, Review]:
