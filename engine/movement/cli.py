@@ -21,9 +21,11 @@ from schemas.common import Lang, Text
 
 if TYPE_CHECKING:
     from engine.ledger import Ledger, RoundInfo
-    from engine.ledger.store import GradedRow
+    from engine.ledger.store import GradedRow, StoredBranch
     from engine.movement.compare import Side
-    from schemas.rules import Profile
+    from engine.movement.replay import Replay
+    from engine.rulebook import EvaluatorName
+    from schemas.rules import ParamValue, Profile
 
 EXIT_USAGE = 2
 
@@ -296,53 +298,33 @@ def run_replay(
     import os
     from concurrent.futures.process import BrokenProcessPool
 
-    from engine.movement.replay import SettingError, apply_settings, parse_settings
-    from engine.movement.replay_pool import replay_stored
+    from engine.movement.replay import SettingError, replay_profile
     from engine.movement.report import matrix_text
     from engine.pipeline import UsageError
-    from engine.rulebook import (
-        EvaluatorUnavailable,
-        RulebookError,
-        find_profile_dir,
-        load_profile,
-        resolve_evaluator,
-    )
-    from engine.rulebook.loader import PROFILE_FILE
-    from schemas.results import Grade
 
     try:
-        profile = load_profile(profile_ref)
-        where = (find_profile_dir(profile_ref) / PROFILE_FILE).as_posix()
-        engine_name = resolve_evaluator(evaluator)
-    except RulebookError as exc:
-        _fail(str(exc), lang)
-    except EvaluatorUnavailable as exc:
-        _fail(Text(zh=exc.zh, en=exc.en), lang)
-    try:
-        changed = parse_settings(settings, profile, where)
-        profile = apply_settings(profile, changed, where)
+        profile, changed, engine_name = replay_profile(profile_ref, settings, evaluator)
     except SettingError as exc:
         _fail(exc.text, lang)
     with _open(ledger, lang) as led:
         info = _find(led, round_ref, lang)
         stored = led.stored_branches(info.id)
     _nonempty(info, len(stored), lang)
-    recorded_profile = _policy_profile(info.profile)
-    named = [] if recorded_profile is None else recorded_profile.grading.grades
     try:
-        result = replay_stored(
+        result, notes = replay_recorded(
+            info,
             stored,
             profile,
             engine_name,
             (os.cpu_count() or 1) if workers is None else workers,
             changed,
-            [Grade(code=band.code, name=band.name) for band in named],
+            lang,
         )
     except UsageError as exc:
         _fail(exc.text, lang)
     except BrokenProcessPool as exc:
         _fail(word("u_replay_broken", lang, problem=exc), lang)
-    for note in replay_notes(info, result.years, recorded_profile, profile, lang):
+    for note in notes:
         say(note, markup=False)
     say(word("r_head", lang, round=info.label.get(lang), n=len(stored), profile=profile.name), markup=False)
     if changed:
@@ -396,6 +378,29 @@ def run_replay(
             )
 
 
+def replay_recorded(
+    info: "RoundInfo",
+    stored: "Sequence[StoredBranch]",
+    profile: "Profile",
+    engine_name: "EvaluatorName",
+    workers: int,
+    settings: "dict[str, ParamValue]",
+    lang: Lang,
+) -> "tuple[Replay, list[str]]":
+    """Replay round ``info``'s ``stored`` branches under ``profile`` (``settings`` applied) in ``workers``
+    processes (0: this one), the recorded grades named by the round's own profile where it is available;
+    with the notes its reader must know (``replay_notes``). The command and the web page both replay so."""
+    from engine.movement.replay_pool import replay_stored
+    from schemas.results import Grade
+
+    recorded_profile = _policy_profile(info.profile)
+    named = [] if recorded_profile is None else recorded_profile.grading.grades
+    result = replay_stored(
+        stored, profile, engine_name, workers, settings, [Grade(code=b.code, name=b.name) for b in named]
+    )
+    return result, replay_notes(info, result.years, recorded_profile, profile, lang)
+
+
 def replay_notes(
     info: "RoundInfo", years: "Sequence[int]", recorded: "Profile | None", profile: "Profile", lang: Lang
 ) -> list[str]:
@@ -426,4 +431,14 @@ def replay_notes(
     return notes
 
 
-__all__ = ["HELP", "MOVEMENT_LABELS", "register", "run_compare", "run_history", "run_replay", "side_of"]
+__all__ = [
+    "HELP",
+    "MOVEMENT_LABELS",
+    "register",
+    "replay_notes",
+    "replay_recorded",
+    "run_compare",
+    "run_history",
+    "run_replay",
+    "side_of",
+]
