@@ -393,6 +393,9 @@ def replay_recorded(
     from engine.movement.replay_pool import replay_stored
     from schemas.results import Grade
 
+    # A profile of several years replays a round of one of them with that year's windows and deadlines.
+    if profile.covers(info.year):
+        profile = profile.for_year(info.year)
     recorded_profile = _policy_profile(info.profile)
     named = [] if recorded_profile is None else recorded_profile.grading.grades
     result = replay_stored(
@@ -412,8 +415,10 @@ def replay_notes(
     notes = []
     if years and list(years) != [profile.year]:
         shown = word("list_sep", lang).join(map(str, years))
-        notes.append(word("r_year", lang, year=shown, profile=profile.name, profile_year=profile.year))
+        notes.append(word("r_year", lang, year=shown, profile=profile.name, profile_year=profile.years_shown))
     if recorded is not None:
+        if recorded.covers(profile.year):  # as it graded that year (a profile of several years)
+            recorded = recorded.for_year(profile.year)
         differ = [n for n in sorted(FACT_PARAMS) if recorded.params.get(n) != profile.params.get(n)]
         differ += [
             name for name in ("window", "year_window") if getattr(recorded, name) != getattr(profile, name)
