@@ -90,18 +90,15 @@ _CHECK_PATH = Text(zh="请检查该路径，然后重新运行", en="check that 
 _CAUSES: dict[int, _Cause] = {
     errno.ENOSPC: _Cause(Text(zh="磁盘空间已满", en="the disk is full"), _FREE_SPACE),
     errno.EDQUOT: _Cause(Text(zh="磁盘配额已用完", en="the disk quota is used up"), _FREE_SPACE),
-    errno.EFBIG: _Cause(
-        Text(zh="文件超过了系统允许的大小", en="a file grew beyond what the system allows"), _OTHER_FOLDER
-    ),
+    errno.EFBIG: _Cause(Text(zh="文件超过了系统允许的大小", en="a file grew beyond what the system allows"),
+                        _OTHER_FOLDER),
     errno.EACCES: _Cause(Text(zh="没有访问权限", en="permission denied"), _OTHER_FOLDER),
     errno.EPERM: _Cause(Text(zh="操作不被允许", en="the operation is not permitted"), _OTHER_FOLDER),
     errno.EROFS: _Cause(Text(zh="所在磁盘是只读的", en="the file system is read-only"), _OTHER_FOLDER),
     errno.ENOTDIR: _Cause(
         Text(zh="路径中有一部分是文件而不是文件夹", en="part of the path is a file, not a folder"),
-        Text(
-            zh="请检查路径，或换一个文件夹，然后重新运行",
-            en="check the path, or choose another folder, and run again",
-        ),
+        Text(zh="请检查路径，或换一个文件夹，然后重新运行", en="check the path, or choose another folder, "
+             "and run again"),
     ),
     errno.ENOENT: _Cause(
         Text(zh="找不到（可能已被移走或删除）", en="it is not there (moved or deleted?)"),

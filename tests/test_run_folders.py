@@ -53,9 +53,7 @@ def test_each_run_is_a_new_folder_and_the_pointer_names_the_latest(tmp_path: Pat
     # nothing but runs, the pointer (and the lock's file, where the system keeps it) in the output
     # folder: no unfinished run, no temporary file, no holder record
     assert {p.name for p in out.iterdir()} - {runs.LOCK_NAME} == {
-        first.out.name,
-        second.out.name,
-        runs.POINTER_NAME,
+        first.out.name, second.out.name, runs.POINTER_NAME
     }
 
 
@@ -120,8 +118,7 @@ def test_the_next_run_clears_what_a_killed_run_left(tmp_path: Path) -> None:
 
 
 @pytest.mark.parametrize(
-    "stranger",
-    ["notes.txt", ".notes.txt.0123abcd.tmp", "20261203-091500"],  # the last: a file, not a run
+    "stranger", ["notes.txt", ".notes.txt.0123abcd.tmp", "20261203-091500"]  # the last: a file, not a run
 )
 def test_an_output_folder_holding_other_files_is_not_touched(tmp_path: Path, stranger: str) -> None:
     forms, out = _forms(tmp_path / "in", ("JG-01.xlsx",)), tmp_path / "out"
@@ -172,7 +169,13 @@ def test_the_latest_run_is_the_pointer_or_else_the_newest_complete_one(
         seconds, _, n = number.partition("-")
         return (base + seconds, int(n or 1))
 
-    expected = pointer if pointer in complete else max(complete, key=key) if complete else None
+    expected = (
+        pointer
+        if pointer in complete
+        else max(complete, key=key)
+        if complete
+        else None
+    )
     latest = runs.find_latest_run(out)
     assert (latest.name if latest else None) == expected
     assert [p.name for p in runs.complete_runs(out)] == sorted(complete, key=key)

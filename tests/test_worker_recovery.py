@@ -41,9 +41,9 @@ def crash_logging(jobs: list[tuple[str, str]]) -> list[pipeline.FileOutcome]:
     return pipeline._work(jobs)
 
 
-def _grade(
-    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, crashes: list[int], n: int
-) -> tuple[pipeline.BatchRun, list[str], list[str]]:
+def _grade(tmp_path: Path, monkeypatch: pytest.MonkeyPatch, crashes: list[int], n: int) -> tuple[
+    pipeline.BatchRun, list[str], list[str]
+]:
     folder = tmp_path / "in"
     folder.mkdir()
     sources = sorted(COLLEGE.glob("*.xlsx"))

@@ -21,7 +21,6 @@ if TYPE_CHECKING:
 
 __all__ = ["add_review_commands"]
 
-
 def shown_time(iso: str) -> str:
     """A recorded time as people read it: ``2012-12-03 14:05 UTC``."""
     return f"{iso[:16].replace('T', ' ')} UTC"

@@ -49,3 +49,4 @@ def resolve_evaluator(choice: str) -> EvaluatorName:
         f"--evaluator 只能是 {'、'.join(CHOICES)}（而不是 {choice!r}）",
         f"--evaluator must be one of {', '.join(CHOICES)} (got {choice!r})",
     )
+
