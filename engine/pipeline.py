@@ -128,6 +128,7 @@ class Packed:
     result_json: bytes
     record: SummaryRecord
     captured: bytes | None = None  # the branch packed by the run's RoundHooks, when it is recorded
+    marks: ListMarks | None = None  # what the RoundHooks marked on its list, when a round is recorded
 
 
 @dataclass(frozen=True)
@@ -139,6 +140,7 @@ class FileOutcome:
     result: BranchResult | None
     packed: Packed | None = None
     captured: bytes | None = None  # see Packed.captured
+    marks: ListMarks | None = None  # see Packed.marks
 
     @property
     def graded(self) -> bool:
@@ -159,6 +161,7 @@ def pack(outcome: FileOutcome, lang: Lang) -> FileOutcome:
         result_json=result_element_bytes(result),
         record=summary_record(result, lang),
         captured=outcome.captured,
+        marks=outcome.marks,
     )
     return FileOutcome(outcome.report, None, packed)
 
@@ -296,7 +299,7 @@ def grade_and_list(
     a temporary name of its own (``list_temp_name``); the batch gives it its final name. ``issued``: the
     lists' issue date (``grade_workbooks``)."""
     outcomes = grade_workbooks(items, choice, evaluators, hooks, issued)
-    for (_, name), outcome in zip(items, outcomes, strict=True):
+    for i, ((_, name), outcome) in enumerate(zip(items, outcomes, strict=True)):
         if outcome.result is not None:
             marks = None if hooks is None else hooks.list_marks(outcome.result)
             # not fsynced one by one: grade_folder syncs them all before it writes the manifest
@@ -308,6 +311,8 @@ def grade_and_list(
                 marks=marks,
                 issued=issued,
             )
+            if marks is not None:  # the summary counts the marked items too
+                outcomes[i] = replace(outcome, marks=marks)
     return outcomes
 
 
@@ -798,7 +803,8 @@ class _BatchSink:
         packed = outcome.packed
         if packed is not None:
             blob = pickle.dumps(
-                (packed.result_json, packed.record, packed.captured), protocol=pickle.HIGHEST_PROTOCOL
+                (packed.result_json, packed.record, packed.captured, packed.marks),
+                protocol=pickle.HIGHEST_PROTOCOL,
             )
             held.spooled = (self._spool.tell(), len(blob))
             self._spool.write(blob)
@@ -833,9 +839,11 @@ class _BatchSink:
 
     def _write(self, one: _Held, graded: _Graded) -> None:
         self._spool.seek(one.spooled[0])
-        result_json, record, captured = pickle.loads(self._spool.read(one.spooled[1]))
+        result_json, record, captured, marks = pickle.loads(self._spool.read(one.spooled[1]))
         self.writer.add_result(result_json)
         self.summary.add(record)
+        if marks is not None:
+            self.summary.add_marks(one.branch[0], one.branch[1], marks)
         if captured is not None and self.on_captured is not None:
             self.on_captured(captured)
         self.grades.setdefault(graded.grade.code, graded.grade)

@@ -121,6 +121,10 @@ def test_the_first_schema_versions_ledger_opens_reads_and_upgrades_with_a_backup
         assert all(r.result.identity.branch_id == r.branch_id for r in records)
         assert all(r.facts.identity == r.result.identity for r in records)
         assert led.branch_problems(records[0].round_id, "XS-04") == ()  # not kept before version 2
+        # the KPI flags, kept in rows of their own since version 3, filled in from the recorded results
+        rows = led.graded_rows(records[0].round_id)
+        assert [r.kpi_flags for r in rows] == [r.result.kpi_flags for r in records]
+        assert any(r.kpi_flags for r in rows)
     # and a further step beyond this version applies on top of it, after a backup
     conn = sqlite3.connect(ledger, isolation_level=None)
     future = (*MIGRATIONS, ("CREATE TABLE later_step (item_id INTEGER, grade TEXT)",))
@@ -130,3 +134,49 @@ def test_the_first_schema_versions_ledger_opens_reads_and_upgrades_with_a_backup
     conn.close()
     result = runner.invoke(app, ["ledger", "check", "--ledger", str(backup)])
     assert result.exit_code == 0, result.output
+
+
+@pytest.mark.slow
+def test_the_summary_of_a_recorded_round_counts_its_carried_over_and_not_effective_items(
+    tmp_path: Path,
+) -> None:
+    """The fixture year graded through the command line: the year-end run's summary has a 前期事项 sheet
+    counting, per branch and in all, the items its lists mark 结转 and 整改未见成效 — as many as the
+    round's closure decided so; a run that records no round has no such sheet."""
+    import openpyxl
+
+    from engine import runs
+
+    year = Path(__file__).resolve().parent.parent / "fixtures" / "year"
+    ledger, out = tmp_path / "ledger.sqlite", tmp_path / "out"
+
+    def earlier_sheet(folder: Path, *args: str) -> list[tuple[object, ...]] | None:
+        code, output = grade(folder, out, *args)
+        assert code == 0, output
+        run = runs.find_latest_run(out)
+        assert run is not None
+        book = openpyxl.load_workbook(run / "分类定级汇总.xlsx", read_only=True)
+        sheet = book["前期事项"] if "前期事项" in book.sheetnames else None
+        rows = None if sheet is None else list(sheet.iter_rows(values_only=True))
+        book.close()
+        return rows
+
+    assert earlier_sheet(year / "march") is None  # no round recorded
+    march = earlier_sheet(year / "march", "--round", "年初定级", "--ledger", str(ledger))
+    assert march is not None and march[1:] == [("合计", None, None, 0, 0, None, None)]  # nothing earlier
+    imported = runner.invoke(app, ["status", "import", str(year / "returned"), "--ledger", str(ledger)])
+    assert imported.exit_code == 0, imported.output
+    rows = earlier_sheet(year / "december", "--round", "年终自查", "--ledger", str(ledger))
+    assert rows is not None and rows[0][:5] == ("轮次", "支部编号", "支部名称", "结转", "整改未见成效")
+    by_branch = {r[1]: r for r in rows[1:-1]}
+    assert "SC-04" in str(by_branch["JD-02"][5]) and "OL-04" in str(by_branch["JD-02"][6])
+    assert all(r[0] == "2012-年终自查" for r in rows[1:-1])
+    with Ledger.open(ledger) as led:
+        decided = dict(
+            led.conn.execute(
+                "SELECT status, count(*) FROM events WHERE source = 'round' GROUP BY status"
+            ).fetchall()
+        )
+    total = rows[-1]
+    assert total[0] == "合计" and (total[3], total[4]) == (decided["carried"], decided["ineffective"])
+    assert total[3] == sum(r[3] for r in rows[1:-1]) and total[3] > 0 and total[4] > 0  # type: ignore[misc]

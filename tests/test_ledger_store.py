@@ -137,6 +137,20 @@ def test_a_recorded_round_reads_back_with_its_results_and_facts(tmp_path: Path) 
             assert led.branch_problems(info.id, rec.branch_id) == outcome.report.problems
         items = led.conn.execute("SELECT count(*) FROM items WHERE round_id = ?", (info.id,)).fetchone()[0]
         assert items == sum(len(o.result.items) for o in graded)  # type: ignore[union-attr]
+        # the light read (compare, history) gives what the full results hold, from columns alone
+        rows = led.graded_rows(info.id)
+        for row, rec in zip(rows, records, strict=True):
+            r = rec.result
+            assert (row.branch_id, row.branch_name, row.general_branch) == (
+                r.identity.branch_id,
+                r.identity.branch_name,
+                r.identity.general_branch,
+            )
+            assert (row.grade, row.total, row.kpi_flags) == (r.grade.code, r.total, r.kpi_flags)
+            assert [(i.code, i.title) for i in row.items] == [(f.code, f.title) for f in r.items]
+        one = rows[-1].branch_id
+        assert led.graded_rows(info.id, [one, "NOT-THERE"]) == [rows[-1]]
+        assert led.branch_ids() == sorted(r.branch_id for r in records)
 
 
 @pytest.mark.slow

@@ -100,6 +100,8 @@ def test_replay_refuses_a_bad_setting_before_reading_the_ledger(tmp_path: Path) 
     assert unknown.exit_code == 2 and "has no such parameter" in unknown.output
     profile = runner.invoke(app, ["replay", "1", "--profile", "nowhere-2099", "--ledger", str(absent)])
     assert profile.exit_code == 2 and "nowhere-2099" in profile.output
+    workers = runner.invoke(app, [*args, "--workers", "-1", "--lang", "en"])
+    assert workers.exit_code == 2 and "--workers cannot be negative" in workers.output
     assert not absent.exists()
 
 
@@ -133,3 +135,56 @@ def test_compare_and_history_over_the_fixture_year(tmp_path: Path) -> None:
     history = runner.invoke(app, ["history", "XS-02", "--ledger", str(path), "--lang", "en"])
     assert history.exit_code == 0, history.output
     assert "2012 年终自查 (loudi-2012): Average" in history.output and "TG-04" in history.output
+
+
+def test_compare_from_the_ledgers_columns_equals_compare_of_the_full_results(ledger: Path) -> None:
+    """What compare reads lightly (grades, totals, items and KPI flags selected by SQL) gives the same
+    movement as the branches' full recorded results."""
+    from engine.movement import Side, compare
+    from engine.movement.cli import side_of
+    from engine.rulebook import load_profile
+
+    policy = load_profile("loudi-2012").grading
+    with Ledger.open(ledger) as led:
+        a, b = led.rounds()
+        light = compare(side_of(a, led.graded_rows(a.id)), side_of(b, led.graded_rows(b.id)))
+        full = compare(
+            *(
+                Side(info.label, info.profile, [r.result for r in led.branch_records(info.id)], policy)
+                for info in (a, b)
+            )
+        )
+    assert light == full
+    assert light.kpis and all(k.before is not None for k in light.kpis)
+
+
+@pytest.mark.slow
+def test_replay_across_workers_reports_what_one_process_does(ledger: Path) -> None:
+    """The ledger's stored branches re-graded in a pool of two workers (each decoding its chunk and
+    compiling the profile once) give the report the in-process replay of the full records gives."""
+    from engine.movement import apply_settings, parse_settings, replay
+    from engine.movement.replay_pool import replay_stored
+    from engine.pipeline import CHUNK_FILES
+    from engine.rulebook import load_profile, open_evaluator, resolve_evaluator
+
+    base = load_profile("loudi-2012")
+    where = "rules/loudi-2012/profile.toml"
+    settings = parse_settings(["org_life_per_month=2"], base, where)
+    profile = apply_settings(base, settings, where)
+    name = resolve_evaluator("auto")
+    with Ledger.open(ledger) as led:
+        info = led.rounds()[0]
+        stored = led.stored_branches(info.id)
+        records = led.branch_records(info.id)
+    copies = -(-(CHUNK_FILES + 1) // len(stored))  # more than one task: the pool is used
+    pooled = replay_stored(stored * copies, profile, name, 2, settings)
+    ev = open_evaluator(profile, name)
+    try:
+        alone = replay([(r.facts, r.result) for r in records] * copies, profile, ev, settings)
+    finally:
+        ev.close()
+    assert pooled.results == () and len(alone.results) == len(stored) * copies  # kept only when asked
+    assert pooled.changes and pooled.changes == alone.changes
+    assert (pooled.grades, pooled.matrix, pooled.years) == (alone.grades, alone.matrix, alone.years)
+    kept = replay_stored(stored, profile, name, 0, settings, keep=True)
+    assert kept.results == alone.results[: len(stored)]

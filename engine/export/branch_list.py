@@ -78,6 +78,7 @@ class ListMarks:
 
     round_ref: str | None = None
     notes: dict[str, Text] = field(default_factory=dict)
+    flagged: frozenset[str] = frozenset()  # the codes among ``notes`` flagged 整改未见成效 (the rest: 结转)
 
 
 @dataclass(frozen=True, slots=True)

@@ -100,6 +100,13 @@ LABELS: dict[str, tuple[str, str]] = {
     "ov_kpis": ("学院指标（对照目标）", "College KPIs against their targets"),
     "ov_top": ("主要问题（涉及支部最多的{n}项）", "The {n} most common problems"),
     "ov_no_items": ("没有支部有整改事项", "No branch has a rectification item"),
+    # a recorded round's items that continue open items of earlier rounds (the ledger's marks)
+    "sh_earlier": ("前期事项", "Earlier items"),
+    "round": ("轮次", "Round"),
+    "carried": ("结转", "Carried over"),
+    "ineffective": ("整改未见成效", "Not effective"),
+    "carried_codes": ("结转事项", "Items carried over"),
+    "ineffective_codes": ("整改未见成效事项", "Items not effective"),
     "roster_row": ("花名册行号", "Roster row"),
     "general_branch_roster": ("所属党总支", "General branch"),
     "by_general_branch": ("按上级党组织", "By parent organisation"),

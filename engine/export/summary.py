@@ -57,6 +57,7 @@ from engine.export._xlsx import (
     text_width,
 )
 from engine.export.atomic import atomic_path
+from engine.export.branch_list import ListMarks
 from engine.export.i18n import evidence_cells, label, problem_text
 from engine.export.page_setup import PrintHeading, apply_page_setup
 from schemas.batch import FILE_STATUSES, BatchReport, FileReport, Kpi
@@ -535,6 +536,7 @@ class SummaryWriter:
             raise
         self._counts = _Counts(lang)
         self._missing: list[tuple[str, str, str, str, int]] | None = None  # with a roster: 缺交
+        self._earlier: list[_Earlier] | None = None  # with a round recorded: 前期事项
         self._todo = label("st_todo", lang)
         self._yes_no = {True: label("yes", lang), False: label("no_", lang)}
         # The column of each indicator's score in 汇总, fixed when its header is written.
@@ -627,6 +629,17 @@ class SummaryWriter:
         row) — for a 缺交 sheet after the others; without this call the workbook has none."""
         self._missing = list(rows)
 
+    def add_marks(self, branch_id: str, branch_name: str, marks: ListMarks) -> None:
+        """What a recorded round marked on a branch's list: its items continuing open items of earlier
+        rounds, carried over (结转) or flagged 整改未见成效. Once called, the workbook has a 前期事项 sheet
+        counting them per branch and in all (its total row says 0 when no branch has any)."""
+        if self._earlier is None:
+            self._earlier = []
+        if marks.notes:
+            carried = tuple(sorted(c for c in marks.notes if c not in marks.flagged))
+            flagged = tuple(sorted(c for c in marks.notes if c in marks.flagged))
+            self._earlier.append(_Earlier(marks.round_ref or "", branch_id, branch_name, carried, flagged))
+
     def finish(
         self, files: Iterable[FileReport], kpis: Iterable[Kpi], heading: PrintHeading | None = None
     ) -> None:
@@ -660,6 +673,10 @@ class SummaryWriter:
         if self._missing is not None:
             _missing_sheet(
                 self._sheet(label("sh_missing", lang), Path(self._tmpdir.name)), self._missing, lang
+            )
+        if self._earlier is not None:
+            _earlier_sheet(
+                self._sheet(label("sh_earlier", lang), Path(self._tmpdir.name)), self._earlier, lang
             )
         _overview_sheet(wb, self._overview, counts, kpis, files, heading, lang)
         # Printing, sheet by sheet, once the content is there: the 总览 on one page, the others one page
@@ -1012,6 +1029,44 @@ def _missing_sheet(sh: _Sheet, rows: Iterable[tuple[str, str, str, str, int]], l
         sh.number(4, row)
         sh.next()
     sh.finish()
+
+
+class _Earlier(NamedTuple):
+    """A branch's items continuing open items of earlier rounds, by mark (rule codes)."""
+
+    round_ref: str
+    branch_id: str
+    branch_name: str
+    carried: tuple[str, ...]
+    flagged: tuple[str, ...]
+
+
+def _earlier_sheet(sh: _Sheet, rows: Sequence[_Earlier], lang: Lang) -> None:
+    keys = (
+        "round",
+        "branch_id",
+        "branch_name",
+        "carried",
+        "ineffective",
+        "carried_codes",
+        "ineffective_codes",
+    )
+    sh.head([label(k, lang) for k in keys])
+    sep = "、" if lang == "zh" else ", "
+    for r in rows:
+        sh.text(0, r.round_ref)
+        sh.text(1, r.branch_id)
+        sh.text(2, r.branch_name)
+        sh.number(3, len(r.carried))
+        sh.number(4, len(r.flagged))
+        sh.text(5, sep.join(r.carried))
+        sh.text(6, sep.join(r.flagged))
+        sh.next()
+    sh.text(0, label("sum", lang))
+    sh.number(3, sum(len(r.carried) for r in rows))
+    sh.number(4, sum(len(r.flagged) for r in rows))
+    sh.next()
+    sh.finish(filter_=False)
 
 
 def _tally_sheet(sh: _Sheet, files: Iterable[FileReport], lang: Lang) -> None:

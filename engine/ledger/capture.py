@@ -96,6 +96,7 @@ class Captured:
     items: tuple[ItemRow, ...]
     outcomes: tuple[PriorOutcome, ...]
     problems: str = "[]"  # JSON list of the file's input problems (warnings: it was graded)
+    kpi_flags: tuple[tuple[str, bool], ...] = ()  # (KPI code, met), for the KPIs whose population holds it
 
 
 # The TG-04 facts the ledger supplies in place of the form's own declaration.
@@ -143,12 +144,15 @@ class RoundContext:
         """The list's round and, per item continuing an open item of an earlier round, what to mark."""
         prior = self.prior.get(result.identity.branch_id, {})
         notes: dict[str, Text] = {}
+        flagged: set[str] = set()
         for item in result.items:
             earlier = prior.get(item.code)
             if earlier is None:
                 continue
+            if earlier.claimed_done:
+                flagged.add(item.code)
             notes[item.code] = carry_note(earlier.round_ref, earlier.claimed_done)
-        return ListMarks(round_ref=self.round_of(result), notes=notes)
+        return ListMarks(round_ref=self.round_of(result), notes=notes, flagged=frozenset(flagged))
 
     def capture(
         self, facts: BranchFacts, result: BranchResult, source_name: str, problems: tuple[Finding, ...] = ()
@@ -191,6 +195,7 @@ class RoundContext:
             problems=json.dumps(
                 [p.model_dump(mode="json", exclude_defaults=True) for p in problems], ensure_ascii=False
             ),
+            kpi_flags=tuple(result.kpi_flags.items()),
         )
         return pickle.dumps(captured, protocol=pickle.HIGHEST_PROTOCOL)
 

@@ -184,6 +184,10 @@ class Recorder:
                 c.problems,
             ),
         )
+        conn.executemany(
+            "INSERT INTO branch_kpis (round_id, branch_id, kpi_code, met) VALUES (?, ?, ?, ?)",
+            [(round_id, c.branch_id, code, int(met)) for code, met in c.kpi_flags],
+        )
         ref = round_ref(c.year, self.plan.stage)
         new_items: dict[str, str] = {}
         for item in c.items:

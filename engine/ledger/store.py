@@ -22,7 +22,7 @@ import os
 import sqlite3
 import sys
 import zlib
-from collections.abc import Iterator, Sequence
+from collections.abc import Collection, Iterator, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
@@ -38,9 +38,12 @@ __all__ = [
     "MIGRATIONS",
     "SCHEMA_VERSION",
     "BranchRecord",
+    "GradedRow",
+    "ItemTitle",
     "Ledger",
     "LedgerError",
     "RoundInfo",
+    "StoredBranch",
     "default_ledger_path",
 ]
 
@@ -189,6 +192,22 @@ MIGRATIONS: tuple[tuple[str, ...], ...] = (
             recorded_at TEXT NOT NULL
         )""",
     ),
+    # Version 5: each branch's KPI flags (KPI code -> met, for the KPIs whose population holds it) as rows
+    # of their own, so compare reads a round's KPIs without decoding every branch's whole result. Rounds
+    # recorded before are filled in from their results (``ledger_kpi_flags``, registered by ``_prepare``).
+    (
+        """CREATE TABLE branch_kpis (
+            round_id INTEGER NOT NULL,
+            branch_id TEXT NOT NULL,
+            kpi_code TEXT NOT NULL,
+            met INTEGER NOT NULL CHECK (met IN (0, 1)),
+            PRIMARY KEY (round_id, branch_id, kpi_code),
+            FOREIGN KEY (round_id, branch_id) REFERENCES branches(round_id, branch_id)
+        ) WITHOUT ROWID""",
+        "INSERT INTO branch_kpis (round_id, branch_id, kpi_code, met) "
+        "SELECT b.round_id, b.branch_id, f.key, f.value "
+        "FROM branches b, json_each(ledger_kpi_flags(b.result)) f",
+    ),
 )
 SCHEMA_VERSION = len(MIGRATIONS)
 
@@ -261,11 +280,52 @@ class BranchRecord:
     facts: BranchFacts
 
 
+@dataclass(frozen=True, slots=True)
+class ItemTitle:
+    """A rectification item as a round lists it: the rule's code and title."""
+
+    code: str
+    title: Text
+
+
+@dataclass(frozen=True, slots=True)
+class GradedRow:
+    """A branch's recorded grade (its code), total, items (in its list's order) and KPI flags, read from
+    the ledger's columns and tables without decoding its full result: what compare and history read."""
+
+    round_id: int
+    branch_id: str
+    branch_name: str
+    general_branch: str | None
+    grade: str
+    total: float
+    items: tuple[ItemTitle, ...]
+    kpi_flags: dict[str, bool]
+
+
+@dataclass(frozen=True, slots=True)
+class StoredBranch:
+    """A branch's recorded grade code and total, with its result and facts as stored (zlib-compressed
+    JSON, undecoded): what a replay hands to its workers, which decode them."""
+
+    branch_id: str
+    branch_name: str
+    grade: str
+    total: float
+    result_z: bytes
+    facts_z: bytes
+
+
 _ROUND_COLUMNS = "id, year, stage, profile, profile_sha256, tool_version, recorded_at, replaced_by"
 
 
 def _round(row: Sequence[object]) -> RoundInfo:
     return RoundInfo(*row)  # type: ignore[arg-type]
+
+
+def kpi_flags_json(result_z: bytes) -> str:
+    """The KPI flags of a recorded result (its zlib-compressed results.json element) as a JSON object."""
+    return json.dumps(json.loads(decompress(result_z)).get("kpi_flags", {}))
 
 
 def compress(data: bytes) -> bytes:
@@ -427,6 +487,61 @@ class Ledger:
             for r in rows
         ]
 
+    def graded_rows(self, round_id: int, branch_ids: Collection[str] | None = None) -> list[GradedRow]:
+        """The branches of round ``round_id`` (those of ``branch_ids`` only, when given) as
+        :class:`GradedRow`, sorted by branch id: columns selected by SQL, no result or facts decoded."""
+        where = "round_id = ?"
+        args: tuple[object, ...] = (round_id,)
+        if branch_ids is not None:
+            wanted = sorted(set(branch_ids))
+            where += f" AND branch_id IN ({', '.join('?' * len(wanted))})"
+            args += tuple(wanted)
+        items: dict[str, list[ItemTitle]] = {}
+        titles: dict[tuple[str, str, str], ItemTitle] = {}  # one ItemTitle per rule and wording
+        for branch_id, code, zh, en in self.conn.execute(
+            f"SELECT branch_id, rule_code, title_zh, title_en FROM items WHERE {where} "
+            "ORDER BY branch_id, id",
+            args,
+        ):
+            item = titles.get((code, zh, en))
+            if item is None:
+                item = titles[code, zh, en] = ItemTitle(code, Text(zh=zh, en=en))
+            items.setdefault(branch_id, []).append(item)
+        flags: dict[str, dict[str, bool]] = {}
+        for branch_id, code, met in self.conn.execute(
+            f"SELECT branch_id, kpi_code, met FROM branch_kpis WHERE {where} ORDER BY branch_id, kpi_code",
+            args,
+        ):
+            flags.setdefault(branch_id, {})[code] = bool(met)
+        rows = self.conn.execute(
+            f"SELECT branch_id, branch_name, general_branch, grade, total FROM branches WHERE {where} "
+            "ORDER BY branch_id",
+            args,
+        )
+        return [
+            GradedRow(
+                round_id, bid, name, general, grade, total, tuple(items.get(bid, ())), flags.get(bid, {})
+            )
+            for bid, name, general, grade, total in rows
+        ]
+
+    def stored_branches(self, round_id: int) -> list[StoredBranch]:
+        """Every branch of round ``round_id`` as :class:`StoredBranch`, sorted by branch id."""
+        rows = self.conn.execute(
+            "SELECT branch_id, branch_name, grade, total, result, facts FROM branches WHERE round_id = ? "
+            "ORDER BY branch_id",
+            (round_id,),
+        )
+        return [StoredBranch(*row) for row in rows]
+
+    def branch_ids(self) -> list[str]:
+        """Every branch id of the current rounds (not replaced), sorted."""
+        rows = self.conn.execute(
+            "SELECT DISTINCT b.branch_id FROM branches b JOIN rounds r ON r.id = b.round_id "
+            "WHERE r.replaced_by IS NULL ORDER BY b.branch_id"
+        )
+        return [r[0] for r in rows]
+
     def branch_problems(self, round_id: int, branch_id: str) -> tuple[Finding, ...]:
         """The input problems (warnings) the branch's file got in round ``round_id``."""
         row = self.conn.execute(
@@ -468,6 +583,8 @@ def _prepare(conn: sqlite3.Connection, path: Path) -> Path | None:
     """Set the connection up, check the file is a ledger, and create or upgrade its schema. Returns the
     backup made before an upgrade (None when none was needed)."""
     conn.execute(f"PRAGMA busy_timeout = {BUSY_TIMEOUT_MS}")
+    # read by migration step 4, filling in the KPI flags of rounds recorded before it
+    conn.create_function("ledger_kpi_flags", 1, kpi_flags_json, deterministic=True)
     app_id = conn.execute("PRAGMA application_id").fetchone()[0]
     version = conn.execute("PRAGMA user_version").fetchone()[0]
     tables = conn.execute("SELECT count(*) FROM sqlite_schema").fetchone()[0]

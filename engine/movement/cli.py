@@ -9,6 +9,7 @@ unusable output path, a file that is not a ledger), printed in the chosen langua
 
 # No ``from __future__ import annotations``: typer reads the commands' annotations at registration, and
 # they name options made inside ``register``; the annotations of ledger types are quoted instead.
+import functools
 from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated, NoReturn
@@ -19,9 +20,12 @@ from engine.movement.labels import MOVEMENT_LABELS, word
 from schemas.common import Lang, Text
 
 if TYPE_CHECKING:
-    from engine.ledger import BranchRecord, Ledger, RoundInfo
+    from engine.ledger import Ledger, RoundInfo
+    from engine.ledger.store import GradedRow, StoredBranch
     from engine.movement.compare import Side
-    from schemas.rules import Profile
+    from engine.movement.replay import Replay
+    from engine.rulebook import EvaluatorName
+    from schemas.rules import ParamValue, Profile
 
 EXIT_USAGE = 2
 
@@ -97,9 +101,12 @@ def register(app: typer.Typer) -> None:
         ledger: LedgerOpt = None,
         lang: LangOpt = "zh",
         evaluator: Annotated[str, typer.Option("--evaluator", help=base._h("h_evaluator"))] = "auto",
+        workers: Annotated[int | None, typer.Option("--workers", help=base._h("h_workers"))] = None,
     ) -> None:
         language = base._lang(lang)
-        run_replay(round_ref, profile, settings or [], ledger, language, evaluator, base.out.print)
+        if workers is not None and workers < 0:
+            _fail(word("u_workers", language), language)
+        run_replay(round_ref, profile, settings or [], ledger, language, evaluator, base.out.print, workers)
 
 
 Say = Callable[..., None]
@@ -130,17 +137,26 @@ def _open(path: Path | None, lang: Lang) -> "Ledger":
         _fail(exc.text, lang)
 
 
-def _round(led: "Ledger", ref: str, lang: Lang) -> "tuple[RoundInfo, list[BranchRecord]]":
+def _find(led: "Ledger", ref: str, lang: Lang) -> "RoundInfo":
     from engine.ledger import LedgerError
 
     try:
-        info = led.find_round(ref)
+        return led.find_round(ref)
     except LedgerError as exc:
         _fail(exc.text, lang)
-    records = led.branch_records(info.id)
-    if not records:
+
+
+def _nonempty(info: "RoundInfo", count: int, lang: Lang) -> None:
+    if not count:
         _fail(word("u_empty_round", lang, round=info.label.get(lang)), lang)
-    return info, records
+
+
+def _round(led: "Ledger", ref: str, lang: Lang) -> "tuple[RoundInfo, list[GradedRow]]":
+    """The round ``ref`` names and its branches as the ledger's columns give them (no result decoded)."""
+    info = _find(led, ref, lang)
+    rows = led.graded_rows(info.id)
+    _nonempty(info, len(rows), lang)
+    return info, rows
 
 
 def _policy_profile(name: str) -> "Profile | None":
@@ -154,19 +170,25 @@ def _policy_profile(name: str) -> "Profile | None":
 
 
 def side_of(
-    info: "RoundInfo", records: "Sequence[BranchRecord]", led: "Ledger | None" = None
+    info: "RoundInfo",
+    rows: "Sequence[GradedRow]",
+    led: "Ledger | None" = None,
+    profile_of: "Callable[[str], Profile | None]" = _policy_profile,
 ) -> "Side":
-    """Round ``info`` as compare reads it; with its ledger ``led``, the reviewed grades recorded in it."""
-    from engine.movement.compare import Side
+    """Round ``info`` as compare reads it, from the ledger's rows of its branches; with its ledger ``led``,
+    the reviewed grades recorded in it (``profile_of``: how a profile is found by name — a cached lookup
+    loads a profile two rounds share once)."""
+    from engine.movement.compare import Side, recorded
     from engine.review.record import round_reviews
 
-    profile = _policy_profile(info.profile)
-    results = [r.result for r in records]
+    profile = profile_of(info.profile)
+    policy = None if profile is None else profile.grading
+    results = recorded(rows, info.profile, policy)
     return Side(
         label=info.label,
         profile=info.profile,
         results=results,
-        policy=None if profile is None else profile.grading,
+        policy=policy,
         reviews={} if led is None else round_reviews(led, info.id, results),
     )
 
@@ -184,8 +206,9 @@ def run_compare(
     from engine.movement.compare import DIRECTIONS, MovementError, compare
     from engine.movement.report import matrix_text, write_json, write_workbook
 
+    profile_of = functools.cache(_policy_profile)
     with _open(ledger, lang) as led:
-        a, b = (side_of(*_round(led, ref, lang), led) for ref in (round_a, round_b))
+        a, b = (side_of(*_round(led, ref, lang), led, profile_of) for ref in (round_a, round_b))
     try:
         m = compare(a, b)
     except MovementError as exc:
@@ -240,23 +263,24 @@ def run_compare(
 
 
 def run_history(branch_id: str, ledger: Path | None, lang: Lang, say: Say) -> None:
+    from engine.movement.compare import Graded, recorded
     from engine.movement.history import render, timeline
     from engine.roster import normalise_id
 
     wanted = normalise_id(branch_id)
-    seen: set[str] = set()
-    rounds = []
+    profile_of = functools.cache(_policy_profile)
+    rounds: list[tuple[Text, str, Graded | None]] = []
     with _open(ledger, lang) as led:
+        seen = led.branch_ids()
+        ids = [i for i in seen if normalise_id(i) == wanted]  # as written in the forms: SQL selects by them
+        if not ids:
+            examples = word("list_sep", lang).join(seen[:5]) or word("none", lang)
+            _fail(word("u_no_branch", lang, branch_id=branch_id, n=len(seen), examples=examples), lang)
         for info in led.rounds():
-            found = None
-            for record in led.branch_records(info.id):
-                seen.add(record.branch_id)
-                if normalise_id(record.branch_id) == wanted:
-                    found = record.result
-            rounds.append((info.label, info.profile, found))
-    if all(result is None for _, _, result in rounds):
-        examples = word("list_sep", lang).join(sorted(seen)[:5]) or word("none", lang)
-        _fail(word("u_no_branch", lang, branch_id=branch_id, n=len(seen), examples=examples), lang)
+            profile = profile_of(info.profile)
+            policy = None if profile is None else profile.grading
+            found = recorded(led.graded_rows(info.id, ids), info.profile, policy)
+            rounds.append((info.label, info.profile, found[-1] if found else None))
     say(render(branch_id, timeline(rounds), lang), markup=False)
 
 
@@ -268,24 +292,41 @@ def run_replay(
     lang: Lang,
     evaluator: str,
     say: Say,
+    workers: int | None = None,
 ) -> None:
-    from engine.movement.replay import SettingError, replay_profile, replay_with
+    """Re-grade a recorded round (see ``replay``) in ``workers`` processes (None: one per core)."""
+    import os
+    from concurrent.futures.process import BrokenProcessPool
+
+    from engine.movement.replay import SettingError, replay_profile
     from engine.movement.report import matrix_text
+    from engine.pipeline import UsageError
 
     try:
         profile, changed, engine_name = replay_profile(profile_ref, settings, evaluator)
     except SettingError as exc:
         _fail(exc.text, lang)
     with _open(ledger, lang) as led:
-        info, records = _round(led, round_ref, lang)
-    # A profile of several years replays a round of one of them with that year's windows and deadlines.
-    years = {r.facts.identity.assessment_year for r in records}
-    if len(years) == 1 and profile.covers(year := years.pop()):
-        profile = profile.for_year(year)
-    for note in replay_notes(info, records, profile, lang):
+        info = _find(led, round_ref, lang)
+        stored = led.stored_branches(info.id)
+    _nonempty(info, len(stored), lang)
+    try:
+        result, notes = replay_recorded(
+            info,
+            stored,
+            profile,
+            engine_name,
+            (os.cpu_count() or 1) if workers is None else workers,
+            changed,
+            lang,
+        )
+    except UsageError as exc:
+        _fail(exc.text, lang)
+    except BrokenProcessPool as exc:
+        _fail(word("u_replay_broken", lang, problem=exc), lang)
+    for note in notes:
         say(note, markup=False)
-    result = replay_with([(r.facts, r.result) for r in records], profile, engine_name, changed)
-    say(word("r_head", lang, round=info.label.get(lang), n=len(records), profile=profile.name), markup=False)
+    say(word("r_head", lang, round=info.label.get(lang), n=len(stored), profile=profile.name), markup=False)
     if changed:
         shown = word("list_sep", lang).join(f"{k} = {v}" for k, v in changed.items())
         say(word("r_settings", lang, settings=shown), markup=False)
@@ -337,19 +378,44 @@ def run_replay(
             )
 
 
+def replay_recorded(
+    info: "RoundInfo",
+    stored: "Sequence[StoredBranch]",
+    profile: "Profile",
+    engine_name: "EvaluatorName",
+    workers: int,
+    settings: "dict[str, ParamValue]",
+    lang: Lang,
+) -> "tuple[Replay, list[str]]":
+    """Replay round ``info``'s ``stored`` branches under ``profile`` (``settings`` applied) in ``workers``
+    processes (0: this one), the recorded grades named by the round's own profile where it is available;
+    with the notes its reader must know (``replay_notes``). The command and the web page both replay so."""
+    from engine.movement.replay_pool import replay_stored
+    from schemas.results import Grade
+
+    # A profile of several years replays a round of one of them with that year's windows and deadlines.
+    if profile.covers(info.year):
+        profile = profile.for_year(info.year)
+    recorded_profile = _policy_profile(info.profile)
+    named = [] if recorded_profile is None else recorded_profile.grading.grades
+    result = replay_stored(
+        stored, profile, engine_name, workers, settings, [Grade(code=b.code, name=b.name) for b in named]
+    )
+    return result, replay_notes(info, result.years, recorded_profile, profile, lang)
+
+
 def replay_notes(
-    info: "RoundInfo", records: "Sequence[BranchRecord]", profile: "Profile", lang: Lang
+    info: "RoundInfo", years: "Sequence[int]", recorded: "Profile | None", profile: "Profile", lang: Lang
 ) -> list[str]:
-    """What a reader of a replay must know: the profile was written for another year, or it sets a
-    facts-stage parameter (or window) otherwise than the profile the facts were built under."""
+    """What a reader of a replay must know: the profile was written for another year than the forms'
+    (``years``), or it sets a facts-stage parameter (or window) otherwise than the profile the facts were
+    built under (``recorded``, when available here)."""
     from schemas.facts import FACT_PARAMS
 
     notes = []
-    years = sorted({r.facts.identity.assessment_year for r in records})
-    if years and years != [profile.year]:
+    if years and list(years) != [profile.year]:
         shown = word("list_sep", lang).join(map(str, years))
         notes.append(word("r_year", lang, year=shown, profile=profile.name, profile_year=profile.years_shown))
-    recorded = _policy_profile(info.profile)
     if recorded is not None:
         if recorded.covers(profile.year):  # as it graded that year (a profile of several years)
             recorded = recorded.for_year(profile.year)
@@ -370,4 +436,14 @@ def replay_notes(
     return notes
 
 
-__all__ = ["HELP", "MOVEMENT_LABELS", "register", "run_compare", "run_history", "run_replay", "side_of"]
+__all__ = [
+    "HELP",
+    "MOVEMENT_LABELS",
+    "register",
+    "replay_notes",
+    "replay_recorded",
+    "run_compare",
+    "run_history",
+    "run_replay",
+    "side_of",
+]

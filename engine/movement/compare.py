@@ -24,7 +24,6 @@ from typing import TYPE_CHECKING, Literal, Protocol
 
 from engine.grading import college_kpis
 from schemas.common import Text
-from schemas.facts import BranchIdentity
 from schemas.results import Grade, Review
 from schemas.rules import GradingPolicy
 
@@ -53,15 +52,21 @@ class ItemSource(Protocol):
     def title(self) -> Text: ...
 
 
-class Graded(Protocol):
-    """What compare reads of a graded branch: a ``BranchResult``, or a lighter record carrying these (so a
-    round can be compared without decoding every full result and its trace)."""
+class Named(Protocol):
+    """Who a graded branch is: a ``BranchIdentity``, or the ledger's row of the branch."""
 
     @property
-    def identity(self) -> BranchIdentity: ...
+    def branch_id(self) -> str: ...
 
     @property
-    def grade(self) -> Grade: ...
+    def branch_name(self) -> str: ...
+
+    @property
+    def general_branch(self) -> str | None: ...
+
+
+class Outcome(Protocol):
+    """A graded branch's total, items and KPI flags: what a result and the ledger's row of it share."""
 
     @property
     def total(self) -> float: ...
@@ -71,6 +76,54 @@ class Graded(Protocol):
 
     @property
     def kpi_flags(self) -> Mapping[str, bool]: ...
+
+
+class Graded(Outcome, Protocol):
+    """What compare (and history) read of a graded branch: a ``BranchResult``, or a lighter record carrying
+    these (:class:`Recorded`: a round compared without decoding every full result and its trace)."""
+
+    @property
+    def identity(self) -> Named: ...
+
+    @property
+    def grade(self) -> Grade: ...
+
+
+@dataclass(frozen=True, slots=True)
+class Recorded:
+    """A branch as the ledger's columns give it (``engine.ledger.GradedRow``: the identity, the grade's
+    code, total, items and KPI flags), with the round's profile that graded it and named its grade."""
+
+    identity: Named
+    profile: str
+    grade: Grade
+    total: float
+    items: Sequence[ItemSource]
+    kpi_flags: Mapping[str, bool]
+
+
+class Row(Named, Outcome, Protocol):
+    """What :func:`recorded` reads of the ledger's row of a branch (``engine.ledger.GradedRow``): who, the
+    grade's code and the outcome."""
+
+    @property
+    def grade(self) -> str: ...
+
+
+def recorded(rows: Iterable[Row], profile: str, policy: GradingPolicy | None) -> list[Recorded]:
+    """The ledger's rows of a round graded under ``profile`` as compare reads them: each grade code named
+    as ``policy`` (that profile's, when available here) names it, a code it does not know by the code
+    itself."""
+    names: dict[str, Grade] = {}
+    if policy is not None:
+        names = {band.code: Grade(code=band.code, name=band.name) for band in policy.grades}
+    out = []
+    for row in rows:
+        grade = names.get(row.grade)
+        if grade is None:
+            grade = names[row.grade] = Grade(code=row.grade, name=Text(zh=row.grade, en=row.grade))
+        out.append(Recorded(row, profile, grade, row.total, row.items, row.kpi_flags))
+    return out
 
 
 @dataclass(frozen=True)

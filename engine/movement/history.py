@@ -7,9 +7,9 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 
 from engine.export.i18n import fmt_num
+from engine.movement.compare import Graded
 from engine.movement.labels import word
 from schemas.common import Lang, Text
-from schemas.results import BranchResult
 
 
 @dataclass(frozen=True)
@@ -18,12 +18,12 @@ class Step:
 
     round: Text
     profile: str
-    result: BranchResult | None
+    result: Graded | None
     opened: tuple[str, ...] = ()  # rule codes, against the branch's previous round holding it
     closed: tuple[str, ...] = ()
 
 
-def timeline(rounds: Sequence[tuple[Text, str, BranchResult | None]]) -> tuple[Step, ...]:
+def timeline(rounds: Sequence[tuple[Text, str, Graded | None]]) -> tuple[Step, ...]:
     """The steps of one branch through ``rounds`` (label, profile, its result there), oldest first. The
     first round holding the branch opens all its items."""
     steps: list[Step] = []

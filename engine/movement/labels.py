@@ -138,6 +138,15 @@ MOVEMENT_LABELS: dict[str, tuple[str, str]] = {
     "u_out_suffix": ("输出文件应以 {suffix} 结尾：{path}", "the output file must end in {suffix}: {path}"),
     "u_out_dir": ("输出文件所在的文件夹不存在：{path}", "the output file's folder does not exist: {path}"),
     "u_empty_round": ("{round} 没有支部记录", "{round} holds no branch"),
+    "u_workers": (
+        "--workers 不能为负数（0 表示在本进程中重演）",
+        "--workers cannot be negative (0: replay in this process)",
+    ),
+    "u_replay_broken": (
+        "重演中止：一个工作进程意外退出（{problem}）。请用 --workers 0 在本进程中重演，或稍后重试",
+        "the replay stopped: a worker process ended unexpectedly ({problem}). Replay in this process with "
+        "--workers 0, or try again later",
+    ),
     # kinds of parameter values, for u_set_value
     "k_int": ("整数", "a whole number"),
     "k_float": ("数值", "a number"),

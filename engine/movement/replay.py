@@ -21,7 +21,7 @@ from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from datetime import date
 
-from pydantic import ValidationError
+from pydantic import BaseModel, ConfigDict, ValidationError
 
 from engine.grading import grade
 from engine.movement.compare import Direction, directions, migration
@@ -158,13 +158,40 @@ class BranchChange:
 class Replay:
     profile: str
     settings: dict[str, ParamValue]
-    results: tuple[BranchResult, ...]  # the replayed results, in the recorded order
+    results: tuple[BranchResult, ...]  # the replayed results, in the recorded order (empty unless kept)
     grades: tuple[Grade, ...]  # best first
     matrix: tuple[tuple[int, ...], ...]  # [row = recorded grade][column = replayed grade]
     changes: tuple[BranchChange, ...]  # branches whose grade, total or some rule's outcome changed
+    years: tuple[int, ...] = ()  # the assessment years of the replayed forms, sorted
 
     def moved(self, direction: Direction) -> tuple[BranchChange, ...]:
         return tuple(c for c in self.changes if c.direction == direction)
+
+
+# A recorded rule outcome as replay compares with it: status and title (zh, en), by rule code.
+RuleOutcomes = dict[str, tuple[Status, str, str]]
+
+
+@dataclass(frozen=True, slots=True)
+class Before:
+    """A branch as recorded: who, its grade's code and total (what a replay compares a re-grading with)."""
+
+    branch_id: str
+    branch_name: str
+    grade: str
+    total: float
+
+
+@dataclass(frozen=True, slots=True)
+class Replayed:
+    """One branch re-graded: its form's year, its new grade and total, the rules whose outcome changed
+    against the recorded ones, and the new result when kept."""
+
+    year: int
+    grade: Grade
+    total: float
+    rules: tuple[RuleChange, ...]
+    result: BranchResult | None
 
 
 def regrade(facts: Sequence[BranchFacts], profile: Profile, evaluator: Evaluator) -> Iterator[BranchResult]:
@@ -174,19 +201,122 @@ def regrade(facts: Sequence[BranchFacts], profile: Profile, evaluator: Evaluator
             yield grade(evaluation, profile.grading)
 
 
-def rule_changes(before: BranchResult, after: BranchResult) -> tuple[RuleChange, ...]:
-    """The rules whose outcome differs between two results of one branch, by code."""
-    was = {t.code: t for t in before.trace}
+def outcomes_of(result: BranchResult) -> RuleOutcomes:
+    """Each rule's status and title in ``result``."""
+    return {t.code: (t.status, t.title.zh, t.title.en) for t in result.trace}
+
+
+class _RecordedRule(BaseModel):
+    model_config = ConfigDict(extra="ignore")
+    code: str
+    status: Status
+    title: Text
+
+
+class _RecordedTrace(BaseModel):
+    """The part of a recorded result a replay compares with: each rule's code, status and title."""
+
+    model_config = ConfigDict(extra="ignore")  # the rest of the result is skipped, not built
+    trace: tuple[_RecordedRule, ...]
+
+
+def outcomes_of_json(element: bytes) -> RuleOutcomes:
+    """Each rule's status and title in a result as results.json writes it (the ledger keeps it so), read
+    without building the whole result: half the time of ``json.loads`` of the element, a third of the
+    full model's."""
+    return {
+        t.code: (t.status, t.title.zh, t.title.en) for t in _RecordedTrace.model_validate_json(element).trace
+    }
+
+
+def changed_rules(was: RuleOutcomes, after: BranchResult) -> tuple[RuleChange, ...]:
+    """The rules whose outcome differs between the recorded outcomes ``was`` and ``after``, by code."""
     now = {t.code: t for t in after.trace}
     out = []
     for code in sorted(was.keys() | now.keys()):
         a, b = was.get(code), now.get(code)
-        if a is not None and b is not None and a.status is b.status:
+        if a is not None and b is not None and a[0] is b.status:
             continue
-        shown = b or a
-        assert shown is not None
-        out.append(RuleChange(code, shown.title, a.status if a else None, b.status if b else None))
+        if b is not None:
+            title = b.title
+        else:
+            assert a is not None  # the code came from one of the two
+            title = Text(zh=a[1], en=a[2])
+        out.append(RuleChange(code, title, a[0] if a else None, b.status if b else None))
     return tuple(out)
+
+
+def rule_changes(before: BranchResult, after: BranchResult) -> tuple[RuleChange, ...]:
+    """The rules whose outcome differs between two results of one branch, by code."""
+    return changed_rules(outcomes_of(before), after)
+
+
+def replay_chunk(
+    facts: Sequence[BranchFacts],
+    was: Sequence[RuleOutcomes],
+    profile: Profile,
+    evaluator: Evaluator,
+    keep: bool = True,
+) -> list[Replayed]:
+    """Re-grade ``facts`` (each with its recorded rule outcomes ``was``) under ``profile``: the unit of work
+    of a replay, in one process or a worker's task."""
+    return [
+        Replayed(
+            f.identity.assessment_year,
+            now.grade,
+            now.total,
+            changed_rules(before, now),
+            now if keep else None,
+        )
+        for f, before, now in zip(facts, was, regrade(facts, profile, evaluator), strict=True)
+    ]
+
+
+def assemble(
+    before: Sequence[Before],
+    after: Sequence[Replayed],
+    profile: Profile,
+    settings: dict[str, ParamValue] | None = None,
+    recorded_grades: Sequence[Grade] = (),
+) -> Replay:
+    """The replay's report from each branch as recorded and as re-graded (aligned): the migration matrix
+    against the recorded grades and, per branch that changed, how. ``recorded_grades`` names the recorded
+    grade codes (the recorded profile's bands) that ``profile`` does not."""
+    import pandas as pd
+
+    order = {band.code: Grade(code=band.code, name=band.name) for band in profile.grading.grades}
+    for g in (*recorded_grades, *(r.grade for r in after)):
+        order.setdefault(g.code, g)
+    for b in before:
+        order.setdefault(b.grade, Grade(code=b.grade, name=Text(zh=b.grade, en=b.grade)))
+    grades = tuple(order.values())
+    was_codes = pd.Series([b.grade for b in before], dtype=object)
+    now_codes = pd.Series([r.grade.code for r in after], dtype=object)
+    moved = directions(was_codes, now_codes, grades)
+    changes = [
+        BranchChange(
+            branch_id=was.branch_id,
+            branch_name=was.branch_name,
+            before=order[was.grade],
+            after=order[now.grade.code],
+            total_before=was.total,
+            total_after=now.total,
+            direction=direction,
+            rules=now.rules,
+        )
+        for was, now, direction in zip(before, after, moved, strict=True)
+        if now.rules or was.grade != now.grade.code or was.total != now.total
+    ]
+    kept = tuple(r.result for r in after if r.result is not None)
+    return Replay(
+        profile=profile.name,
+        settings=dict(settings or {}),
+        results=kept if len(kept) == len(after) else (),
+        grades=grades,
+        matrix=migration(list(was_codes), list(now_codes), grades),
+        changes=tuple(changes),
+        years=tuple(sorted({r.year for r in after})),
+    )
 
 
 def replay(
@@ -197,43 +327,14 @@ def replay(
     recorded_grades: Sequence[Grade] = (),
 ) -> Replay:
     """Re-grade ``recorded`` (facts, recorded result) under ``profile`` (settings already applied; they
-    are kept for the report) with ``evaluator``, opened for that profile."""
-    import pandas as pd
-
+    are kept for the report) with ``evaluator``, opened for that profile, in this process."""
     facts = [f for f, _ in recorded]
-    results = tuple(regrade(facts, profile, evaluator))
-    order = {band.code: Grade(code=band.code, name=band.name) for band in profile.grading.grades}
-    for g in (*recorded_grades, *(r.grade for _, r in recorded)):
-        order.setdefault(g.code, g)
-    grades = tuple(order.values())
-    before = pd.Series([r.grade.code for _, r in recorded], dtype=object)
-    after = pd.Series([r.grade.code for r in results], dtype=object)
-    moved = directions(before, after, grades)
-    changes = []
-    for (_, was), now, direction in zip(recorded, results, moved, strict=True):
-        rules = rule_changes(was, now)
-        if not rules and was.grade == now.grade and was.total == now.total:
-            continue
-        changes.append(
-            BranchChange(
-                branch_id=was.identity.branch_id,
-                branch_name=was.identity.branch_name,
-                before=order[was.grade.code],
-                after=order[now.grade.code],
-                total_before=was.total,
-                total_after=now.total,
-                direction=direction,
-                rules=rules,
-            )
-        )
-    return Replay(
-        profile=profile.name,
-        settings=dict(settings or {}),
-        results=results,
-        grades=grades,
-        matrix=migration(list(before), list(after), grades),
-        changes=tuple(changes),
-    )
+    after = replay_chunk(facts, [outcomes_of(r) for _, r in recorded], profile, evaluator)
+    before = [
+        Before(r.identity.branch_id, r.identity.branch_name, r.grade.code, r.total) for _, r in recorded
+    ]
+    named = (*recorded_grades, *(r.grade for _, r in recorded))
+    return assemble(before, after, profile, settings, named)
 
 
 def replay_profile(

@@ -106,7 +106,8 @@ def round_list_marks(led: Ledger, info: RoundInfo, branch_id: str) -> ListMarks:
         code: carry_note(round_ref(year, stage), status == "ineffective")
         for code, year, stage, status in rows
     }
-    return ListMarks(round_ref=info.ref, notes=notes)
+    flagged = frozenset(code for code, _, _, status in rows if status == "ineffective")
+    return ListMarks(round_ref=info.ref, notes=notes, flagged=flagged)
 
 
 def write_round_outputs(

@@ -14,8 +14,10 @@ import sqlite3
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from functools import cache
+from typing import Protocol
 
 from engine.ledger.store import Ledger, LedgerError, RoundInfo, now_iso
+from engine.movement.compare import Graded
 from schemas.common import Evidence, Finding, Text
 from schemas.problems import make_problem
 from schemas.results import BranchResult, Grade, Review
@@ -237,7 +239,14 @@ def record_review(
     return record_reviews(led, info, [Decision(branch_id, grade, reason, reviewer)]).recorded == 1
 
 
-def round_reviews(led: Ledger, round_id: int, results: Sequence[BranchResult]) -> dict[str, Review]:
+class Reviewable(Graded, Protocol):
+    """What a review is shown beside: a ``BranchResult``, or compare's light record of one."""
+
+    @property
+    def profile(self) -> str: ...
+
+
+def round_reviews(led: Ledger, round_id: int, results: Sequence[Reviewable]) -> dict[str, Review]:
     """The standing review of each reviewed branch among ``results`` (round ``round_id``'s), by branch id."""
     standing = standing_reviews(led, round_id)
     seen = [r.grade for r in results]

@@ -29,8 +29,9 @@ from starlette.routing import Route
 
 import engine.ledger.texts  # noqa: F401 - registers the ledger's labels
 from engine.export.i18n import label
-from engine.ledger import BranchRecord, Ledger, LedgerError, RoundInfo
+from engine.ledger import Ledger, LedgerError, RoundInfo
 from engine.ledger.status import ImportOutcome, import_lists, ledger_rows, state_label, write_ledger_workbook
+from engine.ledger.store import GradedRow
 from engine.movement import (
     Movement,
     MovementError,
@@ -38,9 +39,8 @@ from engine.movement import (
     SettingError,
     compare,
     replay_profile,
-    replay_with,
 )
-from engine.movement.cli import replay_notes, side_of
+from engine.movement.cli import replay_recorded, side_of
 from engine.movement.labels import word
 from schemas.common import Lang, Text
 
@@ -67,15 +67,24 @@ def _open(ledger: Path) -> Ledger:
         raise Refused(exc.text) from None
 
 
-def _round(led: Ledger, ref: str) -> tuple[RoundInfo, list[BranchRecord]]:
+def _find(led: Ledger, ref: str) -> RoundInfo:
     try:
-        info = led.find_round(ref)
+        return led.find_round(ref)
     except LedgerError as exc:
         raise Refused(exc.text) from None
-    records = led.branch_records(info.id)
-    if not records:
+
+
+def _nonempty(info: RoundInfo, count: int) -> None:
+    if not count:
         raise Refused(Text(**{g: word("u_empty_round", g, round=info.label.get(g)) for g in ("zh", "en")}))
-    return info, records
+
+
+def _round(led: Ledger, ref: str) -> tuple[RoundInfo, list[GradedRow]]:
+    """The round ``ref`` names and its branches as the ledger's columns give them (what compare reads)."""
+    info = _find(led, ref)
+    rows = led.graded_rows(info.id)
+    _nonempty(info, len(rows))
+    return info, rows
 
 
 def rounds_of(ledger: Path) -> list[RoundInfo]:
@@ -113,10 +122,12 @@ def replay_round(
     except SettingError as exc:
         raise Refused(exc.text) from None
     with _open(Path(ledger)) as led:
-        info, records = _round(led, round_ref)
-    notes = tuple(replay_notes(info, records, profile, lang))
-    result = replay_with([(r.facts, r.result) for r in records], profile, engine_name, changed)
-    return ReplayAnswer(info.label, len(records), notes, result)
+        info = _find(led, round_ref)
+        stored = led.stored_branches(info.id)
+    _nonempty(info, len(stored))
+    # this process is the replay's own already: no further pool
+    result, notes = replay_recorded(info, stored, profile, engine_name, 0, changed, lang)
+    return ReplayAnswer(info.label, len(stored), tuple(notes), result)
 
 
 def _in_a_process(
