@@ -42,7 +42,8 @@ from engine.rulebook.lint import lint_profile
 from engine.web import cli as web_cli  # typer only: the web stack is imported when serve runs
 from schemas.batch import FILE_STATUSES, WORKBOOK_STATUSES
 from schemas.common import Lang, Severity, Text
-from schemas.form_layout import BRANCH_TYPES
+from schemas.form_layout import BRANCH_TYPES, FORM_2012
+from schemas.forms import form_named
 from schemas.rules import Profile
 
 EXIT_OK, EXIT_UNGRADABLE, EXIT_USAGE, EXIT_ENVIRONMENT, EXIT_BUSY = 0, 1, 2, 3, 4
@@ -117,11 +118,18 @@ def template(
     ] = None,
     year: Annotated[int | None, typer.Option("--year", help=_h("h_year"))] = None,
     roster: Annotated[bool, typer.Option("--roster", help=_h("h_roster_template"))] = False,
+    profile: Annotated[str | None, typer.Option("--profile", help=_h("h_template_profile"))] = None,
     lang: LangOpt = "zh",
 ) -> None:
     language = _lang(lang)
-    if roster and (branch_type is not None or year is not None):
+    if roster and (branch_type is not None or year is not None or profile is not None):
         _fail("u_roster_type", language)
+    form = FORM_2012
+    if profile is not None:
+        chosen = _load(profile)
+        if year is not None and not chosen.covers(year):
+            _fail("u_template_year", language, profile=chosen.name, years=chosen.years_shown, year=year)
+        form = form_named(chosen.form)
     if branch_type is not None and branch_type not in BRANCH_TYPES:
         _fail("u_type", language, choices=label("list_sep", language).join(BRANCH_TYPES))
     if output.suffix.lower() != ".xlsx":
@@ -131,7 +139,7 @@ def template(
     if roster:
         write_roster_template(output)
     else:
-        write_template(output, branch_type=branch_type, year=year)
+        write_template(output, branch_type=branch_type, year=year, form=form)
     _say("wrote", language, path=output)
 
 
