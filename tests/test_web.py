@@ -25,7 +25,9 @@ from starlette.testclient import TestClient
 from typer.testing import CliRunner
 
 from engine.cli import app as cli_app
+from engine.ledger import Ledger
 from engine.profiles import ProfileChoice
+from engine.review.record import review_history
 from engine.web import charts
 from engine.web.app import create_app
 from engine.web.batches import safe_name
@@ -467,3 +469,41 @@ def test_a_self_check_reports_the_pools_and_the_workers_time(client: TestClient)
     assert set(timings) == {"app", "pool", "worker"}
     assert 0 < float(timings["worker"]) <= float(timings["pool"]) <= float(timings["app"])
     assert re.findall(r"(\w+);dur=", client.get("/rules").headers["server-timing"]) == ["app"]
+
+
+def test_an_officer_reviews_a_branchs_grade_with_a_reason(
+    collected: tuple[TestClient, str], data: Path
+) -> None:
+    officer, batch = collected
+    page = officer.get(f"/c/{batch}/b/0").text
+    assert 'id="review"' in page and "尚未审定" in words(page)
+    token = csrf(page)
+    missing = officer.post(f"/c/{batch}/b/0/review", data={"csrf": token, "grade": "A", "reason": " "})
+    assert missing.status_code == 400 and "没有填写审定理由" in words(missing.text)
+    unknown = officer.post(f"/c/{batch}/b/0/review", data={"csrf": token, "grade": "Z", "reason": "x"})
+    assert unknown.status_code == 400 and "不是评定方案" in words(unknown.text)
+    assert officer.post(f"/c/{batch}/b/0/review", data={"grade": "A", "reason": "x"}).status_code == 403
+    reason = "经党委会研究，整改已到位"
+    done = officer.post(f"/c/{batch}/b/0/review", data={"csrf": token, "grade": "A", "reason": reason})
+    assert done.status_code == 303
+    shown = words(officer.get(f"/c/{batch}/b/0").text)
+    assert f"审定等次: 先进 （{reason} · officer）" in shown
+    with Ledger.open(data / "ledger.sqlite3") as led:
+        (info,) = [r for r in led.rounds() if r.stage == "年初定级"]
+        branch = json.loads(officer.get(f"/c/{batch}/results.json").content)["results"][0]["identity"][
+            "branch_id"
+        ]
+        assert [(e.grade, e.reason, e.reviewer) for e in review_history(led, info.id, branch)] == [
+            ("A", reason, "officer")
+        ]
+    computed = json.loads(officer.get(f"/c/{batch}/results.json").content)["results"][0]["grade"]["name"][
+        "zh"
+    ]
+    assert f"评定等次（计算）: {computed} " in shown  # the computed grade stays as graded
+    stranger = fresh(officer)
+    assert (
+        stranger.post(
+            f"/c/{batch}/b/0/review", data={"csrf": csrf(stranger.get("/").text), "grade": "A", "reason": "x"}
+        ).headers["location"]
+        == "/login"
+    )

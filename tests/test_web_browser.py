@@ -118,6 +118,12 @@ def test_an_officer_collects_a_zip_and_reads_the_results(page: Any, url: str, tm
     assert page.locator("table.trace tr").count() > 20
     assert "2012年 年初定级" in page.inner_text("#history")
     shot(page, "branch")
+    page.select_option("#review-grade", "B")  # the reviewed grade, with its reason, beside the computed one
+    page.fill("#review-reason", "经党委会研究，按整改实际审定")
+    page.click("#review-button")
+    page.wait_for_selector("#review-standing")
+    assert "经党委会研究，按整改实际审定" in page.inner_text("#review-standing")
+    shot(page, "branch-review")
     with page.expect_download() as info:
         page.click("#branch-list")
     saved = tmp_path / info.value.suggested_filename

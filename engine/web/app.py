@@ -35,13 +35,15 @@ from engine.intake import list_file_stem
 from engine.ledger import Ledger, RoundInfo
 from engine.ledger.cli import RecordingRefused, open_recording
 from engine.profiles import ProfileChoice
+from engine.review.record import ReviewRefused
 from engine.rulebook.conditions import parse
 from schemas.batch import BatchReport
 from schemas.common import Lang, Severity, Text
 from schemas.results import BranchResult
 
-from . import charts, submission_pages, year_pages
+from . import charts, reviews, submission_pages, year_pages
 from .batches import Collections, list_files, safe_name
+from .reviews import branch_review
 from .security import (
     HEADERS,
     LANG_COOKIE,
@@ -284,7 +286,7 @@ def create_app(
             return response
         return render(request, "progress_part.html", batch=batch, progress=collections.progress.get(batch.id))
 
-    async def branch_page(request: Request) -> Response:
+    async def branch_view(request: Request, status: int = 200, **ctx: Any) -> Response:
         batch = batch_of(request)
         report = report_of(batch)
         index = request.path_params["index"]
@@ -298,16 +300,58 @@ def create_app(
         history = await anyio.to_thread.run_sync(
             branch_history, collections.ledger, result.identity.branch_id
         )
+        reviewed = await anyio.to_thread.run_sync(
+            branch_review,
+            collections.ledger,
+            batch.detail.get("rounds") or [],
+            result.identity.branch_id,
+            result.profile,
+        )
         return render(
             request,
             "branch.html",
+            status,
             batch=batch,
             result=result,
             index=index,
             list_index=list_index,
             problems=problems,
             history=history,
+            review=reviewed,
+            **ctx,
         )
+
+    async def branch_page(request: Request) -> Response:
+        return await branch_view(request)
+
+    async def review_branch(request: Request) -> Response:
+        batch = batch_of(request)
+        user = officer(request)
+        lang = lang_of(request)
+        report = report_of(batch)
+        index = request.path_params["index"]
+        if not 0 <= index < len(report.results):
+            raise HTTPException(404)
+        async with form_checked(request, max_files=0, max_fields=4) as form:
+            grade, reason = str(form.get("grade") or ""), str(form.get("reason") or "")
+        branch_id = report.results[index].identity.branch_id
+        reviewed = await anyio.to_thread.run_sync(
+            branch_review,
+            collections.ledger,
+            batch.detail.get("rounds") or [],
+            branch_id,
+            report.results[index].profile,
+        )
+        if reviewed is None:
+            raise HTTPException(404)
+        try:
+            await anyio.to_thread.run_sync(
+                reviews.review, collections.ledger, reviewed.round.id, branch_id, grade, reason, user
+            )
+        except ReviewRefused as exc:
+            said = "；".join(p.message.get(lang) for p in exc.problems)
+            return await branch_view(request, 400, error=said, asked={"grade": grade, "reason": reason})
+        return RedirectResponse(f"/c/{batch.id}/b/{index}#review", 303)
 
     async def download_list(request: Request) -> Response:
         batch = batch_of(request)
@@ -403,6 +447,7 @@ def create_app(
         Route("/c/{batch}", batch_page),
         Route("/c/{batch}/progress", batch_progress),
         Route("/c/{batch}/b/{index:int}", branch_page),
+        Route("/c/{batch}/b/{index:int}/review", review_branch, methods=["POST"]),
         Route("/c/{batch}/list/{n:int}", download_list),
         Route("/c/{batch}/lists.zip", download_all),
         Route("/c/{batch}/summary.xlsx", download_summary),

@@ -273,6 +273,19 @@ TEXTS: dict[str, tuple[str, str]] = {
     ),
     "issued_n": ("本次发放 {n} 个提交码。", "{n} codes issued."),
     "nothing_submitted": ("该轮次还没有可评定的提交。", "Nothing submitted to grade in this round yet."),
+    # --- the reviewed grade on a branch's page (engine/web/reviews.py) ---
+    "review_title": ("审定等次", "Reviewed grade"),
+    "computed_grade": ("评定等次（计算）", "Computed grade"),
+    "reviewed_grade": ("审定等次", "Reviewed grade"),
+    "not_reviewed": ("尚未审定", "not reviewed"),
+    "review_reason": ("审定理由", "Reason"),
+    "reviewer": ("审定人", "Reviewer"),
+    "review_button": ("记录审定", "Record the review"),
+    "review_note": (
+        "审定记入台账（审定人：{user}），计算等次不变；此后的审定取代此前的，历次审定都保留。",
+        "The review is recorded in the ledger (reviewer: {user}); the computed grade stays. A later review "
+        "stands over an earlier one; every review is kept.",
+    ),
     # --- the grading year's pages (engine/web/year_pages.py) ---
     "nav_ledger": ("整改台账", "Ledger"),
     "nav_compare": ("轮次比较", "Compare"),
