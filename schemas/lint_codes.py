@@ -130,6 +130,17 @@ LINT_CODES: tuple[LintCode, ...] = (
         _t("改为 [[grading.grades]] 中已有的等次代码", "use a grade code listed in [[grading.grades]]"),
     ),
     LintCode(
+        "L15",
+        "cap-lifted-by-unknown-rule",
+        E,
+        _t("规则库无法加载：{problem}", "the loader refuses this: {problem}"),
+        _t(
+            "lifted_by 只列本规则集中条件恰为该封顶解除条件的规则编号（如 FB-01），或删去该项",
+            "list in lifted_by only codes of this profile's rules whose condition is the cap's lifting "
+            "(e.g. FB-01), or remove the entry",
+        ),
+    ),
+    LintCode(
         "L20",
         "deduction-exceeds-indicator",
         W,

@@ -127,11 +127,16 @@ class GradeBand(Frozen):
 
 
 class Cap(Frozen):
-    """When ``when`` holds (an expression over facts and parameters) the grade is at most ``max_grade``."""
+    """When ``when`` holds (an expression over facts and parameters) the grade is at most ``max_grade``.
+
+    ``lifted_by`` names the rules whose condition is the cap's lifting (``when`` no longer holding): the
+    satisfaction cap is lifted exactly when FB-01 (satisfaction ≥ 90%) passes, so the path to the next
+    grade counts that rule's points with the cap. ``rules lint`` checks that each names a rule."""
 
     when: str
     max_grade: str
     reason: Text
+    lifted_by: tuple[str, ...] = ()
 
 
 class KpiSpec(Frozen):

@@ -1,6 +1,7 @@
 """``branchgrade explain FILE``: one branch's result as plain text, for a person checking a grade.
 
-Identity, grade (with total and score band) and any adjustment, the indicator table, then every rule of
+Identity, grade (with total and score band) and any adjustment, the indicator table, the path to the next
+grade (conditions points cannot fix, then the fewest items to correct), then every rule of
 the trace grouped by outcome — failed, not evidenced, not applicable, passed — each with its code, title,
 expected and actual values, the evidence cells and, where the rule produced an item, its message and
 rectification. Plain text only (no ANSI colour): it is also pasted into e-mails and issue notes.
@@ -11,6 +12,7 @@ from __future__ import annotations
 import unicodedata
 
 from engine.export.i18n import STATUS_ORDER, evidence_cells, fmt_num, label, source_text, status_label
+from engine.export.path_text import path_lines
 from schemas.common import Evidence, Finding, Lang, Scalar
 from schemas.results import BranchResult, RuleTrace
 
@@ -90,6 +92,9 @@ def explain(result: BranchResult, lang: Lang = "zh") -> str:
     out.append("")
 
     out += _score_table(result, lang)
+    out.append("")
+    out.append(label("path", lang) + (":" if lang == "en" else "："))
+    out += [_INDENT + line for line in path_lines(result, lang)]
     out.append("")
 
     # A rule's item (failed or not evidenced) carries its rendered message and rectification; the trace

@@ -183,6 +183,11 @@ CHECKED_FLOAT_FIELDS = frozenset(
         "trace.deduction",
         "items.deduction",
         "warnings.deduction",
+        "path.target_min",
+        "path.conditions.restores",
+        "path.steps.restores",
+        "path.steps.total",
+        "path.total",
     }
 )
 
@@ -212,6 +217,14 @@ def _fast_result_element_bytes(result: BranchResult) -> bytes:
         _check_float(s.points)
         _check_float(s.deducted)
         _check_float(s.score)
+    if result.path is not None:
+        _check_float(result.path.target_min)
+        _check_float(result.path.total)
+        for cond in result.path.conditions:
+            _check_float(cond.restores)
+        for step in result.path.steps:
+            _check_float(step.restores)
+            _check_float(step.total)
     ordered = _copy_with(
         result,
         {

@@ -72,6 +72,7 @@ _LOADER_CLASSES: tuple[tuple[re.Pattern[str], str], ...] = (
         "L02",
     ),
     (re.compile(r"max_grade|is not a grade"), "L14"),
+    (re.compile(r"lifted_by names"), "L15"),
     (re.compile(r"needs at least one example expecting"), "L42"),
 )
 
