@@ -1,5 +1,5 @@
 """The path to the next grade: exact (checked against brute force over every smaller set of items), really
-reaching the band when applied to the findings, conditions points cannot fix stated first, order-independent."""
+reaching the band when applied to the findings, conditions points cannot fix first, order-independent."""
 
 from __future__ import annotations
 
@@ -38,15 +38,8 @@ def test_top_band_has_no_path() -> None:
 
 def test_fewest_items_not_the_first_ones() -> None:
     # 85 (B): 5 points short of A. One 5-point item does it; greedy-by-list-order would take the 1s first.
-    findings = [
-        finding("OL-02", "leader", 1),
-        finding("OL-03", "leader", 1),
-        finding("OL-04", "leader", 1),
-        finding("OL-05", "leader", 1),
-        finding("OL-06", "leader", 1),
-        finding("ED-01", "performance", 5),
-        finding("ED-02", "performance", 5),
-    ]
+    findings = [finding(f"OL-0{n}", "leader", 1) for n in range(2, 7)]
+    findings += [finding("ED-01", "performance", 5), finding("ED-02", "performance", 5)]
     result = grade(evaluation(findings), POLICY)
     assert result.total == 85 and result.grade.code == "B"
     assert result.path is not None and result.path.target.code == "A" and result.path.target_min == 90
@@ -57,7 +50,11 @@ def test_fewest_items_not_the_first_ones() -> None:
 def test_a_floored_indicator_gives_back_nothing_until_enough_is_corrected() -> None:
     # systems (10): 6 + 6 = 12 taken, floored -> 0; performance 2.5 taken: total 87.5 (B), 2.5 short of A.
     # Correcting one systems item gives back 4 (6 still taken); so does nothing else but ED-01 (2.5).
-    findings = [finding("OL-02", "systems", 6), finding("OL-03", "systems", 6), finding("ED-01", "performance", 2.5)]
+    findings = [
+        finding("OL-02", "systems", 6),
+        finding("OL-03", "systems", 6),
+        finding("ED-01", "performance", 2.5),
+    ]
     result = grade(evaluation(findings), POLICY)
     assert result.total == 87.5 and result.path is not None
     # One item is enough either way; of the one-item sets, the one reaching the highest total: OL-02 (91.5).
@@ -68,13 +65,17 @@ def test_floored_indicator_counts_in_order() -> None:
     # systems 8 + 8 = 16 taken (score 0), feedback 10 taken (FB-03): total 65 (C), 15 short of B.
     # FB-03 gives 10 back; the systems items give 2 then 8: two items are needed, which ones and in which
     # order is decided exactly - the first systems correction gives back only 2.
-    findings = [finding("OL-02", "systems", 8), finding("OL-03", "systems", 8), finding("FB-03", "feedback", 10)]
+    findings = [
+        finding("OL-02", "systems", 8),
+        finding("OL-03", "systems", 8),
+        finding("FB-03", "feedback", 10),
+    ]
     findings.append(finding("ED-01", "performance", 15))
     result = grade(evaluation(findings), POLICY)
     assert result.total == 65 and result.grade.code == "C" and result.path is not None
     steps = [(s.code, s.restores, s.total) for s in result.path.steps]
     assert steps == [("ED-01", 15, 80)]  # one item: ED-01 alone
-    harder = grade(evaluation(findings[:3] + [finding("ED-01", "performance", 5)]), POLICY)
+    harder = grade(evaluation([*findings[:3], finding("ED-01", "performance", 5)]), POLICY)
     assert harder.total == 75 and harder.path is not None and harder.path.target.code == "B"
     # 5 short: FB-03 (10) or ED-01 (5) alone; FB-03 reaches higher.
     assert [(s.code, s.restores) for s in harder.path.steps] == [("FB-03", 10)]
@@ -133,7 +134,10 @@ def test_veto_is_lifted_first_then_points() -> None:
 
 def test_not_evidenced_items_count_as_open() -> None:
     # A rule that could not be evidenced deducts (the profile says so) and its evidence gives it back.
-    findings = [finding("OL-02", "systems", 8, status=Status.NOT_EVIDENCED), finding("ED-01", "performance", 5)]
+    findings = [
+        finding("OL-02", "systems", 8, status=Status.NOT_EVIDENCED),
+        finding("ED-01", "performance", 5),
+    ]
     result = grade(evaluation(findings), POLICY)
     assert result.total == 87 and result.path is not None
     # Either item alone reaches 90; OL-02 reaches higher (95).
@@ -215,9 +219,7 @@ def _cases(draw: st.DrawFn) -> tuple[GradingPolicy, Evaluation]:
         )
         for n in range(draw(st.sampled_from([0, 0, 0, 1, 2])))
     )
-    ev = Evaluation(
-        identity=IDENTITY, profile="p", facts={}, trace=(), findings=tuple(findings), caps=caps
-    )
+    ev = Evaluation(identity=IDENTITY, profile="p", facts={}, trace=(), findings=tuple(findings), caps=caps)
     return policy, ev
 
 
