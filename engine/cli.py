@@ -33,6 +33,7 @@ from engine.export.template import write_template
 from engine.inputs import InputError, expand, is_pattern, matches, pattern_root
 from engine.ledger.cli import add_ledger_commands, start_recording
 from engine.movement.cli import register as register_movement
+from engine.review.cli import add_review_commands
 from engine.roster import Roster, RosterCheck, RosterError, read_roster, write_roster_template
 from engine.rulebook import RulebookError, load_profile, render_catalogue
 from engine.rulebook.conditions import parse
@@ -408,6 +409,7 @@ def _load(profile: str) -> Profile:
 
 
 register_movement(app)  # compare, history, replay (engine/movement/cli.py)
+add_review_commands(app, _h)  # review import / add / show / export (engine/review/cli.py)
 
 
 def run() -> None:

@@ -93,6 +93,15 @@ class GradePath(Frozen):
     steps: tuple[PathStep, ...] = ()
     total: float  # the total once the conditions are met and the steps taken
     reachable: bool = True
+class Review(Frozen):
+    """An officer's reviewed grade (审定等次) for a branch in a recorded round: raise, lower or confirm the
+    computed ``grade``, with the reason and who decided. Added to a result read from the ledger (never by
+    grading, which only computes); the newest review of the branch in the round is the one shown."""
+
+    grade: Grade
+    reason: str
+    reviewer: str
+    recorded_at: str  # when the ledger recorded it (ISO 8601, UTC)
 
 
 class BranchResult(Frozen):
@@ -110,6 +119,12 @@ class BranchResult(Frozen):
     kpi_flags: dict[str, bool] = {}
     warnings: tuple[Finding, ...] = ()
     path: GradePath | None = None  # the path to the next grade; None at the top band
+    review: Review | None = None  # the reviewed grade, when an officer recorded one (engine.review)
+
+    @property
+    def awarded(self) -> Grade:
+        """The grade that stands: the reviewed grade when there is one, else the computed grade."""
+        return self.grade if self.review is None else self.review.grade
 
     def evidence_of(self, trace: RuleTrace) -> tuple[Evidence, ...]:
         """The cells behind a rule's outcome: those of the facts it read, each once, in the trace's order."""
