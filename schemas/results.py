@@ -93,6 +93,8 @@ class GradePath(Frozen):
     steps: tuple[PathStep, ...] = ()
     total: float  # the total once the conditions are met and the steps taken
     reachable: bool = True
+
+
 class Review(Frozen):
     """An officer's reviewed grade (审定等次) for a branch in a recorded round: raise, lower or confirm the
     computed ``grade``, with the reason and who decided. Added to a result read from the ledger (never by
