@@ -95,6 +95,30 @@ class GradePath(Frozen):
     reachable: bool = True
 
 
+MoveKind = Literal["weighted", "step_up", "step_up_exception", "quota_cap", "quota_floor"]
+
+
+class PolicyMove(Frozen):
+    """One change the policy made to a branch's grade: from, to, and why (always recorded)."""
+
+    kind: MoveKind
+    from_grade: Grade
+    to_grade: Grade
+    reason: Text
+
+
+class PolicyOutcome(Frozen):
+    """What the profile's policy made of one branch (``BranchResult.policy``; None where the profile has no
+    policy): the grade grading computed from the evidence, the score the policy ranked it by (the weighted
+    total where a review score is recorded, else the evidence score) and every move, each with its
+    reason. The result's ``grade`` is the grade after the policy; its ``adjustments`` repeat the reasons."""
+
+    computed: Grade  # the grade grading computed
+    score: float
+    review_score: float | None = None
+    moves: tuple[PolicyMove, ...] = ()
+
+
 class Review(Frozen):
     """An officer's reviewed grade (审定等次) for a branch in a recorded round: raise, lower or confirm the
     computed ``grade``, with the reason and who decided. Added to a result read from the ledger (never by
@@ -122,6 +146,9 @@ class BranchResult(Frozen):
     warnings: tuple[Finding, ...] = ()
     path: GradePath | None = None  # the path to the next grade; None at the top band
     review: Review | None = None  # the reviewed grade, when an officer recorded one (engine.review)
+    # The profile's scoring policy applied (weights, 逐级晋升, quotas). results.json leaves it out when None
+    # (a profile without a policy), so such a profile's file is what it was before policies existed.
+    policy: PolicyOutcome | None = None
 
     @property
     def awarded(self) -> Grade:

@@ -10,6 +10,7 @@ from pydantic import Field, field_validator, model_validator
 
 from schemas.common import Frozen, Scalar, Source, Status, Text
 from schemas.facts import FactValue
+from schemas.policy import ScoringPolicy
 
 CODE_RE = re.compile(r"^[A-Z]{2}-\d{2}$")
 ParamValue = Scalar | date | list[str] | list[int] | list[float]
@@ -202,6 +203,9 @@ class Profile(Frozen):
     rules: tuple[RuleSpec, ...] = ()
     retired: dict[str, str] = {}  # retired code -> reason; never reused
     stages: tuple[Stage, ...] = ()  # the year's grading rounds, in order
+    # Weights, 逐级晋升 and quotas applied after grading (docs/scoring-policy.md); None: the computed grade
+    # is the grade (loudi-2012: the seed sets no weights or quotas).
+    policy: ScoringPolicy | None = None
 
     def stage(self, name: str) -> Stage | None:
         return next((s for s in self.stages if s.name == name.strip()), None)

@@ -54,6 +54,11 @@ LABELS: dict[str, tuple[str, str]] = {
     "deducted": ("扣分", "Deducted"),
     "score": ("得分", "Score"),
     "item_count": ("整改事项数", "Items"),
+    # the scoring policy (docs/scoring-policy.md)
+    "policy_score": ("评定得分 {n}", "policy score {n}"),
+    "review_score": ("审定评分 {n}", "review score {n}"),
+    "self_gap": ("自评分 {n}（相差 {gap}）", "self-score {n} (gap {gap})"),
+    "policy_computed": ("计算等次 {grade}", "computed grade {grade}"),
     # the path to the next grade (engine/export/path_text.py)
     "path": ("晋级路径", "Path to the next grade"),
     "path_top": ("已是最高等次", "Already at the top grade"),

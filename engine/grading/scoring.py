@@ -97,6 +97,17 @@ def band_of(findings: Iterable[Finding], caps: Iterable[Cap], policy: GradingPol
     return idx
 
 
+def ceiling(evaluation: Evaluation, policy: GradingPolicy) -> int:
+    """The best grade index the branch's caps and vetoes allow, whatever its score (0: none holds): what a
+    scoring policy that re-scores the branch (a weighted total) must still respect."""
+    idx = 0
+    for cap in evaluation.caps:
+        idx = max(idx, cap_index(cap, policy))
+    if failed_vetoes(evaluation.findings):
+        idx = max(idx, grade_index(policy, policy.veto_grade, "veto_grade"))
+    return idx
+
+
 def corrected(evaluation: Evaluation, codes: Iterable[str], lifted: Iterable[Cap] = ()) -> Evaluation:
     """``evaluation`` as if the rules ``codes`` had passed (their findings gone) and the caps ``lifted`` no
     longer held: what a branch's facts give once it corrects those items and meets those conditions."""

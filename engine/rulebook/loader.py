@@ -253,6 +253,10 @@ def load_profile(name_or_path: str | Path, rules_root: Path | None = None) -> Pr
             parse(cap.when, f"{PROFILE_FILE} [grading.caps[{n}].when]").bind(profile.condition_params)
         except ConditionError as exc:
             problems.append((PROFILE_FILE, f"grading.caps[{n}].when: {exc.problem}"))
+    if profile.policy is not None:
+        for n, quota in enumerate(profile.policy.quotas):
+            if quota.grade not in grades:
+                problems.append((PROFILE_FILE, f"policy.quotas[{n}].grade {quota.grade!r} is not a grade"))
     for n, kpi in enumerate(profile.grading.kpis):
         for part in ("population", "met"):
             try:
