@@ -26,7 +26,7 @@ from concurrent.futures import FIRST_COMPLETED, Future, ProcessPoolExecutor, wai
 from concurrent.futures.process import BrokenProcessPool
 from contextlib import closing
 from dataclasses import dataclass, replace
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime
 from functools import cached_property
 from multiprocessing import get_context
 from multiprocessing.connection import Connection
@@ -62,6 +62,7 @@ from schemas.batch import WORKBOOK_STATUSES, BatchReport, FileReport, Kpi
 from schemas.common import Evidence, Finding, Lang, Text
 from schemas.facts import BranchFacts
 from schemas.form import FormResult
+from schemas.form_layout import META_SHEET
 from schemas.problems import make_problem
 from schemas.results import BranchResult, Grade
 from schemas.rules import Profile
@@ -182,42 +183,53 @@ def choose_profile(checked: FormResult, choice: ProfileChoice) -> ProfileEntry |
     if form is None:
         return None
     where = form.basic.at("assessment_year") or Evidence(file=checked.file)
-    return choice.choose(form.basic.assessment_year, where)
+    chosen = choice.choose(form.basic.assessment_year, where)
+    if isinstance(chosen, ProfileEntry):
+        stamp = Evidence(file=checked.file, sheet=META_SHEET, cell="B1")
+        return choice.form_refusal(chosen, form.template_version, stamp) or chosen
+    return chosen
 
 
 def grade_workbooks(
     items: Sequence[tuple[Path, str]],
     choice: ProfileChoice,
-    evaluators: Callable[[str], Evaluator],
+    evaluators: Callable[[str, int], Evaluator],
     hooks: RoundHooks | None = None,
+    issued: date | None = None,
 ) -> list[FileOutcome]:
     """Run workbooks (path, display name) through every stage up to their grades. Never raises for bad
     input. Each is read and validated on its own, its profile chosen by its year and its facts built;
     the rules then decide each profile's branches in one call, which the durable engine serves far more
     cheaply per branch than one call each. With ``hooks`` (a recorded run) the facts are supplemented,
     branches whose supplemented facts depend on their grade are graded again, and each outcome carries
-    the branch as ``hooks.capture`` packs it."""
+    the branch as ``hooks.capture`` packs it. ``issued``: the day the rectification lists are issued,
+    from which the items' deadlines are resolved (``engine.rulebook.resolve_deadline``); None keeps the
+    profile's dates."""
     checked = [check_workbook(path, name) for path, name in items]
     chosen = [choose_profile(c, choice) for c in checked]
-    groups: dict[str, list[int]] = {}
+    # Grouped by (profile, year): a profile of several years grades each with that year's dates.
+    groups: dict[tuple[str, int], list[int]] = {}
     for i, entry in enumerate(chosen):
-        if isinstance(entry, ProfileEntry):
-            groups.setdefault(entry.name, []).append(i)
+        form = checked[i].form
+        if isinstance(entry, ProfileEntry) and form is not None:
+            groups.setdefault((entry.name, form.basic.assessment_year), []).append(i)
     results: dict[int, BranchResult] = {}
     ceilings: dict[int, int] = {}
     captured: dict[int, bytes] = {}
-    for name, members in groups.items():
-        profile = choice.profile(name)
+    for (name, year), members in groups.items():
+        profile = choice.profile(name, year)
+        evaluator = evaluators(name, year)
         facts = [
             build_facts(form, profile) for form in (checked[i].form for i in members) if form is not None
         ]
         if hooks is not None:
             facts = [hooks.supplement(f, profile) for f in facts]
-        for i, evaluation in zip(members, evaluate_many(facts, profile, evaluators(name)), strict=True):
+        evaluations = evaluate_many(facts, profile, evaluator, issued=issued)
+        for i, evaluation in zip(members, evaluations, strict=True):
             results[i] = grade(evaluation, profile.grading)
             ceilings[i] = ceiling(evaluation, profile.grading)
         if hooks is not None:
-            _regrade(members, facts, results, ceilings, profile, evaluators(name), hooks)
+            _regrade(members, facts, results, ceilings, profile, evaluator, hooks, issued)
             for i, f in zip(members, facts, strict=True):
                 captured[i] = hooks.capture(f, results[i], items[i][1], checked[i].problems)
     outcomes: list[FileOutcome] = []
@@ -249,6 +261,7 @@ def _regrade(
     profile: Profile,
     evaluator: Evaluator,
     hooks: RoundHooks,
+    issued: date | None = None,
 ) -> None:
     """Grade again, in one call, the branches whose facts ``hooks.revise`` revises after the first
     grading; ``facts`` and ``results`` are updated in place."""
@@ -259,7 +272,7 @@ def _regrade(
     ]
     if not again:
         return
-    evaluations = evaluate_many([f for _, f in again], profile, evaluator)
+    evaluations = evaluate_many([f for _, f in again], profile, evaluator, issued=issued)
     for (k, revised), evaluation in zip(again, evaluations, strict=True):
         facts[k] = revised
         results[members[k]] = grade(evaluation, profile.grading)
@@ -272,27 +285,34 @@ def grade_workbook(
     """Run one workbook through every stage up to its grade under ``profile`` (a workbook of another
     year is refused). Never raises for bad input."""
     return grade_workbooks(
-        [(path, display_name or path.name)], ProfileChoice.of(profile), lambda _: evaluator
+        [(path, display_name or path.name)], ProfileChoice.of(profile), lambda *_: evaluator
     )[0]
 
 
 def grade_and_list(
     items: Sequence[tuple[Path, str]],
     choice: ProfileChoice,
-    evaluators: Callable[[str], Evaluator],
+    evaluators: Callable[[str, int], Evaluator],
     list_dir: Path,
     lang: Lang,
     hooks: RoundHooks | None = None,
+    issued: date | None = None,
 ) -> list[FileOutcome]:
     """Grade workbooks together and write each graded one's rectification list into ``list_dir``, under
-    a temporary name of its own (``list_temp_name``); the batch gives it its final name."""
-    outcomes = grade_workbooks(items, choice, evaluators, hooks)
+    a temporary name of its own (``list_temp_name``); the batch gives it its final name. ``issued``: the
+    lists' issue date (``grade_workbooks``)."""
+    outcomes = grade_workbooks(items, choice, evaluators, hooks, issued)
     for (_, name), outcome in zip(items, outcomes, strict=True):
         if outcome.result is not None:
             marks = None if hooks is None else hooks.list_marks(outcome.result)
             # not fsynced one by one: grade_folder syncs them all before it writes the manifest
             write_branch_list(
-                outcome.result, list_dir / list_temp_name(name), lang=lang, durable=False, marks=marks
+                outcome.result,
+                list_dir / list_temp_name(name),
+                lang=lang,
+                durable=False,
+                marks=marks,
+                issued=issued,
             )
     return outcomes
 
@@ -337,6 +357,7 @@ def _init_worker(
     lifeline: Connection | None = None,
     evaluator_name: EvaluatorName | None = None,
     hooks: RoundHooks | None = None,
+    issued: date | None = None,
 ) -> None:
     cap_memory(memory_limit)
     # Ctrl+C and a closing terminal reach the whole process group: the main process decides what a
@@ -350,8 +371,10 @@ def _init_worker(
     choice = ProfileChoice(*choice_state)
     evaluators = Evaluators(choice, evaluator_name)
     if len(choice.entries) == 1:  # the usual batch: ready before the first task, and out of the GC's sight
-        evaluators(choice.entries[0].name)
-    _worker.update(choice=choice, evaluators=evaluators, list_dir=list_dir, lang=lang, hooks=hooks)
+        evaluators(choice.entries[0].name, choice.entries[0].year)
+    _worker.update(
+        choice=choice, evaluators=evaluators, list_dir=list_dir, lang=lang, hooks=hooks, issued=issued
+    )
     # A worker allocates tens of thousands of short-lived acyclic objects per workbook (cells, records,
     # findings), which reference counting frees. The collector's default rhythm (a pass every 700
     # allocations) then spends a sizeable share of the worker's time re-scanning the long-lived profile and
@@ -433,7 +456,8 @@ def _grade_chunk(jobs: Sequence[tuple[str, str]]) -> list[FileOutcome]:
     items = [(Path(path), name) for path, name in jobs]
     try:
         hooks: RoundHooks | None = _worker.get("hooks")  # type: ignore[assignment]
-        outcomes = grade_and_list(items, choice, evaluators, Path(list_dir), language, hooks)
+        issued: date | None = _worker.get("issued")  # type: ignore[assignment]
+        outcomes = grade_and_list(items, choice, evaluators, Path(list_dir), language, hooks, issued)
     except MemoryError:
         if len(items) == 1:
             return [out_of_memory_outcome(items[0][1])]
@@ -501,7 +525,7 @@ def chunk_bounds(jobs: int, workers: int) -> list[range]:
 
 
 # what each worker starts from: the profile choice, the list folder, language, memory cap, lifeline,
-# evaluator, round hooks
+# evaluator, round hooks, the lists' issue date
 WorkerArgs = tuple[
     tuple[tuple[ProfileEntry, ...], bool],
     str,
@@ -510,6 +534,7 @@ WorkerArgs = tuple[
     Connection,
     EvaluatorName | None,
     RoundHooks | None,
+    date | None,
 ]
 Task = list[tuple[str, str]]  # a worker task: (path, display name) of each file it grades together
 
@@ -524,6 +549,7 @@ def run_parallel(
     on_outcome: Callable[[int, FileOutcome], None] | None = None,
     evaluator: EvaluatorName | None = None,
     hooks: RoundHooks | None = None,
+    issued: date | None = None,
 ) -> list[FileOutcome]:
     """Grade ``jobs`` in ``workers`` processes, in chunks. A worker that dies takes only its own file.
 
@@ -550,7 +576,7 @@ def run_parallel(
     ctx = get_context("spawn")
     lifeline = _Lifeline(ctx)
     initargs: WorkerArgs = (
-        choice.state(), str(list_dir), lang, worker_memory_limit(), lifeline.reader, evaluator, hooks
+        choice.state(), str(list_dir), lang, worker_memory_limit(), lifeline.reader, evaluator, hooks, issued
     )
 
     def record(name: str, outcome: FileOutcome) -> None:
@@ -961,6 +987,7 @@ def grade_folder(
     evaluator: str = "auto",
     hooks: RoundHooks | None = None,
     on_captured: Callable[[bytes], None] | None = None,
+    issued: date | None = None,
 ) -> BatchRun:
     """Grade every workbook under ``folder`` (or only ``paths``, workbooks under it) and write all
     outputs into a new run folder in ``out``. Files are named by their path relative to ``folder``.
@@ -982,6 +1009,10 @@ def grade_folder(
     With ``hooks`` (a recorded run, see :class:`RoundHooks`) each graded branch is also packed by them and
     handed, in file order, to ``on_captured`` once the batch has decided copies and duplicates (only the
     branches it counts as graded).
+
+    ``issued`` is the day the rectification lists are issued: deadlines are resolved from it and never
+    fall before it, each list shows it in its sign-off block, and results.json records it (None: the
+    profile's dates as they are, no issue date).
     """
     if not folder.is_dir():
         raise UsageError(f"找不到文件夹 {folder}", f"folder {folder} not found")
@@ -1026,6 +1057,7 @@ def grade_folder(
                 evaluator_name,
                 hooks,
                 on_captured,
+                issued,
             )
             return replace(run, out=run_folder.final, cleared=tuple(run_folder.removed))
 
@@ -1044,6 +1076,7 @@ def _grade_run(
     evaluator_name: EvaluatorName,
     hooks: RoundHooks | None = None,
     on_captured: Callable[[bytes], None] | None = None,
+    issued: date | None = None,
 ) -> BatchRun:
     """``grade_folder``'s run of ``entries``, writing into the (new, empty) run folder ``out``."""
     started = datetime.now(UTC).isoformat(timespec="seconds")
@@ -1056,13 +1089,19 @@ def _grade_run(
     with summary_writer(out / SUMMARY_NAME[lang], lang, grades=choice.grade_names(lang)) as summary:
         with atomic_path(out / RESULTS_NAME) as results_tmp, open(results_tmp, "wb") as results_fh:
             writer = ResultsJsonWriter(
-                results_fh, tool_version=engine.__version__, profiles=choice.refs(), evaluator=evaluator_name
+                results_fh,
+                tool_version=engine.__version__,
+                profiles=choice.refs(),
+                evaluator=evaluator_name,
+                issued=issued,
             )
             marks = None if hooks is None else hooks.list_marks
             sink = _BatchSink(entries, writer, summary, list_dir, lang, on_captured, choice.profile, marks)
             with closing(sink):
                 if n_workers == 0:
-                    _run_inline(jobs, choice, list_dir, lang, on_done, sink.arrived, evaluator_name, hooks)
+                    _run_inline(
+                        jobs, choice, list_dir, lang, on_done, sink.arrived, evaluator_name, hooks, issued
+                    )
                 else:
                     run_parallel(
                         jobs,
@@ -1074,6 +1113,7 @@ def _grade_run(
                         on_outcome=sink.arrived,
                         evaluator=evaluator_name,
                         hooks=hooks,
+                        issued=issued,
                     )
                 assert sink.written == len(jobs), "an outcome never arrived"
                 sink.finish()
@@ -1151,11 +1191,12 @@ def _run_inline(
     on_outcome: Callable[[int, FileOutcome], None],
     evaluator_name: EvaluatorName,
     hooks: RoundHooks | None = None,
+    issued: date | None = None,
 ) -> None:
     with Evaluators(choice, evaluator_name) as evaluators:
         for first in range(0, len(jobs), CHUNK_FILES):
             chunk = jobs[first : first + CHUNK_FILES]
-            graded = grade_and_list(chunk, choice, evaluators, list_dir, lang, hooks)
+            graded = grade_and_list(chunk, choice, evaluators, list_dir, lang, hooks, issued)
             for i, outcome in enumerate(graded, first):
                 outcome = pack(outcome, lang)
                 on_outcome(i, outcome)
@@ -1188,9 +1229,10 @@ def check_files(
             problems = checked.problems
             if isinstance(chosen, Finding):
                 problems = (*problems, chosen)
-            elif isinstance(chosen, ProfileEntry):
-                profile = choice.profile(chosen.name)
-                problems = (*problems, *check_coverage(checked, profile, evaluators(chosen.name)))
+            elif isinstance(chosen, ProfileEntry) and checked.form is not None:
+                year = checked.form.basic.assessment_year
+                profile = choice.profile(chosen.name, year)
+                problems = (*problems, *check_coverage(checked, profile, evaluators(chosen.name, year)))
             out.append((checked.file, problems))
     return out
 

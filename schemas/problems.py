@@ -344,6 +344,25 @@ PROBLEMS: tuple[ProblemSpec, ...] = (
     ),
 )
 
+# A workbook made from one profile's form and graded under a profile with another form (profile choice).
+PROBLEMS += (
+    ProblemSpec(
+        "IN-29",
+        _t("工作簿的表格不属于评定所用的规则集", "Workbook made from another profile's form"),
+        _t(
+            "此工作簿由规则集 {form_profile} 的表格填写（模板版本 {version}），而评定所用的规则集 {profile} "
+            "使用另一份表格，栏目不同，未予评定",
+            "This workbook was filled in on the form of profile {form_profile} (template version {version}), "
+            "but the profile grading it, {profile}, uses another form with other entries; not graded",
+        ),
+        _t(
+            "请核对“考核年度”；如年度无误，请用“branchgrade template --profile {profile}”生成的表格重新填写",
+            "Check the assessment year; if it is right, fill in the form written by "
+            "“branchgrade template --profile {profile}”",
+        ),
+    ),
+)
+
 PROBLEMS += (
     ProblemSpec(
         "IN-20",
@@ -468,6 +487,25 @@ PROBLEMS += (
             "请核对是否交回了旧版本的清单；如该填报才是最新情况，请在最新的清单上重新填写后交回",
             "Check whether an older copy of the list was returned; if this entry is the latest, fill it in "
             "on the latest list and return that",
+        ),
+        Severity.WARNING,
+    ),
+    ProblemSpec(
+        "IN-38",
+        _t("工作日历未覆盖该年份", "Working calendar does not cover the year"),
+        _t(
+            "已安装的国家工作日历（法定节假日和调休）只覆盖{covered}年，{years}年的工作日按周一至周五计算，"
+            "节假日和调休未计入",
+            "The installed official working calendar (public holidays and make-up days) covers "
+            "{covered} only: working days in {years} were counted Monday–Friday, holidays and make-up "
+            "days ignored",
+        ),
+        _t(
+            "请升级 chinese-calendar（pip install -U chinese-calendar，新版本收录新公布的年份）后重新评定；"
+            "或人工核对所列日期期间是否有法定节假日或调休",
+            "Upgrade chinese-calendar (pip install -U chinese-calendar: new releases add newly announced "
+            "years) and grade again, or check by hand whether the dates listed span a public holiday or a "
+            "make-up day",
         ),
         Severity.WARNING,
     ),
