@@ -19,30 +19,27 @@ from __future__ import annotations
 import sys
 from collections import Counter
 from pathlib import Path
-from typing import Annotated, NoReturn
+from typing import TYPE_CHECKING, Annotated, NoReturn
 
 import typer
 from rich.console import Console
-from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
 
-from engine import pipeline, runs
 from engine.console import make_streams_safe
-from engine.export.explain import explain
 from engine.export.i18n import both, label
-from engine.export.template import write_template
-from engine.inputs import InputError, expand, is_pattern, matches, pattern_root
 from engine.ledger.cli import add_ledger_commands, start_recording
 from engine.movement.cli import register as register_movement
-from engine.roster import Roster, RosterCheck, RosterError, read_roster, write_roster_template
-from engine.rulebook import RulebookError, load_profile, render_catalogue
-from engine.rulebook.conditions import parse
-from engine.rulebook.lint import counts as lint_counts
-from engine.rulebook.lint import lint_profile
 from engine.web import cli as web_cli  # typer only: the web stack is imported when serve runs
-from schemas.batch import FILE_STATUSES, WORKBOOK_STATUSES
 from schemas.common import Lang, Severity, Text
 from schemas.form_layout import BRANCH_TYPES
-from schemas.rules import Profile
+
+# A command imports what it uses when it runs (the pipeline, the stages, the template's openpyxl, the
+# rulebook): `branchgrade validate ONE.xlsx` then pays for reading one form, not for every command's
+# libraries (bench/RESULTS.md, "Design measurements"). Only typer, rich's console and the help texts
+# are loaded to build the command line.
+if TYPE_CHECKING:
+    from engine.pipeline import BatchRun
+    from engine.roster import Roster, RosterCheck
+    from schemas.rules import Profile
 
 EXIT_OK, EXIT_UNGRADABLE, EXIT_USAGE, EXIT_ENVIRONMENT, EXIT_BUSY = 0, 1, 2, 3, 4
 
@@ -128,8 +125,12 @@ def template(
     if output.exists():
         _fail("u_exists", language, path=output)
     if roster:
+        from engine.roster import write_roster_template
+
         write_roster_template(output)
     else:
+        from engine.export.template import write_template  # openpyxl: only this command needs it
+
         write_template(output, branch_type=branch_type, year=year)
     _say("wrote", language, path=output)
 
@@ -140,6 +141,10 @@ def validate(
     lang: LangOpt = "zh",
     profile: GradeProfileOpt = "auto",
 ) -> None:
+    from engine import pipeline
+    from engine.inputs import InputError, expand
+    from engine.rulebook import RulebookError
+
     language = _lang(lang)
     try:
         selection = expand(files)
@@ -174,6 +179,8 @@ def _grade_input(arg: str, lang: Lang) -> tuple[Path, tuple[Path, ...] | None]:
     ``grade forms`` grades every workbook under forms (at any depth). ``grade "forms/*.xlsx"`` grades the
     workbooks the pattern matches, named relative to the pattern's fixed folder (forms): cmd.exe passes
     the pattern as typed and the CLI expands it the same way on every system."""
+    from engine.inputs import is_pattern, matches, pattern_root
+
     if not is_pattern(arg) or Path(arg).exists():
         return Path(arg), None
     found = matches(arg)
@@ -198,6 +205,11 @@ def grade(
     replace: Annotated[bool, typer.Option("--replace", help=_h("h_replace"))] = False,
     ledger: Annotated[Path | None, typer.Option("--ledger", help=_h("h_ledger"))] = None,
 ) -> None:
+    from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
+
+    from engine import pipeline, runs
+    from engine.rulebook import RulebookError
+
     language = _lang(lang)
     if workers is not None and workers < 0:
         _fail("u_workers", language)
@@ -256,6 +268,8 @@ def grade(
 
 def _roster(path: Path, lang: Lang) -> Roster:
     """The roster at ``path``; a roster that cannot be used is a usage error listing every problem."""
+    from engine.roster import RosterError, read_roster
+
     try:
         return read_roster(path)
     except RosterError as exc:
@@ -263,7 +277,9 @@ def _roster(path: Path, lang: Lang) -> Roster:
         raise _usage("\n".join(lines)) from None
 
 
-def _print_batch(run: pipeline.BatchRun, lang: Lang) -> None:
+def _print_batch(run: BatchRun, lang: Lang) -> None:
+    from schemas.batch import FILE_STATUSES, WORKBOOK_STATUSES
+
     # run.files/.grades/.kpis, not run.report: that loads every result back from results.json.
     graded = [f for f in run.files if f.status == "graded"]
     sep = label("list_sep", lang)
@@ -311,6 +327,10 @@ def explain_cmd(
     profile: GradeProfileOpt = "auto",
     evaluator: EvaluatorOpt = "auto",
 ) -> None:
+    from engine import pipeline
+    from engine.export.explain import explain
+    from engine.rulebook import RulebookError
+
     language = _lang(lang)
     if not file.is_file():
         _fail("u_not_found", language, paths=file)
@@ -350,6 +370,8 @@ def rules_show(
     rule = loaded.rule(code)  # by code or by an alias (an earlier code of the rule)
     if rule is None:
         _fail("u_no_rule", language, code=code, profile=loaded.name)
+    from engine.rulebook.conditions import parse
+
     used = parse(rule.condition, rule.code).names() | parse(rule.applies, rule.code).names()
     params = ", ".join(f"{name} = {loaded.params[name]}" for name in sorted(used) if name in loaded.params)
     d = rule.deduction
@@ -378,7 +400,7 @@ def rules_show(
 def rules_catalogue(profile: ProfileOpt = "loudi-2012", lang: LangOpt = "zh") -> None:
     language = _lang(lang)
     loaded = _load(profile)
-    from engine.rulebook import catalogue_path
+    from engine.rulebook import catalogue_path, render_catalogue
 
     path = catalogue_path(profile)
     path.write_text(render_catalogue(loaded), encoding="utf-8")
@@ -387,6 +409,10 @@ def rules_catalogue(profile: ProfileOpt = "loudi-2012", lang: LangOpt = "zh") ->
 
 @rules_app.command("lint", help=_h("h_rules_lint"))
 def rules_lint(profile: ProfileOpt = "loudi-2012", lang: LangOpt = "zh") -> None:
+    from engine.rulebook import RulebookError
+    from engine.rulebook.lint import counts as lint_counts
+    from engine.rulebook.lint import lint_profile
+
     language = _lang(lang)
     try:
         issues = lint_profile(profile)
@@ -401,6 +427,8 @@ def rules_lint(profile: ProfileOpt = "loudi-2012", lang: LangOpt = "zh") -> None
 
 
 def _load(profile: str) -> Profile:
+    from engine.rulebook import RulebookError, load_profile
+
     try:
         return load_profile(profile)
     except RulebookError as exc:
