@@ -243,6 +243,7 @@ def grade(
                 evaluator=evaluator,
                 hooks=None if recording is None else recording.hooks,
                 on_captured=None if recording is None else recording.add,
+                small_in_process=True,
             )
     except pipeline.UsageError as exc:
         _fail_text(exc.text, language)
