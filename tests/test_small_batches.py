@@ -16,6 +16,7 @@ from typer.testing import CliRunner
 
 from engine import pipeline
 from engine.cli import app
+from engine.export.i18n import label
 from engine.ingest import parsed_unchecked
 from engine.ingest.preflight import OLE2_MAGIC
 
@@ -44,6 +45,11 @@ def test_without_a_count_only_a_small_batch_of_checked_files_runs_here(
 ) -> None:
     here = small_in_process and n <= pipeline.INLINE_FILES
     assert pipeline.worker_count(None, _jobs(n), small_in_process) == (0 if here else os.cpu_count() or 1)
+
+
+def test_the_help_names_the_size_of_a_small_batch() -> None:
+    assert f" {pipeline.INLINE_FILES} " in label("h_workers", "en")
+    assert f" {pipeline.INLINE_FILES} " in label("h_workers", "zh")
 
 
 def test_a_small_batch_holding_an_xls_goes_to_workers(tmp_path: Path) -> None:
