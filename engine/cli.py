@@ -28,6 +28,7 @@ from engine.console import make_streams_safe
 from engine.export.i18n import both, label
 from engine.ledger.cli import add_ledger_commands, start_recording
 from engine.movement.cli import register as register_movement
+from engine.review.cli import add_review_commands
 from engine.web import cli as web_cli  # typer only: the web stack is imported when serve runs
 from schemas.common import Lang, Severity, Text
 from schemas.form_layout import BRANCH_TYPES
@@ -437,6 +438,7 @@ def _load(profile: str) -> Profile:
 
 
 register_movement(app)  # compare, history, replay (engine/movement/cli.py)
+add_review_commands(app, _h)  # review import / add / show / export (engine/review/cli.py)
 
 
 def run() -> None:

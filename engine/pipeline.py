@@ -1008,7 +1008,7 @@ def _grade_run(
     list_dir = out / LIST_FOLDER[lang]
     list_dir.mkdir(exist_ok=True)
     n_workers = worker_count(workers, jobs, small_in_process)
-    with summary_writer(out / SUMMARY_NAME[lang], lang) as summary:
+    with summary_writer(out / SUMMARY_NAME[lang], lang, grades=choice.grade_names(lang)) as summary:
         with atomic_path(out / RESULTS_NAME) as results_tmp, open(results_tmp, "wb") as results_fh:
             writer = ResultsJsonWriter(
                 results_fh, tool_version=engine.__version__, profiles=choice.refs(), evaluator=evaluator_name

@@ -32,7 +32,7 @@ from engine.rulebook import (
 )
 from engine.rulebook.loader import PROFILE_FILE, RULES_ROOT
 from schemas.batch import ProfileRef
-from schemas.common import Evidence, Finding, Text
+from schemas.common import Evidence, Finding, Lang, Text
 from schemas.problems import make_problem
 from schemas.rules import Profile
 
@@ -108,6 +108,11 @@ class ProfileChoice:
             entry = next(e for e in self.entries if e.name == name)
             self._loaded[name] = load_profile(entry.ref)
         return self._loaded[name]
+
+    def grade_names(self, lang: Lang) -> tuple[str, ...]:
+        """Every grade its profiles award, by name in ``lang``, best first, each once."""
+        names = (band.name.get(lang) for e in self.entries for band in self.profile(e.name).grading.grades)
+        return tuple(dict.fromkeys(names))
 
     def refs(self) -> tuple[ProfileRef, ...]:
         """The candidates as results.json and the run manifest list them."""

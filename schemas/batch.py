@@ -7,7 +7,7 @@ from typing import Literal
 from schemas.common import Finding, Frozen, Text
 from schemas.results import BranchResult
 
-RESULTS_SCHEMA_VERSION = 3
+RESULTS_SCHEMA_VERSION = 4
 
 # What became of one entry of the input folder. ``graded`` and ``ungradable`` are grading workbooks read
 # and graded or not; ``duplicate``: one of several different workbooks for one branch ID, none graded

@@ -471,6 +471,109 @@ PROBLEMS += (
         ),
         Severity.WARNING,
     ),
+    # IN-39…IN-46: reviewed grades (审定) — entered in the summary's 汇总 sheet or given to the library call
+    ProblemSpec(
+        "IN-39",
+        _t("不是可导入审定结果的汇总表", "Not a summary workbook with review columns"),
+        _t(
+            "找不到“{sheet}”工作表中带“{column}”列的表头，无法导入审定结果",
+            "No “{sheet}” sheet with a “{column}” column header was found; no review can be imported",
+        ),
+        _t(
+            "请在 branchgrade 生成的汇总表（分类定级汇总.xlsx）的汇总工作表中填写审定等次、审定理由后导入",
+            "Enter the reviewed grades and reasons in the Summary sheet of a summary workbook branchgrade "
+            "wrote, and import that",
+        ),
+    ),
+    ProblemSpec(
+        "IN-40",
+        _t("未指明审定的轮次", "No round named for the review"),
+        _t(
+            "该汇总表没有记录轮次的标记，无法判断审定结果属于哪一轮",
+            "This summary carries no round stamp: which round the reviews belong to is unknown",
+        ),
+        _t(
+            "请用 --round 指定轮次（如 2012-年初定级；branchgrade review show 可列出轮次）",
+            "Name the round with --round (e.g. 2012-年初定级)",
+        ),
+    ),
+    ProblemSpec(
+        "IN-41",
+        _t("审定的轮次不在台账中", "Reviewed round not in the ledger"),
+        _t(
+            "台账中没有轮次 {round}（已有：{rounds}）",
+            "The ledger holds no round {round} (it holds: {rounds})",
+        ),
+        _t(
+            "请核对轮次（年度-阶段，如 2012-年初定级）及所用台账（--ledger 或环境变量 BRANCHGRADE_LEDGER）",
+            "Check the round (year-stage, e.g. 2012-年初定级) and the ledger used (--ledger or "
+            "BRANCHGRADE_LEDGER)",
+        ),
+    ),
+    ProblemSpec(
+        "IN-42",
+        _t("审定的支部不在该轮次中", "Reviewed branch not in the round"),
+        _t(
+            "支部编号“{branch_id}”不是轮次 {round} 中评定过的支部",
+            "Branch ID “{branch_id}” is not a branch graded in round {round}",
+        ),
+        _t(
+            "请核对支部编号（不要修改汇总表中的支部编号列），或确认该支部的工作簿已在此轮评定",
+            "Check the branch ID (leave the summary's Branch ID column as written), or make sure the "
+            "branch's workbook was graded in this round",
+        ),
+    ),
+    ProblemSpec(
+        "IN-43",
+        _t("审定缺少理由", "Review without a reason"),
+        _t(
+            "支部 {branch_id} 审定为“{grade}”，但没有填写审定理由",
+            "Branch {branch_id} is reviewed as “{grade}” without a reason",
+        ),
+        _t(
+            "审定等次须写明理由：请在审定理由列填写（如 实地核查发现……），或清空审定等次",
+            "A reviewed grade needs its reason: fill in the Review reason column, or clear the reviewed "
+            "grade",
+        ),
+    ),
+    ProblemSpec(
+        "IN-44",
+        _t("审定等次不可用", "Reviewed grade not allowed"),
+        _t(
+            "支部 {branch_id} 的审定等次“{grade}”不是评定方案 {profile} 允许的等次（可选：{grades}）",
+            "Branch {branch_id}'s reviewed grade “{grade}” is not one profile {profile} allows (choices: "
+            "{grades})",
+        ),
+        _t(
+            "请从审定等次下拉列表中选择",
+            "Choose the reviewed grade from the dropdown",
+        ),
+    ),
+    ProblemSpec(
+        "IN-45",
+        _t("审定缺少审定人", "Review without a reviewer"),
+        _t(
+            "支部 {branch_id} 的审定没有审定人",
+            "Branch {branch_id}'s review names no reviewer",
+        ),
+        _t(
+            "请在审定人列填写姓名，或导入时用 --reviewer 姓名 指定",
+            "Fill in the Reviewer column, or give --reviewer NAME when importing",
+        ),
+    ),
+    ProblemSpec(
+        "IN-46",
+        _t("有审定理由但没有审定等次", "Review reason without a grade"),
+        _t(
+            "支部 {branch_id} 填写了审定理由，但审定等次为空，该行未导入",
+            "Branch {branch_id} has a review reason but no reviewed grade; the row was not imported",
+        ),
+        _t(
+            "请在审定等次列选择等次（维持原等次也请选择），或清空审定理由",
+            "Choose the reviewed grade (the computed one to confirm it), or clear the reason",
+        ),
+        Severity.WARNING,
+    ),
 )
 
 PROBLEMS = tuple(sorted(PROBLEMS, key=lambda p: p.code))  # catalogue order: by code

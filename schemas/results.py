@@ -54,6 +54,17 @@ class Grade(Frozen):
     name: Text
 
 
+class Review(Frozen):
+    """An officer's reviewed grade (审定等次) for a branch in a recorded round: raise, lower or confirm the
+    computed ``grade``, with the reason and who decided. Added to a result read from the ledger (never by
+    grading, which only computes); the newest review of the branch in the round is the one shown."""
+
+    grade: Grade
+    reason: str
+    reviewer: str
+    recorded_at: str  # when the ledger recorded it (ISO 8601, UTC)
+
+
 class BranchResult(Frozen):
     identity: BranchIdentity
     profile: str
@@ -68,6 +79,12 @@ class BranchResult(Frozen):
     fact_evidence: FactEvidence = {}
     kpi_flags: dict[str, bool] = {}
     warnings: tuple[Finding, ...] = ()
+    review: Review | None = None  # the reviewed grade, when an officer recorded one (engine.review)
+
+    @property
+    def awarded(self) -> Grade:
+        """The grade that stands: the reviewed grade when there is one, else the computed grade."""
+        return self.grade if self.review is None else self.review.grade
 
     def evidence_of(self, trace: RuleTrace) -> tuple[Evidence, ...]:
         """The cells behind a rule's outcome: those of the facts it read, each once, in the trace's order."""

@@ -372,6 +372,9 @@ def test_summary_sheets_and_content(tmp_path: Path) -> None:
         "调整原因",
         "整改事项数",
         "文件",
+        "审定等次",
+        "审定理由",
+        "审定人",
     ]
     assert [c.value for c in ws[2]][:8] == [
         "B001",
@@ -385,7 +388,7 @@ def test_summary_sheets_and_content(tmp_path: Path) -> None:
     ]
     assert ws.max_row == 4
     assert ws["J4"].value == "后进" and ws["L4"].value == 1 and ws["M4"].value == "B003.xlsx"
-    assert ws.auto_filter.ref == "A1:M4"
+    assert ws.auto_filter.ref == "A1:P4"
     assert ws.freeze_panes == "C2"
 
     ws = wb["等次分布"]

@@ -123,7 +123,7 @@ def test_the_first_schema_versions_ledger_opens_reads_and_upgrades_with_a_backup
         assert led.branch_problems(records[0].round_id, "XS-04") == ()  # not kept before version 2
     # and a further step beyond this version applies on top of it, after a backup
     conn = sqlite3.connect(ledger, isolation_level=None)
-    future = (*MIGRATIONS, ("CREATE TABLE reviews (item_id INTEGER, grade TEXT)",))
+    future = (*MIGRATIONS, ("CREATE TABLE later_step (item_id INTEGER, grade TEXT)",))
     backup = migrate(conn, ledger, future)
     assert backup is not None and backup.exists()
     assert conn.execute("PRAGMA user_version").fetchone()[0] == SCHEMA_VERSION + 1

@@ -16,6 +16,7 @@ from engine import pipeline
 from engine.cli import app
 from engine.profiles import ProfileChoice
 from engine.rulebook import load_profile
+from schemas.batch import RESULTS_SCHEMA_VERSION
 from schemas.common import Evidence, Finding
 from tests.intake_helpers import COLLEGE, COLLEGE_2019, changed, place, results, sheet_rows
 
@@ -46,7 +47,7 @@ def test_a_mixed_folder_is_graded_by_year(mixed: Path, tmp_path: Path, workers: 
         "XS-01": "loudi-2012",
         "JD-01": "national-2018",
     }
-    assert data["schema_version"] == 3
+    assert data["schema_version"] == RESULTS_SCHEMA_VERSION
     assert [(p["name"], p["year"]) for p in data["profiles"]] == [
         ("loudi-2012", 2012),
         ("national-2018", 2019),

@@ -54,6 +54,7 @@ def _records(draw: st.DrawFn) -> list[SummaryRecord]:
     for i in range(draw(st.integers(0, 8))):
         scores = tuple((sid, name, draw(st.integers(0, 30)) / 2) for sid, name in INDICATORS)
         code = draw(st.sampled_from(sorted(GRADE_NAMES)))
+        reviewed = draw(st.none() | st.sampled_from(sorted(GRADE_NAMES.values())))
         records.append(
             SummaryRecord(
                 branch_id=f"B{i:03d}",
@@ -69,6 +70,9 @@ def _records(draw: st.DrawFn) -> list[SummaryRecord]:
                 grade=GRADE_NAMES[code],
                 adjustments=draw(st.sampled_from(["", "一票否决：测试"])),
                 items=tuple(draw(st.lists(_items(), max_size=4))),
+                reviewed_grade=reviewed,
+                review_reason=None if reviewed is None else draw(_text),
+                reviewer=None if reviewed is None else draw(_text),
             )
         )
     return records
@@ -110,6 +114,9 @@ def test_streamed_summary_holds_every_record(records: list[SummaryRecord]) -> No
             r.adjustments or None,  # an empty text is an empty cell
             len(r.items),
             r.file,
+            r.reviewed_grade,
+            r.review_reason,
+            r.reviewer,
         ]
         for r in records
     ]

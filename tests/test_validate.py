@@ -333,13 +333,17 @@ def test_every_catalogue_code_renders_in_both_languages() -> None:
         "identity": "2012-年初定级/JG-01/OL-02",
         "round": "2012-年初定级",
         "rounds": "2012-年初定级",
+        "grade": "先进",
+        "grades": "先进、较好",
     }
     for code, spec in CATALOGUE.items():
         finding = make_problem(code, where, **ctx)
         assert finding.severity is spec.severity and finding.kind == "input"
         assert "{" not in finding.message.zh + finding.message.en + finding.rectification.en
-    # IN-30…IN-37: returned rectification lists (renumbered contiguous when merged with the other ranges)
-    assert [p.code for p in CATALOGUE.values()] == [f"IN-{n:02d}" for n in (*range(1, 29), *range(30, 38))]
+    # IN-30…IN-37: returned rectification lists (renumbered contiguous when merged with the other ranges);
+    # IN-39…IN-46: reviewed grades (IN-38 is kept for the working calendar's warning)
+    numbers = (*range(1, 29), *range(30, 38), *range(39, 47))
+    assert [p.code for p in CATALOGUE.values()] == [f"IN-{n:02d}" for n in numbers]
     with pytest.raises(KeyError):
         make_problem("IN-08", where)
 

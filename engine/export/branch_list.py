@@ -43,7 +43,7 @@ from engine.export._ooxml import (
 )
 from engine.export._xlsx import output_stamp, row_height
 from engine.export.atomic import atomic_write_bytes
-from engine.export.i18n import fmt_num, label, problem_text, source_text
+from engine.export.i18n import fmt_num, label, problem_text, review_text, source_text
 from schemas.common import Finding, Lang, Text
 from schemas.results import BranchResult
 
@@ -176,18 +176,22 @@ def _header_escape(text: str) -> str:
 
 def grade_text(result: BranchResult, lang: Lang = "zh") -> str:
     """The grade, and why it differs from the score's band when it does, e.g.
-    ``一般（得分等次：较好；党员群众满意率低于90%，等次最高为一般）``."""
+    ``一般（得分等次：较好；党员群众满意率低于90%，等次最高为一般）`` — then, when an officer reviewed it,
+    the reviewed grade with its reason and reviewer (``；审定等次：较好（审定理由：…；审定人：…）``)."""
     name = result.grade.name.get(lang)
     notes: list[str] = []
     if result.score_grade.code != result.grade.code:
         sep = ": " if lang == "en" else "："
         notes.append(f"{label('score_grade', lang)}{sep}{result.score_grade.name.get(lang)}")
     notes.extend(a.get(lang) for a in result.adjustments)
+    reviewed = review_text(result.review, lang)
+    sep = "; " if lang == "en" else "；"
+    tail = "" if reviewed is None else sep + reviewed
     if not notes:
-        return name
+        return name + tail
     if lang == "en":
-        return f"{name} ({'; '.join(notes)})"
-    return f"{name}（{'；'.join(notes)}）"
+        return f"{name} ({'; '.join(notes)})" + tail
+    return f"{name}（{'；'.join(notes)}）" + tail
 
 
 def _scores_line(result: BranchResult, lang: Lang) -> str:

@@ -10,7 +10,15 @@ from __future__ import annotations
 
 import unicodedata
 
-from engine.export.i18n import STATUS_ORDER, evidence_cells, fmt_num, label, source_text, status_label
+from engine.export.i18n import (
+    STATUS_ORDER,
+    evidence_cells,
+    fmt_num,
+    label,
+    review_text,
+    source_text,
+    status_label,
+)
 from schemas.common import Evidence, Finding, Lang, Scalar
 from schemas.results import BranchResult, RuleTrace
 
@@ -87,6 +95,9 @@ def explain(result: BranchResult, lang: Lang = "zh") -> str:
     if result.adjustments:
         out.append(label("adjustments", lang) + (":" if lang == "en" else "："))
         out += [f"{_INDENT}- {a.get(lang)}" for a in result.adjustments]
+    reviewed = review_text(result.review, lang)
+    if reviewed is not None:  # the officer's reviewed grade stands beside the computed one above
+        out.append(reviewed)
     out.append("")
 
     out += _score_table(result, lang)

@@ -10,6 +10,7 @@ from __future__ import annotations
 from collections.abc import Iterable
 
 from schemas.common import Evidence, Lang, Source, Status
+from schemas.results import Review
 
 __all__ = [
     "LABELS",
@@ -40,6 +41,14 @@ LABELS: dict[str, tuple[str, str]] = {
     "score_grade": ("得分等次", "Grade by score"),
     "total": ("总分", "Total"),
     "adjustments": ("调整原因", "Adjustments"),
+    "reviewed_grade": ("审定等次", "Reviewed grade"),
+    "review_reason": ("审定理由", "Review reason"),
+    "reviewer": ("审定人", "Reviewer"),
+    "review_line": (
+        "审定等次：{grade}（审定理由：{reason}；审定人：{reviewer}）",
+        "Reviewed grade: {grade} (reason: {reason}; reviewer: {reviewer})",
+    ),
+    "computed_grade": ("计算等次", "Computed grade"),
     "scores": ("分项得分", "Indicator scores"),
     "points": ("满分", "Points"),
     "deducted": ("扣分", "Deducted"),
@@ -357,3 +366,12 @@ def source_text(source: Source | None, with_quote: bool = True) -> str:
     if with_quote and source.text:
         text += f"\n“{source.text}”"
     return text
+
+
+def review_text(review: Review | None, lang: Lang = "zh") -> str | None:
+    """A reviewed grade in words — grade, reason and reviewer — as every output shows it beside the
+    computed grade; None when the branch was not reviewed."""
+    if review is None:
+        return None
+    name = review.grade.name.get(lang)
+    return label("review_line", lang, grade=name, reason=review.reason, reviewer=review.reviewer)

@@ -104,3 +104,12 @@ def read_list_stamp(path: Path) -> tuple[str, str | None] | None:
     if not branch:
         return None
     return branch, round_ref or None
+
+
+def read_summary_round(path: Path) -> str | None:
+    """The recorded round the summary workbook at ``path`` shows, from its stamp (``… round=<ref>``,
+    written when the summary was written from the ledger); None for any other file or no round."""
+    stamp = read_output_stamp(path)
+    if stamp is None or not stamp.startswith(("汇总", "summary")):
+        return None
+    return stamp.partition(" round=")[2] or None

@@ -55,6 +55,7 @@ from schemas.results import BranchResult
 
 __all__ = [
     "OUTPUT_KIND",
+    "REVIEW_KEYS",
     "ItemRow",
     "SummaryRecord",
     "SummaryWriter",
@@ -69,6 +70,8 @@ _MAX_WIDTH = 60  # a column wider than this is unreadable; long texts are cut of
 _CHART_ROWS = 16  # rows a default-size chart covers (288 px at 20 px a row, plus a margin)
 _TOP_CODES_IN_CHART = 20
 _FIRST_SCORE_COL = 5  # 汇总: id, name, general branch, type, secretary, then one column per indicator
+# 汇总's last columns, for an officer's review (审定): the reviewed grade (a dropdown), its reason and who.
+REVIEW_KEYS = ("reviewed_grade", "review_reason", "reviewer")
 _ITEM_KEYS = ("branch_id", "branch_name", "code", "indicator", "problem", "basis", "measure", "owner")
 
 _ROWS_BUFFER = 1 << 20
@@ -296,6 +299,10 @@ class SummaryRecord(NamedTuple):
     grade: str  # name
     adjustments: str
     items: tuple[ItemRow, ...]
+    # The reviewed grade (审定等次, a name), its reason and reviewer, when an officer recorded one.
+    reviewed_grade: str | None = None
+    review_reason: str | None = None
+    reviewer: str | None = None
 
 
 def summary_record(result: BranchResult, lang: Lang = "zh") -> SummaryRecord:
@@ -315,6 +322,9 @@ def summary_record(result: BranchResult, lang: Lang = "zh") -> SummaryRecord:
         grade_code=result.grade.code,
         grade=result.grade.name.get(lang),
         adjustments=_adjustments(result, lang),
+        reviewed_grade=None if result.review is None else result.review.grade.name.get(lang),
+        review_reason=None if result.review is None else result.review.reason,
+        reviewer=None if result.review is None else result.review.reviewer,
         items=tuple(
             ItemRow(
                 code=item.code,
@@ -332,8 +342,15 @@ def summary_record(result: BranchResult, lang: Lang = "zh") -> SummaryRecord:
     )
 
 
-def write_summary(report: BatchReport, path: Path, lang: Lang = "zh") -> None:
-    """Write the summary workbook for ``report`` to ``path`` (xlsx), atomically."""
+def write_summary(
+    report: BatchReport,
+    path: Path,
+    lang: Lang = "zh",
+    grades: Sequence[str] = (),
+    round_ref: str | None = None,
+) -> None:
+    """Write the summary workbook for ``report`` to ``path`` (xlsx), atomically; ``grades`` and
+    ``round_ref`` as for :func:`summary_writer`."""
     records = [summary_record(r, lang) for r in report.results]
     # Every indicator of every result, first seen first: results graded by different policies (not a batch,
     # whose results share one) still each get a column for each of their scores.
@@ -341,7 +358,9 @@ def write_summary(report: BatchReport, path: Path, lang: Lang = "zh") -> None:
     for record in records:
         for sid, name, _ in record.scores:
             indicators.setdefault(sid, name)
-    with summary_writer(path, lang, indicators=tuple(indicators.items())) as summary:
+    with summary_writer(
+        path, lang, indicators=tuple(indicators.items()), grades=grades, round_ref=round_ref
+    ) as summary:
         for record in records:
             summary.add(record)
         summary.finish(report.files, report.kpis)
@@ -349,16 +368,25 @@ def write_summary(report: BatchReport, path: Path, lang: Lang = "zh") -> None:
 
 @contextlib.contextmanager
 def summary_writer(
-    path: Path, lang: Lang = "zh", indicators: Sequence[tuple[str, str]] | None = None
+    path: Path,
+    lang: Lang = "zh",
+    indicators: Sequence[tuple[str, str]] | None = None,
+    grades: Sequence[str] = (),
+    round_ref: str | None = None,
 ) -> Iterator[SummaryWriter]:
     """Open the summary workbook for ``path``: ``add`` each graded branch's record in file-name order, then
     ``finish``. ``path`` is replaced (atomically) when the block ends after ``finish``; when the block raises
     or ends without ``finish``, nothing is left behind and ``path`` keeps whatever it held.
 
     ``indicators`` — (id, name) pairs — are the score columns of 汇总; by default those of the first record
-    (a batch grades every branch by one policy, so every record has the same ones)."""
+    (a batch grades every branch by one policy, so every record has the same ones).
+
+    ``grades`` (names, best first) are the choices of 汇总's 审定等次 dropdown, where an officer enters a
+    reviewed grade (``branchgrade review import`` reads it back); by default the grades the records got.
+    ``round_ref`` — the recorded round the workbook shows — goes into its stamp, so an import needs no
+    ``--round``."""
     with atomic_path(path) as tmp:
-        writer = SummaryWriter(tmp, lang, indicators)
+        writer = SummaryWriter(tmp, lang, indicators, grades, round_ref)
         try:
             yield writer
         except BaseException:
@@ -373,9 +401,15 @@ class SummaryWriter:
     """The summary workbook being written; see :func:`summary_writer`, which opens and places it."""
 
     def __init__(
-        self, target: Path, lang: Lang = "zh", indicators: Sequence[tuple[str, str]] | None = None
+        self,
+        target: Path,
+        lang: Lang = "zh",
+        indicators: Sequence[tuple[str, str]] | None = None,
+        grades: Sequence[str] = (),
+        round_ref: str | None = None,
     ) -> None:
         self.lang = lang
+        self._grade_choices = tuple(grades)
         self._target = target
         self.finished = False
         # xlsxwriter's package and its own temporary files go to a folder of our own, removed whatever
@@ -389,7 +423,9 @@ class SummaryWriter:
         )
         self._sheets: list[_Sheet] = []
         try:
-            wb.set_custom_property(STAMP_PROPERTY, output_stamp(OUTPUT_KIND))
+            stamp = output_stamp(OUTPUT_KIND)
+            stamp = stamp if round_ref is None else f"{stamp} round={round_ref}"
+            wb.set_custom_property(STAMP_PROPERTY, stamp)
             self._fmt = _Formats(wb)
             # Every sheet is added now, in the order the workbook shows them: the two long ones are filled
             # record by record, the others by finish().
@@ -436,6 +472,7 @@ class SummaryWriter:
                 label("adjustments", lang),
                 label("item_count", lang),
                 label("file", lang),
+                *(label(k, lang) for k in REVIEW_KEYS),
             ]
         )
 
@@ -467,6 +504,9 @@ class SummaryWriter:
         sh.text(after + 3, r.adjustments)
         sh.number(after + 4, len(r.items))
         sh.text(after + 5, r.file)
+        sh.text(after + 6, r.reviewed_grade)
+        sh.text(after + 7, r.review_reason)
+        sh.text(after + 8, r.reviewer)
         sh.next()
 
         items, todo = self._items, self._todo
@@ -495,6 +535,7 @@ class SummaryWriter:
         wb, lang, fmt, counts = self._wb, self.lang, self._fmt, self._counts
         if self._score_cols is None:  # no branch was graded
             self._head_summary(())
+        self._review_dropdown()
         self._summary.finish(freeze_cols=2)
         _distribution_sheet(wb, self._distribution, counts, lang, fmt)
         items = self._items
@@ -522,6 +563,17 @@ class SummaryWriter:
         self._assemble()
         self._release()
         self.finished = True
+
+    def _review_dropdown(self) -> None:
+        """汇总's 审定等次 column offers the grades (a typed value other than these is refused by Excel and
+        WPS, and by ``review import`` whatever wrote it)."""
+        summary, columns = self._summary, self._score_cols
+        assert columns is not None
+        choices = self._grade_choices or tuple(self._counts.grades[c] for c in sorted(self._counts.grades))
+        if summary.row > 1 and choices:
+            col = _FIRST_SCORE_COL + len(columns) + 6
+            options = {"validate": "list", "source": list(choices)}
+            summary.ws.data_validation(1, col, summary.row - 1, col, options)
 
     def _assemble(self) -> None:
         """The workbook: xlsxwriter's package, part by part, each sheet's rows spliced into its part."""

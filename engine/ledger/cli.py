@@ -23,18 +23,20 @@ if TYPE_CHECKING:
     from engine.ledger.store import Ledger
     from engine.pipeline import RoundHooks
 
-__all__ = ["Recording", "add_ledger_commands", "start_recording"]
+__all__ = ["Recording", "add_ledger_commands", "refuse", "say", "start_recording"]
 
 EXIT_OK, EXIT_PROBLEMS, EXIT_USAGE = 0, 1, 2
 
 
-def _out(text: str) -> None:
+def say(text: str) -> None:
+    """Print one line of a command's report (the review and notice commands print through it too)."""
     from engine.cli import out
 
     out.print(text, markup=False, soft_wrap=True)
 
 
-def _refuse(text: str, code: int = EXIT_USAGE) -> NoReturn:
+def refuse(text: str, code: int = EXIT_USAGE) -> NoReturn:
+    """Print why a command cannot go on, to stderr, and exit with ``code``."""
     from engine.cli import err
 
     err.print(text, markup=False, soft_wrap=True)
@@ -60,7 +62,7 @@ class Recording:
 
         with self.recorder:
             if len(self.recorder) == 0:
-                _out(label("ledger_nothing", lang))
+                say(label("ledger_nothing", lang))
                 return
             try:
                 with Ledger.open(self.path) as led:
@@ -68,7 +70,7 @@ class Recording:
                     for info in recorded:
                         _report_round(led, info.id, lang)
             except LedgerError as exc:
-                _refuse(label("ledger_refused", lang, reason=exc.text.get(lang)))
+                refuse(label("ledger_refused", lang, reason=exc.text.get(lang)))
 
 
 def _report_round(led: "Ledger", round_id: int, lang: Lang) -> None:
@@ -90,7 +92,7 @@ def _report_round(led: "Ledger", round_id: int, lang: Lang) -> None:
     replaced = conn.execute("SELECT id FROM rounds WHERE replaced_by = ?", (round_id,)).fetchone()
     if replaced is not None:
         line += label("ledger_replaced", lang, id=replaced[0])
-    _out(line)
+    say(line)
     counts = dict(
         conn.execute(
             "SELECT status, count(*) FROM events WHERE source = 'round' AND round_id = ? GROUP BY status",
@@ -98,7 +100,7 @@ def _report_round(led: "Ledger", round_id: int, lang: Lang) -> None:
         ).fetchall()
     )
     if counts:
-        _out(
+        say(
             label(
                 "ledger_decided",
                 lang,
@@ -175,12 +177,12 @@ def start_recording(
     with its message."""
     if stage is None:
         if year is not None or replace:
-            _refuse(label("u_round_options", lang))
+            refuse(label("u_round_options", lang))
         return None
     try:
         return open_recording(stage, year, replace, ledger, profile_ref)
     except RecordingRefused as exc:
-        _refuse(exc.text.get(lang))
+        refuse(exc.text.get(lang))
 
 
 # --- ledger check -------------------------------------------------------------------------------------
@@ -195,19 +197,19 @@ def _ledger_check(ledger: Path | None, lang: str) -> None:
     try:
         led = Ledger.open(ledger, create=False)
     except LedgerError as exc:
-        _refuse(exc.text.get(language), EXIT_PROBLEMS if exc.damaged else EXIT_USAGE)
+        refuse(exc.text.get(language), EXIT_PROBLEMS if exc.damaged else EXIT_USAGE)
     with led:
         problems = check_ledger(led)
         if problems:
-            _out(label("check_bad", language, path=led.path, n=len(problems)))
+            say(label("check_bad", language, path=led.path, n=len(problems)))
             for p in problems:
-                _out("  " + p.get(language))
+                say("  " + p.get(language))
             raise typer.Exit(EXIT_PROBLEMS)
         count = {
             t: led.conn.execute(f"SELECT count(*) FROM {t}").fetchone()[0]
             for t in ("rounds", "items", "events")
         }
-        _out(
+        say(
             label(
                 "check_ok",
                 language,
@@ -232,23 +234,23 @@ def _status_import(files: list[Path], ledger: Path | None, lang: str) -> None:
     paths = list_files(files)
     missing = [p for p in paths if not p.exists()]
     if missing:
-        _refuse(label("u_not_found", language, paths=", ".join(map(str, missing))))
+        refuse(label("u_not_found", language, paths=", ".join(map(str, missing))))
     if not paths:
-        _refuse(label("u_empty_folder", language, path=", ".join(map(str, files))))
+        refuse(label("u_empty_folder", language, path=", ".join(map(str, files))))
     try:
         with Ledger.open(ledger, create=False) as led:
             outcomes = import_lists(led, paths, [p.as_posix() for p in paths])
     except LedgerError as exc:
-        _refuse(exc.text.get(language))
+        refuse(exc.text.get(language))
     for o in outcomes:
         key = {"recorded": "import_recorded", "unchanged": "import_unchanged", "refused": "import_refused"}[
             o.state
         ]
-        _out(label(key, language, file=o.file, n=o.recorded, conflicts=o.conflicts))
+        say(label(key, language, file=o.file, n=o.recorded, conflicts=o.conflicts))
         for p in o.problems:
-            _out("    " + p.render(language))
+            say("    " + p.render(language))
     totals = [sum(o.state == s for o in outcomes) for s in ("recorded", "unchanged", "refused")]
-    _out(label("import_totals", language, recorded=totals[0], unchanged=totals[1], refused=totals[2]))
+    say(label("import_totals", language, recorded=totals[0], unchanged=totals[1], refused=totals[2]))
     raise typer.Exit(EXIT_PROBLEMS if totals[2] else EXIT_OK)
 
 
@@ -260,16 +262,16 @@ def _status_export(output: Path | None, ledger: Path | None, lang: str) -> None:
     language = _lang(lang)
     target = output or Path(label("ledger_book_name", language))
     if target.suffix.lower() != ".xlsx":
-        _refuse(label("u_xlsx_name", language, path=target))
+        refuse(label("u_xlsx_name", language, path=target))
     try:
         with Ledger.open(ledger, create=False) as led:
             rows = write_ledger_workbook(led, target, language)
     except LedgerError as exc:
-        _refuse(exc.text.get(language))
+        refuse(exc.text.get(language))
     except OSError as exc:
-        _refuse(f"{target}: {exc.strerror or exc}", 3)
+        refuse(f"{target}: {exc.strerror or exc}", 3)
     open_items = sum(r.open for r in rows)
-    _out(label("export_done", language, path=target, items=len(rows), open=open_items))
+    say(label("export_done", language, path=target, items=len(rows), open=open_items))
 
 
 def add_ledger_commands(app: typer.Typer, h: Callable[[str], str]) -> None:

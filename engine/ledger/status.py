@@ -33,7 +33,14 @@ from engine.ledger.store import Ledger, LedgerError, now_iso
 from schemas.common import Evidence, Finding, Lang, Severity
 from schemas.problems import make_problem
 
-__all__ = ["ImportOutcome", "import_lists", "list_files", "state_label", "write_ledger_workbook"]
+__all__ = [
+    "ImportOutcome",
+    "import_lists",
+    "list_files",
+    "read_returned",
+    "state_label",
+    "write_ledger_workbook",
+]
 
 # The list's column headers this reads, in both languages (engine.export.i18n labels).
 _HEADERS = {"item_id": "identity", "rect_status": "status", "completion": "note", "done_date": "done_date"}
@@ -91,13 +98,20 @@ class _Row:
     cell: str
 
 
+def read_returned(path: Path, where: Evidence, problems: list[Finding]) -> bytes | None:
+    """The bytes of a returned file (a list, a summary), or None with an ``IN-01`` in ``problems``."""
+    try:
+        return path.read_bytes()
+    except OSError as exc:
+        problems.append(make_problem("IN-01", where, reason=exc.strerror or str(exc)))
+        return None
+
+
 def _import_one(led: Ledger, path: Path, name: str) -> ImportOutcome:
     outcome = ImportOutcome(name, "refused")
     where = Evidence(file=name)
-    try:
-        data = path.read_bytes()
-    except OSError as exc:
-        outcome.problems.append(make_problem("IN-01", where, reason=exc.strerror or str(exc)))
+    data = read_returned(path, where, outcome.problems)
+    if data is None:
         return outcome
     sha = hashlib.sha256(data).hexdigest()
     if led.conn.execute("SELECT 1 FROM imports WHERE sha256 = ?", (sha,)).fetchone():

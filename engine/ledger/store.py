@@ -135,6 +135,24 @@ MIGRATIONS: tuple[tuple[str, ...], ...] = (
     ),
     # Version 2: each branch's input problems (the warnings its file got: graded, but worth a look).
     ("ALTER TABLE branches ADD COLUMN problems TEXT NOT NULL DEFAULT '[]'",),
+    # Version 3: reviewed grades (审定, engine.review), each an event appended, never an update.
+    (
+        # A reviewed grade (a grade code of the round's profile) with its reason and reviewer. The newest
+        # of a branch's reviews in a round stands; the earlier ones stay as its history.
+        """CREATE TABLE reviews (
+            seq INTEGER PRIMARY KEY AUTOINCREMENT,
+            round_id INTEGER NOT NULL,
+            branch_id TEXT NOT NULL,
+            grade TEXT NOT NULL,
+            reason TEXT NOT NULL CHECK (trim(reason) <> ''),
+            reviewer TEXT NOT NULL CHECK (trim(reviewer) <> ''),
+            source_file TEXT,
+            source_sha256 TEXT,
+            recorded_at TEXT NOT NULL,
+            FOREIGN KEY (round_id, branch_id) REFERENCES branches(round_id, branch_id)
+        )""",
+        "CREATE INDEX reviews_branch ON reviews(round_id, branch_id, seq)",
+    ),
 )
 SCHEMA_VERSION = len(MIGRATIONS)
 

@@ -153,15 +153,21 @@ def _policy_profile(name: str) -> "Profile | None":
         return None
 
 
-def side_of(info: "RoundInfo", records: "Sequence[BranchRecord]") -> "Side":
+def side_of(
+    info: "RoundInfo", records: "Sequence[BranchRecord]", led: "Ledger | None" = None
+) -> "Side":
+    """Round ``info`` as compare reads it; with its ledger ``led``, the reviewed grades recorded in it."""
     from engine.movement.compare import Side
+    from engine.review.record import round_reviews
 
     profile = _policy_profile(info.profile)
+    results = [r.result for r in records]
     return Side(
         label=info.label,
         profile=info.profile,
-        results=[r.result for r in records],
+        results=results,
         policy=None if profile is None else profile.grading,
+        reviews={} if led is None else round_reviews(led, info.id, results),
     )
 
 
@@ -174,11 +180,12 @@ def run_compare(
     lang: Lang,
     say: Say,
 ) -> None:
+    from engine.export.i18n import review_text
     from engine.movement.compare import DIRECTIONS, MovementError, compare
     from engine.movement.report import matrix_text, write_json, write_workbook
 
     with _open(ledger, lang) as led:
-        a, b = (side_of(*_round(led, ref, lang)) for ref in (round_a, round_b))
+        a, b = (side_of(*_round(led, ref, lang), led) for ref in (round_a, round_b))
     try:
         m = compare(a, b)
     except MovementError as exc:
@@ -207,6 +214,23 @@ def run_compare(
                 f"{x.before.name.get(lang)} → {x.after.name.get(lang)}",
                 markup=False,
             )
+    for x in m.moves:
+        for side, review in ((m.before_label, x.reviewed_before), (m.after_label, x.reviewed_after)):
+            reviewed = review_text(review, lang)
+            if reviewed is not None:
+                computed = (x.before if side is m.before_label else x.after).name.get(lang)
+                say(
+                    word(
+                        "c_reviewed",
+                        lang,
+                        round=side.get(lang),
+                        branch_id=x.branch_id,
+                        name=x.branch_name,
+                        computed=computed,
+                        review=reviewed,
+                    ),
+                    markup=False,
+                )
     if output is not None:
         write_workbook(m, output, lang)
         say(word("wrote", lang, path=output), markup=False)

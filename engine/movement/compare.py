@@ -8,7 +8,9 @@ two rounds this works out
 * the branches found in one round only (listed, outside the matrix);
 * rectification items opened, closed and still open — an item is (branch, rule code) on a result's
   ``items``, counted for branches in both rounds — per branch and per rule;
-* the college KPIs of each round under its own profile's policy (``engine.grading.college_kpis``).
+* the college KPIs of each round under its own profile's policy (``engine.grading.college_kpis``);
+* beside each branch's computed grades, the reviewed grade (审定) an officer recorded in either round —
+  shown, not compared: the movement is the computed grades'.
 
 The cross-round tables are pandas (a merge on the branch, ``crosstab``, ``pivot_table``); what leaves this
 module is plain frozen dataclasses, which the workbook, the JSON and the console read.
@@ -17,13 +19,13 @@ module is plain frozen dataclasses, which the workbook, the JSON and the console
 from __future__ import annotations
 
 from collections.abc import Iterable, Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field, replace
 from typing import TYPE_CHECKING, Literal, Protocol
 
 from engine.grading import college_kpis
 from schemas.common import Text
 from schemas.facts import BranchIdentity
-from schemas.results import Grade
+from schemas.results import Grade, Review
 from schemas.rules import GradingPolicy
 
 if TYPE_CHECKING:
@@ -80,6 +82,7 @@ class Side:
     profile: str
     results: Sequence[Graded]
     policy: GradingPolicy | None = None
+    reviews: Mapping[str, Review] = field(default_factory=dict)  # branch id -> standing reviewed grade
 
 
 @dataclass(frozen=True)
@@ -97,6 +100,9 @@ class Move:
     opened: int
     closed: int
     still_open: int
+    # an officer's reviewed grade in each round, where there is one (the grades above are computed)
+    reviewed_before: Review | None = None
+    reviewed_after: Review | None = None
 
 
 @dataclass(frozen=True)
@@ -285,7 +291,14 @@ def compare(before: Side, after: Side) -> Movement:
     titles = _titles((before, after))
 
     columns = (table.index.tolist(), *(table[c].tolist() for c in _MOVE_COLUMNS))
-    moves = [_move(by_code, *row) for row in zip(*columns, strict=True)]
+    moves = [
+        replace(
+            mv,
+            reviewed_before=before.reviews.get(mv.branch_id),
+            reviewed_after=after.reviews.get(mv.branch_id),
+        )
+        for mv in (_move(by_code, *row) for row in zip(*columns, strict=True))
+    ]
     moves.sort(key=lambda m: (DIRECTIONS.index(m.direction), m.branch_id))
     names = both["name_b"].to_dict()
     item_moves = sorted(

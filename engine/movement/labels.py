@@ -40,6 +40,12 @@ MOVEMENT_LABELS: dict[str, tuple[str, str]] = {
     "met_after": ("后一轮达标", "Met after"),
     "grade_before": ("前一轮等次", "Grade before"),
     "grade_after": ("后一轮等次", "Grade after"),
+    "reviewed_before": ("前一轮审定", "Reviewed before"),
+    "reviewed_after": ("后一轮审定", "Reviewed after"),
+    "c_reviewed": (
+        "审定（{round}）：{branch_id} {name} 计算等次 {computed}；{review}",
+        "reviewed ({round}): {branch_id} {name} computed {computed}; {review}",
+    ),
     "total_before": ("前一轮总分", "Total before"),
     "total_after": ("后一轮总分", "Total after"),
     "total_change": ("总分变化", "Change in total"),

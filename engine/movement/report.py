@@ -16,10 +16,11 @@ from pathlib import Path
 from typing import Any
 
 from engine.export.atomic import atomic_path, atomic_write_bytes
+from engine.export.i18n import review_text
 from engine.movement.compare import DIRECTIONS, ITEM_STATES, KpiMove, Movement
 from engine.movement.labels import word
 from schemas.common import Lang, Text
-from schemas.results import Grade
+from schemas.results import Grade, Review
 
 CHART_RULES = 15  # rules shown in the items chart (the most items first); the table lists them all
 
@@ -56,6 +57,8 @@ def movement_json(m: Movement) -> dict[str, Any]:
                 "total_after": x.total_after,
                 "direction": x.direction,
                 "items": {"opened": x.opened, "closed": x.closed, "still_open": x.still_open},
+                "reviewed_before": _review(x.reviewed_before),
+                "reviewed_after": _review(x.reviewed_after),
             }
             for x in m.moves
         ],
@@ -92,6 +95,12 @@ def movement_json(m: Movement) -> dict[str, Any]:
             for k in m.kpis
         ],
     }
+
+
+def _review(r: Review | None) -> dict[str, Any] | None:
+    if r is None:
+        return None
+    return {"code": r.grade.code, "name": _text(r.grade.name), "reason": r.reason, "reviewer": r.reviewer}
 
 
 def write_json(m: Movement, path: Path) -> None:
@@ -218,6 +227,8 @@ def _fill(book: Any, m: Movement, lang: Lang) -> None:
         w("total_after"),
         w("total_change"),
         *(w(s) for s in ITEM_STATES),
+        w("reviewed_before"),
+        w("reviewed_after"),
     ]
     ws.write_row(0, 0, header, head)
     ws.set_column(0, 0, 12)
@@ -238,6 +249,10 @@ def _fill(book: Any, m: Movement, lang: Lang) -> None:
         ws.write_number(row, 7, x.total_after, num)
         ws.write_number(row, 8, round(x.total_after - x.total_before, 2) + 0.0, num)
         ws.write_row(row, 9, (x.opened, x.closed, x.still_open), cell)
+        for col, review in ((12, x.reviewed_before), (13, x.reviewed_after)):
+            reviewed = review_text(review, lang)
+            if reviewed is not None:
+                ws.write_string(row, col, reviewed, cell)
         row += 1
     for lone, key, at in ((m.only_before, "only_before", 3), (m.only_after, "only_after", 4)):
         for y in lone:
