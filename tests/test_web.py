@@ -456,3 +456,14 @@ def test_collections_are_recorded_as_rounds_and_the_branch_page_shows_the_histor
         "/collect", data={"csrf": token, "stage": "年初定级"}, files={"files": ("a.xlsx", later)}
     )
     assert "已有轮次" in words(officer.get(f"/c/{finished(officer, late)}").text)
+
+
+def test_a_self_check_reports_the_pools_and_the_workers_time(client: TestClient) -> None:
+    token = csrf(client.get("/").text)
+    response = client.post(
+        "/check", data={"csrf": token}, files={"workbook": ("a.xlsx", (COLLEGE / "XS-01.xlsx").read_bytes())}
+    )
+    timings = dict(re.findall(r"(\w+);dur=([0-9.]+)", response.headers["server-timing"]))
+    assert set(timings) == {"app", "pool", "worker"}
+    assert 0 < float(timings["worker"]) <= float(timings["pool"]) <= float(timings["app"])
+    assert re.findall(r"(\w+);dur=", client.get("/rules").headers["server-timing"]) == ["app"]

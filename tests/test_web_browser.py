@@ -147,3 +147,96 @@ def test_the_rule_catalogue_and_the_english_pages(page: Any, url: str) -> None:
     page.goto(url + "/")
     assert "Branch secretary's self-check" in page.inner_text("h1")
     shot(page, "self-check-en")
+
+
+def log_in(page: Any, url: str, target: str) -> None:
+    page.goto(url + target)
+    if page.url.endswith("/login"):
+        page.fill("input[name=user]", "office")
+        page.fill("input[name=password]", PASSWORD)
+        page.click("#login")
+        page.wait_for_url("**/collect")
+        page.goto(url + target)
+
+
+def test_a_secretary_submits_a_checked_workbook_with_the_branch_code(
+    page: Any, browser: Any, url: str, tmp_path: Path
+) -> None:
+    log_in(page, url, "/rounds")
+    page.fill("#open-year", "2012")
+    page.select_option("#open-stage", "中期督查")
+    page.fill("#open-deadline", "2099-06-30")
+    shot(page, "rounds")
+    page.click("#open-round")
+    page.wait_for_selector("#code-table")
+    page.fill("#branches", "JG-02 机关第二党支部\nXS-01 学生第一党支部")
+    page.click("#issue")
+    page.wait_for_selector("text=本次发放 2 个提交码")
+    row = page.locator("#code-table tr", has_text="JG-02")
+    code = row.locator("td.code-value").inner_text()
+    shot(page, "round-codes")
+
+    secretary = browser.new_context(locale="zh-CN", viewport={"width": 1280, "height": 900})
+    try:
+        own = secretary.new_page()
+        own.goto(url + "/")
+        own.set_input_files("input[name=workbook]", str(warned_workbook(tmp_path / "JG-02.xlsx")))
+        own.click("#check")
+        own.wait_for_selector("#submit")
+        own.fill("#code", "WRONG-CODE0")
+        own.click("#submit-button")
+        own.wait_for_selector(".error")
+        assert "提交码不正确" in own.inner_text(".error")
+        shot(own, "submit-refused")
+        own.fill("#code", code.lower())  # typed as it comes, in any case
+        own.click("#submit-button")
+        own.wait_for_selector("#submitted")
+        assert "JG-02" in own.inner_text("#submitted") and "2012年 中期督查" in own.inner_text("#submitted")
+        shot(own, "submitted")
+    finally:
+        secretary.close()
+
+    page.reload()
+    assert "JG-02" in page.inner_text("#submissions") and "已使用" in row.inner_text()
+    assert "XS-01" in page.inner_text("#waiting")  # holding a code, nothing submitted yet
+    shot(page, "round-submissions")
+    page.click("#grade-round")
+    page.wait_for_selector("#graded-count", timeout=120_000)
+    assert "已评定 1" in page.inner_text("#graded-count") and "已记入台账" in page.inner_text("#round-note")
+
+
+def test_the_ledger_comparing_rounds_and_a_replay(page: Any, url: str, tmp_path: Path) -> None:
+    year = ROOT / "fixtures" / "year"
+    log_in(page, url, "/collect")
+    page.set_input_files("input[name=files]", [str(p) for p in sorted((year / "december").glob("*.xlsx"))])
+    page.select_option("#stage", "年终自查")
+    page.click("#grade")
+    page.wait_for_selector("#graded-count", timeout=120_000)
+    page.goto(url + "/ledger")
+    page.set_input_files("input[name=lists]", [str(p) for p in sorted((year / "returned").glob("*.xlsx"))])
+    page.click("#import")
+    page.wait_for_selector("#import-result")
+    assert page.locator("#import-result ul.outcomes > li").count() == 4
+    shot(page, "ledger")
+    with page.expect_download() as info:
+        page.click("#export-ledger")
+    saved = tmp_path / "ledger.xlsx"
+    info.value.save_as(saved)
+    assert len(openpyxl.load_workbook(saved).worksheets) == 2
+
+    page.goto(url + "/compare")
+    page.select_option("#round-a", label="2012年 年初定级 (loudi-2012)")
+    page.select_option("#round-b", label="2012年 年终自查 (loudi-2012)")
+    page.click("#compare")
+    page.wait_for_selector("#movement-title")
+    assert page.locator("svg.matrix").count() == 1 and page.locator("#moves tr").count() > 1
+    shot(page, "compare")
+
+    page.goto(url + "/replay")
+    page.select_option("#replay-round", label="2012年 年初定级 (loudi-2012)")
+    page.fill("#replay-settings", "branch_study_per_year = 30")
+    page.click("#replay")
+    page.wait_for_selector("#replay-result", timeout=120_000)
+    assert "branch_study_per_year = 30" in page.inner_text("#replay-result")
+    assert page.locator("#replay-result svg.matrix").count() == 1
+    shot(page, "replay")

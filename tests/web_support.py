@@ -74,7 +74,7 @@ def free_port() -> int:
 
 
 @contextmanager
-def server(data: Path, check_workers: int = 1) -> Iterator[str]:
+def server(data: Path, check_workers: int = 1, batch_workers: int | None = None) -> Iterator[str]:
     """``branchgrade serve`` on 127.0.0.1 and a free port, as a subprocess; yields its base URL."""
     port = free_port()
     command = [
@@ -88,6 +88,7 @@ def server(data: Path, check_workers: int = 1) -> Iterator[str]:
         str(data),
         "--check-workers",
         str(check_workers),
+        *(["--batch-workers", str(batch_workers)] if batch_workers else []),
     ]
     proc = subprocess.Popen(command, cwd=ROOT, env={**os.environ, "PYTHONPATH": str(ROOT)})
     url = f"http://127.0.0.1:{port}"

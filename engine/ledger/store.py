@@ -184,6 +184,11 @@ def now_iso() -> str:
     return datetime.now(UTC).isoformat(timespec="seconds")
 
 
+def round_label(year: int, stage: str) -> Text:
+    """How a round is named to people: ``2012年 年初定级`` / ``2012 年初定级``."""
+    return Text(zh=f"{year}年 {stage}", en=f"{year} {stage}")
+
+
 @dataclass(frozen=True)
 class RoundInfo:
     """One recorded round. ``replaced_by`` is the id of the round that replaced it (None: current)."""
@@ -199,7 +204,7 @@ class RoundInfo:
 
     @property
     def label(self) -> Text:
-        return Text(zh=f"{self.year}年 {self.stage}", en=f"{self.year} {self.stage}")
+        return round_label(self.year, self.stage)
 
     @property
     def ref(self) -> str:

@@ -28,6 +28,8 @@ from engine.movement.replay import (
     parse_settings,
     regrade,
     replay,
+    replay_profile,
+    replay_with,
     rule_changes,
 )
 
@@ -53,6 +55,8 @@ __all__ = [
     "regrade",
     "render",
     "replay",
+    "replay_profile",
+    "replay_with",
     "rule_changes",
     "timeline",
 ]

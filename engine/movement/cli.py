@@ -269,40 +269,18 @@ def run_replay(
     evaluator: str,
     say: Say,
 ) -> None:
-    from engine.movement.replay import SettingError, apply_settings, parse_settings, replay
+    from engine.movement.replay import SettingError, replay_profile, replay_with
     from engine.movement.report import matrix_text
-    from engine.rulebook import (
-        EvaluatorUnavailable,
-        RulebookError,
-        find_profile_dir,
-        load_profile,
-        open_evaluator,
-        resolve_evaluator,
-    )
-    from engine.rulebook.loader import PROFILE_FILE
 
     try:
-        profile = load_profile(profile_ref)
-        where = (find_profile_dir(profile_ref) / PROFILE_FILE).as_posix()
-        engine_name = resolve_evaluator(evaluator)
-    except RulebookError as exc:
-        _fail(str(exc), lang)
-    except EvaluatorUnavailable as exc:
-        _fail(Text(zh=exc.zh, en=exc.en), lang)
-    try:
-        changed = parse_settings(settings, profile, where)
-        profile = apply_settings(profile, changed, where)
+        profile, changed, engine_name = replay_profile(profile_ref, settings, evaluator)
     except SettingError as exc:
         _fail(exc.text, lang)
     with _open(ledger, lang) as led:
         info, records = _round(led, round_ref, lang)
     for note in replay_notes(info, records, profile, lang):
         say(note, markup=False)
-    ev = open_evaluator(profile, engine_name)
-    try:
-        result = replay([(r.facts, r.result) for r in records], profile, ev, changed)
-    finally:
-        ev.close()
+    result = replay_with([(r.facts, r.result) for r in records], profile, engine_name, changed)
     say(word("r_head", lang, round=info.label.get(lang), n=len(records), profile=profile.name), markup=False)
     if changed:
         shown = word("list_sep", lang).join(f"{k} = {v}" for k, v in changed.items())

@@ -26,7 +26,7 @@ from pydantic import ValidationError
 from engine.grading import grade
 from engine.movement.compare import Direction, directions, migration
 from engine.movement.labels import MOVEMENT_LABELS
-from engine.rulebook import Evaluator, evaluate_many
+from engine.rulebook import Evaluator, EvaluatorName, evaluate_many
 from schemas.common import Status, Text
 from schemas.facts import FACT_PARAMS, BranchFacts
 from schemas.results import BranchResult, Grade
@@ -234,3 +234,46 @@ def replay(
         matrix=migration(list(before), list(after), grades),
         changes=tuple(changes),
     )
+
+
+def replay_profile(
+    profile_ref: str, settings: Sequence[str], evaluator: str = "auto"
+) -> tuple[Profile, dict[str, ParamValue], EvaluatorName]:
+    """What a replay runs under: the profile ``profile_ref`` (a name or folder) with ``settings``
+    (``NAME=VALUE`` each) applied, the settings as parsed, and the evaluator ``evaluator`` resolves to.
+    Raises ``SettingError`` saying what is wrong (an unknown profile, a bad setting, no such evaluator)."""
+    from engine.rulebook import (
+        EvaluatorUnavailable,
+        RulebookError,
+        find_profile_dir,
+        load_profile,
+        resolve_evaluator,
+    )
+    from engine.rulebook.loader import PROFILE_FILE
+
+    try:
+        profile = load_profile(profile_ref)
+        where = (find_profile_dir(profile_ref) / PROFILE_FILE).as_posix()
+        engine_name = resolve_evaluator(evaluator)
+    except RulebookError as exc:
+        raise SettingError(Text(zh=str(exc), en=str(exc))) from None
+    except EvaluatorUnavailable as exc:
+        raise SettingError(Text(zh=exc.zh, en=exc.en)) from None
+    changed = parse_settings(settings, profile, where)
+    return apply_settings(profile, changed, where), changed, engine_name
+
+
+def replay_with(
+    recorded: Sequence[tuple[BranchFacts, BranchResult]],
+    profile: Profile,
+    engine_name: EvaluatorName,
+    settings: dict[str, ParamValue] | None = None,
+) -> Replay:
+    """``replay`` with an evaluator of ``engine_name`` opened for ``profile`` and closed afterwards."""
+    from engine.rulebook import open_evaluator
+
+    evaluator = open_evaluator(profile, engine_name)
+    try:
+        return replay(recorded, profile, evaluator, settings)
+    finally:
+        evaluator.close()

@@ -8,28 +8,24 @@ nothing here grades.
 from __future__ import annotations
 
 import io
-import secrets
-import threading
 import time
-import urllib.parse
 import zipfile
-from collections import Counter, deque
+from collections import Counter
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
-from dataclasses import dataclass
+from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
 import anyio
 from jinja2 import Environment, PackageLoader, select_autoescape
 from starlette.applications import Starlette
-from starlette.datastructures import FormData, UploadFile
+from starlette.datastructures import UploadFile
 from starlette.exceptions import HTTPException
-from starlette.formparsers import MultiPartException
 from starlette.middleware import Middleware
 from starlette.middleware.base import BaseHTTPMiddleware, RequestResponseEndpoint
 from starlette.requests import Request
-from starlette.responses import FileResponse, HTMLResponse, RedirectResponse, Response
+from starlette.responses import FileResponse, RedirectResponse, Response
 from starlette.routing import Mount, Route
 from starlette.staticfiles import StaticFiles
 
@@ -44,90 +40,25 @@ from schemas.batch import BatchReport
 from schemas.common import Lang, Severity, Text
 from schemas.results import BranchResult
 
-from . import charts
+from . import charts, submission_pages, year_pages
 from .batches import Collections, list_files, safe_name
 from .security import (
-    CSRF_FIELD,
     HEADERS,
     LANG_COOKIE,
     SID_COOKIE,
     BodyLimit,
     Limits,
-    csrf_ok,
-    csrf_token,
     megabytes,
     new_sid,
 )
 from .selfcheck import CheckAnswer, CheckPool
+from .site import ANSWER_SECONDS, XLSX, Held, Site, Throttle, attachment, lang_of
 from .store import SESSION_SECONDS, Store
+from .submissions import Intake
 from .texts import text
 
 STATIC = Path(__file__).parent / "static"
-ANSWER_SECONDS = 30 * 60  # how long a self-check's list can be downloaded
-ANSWERS_KEPT = 200
 LOGIN_TRIES, LOGIN_WINDOW = 5, 600  # failed logins per user name in a window (seconds)
-XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
-
-
-@dataclass(frozen=True)
-class Held:
-    """A self-check's rectification list, held in memory for the browser session that asked for it."""
-
-    sid: str
-    expires: float
-    data: bytes
-    name: str
-
-
-class Answers:
-    """Self-check lists kept in memory only (never on disk), each for a while and for one session."""
-
-    def __init__(self) -> None:
-        self._held: dict[str, Held] = {}
-        self._lock = threading.Lock()
-
-    def keep(self, sid: str, data: bytes, name: str) -> str:
-        token = secrets.token_urlsafe(24)
-        now = time.time()
-        with self._lock:
-            for key in [k for k, v in self._held.items() if v.expires < now]:
-                del self._held[key]
-            while len(self._held) >= ANSWERS_KEPT:
-                del self._held[next(iter(self._held))]
-            self._held[token] = Held(sid, now + ANSWER_SECONDS, data, name)
-        return token
-
-    def get(self, token: str, sid: str) -> Held | None:
-        with self._lock:
-            held = self._held.get(token)
-        if held is None or held.expires < time.time() or not secrets.compare_digest(held.sid, sid):
-            return None
-        return held
-
-
-class Throttle:
-    """Failed logins per user name: after ``LOGIN_TRIES`` in ``LOGIN_WINDOW`` seconds, wait."""
-
-    def __init__(self) -> None:
-        self._failures: dict[str, deque[float]] = {}
-
-    def blocked(self, name: str) -> bool:
-        recent = self._failures.get(name, deque())
-        while recent and recent[0] < time.time() - LOGIN_WINDOW:
-            recent.popleft()
-        return len(recent) >= LOGIN_TRIES
-
-    def failed(self, name: str) -> None:
-        self._failures.setdefault(name, deque()).append(time.time())
-
-
-def _lang(request: Request) -> Lang:
-    return "en" if request.cookies.get(LANG_COOKIE) == "en" else "zh"
-
-
-def _attachment(name: str) -> str:
-    ascii_name = name.encode("ascii", "replace").decode().replace("?", "_").replace('"', "_")
-    return f"attachment; filename=\"{ascii_name}\"; filename*=UTF-8''{urllib.parse.quote(name)}"
 
 
 def create_app(
@@ -142,49 +73,21 @@ def create_app(
     limits = limits or Limits()
     store = Store(data)
     collections = Collections(data, store, batch_workers)
-    answers = Answers()
-    throttle = Throttle()
+    throttle = Throttle(LOGIN_TRIES, LOGIN_WINDOW)
     choice = ProfileChoice.from_ref("auto")  # the catalogue and grade names; grading loads its own
     env = Environment(loader=PackageLoader("engine.web", "templates"), autoescape=select_autoescape())
     env.globals.update(fmt_num=fmt_num, evidence_cells=evidence_cells, source_text=source_text)
     env.globals.update(status_label=status_label, Severity=Severity)
     env.filters["localtime"] = lambda ts: time.strftime("%Y-%m-%d %H:%M", time.localtime(ts))
-    state: dict[str, CheckPool] = {}
-
-    def render(request: Request, name: str, status: int = 200, **ctx: Any) -> HTMLResponse:
-        lang = _lang(request)
-        sid = request.state.sid
-        page = env.get_template(name).render(
-            request=request,
-            lang=lang,
-            t=lambda key, **fmt: text(key, lang, **fmt),
-            user=request.state.user,
-            csrf=csrf_token(store.secret, sid),
-            csrf_field=CSRF_FIELD,
-            **ctx,
-        )
-        return HTMLResponse(page, status_code=status)
-
-    @asynccontextmanager
-    async def form_checked(request: Request, **limits_: int) -> AsyncIterator[FormData]:
-        """The request's form, refused (403) without the session's CSRF token; its files are closed
-        (their spooled bytes gone) when the block ends."""
-        try:
-            form = await request.form(**limits_)
-        except MultiPartException as exc:
-            raise HTTPException(400, detail=str(exc)) from None
-        try:
-            if not csrf_ok(store.secret, request.cookies.get(SID_COOKIE), form.get(CSRF_FIELD)):
-                raise HTTPException(403)
-            yield form
-        finally:
-            await form.close()
-
-    def officer(request: Request) -> str:
-        user: str | None = request.state.user
-        if user is None:
-            raise HTTPException(401)
-        return user
+    site = Site(store, collections, choice, limits, env)
+    intake = Intake(data, store)
+    render, form_checked, officer, answers, state = (
+        site.render,
+        site.form,
+        site.officer,
+        site.answers,
+        site.state,
+    )
 
     # --- the secretary's self-check -------------------------------------------------------------------
 
@@ -195,16 +98,23 @@ def create_app(
         async with form_checked(request, max_files=1, max_fields=4) as form:
             upload = form.get("workbook")
             if not isinstance(upload, UploadFile) or not upload.filename:
-                return render(request, "check.html", 400, error=text("no_file", _lang(request)))
+                return render(request, "check.html", 400, error=text("no_file", lang_of(request)))
             data = await upload.read()
             name = safe_name(upload.filename, set())
-        lang = _lang(request)
+        lang = lang_of(request)
+        asked = time.perf_counter()
         answer: CheckAnswer = await anyio.to_thread.run_sync(state["pool"].check, data, name, lang)
+        # for Server-Timing: the pool's time (queueing included) and the worker's own share of it
+        request.state.timings = {"pool": (time.perf_counter() - asked) * 1000, "worker": answer.worker_ms}
         token = None
+        current = intake.current()
         if answer.result is not None and answer.list_bytes is not None:
             identity = answer.result.identity
             list_name = list_file_stem(identity.branch_id, identity.branch_name) + ".xlsx"
-            token = answers.keep(request.state.sid, answer.list_bytes, list_name)
+            held = Held(request.state.sid, time.time() + ANSWER_SECONDS, answer.list_bytes, list_name)
+            if current is not None:  # held for the explicit submission that may follow, in memory only
+                held = replace(held, workbook=data, file=name, result=answer.result)
+            token = answers.keep(held)
         return render(
             request,
             "checked.html",
@@ -212,13 +122,14 @@ def create_app(
             problems=answer.report.problems,
             result=answer.result,
             token=token,
+            current=current,
         )
 
     async def check_list(request: Request) -> Response:
         held = answers.get(request.path_params["token"], request.state.sid)
         if held is None:
-            return render(request, "error.html", 404, message=text("expired", _lang(request)))
-        return Response(held.data, media_type=XLSX, headers={"content-disposition": _attachment(held.name)})
+            return render(request, "error.html", 404, message=text("expired", lang_of(request)))
+        return Response(held.data, media_type=XLSX, headers={"content-disposition": attachment(held.name)})
 
     # --- language, login ------------------------------------------------------------------------------
 
@@ -239,7 +150,7 @@ def create_app(
     async def login(request: Request) -> Response:
         async with form_checked(request, max_files=0, max_fields=5) as form:
             name, password = str(form.get("user", "")), str(form.get("password", ""))
-        lang = _lang(request)
+        lang = lang_of(request)
         if throttle.blocked(name):
             return render(request, "login.html", 429, error=text("login_throttled", lang))
         ok = await anyio.to_thread.run_sync(store.check_login, name, password)
@@ -277,19 +188,9 @@ def create_app(
         officer(request)
         return collect_form(request)
 
-    async def rounds_page(request: Request) -> Response:
-        officer(request)
-        rows = []
-        if collections.ledger.exists():
-            with Ledger.open(collections.ledger) as led:
-                for info in led.rounds(include_replaced=True):
-                    rows.append((info, len(led.branch_grades(info.id))))
-        profiles = [choice.profile(e.name) for e in choice.entries]
-        return render(request, "rounds.html", rounds=rows, profiles=profiles)
-
     async def collect(request: Request) -> Response:
         user = officer(request)
-        lang = _lang(request)
+        lang = lang_of(request)
         async with form_checked(request, max_files=limits.collect_files + 1, max_fields=8) as form:
             uploads = [f for f in form.getlist("files") if isinstance(f, UploadFile) and f.filename]
             roster = form.get("roster")
@@ -371,7 +272,7 @@ def create_app(
             "dashboard.html",
             batch=batch,
             report=report,
-            **dashboard(report, choice, _lang(request), batch.detail),
+            **dashboard(report, choice, lang_of(request), batch.detail),
             lists=list_files(Path(batch.run)),
         )
 
@@ -416,7 +317,7 @@ def create_app(
         if not 0 <= n < len(lists):  # an index into what the run wrote: no name from the request
             raise HTTPException(404)
         return FileResponse(
-            lists[n], media_type=XLSX, headers={"content-disposition": _attachment(lists[n].name)}
+            lists[n], media_type=XLSX, headers={"content-disposition": attachment(lists[n].name)}
         )
 
     async def download_all(request: Request) -> Response:
@@ -426,11 +327,11 @@ def create_app(
         with zipfile.ZipFile(buffer, "w", zipfile.ZIP_STORED) as archive:  # xlsx is compressed already
             for path in list_files(Path(batch.run)):
                 archive.write(path, path.name)
-        name = text("one_list", _lang(request)) + ".zip"
+        name = text("one_list", lang_of(request)) + ".zip"
         return Response(
             buffer.getvalue(),
             media_type="application/zip",
-            headers={"content-disposition": _attachment(name)},
+            headers={"content-disposition": attachment(name)},
         )
 
     async def download_summary(request: Request) -> Response:
@@ -440,7 +341,7 @@ def create_app(
         path = next((run / n for n in pipeline.SUMMARY_NAME.values() if (run / n).is_file()), None)
         if path is None:
             raise HTTPException(404)
-        return FileResponse(path, media_type=XLSX, headers={"content-disposition": _attachment(path.name)})
+        return FileResponse(path, media_type=XLSX, headers={"content-disposition": attachment(path.name)})
 
     async def download_results(request: Request) -> Response:
         batch = batch_of(request)
@@ -448,7 +349,7 @@ def create_app(
         return FileResponse(
             Path(batch.run) / pipeline.RESULTS_NAME,
             media_type="application/json",
-            headers={"content-disposition": _attachment(pipeline.RESULTS_NAME)},
+            headers={"content-disposition": attachment(pipeline.RESULTS_NAME)},
         )
 
     # --- the rule catalogue ---------------------------------------------------------------------------
@@ -470,7 +371,7 @@ def create_app(
 
     async def http_error(request: Request, exc: Exception) -> Response:
         assert isinstance(exc, HTTPException)
-        lang = _lang(request)
+        lang = lang_of(request)
         if exc.status_code == 401:
             return RedirectResponse("/login", 303)
         if not hasattr(request.state, "sid"):
@@ -507,7 +408,8 @@ def create_app(
         Route("/c/{batch}/summary.xlsx", download_summary),
         Route("/c/{batch}/results.json", download_results),
         Route("/rules", rules_page),
-        Route("/rounds", rounds_page),
+        *submission_pages.routes(site, intake),
+        *year_pages.routes(site),
         Mount("/static", StaticFiles(directory=STATIC), name="static"),
     ]
     middleware = [
@@ -549,7 +451,8 @@ class SessionHeaders(BaseHTTPMiddleware):
         request.state.user = None if fresh or static else self.store.session_user(sid or "")
         response = await call_next(request)
         # the time this server spent on the request, for the browser's tools and bench/web.py
-        response.headers["server-timing"] = f"app;dur={(time.perf_counter() - started) * 1000:.1f}"
+        timings = {"app": (time.perf_counter() - started) * 1000, **getattr(request.state, "timings", {})}
+        response.headers["server-timing"] = ", ".join(f"{k};dur={v:.1f}" for k, v in timings.items())
         if fresh and not request.state.sid_set:
             _set_sid(request, response, sid or "", None)
         for key, value in HEADERS.items():

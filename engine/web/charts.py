@@ -98,3 +98,43 @@ def stacked_chart(title: str, legend: Sequence[str], rows: Sequence[tuple[str, S
         parts.append(f'<text x="{x0 + 6:.1f}" y="{y + 17}" font-size="13">{sum(counts)}</text>')
     parts.append("</svg>")
     return Markup("".join(parts))
+
+
+CELL, HEAD_W = 58, 110
+
+
+def matrix_chart(title: str, names: Sequence[str], matrix: Sequence[Sequence[int]], corner: str) -> Markup:
+    """A migration matrix as a heat map: rows the grades before, columns the grades after, each cell's
+    count written in it and its shade by the count; the diagonal (no move) outlined."""
+    top = max((v for row in matrix for v in row), default=0) or 1
+    n = len(names)
+    width, height = HEAD_W + CELL * n + 8, ROW + CELL * n + 8
+    parts = [
+        f'<svg class="chart matrix" role="img" viewBox="0 0 {width} {height}" width="{width}"'
+        f' height="{height}" xmlns="http://www.w3.org/2000/svg"><title>{escape(title)}</title>'
+        f'<text x="4" y="{ROW - 8}" font-size="11" fill="#57606a">{escape(_label(corner))}</text>'
+    ]
+    for c, name in enumerate(names):
+        x = HEAD_W + c * CELL + CELL / 2
+        parts.append(
+            f'<text x="{x:.0f}" y="{ROW - 8}" text-anchor="middle" font-size="13">{escape(name)}</text>'
+        )
+    for r, (name, row) in enumerate(zip(names, matrix, strict=True)):
+        y = ROW + r * CELL
+        parts.append(
+            f'<text x="{HEAD_W - 8}" y="{y + CELL / 2 + 5:.0f}" text-anchor="end" font-size="13">'
+            f"{escape(name)}</text>"
+        )
+        for c, value in enumerate(row):
+            x = HEAD_W + c * CELL
+            shade = 0.08 + 0.82 * value / top if value else 0.0
+            stroke = ' stroke="#1f2328" stroke-width="2"' if r == c else ' stroke="#d0d7de"'
+            parts.append(
+                f'<rect x="{x}" y="{y}" width="{CELL - 2}" height="{CELL - 2}" fill="#b71c1c"'
+                f' fill-opacity="{shade:.2f}"{stroke}><title>{escape(name)} → {escape(names[c])}: {value}'
+                f"</title></rect>"
+                f'<text x="{x + CELL / 2 - 1:.0f}" y="{y + CELL / 2 + 5:.0f}" text-anchor="middle"'
+                f' font-size="14" fill="{"#fff" if shade > 0.5 else "#1f2328"}">{value}</text>'
+            )
+    parts.append("</svg>")
+    return Markup("".join(parts))

@@ -35,6 +35,12 @@ def serve(
     port: Annotated[int, typer.Option("--port", help="端口 / port")] = 8000,
     data: DataOpt = None,
     workers: Annotated[int, typer.Option("--check-workers", help="自查进程数 / self-check processes")] = 2,
+    batch_workers: Annotated[
+        int | None,
+        typer.Option(
+            "--batch-workers", help="每次收集的评定进程数（默认每核一个） / grading processes per collection"
+        ),
+    ] = None,
 ) -> None:
     """启动网页服务：支部自查与工作人员评定 / start the web page (self-check and officer pages)."""
     import uvicorn
@@ -42,7 +48,7 @@ def serve(
     from engine.web.app import create_app
 
     folder = data or default_data()
-    app = create_app(folder, check_workers=max(1, workers))
+    app = create_app(folder, check_workers=max(1, workers), batch_workers=batch_workers)
     print(f"branchgrade: http://{host}:{port}/  (数据 / data: {folder.resolve()})", flush=True)
     uvicorn.run(app, host=host, port=port, log_level="warning")
 

@@ -68,7 +68,7 @@ class BodyLimit:
     def limit(self, path: str) -> int:
         if path == "/check":
             return self.limits.check_bytes
-        if path == "/collect":
+        if path in ("/collect", "/ledger/import"):
             return self.limits.collect_bytes
         return self.limits.form_bytes
 

@@ -14,6 +14,7 @@ from __future__ import annotations
 import os
 import tempfile
 import threading
+import time
 from collections.abc import Callable
 from concurrent.futures import ProcessPoolExecutor
 from concurrent.futures.process import BrokenProcessPool
@@ -38,6 +39,9 @@ class CheckAnswer:
     report: FileReport
     result: BranchResult | None
     list_bytes: bytes | None
+    worker_ms: float = (
+        0.0  # the worker's own time on it (the rest of a request's time is queueing and the page)
+    )
 
 
 _state: dict[str, object] = {}
@@ -54,6 +58,7 @@ def _start(evaluator: EvaluatorName, memory_limit: int | None) -> None:
 
 
 def _check(data: bytes, display_name: str, lang: Lang) -> CheckAnswer:
+    started = time.perf_counter()
     choice, evaluators, scratch = _state["choice"], _state["evaluators"], _state["scratch"]
     assert isinstance(choice, ProfileChoice) and isinstance(evaluators, Evaluators)
     assert isinstance(scratch, str)
@@ -69,7 +74,7 @@ def _check(data: bytes, display_name: str, lang: Lang) -> CheckAnswer:
         path.unlink(missing_ok=True)
     result = outcome.result
     listed = None if result is None else branch_list_bytes(result, lang)
-    return CheckAnswer(outcome.report, result, listed)
+    return CheckAnswer(outcome.report, result, listed, (time.perf_counter() - started) * 1000)
 
 
 Task = Callable[[bytes, str, Lang], CheckAnswer]

@@ -1,5 +1,6 @@
 """The web layer's own small SQLite file in the data folder: officer accounts, their sessions, the
-server's secret and the collections (batches) officers started. Not the grading ledger.
+server's secret, the collections (batches) officers started and the submission rounds with their branch
+codes (engine/web/submissions.py). Not the grading ledger.
 
 Connections follow the recipe that kept every write under concurrent writers: WAL, ``synchronous=FULL``,
 a busy timeout and ``BEGIN IMMEDIATE`` for each write. Passwords are kept as scrypt hashes (stdlib
@@ -37,6 +38,19 @@ SCHEMA = (
     """CREATE TABLE IF NOT EXISTS batches (
         id TEXT PRIMARY KEY, owner TEXT NOT NULL, created REAL NOT NULL, status TEXT NOT NULL,
         run TEXT, detail TEXT NOT NULL DEFAULT '{}')""",
+    # rounds open for secretaries' submissions, the branch codes issued for them, what was submitted
+    """CREATE TABLE IF NOT EXISTS intake_rounds (
+        id INTEGER PRIMARY KEY, year INTEGER NOT NULL, stage TEXT NOT NULL, deadline TEXT,
+        opened REAL NOT NULL, opened_by TEXT NOT NULL, closed REAL)""",
+    """CREATE TABLE IF NOT EXISTS intake_codes (
+        code TEXT PRIMARY KEY, round_id INTEGER NOT NULL REFERENCES intake_rounds(id),
+        branch_id TEXT NOT NULL, branch_name TEXT NOT NULL, issued REAL NOT NULL, issued_by TEXT NOT NULL,
+        used REAL, replaced REAL)""",
+    """CREATE TABLE IF NOT EXISTS intake_submissions (
+        id INTEGER PRIMARY KEY, round_id INTEGER NOT NULL REFERENCES intake_rounds(id),
+        code TEXT NOT NULL REFERENCES intake_codes(code), branch_id TEXT NOT NULL, branch_name TEXT NOT NULL,
+        submitted REAL NOT NULL, stored TEXT NOT NULL, file TEXT NOT NULL, sha256 TEXT NOT NULL,
+        grade TEXT NOT NULL, superseded INTEGER NOT NULL DEFAULT 0)""",
 )
 
 
@@ -87,12 +101,12 @@ class Store:
     def __init__(self, data: Path) -> None:
         self.path = data / DB_NAME
         data.mkdir(parents=True, exist_ok=True)
-        with self._write() as db:
+        with self.write() as db:
             for statement in SCHEMA:
                 db.execute(statement)
             if db.execute("SELECT 1 FROM meta WHERE key = 'secret'").fetchone() is None:
                 db.execute("INSERT INTO meta VALUES ('secret', ?)", (secrets.token_hex(32),))
-        self.secret = bytes.fromhex(self._one("SELECT value FROM meta WHERE key = 'secret'")[0])
+        self.secret = bytes.fromhex(self.one("SELECT value FROM meta WHERE key = 'secret'")[0])
 
     def _connect(self) -> sqlite3.Connection:
         db = sqlite3.connect(self.path, timeout=10, isolation_level=None)
@@ -103,7 +117,8 @@ class Store:
         return db
 
     @contextmanager
-    def _write(self) -> Iterator[sqlite3.Connection]:
+    def write(self) -> Iterator[sqlite3.Connection]:
+        """A write transaction (``BEGIN IMMEDIATE``), committed when the block ends, else rolled back."""
         db = self._connect()
         try:
             db.execute("BEGIN IMMEDIATE")
@@ -116,7 +131,8 @@ class Store:
         finally:
             db.close()
 
-    def _one(self, sql: str, args: tuple[Any, ...] = ()) -> tuple[Any, ...]:
+    def one(self, sql: str, args: tuple[Any, ...] = ()) -> tuple[Any, ...]:
+        """The first row ``sql`` selects (None when there is none)."""
         db = self._connect()
         try:
             row: tuple[Any, ...] = db.execute(sql, args).fetchone()
@@ -124,7 +140,8 @@ class Store:
         finally:
             db.close()
 
-    def _all(self, sql: str, args: tuple[Any, ...] = ()) -> list[tuple[Any, ...]]:
+    def rows(self, sql: str, args: tuple[Any, ...] = ()) -> list[tuple[Any, ...]]:
+        """Every row ``sql`` selects."""
         db = self._connect()
         try:
             return db.execute(sql, args).fetchall()
@@ -141,16 +158,16 @@ class Store:
             )
         if len(password) < 8:
             raise StoreError("密码至少 8 个字符", "a password has at least 8 characters")
-        with self._write() as db:
+        with self.write() as db:
             if db.execute("SELECT 1 FROM users WHERE name = ?", (name,)).fetchone():
                 raise StoreError(f"用户 {name} 已存在", f"user {name} already exists")
             db.execute("INSERT INTO users VALUES (?, ?, ?)", (name, hash_password(password), time.time()))
 
     def users(self) -> list[str]:
-        return [row[0] for row in self._all("SELECT name FROM users ORDER BY name")]
+        return [row[0] for row in self.rows("SELECT name FROM users ORDER BY name")]
 
     def check_login(self, name: str, password: str) -> bool:
-        row = self._one("SELECT hash FROM users WHERE name = ?", (name,))
+        row = self.one("SELECT hash FROM users WHERE name = ?", (name,))
         ok = verify_password(password, row[0] if row else _DUMMY_HASH)
         return ok and row is not None
 
@@ -158,7 +175,7 @@ class Store:
 
     def start_session(self, user: str) -> str:
         sid = secrets.token_urlsafe(32)
-        with self._write() as db:
+        with self.write() as db:
             db.execute("DELETE FROM sessions WHERE expires < ?", (time.time(),))
             db.execute(
                 "INSERT INTO sessions VALUES (?, ?, ?)", (_sid_hash(sid), user, time.time() + SESSION_SECONDS)
@@ -166,37 +183,37 @@ class Store:
         return sid
 
     def session_user(self, sid: str) -> str | None:
-        row = self._one(
+        row = self.one(
             "SELECT user FROM sessions WHERE id_hash = ? AND expires > ?", (_sid_hash(sid), time.time())
         )
         return None if row is None else str(row[0])
 
     def end_session(self, sid: str) -> None:
-        with self._write() as db:
+        with self.write() as db:
             db.execute("DELETE FROM sessions WHERE id_hash = ?", (_sid_hash(sid),))
 
     # --- collections ---------------------------------------------------------------------------------
 
     def add_batch(self, batch_id: str, owner: str, detail: dict[str, Any]) -> None:
-        with self._write() as db:
+        with self.write() as db:
             db.execute(
                 "INSERT INTO batches VALUES (?, ?, ?, 'running', NULL, ?)",
                 (batch_id, owner, time.time(), json.dumps(detail, ensure_ascii=False)),
             )
 
     def finish_batch(self, batch_id: str, status: str, run: str | None, detail: dict[str, Any]) -> None:
-        with self._write() as db:
+        with self.write() as db:
             db.execute(
                 "UPDATE batches SET status = ?, run = ?, detail = ? WHERE id = ?",
                 (status, run, json.dumps(detail, ensure_ascii=False), batch_id),
             )
 
     def batch(self, batch_id: str) -> Batch | None:
-        row = self._one("SELECT * FROM batches WHERE id = ?", (batch_id,))
+        row = self.one("SELECT * FROM batches WHERE id = ?", (batch_id,))
         return None if row is None else _batch(row)
 
     def batches(self) -> list[Batch]:
-        return [_batch(row) for row in self._all("SELECT * FROM batches ORDER BY created DESC")]
+        return [_batch(row) for row in self.rows("SELECT * FROM batches ORDER BY created DESC")]
 
 
 def _sid_hash(sid: str) -> str:

@@ -1,0 +1,161 @@
+"""The officers' pages of the grading year through TestClient, over the fixture year recorded through
+the web pages themselves: March collected as 年初定级, the branches' returned lists imported, December
+collected as 年终自查; then the 整改台账 and its download, comparing the two rounds and replaying March
+under a changed parameter."""
+
+from __future__ import annotations
+
+import io
+import re
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+
+import openpyxl
+import pytest
+from starlette.testclient import TestClient
+
+from engine.ledger import Ledger
+from engine.web.app import create_app
+from engine.web.store import Store
+from tests.test_web import PASSWORD, csrf, finished, login, words
+
+YEAR = Path(__file__).resolve().parent.parent / "fixtures" / "year"
+
+
+@dataclass(frozen=True)
+class Year:
+    officer: TestClient
+    data: Path
+    march: int
+    december: int
+
+
+def collect(officer: TestClient, folder: Path, stage: str) -> str:
+    token = csrf(officer.get("/collect").text)
+    files = [("files", (p.name, p.read_bytes())) for p in sorted(folder.glob("*.xlsx"))]
+    return finished(officer, officer.post("/collect", data={"csrf": token, "stage": stage}, files=files))
+
+
+def import_lists(officer: TestClient, paths: list[tuple[str, bytes]]) -> tuple[int, str]:
+    token = csrf(officer.get("/ledger").text)
+    response = officer.post("/ledger/import", data={"csrf": token}, files=[("lists", p) for p in paths])
+    return response.status_code, words(response.text)
+
+
+RETURNED = [(p.name, p.read_bytes()) for p in sorted((YEAR / "returned").glob("*.xlsx"))]
+
+
+@pytest.fixture(scope="module")
+def year(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Year]:
+    data = tmp_path_factory.mktemp("web-year")
+    Store(data).add_user("officer", PASSWORD)
+    with TestClient(create_app(data, batch_workers=1), follow_redirects=False) as officer:
+        assert login(officer) == 303
+        collect(officer, YEAR / "march", "年初定级")
+        status, _ = import_lists(officer, RETURNED)
+        assert status == 200
+        collect(officer, YEAR / "december", "年终自查")
+        with Ledger.open(data / "ledger.sqlite3") as led:
+            march, december = (led.find_round(f"2012-{s}").id for s in ("年初定级", "年终自查"))
+        yield Year(officer, data, march, december)
+
+
+def test_returned_lists_import_once_and_a_stranger_file_is_refused_with_its_reason(year: Year) -> None:
+    status, said = import_lists(year.officer, RETURNED)
+    assert status == 200 and "此前已导入 4 份" in said  # the same files again change nothing
+    status, said = import_lists(
+        year.officer, [("随便一个.xlsx", (YEAR / "march" / "JD-01.xlsx").read_bytes())]
+    )
+    assert status == 200 and "拒绝 1 份" in said and "随便一个.xlsx" in said and "IN-30" in said
+    kept = [p.name for p in (year.data / "imports").rglob("*.xlsx")]
+    assert sorted(kept) == sorted([n for n, _ in RETURNED] * 2 + ["随便一个.xlsx"])  # what was imported stays
+
+
+def test_the_ledger_page_counts_items_and_downloads_the_ledger_workbook(year: Year) -> None:
+    page = year.officer.get("/ledger")
+    assert page.status_code == 200
+    text = words(page.text)
+    assert "整改事项状态（按党总支）" in text and page.text.count("<svg") == 1
+    counts = re.findall(r"<tr><td>([^<]+)</td><td class=\"num\">(\d+)</td>", page.text)
+    assert counts and all(int(n) > 0 for _, n in counts)
+    download = year.officer.get("/ledger/export.xlsx")
+    assert (
+        download.status_code == 200
+        and "filename*=UTF-8''%E6%95%B4%E6%94%B9" in download.headers["content-disposition"]
+    )
+    book = openpyxl.load_workbook(io.BytesIO(download.content))
+    items = book.worksheets[1]
+    states = {row[8] for row in items.iter_rows(min_row=2, values_only=True)}
+    assert {"已销号", "整改未见成效"} <= states  # closed by December's forms, or claimed but still failing
+    english = year.officer.get("/lang/en?next=/ledger")
+    assert english.status_code == 303
+    try:
+        assert "Rectification ledger" in year.officer.get("/ledger").text
+    finally:
+        year.officer.get("/lang/zh?next=/")
+
+
+def test_comparing_the_two_rounds_shows_the_migration_and_who_moved(year: Year) -> None:
+    page = year.officer.get(f"/compare?a={year.march}&b={year.december}")
+    assert page.status_code == 200, words(page.text)
+    text = words(page.text)
+    assert "2012年 年初定级 → 2012年 年终自查" in text
+    assert page.text.count("<svg") == 3  # the migration matrix, the movement, the items
+    moves = dict(re.findall(r'<tr class="move-(\w+)"><td>([A-Z]{2}-\d\d)', page.text)[::1])
+    by_branch = {b: d for d, b in re.findall(r'<tr class="move-(\w+)"><td>([A-Z]{2}-\d\d)', page.text)}
+    assert moves and by_branch["XX-01"] == "up" and by_branch["XS-02"] == "down"
+    assert "已销号" in text and "学院指标变动" in text
+    workbook = year.officer.get(f"/compare/movement.xlsx?a={year.march}&b={year.december}")
+    assert workbook.status_code == 200
+    assert "等次迁移" in openpyxl.load_workbook(io.BytesIO(workbook.content)).sheetnames
+    missing = year.officer.get(f"/compare?a=999&b={year.december}")
+    assert missing.status_code == 400 and "没有轮次" in words(missing.text)
+    assert year.officer.get("/compare?a=../x&b=1").status_code == 404
+
+
+def test_replaying_a_round_under_a_changed_parameter_shows_the_migration_and_records_nothing(
+    year: Year,
+) -> None:
+    def replay(settings: str) -> tuple[int, str, str]:
+        token = csrf(year.officer.get("/replay").text)
+        fields = {"csrf": token, "round": str(year.march), "profile": "loudi-2012", "settings": settings}
+        response = year.officer.post("/replay", data=fields)
+        return response.status_code, response.text, words(response.text)
+
+    status, page, text = replay("")
+    assert status == 200 and "等次与规则结果均无变化" in text and "<svg" in page
+    status, page, text = replay("branch_study_per_year = 30\n")  # ten study sessions are not enough now
+    assert status == 200, text
+    assert "改动的参数：branch_study_per_year = 30" in text and "规则结果有变化的支部 4 个" in text
+    changed = re.findall(r'<tr class="move-same"><td>([A-Z]{2}-\d\d)', page)
+    assert changed == ["JD-01", "JD-02", "XS-02", "XX-01"] and "ED-07" in text and "通过 → 未通过" in text
+    status, _, text = replay("org_life=2")
+    assert status == 400 and "org_life" in text
+    with Ledger.open(year.data / "ledger.sqlite3") as led:  # nothing recorded
+        assert [r.stage for r in led.rounds(include_replaced=True)] == ["年初定级", "年终自查"]
+    token = csrf(year.officer.get("/replay").text)
+    other = {"csrf": token, "round": str(year.march), "profile": "../../etc", "settings": ""}
+    assert year.officer.post("/replay", data=other).status_code == 400  # only this server's profiles
+
+
+def test_the_year_pages_are_for_officers_and_their_forms_need_the_csrf_token(
+    year: Year, tmp_path: Path
+) -> None:
+    stranger = TestClient(year.officer.app, follow_redirects=False)
+    for path in ("/ledger", "/ledger/export.xlsx", "/compare", "/compare/movement.xlsx?a=1&b=2", "/replay"):
+        assert stranger.get(path).headers.get("location") == "/login", path
+    assert year.officer.post("/ledger/import", files=[("lists", RETURNED[0])]).status_code == 403
+    fields = {"round": str(year.march), "profile": "loudi-2012", "settings": ""}
+    assert year.officer.post("/replay", data=fields).status_code == 403
+
+
+def test_without_a_ledger_the_pages_say_what_to_do_first(tmp_path: Path) -> None:
+    Store(tmp_path).add_user("officer", PASSWORD)
+    officer = TestClient(create_app(tmp_path), follow_redirects=False)  # no lifespan: no self-check pool
+    assert login(officer) == 303
+    for path in ("/ledger", "/compare", "/replay"):
+        page = officer.get(path)
+        assert page.status_code == 200 and "还没有台账" in words(page.text), path
+    assert officer.get("/ledger/export.xlsx").status_code == 400
+    assert not (tmp_path / "ledger.sqlite3").exists()
