@@ -31,7 +31,7 @@ from engine.movement.cli import register as register_movement
 from engine.review.cli import add_review_commands
 from engine.web import cli as web_cli  # typer only: the web stack is imported when serve runs
 from schemas.common import Lang, Severity, Text
-from schemas.form_layout import BRANCH_TYPES
+from schemas.form_layout import BRANCH_TYPES, FORM_2012
 
 # A command imports what it uses when it runs (the pipeline, the stages, the template's openpyxl, the
 # rulebook): `branchgrade validate ONE.xlsx` then pays for reading one form, not for every command's
@@ -114,11 +114,20 @@ def template(
     ] = None,
     year: Annotated[int | None, typer.Option("--year", help=_h("h_year"))] = None,
     roster: Annotated[bool, typer.Option("--roster", help=_h("h_roster_template"))] = False,
+    profile: Annotated[str | None, typer.Option("--profile", help=_h("h_template_profile"))] = None,
     lang: LangOpt = "zh",
 ) -> None:
     language = _lang(lang)
-    if roster and (branch_type is not None or year is not None):
+    if roster and (branch_type is not None or year is not None or profile is not None):
         _fail("u_roster_type", language)
+    form = FORM_2012
+    if profile is not None:
+        from schemas.forms import form_named
+
+        chosen = _load(profile)
+        if year is not None and not chosen.covers(year):
+            _fail("u_template_year", language, profile=chosen.name, years=chosen.years_shown, year=year)
+        form = form_named(chosen.form)
     if branch_type is not None and branch_type not in BRANCH_TYPES:
         _fail("u_type", language, choices=label("list_sep", language).join(BRANCH_TYPES))
     if output.suffix.lower() != ".xlsx":
@@ -132,7 +141,7 @@ def template(
     else:
         from engine.export.template import write_template  # openpyxl: only this command needs it
 
-        write_template(output, branch_type=branch_type, year=year)
+        write_template(output, branch_type=branch_type, year=year, form=form)
     _say("wrote", language, path=output)
 
 

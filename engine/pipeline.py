@@ -60,6 +60,7 @@ from schemas.batch import WORKBOOK_STATUSES, BatchReport, FileReport, Kpi
 from schemas.common import Evidence, Finding, Lang, Text
 from schemas.facts import BranchFacts
 from schemas.form import FormResult
+from schemas.form_layout import META_SHEET
 from schemas.problems import make_problem
 from schemas.results import BranchResult, Grade
 from schemas.rules import Profile
@@ -177,13 +178,17 @@ def choose_profile(checked: FormResult, choice: ProfileChoice) -> ProfileEntry |
     if form is None:
         return None
     where = form.basic.at("assessment_year") or Evidence(file=checked.file)
-    return choice.choose(form.basic.assessment_year, where)
+    chosen = choice.choose(form.basic.assessment_year, where)
+    if isinstance(chosen, ProfileEntry):
+        stamp = Evidence(file=checked.file, sheet=META_SHEET, cell="B1")
+        return choice.form_refusal(chosen, form.template_version, stamp) or chosen
+    return chosen
 
 
 def grade_workbooks(
     items: Sequence[tuple[Path, str]],
     choice: ProfileChoice,
-    evaluators: Callable[[str], Evaluator],
+    evaluators: Callable[[str, int], Evaluator],
     hooks: RoundHooks | None = None,
 ) -> list[FileOutcome]:
     """Run workbooks (path, display name) through every stage up to their grades. Never raises for bad
@@ -194,23 +199,26 @@ def grade_workbooks(
     the branch as ``hooks.capture`` packs it."""
     checked = [check_workbook(path, name) for path, name in items]
     chosen = [choose_profile(c, choice) for c in checked]
-    groups: dict[str, list[int]] = {}
+    # Grouped by (profile, year): a profile of several years grades each with that year's dates.
+    groups: dict[tuple[str, int], list[int]] = {}
     for i, entry in enumerate(chosen):
-        if isinstance(entry, ProfileEntry):
-            groups.setdefault(entry.name, []).append(i)
+        form = checked[i].form
+        if isinstance(entry, ProfileEntry) and form is not None:
+            groups.setdefault((entry.name, form.basic.assessment_year), []).append(i)
     results: dict[int, BranchResult] = {}
     captured: dict[int, bytes] = {}
-    for name, members in groups.items():
-        profile = choice.profile(name)
+    for (name, year), members in groups.items():
+        profile = choice.profile(name, year)
+        evaluator = evaluators(name, year)
         facts = [
             build_facts(form, profile) for form in (checked[i].form for i in members) if form is not None
         ]
         if hooks is not None:
             facts = [hooks.supplement(f, profile) for f in facts]
-        for i, evaluation in zip(members, evaluate_many(facts, profile, evaluators(name)), strict=True):
+        for i, evaluation in zip(members, evaluate_many(facts, profile, evaluator), strict=True):
             results[i] = grade(evaluation, profile.grading)
         if hooks is not None:
-            _regrade(members, facts, results, profile, evaluators(name), hooks)
+            _regrade(members, facts, results, profile, evaluator, hooks)
             for i, f in zip(members, facts, strict=True):
                 captured[i] = hooks.capture(f, results[i], items[i][1], checked[i].problems)
     outcomes: list[FileOutcome] = []
@@ -263,14 +271,14 @@ def grade_workbook(
     """Run one workbook through every stage up to its grade under ``profile`` (a workbook of another
     year is refused). Never raises for bad input."""
     return grade_workbooks(
-        [(path, display_name or path.name)], ProfileChoice.of(profile), lambda _: evaluator
+        [(path, display_name or path.name)], ProfileChoice.of(profile), lambda *_: evaluator
     )[0]
 
 
 def grade_and_list(
     items: Sequence[tuple[Path, str]],
     choice: ProfileChoice,
-    evaluators: Callable[[str], Evaluator],
+    evaluators: Callable[[str, int], Evaluator],
     list_dir: Path,
     lang: Lang,
     hooks: RoundHooks | None = None,
@@ -341,7 +349,7 @@ def _init_worker(
     choice = ProfileChoice(*choice_state)
     evaluators = Evaluators(choice, evaluator_name)
     if len(choice.entries) == 1:  # the usual batch: ready before the first task, and out of the GC's sight
-        evaluators(choice.entries[0].name)
+        evaluators(choice.entries[0].name, choice.entries[0].year)
     _worker.update(choice=choice, evaluators=evaluators, list_dir=list_dir, lang=lang, hooks=hooks)
     # A worker allocates tens of thousands of short-lived acyclic objects per workbook (cells, records,
     # findings), which reference counting frees. The collector's default rhythm (a pass every 700
@@ -1141,9 +1149,10 @@ def check_files(
             problems = checked.problems
             if isinstance(chosen, Finding):
                 problems = (*problems, chosen)
-            elif isinstance(chosen, ProfileEntry):
-                profile = choice.profile(chosen.name)
-                problems = (*problems, *check_coverage(checked, profile, evaluators(chosen.name)))
+            elif isinstance(chosen, ProfileEntry) and checked.form is not None:
+                year = checked.form.basic.assessment_year
+                profile = choice.profile(chosen.name, year)
+                problems = (*problems, *check_coverage(checked, profile, evaluators(chosen.name, year)))
             out.append((checked.file, problems))
     return out
 

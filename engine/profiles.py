@@ -1,8 +1,10 @@
-"""Which profile grades a workbook: the one whose year covers the workbook's 考核年度, or a refusal.
+"""Which profile grades a workbook: the one whose years cover the workbook's 考核年度, or a refusal.
 
 A profile is written for one assessment year (``year`` in its profile.toml; its windows and deadlines are
-dates of that year), so a workbook of another year graded by it would be judged against the wrong
-calendar and the wrong norms. Without ``--profile`` (``auto``) every profile under ``rules/`` is a
+dates of that year) or, with ``last_year``, for the years its norms stay in force; each of those years is
+graded with the windows and deadlines moved to it (``Profile.for_year``), so profiles and evaluators are
+kept per (profile, year). A workbook of a year the profile does not cover would be judged against the
+wrong calendar and the wrong norms. Without ``--profile`` (``auto``) every profile under ``rules/`` is a
 candidate and each workbook is graded by the one covering its year; with ``--profile`` that profile is the
 only candidate and a workbook of another year is refused. Either way a workbook is never graded under
 norms that were not written for its year: when no candidate (or more than one) covers it, the choice is
@@ -33,6 +35,7 @@ from engine.rulebook import (
 from engine.rulebook.loader import PROFILE_FILE, RULES_ROOT
 from schemas.batch import ProfileRef
 from schemas.common import Evidence, Finding, Lang, Text
+from schemas.forms import form_of_version
 from schemas.problems import make_problem
 from schemas.rules import Profile
 
@@ -41,25 +44,34 @@ AUTO = "auto"
 
 @dataclass(frozen=True)
 class ProfileEntry:
-    """A candidate profile: how to load it (``ref``, a name or folder), its name, title, year and hash."""
+    """A candidate profile: how to load it (``ref``, a name or folder), its name, title, first year, hash
+    and last year (None: only ``year``)."""
 
     ref: str
     name: str
     title: Text
     year: int
     sha256: str
+    last_year: int | None = None
 
     def covers(self, year: int) -> bool:
-        return self.year == year
+        return self.year <= year <= (self.last_year or self.year)
+
+    @property
+    def years_shown(self) -> str:
+        """``2012`` or ``2019–2026``."""
+        return f"{self.year}–{self.last_year}" if self.last_year else str(self.year)
 
     @property
     def shown(self) -> str:
         """``loudi-2012（2012 年）`` / ``loudi-2012 (2012)``, for messages."""
-        return f"{self.name}（{self.year} 年）"
+        return f"{self.name}（{self.years_shown} 年）"
 
 
 def _entry(ref: str | Path, profile: Profile) -> ProfileEntry:
-    return ProfileEntry(str(ref), profile.name, profile.title, profile.year, profile_sha256(ref))
+    return ProfileEntry(
+        str(ref), profile.name, profile.title, profile.year, profile_sha256(ref), profile.last_year
+    )
 
 
 @dataclass
@@ -70,13 +82,14 @@ class ProfileChoice:
     entries: tuple[ProfileEntry, ...]
     explicit: bool  # --profile given: its year is the only one graded
     _loaded: dict[str, Profile] = field(default_factory=dict, repr=False, compare=False)
+    _by_year: dict[tuple[str, int], Profile] = field(default_factory=dict, repr=False, compare=False)
 
     @classmethod
     def of(cls, profile: Profile) -> ProfileChoice:
-        """The choice of one profile already loaded (its hash unknown: for grading outside a batch)."""
-        choice = cls(
-            (ProfileEntry(profile.name, profile.name, profile.title, profile.year, ""),), explicit=True
-        )
+        """The choice of one profile already loaded, for its year alone (its hash unknown: for grading
+        outside a batch with one evaluator; ``profile.for_year(y)`` gives another year of a profile)."""
+        entry = ProfileEntry(profile.name, profile.name, profile.title, profile.year, "")
+        choice = cls((entry,), explicit=True)
         choice._loaded[profile.name] = profile
         return choice
 
@@ -102,12 +115,18 @@ class ProfileChoice:
         choice.entries = tuple(sorted(entries, key=lambda e: (e.year, e.name)))
         return choice
 
-    def profile(self, name: str) -> Profile:
-        """The loaded profile of candidate ``name`` (loaded on first use)."""
+    def profile(self, name: str, year: int | None = None) -> Profile:
+        """The profile of candidate ``name`` (loaded on first use) as it grades workbooks of ``year`` (one
+        of its years; None: its first year, the dates as its profile.toml states them)."""
         if name not in self._loaded:
             entry = next(e for e in self.entries if e.name == name)
             self._loaded[name] = load_profile(entry.ref)
-        return self._loaded[name]
+        base = self._loaded[name]
+        if year is None or year == base.year:
+            return base
+        if (name, year) not in self._by_year:
+            self._by_year[name, year] = base.for_year(year)
+        return self._by_year[name, year]
 
     def grade_names(self, lang: Lang) -> tuple[str, ...]:
         """Every grade its profiles award, by name in ``lang``, best first, each once."""
@@ -124,6 +143,18 @@ class ProfileChoice:
         """What a worker process needs to rebuild this choice (``ProfileChoice(*state)``)."""
         return self.entries, self.explicit
 
+    def form_refusal(self, entry: ProfileEntry, version: str | None, evidence: Evidence) -> Finding | None:
+        """IN-29 when a workbook stamped ``version`` was made from another profile's form than the form
+        ``entry`` grades (its entries would be read against the wrong sheets); None otherwise, including
+        for a workbook without a known stamp (IN-11 already warns about it)."""
+        made = form_of_version(version)
+        wanted = self.profile(entry.name).form
+        if made is None or made.profile == wanted:
+            return None
+        return make_problem(
+            "IN-29", evidence, version=made.version, form_profile=made.profile, profile=entry.name
+        )
+
     def choose(self, year: int, evidence: Evidence) -> ProfileEntry | Finding:
         """The profile that grades a workbook of ``year``, or the problem that stops it being graded."""
         covering = [e for e in self.entries if e.covers(year)]
@@ -138,7 +169,7 @@ class ProfileChoice:
                 evidence,
                 year=year,
                 profile=only.name,
-                profile_year=only.year,
+                profile_year=only.years_shown,
                 fix=Text(
                     zh="去掉 --profile 由工具按年度自动选择"
                     + (f"，或改用 --profile {others[0]}" if others else ""),
@@ -154,7 +185,7 @@ class ProfileChoice:
 def _listing(entries: Sequence[ProfileEntry]) -> Text:
     return Text(
         zh="、".join(e.shown for e in entries) or "无",
-        en=", ".join(f"{e.name} ({e.year})" for e in entries) or "none",
+        en=", ".join(f"{e.name} ({e.years_shown})" for e in entries) or "none",
     )
 
 
@@ -168,19 +199,24 @@ def _catalogue() -> tuple[ProfileEntry, ...]:
 
 
 class Evaluators:
-    """One rules evaluator per profile, made when a workbook first needs it and kept for the process's
-    later workbooks (building the durable ruleset is the costly part); closed together."""
+    """One rules evaluator per (profile, year), made when a workbook first needs it and kept for the
+    process's later workbooks (building the durable ruleset is the costly part); closed together. The
+    year matters for a profile of several years: its deadlines, which conditions read, and its rules'
+    ``years`` differ from year to year."""
 
     def __init__(self, choice: ProfileChoice, evaluator: EvaluatorName | None = None) -> None:
         # None: the evaluator that runs here (durable_rules where it is installed, else the reference one)
         self.choice = choice
         self.evaluator: EvaluatorName = evaluator or resolve_evaluator("auto")
-        self._made: dict[str, Evaluator] = {}
+        self._made: dict[tuple[str, int | None], Evaluator] = {}
 
-    def __call__(self, name: str) -> Evaluator:
-        if name not in self._made:
-            self._made[name] = open_evaluator(self.choice.profile(name), self.evaluator)
-        return self._made[name]
+    def __call__(self, name: str, year: int | None = None) -> Evaluator:
+        """The evaluator of profile ``name`` for workbooks of ``year`` (None: the profile's first year)."""
+        profile = self.choice.profile(name, year)
+        key = (name, profile.year)
+        if key not in self._made:
+            self._made[key] = open_evaluator(profile, self.evaluator)
+        return self._made[key]
 
     def close(self) -> None:
         for evaluator in self._made.values():

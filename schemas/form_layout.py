@@ -477,3 +477,21 @@ SHEETS: tuple[SheetSpec, ...] = (
 
 def sheet(key: str) -> SheetSpec:
     return next(s for s in SHEETS if s.key == key)
+
+
+@dataclass(frozen=True)
+class FormLayout:
+    """One profile's form: the sheets its template writes and its workbooks are read with, and the version
+    stamped in the template's ``_meta`` sheet, which tells on reading which form a workbook was made from.
+    ``profile`` names the profile the form was made for (its profile.toml says ``form = …``)."""
+
+    profile: str
+    version: str
+    sheets: tuple[SheetSpec, ...]
+    example_year: int  # the year of the date shown as an example when the template presets none
+
+    def sheet(self, key: str) -> SheetSpec:
+        return next(s for s in self.sheets if s.key == key)
+
+
+FORM_2012 = FormLayout("loudi-2012", TEMPLATE_VERSION, SHEETS, 2012)  # the seed's form (also the default)

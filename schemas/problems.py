@@ -344,6 +344,25 @@ PROBLEMS: tuple[ProblemSpec, ...] = (
     ),
 )
 
+# A workbook made from one profile's form and graded under a profile with another form (profile choice).
+PROBLEMS += (
+    ProblemSpec(
+        "IN-29",
+        _t("工作簿的表格不属于评定所用的规则集", "Workbook made from another profile's form"),
+        _t(
+            "此工作簿由规则集 {form_profile} 的表格填写（模板版本 {version}），而评定所用的规则集 {profile} "
+            "使用另一份表格，栏目不同，未予评定",
+            "This workbook was filled in on the form of profile {form_profile} (template version {version}), "
+            "but the profile grading it, {profile}, uses another form with other entries; not graded",
+        ),
+        _t(
+            "请核对“考核年度”；如年度无误，请用“branchgrade template --profile {profile}”生成的表格重新填写",
+            "Check the assessment year; if it is right, fill in the form written by "
+            "“branchgrade template --profile {profile}”",
+        ),
+    ),
+)
+
 PROBLEMS += (
     ProblemSpec(
         "IN-20",

@@ -10,6 +10,8 @@ from pydantic import Field, field_validator, model_validator
 
 from schemas.common import Frozen, Scalar, Source, Status, Text
 from schemas.facts import FactValue
+from schemas.form_layout import FORM_2012
+from schemas.forms import form_named
 
 CODE_RE = re.compile(r"^[A-Z]{2}-\d{2}$")
 ParamValue = Scalar | date | list[str] | list[int] | list[float]
@@ -187,8 +189,14 @@ class Profile(Frozen):
 
     name: str
     title: Text
-    year: int
+    year: int  # the first assessment year it grades; its windows and deadlines are dates of this year
+    # The last assessment year it grades (None: only ``year``). A profile of norms in force for several
+    # years grades each of them with its windows and deadlines moved to that year (``for_year``).
+    last_year: int | None = None
     document: str
+    # The form its workbooks are made from (schemas.forms: the template it writes, the version it reads);
+    # a profile that does not say grades the 2012 form.
+    form: str = FORM_2012.profile
     window: Window  # monthly and quarterly cadence is checked inside this window
     year_window: Window  # annual counts cover this window
     deadlines: dict[str, date]
@@ -198,12 +206,69 @@ class Profile(Frozen):
     retired: dict[str, str] = {}  # retired code -> reason; never reused
     stages: tuple[Stage, ...] = ()  # the year's grading rounds, in order
 
+    @property
+    def years(self) -> range:
+        """The assessment years this profile grades."""
+        return range(self.year, (self.last_year or self.year) + 1)
+
+    def covers(self, year: int) -> bool:
+        return year in self.years
+
+    @property
+    def years_shown(self) -> str:
+        """``2012`` or ``2019–2026``, for messages."""
+        return f"{self.year}–{self.last_year}" if self.last_year else str(self.year)
+
+    def for_year(self, year: int) -> Profile:
+        """The profile as it grades workbooks of ``year`` (one of ``years``): the same rules and parameters,
+        ``year`` set and its windows and deadlines moved by whole years (29 February to the 28th). Dates
+        among the parameters are fixed events (a congress date) and stay as they are. Called on the profile as
+        loaded (a moved copy's own ``years`` start at its year)."""
+        if year == self.year:
+            return self
+        if not self.covers(year):
+            raise ValueError(f"profile {self.name} grades {self.years_shown}, not {year}")
+        shift = year - self.year
+
+        def moved(day: date) -> date:
+            try:
+                return day.replace(year=day.year + shift)
+            except ValueError:  # 29 February into a common year
+                return day.replace(year=day.year + shift, day=28)
+
+        def moved_window(window: Window) -> Window:
+            return Window(start=moved(window.start), end=moved(window.end))
+
+        return self.model_copy(
+            update={
+                "year": year,
+                "window": moved_window(self.window),
+                "year_window": moved_window(self.year_window),
+                "deadlines": {name: moved(day) for name, day in self.deadlines.items()},
+            }
+        )
+
     def stage(self, name: str) -> Stage | None:
         return next((s for s in self.stages if s.name == name.strip()), None)
 
     @property
     def baseline_stage(self) -> Stage | None:
         return next((s for s in self.stages if s.baseline), None)
+
+    @field_validator("form")
+    @classmethod
+    def _known_form(cls, v: str) -> str:
+        try:
+            form_named(v)
+        except KeyError as exc:
+            raise ValueError(exc.args[0]) from None
+        return v
+
+    @model_validator(mode="after")
+    def _years_in_order(self) -> Profile:
+        if self.last_year is not None and self.last_year <= self.year:
+            raise ValueError(f"last_year {self.last_year} must come after year {self.year}")
+        return self
 
     @model_validator(mode="before")
     @classmethod

@@ -61,7 +61,7 @@ def evaluator(profile: Profile) -> Iterator[Evaluator]:
 def recorded(profile: Profile, evaluator: Evaluator) -> Recorded:
     """The fixture college as a batch grades it, each result with the facts it was graded from."""
     paths = sorted(COLLEGE.glob("*.xlsx"))
-    outcomes = grade_workbooks([(p, p.name) for p in paths], ProfileChoice.of(profile), lambda _: evaluator)
+    outcomes = grade_workbooks([(p, p.name) for p in paths], ProfileChoice.of(profile), lambda *_: evaluator)
     pairs = []
     for path, outcome in zip(paths, outcomes, strict=True):
         form = check_workbook(path).form

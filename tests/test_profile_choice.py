@@ -7,6 +7,7 @@ naming the year and the profiles. Never graded under another year's norms."""
 from __future__ import annotations
 
 import shutil
+from datetime import date
 from pathlib import Path
 
 import pytest
@@ -14,7 +15,7 @@ from typer.testing import CliRunner
 
 from engine import pipeline
 from engine.cli import app
-from engine.profiles import ProfileChoice
+from engine.profiles import Evaluators, ProfileChoice
 from engine.rulebook import load_profile
 from schemas.batch import RESULTS_SCHEMA_VERSION
 from schemas.common import Evidence, Finding
@@ -61,7 +62,7 @@ def test_a_mixed_folder_is_graded_by_year(mixed: Path, tmp_path: Path, workers: 
     assert refused.status == "ungradable" and run.exit_code == 1
     (problem,) = [p for p in refused.problems if p.code == "IN-25"]
     assert "2015" in problem.message.zh and "loudi-2012（2012 年）" in problem.message.zh
-    assert "national-2018 (2019)" in problem.message.en
+    assert "national-2018 (2019–2026)" in problem.message.en
     assert problem.evidence[0].sheet and problem.evidence[0].cell  # the 考核年度 cell
     # the summary says which profile graded how many
     tally = dict(sheet_rows(run.out / pipeline.SUMMARY_NAME["zh"], "输入统计")[1:])
@@ -134,14 +135,51 @@ def load_rules_dir(name: str) -> Path:
     return find_profile_dir(name)
 
 
-def test_each_profile_covers_its_own_year_only() -> None:
+def test_each_profile_covers_its_own_years_only() -> None:
     choice = ProfileChoice.from_ref("auto")
+    years: set[int] = set()
     for entry in choice.entries:
-        assert choice.choose(entry.year, Evidence(file="a.xlsx")) == entry
-        assert load_profile(entry.ref).year == entry.year
-    years = {e.year for e in choice.entries}
+        profile = load_profile(entry.ref)
+        assert (profile.year, profile.last_year) == (entry.year, entry.last_year)
+        for year in profile.years:
+            assert choice.choose(year, Evidence(file="a.xlsx")) == entry
+        years |= set(profile.years)
+    assert years >= {2012, *range(2019, 2027)}
     assert all(
         isinstance(choice.choose(y, Evidence(file="a.xlsx")), Finding)
         for y in range(2000, 2040)
         if y not in years
     )
+
+
+def test_a_profile_of_several_years_grades_each_with_its_own_dates() -> None:
+    choice = ProfileChoice.from_ref("auto")
+    base = choice.profile("national-2018")
+    later = choice.profile("national-2018", 2024)
+    assert later is choice.profile("national-2018", 2024)  # made once per (profile, year)
+    assert (later.year, later.rules, later.params) == (2024, base.rules, base.params)
+    assert later.window.start == date(2024, 1, 1) and later.year_window.end == date(2024, 12, 31)
+    assert {name: day.year for name, day in later.deadlines.items()} == {
+        name: day.year + 5 for name, day in base.deadlines.items()
+    }
+    assert choice.profile("loudi-2012", 2012) is choice.profile("loudi-2012")  # one year: itself
+    with pytest.raises(ValueError, match="2019–2026"):
+        base.for_year(2030)
+    leap = base.model_copy(update={"deadlines": {**base.deadlines, "leap": date(2020, 2, 29)}})
+    assert leap.for_year(2021).deadlines["leap"] == date(2022, 2, 28)  # 29 February to the 28th
+
+
+def test_evaluators_are_kept_per_profile_and_year() -> None:
+    choice = ProfileChoice.from_ref("national-2018")
+    with Evaluators(choice, "reference") as evaluators:
+        first, again = evaluators("national-2018", 2019), evaluators("national-2018")
+        later = evaluators("national-2018", 2025)
+        assert first is again and later is not first
+        assert later is evaluators("national-2018", 2025)
+
+
+def test_an_explicit_multi_year_profile_names_its_span(tmp_path: Path) -> None:
+    choice = ProfileChoice.from_ref("national-2018")
+    problem = choice.choose(2012, Evidence(file="a.xlsx"))
+    assert isinstance(problem, Finding) and problem.code == "IN-26"
+    assert "2019–2026" in problem.message.zh and "--profile loudi-2012" in problem.rectification.zh

@@ -330,6 +330,8 @@ def test_every_catalogue_code_renders_in_both_languages() -> None:
         "profiles": "p",
         "profile": "p",
         "profile_year": 2019,
+        "form_profile": "loudi-2012",
+        "version": "2012.2",
         "identity": "2012-年初定级/JG-01/OL-02",
         "round": "2012-年初定级",
         "rounds": "2012-年初定级",
@@ -340,9 +342,9 @@ def test_every_catalogue_code_renders_in_both_languages() -> None:
         finding = make_problem(code, where, **ctx)
         assert finding.severity is spec.severity and finding.kind == "input"
         assert "{" not in finding.message.zh + finding.message.en + finding.rectification.en
-    # IN-30…IN-37: returned rectification lists (renumbered contiguous when merged with the other ranges);
+    # IN-29: a workbook of another profile's form; IN-30…IN-37: returned rectification lists;
     # IN-39…IN-46: reviewed grades (IN-38 is kept for the working calendar's warning)
-    numbers = (*range(1, 29), *range(30, 38), *range(39, 47))
+    numbers = (*range(1, 38), *range(39, 47))
     assert [p.code for p in CATALOGUE.values()] == [f"IN-{n:02d}" for n in numbers]
     with pytest.raises(KeyError):
         make_problem("IN-08", where)

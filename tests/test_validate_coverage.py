@@ -50,7 +50,7 @@ def almost_empty(tmp_path_factory: pytest.TempPathFactory) -> Path:
 
 def not_evidenced(path: Path) -> set[str]:
     with ReferenceEvaluator(PROFILE) as evaluator:
-        outcome = grade_workbooks([(path, path.name)], ProfileChoice.of(PROFILE), lambda _: evaluator)[0]
+        outcome = grade_workbooks([(path, path.name)], ProfileChoice.of(PROFILE), lambda *_: evaluator)[0]
     assert outcome.result is not None, outcome.report.problems
     return {t.code for t in outcome.result.trace if t.status is Status.NOT_EVIDENCED}
 

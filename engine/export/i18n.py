@@ -243,8 +243,16 @@ LABELS.update(
         ),
         "u_roster": ("花名册 {path} 不能使用：", "the roster {path} cannot be used:"),
         "u_roster_type": (
-            "--roster 生成的花名册不分支部类型，不能与 --type/--year 同用",
-            "--roster writes the roster, which takes no --type or --year",
+            "--roster 生成的花名册不分支部类型，不能与 --type/--year/--profile 同用",
+            "--roster writes the roster, which takes no --type, --year or --profile",
+        ),
+        "u_template_year": (
+            "规则集 {profile} 适用于 {years} 年，不适用于 --year {year}；请换用适用于该年度的规则集",
+            "profile {profile} grades {years}, not --year {year}; use the profile of that year",
+        ),
+        "h_template_profile": (
+            "按该规则集的表格生成（默认：2012 年表格）",
+            "write the form of this profile (default: the 2012 form)",
         ),
         "missing_head": (
             "缺交：花名册中有 {n} 个支部未提交定级表",

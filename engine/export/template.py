@@ -14,8 +14,9 @@ generator and the tests rely on the row conventions below, so keep them stable:
 * checklist sheets: row 4 = ``item_header`` then the ``item_columns`` headers from column B; one item per
   row from row 5 (A = ``ItemSpec.zh``, B.. = input cells).
 
-Sheets in order: ``填表说明``, every sheet of ``SHEETS``, then the hidden ``_meta`` sheet holding
-``META_MARK`` / ``TEMPLATE_VERSION`` (also the defined name ``branchgrade_template_version``).
+Sheets in order: ``填表说明``, every sheet of the profile's form (``FormLayout.sheets``; the 2012 form by
+default), then the hidden ``_meta`` sheet holding ``META_MARK`` / the form's version (also the defined name
+``branchgrade_template_version``), by which a workbook is read with the form it was made from.
 """
 
 from __future__ import annotations
@@ -39,12 +40,12 @@ from openpyxl.worksheet.worksheet import Worksheet
 
 from schemas.form_layout import (
     BRANCH_TYPES,
+    FORM_2012,
     INSTRUCTIONS_SHEET,
     META_MARK,
     META_SHEET,
-    SHEETS,
-    TEMPLATE_VERSION,
     FieldSpec,
+    FormLayout,
     Kind,
     SheetSpec,
     TableSpec,
@@ -375,7 +376,7 @@ def _purpose(spec: SheetSpec) -> str:
     return "必填" if spec.required else "选填"
 
 
-def _write_instructions(wb: Workbook, branch_type: str | None, year: int | None) -> None:
+def _write_instructions(wb: Workbook, branch_type: str | None, year: int | None, form: FormLayout) -> None:
     ws = wb.create_sheet(INSTRUCTIONS_SHEET)
     _text(ws, 1, 1, "党支部分类定级填报表 · 填表说明", _TITLE_FONT)
     ws.row_dimensions[1].height = 24
@@ -384,14 +385,15 @@ def _write_instructions(wb: Workbook, branch_type: str | None, year: int | None)
         preset.append(f"支部类型：{branch_type}")
     if year:
         preset.append(f"考核年度：{year}")
-    version = f"模板版本 {TEMPLATE_VERSION}" + ("（" + "，".join(preset) + "）" if preset else "")
+    version = f"模板版本 {form.version}" + ("（" + "，".join(preset) + "）" if preset else "")
     _text(ws, 2, 1, version, _NOTE_FONT)
     rules: Iterable[str] = (
         "1. 只在黄色单元格中填写；其他单元格已锁定（工作表保护无密码，但请勿取消保护后修改标题）。",
         "2. 表头或项目名后带“*”的为必填项。",
         "3. 台账类工作表（会议活动、学习学时、书记培训、发展党员等）每次会议、每名党员或每条记录填一行，"
         "不要合并单元格，也不要在一个单元格里写多条记录；行数不够时可插入行。",
-        "4. 日期请按“2012-03-15”格式填写；人数、次数、学时只填数字，不要带“人”“次”“小时”等单位。",
+        f"4. 日期请按“{year or form.example_year}-03-15”格式填写；"
+        "人数、次数、学时只填数字，不要带“人”“次”“小时”等单位。",
         "5. 有下拉箭头的单元格请从列表中选择（如“是/否”、支部类型、会议类型）。",
         "6. 请勿修改、删除或重命名工作表和表头文字，也不要删除隐藏的工作表，否则系统无法识别。",
         "7. 没有发生的事项（如本年度未发展党员）请留空对应表格，不要填写“无”。",
@@ -410,7 +412,7 @@ def _write_instructions(wb: Workbook, branch_type: str | None, year: int | None)
     for col, head in enumerate(("工作表", "填写内容", "是否必填"), start=1):
         _text(ws, row, col, head)
     _style_header(ws, row, 1, 3)
-    for spec in SHEETS:
+    for spec in form.sheets:
         row += 1
         _text(ws, row, 1, spec.name)
         _text(ws, row, 2, spec.note or spec.en)
@@ -425,10 +427,10 @@ def _write_instructions(wb: Workbook, branch_type: str | None, year: int | None)
     _protect(ws)
 
 
-def _write_meta(wb: Workbook) -> None:
+def _write_meta(wb: Workbook, form: FormLayout) -> None:
     ws = wb.create_sheet(META_SHEET)
     _text(ws, 1, 1, META_MARK)
-    _text(ws, 1, 2, TEMPLATE_VERSION)
+    _text(ws, 1, 2, form.version)
     ws.sheet_state = "hidden"
     _protect(ws)
     ref = f"{quote_sheetname(META_SHEET)}!$B$1"
@@ -443,19 +445,22 @@ def _find_field_row(ws: Worksheet, spec: FieldSpec) -> int:
     raise LookupError(f"模板中找不到“{spec.zh}”")  # pragma: no cover - the writer just put it there
 
 
-def _preset(wb: Workbook, sheet_key: str, field_name: str, value: Any) -> None:
-    spec = next(s for s in SHEETS if s.key == sheet_key)
+def _preset(wb: Workbook, form: FormLayout, sheet_key: str, field_name: str, value: Any) -> None:
+    spec = form.sheet(sheet_key)
     fspec = next(f for f in spec.fields if f.name == field_name)
     ws = wb[spec.name]
     ws.cell(row=_find_field_row(ws, fspec), column=2, value=value)
 
 
-def build_template(branch_type: str | None = None, year: int | None = None) -> Workbook:
+def build_template(
+    branch_type: str | None = None, year: int | None = None, form: FormLayout = FORM_2012
+) -> Workbook:
     """Build the blank grading workbook.
 
     Args:
         branch_type: preselects 支部类型 (one of ``BRANCH_TYPES``); every sheet is still present.
         year: presets 考核年度 and narrows the date validations to year-1 .. year+1.
+        form: the profile's form (schemas.forms): its sheets, and the version stamped in ``_meta``.
 
     Raises:
         ValueError: an unknown branch type or a year outside 2000–2099.
@@ -467,25 +472,27 @@ def build_template(branch_type: str | None = None, year: int | None = None) -> W
     window = _Window(year)
     wb = Workbook()
     wb.remove(wb.active)
-    _write_instructions(wb, branch_type, year)
-    for spec in SHEETS:
+    _write_instructions(wb, branch_type, year, form)
+    for spec in form.sheets:
         _write_form_sheet(wb, spec, window)
-    _write_meta(wb)
+    _write_meta(wb, form)
     if branch_type is not None:
-        _preset(wb, "basic", "branch_type", branch_type)
+        _preset(wb, form, "basic", "branch_type", branch_type)
     if year is not None:
-        _preset(wb, "basic", "assessment_year", year)
+        _preset(wb, form, "basic", "assessment_year", year)
     wb.active = 0
     # Stops renaming, deleting or unhiding sheets (the reader finds sheets by name); no password, so an
     # administrator can still lift it.
     wb.security = WorkbookProtection(lockStructure=True)
     wb.properties.title = "党支部分类定级填报表"
     wb.properties.creator = "branchgrade"
-    wb.properties.keywords = f"{META_MARK} {TEMPLATE_VERSION}"
+    wb.properties.keywords = f"{META_MARK} {form.version}"
     return wb
 
 
-def write_template(path: Path, branch_type: str | None = None, year: int | None = None) -> None:
+def write_template(
+    path: Path, branch_type: str | None = None, year: int | None = None, form: FormLayout = FORM_2012
+) -> None:
     """Build the template and write it to ``path`` atomically (a temp file in the same folder, then replace).
 
     Raises:
@@ -497,7 +504,7 @@ def write_template(path: Path, branch_type: str | None = None, year: int | None 
         raise ValueError(f"模板只能保存为 .xlsx 文件，收到：{path.name}")
     if not path.parent.is_dir():
         raise FileNotFoundError(f"目录不存在：{path.parent}")
-    wb = build_template(branch_type, year)
+    wb = build_template(branch_type, year, form)
     fd, tmp = tempfile.mkstemp(prefix=f".{path.stem}.", suffix=".xlsx.tmp", dir=path.parent)
     try:
         with os.fdopen(fd, "wb") as fh:

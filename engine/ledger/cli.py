@@ -133,7 +133,7 @@ def open_recording(
 
     try:
         choice = ProfileChoice.from_ref(profile_ref)
-        entries = [e for e in choice.entries if year is None or e.year == year] or list(choice.entries)
+        entries = [e for e in choice.entries if year is None or e.covers(year)] or list(choice.entries)
         profiles = [choice.profile(e.name) for e in entries]
     except RulebookError as exc:
         raise RecordingRefused(Text(zh=str(exc), en=str(exc))) from None

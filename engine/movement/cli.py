@@ -278,6 +278,10 @@ def run_replay(
         _fail(exc.text, lang)
     with _open(ledger, lang) as led:
         info, records = _round(led, round_ref, lang)
+    # A profile of several years replays a round of one of them with that year's windows and deadlines.
+    years = {r.facts.identity.assessment_year for r in records}
+    if len(years) == 1 and profile.covers(year := years.pop()):
+        profile = profile.for_year(year)
     for note in replay_notes(info, records, profile, lang):
         say(note, markup=False)
     result = replay_with([(r.facts, r.result) for r in records], profile, engine_name, changed)
@@ -344,9 +348,11 @@ def replay_notes(
     years = sorted({r.facts.identity.assessment_year for r in records})
     if years and years != [profile.year]:
         shown = word("list_sep", lang).join(map(str, years))
-        notes.append(word("r_year", lang, year=shown, profile=profile.name, profile_year=profile.year))
+        notes.append(word("r_year", lang, year=shown, profile=profile.name, profile_year=profile.years_shown))
     recorded = _policy_profile(info.profile)
     if recorded is not None:
+        if recorded.covers(profile.year):  # as it graded that year (a profile of several years)
+            recorded = recorded.for_year(profile.year)
         differ = [n for n in sorted(FACT_PARAMS) if recorded.params.get(n) != profile.params.get(n)]
         differ += [
             name for name in ("window", "year_window") if getattr(recorded, name) != getattr(profile, name)

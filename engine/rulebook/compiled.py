@@ -34,8 +34,8 @@ def compile_rule(rule: RuleSpec, profile: Profile, source: str | None = None) ->
     where = source or f"rules/{profile.name}/{rule.code[:2]}/{rule.code}.toml"
     applies = parse(rule.applies, f"{where} [applies]").bind(profile.condition_params)
     condition = parse(rule.condition, f"{where} [condition]").bind(profile.condition_params)
-    # ``years`` is compared with the profile's year: a profile is one assessment year's rule set, and the
-    # validate stage already refuses a form whose year is not the profile's.
+    # ``years`` is compared with the profile's year: a profile grades a workbook as its rule set for that
+    # workbook's year (``Profile.for_year``), and a form of a year the profile does not cover is refused.
     in_year = not rule.years or profile.year in rule.years
     return CompiledRule(rule, in_year, applies, condition)
 

@@ -140,7 +140,7 @@ def _score_band(total: float, profile: Profile) -> int:
 def _rule_deductions(rule: RuleSpec, profile: Profile) -> set[float]:
     """Every deduction one rule can take: 0 (passed / not applicable), each per-period step when failed,
     its ceiling when not evidenced (if the policy deducts for that)."""
-    if rule.kind != "deduction" or (rule.years and profile.year not in rule.years):
+    if rule.kind != "deduction" or (rule.years and not set(rule.years) & set(profile.years)):
         return {0.0}
     d = rule.deduction
     out = {0.0}
@@ -235,10 +235,10 @@ def _rule_issues(rule: RuleSpec, compiled: CompiledRule, profile: Profile, file:
     if rule.kind == "suggestion" and ceiling > 0:
         out.append(_issue("L23", file, rule=rule.code, ceiling=ceiling))
     years = ", ".join(map(str, rule.years))
-    if not compiled.in_year:
+    if rule.years and not set(rule.years) & set(profile.years):
         why = Text(
-            zh=f"只适用于 {years} 年，本规则集是 {profile.year} 年，永远不适用",
-            en=f"limited to years {years}; this profile is {profile.year}, so it never applies",
+            zh=f"只适用于 {years} 年，本规则集是 {profile.years_shown} 年，永远不适用",
+            en=f"limited to years {years}; this profile is {profile.years_shown}, so it never applies",
         )
         out.append(_issue("L24", file, rule=rule.code, why=why))
     elif compiled.applies.expr == BoolConst(False):

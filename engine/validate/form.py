@@ -65,6 +65,7 @@ from schemas.form import (
 from schemas.form_layout import (
     BASIC,
     CANDIDATES,
+    FORM_2012,
     MEETINGS,
     META_MARK,
     META_SHEET,
@@ -81,6 +82,7 @@ from schemas.form_layout import (
     SheetSpec,
     TableSpec,
 )
+from schemas.forms import form_of_version
 from schemas.problems import make_problem
 from schemas.raw import CellValue, RawSheet, RawWorkbook
 
@@ -563,6 +565,8 @@ class _Validator:
     # ------------------------------------------------------------ the whole form
 
     def run(self) -> FormResult:
+        # The form the workbook was made from (its template's version stamp); the 2012 form without one.
+        layout = form_of_version(self.stamped_version()) or FORM_2012
         basic_sheet = self.sheet_for(BASIC, True)
         basic, committee = (
             (Row(), []) if basic_sheet is None else self.read_fields_and_table(basic_sheet, BASIC)
@@ -575,7 +579,8 @@ class _Validator:
         sheet_cells: dict[str, Evidence] = {}
         if basic_sheet is not None:
             sheet_cells[BASIC.name] = Evidence(file=self.file, sheet=basic_sheet.name)
-        for spec in (MEETINGS, STUDY_HOURS, TRAINING, CANDIDATES, STUDENT_CLASSES):
+        for key in (MEETINGS.key, STUDY_HOURS.key, TRAINING.key, CANDIDATES.key, STUDENT_CLASSES.key):
+            spec = layout.sheet(key)
             assert spec.table is not None
             required = spec.required or (branch_type is not None and branch_type in spec.applies_to)
             sheet = self.sheet_for(spec, required)
@@ -584,7 +589,7 @@ class _Validator:
                 sheet_cells[spec.name] = Evidence(file=self.file, sheet=sheet.name)
 
         checklists: dict[str, dict[str, Row]] = {}
-        for spec in (SYSTEMS, NEGATIVE_LIST):
+        for spec in (layout.sheet(SYSTEMS.key), layout.sheet(NEGATIVE_LIST.key)):
             sheet = self.sheet_for(spec, True)
             checklists[spec.key] = {} if sheet is None else self.read_checklist(sheet, spec)
             if sheet is not None:
@@ -748,12 +753,18 @@ class _Validator:
         surveyed = next(f for f in SATISFACTION.fields if f.name == "surveyed_on")
         self.check_in_year([satisfaction], "surveyed_on", surveyed, year)
 
-    def template_version(self) -> str | None:
+    def stamped_version(self) -> str | None:
+        """The template version in the hidden ``_meta`` sheet, or None without a stamp."""
         meta = self.raw.sheets.get(META_SHEET)
-        actual: str | None = None
         if meta is not None and display_value(cell(meta, 0, 0)) == META_MARK:
-            actual = display_value(cell(meta, 0, 1)) or None
-        if actual != TEMPLATE_VERSION:
+            return display_value(cell(meta, 0, 1)) or None
+        return None
+
+    def template_version(self) -> str | None:
+        """The stamped version; IN-11 when there is none or no known form stamps it."""
+        meta = self.raw.sheets.get(META_SHEET)
+        actual = self.stamped_version()
+        if form_of_version(actual) is None:
             where = Evidence(
                 file=self.file, sheet=META_SHEET if meta is not None else None, cell="B1" if meta else None
             )

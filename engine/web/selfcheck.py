@@ -52,8 +52,8 @@ def _start(evaluator: EvaluatorName, memory_limit: int | None) -> None:
     pipeline.cap_memory(memory_limit)
     choice = ProfileChoice.from_ref("auto")
     evaluators = Evaluators(choice, evaluator)
-    for entry in choice.entries:
-        evaluators(entry.name)
+    for entry in choice.entries:  # each profile's first year; its other years on first use
+        evaluators(entry.name, entry.year)
     _state.update(choice=choice, evaluators=evaluators, scratch=tempfile.mkdtemp(prefix="branchgrade-check-"))
 
 
