@@ -24,7 +24,7 @@ $(STAMP): pyproject.toml $(LOCK)
 venv: $(STAMP)
 
 demo: venv
-	$(BIN)/branchgrade grade fixtures/college -o out/college --force
+	$(BIN)/branchgrade grade fixtures/college -o out/college --force --issued 2012-12-12
 	$(MAKE) --no-print-directory demo-year
 
 # The grading year (fixtures/year): record the March round, import the lists the branches returned,
@@ -33,9 +33,9 @@ demo: venv
 DEMO_LEDGER := out/year/ledger.sqlite
 demo-year: venv
 	rm -rf out/year
-	$(BIN)/branchgrade grade fixtures/year/march -o out/year/runs --round 年初定级 --ledger $(DEMO_LEDGER) --no-progress --workers 0
+	$(BIN)/branchgrade grade fixtures/year/march -o out/year/runs --round 年初定级 --ledger $(DEMO_LEDGER) --no-progress --workers 0 --issued 2012-03-30
 	$(BIN)/branchgrade status import fixtures/year/returned --ledger $(DEMO_LEDGER)
-	$(BIN)/branchgrade grade fixtures/year/december -o out/year/runs --round 年终自查 --ledger $(DEMO_LEDGER) --no-progress --workers 0
+	$(BIN)/branchgrade grade fixtures/year/december -o out/year/runs --round 年终自查 --ledger $(DEMO_LEDGER) --no-progress --workers 0 --issued 2012-12-12
 	$(BIN)/branchgrade ledger check --ledger $(DEMO_LEDGER)
 	$(BIN)/branchgrade status export -o out/year/整改台账.xlsx --ledger $(DEMO_LEDGER)
 

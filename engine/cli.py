@@ -16,8 +16,10 @@ Output is Chinese by default; ``--lang en`` switches to English.
 
 from __future__ import annotations
 
+import re
 import sys
 from collections import Counter
+from datetime import date
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated, NoReturn
 
@@ -25,13 +27,15 @@ import typer
 from rich.console import Console
 
 from engine.console import make_streams_safe
-from engine.export.i18n import both, label
+from engine.export.i18n import both, label, status_label
 from engine.ledger.cli import add_ledger_commands, start_recording
 from engine.movement.cli import register as register_movement
 from engine.review.cli import add_review_commands
 from engine.web import cli as web_cli  # typer only: the web stack is imported when serve runs
 from schemas.common import Lang, Severity, Text
+from schemas.facts import FACTS
 from schemas.form_layout import BRANCH_TYPES, FORM_2012
+from schemas.values import format_value
 
 # A command imports what it uses when it runs (the pipeline, the stages, the template's openpyxl, the
 # rulebook): `branchgrade validate ONE.xlsx` then pays for reading one form, not for every command's
@@ -40,7 +44,7 @@ from schemas.form_layout import BRANCH_TYPES, FORM_2012
 if TYPE_CHECKING:
     from engine.pipeline import BatchRun
     from engine.roster import Roster, RosterCheck
-    from schemas.rules import Profile
+    from schemas.rules import Example, Profile
 
 EXIT_OK, EXIT_UNGRADABLE, EXIT_USAGE, EXIT_ENVIRONMENT, EXIT_BUSY = 0, 1, 2, 3, 4
 
@@ -124,7 +128,7 @@ def template(
     if profile is not None:
         from schemas.forms import form_named
 
-        chosen = _load(profile)
+        chosen = _load(profile, language)
         if year is not None and not chosen.covers(year):
             _fail("u_template_year", language, profile=chosen.name, years=chosen.years_shown, year=year)
         form = form_named(chosen.form)
@@ -162,7 +166,7 @@ def validate(
     except InputError as exc:
         _fail_text(exc.text, language)
     except RulebookError as exc:
-        raise _usage(str(exc)) from exc
+        raise _usage(exc.message(language)) from exc
     any_error = False
     for name, problems in checked:
         errors = [p for p in problems if p.severity is Severity.ERROR]
@@ -214,6 +218,7 @@ def grade(
     year: Annotated[int | None, typer.Option("--year", help=_h("h_round_year"))] = None,
     replace: Annotated[bool, typer.Option("--replace", help=_h("h_replace"))] = False,
     ledger: Annotated[Path | None, typer.Option("--ledger", help=_h("h_ledger"))] = None,
+    issued: Annotated[str | None, typer.Option("--issued", help=_h("h_issued"))] = None,
 ) -> None:
     from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
 
@@ -223,6 +228,7 @@ def grade(
     language = _lang(lang)
     if workers is not None and workers < 0:
         _fail("u_workers", language)
+    issue_date = _issue_date(issued, language)
     root, paths = _grade_input(folder, language)
     recording = start_recording(round_stage, year, replace, ledger, profile, language)
     branches = None if roster is None else _roster(roster, language)
@@ -253,12 +259,13 @@ def grade(
                 evaluator=evaluator,
                 hooks=None if recording is None else recording.hooks,
                 on_captured=None if recording is None else recording.add,
+                issued=issue_date,
                 small_in_process=True,
             )
     except pipeline.UsageError as exc:
         _fail_text(exc.text, language)
     except RulebookError as exc:
-        raise _usage(str(exc)) from exc
+        raise _usage(exc.message(language)) from exc
     except runs.OutputBusy as exc:
         err.print(exc.text.get(language), markup=False, soft_wrap=True)
         raise typer.Exit(EXIT_BUSY) from None
@@ -275,6 +282,16 @@ def grade(
     if recording is not None:
         recording.commit(language)
     raise typer.Exit(run.exit_code)
+
+
+def _issue_date(text: str | None, lang: Lang) -> date:
+    """``--issued``: a date written 2012-12-15, 2012/12/15 or 2012.12.15; today when not given."""
+    if text is None:
+        return date.today()
+    try:
+        return date.fromisoformat("-".join(f"{int(p):02d}" for p in re.split(r"[-/.]", text.strip())))
+    except ValueError:
+        _fail("u_issued", lang, value=text)
 
 
 def _roster(path: Path, lang: Lang) -> Roster:
@@ -351,7 +368,7 @@ def explain_cmd(
     except pipeline.UsageError as exc:
         _fail_text(exc.text, language)
     except RulebookError as exc:
-        raise _usage(str(exc)) from exc
+        raise _usage(exc.message(language)) from exc
     if outcome.result is None:
         for p in outcome.report.problems:
             out.print(p.render(language), markup=False)
@@ -363,11 +380,34 @@ def explain_cmd(
 @rules_app.command("list", help=_h("h_rules_list"))
 def rules_list(profile: ProfileOpt = "loudi-2012", lang: LangOpt = "zh") -> None:
     language = _lang(lang)
-    loaded = _load(profile)
+    loaded = _load(profile, language)
+    indicators = _indicator_names(loaded, language)
     for rule in loaded.rules:
-        out.print(
-            f"{rule.code}  {rule.kind:<10} {rule.indicator:<12} {rule.title.get(language)}", markup=False
-        )
+        kind = label(f"kind_{rule.kind}", language)
+        indicator = indicators.get(rule.indicator, rule.indicator)
+        out.print(f"{rule.code}  {kind}  {indicator}  {rule.title.get(language)}", markup=False)
+
+
+def _indicator_names(profile: Profile, lang: Lang) -> dict[str, str]:
+    return {i.id: i.name.get(lang) for i in profile.grading.indicators}
+
+
+def _example_text(example: Example, lang: Lang) -> str:
+    """A rule example as a sentence: its facts and parameters as people read them, then the outcome
+    (``share of members who signed 85% → Failed (fail_some_unsigned)``)."""
+    sep = label("r_sep", lang)
+
+    def named(name: str) -> str:
+        fact = FACTS.get(name)
+        return name if fact is None else fact.en if lang == "en" else fact.zh
+
+    facts = sep.join(f"{named(n)} {format_value(v, n, lang)}" for n, v in example.facts.items())
+    params = sep.join(f"{n} = {format_value(v, n, lang)}" for n, v in example.params.items())
+    given = facts or label("r_no_facts", lang)
+    if params:
+        given += label("r_with_params", lang, params=params)
+    outcome = status_label(example.expect, lang)
+    return label("r_example_text", lang, given=given, outcome=outcome, name=example.name)
 
 
 @rules_app.command("show", help=_h("h_rules_show"))
@@ -377,21 +417,28 @@ def rules_show(
     lang: LangOpt = "zh",
 ) -> None:
     language = _lang(lang)
-    loaded = _load(profile)
+    loaded = _load(profile, language)
     rule = loaded.rule(code)  # by code or by an alias (an earlier code of the rule)
     if rule is None:
         _fail("u_no_rule", language, code=code, profile=loaded.name)
     from engine.rulebook.conditions import parse
 
     used = parse(rule.condition, rule.code).names() | parse(rule.applies, rule.code).names()
-    params = ", ".join(f"{name} = {loaded.params[name]}" for name in sorted(used) if name in loaded.params)
+    params = ", ".join(
+        f"{name} = {format_value(loaded.params[name], name, language)}"
+        for name in sorted(used)
+        if name in loaded.params
+    )
     d = rule.deduction
     per = "period" if d.per_period else "part" if d.per_part else None
-    deduction = f"{d.points:g}" + (f" × {label(per, language)} ≤ {d.ceiling:g}" if per else "")
+    deduction = label("r_points", language, points=f"{d.points:g}") + (
+        f" × {label(per, language)} ≤ {d.ceiling:g}" if per else ""
+    )
     if d.basis_note is not None:
         deduction += f" ({d.basis_note.get(language)})"
+    indicator = _indicator_names(loaded, language).get(rule.indicator, rule.indicator)
     rows = [
-        ("r_indicator", f"{rule.indicator} · {rule.kind} · {deduction}"),
+        ("r_indicator", f"{indicator} · {label(f'kind_{rule.kind}', language)} · {deduction}"),
         ("r_condition", rule.condition),
         ("r_applies", rule.applies + (f"  years={list(rule.years)}" if rule.years else "")),
         ("r_params", params or "—"),
@@ -399,7 +446,7 @@ def rules_show(
         ("r_rationale", rule.rationale.get(language)),
         ("r_fix", rule.rectification.get(language)),
     ]
-    rows += [("r_example", f"{ex.name}: {ex.facts} -> {ex.expect.value}") for ex in rule.examples]
+    rows += [("r_example", _example_text(ex, language)) for ex in rule.examples]
     lines = [
         f"{rule.code} {rule.title.get(language)}",
         *(f"  {label(key, language)}: {value}" for key, value in rows),
@@ -410,7 +457,7 @@ def rules_show(
 @rules_app.command("catalogue", help=_h("h_rules_catalogue"))
 def rules_catalogue(profile: ProfileOpt = "loudi-2012", lang: LangOpt = "zh") -> None:
     language = _lang(lang)
-    loaded = _load(profile)
+    loaded = _load(profile, language)
     from engine.rulebook import catalogue_path, render_catalogue
 
     path = catalogue_path(profile)
@@ -419,7 +466,11 @@ def rules_catalogue(profile: ProfileOpt = "loudi-2012", lang: LangOpt = "zh") ->
 
 
 @rules_app.command("lint", help=_h("h_rules_lint"))
-def rules_lint(profile: ProfileOpt = "loudi-2012", lang: LangOpt = "zh") -> None:
+def rules_lint(
+    profile: ProfileOpt = "loudi-2012",
+    lang: LangOpt = "zh",
+    verbose: Annotated[bool, typer.Option("--verbose", "-v", help=_h("h_lint_verbose"))] = False,
+) -> None:
     from engine.rulebook import RulebookError
     from engine.rulebook.lint import counts as lint_counts
     from engine.rulebook.lint import lint_profile
@@ -428,22 +479,26 @@ def rules_lint(profile: ProfileOpt = "loudi-2012", lang: LangOpt = "zh") -> None
     try:
         issues = lint_profile(profile)
     except RulebookError as exc:  # no such profile folder: a usage error
-        raise _usage(str(exc)) from exc
-    for issue in issues:
-        out.print(issue.render(language), markup=False)
+        raise _usage(exc.message(language)) from exc
+    # The verdict first, then errors and warnings; notes (info) only when asked for.
     n = lint_counts(issues)
     errors, warnings, infos = n[Severity.ERROR], n[Severity.WARNING], n[Severity.INFO]
     _say("lint_counts", language, errors=errors, warnings=warnings, infos=infos)
+    shown = [i for i in issues if verbose or i.severity is not Severity.INFO]
+    for issue in shown:
+        out.print(issue.render(language), markup=False)
+    if infos and not verbose:
+        _say("lint_notes_hidden", language, infos=infos)
     raise typer.Exit(EXIT_UNGRADABLE if errors else EXIT_OK)
 
 
-def _load(profile: str) -> Profile:
+def _load(profile: str, lang: Lang) -> Profile:
     from engine.rulebook import RulebookError, load_profile
 
     try:
         return load_profile(profile)
     except RulebookError as exc:
-        raise _usage(str(exc)) from exc
+        raise _usage(exc.message(lang)) from exc
 
 
 register_movement(app)  # compare, history, replay (engine/movement/cli.py)

@@ -26,7 +26,7 @@ from concurrent.futures import FIRST_COMPLETED, Future, ProcessPoolExecutor, wai
 from concurrent.futures.process import BrokenProcessPool
 from contextlib import closing
 from dataclasses import dataclass, replace
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime
 from functools import cached_property
 from multiprocessing import get_context
 from multiprocessing.connection import Connection
@@ -190,13 +190,16 @@ def grade_workbooks(
     choice: ProfileChoice,
     evaluators: Callable[[str, int], Evaluator],
     hooks: RoundHooks | None = None,
+    issued: date | None = None,
 ) -> list[FileOutcome]:
     """Run workbooks (path, display name) through every stage up to their grades. Never raises for bad
     input. Each is read and validated on its own, its profile chosen by its year and its facts built;
     the rules then decide each profile's branches in one call, which the durable engine serves far more
     cheaply per branch than one call each. With ``hooks`` (a recorded run) the facts are supplemented,
     branches whose supplemented facts depend on their grade are graded again, and each outcome carries
-    the branch as ``hooks.capture`` packs it."""
+    the branch as ``hooks.capture`` packs it. ``issued``: the day the rectification lists are issued,
+    from which the items' deadlines are resolved (``engine.rulebook.resolve_deadline``); None keeps the
+    profile's dates."""
     checked = [check_workbook(path, name) for path, name in items]
     chosen = [choose_profile(c, choice) for c in checked]
     # Grouped by (profile, year): a profile of several years grades each with that year's dates.
@@ -215,10 +218,11 @@ def grade_workbooks(
         ]
         if hooks is not None:
             facts = [hooks.supplement(f, profile) for f in facts]
-        for i, evaluation in zip(members, evaluate_many(facts, profile, evaluator), strict=True):
+        evaluations = evaluate_many(facts, profile, evaluator, issued=issued)
+        for i, evaluation in zip(members, evaluations, strict=True):
             results[i] = grade(evaluation, profile.grading)
         if hooks is not None:
-            _regrade(members, facts, results, profile, evaluator, hooks)
+            _regrade(members, facts, results, profile, evaluator, hooks, issued)
             for i, f in zip(members, facts, strict=True):
                 captured[i] = hooks.capture(f, results[i], items[i][1], checked[i].problems)
     outcomes: list[FileOutcome] = []
@@ -249,6 +253,7 @@ def _regrade(
     profile: Profile,
     evaluator: Evaluator,
     hooks: RoundHooks,
+    issued: date | None = None,
 ) -> None:
     """Grade again, in one call, the branches whose facts ``hooks.revise`` revises after the first
     grading; ``facts`` and ``results`` are updated in place."""
@@ -259,7 +264,7 @@ def _regrade(
     ]
     if not again:
         return
-    evaluations = evaluate_many([f for _, f in again], profile, evaluator)
+    evaluations = evaluate_many([f for _, f in again], profile, evaluator, issued=issued)
     for (k, revised), evaluation in zip(again, evaluations, strict=True):
         facts[k] = revised
         results[members[k]] = grade(evaluation, profile.grading)
@@ -282,16 +287,23 @@ def grade_and_list(
     list_dir: Path,
     lang: Lang,
     hooks: RoundHooks | None = None,
+    issued: date | None = None,
 ) -> list[FileOutcome]:
     """Grade workbooks together and write each graded one's rectification list into ``list_dir``, under
-    a temporary name of its own (``list_temp_name``); the batch gives it its final name."""
-    outcomes = grade_workbooks(items, choice, evaluators, hooks)
+    a temporary name of its own (``list_temp_name``); the batch gives it its final name. ``issued``: the
+    lists' issue date (``grade_workbooks``)."""
+    outcomes = grade_workbooks(items, choice, evaluators, hooks, issued)
     for (_, name), outcome in zip(items, outcomes, strict=True):
         if outcome.result is not None:
             marks = None if hooks is None else hooks.list_marks(outcome.result)
             # not fsynced one by one: grade_folder syncs them all before it writes the manifest
             write_branch_list(
-                outcome.result, list_dir / list_temp_name(name), lang=lang, durable=False, marks=marks
+                outcome.result,
+                list_dir / list_temp_name(name),
+                lang=lang,
+                durable=False,
+                marks=marks,
+                issued=issued,
             )
     return outcomes
 
@@ -336,6 +348,7 @@ def _init_worker(
     lifeline: Connection | None = None,
     evaluator_name: EvaluatorName | None = None,
     hooks: RoundHooks | None = None,
+    issued: date | None = None,
 ) -> None:
     cap_memory(memory_limit)
     # Ctrl+C and a closing terminal reach the whole process group: the main process decides what a
@@ -350,7 +363,9 @@ def _init_worker(
     evaluators = Evaluators(choice, evaluator_name)
     if len(choice.entries) == 1:  # the usual batch: ready before the first task, and out of the GC's sight
         evaluators(choice.entries[0].name, choice.entries[0].year)
-    _worker.update(choice=choice, evaluators=evaluators, list_dir=list_dir, lang=lang, hooks=hooks)
+    _worker.update(
+        choice=choice, evaluators=evaluators, list_dir=list_dir, lang=lang, hooks=hooks, issued=issued
+    )
     # A worker allocates tens of thousands of short-lived acyclic objects per workbook (cells, records,
     # findings), which reference counting frees. The collector's default rhythm (a pass every 700
     # allocations) then spends a sizeable share of the worker's time re-scanning the long-lived profile and
@@ -432,7 +447,8 @@ def _grade_chunk(jobs: Sequence[tuple[str, str]]) -> list[FileOutcome]:
     items = [(Path(path), name) for path, name in jobs]
     try:
         hooks: RoundHooks | None = _worker.get("hooks")  # type: ignore[assignment]
-        outcomes = grade_and_list(items, choice, evaluators, Path(list_dir), language, hooks)
+        issued: date | None = _worker.get("issued")  # type: ignore[assignment]
+        outcomes = grade_and_list(items, choice, evaluators, Path(list_dir), language, hooks, issued)
     except MemoryError:
         if len(items) == 1:
             return [out_of_memory_outcome(items[0][1])]
@@ -517,7 +533,7 @@ def chunk_bounds(jobs: int, workers: int) -> list[range]:
 
 
 # what each worker starts from: the profile choice, the list folder, language, memory cap, lifeline,
-# evaluator, round hooks
+# evaluator, round hooks, the lists' issue date
 WorkerArgs = tuple[
     tuple[tuple[ProfileEntry, ...], bool],
     str,
@@ -526,6 +542,7 @@ WorkerArgs = tuple[
     Connection,
     EvaluatorName | None,
     RoundHooks | None,
+    date | None,
 ]
 Task = list[tuple[str, str]]  # a worker task: (path, display name) of each file it grades together
 
@@ -540,6 +557,7 @@ def run_parallel(
     on_outcome: Callable[[int, FileOutcome], None] | None = None,
     evaluator: EvaluatorName | None = None,
     hooks: RoundHooks | None = None,
+    issued: date | None = None,
 ) -> list[FileOutcome]:
     """Grade ``jobs`` in ``workers`` processes, in chunks. A worker that dies takes only its own file.
 
@@ -566,7 +584,7 @@ def run_parallel(
     ctx = get_context("spawn")
     lifeline = _Lifeline(ctx)
     initargs: WorkerArgs = (
-        choice.state(), str(list_dir), lang, worker_memory_limit(), lifeline.reader, evaluator, hooks
+        choice.state(), str(list_dir), lang, worker_memory_limit(), lifeline.reader, evaluator, hooks, issued
     )
 
     def record(name: str, outcome: FileOutcome) -> None:
@@ -920,6 +938,7 @@ def grade_folder(
     evaluator: str = "auto",
     hooks: RoundHooks | None = None,
     on_captured: Callable[[bytes], None] | None = None,
+    issued: date | None = None,
     small_in_process: bool = False,
 ) -> BatchRun:
     """Grade every workbook under ``folder`` (or only ``paths``, workbooks under it) and write all
@@ -943,6 +962,10 @@ def grade_folder(
     With ``hooks`` (a recorded run, see :class:`RoundHooks`) each graded branch is also packed by them and
     handed, in file order, to ``on_captured`` once the batch has decided copies and duplicates (only the
     branches it counts as graded).
+
+    ``issued`` is the day the rectification lists are issued: deadlines are resolved from it and never
+    fall before it, each list shows it in its sign-off block, and results.json records it (None: the
+    profile's dates as they are, no issue date).
     """
     if not folder.is_dir():
         raise UsageError(f"找不到文件夹 {folder}", f"folder {folder} not found")
@@ -987,6 +1010,7 @@ def grade_folder(
                 evaluator_name,
                 hooks,
                 on_captured,
+                issued,
                 small_in_process,
             )
             return replace(run, out=run_folder.final, cleared=tuple(run_folder.removed))
@@ -1006,6 +1030,7 @@ def _grade_run(
     evaluator_name: EvaluatorName,
     hooks: RoundHooks | None = None,
     on_captured: Callable[[bytes], None] | None = None,
+    issued: date | None = None,
     small_in_process: bool = False,
 ) -> BatchRun:
     """``grade_folder``'s run of ``entries``, writing into the (new, empty) run folder ``out``."""
@@ -1019,11 +1044,17 @@ def _grade_run(
     with summary_writer(out / SUMMARY_NAME[lang], lang, grades=choice.grade_names(lang)) as summary:
         with atomic_path(out / RESULTS_NAME) as results_tmp, open(results_tmp, "wb") as results_fh:
             writer = ResultsJsonWriter(
-                results_fh, tool_version=engine.__version__, profiles=choice.refs(), evaluator=evaluator_name
+                results_fh,
+                tool_version=engine.__version__,
+                profiles=choice.refs(),
+                evaluator=evaluator_name,
+                issued=issued,
             )
             with closing(_BatchSink(entries, writer, summary, list_dir, lang, on_captured)) as sink:
                 if n_workers == 0:
-                    _run_inline(jobs, choice, list_dir, lang, on_done, sink.arrived, evaluator_name, hooks)
+                    _run_inline(
+                        jobs, choice, list_dir, lang, on_done, sink.arrived, evaluator_name, hooks, issued
+                    )
                 else:
                     run_parallel(
                         jobs,
@@ -1035,6 +1066,7 @@ def _grade_run(
                         on_outcome=sink.arrived,
                         evaluator=evaluator_name,
                         hooks=hooks,
+                        issued=issued,
                     )
                 assert sink.written == len(jobs), "an outcome never arrived"
                 sink.finish()
@@ -1112,11 +1144,12 @@ def _run_inline(
     on_outcome: Callable[[int, FileOutcome], None],
     evaluator_name: EvaluatorName,
     hooks: RoundHooks | None = None,
+    issued: date | None = None,
 ) -> None:
     with Evaluators(choice, evaluator_name) as evaluators:
         for first in range(0, len(jobs), CHUNK_FILES):
             chunk = jobs[first : first + CHUNK_FILES]
-            graded = grade_and_list(chunk, choice, evaluators, list_dir, lang, hooks)
+            graded = grade_and_list(chunk, choice, evaluators, list_dir, lang, hooks, issued)
             for i, outcome in enumerate(graded, first):
                 outcome = pack(outcome, lang)
                 on_outcome(i, outcome)

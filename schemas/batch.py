@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from datetime import date
 from typing import Literal
 
 from schemas.common import Finding, Frozen, Text
@@ -71,6 +72,9 @@ class BatchReport(Frozen):
     # which evaluator decided the rules: "durable" (durable_rules) or "reference" (plain Python); both
     # give the same results. None in files written before it was recorded.
     evaluator: Literal["durable", "reference"] | None = None
+    # The day the rectification lists were issued (``grade --issued``, by default the day of the run):
+    # every item's deadline is on or after it. None when the run named no issue date.
+    issued: date | None = None
     results: tuple[BranchResult, ...]
     files: tuple[FileReport, ...]
     kpis: tuple[Kpi, ...] = ()

@@ -10,7 +10,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import date
 
-from schemas.common import Evidence, Frozen, Text
+from schemas.common import Evidence, Finding, Frozen, Text
 from schemas.form_layout import SYSTEMS
 
 FactValue = int | float | str | bool | None
@@ -55,6 +55,9 @@ class BranchFacts(Frozen):
     identity: BranchIdentity
     facts: dict[str, Fact]
     problems_listed: tuple[tuple[str, str | None, str | None, date | None, str | None], ...] = ()
+    # What the user should know about how facts were worked out (a year the working calendar does not
+    # cover, IN-38); carried to the result's warnings.
+    warnings: tuple[Finding, ...] = ()
 
     def value(self, name: str) -> FactValue:
         fact = self.facts.get(name)

@@ -490,6 +490,25 @@ PROBLEMS += (
         ),
         Severity.WARNING,
     ),
+    ProblemSpec(
+        "IN-38",
+        _t("工作日历未覆盖该年份", "Working calendar does not cover the year"),
+        _t(
+            "已安装的国家工作日历（法定节假日和调休）只覆盖{covered}年，{years}年的工作日按周一至周五计算，"
+            "节假日和调休未计入",
+            "The installed official working calendar (public holidays and make-up days) covers "
+            "{covered} only: working days in {years} were counted Monday–Friday, holidays and make-up "
+            "days ignored",
+        ),
+        _t(
+            "请升级 chinese-calendar（pip install -U chinese-calendar，新版本收录新公布的年份）后重新评定；"
+            "或人工核对所列日期期间是否有法定节假日或调休",
+            "Upgrade chinese-calendar (pip install -U chinese-calendar: new releases add newly announced "
+            "years) and grade again, or check by hand whether the dates listed span a public holiday or a "
+            "make-up day",
+        ),
+        Severity.WARNING,
+    ),
     # IN-39…IN-46: reviewed grades (审定) — entered in the summary's 汇总 sheet or given to the library call
     ProblemSpec(
         "IN-39",

@@ -12,6 +12,7 @@ from schemas.common import Frozen, Scalar, Source, Status, Text
 from schemas.facts import FactValue
 from schemas.form_layout import FORM_2012
 from schemas.forms import form_named
+from schemas.workdays import WorkCalendar
 
 CODE_RE = re.compile(r"^[A-Z]{2}-\d{2}$")
 ParamValue = Scalar | date | list[str] | list[int] | list[float]
@@ -205,6 +206,9 @@ class Profile(Frozen):
     rules: tuple[RuleSpec, ...] = ()
     retired: dict[str, str] = {}  # retired code -> reason; never reused
     stages: tuple[Stage, ...] = ()  # the year's grading rounds, in order
+    # Working days (notice periods, a study day moved off a rest day) count by this calendar
+    # (schemas/workdays.py): China's official one unless the profile says ``calendar = "weekdays"``.
+    calendar: WorkCalendar = WorkCalendar.CN
 
     @property
     def years(self) -> range:

@@ -3,10 +3,13 @@
 from __future__ import annotations
 
 import ast
+import json
 import re
 import shutil
+from datetime import date
 from pathlib import Path
 
+import openpyxl
 import pytest
 from typer.testing import CliRunner
 
@@ -82,11 +85,67 @@ def test_grade_exits_1_when_a_workbook_is_ungradable_and_grades_the_rest(tmp_pat
     assert str(runs.find_latest_run(out)) in forced.output
 
 
+@pytest.mark.parametrize(
+    "command",
+    [["rules", "lint"], ["rules", "list"], ["rules", "show", "OL-02"], ["grade", str(COLLEGE), "-o", "x"]],
+)
+def test_an_unknown_profile_is_named_in_the_users_language_without_folders(command: list[str]) -> None:
+    zh = runner.invoke(app, [*command, "--profile", "no-such"])
+    assert zh.exit_code == 2
+    assert "没有名为“no-such”的规则集" in zh.output and "loudi-2012、national-2018" in zh.output
+    en = runner.invoke(app, [*command, "--profile", "no-such", "--lang", "en"])
+    assert en.exit_code == 2 and "no profile named “no-such”; known profiles: loudi-2012" in en.output
+    for output in (zh.output, en.output):
+        assert str(ROOT) not in output and "/rules" not in output
+
+
+def test_grade_issued_sets_the_lists_issue_date_and_no_deadline_precedes_it(tmp_path: Path) -> None:
+    forms = tmp_path / "forms"
+    forms.mkdir()
+    shutil.copy(COLLEGE / "JD-02.xlsx", forms / "JD-02.xlsx")
+    out = tmp_path / "out"
+    args = ["grade", str(forms), "-o", str(out), "--workers", "0", "--no-progress"]
+    result = runner.invoke(app, [*args, "--issued", "2012/12/12"])
+    assert result.exit_code == 0, result.output
+    data = json.loads((runs.find_latest_run(out) / "results.json").read_text("utf-8"))
+    assert data["issued"] == "2012-12-12"
+    deadlines = {item["deadline"] for r in data["results"] for item in r["items"]}
+    # the 12-10 self-check had passed: its items are due at the end of the next month; 12-20 stands
+    assert deadlines == {"2012-12-20", "2013-01-31"}
+    listed = openpyxl.load_workbook(next((runs.find_latest_run(out) / "整改清单").glob("*.xlsx"))).active
+    issued_row = next(r for r in range(1, listed.max_row + 1) if listed.cell(r, 1).value == "清单下发日期")
+    assert listed.cell(issued_row, 3).value.date() == date(2012, 12, 12)
+    for bad in ("2012-13-01", "明天"):
+        refused = runner.invoke(app, [*args, "--issued", bad])
+        assert refused.exit_code == 2 and "--issued 应为日期" in refused.output and bad in refused.output
+    english = runner.invoke(app, [*args, "--issued", "x", "--lang", "en"])
+    assert english.exit_code == 2 and "--issued must be a date" in english.output
+    today = runner.invoke(app, args)  # by default the lists are issued today
+    assert today.exit_code == 0, today.output
+    data = json.loads((runs.find_latest_run(out) / "results.json").read_text("utf-8"))
+    assert data["issued"] == date.today().isoformat()
+    assert all(item["deadline"] >= data["issued"] for r in data["results"] for item in r["items"])
+
+
 @pytest.mark.slow
 def test_explain_prints_the_trace() -> None:
     result = runner.invoke(app, ["explain", str(COLLEGE / "JD-02.xlsx")])
     assert result.exit_code == 0, result.output
     assert "OL-02" in result.output and "2012年7月" in result.output
+
+
+def test_rules_show_and_list_values_as_people_read_them() -> None:
+    shown = runner.invoke(app, ["rules", "show", "PR-02"]).output
+    assert "指标: 工作思路 · 扣分 · 扣2分" in shown  # the indicator's name, the kind and size in words
+    late = "示例: 是否直属党支部 是，建设年实施方案报送组织部（日期） 2012年5月15日 → 未通过（fail_late）"
+    assert late in shown
+    assert "20120515" not in shown and "True" not in shown and "failed" not in shown
+    english = runner.invoke(app, ["rules", "show", "CM-01", "--lang", "en"]).output
+    assert "parameters: commitments_min_share = 100%" in english
+    assert "example: share of members who signed 85% → Failed (fail_some_unsigned)" in english
+    assert "example: nothing filled in → Not evidenced" in english
+    listed = runner.invoke(app, ["rules", "list"]).output.splitlines()
+    assert "CM-01  扣分  工作制度  每个党员签好承诺书" in listed
 
 
 def test_rules_list_and_show() -> None:

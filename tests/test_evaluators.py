@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import json
-from datetime import date
+from datetime import date, timedelta
 
 import pytest
 from hypothesis import HealthCheck, given, settings
@@ -344,6 +344,29 @@ def test_deadlines() -> None:
     assert resolve_deadline(rules["OL-02"], PROFILE, filled=date(2012, 3, 20)) == date(2012, 4, 30)
     fixed = rules["OL-02"].model_copy(update={"deadline": "2013-03-01"})
     assert resolve_deadline(fixed, PROFILE) == date(2013, 3, 1)
+
+
+def test_deadlines_from_the_issue_date() -> None:
+    rules = {r.code: r for r in PROFILE.rules}
+    # Issued before the self-check: its date stands; end_of_next_month counts from the issue date.
+    assert resolve_deadline(rules["ED-06"], PROFILE, issued=date(2012, 3, 30)) == date(2012, 12, 10)
+    assert resolve_deadline(rules["OL-02"], PROFILE, issued=date(2012, 3, 30)) == date(2012, 4, 30)
+    assert resolve_deadline(rules["ED-06"], PROFILE, issued=date(2012, 12, 10)) == date(2012, 12, 10)
+    # Issued after it: the deadline moves to the end of the month after the issue date.
+    assert resolve_deadline(rules["ED-06"], PROFILE, issued=date(2012, 12, 12)) == date(2013, 1, 31)
+    assert resolve_deadline(rules["OL-02"], PROFILE, issued=date(2012, 12, 12)) == date(2013, 1, 31)
+
+
+@given(st.dates(min_value=date(2011, 1, 1), max_value=date(2030, 12, 31)))
+def test_no_deadline_falls_before_the_issue_date(issued: date) -> None:
+    for rule in PROFILE.rules:
+        deadline = resolve_deadline(rule, PROFILE, issued=issued)
+        assert deadline >= issued
+        # the profile's own date when still ahead, else the end of the month after the issue date
+        next_month = date(issued.year + issued.month // 12, issued.month % 12 + 1, 1)
+        month_after = date(next_month.year + next_month.month // 12, next_month.month % 12 + 1, 1)
+        month_end = month_after - timedelta(days=1)
+        assert deadline in (resolve_deadline(rule, PROFILE), month_end)
 
 
 def test_the_trace_names_the_facts_read_and_their_cells_are_kept_once() -> None:

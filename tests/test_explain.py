@@ -136,3 +136,25 @@ def test_explain_neutralises_control_characters() -> None:
     )
     text = explain(hostile)
     assert "\x1b" not in text and "\\x1b[2J" in text
+
+
+def test_explain_shows_values_as_people_read_them() -> None:
+    # (code, the fact it reports, expected, actual): a date, a share and a yes/no
+    shown = (
+        ("DM-05", "task_division_date", 20120430, 20120520),
+        ("CM-01", "commitments_signed_share", 1.0, 0.85),
+        ("PR-02", "directly_reporting", True, False),
+    )
+    trace = tuple(
+        rule_trace(
+            code, t(code, code), "systems", Status.FAILED, ctx={"expected": e, "actual": a}, facts=(fact,)
+        )
+        for code, fact, e, a in shown
+    )
+    r = make_result().model_copy(update={"trace": trace, "items": ()})
+    text = explain(r)
+    for needed in ("应为：2012年4月30日；实际：2012年5月20日", "应为：100%；实际：85%", "应为：是；实际：否"):
+        assert needed in text, needed
+    assert "20120430" not in text and "true" not in text and "0.85" not in text
+    english = explain(r, lang="en")
+    assert "expected 2012-04-30; actual 2012-05-20" in english and "expected yes; actual no" in english

@@ -286,7 +286,35 @@ def test_a_column_inserted_into_columns_lands_where_it_was_inserted(
     assert "A1:N1" in {str(r) for r in ws.merged_cells.ranges} and "C2:N2" in {
         str(r) for r in ws.merged_cells.ranges
     }
-    assert ws.print_area == f"'整改清单'!$A$1:$N${head + 2}" and ws.dimensions == f"A1:N{head + 2}"
+    end = head + 2 + branch_list.SIGN_OFF_GAP + len(branch_list.SIGN_OFF_ROWS)  # the sign-off block last
+    assert ws.print_area == f"'整改清单'!$A$1:$N${end}" and ws.dimensions == f"A1:N{end}"
+    assert f"C{end}:N{end}" in {str(r) for r in ws.merged_cells.ranges}  # the sign-off spans the new column
+
+
+def test_the_list_ends_with_a_sign_off_block_dated_when_issued(tmp_path: Path) -> None:
+    path = tmp_path / "B001.xlsx"
+    write_branch_list(make_result(), path, issued=date(2012, 12, 12))
+    ws = openpyxl.load_workbook(path).active
+    head = find_row(ws, "序号")
+    first = head + 2 + branch_list.SIGN_OFF_GAP + 1  # after the two items and one blank row
+    labels = [ws.cell(first + i, 1).value for i in range(4)]
+    assert labels == ["清单下发日期", "支部书记签字", "签字日期", "党总支意见"]
+    assert ws.cell(first, 3).value.date() == date(2012, 12, 12)
+    for row in range(first + 1, first + 4):  # left to fill in: blank and unlocked
+        assert ws.cell(row, 3).value is None and not ws.cell(row, 3).protection.locked
+    assert ws.cell(first + 2, 3).number_format == ws.cell(first, 3).number_format  # 签字日期 is a date
+    assert ws.row_dimensions[first + 3].height >= 60  # room for a handwritten opinion
+    assert ws.max_row == first + 3 and ws.print_area.endswith(f"${first + 3}")
+    without = tmp_path / "B002.xlsx"
+    write_branch_list(make_result(items=()), without, lang="en")
+    ws = openpyxl.load_workbook(without).active
+    assert [ws.cell(r, 1).value for r in range(ws.max_row - 3, ws.max_row + 1)] == [
+        "List issued on",
+        "Branch secretary's signature",
+        "Date signed",
+        "General branch's opinion",
+    ]
+    assert ws.cell(ws.max_row - 3, 3).value is None  # no issue date given: left blank
 
 
 @pytest.mark.parametrize("lang", ["zh", "en"])

@@ -30,6 +30,7 @@ from schemas.form import (
     Training,
 )
 from schemas.rules import Profile, Window
+from schemas.workdays import WorkCalendar
 
 PROFILE_TOML = Path(__file__).resolve().parents[1] / "rules" / "loudi-2012" / "profile.toml"
 FILE = "branch.xlsx"
@@ -299,6 +300,19 @@ def test_study_day_tolerance_is_a_parameter() -> None:
         )
         == 1
     )
+
+
+@pytest.mark.parametrize(("calendar", "counts"), [(WorkCalendar.CN, True), (WorkCalendar.WEEKDAYS, False)])
+def test_a_study_day_in_a_holiday_moves_to_the_next_working_day(calendar: WorkCalendar, counts: bool) -> None:
+    # 2018-02-15 is a Thursday inside the Spring Festival holiday (02-15…02-21): by China's calendar the
+    # study day moves to Thursday 02-22, so a 学习日 held then counts; Monday–Friday keeps it on the 15th.
+    year_2018 = Window(start=dt.date(2018, 1, 1), end=dt.date(2018, 12, 31))
+    prof = PROFILE.model_copy(update={"window": year_2018, "year_window": year_2018, "calendar": calendar})
+    meetings = [meeting(f"2018-{m:02d}-15", "学习日") for m in range(1, 13) if m != 2]
+    meetings.append(meeting("2018-02-22", "学习日"))
+    fact = facts_of(make_form(meetings=meetings), prof).facts["study_day_min_month"]
+    assert fact.series is not None and fact.series["2018-02"] == (1 if counts else 0)
+    assert "顺延至下一个工作日" in (fact.detail.zh if fact.detail else "")
 
 
 def test_study_day_months_stop_before_a_study_day_after_the_window() -> None:

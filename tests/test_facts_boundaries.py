@@ -16,10 +16,9 @@ from typing import Any
 import pytest
 
 from engine.facts import build_facts
-from engine.facts.candidates import working_days
 from engine.facts.params import Params
 from schemas import form_layout as layout
-from schemas.common import Evidence
+from schemas.common import Evidence, Severity
 from schemas.facts import CHECKLIST_FACTS, FACTS, BranchFacts
 from schemas.form import (
     BasicInfo,
@@ -35,6 +34,7 @@ from schemas.form import (
     Training,
 )
 from schemas.rules import Profile
+from schemas.workdays import WorkCalendar, covered_years
 
 ROOT = Path(__file__).resolve().parents[1]
 PROFILE_TOML = ROOT / "rules" / "loudi-2012" / "profile.toml"
@@ -727,20 +727,31 @@ def candidate(name: str = "刘一", **kw: Any) -> Candidate:
     return Candidate(name=name, cells=cells, **fields)
 
 
-def test_working_days() -> None:
-    mon, fri, sat, sun = (
-        dt.date(2012, 11, 5),
-        dt.date(2012, 11, 9),
-        dt.date(2012, 11, 10),
-        dt.date(2012, 11, 11),
-    )
-    assert [d.weekday() for d in (mon, fri, sat, sun)] == [0, 4, 5, 6]
-    assert working_days(mon, fri) == 5
-    assert working_days(fri, dt.date(2012, 11, 12)) == 2  # across a weekend: Friday and Monday
-    assert working_days(sat, sun) == 0
-    assert working_days(dt.date(2012, 11, 8), dt.date(2012, 11, 14)) == 5  # Thursday to Wednesday
-    assert working_days(mon, mon + dt.timedelta(days=27)) == 20
-    assert working_days(fri, mon) == 0  # ends before it starts
+def test_notice_working_days_by_the_official_calendar_across_national_day() -> None:
+    # Thursday 2012-09-27 to Tuesday 10-09: 13 days, 9 of them Monday–Friday, but 09-30…10-07 is the
+    # Mid-Autumn and National Day holiday and Saturday 09-29 a make-up working day: 27, 28, 29, 10-08, 10-09.
+    row = candidate(notice_start=dt.date(2012, 9, 27), notice_end=dt.date(2012, 10, 9), vote_on=None)
+    form = make_form(candidates=(row,))
+    fact = facts_of(form).facts["min_notice_working_days"]
+    assert fact.value == 5
+    assert "法定节假日" in fact.detail.zh if fact.detail else False
+    weekdays = LOUDI.model_copy(update={"calendar": WorkCalendar.WEEKDAYS})
+    assert value(form, "min_notice_working_days", weekdays) == 9
+    assert facts_of(form).warnings == ()  # 2012 is covered: nothing to warn about
+
+
+def test_a_year_the_calendar_does_not_cover_counts_weekdays_and_warns() -> None:
+    year = covered_years(WorkCalendar.CN).stop  # the first year after the installed calendar's data
+    start = dt.date(year, 10, 1)
+    start -= dt.timedelta(days=start.weekday())  # a Monday: to Friday is 5 weekdays
+    row = candidate(notice_start=start, notice_end=start + dt.timedelta(days=4), vote_on=None)
+    facts = facts_of(make_form(candidates=(row, candidate("陈二"))))
+    assert facts.value("min_notice_working_days") == 5
+    (warning,) = facts.warnings
+    assert warning.code == "IN-38" and warning.severity is Severity.WARNING
+    assert str(year) in warning.message.zh and str(year) in warning.message.en
+    assert "周一至周五" in warning.message.zh and "chinese-calendar" in warning.rectification.zh
+    assert warning.evidence == (row.cells["notice_start"], row.cells["notice_end"])  # not 陈二's 2012 notice
 
 
 def test_candidates_empty_register_is_zero_not_none() -> None:

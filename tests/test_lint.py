@@ -184,6 +184,19 @@ def test_cli_clean_profile_exits_0() -> None:
     assert zh.exit_code == 0 and "0 个错误" in zh.output
 
 
+def test_cli_prints_the_summary_first_and_notes_only_when_verbose() -> None:
+    quiet = runner.invoke(app, ["rules", "lint", "--profile", "national-2018"])
+    assert quiet.exit_code == 0, quiet.output
+    lines = quiet.output.splitlines()
+    assert lines[0].startswith("0 个错误，0 个警告，") and " info " not in quiet.output
+    assert "--verbose" in lines[-1]
+    verbose = runner.invoke(app, ["rules", "lint", "--profile", "national-2018", "--verbose", "--lang", "en"])
+    assert verbose.exit_code == 0
+    lines = verbose.output.splitlines()
+    assert lines[0].startswith("0 error(s), 0 warning(s), ") and all(" info " in line for line in lines[1:])
+    assert len(lines) - 1 == int(lines[0].split(", ")[2].split()[0])  # every note listed
+
+
 @pytest.mark.slow
 def test_cli_errors_exit_1(tmp_path: Path) -> None:
     profile = _copy(tmp_path)

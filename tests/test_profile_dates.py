@@ -11,10 +11,10 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from engine.rulebook import load_profile
-from engine.rulebook.evaluate import format_value
 from engine.rulebook.loader import RulebookError, find_profile_dir
 from engine.rulebook.reference import ReferenceEvaluator
 from schemas.rules import date_number
+from schemas.values import format_value
 
 
 def _copy(tmp_path: Path) -> Path:

@@ -335,6 +335,8 @@ def test_every_catalogue_code_renders_in_both_languages() -> None:
         "identity": "2012-年初定级/JG-01/OL-02",
         "round": "2012-年初定级",
         "rounds": "2012-年初定级",
+        "covered": "2004–2026",
+        "years": "2027",
         "grade": "先进",
         "grades": "先进、较好",
     }
@@ -343,8 +345,8 @@ def test_every_catalogue_code_renders_in_both_languages() -> None:
         assert finding.severity is spec.severity and finding.kind == "input"
         assert "{" not in finding.message.zh + finding.message.en + finding.rectification.en
     # IN-29: a workbook of another profile's form; IN-30…IN-37: returned rectification lists;
-    # IN-39…IN-46: reviewed grades (IN-38 is kept for the working calendar's warning)
-    numbers = (*range(1, 38), *range(39, 47))
+    # IN-38: a working calendar that does not cover a year; IN-39…IN-46: reviewed grades
+    numbers = tuple(range(1, 47))
     assert [p.code for p in CATALOGUE.values()] == [f"IN-{n:02d}" for n in numbers]
     with pytest.raises(KeyError):
         make_problem("IN-08", where)

@@ -75,7 +75,7 @@ _SHEET = "xl/worksheets/sheet1.xml"
         ("the footer", _SHEET, b"&amp;P", b"&amp;N"),
         ("a font", "xl/styles.xml", b'<sz val="16"/>', b'<sz val="15"/>'),
         ("a fill", "xl/styles.xml", b"FFC00000", b"FFC00001"),
-        ("the print area", "xl/workbook.xml", b"$A$1:$M$14", b"$A$1:$M$15"),
+        ("the print area", "xl/workbook.xml", b"$A$1:$M$19", b"$A$1:$M$20"),
         ("the stamp", "docProps/custom.xml", "整改清单 ".encode(), "汇总 ".encode()),
     ],
 )

@@ -21,6 +21,7 @@ from __future__ import annotations
 import time as clock
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from datetime import date
 from functools import cache, lru_cache
 from importlib import resources
 from pathlib import Path
@@ -214,6 +215,17 @@ _HEADER_KEYS = (
 HEAD_ROW = 1 + len(_HEADER_KEYS) + 1  # 0-based: the title, the header block, one blank row
 _TITLE_HEIGHT, _HEAD_HEIGHT, _EMPTY_HEIGHT = 30, 20, 24  # points
 
+# The sign-off block at the end of the list, after one blank row: the day the list was issued, then what
+# the branch secretary signs and dates and the general branch's opinion, each a label and an area to fill
+# in (unlocked, like the other input cells). Rows by key: their label, their cells' style, their height.
+SIGN_OFF_GAP = 1  # blank rows between the table and the sign-off block
+SIGN_OFF_ROWS: tuple[tuple[str, str, float], ...] = (
+    ("issued_on", "date", 20),
+    ("secretary_sign", "input", 36),  # room for a handwritten signature
+    ("sign_date", "input_date", 20),
+    ("general_opinion", "input", 72),  # room for a few handwritten lines
+)
+
 # The package's parts (engine/export/parts/branch_list/): PARTS_LIST names them in package order; a part is
 # in <lang>/ when its text depends on the language, else in common/. DROPDOWN is the 整改状态 dropdown's
 # element (a list without items has none).
@@ -290,18 +302,22 @@ def write_branch_list(
     lang: Lang = "zh",
     durable: bool = True,
     marks: ListMarks | None = None,
+    issued: date | None = None,
 ) -> None:
     """Write ``result``'s rectification list to ``path`` (xlsx), atomically; ``durable=False`` leaves the
-    fsync to a later ``atomic.sync_all`` (a batch writes thousands of lists)."""
-    atomic_write_bytes(path, branch_list_bytes(result, lang, marks), durable)
+    fsync to a later ``atomic.sync_all`` (a batch writes thousands of lists). ``issued``: the day the
+    list is issued, shown in its sign-off block (left blank when None)."""
+    atomic_write_bytes(path, branch_list_bytes(result, lang, marks, issued), durable)
 
 
-def branch_list_bytes(result: BranchResult, lang: Lang = "zh", marks: ListMarks | None = None) -> bytes:
+def branch_list_bytes(
+    result: BranchResult, lang: Lang = "zh", marks: ListMarks | None = None, issued: date | None = None
+) -> bytes:
     """``result``'s rectification list as the bytes of an xlsx file."""
     package = _package(lang)
     marks = marks or ListMarks()
     strings = SharedStrings()
-    sheet, last_row, last_col = _sheet_xml(result, lang, package, strings, marks)
+    sheet, last_row, last_col = _sheet_xml(result, lang, package, strings, marks, issued)
     own = {
         _SHEET_PART: deflate(_SHEET_PART, sheet),
         STRINGS_PART: deflate(STRINGS_PART, strings.xml()),
@@ -387,12 +403,23 @@ class _Sheet:
             head = f'<c r="{ref}" s="{s}"><v>{number(value)}</v></c>'
         return head + _blank_run(letters[first + 1 : last + 1], row, s)
 
+    def blank_merged(self, row: int, first: int, last: int, style: str) -> str:
+        """A merged area left blank, in ``style`` (an area for the reader to fill in)."""
+        letters = self.layout.letters
+        self.merges.append(f'<mergeCell ref="{letters[first]}{row}:{letters[last]}{row}"/>')
+        return _blank_run(letters[first : last + 1], row, _XF[style])
+
     def add_row(self, row: int, height: float | None, cells: str) -> None:
         self.rows.append(f"{_row_start(row, self.layout.spans, height)}{cells}</row>")
 
 
 def _sheet_xml(
-    result: BranchResult, lang: Lang, package: _Package, strings: SharedStrings, marks: ListMarks
+    result: BranchResult,
+    lang: Lang,
+    package: _Package,
+    strings: SharedStrings,
+    marks: ListMarks,
+    issued: date | None = None,
 ) -> tuple[bytes, int, str]:
     """The worksheet part, its last row (1-based) and last column's letter. Rows are 1-based here, as the
     XML numbers them."""
@@ -449,6 +476,7 @@ def _sheet_xml(
         if layout.status_col is not None:
             letter = layout.letters[layout.status_col]
             dropdown = package.templates[DROPDOWN].fill({"range": f"{letter}{head + 1}:{letter}{last_row}"})
+    last_row = _sign_off_rows(sheet, lang, last_row + SIGN_OFF_GAP + 1, issued)
 
     header_text = f"&C{_header_escape(title)}".replace("&[Picture]", "&G")
     # xlsxwriter left the header out when the text was over Excel's 255 characters or held an image
@@ -470,6 +498,20 @@ def _sheet_xml(
         }
     )
     return xml.encode("utf-8"), last_row, last_col
+
+
+def _sign_off_rows(sheet: _Sheet, lang: Lang, row: int, issued: date | None) -> int:
+    """The sign-off block (``SIGN_OFF_ROWS``) from 1-based ``row``; returns the last row written."""
+    last = len(sheet.layout.columns) - 1
+    for key, style, height in SIGN_OFF_ROWS:
+        cells = sheet.merged(row, 0, _LABEL_LAST_COL, "label", label(key, lang))
+        if key == "issued_on" and issued is not None:
+            cells += sheet.merged(row, _LABEL_LAST_COL + 1, last, style, float(excel_serial(issued)))
+        else:
+            cells += sheet.blank_merged(row, _LABEL_LAST_COL + 1, last, style)
+        sheet.add_row(row, height, cells)
+        row += 1
+    return row - 1
 
 
 def _item_rows(sheet: _Sheet, result: BranchResult, lang: Lang, row: int, marks: ListMarks) -> int:

@@ -19,8 +19,9 @@ from engine.export.i18n import (
     source_text,
     status_label,
 )
-from schemas.common import Evidence, Finding, Lang, Scalar
+from schemas.common import Evidence, Finding, Lang
 from schemas.results import BranchResult, RuleTrace
+from schemas.values import format_value
 
 __all__ = ["explain"]
 
@@ -36,16 +37,6 @@ def _pad(s: str, width: int, right: bool = False) -> str:
     """Pad to a display width, counting a CJK character as two columns so the table lines up."""
     gap = " " * max(width - _width(s), 0)
     return gap + s if right else s + gap
-
-
-def _scalar(v: Scalar) -> str:
-    if v is None:
-        return "—"
-    if isinstance(v, bool):
-        return str(v).lower()
-    if isinstance(v, float):
-        return fmt_num(v)
-    return str(v)
 
 
 def _kv(key: str, value: str, lang: Lang) -> str:
@@ -163,10 +154,12 @@ def _rule(
     # rendered message, and results.json keeps them all.
     unit = t.ctx.get("unit_en" if lang == "en" else "unit") or ""
     unit = f" {unit}" if unit and lang == "en" else str(unit)
+    # Values as people read them, by the fact the rule reports (its first): dates, percentages, 是/否.
+    reported = t.facts[0] if t.facts else ""
     ctx_parts = [
-        f"{label(k + '_v', lang)} {_scalar(t.ctx[k])}{unit}"
+        f"{label(k + '_v', lang)} {format_value(t.ctx[k], reported, lang)}{unit}"
         if lang == "en"
-        else f"{label(k + '_v', lang)}：{_scalar(t.ctx[k])}{unit}"
+        else f"{label(k + '_v', lang)}：{format_value(t.ctx[k], reported, lang)}{unit}"
         for k in _SHOWN_FIRST
         if k in t.ctx and t.ctx[k] is not None
     ]

@@ -70,6 +70,11 @@ LABELS: dict[str, tuple[str, str]] = {
     "track": ("跟踪说明", "Follow-up"),
     "item_id": ("事项编号", "Item ID"),
     "no_items": ("无整改事项", "No rectification items"),
+    # the sign-off block at the end of the list
+    "issued_on": ("清单下发日期", "List issued on"),
+    "secretary_sign": ("支部书记签字", "Branch secretary's signature"),
+    "sign_date": ("签字日期", "Date signed"),
+    "general_opinion": ("党总支意见", "General branch's opinion"),
     "cells": ("单元格", "cells"),
     "in_all": ("等共{n}处", "{n} in all"),
     "none": ("（无）", "(none)"),
@@ -177,6 +182,12 @@ LABELS.update(
             "支部花名册（.xlsx 或 .csv），用于列出未提交的支部",
             "branch roster (.xlsx or .csv), to list the branches that submitted nothing",
         ),
+        "h_issued": (
+            "整改清单的下发日期（如 2012-12-15，默认今天）：整改时限从该日起算，不早于该日",
+            "the day the rectification lists are issued (e.g. 2012-12-15, default today): deadlines are "
+            "counted from it and never fall before it",
+        ),
+        "h_lint_verbose": ("同时列出提示（info 级别）", "also list the notes (info level)"),
         "h_explain": ("逐条说明一个支部的评定过程", "print one branch's full trace"),
         "h_explain_file": ("一个支部的工作簿", "one branch workbook"),
         "h_rules_list": ("列出规则", "list the rules of a profile"),
@@ -205,6 +216,10 @@ LABELS.update(
             "folder {path} holds no workbook (.xlsx/.xlsm/.xls/.ods)",
         ),
         "u_workers": ("--workers 不能为负数", "--workers must be 0 or more"),
+        "u_issued": (
+            "--issued 应为日期，如 2012-12-15（实际为“{value}”）",
+            "--issued must be a date such as 2012-12-15 (got “{value}”)",
+        ),
         "u_no_rule": ("规则 {code} 不存在于 {profile}", "no rule {code} in {profile}"),
         "wrote": ("已生成 {path}", "wrote {path}"),
         "ok_file": ("{mark} {name}：未发现问题", "{mark} {name}: no problems"),
@@ -240,6 +255,10 @@ LABELS.update(
         "lint_counts": (
             "{errors} 个错误，{warnings} 个警告，{infos} 个提示",
             "{errors} error(s), {warnings} warning(s), {infos} note(s)",
+        ),
+        "lint_notes_hidden": (
+            "另有 {infos} 个提示未显示（加 --verbose 显示）",
+            "{infos} note(s) not shown (add --verbose to see them)",
         ),
         "u_roster": ("花名册 {path} 不能使用：", "the roster {path} cannot be used:"),
         "u_roster_type": (
@@ -282,6 +301,14 @@ LABELS.update(
         "r_rationale": ("理由", "rationale"),
         "r_fix": ("整改", "fix"),
         "r_example": ("示例", "example"),
+        "r_points": ("扣{points}分", "{points} point(s)"),
+        "r_no_facts": ("各项均未填写", "nothing filled in"),
+        "r_sep": ("，", ", "),
+        "r_example_text": ("{given} → {outcome}（{name}）", "{given} → {outcome} ({name})"),
+        "r_with_params": ("（参数 {params}）", " (parameters {params})"),
+        "kind_deduction": ("扣分", "deduction"),
+        "kind_veto": ("一票否决", "veto"),
+        "kind_suggestion": ("建议", "suggestion"),
     }
 )
 

@@ -22,6 +22,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Iterable, Mapping, Sequence
+from datetime import date
 from pathlib import Path
 from typing import IO, Any, Literal, TypeVar
 
@@ -250,11 +251,13 @@ class ResultsJsonWriter:
         tool_version: str,
         profiles: Sequence[ProfileRef],
         evaluator: Literal["durable", "reference"] | None = None,
+        issued: date | None = None,
     ) -> None:
         empty = BatchReport(
             tool_version=tool_version,
             profiles=tuple(profiles),
             evaluator=evaluator,
+            issued=issued,
             results=(),
             files=(),
         ).model_dump(mode="json")

@@ -29,7 +29,7 @@ Registers, checklist and process facts (docs/form.md; tests/test_facts_boundarie
 from __future__ import annotations
 
 from engine.facts.basic import basic_facts, has_committee, members_of, self_assessment_facts
-from engine.facts.candidates import candidate_facts
+from engine.facts.candidates import candidate_facts, notice_span
 from engine.facts.checklist import checklist_facts
 from engine.facts.classes import class_facts
 from engine.facts.evidence import cell, cells, detail, sheet_evidence
@@ -40,10 +40,12 @@ from engine.facts.people import name_key, name_keys
 from engine.facts.periods import in_window
 from engine.facts.training import training_facts
 from schemas import form_layout as layout
-from schemas.common import Evidence
+from schemas.common import Evidence, Finding
 from schemas.facts import FACTS, BranchFacts, BranchIdentity, Fact, FactValue, fact
 from schemas.form import BranchForm, CommitteeMember
+from schemas.problems import make_problem
 from schemas.rules import Profile
+from schemas.workdays import covered_years, uncovered_years
 
 DEPUTY_SECRETARY = "副书记"
 
@@ -55,11 +57,12 @@ def build_facts(form: BranchForm, profile: Profile) -> BranchFacts:
     members, members_cells = members_of(form)
     facts: dict[str, Fact] = {}
     facts.update(basic_facts(form, params, committee))
-    facts.update(MeetingFacts(form, profile, meeting_params(params), members, members_cells).facts())
+    meetings = MeetingFacts(form, profile, meeting_params(params), members, members_cells)
+    facts.update(meetings.facts())
     facts["lectures_min_per_lecturer"] = _lectures_fact(form, profile, committee)
     facts.update(hours_facts(form, params, committee, members))
     facts.update(training_facts(form, profile, params, committee))
-    facts.update(candidate_facts(form))
+    facts.update(candidate_facts(form, profile.calendar))
     facts.update(checklist_facts(form, members, members_cells))
     facts.update(class_facts(form, params))
     facts.update(self_assessment_facts(form))
@@ -73,6 +76,34 @@ def build_facts(form: BranchForm, profile: Profile) -> BranchFacts:
         facts={name: facts[name] for name in FACTS},
         problems_listed=tuple(
             (p.problem, p.measure, p.owner, p.due, p.state) for p in form.self_assessment.problems
+        ),
+        warnings=calendar_warnings(form, profile, meetings),
+    )
+
+
+# --- the working calendar ------------------------------------------------------------------------------
+
+
+def calendar_warnings(form: BranchForm, profile: Profile, meetings: MeetingFacts) -> tuple[Finding, ...]:
+    """IN-38 when a working-day count or a study day's move reached a year the profile's calendar does
+    not cover (it counted Monday–Friday there), pointing at the notice dates concerned."""
+    calendar = profile.calendar
+    notices = [(c, span) for c in form.candidates if (span := notice_span(c)) is not None]
+    study_days = [d for k in meetings.study_months for d in meetings.study_day_span(int(k[:4]), int(k[5:]))]
+    used = [d for _, span in notices for d in span] + study_days
+    years = uncovered_years(used, calendar)
+    if not years:
+        return ()
+    concerned = [c for c, (start, end) in notices if start.year in years or end.year in years]
+    known = covered_years(calendar)
+    return (
+        make_problem(
+            "IN-38",
+            tuple(e for c in concerned for e in (*cell(c, "notice_start"), *cell(c, "notice_end")))
+            or sheet_evidence(form, layout.CANDIDATES),
+            covered=f"{known.start}–{known.stop - 1}",
+            years="、".join(str(y) for y in years),
+            years_en=", ".join(str(y) for y in years),
         ),
     )
 

@@ -15,24 +15,30 @@ from schemas import form_layout as layout
 from schemas.common import Evidence, Text
 from schemas.facts import Fact, fact
 from schemas.form import BranchForm, Candidate
+from schemas.workdays import WorkCalendar, count_workdays
 
 STUDENT = "学生"
 DOSSIER_DATES = ("applied_on", "activist_on", "candidate_on", "vote_on")
+# How each calendar counts, as a fact's detail says it.
+CALENDAR_WORDS = {
+    WorkCalendar.CN: (
+        "按国家法定节假日和调休安排计",
+        "by the official calendar: public holidays off, make-up days worked",
+    ),
+    WorkCalendar.WEEKDAYS: ("周一至周五", "Mon–Fri"),
+}
 
 
-def working_days(start: dt.date, end: dt.date) -> int:
-    """Monday–Friday days from ``start`` to ``end``, both included (public holidays are not known)."""
-    if end < start:
-        return 0
-    weeks, rest = divmod((end - start).days + 1, 7)
-    first = start.weekday()
-    return weeks * 5 + sum(1 for i in range(rest) if (first + i) % 7 < 5)
-
-
-def _notice_days(c: Candidate) -> int:
+def notice_span(c: Candidate) -> tuple[dt.date, dt.date] | None:
+    """The first and last day of a candidate's notice, or None when a date is blank."""
     if c.notice_start is None or c.notice_end is None:
-        return 0  # a blank notice date: no notice shown
-    return working_days(c.notice_start, c.notice_end)
+        return None
+    return c.notice_start, c.notice_end
+
+
+def _notice_days(c: Candidate, calendar: WorkCalendar) -> int:
+    span = notice_span(c)
+    return 0 if span is None else count_workdays(*span, calendar)  # a blank notice date: no notice shown
 
 
 def _dossier_incomplete(c: Candidate) -> bool:
@@ -54,7 +60,7 @@ def _student_unqualified(c: Candidate) -> bool:
     return c.identity == STUDENT and ((c.failed_courses or 0) > 0 or c.sanctioned is True)
 
 
-def candidate_facts(form: BranchForm) -> dict[str, Fact]:
+def candidate_facts(form: BranchForm, calendar: WorkCalendar) -> dict[str, Fact]:
     rows = form.candidates
     sheet = sheet_evidence(form, layout.CANDIDATES)
 
@@ -131,7 +137,8 @@ def candidate_facts(form: BranchForm) -> dict[str, Fact]:
             detail=detail("本年度未发展党员", "Nobody admitted this year"),
         )
     else:
-        days = [(c, _notice_days(c)) for c in rows]
+        days = [(c, _notice_days(c, calendar)) for c in rows]
+        rule_zh, rule_en = CALENDAR_WORDS[calendar]
         low = min(d for _, d in days)
         out["min_notice_working_days"] = fact(
             name="min_notice_working_days",
@@ -144,8 +151,8 @@ def candidate_facts(form: BranchForm) -> dict[str, Fact]:
             )
             or sheet,
             detail=detail(
-                "公示工作日（周一至周五，空白按0计）：" + "、".join(f"{c.name}{d}天" for c, d in days),
-                "Notice working days (Mon–Fri, blank = 0): " + ", ".join(f"{c.name} {d}" for c, d in days),
+                f"公示工作日（{rule_zh}，空白按0计）：" + "、".join(f"{c.name}{d}天" for c, d in days),
+                f"Notice working days ({rule_en}, blank = 0): " + ", ".join(f"{c.name} {d}" for c, d in days),
             ),
         )
     return out

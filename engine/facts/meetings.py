@@ -19,6 +19,7 @@ from schemas.common import Evidence, Text
 from schemas.facts import Fact, fact
 from schemas.form import BranchForm, Meeting
 from schemas.rules import Profile
+from schemas.workdays import next_workday
 
 GENERAL_MEETING = "支部党员大会"
 COMMITTEE_MEETING = "支委会"
@@ -163,14 +164,26 @@ class MeetingFacts:
             if (m - 1) // 3 + 1 in params.quarters
         }
         self.half_keys = [half_key(self.year, 1), half_key(self.year, 2)]
+        self._study_spans: dict[int, tuple[dt.date, dt.date]] = {}  # year * 12 + month -> span
         self.half_by_month = {m: self.half_keys[0 if m <= 6 else 1] for m in range(1, 13)}
 
     # -- building blocks --
 
+    def study_day_span(self, year: int, month: int) -> tuple[dt.date, dt.date]:
+        """The days a month's 学习日 may fall on: ±tol days around the study day, and when that day is a
+        rest day by the profile's calendar, up to tol days past the working day it moves to (a 15th in
+        the Spring Festival holiday moves past the holiday)."""
+        tol = dt.timedelta(days=self.params.study_day_tolerance_days)
+        anchor = anchor_day(year, month, self.params.study_day)
+        return anchor - tol, next_workday(anchor, self.profile.calendar) + tol
+
     def _on_study_day(self, m: Meeting) -> bool:
-        # A 学习日 counts for its own month when within ±tol days of that month's study day.
-        anchor = anchor_day(m.date.year, m.date.month, self.params.study_day)
-        return abs((m.date - anchor).days) <= self.params.study_day_tolerance_days
+        # A 学习日 counts for its own month when within that month's span.
+        key = m.date.year * 12 + m.date.month
+        span = self._study_spans.get(key)
+        if span is None:
+            span = self._study_spans[key] = self.study_day_span(m.date.year, m.date.month)
+        return span[0] <= m.date <= span[1]
 
     def _evidence(self, records: list[Meeting], *names: str) -> tuple[Evidence, ...]:
         return cells(records, *names) or self.sheet
@@ -426,9 +439,11 @@ class MeetingFacts:
                 study_days,
                 self.study_months,
                 detail(
-                    f"按月统计{p.study_day}日（±{p.study_day_tolerance_days}天）的学习日；其他日期的学习日不计",
-                    f"Study days on the {p.study_day}th (±{p.study_day_tolerance_days} days) per month; "
-                    "study days on other dates do not count",
+                    f"按月统计{p.study_day}日（±{p.study_day_tolerance_days}天，逢休息日顺延至下一个工作日）的学习日；"
+                    "其他日期的学习日不计",
+                    f"Study days on the {p.study_day}th (±{p.study_day_tolerance_days} days, moved to the "
+                    "next working day when it is a rest day) per month; study days on other dates "
+                    "do not count",
                 ),
             ),
             "education_week_july": self._count(

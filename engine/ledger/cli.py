@@ -136,7 +136,7 @@ def open_recording(
         entries = [e for e in choice.entries if year is None or e.covers(year)] or list(choice.entries)
         profiles = [choice.profile(e.name) for e in entries]
     except RulebookError as exc:
-        raise RecordingRefused(Text(zh=str(exc), en=str(exc))) from None
+        raise RecordingRefused(Text(zh=exc.message("zh"), en=exc.message("en"))) from None
     stage = stage.strip()
     named = [p for p in profiles if p.stage(stage) is not None]
     if not named:

@@ -23,6 +23,7 @@ from schemas.construct import assemble
 from schemas.facts import FACTS, BranchFacts, Fact, FactValue
 from schemas.results import Evaluation, RuleTrace
 from schemas.rules import Cap, ConditionValue, Profile, RuleSpec
+from schemas.values import format_value
 
 END_OF_NEXT_MONTH = "end_of_next_month"
 
@@ -128,32 +129,6 @@ def format_periods(keys: list[str]) -> Text:
     return Text(zh="、".join(zh), en=", ".join(en))
 
 
-def _number_text(v: float) -> str:
-    if float(v).is_integer():
-        return str(int(v))
-    return f"{round(v, 4):g}"
-
-
-def format_value(value: object, name: str = "", lang: Literal["zh", "en"] = "zh") -> str:
-    """A fact or parameter value as a person reads it: dates as dates (a date fact, named ``*_date``, is a
-    yyyymmdd number the engines compare), rates (names ending in ``rate``) as percentages."""
-    if value is None:
-        return "无" if lang == "zh" else "none"
-    if isinstance(value, bool):
-        return ("是" if value else "否") if lang == "zh" else ("yes" if value else "no")
-    if isinstance(value, int) and name.endswith("_date") and 19000101 <= value <= 21001231:
-        value = date(value // 10000, value // 100 % 100, value % 100)
-    if isinstance(value, date):
-        return f"{value.year}年{value.month}月{value.day}日" if lang == "zh" else value.isoformat()
-    if isinstance(value, int | float):
-        if name.endswith("rate") and 0 <= value <= 1:
-            return _number_text(round(value * 100, 2)) + "%"
-        return _number_text(value)
-    if isinstance(value, list):
-        return ("、" if lang == "zh" else ", ").join(format_value(v, name, lang) for v in value)
-    return str(value)
-
-
 class _Template(dict[str, str]):
     def __missing__(self, key: str) -> str:  # the loader checks placeholders; never fail on rendering
         return "{" + key + "}"
@@ -201,21 +176,32 @@ def _end_of_month_after(day: date) -> date:
     return date(year, month, calendar.monthrange(year, month)[1])
 
 
-def resolve_deadline(rule: RuleSpec, profile: Profile, filled: date | None = None) -> date:
+def resolve_deadline(
+    rule: RuleSpec, profile: Profile, filled: date | None = None, issued: date | None = None
+) -> date:
     """A rule's rectification deadline, never from today's date (results must be reproducible).
 
     * a profile deadline name (``self_check`` …) → that date;
-    * ``end_of_next_month`` → the last day of the month after ``filled`` (the form's date, when the
-      caller knows it) or, by default, after the end of the profile's assessment window: the window end
-      is the data cut-off the findings speak for (for loudi-2012, the 12-10 self-check → 2013-01-31),
-      so the deadline can never fall before the facts it asks to correct were collected;
+    * ``end_of_next_month`` → the last day of the month after ``issued`` (the day the rectification list
+      is issued, ``grade --issued``), else after ``filled`` (the form's date, when the caller knows it),
+      else after the end of the profile's assessment window: the window end is the data cut-off the
+      findings speak for (for loudi-2012, the 12-10 self-check → 2013-01-31), so the deadline can never
+      fall before the facts it asks to correct were collected;
     * ``YYYY-MM-DD`` → that date.
+
+    A list never sets a deadline already past on the day it is issued: a deadline before ``issued`` moves
+    to the end of the month after it (the team's choice: the same month's grace ``end_of_next_month``
+    gives, counted from the day the branch receives the list).
     """
     if rule.deadline in profile.deadlines:
-        return profile.deadlines[rule.deadline]
-    if rule.deadline == END_OF_NEXT_MONTH:
-        return _end_of_month_after(filled or profile.window.end)
-    return date.fromisoformat(rule.deadline)
+        deadline = profile.deadlines[rule.deadline]
+    elif rule.deadline == END_OF_NEXT_MONTH:
+        deadline = _end_of_month_after(issued or filled or profile.window.end)
+    else:
+        deadline = date.fromisoformat(rule.deadline)
+    if issued is not None and deadline < issued:
+        return _end_of_month_after(issued)
+    return deadline
 
 
 def _cells(facts: Mapping[str, Fact], names: tuple[str, ...]) -> tuple[Evidence, ...]:
@@ -332,14 +318,26 @@ def _not_evidenced_cached(rule: RuleSpec, missing: list[str]) -> tuple[Text, Tex
 
 
 def evaluate(
-    facts: BranchFacts, profile: Profile, evaluator: Evaluator, *, filled: date | None = None
+    facts: BranchFacts,
+    profile: Profile,
+    evaluator: Evaluator,
+    *,
+    filled: date | None = None,
+    issued: date | None = None,
 ) -> Evaluation:
-    """Every rule's trace, a finding for each FAILED / NOT_EVIDENCED rule, and the caps that hold."""
-    return evaluate_many([facts], profile, evaluator, filled=filled)[0]
+    """Every rule's trace, a finding for each FAILED / NOT_EVIDENCED rule, and the caps that hold.
+    ``issued``: the day the rectification list is issued, from which deadlines are resolved
+    (``resolve_deadline``)."""
+    return evaluate_many([facts], profile, evaluator, filled=filled, issued=issued)[0]
 
 
 def evaluate_many(
-    branches: Sequence[BranchFacts], profile: Profile, evaluator: Evaluator, *, filled: date | None = None
+    branches: Sequence[BranchFacts],
+    profile: Profile,
+    evaluator: Evaluator,
+    *,
+    filled: date | None = None,
+    issued: date | None = None,
 ) -> list[Evaluation]:
     """``evaluate`` for several branches with one call to the evaluator, which decides them together (the
     durable engine's cost is per action call, and one call serves a whole batch).
@@ -352,7 +350,7 @@ def evaluate_many(
     norms = [normalise_values(v) for v in values]
     decided = evaluator.decide_all(norms)
     return [
-        _evaluation(facts, v, norm, statuses, profile, filled)
+        _evaluation(facts, v, norm, statuses, profile, filled, issued)
         for facts, v, norm, statuses in zip(branches, values, norms, decided, strict=True)
     ]
 
@@ -384,6 +382,7 @@ def _evaluation(
     statuses: dict[str, Status],
     profile: Profile,
     filled: date | None,
+    issued: date | None = None,
 ) -> Evaluation:
     compiled_profile = _compiled(profile)
     caps = compiled_profile.caps
@@ -454,7 +453,9 @@ def _evaluation(
                     evidence=_cells(fact_map, plan.finding_names),
                     rectification=rectification,
                     owner=rule.owner,
-                    deadline=plan.deadline or resolve_deadline(rule, profile, filled),
+                    deadline=resolve_deadline(rule, profile, filled, issued)
+                    if issued is not None or plan.deadline is None
+                    else plan.deadline,
                     source=rule.source,
                     indicator=rule.indicator,
                     deduction=deduction,
@@ -483,7 +484,7 @@ def _evaluation(
             "findings": tuple(findings),
             "caps": held,
             "kpi_flags": kpi_flags,
-            "warnings": (),
+            "warnings": facts.warnings,
         },
     )
 

@@ -18,7 +18,7 @@ from typing import Any
 from pydantic import ValidationError
 
 from engine.rulebook.conditions import ConditionError, parse
-from schemas.common import Status
+from schemas.common import Lang, Status, Text
 from schemas.facts import FACTS
 from schemas.rules import ParamValue, Profile, RuleSpec
 
@@ -49,13 +49,19 @@ _PARAM_RE = re.compile(r"^[a-z][a-z0-9_]*$")
 
 
 class RulebookError(ValueError):
-    """A profile folder that cannot be used; ``problems`` lists (file, problem) pairs."""
+    """A profile folder that cannot be used; ``problems`` lists (file, problem) pairs. ``text``, when set,
+    says it to a user in their language (a profile name nobody shipped)."""
 
-    def __init__(self, profile_dir: Path, problems: list[tuple[str, str]]) -> None:
+    def __init__(self, profile_dir: Path, problems: list[tuple[str, str]], text: Text | None = None) -> None:
         self.profile_dir = profile_dir
         self.problems = problems
+        self.text = text
         lines = "\n".join(f"  - {where}: {problem}" for where, problem in problems)
         super().__init__(f"rulebook {profile_dir} has {len(problems)} problem(s) / 规则库有误:\n{lines}")
+
+    def message(self, lang: Lang) -> str:
+        """What to tell the user, in ``lang`` when the error has the words for it."""
+        return self.text.get(lang) if self.text is not None else str(self)
 
 
 def find_profile_dir(name_or_path: str | Path, rules_root: Path | None = None) -> Path:
@@ -76,6 +82,13 @@ def find_profile_dir(name_or_path: str | Path, rules_root: Path | None = None) -
     raise RulebookError(
         named,
         [(str(named), f"no {PROFILE_FILE} found; known profiles under {root}: {', '.join(known) or 'none'}")],
+        # for the user: the name they typed and the names they may type, no folder of this machine
+        Text(
+            zh=f"没有名为“{name_or_path}”的规则集；可用的规则集：{'、'.join(known) or '（无）'}"
+            "（也可给出规则集文件夹的路径）",
+            en=f"no profile named “{name_or_path}”; known profiles: {', '.join(known) or 'none'} "
+            "(or give the path of a profile folder)",
+        ),
     )
 
 
