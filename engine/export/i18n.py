@@ -226,6 +226,10 @@ LABELS.update(
             "worker processes (0 = in-process; default: every core, and a batch of at most 16 forms "
             "in-process)",
         ),
+        "h_replay_workers": (
+            "并行进程数（0=本进程；不指定时用全部 CPU 核心，一轮支部不多时在本进程重演）",
+            "worker processes (0 = in-process; default: every core, and a small round in-process)",
+        ),
         "h_force": (
             "不再需要：每次运行写入新的结果文件夹，旧结果保留；为兼容旧脚本而保留",
             "no longer needed: each run writes a new run folder and keeps the earlier ones; "

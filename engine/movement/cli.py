@@ -101,7 +101,7 @@ def register(app: typer.Typer) -> None:
         ledger: LedgerOpt = None,
         lang: LangOpt = "zh",
         evaluator: Annotated[str, typer.Option("--evaluator", help=base._h("h_evaluator"))] = "auto",
-        workers: Annotated[int | None, typer.Option("--workers", help=base._h("h_workers"))] = None,
+        workers: Annotated[int | None, typer.Option("--workers", help=base._h("h_replay_workers"))] = None,
     ) -> None:
         language = base._lang(lang)
         if workers is not None and workers < 0:
