@@ -143,7 +143,10 @@ def test_key_value_layout(spec: SheetSpec) -> None:
     for i, f in enumerate(spec.fields):
         row = 5 + i
         assert ws.cell(row=row, column=1).value == label(f)
-        assert ws.cell(row=row, column=3).value == (f.hint or f.en)
+        explanation = ws.cell(row=row, column=3).value
+        assert explanation == f.explanation
+        # The 说明 column of the Chinese template is Chinese: never the English label.
+        assert explanation != f.en and any("\u4e00" <= ch <= "\u9fff" for ch in explanation)
     if spec.table is not None:
         title = 5 + len(spec.fields) + 1
         assert ws.cell(row=title - 1, column=1).value is None  # the blank separator row
