@@ -37,8 +37,10 @@ from openpyxl.utils import get_column_letter, quote_sheetname
 from openpyxl.workbook.defined_name import DefinedName
 from openpyxl.workbook.protection import WorkbookProtection
 from openpyxl.worksheet.datavalidation import DataValidation
+from openpyxl.worksheet.properties import PageSetupProperties
 from openpyxl.worksheet.worksheet import Worksheet
 
+from engine.export.i18n import label
 from schemas.form_layout import (
     BRANCH_TYPES,
     FORM_2012,
@@ -59,6 +61,7 @@ __all__ = [
     "HEADER_ROW",
     "INPUT_FILL",
     "NOT_APPLICABLE_FILL",
+    "PORTRAIT_UNITS",
     "VERSION_NAME",
     "build_template",
     "not_applicable_parts",
@@ -364,7 +367,32 @@ class _SheetWriter:
             lines = max(1, math.ceil(display_width(self.note) / max(total, 1)))
             ws.row_dimensions[2].height = 16 * lines + 4
         ws.freeze_panes = f"A{FIRST_ROW}"
+        # A register repeats its title, note and header on every printed page; a form of labelled cells
+        # fits on a page or two and repeats its 项目 | 填写内容 | 说明 header.
+        register = self.spec.table is not None and not self.spec.fields
+        _print_on_a4(ws, total, f"1:{HEADER_ROW}" if register else f"{HEADER_ROW}:{HEADER_ROW}")
         _protect(ws)
+
+
+# Printing on A4: a sheet wider than this many column units (about what fits across portrait A4 at 100 %)
+# prints landscape; every sheet is scaled to one page wide, never to one page tall.
+PORTRAIT_UNITS = 95
+
+
+def _print_on_a4(ws: Worksheet, width_units: int, title_rows: str | None) -> None:
+    """A4, one page wide, the header rows on every page, the sheet's name above and page numbers below."""
+    setup = ws.page_setup
+    setup.paperSize = ws.PAPERSIZE_A4
+    setup.orientation = ws.ORIENTATION_LANDSCAPE if width_units > PORTRAIT_UNITS else ws.ORIENTATION_PORTRAIT
+    setup.fitToWidth = 1
+    setup.fitToHeight = 0  # as many pages tall as the rows need
+    ws.sheet_properties.pageSetUpPr = PageSetupProperties(fitToPage=True)
+    ws.page_margins.left = ws.page_margins.right = 0.4
+    ws.print_options.horizontalCentered = True
+    if title_rows is not None:
+        ws.print_title_rows = title_rows
+    ws.oddHeader.left.text = "&A"  # the sheet's name
+    ws.oddFooter.center.text = label("page_footer", "zh")
 
 
 def _protect(ws: Worksheet) -> None:
@@ -461,6 +489,7 @@ def _write_instructions(wb: Workbook, branch_type: str | None, year: int | None,
     ws.column_dimensions["A"].width = 16
     ws.column_dimensions["B"].width = 72
     ws.column_dimensions["C"].width = 26
+    _print_on_a4(ws, 16 + 72 + 26, None)
     _protect(ws)
 
 
