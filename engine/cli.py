@@ -28,6 +28,7 @@ from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
 
 from engine import pipeline, runs
+from engine.cli_language import command_lang, run_in_language
 from engine.console import make_streams_safe
 from engine.export.explain import explain
 from engine.export.i18n import both, label, status_label
@@ -53,19 +54,7 @@ from schemas.values import format_value
 EXIT_OK, EXIT_UNGRADABLE, EXIT_USAGE, EXIT_ENVIRONMENT, EXIT_BUSY = 0, 1, 2, 3, 4
 
 
-def _help_lang(argv: list[str]) -> Lang | None:
-    """The language the command line asks for (``--lang en`` / ``--lang=en``), for help texts: they are
-    made before the options are parsed. None when it asks for none: help is then in both languages."""
-    for i, arg in enumerate(argv):
-        value = arg.split("=", 1)[1] if arg.startswith("--lang=") else None
-        if arg == "--lang" and i + 1 < len(argv):
-            value = argv[i + 1]
-        if value in ("zh", "en"):
-            return "en" if value == "en" else "zh"
-    return None
-
-
-HELP_LANG = _help_lang(sys.argv[1:])
+HELP_LANG = command_lang(sys.argv[1:])  # None: help in both languages
 
 
 def _h(key: str, **fmt: object) -> str:
@@ -478,7 +467,7 @@ add_review_commands(app, _h)  # review import / add / show / export (engine/revi
 def run() -> None:
     """Run the command line with output streams that cannot fail on a character (engine.console)."""
     make_streams_safe()
-    app()
+    run_in_language(app)
 
 
 def main() -> None:  # pragma: no cover - console entry point
