@@ -200,6 +200,7 @@ def grade(
     replace: Annotated[bool, typer.Option("--replace", help=_h("h_replace"))] = False,
     ledger: Annotated[Path | None, typer.Option("--ledger", help=_h("h_ledger"))] = None,
     issued: Annotated[str | None, typer.Option("--issued", help=_h("h_issued"))] = None,
+    college: Annotated[str | None, typer.Option("--college", help=_h("h_college"))] = None,
 ) -> None:
     language = _lang(lang)
     if workers is not None and workers < 0:
@@ -236,6 +237,8 @@ def grade(
                 hooks=None if recording is None else recording.hooks,
                 on_captured=None if recording is None else recording.add,
                 issued=issue_date,
+                college=college,
+                round_name=round_stage,
             )
     except pipeline.UsageError as exc:
         _fail_text(exc.text, language)

@@ -40,8 +40,15 @@ from engine import runs
 from engine.coverage import unproven_problems
 from engine.export.atomic import atomic_path, sync_all
 from engine.export.branch_list import ListMarks, write_branch_list
+from engine.export.i18n import label
 from engine.export.results_json import ResultsJsonWriter, result_element_bytes, write_manifest
-from engine.export.summary import SummaryRecord, SummaryWriter, summary_record, summary_writer
+from engine.export.summary import (
+    PrintHeading,
+    SummaryRecord,
+    SummaryWriter,
+    summary_record,
+    summary_writer,
+)
 from engine.facts import build_facts
 from engine.grading import college_kpis, grade
 from engine.ingest import read_workbook
@@ -918,6 +925,8 @@ def grade_folder(
     hooks: RoundHooks | None = None,
     on_captured: Callable[[bytes], None] | None = None,
     issued: date | None = None,
+    college: str | None = None,
+    round_name: str | None = None,
 ) -> BatchRun:
     """Grade every workbook under ``folder`` (or only ``paths``, workbooks under it) and write all
     outputs into a new run folder in ``out``. Files are named by their path relative to ``folder``.
@@ -943,6 +952,9 @@ def grade_folder(
     ``issued`` is the day the rectification lists are issued: deadlines are resolved from it and never
     fall before it, each list shows it in its sign-off block, and results.json records it (None: the
     profile's dates as they are, no issue date).
+
+    The summary's printed pages name ``college`` and ``round_name`` (the grading round) when given, the
+    profiles that graded and the day the lists are issued (the day of the run without ``issued``).
     """
     if not folder.is_dir():
         raise UsageError(f"找不到文件夹 {folder}", f"folder {folder} not found")
@@ -988,6 +1000,7 @@ def grade_folder(
                 hooks,
                 on_captured,
                 issued,
+                PrintHeading(college=college, round_name=round_name, on=issued or date.today()),
             )
             return replace(run, out=run_folder.final, cleared=tuple(run_folder.removed))
 
@@ -1007,6 +1020,7 @@ def _grade_run(
     hooks: RoundHooks | None = None,
     on_captured: Callable[[bytes], None] | None = None,
     issued: date | None = None,
+    heading: PrintHeading | None = None,
 ) -> BatchRun:
     """``grade_folder``'s run of ``entries``, writing into the (new, empty) run folder ``out``."""
     started = datetime.now(UTC).isoformat(timespec="seconds")
@@ -1056,7 +1070,7 @@ def _grade_run(
                 writer.finish(files, kpis)
         # results.json is in place (atomic_path fsynced and renamed it); the summary's long sheets are
         # written, its short ones (from counters, the KPIs and the file reports) remain.
-        summary.finish(files, kpis)
+        summary.finish(files, kpis, _with_profiles(heading or PrintHeading(), choice, sink, lang))
     _check_input_folder(folder, files)
     sync_all(out)  # the lists were written without fsync; the manifest, written last, vouches for them
     write_manifest(
@@ -1072,6 +1086,17 @@ def _grade_run(
     )
     grades = tuple((sink.grades[code], sink.grade_counts[code]) for code in sorted(sink.grades))
     return BatchRun(out, files, kpis, grades, sink.profile_counts(), check, evaluator=evaluator_name)
+
+
+def _with_profiles(
+    heading: PrintHeading, choice: ProfileChoice, sink: _BatchSink, lang: Lang
+) -> PrintHeading:
+    """``heading`` naming the profiles that graded the batch by their titles (the chosen one if none did)."""
+    used = {name for name, _ in sink.profile_counts()}
+    titles = [e.title.get(lang) for e in choice.entries if e.name in used] or (
+        [choice.entries[0].title.get(lang)] if choice.explicit else []
+    )
+    return replace(heading, profile=label("list_sep", lang).join(titles) or None)
 
 
 def _against_roster(

@@ -377,13 +377,15 @@ def test_branch_list_keeps_old_file_when_writing_fails(tmp_path: Path) -> None:
 
 # ---------------------------------------------------------------- the summary workbook
 
+SUMMARY_SHEETS = ["总览", "汇总", "等次分布", "整改事项", "常见问题", "学院指标", "输入文件", "输入统计"]
+
 
 def test_summary_sheets_and_content(tmp_path: Path) -> None:
     path = tmp_path / "summary.xlsx"
     report = make_report()
     write_summary(report, path)
     wb = openpyxl.load_workbook(path)
-    assert wb.sheetnames == ["汇总", "等次分布", "整改事项", "常见问题", "学院指标", "输入文件", "输入统计"]
+    assert wb.sheetnames == SUMMARY_SHEETS
 
     ws = wb["汇总"]
     assert [c.value for c in ws[1]] == [
@@ -486,11 +488,11 @@ def test_summary_has_native_charts(tmp_path: Path) -> None:
     write_summary(make_report(), path)
     with zipfile.ZipFile(path) as z:
         charts = [n for n in z.namelist() if n.startswith("xl/charts/chart")]
-        assert len(charts) == 3  # two on 等次分布, one on 常见问题
+        assert len(charts) == 4  # one on 总览, two on 等次分布, one on 常见问题
         kinds = [
             re.search(r"<c:(barChart)>.*?<c:barDir val=\"(\w+)\"", z.read(n).decode(), re.S) for n in charts
         ]
-        assert sorted(k.group(2) for k in kinds if k) == ["bar", "col", "col"]
+        assert sorted(k.group(2) for k in kinds if k) == ["bar", "col", "col", "col"]
 
 
 def test_summary_english_and_empty_report(tmp_path: Path) -> None:
@@ -498,6 +500,7 @@ def test_summary_english_and_empty_report(tmp_path: Path) -> None:
     write_summary(make_report(()), path, lang="en")
     wb = openpyxl.load_workbook(path)
     assert wb.sheetnames == [
+        "Overview",
         "Summary",
         "Grade distribution",
         "Rectification items",
@@ -513,6 +516,9 @@ def test_summary_english_and_empty_report(tmp_path: Path) -> None:
         ["Graded", 0],
     ]
     assert wb["College KPIs"]["G2"].value == "No"
+    # nothing graded: the overview says so rather than showing an empty table
+    overview = [c.value for row in wb["Overview"].iter_rows() for c in row if c.value is not None]
+    assert "No branch has a rectification item" in overview and "Party branch grading overview" in overview
 
 
 def test_summary_many_branches(tmp_path: Path) -> None:

@@ -96,6 +96,10 @@ def results(draw: st.DrawFn) -> BranchResult:
 _NS = {"m": "http://schemas.openxmlformats.org/spreadsheetml/2006/main"}
 
 
+# The summary's sheets by position (1 is the 总览): 汇总, 整改事项, 输入文件.
+SUMMARY, ITEMS, INPUTS = 2, 4, 7
+
+
 def cells(data: bytes, sheet: int = 1) -> dict[str, str | float]:
     """Sheet ``sheet``'s cells as Excel reads them: strings (shared or inline, ``_xHHHH_`` decoded) and
     numbers; asserts that no cell is a formula or of another type."""
@@ -177,10 +181,10 @@ def test_any_text_reads_back_from_the_summary_as_text(
     path = tmp_path / "summary.xlsx"
     write_summary(report, path, lang)  # type: ignore[arg-type]
     data = path.read_bytes()
-    assert cells(data, 1).get("B2", "") == cell_text(result.identity.branch_name)  # 汇总: no cell for ""
+    assert cells(data, SUMMARY).get("B2", "") == cell_text(result.identity.branch_name)  # no cell for ""
     measures = [cell_text(i.rectification.get(lang)) for i in result.items]  # type: ignore[arg-type]
-    assert column(cells(data, 3), "G", 2) == [m for m in measures if m]  # 整改事项: empty text, no cell
-    assert column(cells(data, 6), "F", 2) == ([cell_text(problem)] if problem else [])  # 输入文件: 问题说明
+    assert column(cells(data, ITEMS), "G", 2) == [m for m in measures if m]  # empty text, no cell
+    assert column(cells(data, INPUTS), "F", 2) == ([cell_text(problem)] if problem else [])  # 问题说明
 
 
 # Each of these takes a path of its own; hypothesis may or may not find them, so they are pinned here:
@@ -206,7 +210,7 @@ def test_edge_case_text_reads_back(case: str, lang: str, tmp_path: Path) -> None
     path = tmp_path / "summary.xlsx"
     write_summary(make_report((result,)), path, lang)  # type: ignore[arg-type]
     data = path.read_bytes()
-    assert (cells(data, 1)["B2"], cells(data, 3)["G2"]) == (cell_text(name), cell_text(measure))
+    assert (cells(data, SUMMARY)["B2"], cells(data, ITEMS)["G2"]) == (cell_text(name), cell_text(measure))
 
 
 def test_long_text_is_cut_to_excels_limit_never_inside_a_character() -> None:

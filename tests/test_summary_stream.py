@@ -21,7 +21,7 @@ from hypothesis import strategies as st
 from engine.export.summary import ItemRow, SummaryRecord, summary_record, summary_writer, write_summary
 from schemas.batch import FileReport, Kpi
 from tests.builders import t
-from tests.test_export import make_report, make_result
+from tests.test_export import SUMMARY_SHEETS, make_report, make_result
 
 INDICATORS = (("leader", "党组织带头人"), ("systems", "工作制度"))
 GRADE_NAMES = {"A": "先进", "B": "较好", "C": "一般", "D": "后进"}
@@ -242,6 +242,6 @@ def test_an_empty_batch_still_gets_every_sheet(tmp_path: Path) -> None:
     with summary_writer(path) as summary:
         summary.finish((bad,), (kpi,))
     wb = openpyxl.load_workbook(path)
-    assert wb.sheetnames == ["汇总", "等次分布", "整改事项", "常见问题", "学院指标", "输入文件", "输入统计"]
+    assert wb.sheetnames == SUMMARY_SHEETS
     assert _rows(wb["汇总"])[0][4:6] == ["书记", "总分"]  # no indicator columns without a graded branch
     assert _rows(wb["学院指标"])[1][:4] == ["TG-01", "先进支部占比", 0.9, "—"]

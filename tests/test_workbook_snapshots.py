@@ -10,14 +10,17 @@ from __future__ import annotations
 import difflib
 import io
 import zipfile
+from datetime import date
 from pathlib import Path
 
 import pytest
 
 from engine import pipeline
 from engine.export.branch_list import branch_list_bytes
+from engine.export.page_setup import PrintHeading
+from engine.export.summary import write_summary
 from tests.test_export import make_result
-from tests.workbook_snapshots import COLLEGES, COMMAND, ROOT, SNAPSHOTS, cases, describe
+from tests.workbook_snapshots import COLLEGES, COMMAND, ROOT, SNAPSHOTS, cases, describe, graded
 
 CASES = cases()
 
@@ -49,7 +52,12 @@ def test_the_summary_a_batch_streams_is_the_snapshot(tmp_path: Path) -> None:
     """grade_folder writes the summary record by record as outcomes arrive: the same workbook."""
     run = pipeline.grade_folder(ROOT / "fixtures" / "college", tmp_path, COLLEGES["college"], workers=0)
     streamed = describe((run.out / pipeline.SUMMARY_NAME["zh"]).read_bytes())
-    assert streamed == (SNAPSHOTS / "summary.college.zh.txt").read_text(encoding="utf-8")
+    # A batch's pages also name its profile and the day it ran: the same workbook as write_summary's with
+    # that heading (the snapshot, written any day, names neither; its own test compares write_summary's).
+    heading = PrintHeading(profile="娄底职院2012年基层组织建设年分类定级", on=date.today())
+    written = tmp_path / "written.xlsx"
+    write_summary(graded("college"), written, "zh", heading=heading)
+    assert streamed == describe(written.read_bytes())
 
 
 def _patched(data: bytes, part: str, old: bytes, new: bytes) -> bytes:

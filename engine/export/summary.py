@@ -23,7 +23,9 @@ markup, is escaped like any other. No cell can be a formula. The workbook carrie
 from __future__ import annotations
 
 import contextlib
+import functools
 import itertools
+import math
 import re
 import tempfile
 import zipfile
@@ -46,9 +48,17 @@ from engine.export._ooxml import (
     number,
     xml_text,
 )
-from engine.export._xlsx import STAMP_PROPERTY, WORKBOOK_OPTIONS, output_stamp, text_width
+from engine.export._xlsx import (
+    LINE_HEIGHT,
+    STAMP_PROPERTY,
+    WORKBOOK_OPTIONS,
+    output_stamp,
+    row_height,
+    text_width,
+)
 from engine.export.atomic import atomic_path
 from engine.export.i18n import evidence_cells, label, problem_text
+from engine.export.page_setup import PrintHeading, apply_page_setup
 from schemas.batch import FILE_STATUSES, BatchReport, FileReport, Kpi
 from schemas.common import Lang
 from schemas.results import BranchResult
@@ -57,6 +67,7 @@ __all__ = [
     "OUTPUT_KIND",
     "REVIEW_KEYS",
     "ItemRow",
+    "PrintHeading",
     "SummaryRecord",
     "SummaryWriter",
     "summary_record",
@@ -66,9 +77,20 @@ __all__ = [
 
 OUTPUT_KIND = "汇总"  # the stamp's kind, whatever the language
 
-_MAX_WIDTH = 60  # a column wider than this is unreadable; long texts are cut off on screen, not lost
+# A column is as wide as its widest text up to this; a longer text wraps onto more lines (its row grows), so
+# it is read whole on screen and on paper, and a sheet fit to one page's width stays legible.
+_MAX_WIDTH = 40
+_NARROW = 30  # the cap of a column of long texts beside another (basis, rectification, adjustments)
 _CHART_ROWS = 16  # rows a default-size chart covers (288 px at 20 px a row, plus a margin)
 _TOP_CODES_IN_CHART = 20
+_SCORE_WIDTH = 10  # an indicator's score column (its header wraps)
+# Every cell at the top of its row: a row grown for a wrapped text reads as one line of the table.
+_DEFAULT_FORMAT = {"font_name": "Calibri", "font_size": 11, "valign": "top"}
+_MAX_LINES = 40  # a row is never taller than this many lines (row_height's cap: under a page)
+# How full a wrapped line is, on average, of the column's width: LibreOffice printing the fixture college's
+# longest problems needed a line more than their width divided by the column's (tests/test_summary_print.py).
+_LINE_FILL = 0.85
+_TOP_PROBLEMS = 10  # the 总览's list of the most common problems
 _FIRST_SCORE_COL = 5  # 汇总: id, name, general branch, type, secretary, then one column per indicator
 # 汇总's last columns, for an officer's review (审定): the reviewed grade (a dropdown), its reason and who.
 REVIEW_KEYS = ("reviewed_grade", "review_reason", "reviewer")
@@ -109,6 +131,8 @@ class _Formats:
             "head": {**head, "text_wrap": True},
             "head_center": {**head, "align": "center"},
             "title": {"bold": True, "font_size": 12},
+            "big_title": {"bold": True, "font_size": 16},
+            "wrap": {"text_wrap": True},
             "bold": {"bold": True},
             "center": {"align": "center"},
             "bold_center": {"bold": True, "align": "center"},
@@ -121,6 +145,7 @@ class _Formats:
             fmt = wb.add_format(properties)
             style[name] = f' s="{fmt._get_xf_index()}"'
         self.head, self.head_center, self.title = style["head"], style["head_center"], style["title"]
+        self.big_title, self.wrap = style["big_title"], style["wrap"]
         self.bold, self.center, self.bold_center = style["bold"], style["center"], style["bold_center"]
         self.date, self.pct, self.score = style["date"], style["pct"], style["score"]
 
@@ -128,20 +153,18 @@ class _Formats:
 class _Sheet:
     """A worksheet written strictly top to bottom: its frame (widths, filter, panes, page setup) declared to
     xlsxwriter, its rows serialised here to a file of their own as they come, each cell's text widening its
-    column's display width."""
+    column's display width up to the column's cap; a text wider than that wraps, and its row is made tall
+    enough for its lines (no office application sizes such a row by itself when it opens the file)."""
 
-    def __init__(self, wb: Any, name: str, fmt: _Formats, folder: Path, *, printable: bool = True) -> None:
-        self.ws = ws = wb.add_worksheet(name)
-        if printable:
-            # Printable as handed out: A4 landscape, one page wide, the header row on every page.
-            ws.set_landscape()
-            ws.set_paper(9)
-            ws.fit_to_pages(1, 0)
-            ws.repeat_rows(0)
+    def __init__(self, wb: Any, name: str, fmt: _Formats, folder: Path) -> None:
+        self.ws = wb.add_worksheet(name)
         self.fmt = fmt
         self.ncols = 0
         self.widths: list[int] = []
+        self.caps: list[int] = []
+        self.header_rows = 0  # the rows repeated at the top of every printed page
         self.row = 0
+        self._height = 0.0  # the current row's height when a text in it wraps, in points
         self._ref_row = "1"  # the row's number as cell references write it
         self._cells: list[str] = []
         self._last_col = -1
@@ -153,12 +176,17 @@ class _Sheet:
         # even one killed mid-batch. Closed by close(), from finish or abandon.
         self._rows: IO[bytes] = tempfile.TemporaryFile(dir=folder, buffering=_ROWS_BUFFER)  # noqa: SIM115
 
-    def head(self, headers: Sequence[str]) -> None:
-        """Write the header row (row 0); the data rows follow it."""
+    def head(self, headers: Sequence[str], caps: dict[int, int] | None = None) -> None:
+        """Write the header row (row 0), repeated on every printed page; the data rows follow it. A column
+        is at most ``caps[col]`` wide (``_MAX_WIDTH`` by default)."""
         self.ncols = len(headers)
-        self.widths = [max(text_width(h) + 2, 8) for h in headers]
+        self.caps = [(caps or {}).get(c, _MAX_WIDTH) for c in range(self.ncols)]
+        self.widths = [min(max(text_width(h) + 2, 8), cap) for h, cap in zip(headers, self.caps, strict=True)]
+        height = row_height([(h, w) for h, w in zip(headers, self.widths, strict=True)])
+        self._height = height if height > LINE_HEIGHT else 0.0
         for c, h in enumerate(headers):
             self.put(c, h, self.fmt.head)
+        self.header_rows = 1
         self.next()
 
     def _cell(self, col: int, xml: str) -> None:
@@ -177,16 +205,40 @@ class _Sheet:
         self._cell(col, _text_cell(col_name(col) + self._ref_row, text, style))
 
     def text(self, col: int, value: str | None, style: str = "") -> None:
-        """A text cell for a value, none when it is empty; it widens its column."""
-        if value:
-            self.put(col, value, style)
-            widths = self.widths
-            # Measuring is skipped when it cannot change the width: the column is at the cap already, or
-            # the text is too short to be wider even if every character were double width.
-            if col < len(widths) and widths[col] != _MAX_WIDTH and 2 * len(value) + 2 > widths[col]:
-                w = text_width(value) + 2
-                if w > widths[col]:
-                    widths[col] = min(w, _MAX_WIDTH)
+        """A text cell for a value, none when it is empty; it widens its column, up to the column's cap, and
+        a text wider than that (or of several lines) wraps, its row as tall as its lines need."""
+        if not value:
+            return
+        # Measuring is skipped when it cannot matter: the text is on one line and too short to be wider than
+        # the column even if every character were double width, or is ASCII (as wide as it is long) and fits.
+        widths = self.widths
+        if col < len(widths) and (
+            "\n" in value
+            or (2 * len(value) + 2 > widths[col] and (len(value) + 2 > widths[col] or not value.isascii()))
+        ):
+            style = self._fit(col, value, style)
+        self.put(col, value, style)
+
+    def _fit(self, col: int, value: str, style: str) -> str:
+        """Widen column ``col`` for ``value`` up to its cap; beyond it, make the row tall enough for the
+        wrapped text. The cell's style: ``style``, or the wrapping one when the text wraps."""
+        w = (len(value) if value.isascii() else _measure(value)) + 2
+        widths, cap = self.widths, self.caps[col]
+        if w > widths[col]:
+            widths[col] = min(w, cap)
+        if w <= cap and "\n" not in value:
+            return style
+        # One line: its lines follow from the width just measured (row_height would measure again). A line
+        # holds less than the column's width: it breaks between words, not mid-word.
+        usable = (cap - 1) * _LINE_FILL
+        height = (
+            row_height([(value, usable + 1)])
+            if "\n" in value
+            else min(math.ceil((w - 2) / usable), _MAX_LINES) * LINE_HEIGHT
+        )
+        if height > self._height:
+            self._height = height
+        return style or self.fmt.wrap
 
     def number(self, col: int, value: float | None, style: str = "") -> None:
         if value is not None:
@@ -200,7 +252,8 @@ class _Sheet:
 
     def next(self) -> None:
         if self._cells:
-            self._rows.write(f'<row r="{self._ref_row}">{"".join(self._cells)}</row>'.encode())
+            height = f' ht="{self._height:g}" customHeight="1"' if self._height else ""
+            self._rows.write(f'<row r="{self._ref_row}"{height}>{"".join(self._cells)}</row>'.encode())
             self._cells.clear()
             if self._first_row is None:
                 self._first_row = self.row
@@ -208,10 +261,25 @@ class _Sheet:
         self.row += 1
         self._ref_row = str(self.row + 1)
         self._last_col = -1
+        self._height = 0.0
 
-    def finish(self, *, filter_: bool = True, freeze_cols: int = 0) -> None:
+    def columns(self, widths: Sequence[int], cap: int = _MAX_WIDTH) -> None:
+        """The column widths of a sheet without a header row, each to widen (up to ``cap``) with its texts."""
+        self.ncols = len(widths)
+        self.widths = list(widths)
+        self.caps = [cap] * len(widths)
+
+    def set_widths(self) -> None:
+        """Declare the columns' widths as the texts written made them."""
         for c, w in enumerate(self.widths):
             self.ws.set_column(c, c, w)
+
+    def print_setup(self, heading: PrintHeading | None, lang: Lang, *, one_page: bool = False) -> None:
+        """Declare the sheet's page setup (engine.export.page_setup), once its content is written."""
+        apply_page_setup(self.ws, heading, lang, header_rows=self.header_rows, one_page=one_page)
+
+    def finish(self, *, filter_: bool = True, freeze_cols: int = 0) -> None:
+        self.set_widths()
         if filter_:
             self.ws.autofilter(0, 0, max(self.row - 1, 0), self.ncols - 1)
         self.ws.freeze_panes(1, freeze_cols)
@@ -265,6 +333,16 @@ def _split(text: str, marker: str) -> tuple[str, str]:
     if len(found) != 2:
         raise RuntimeError(f"xlsxwriter's output changed: expected one {marker!r}")
     return found[0], found[1]
+
+
+# Most texts recur from row to row (a branch's name on each of its items; measures, bases, titles, owners
+# on every branch with the item): each short one is measured once. Long ones are measured each time, so the
+# cache stays small whatever a form holds.
+_measure_short = functools.lru_cache(maxsize=8192)(text_width)
+
+
+def _measure(text: str) -> int:
+    return _measure_short(text) if len(text) <= 500 else text_width(text)
 
 
 class ItemRow(NamedTuple):
@@ -348,9 +426,10 @@ def write_summary(
     lang: Lang = "zh",
     grades: Sequence[str] = (),
     round_ref: str | None = None,
+    heading: PrintHeading | None = None,
 ) -> None:
     """Write the summary workbook for ``report`` to ``path`` (xlsx), atomically; ``grades`` and
-    ``round_ref`` as for :func:`summary_writer`."""
+    ``round_ref`` as for :func:`summary_writer`; its printed pages name what ``heading`` gives."""
     records = [summary_record(r, lang) for r in report.results]
     # Every indicator of every result, first seen first: results graded by different policies (not a batch,
     # whose results share one) still each get a column for each of their scores.
@@ -363,7 +442,7 @@ def write_summary(
     ) as summary:
         for record in records:
             summary.add(record)
-        summary.finish(report.files, report.kpis)
+        summary.finish(report.files, report.kpis, heading)
 
 
 @contextlib.contextmanager
@@ -419,7 +498,13 @@ class SummaryWriter:
         self._frame = folder / "frame.xlsx"
         # constant_memory: charts then carry no cached values, as when xlsxwriter wrote the cells itself.
         self._wb = wb = xlsxwriter.Workbook(
-            str(self._frame), {**WORKBOOK_OPTIONS, "constant_memory": True, "tmpdir": str(folder)}
+            str(self._frame),
+            {
+                **WORKBOOK_OPTIONS,
+                "constant_memory": True,
+                "tmpdir": str(folder),
+                "default_format_properties": _DEFAULT_FORMAT,
+            },
         )
         self._sheets: list[_Sheet] = []
         try:
@@ -429,15 +514,18 @@ class SummaryWriter:
             self._fmt = _Formats(wb)
             # Every sheet is added now, in the order the workbook shows them: the two long ones are filled
             # record by record, the others by finish().
+            # 总览 first: the one page the college's leadership reads, opened with the workbook.
+            self._overview = self._sheet(label("sh_overview", lang), folder)
             self._summary = self._sheet(label("sh_summary", lang), folder)
-            self._distribution = self._sheet(label("sh_distribution", lang), folder, printable=False)
+            self._distribution = self._sheet(label("sh_distribution", lang), folder)
             self._items = self._sheet(label("sh_items", lang), folder)
             self._common = self._sheet(label("sh_common", lang), folder)
             self._kpis = self._sheet(label("sh_kpis", lang), folder)
             self._inputs = self._sheet(label("sh_inputs", lang), folder)
             self._tally = self._sheet(label("sh_tally", lang), folder)
             self._items.head(
-                [label(k, lang) for k in _ITEM_KEYS] + [label("deadline", lang), label("rect_status", lang)]
+                [label(k, lang) for k in _ITEM_KEYS] + [label("deadline", lang), label("rect_status", lang)],
+                {_ITEM_KEYS.index(k): _NARROW for k in ("basis", "measure")},
             )
         except BaseException:
             self.abandon()
@@ -450,8 +538,8 @@ class SummaryWriter:
         if indicators is not None:
             self._head_summary(indicators)
 
-    def _sheet(self, name: str, folder: Path, *, printable: bool = True) -> _Sheet:
-        sheet = _Sheet(self._wb, name, self._fmt, folder, printable=printable)
+    def _sheet(self, name: str, folder: Path) -> _Sheet:
+        sheet = _Sheet(self._wb, name, self._fmt, folder)
         self._sheets.append(sheet)
         return sheet
 
@@ -473,7 +561,12 @@ class SummaryWriter:
                 label("item_count", lang),
                 label("file", lang),
                 *(label(k, lang) for k in REVIEW_KEYS),
-            ]
+            ],
+            # the scores' headers wrap rather than widen a column of small numbers
+            {
+                **{_FIRST_SCORE_COL + k: _SCORE_WIDTH for k in range(len(indicators))},
+                _FIRST_SCORE_COL + len(indicators) + 3: _NARROW,
+            },
         )
 
     def add(self, r: SummaryRecord) -> None:
@@ -528,9 +621,13 @@ class SummaryWriter:
         row) — for a 缺交 sheet after the others; without this call the workbook has none."""
         self._missing = list(rows)
 
-    def finish(self, files: Iterable[FileReport], kpis: Iterable[Kpi]) -> None:
+    def finish(
+        self, files: Iterable[FileReport], kpis: Iterable[Kpi], heading: PrintHeading | None = None
+    ) -> None:
         """Close the long sheets, write the distribution, the common problems, ``kpis`` and the input problems
-        of ``files``, and complete the workbook (moved into place when the ``summary_writer`` block ends)."""
+        of ``files`` and the 总览 of them all, and complete the workbook (moved into place when the
+        ``summary_writer`` block ends). Every printed page's header names what ``heading`` gives (the
+        college, profile, round and date)."""
         assert not self.finished, "finish() called twice"
         wb, lang, fmt, counts = self._wb, self.lang, self._fmt, self._counts
         if self._score_cols is None:  # no branch was graded
@@ -549,6 +646,7 @@ class SummaryWriter:
             )
         items.finish(freeze_cols=2)
         _common_sheet(wb, self._common, counts, lang)
+        kpis = tuple(kpis)
         _kpi_sheet(self._kpis, kpis, lang)
         files = tuple(files)
         _inputs_sheet(self._inputs, files, lang)
@@ -557,7 +655,11 @@ class SummaryWriter:
             _missing_sheet(
                 self._sheet(label("sh_missing", lang), Path(self._tmpdir.name)), self._missing, lang
             )
+        _overview_sheet(wb, self._overview, counts, kpis, files, heading, lang)
+        # Printing, sheet by sheet, once the content is there: the 总览 on one page, the others one page
+        # wide with their header row on every page.
         for sheet in self._sheets:
+            sheet.print_setup(heading, lang, one_page=sheet is self._overview)
             sheet.end_rows()
         wb.close()
         self._assemble()
@@ -636,6 +738,9 @@ def _adjustments(result: BranchResult, lang: Lang) -> str:
 
 
 def _distribution_sheet(wb: Any, sh: _Sheet, tally: _Counts, lang: Lang, fmt: _Formats) -> None:
+    """The grades per parent organisation and per branch type, each table with its chart beside it; the
+    second table starts on a page of its own, below the first chart, so each chart prints whole with its
+    table."""
     grades = tally.grades
     by_org, by_type, none = tally.by_org, tally.by_type, tally.none
     # Grade codes sort best first in every profile so far (A, B, C, D); the code, not the name, orders them
@@ -643,26 +748,26 @@ def _distribution_sheet(wb: Any, sh: _Sheet, tally: _Counts, lang: Lang, fmt: _F
     codes = sorted(grades)
     name = label("sh_distribution", lang)
     ws = sh.ws
-    ws.set_column(0, 0, 24)
-    ws.set_column(1, len(codes) + 1, 10)
+    sh.columns([16] + [10] * (len(codes) + 1))
     chart_col = len(codes) + 3
-    next_chart_row = 0
-    for title_key, key_label, counts in (
-        ("by_general_branch", "general_branch", by_org),
-        ("by_branch_type", "branch_type", by_type),
+    for n, (title_key, key_label, counts) in enumerate(
+        (("by_general_branch", "general_branch", by_org), ("by_branch_type", "branch_type", by_type))
     ):
+        if n:
+            ws.set_h_pagebreaks([sh.row])
+        section = sh.row
         sh.put(0, label(title_key, lang), fmt.title)
         sh.next()
         head_row = sh.row
-        sh.put(0, label(key_label, lang), fmt.head)
+        sh.text(0, label(key_label, lang), fmt.head)
         for c, code in enumerate(codes, start=1):
-            sh.put(c, grades[code], fmt.head_center)
-        sh.put(len(codes) + 1, label("sum", lang), fmt.head_center)
+            sh.text(c, grades[code], fmt.head_center)
+        sh.text(len(codes) + 1, label("sum", lang), fmt.head_center)
         sh.next()
         first = sh.row
         totals: Counter[str] = Counter()
         for group in sorted(counts, key=lambda g: (g == none, g)):
-            sh.put(0, group)
+            sh.text(0, group)
             for c, code in enumerate(codes, start=1):
                 sh.number(c, counts[group][code], fmt.center)
             sh.number(len(codes) + 1, sum(counts[group].values()), fmt.center)
@@ -673,6 +778,7 @@ def _distribution_sheet(wb: Any, sh: _Sheet, tally: _Counts, lang: Lang, fmt: _F
         for c, code in enumerate(codes, start=1):
             sh.number(c, totals[code], fmt.bold_center)
         sh.number(len(codes) + 1, sum(totals.values()), fmt.bold_center)
+        sh.next()
         sh.next()
         if last >= first:
             chart = wb.add_chart({"type": "column", "subtype": "stacked"})
@@ -686,11 +792,10 @@ def _distribution_sheet(wb: Any, sh: _Sheet, tally: _Counts, lang: Lang, fmt: _F
                 )
             chart.set_title({"name": f"{label('grade', lang)} · {label(title_key, lang)}"})
             chart.set_y_axis({"name": label("branches", lang), "major_gridlines": {"visible": True}})
-            chart_row = max(head_row - 1, next_chart_row)
-            ws.insert_chart(chart_row, chart_col, chart)
-            next_chart_row = chart_row + _CHART_ROWS
-        sh.next()
-        sh.next()
+            ws.insert_chart(section, chart_col, chart)
+            while sh.row < section + _CHART_ROWS:  # the next table starts below the chart
+                sh.next()
+    sh.set_widths()
 
 
 def _common_sheet(wb: Any, sh: _Sheet, counts: _Counts, lang: Lang) -> None:
@@ -711,7 +816,8 @@ def _common_sheet(wb: Any, sh: _Sheet, counts: _Counts, lang: Lang) -> None:
         chart.add_series(
             {
                 "name": [name, 0, 2],
-                "categories": [name, 1, 0, shown, 0],
+                # each bar is labelled with its rule's title (the code is beside it in the table)
+                "categories": [name, 1, 1, shown, 1],
                 "values": [name, 1, 2, shown, 2],
                 "data_labels": {"value": True},
             }
@@ -719,8 +825,113 @@ def _common_sheet(wb: Any, sh: _Sheet, counts: _Counts, lang: Lang) -> None:
         chart.set_title({"name": label("sh_common", lang)})
         chart.set_legend({"none": True})
         chart.set_y_axis({"reverse": True})  # the most common problem on top, as in the table
-        chart.set_size({"height": max(288, 22 * shown + 80)})
+        # Wide enough for a title beside each bar; no taller than a printed page (20 bars: 530 px).
+        chart.set_size({"width": 720, "height": max(288, 22 * shown + 90)})
         sh.ws.insert_chart(0, len(headers) + 1, chart)
+
+
+def _overview_sheet(
+    wb: Any,
+    sh: _Sheet,
+    counts: _Counts,
+    kpis: Sequence[Kpi],
+    files: Sequence[FileReport],
+    heading: PrintHeading | None,
+    lang: Lang,
+) -> None:
+    """The one page for the college's leadership: whose figures these are, how the inputs went, the grade
+    distribution (with a chart), each college KPI against its target and the most common problems."""
+    fmt = sh.fmt
+    heading = heading or PrintHeading()
+    sh.columns([24, 12, 12, 10])
+    title = label("ov_title", lang)
+    if heading.college:
+        title = f"{title} — {heading.college}" if lang == "en" else f"{heading.college}{title}"
+    sh.put(0, title, fmt.big_title)
+    sh.next()
+    facts = (
+        ("ov_profile", heading.profile),
+        ("ov_round", heading.round_name),
+        ("ov_date", heading.on and heading.on.isoformat()),
+    )
+    sep = label("list_sep", lang)
+    line = ("   " if lang == "en" else "　").join(label(key, lang, v=v) for key, v in facts if v)
+    tally = sep.join(f"{item} {n}" for item, n in tally_rows(files, lang) if n)
+    for text in (line, tally):
+        sh.text(0, text)
+        sh.next()
+    sh.next()
+
+    # The grade distribution, best grade first, with a column chart beside it.
+    section = sh.row
+    sh.put(0, label("sh_distribution", lang), fmt.title)
+    sh.next()
+    for c, key in enumerate(("grade", "branches", "share")):
+        sh.text(c, label(key, lang), fmt.head)
+    sh.next()
+    first = sh.row
+    graded = counts.graded
+    for code in sorted(counts.grades):
+        n = sum(group[code] for group in counts.by_type.values())
+        sh.text(0, counts.grades[code])
+        sh.number(1, n, fmt.center)
+        sh.number(2, n / graded if graded else None, fmt.pct)
+        sh.next()
+    last = sh.row - 1
+    sh.put(0, label("sum", lang), fmt.bold)
+    sh.number(1, graded, fmt.bold_center)
+    sh.next()
+    if last >= first:
+        name = sh.ws.name
+        chart = wb.add_chart({"type": "column"})
+        chart.add_series(
+            {
+                "name": [name, first - 1, 1],
+                "categories": [name, first, 0, last, 0],
+                "values": [name, first, 1, last, 1],
+                "data_labels": {"value": True},
+            }
+        )
+        chart.set_title({"name": label("sh_distribution", lang)})
+        chart.set_legend({"none": True})
+        sh.ws.insert_chart(section, sh.ncols + 1, chart, {"x_scale": 0.9, "y_scale": 0.9})
+    sh.next()
+
+    # Each college KPI against its target (the profile named when the batch used several).
+    sh.put(0, label("ov_kpis", lang), fmt.title)
+    sh.next()
+    for c, key in enumerate(("kpi_title", "target", "actual", "met")):
+        sh.text(c, label(key, lang), fmt.head)
+    sh.next()
+    several = len({k.profile for k in kpis}) > 1
+    for k in kpis:
+        sh.text(0, f"{k.title.get(lang)} ({k.profile})" if several else k.title.get(lang))
+        sh.number(1, k.target, fmt.pct)
+        if k.actual is None:
+            sh.text(2, "—")
+        else:
+            sh.number(2, k.actual, fmt.pct)
+        sh.text(3, label("yes" if k.met else "no_", lang))
+        sh.next()
+    sh.next()
+
+    # The problems most branches have, as 常见问题 lists them all.
+    top = sorted(counts.affected.items(), key=lambda kv: (-kv[1], kv[0]))[:_TOP_PROBLEMS]
+    sh.put(0, label("ov_top", lang, n=len(top) or _TOP_PROBLEMS), fmt.title)
+    sh.next()
+    for c, key in enumerate(("rule_title", "code", "branches_affected", "share")):
+        sh.text(c, label(key, lang), fmt.head)
+    sh.next()
+    for code, n in top:
+        sh.text(0, counts.titles[code])
+        sh.text(1, code)
+        sh.number(2, n, fmt.center)
+        sh.number(3, n / graded if graded else None, fmt.pct)
+        sh.next()
+    if not top:
+        sh.text(0, label("ov_no_items", lang))
+        sh.next()
+    sh.set_widths()
 
 
 def _kpi_sheet(sh: _Sheet, kpis: Iterable[Kpi], lang: Lang) -> None:
