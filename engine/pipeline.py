@@ -51,6 +51,8 @@ from engine.export.summary import (
 )
 from engine.facts import build_facts
 from engine.grading import college_kpis, grade
+from engine.grading.policy import Decision, Standing, apply_policy, with_policy
+from engine.grading.scoring import ceiling
 from engine.ingest import read_workbook
 from engine.intake import Entry, ListNames, discover, list_file_stem, readable_name, readable_time
 from engine.profiles import Evaluators, ProfileChoice, ProfileEntry
@@ -128,6 +130,10 @@ class Packed:
     result_json: bytes
     record: SummaryRecord
     captured: bytes | None = None  # the branch packed by the run's RoundHooks, when it is recorded
+    # What a profile's scoring policy reads of it besides its record (engine.grading.policy.Standing): the
+    # best grade index its caps and vetoes allow, and its open items (the tie rule counts them).
+    ceiling: int = 0
+    open_items: int = 0
 
 
 @dataclass(frozen=True)
@@ -139,6 +145,7 @@ class FileOutcome:
     result: BranchResult | None
     packed: Packed | None = None
     captured: bytes | None = None  # see Packed.captured
+    ceiling: int = 0  # the best grade index its caps and vetoes allow (engine.grading.scoring.ceiling)
 
     @property
     def graded(self) -> bool:
@@ -159,6 +166,8 @@ def pack(outcome: FileOutcome, lang: Lang) -> FileOutcome:
         result_json=result_element_bytes(result),
         record=summary_record(result, lang),
         captured=outcome.captured,
+        ceiling=outcome.ceiling,
+        open_items=len(result.items),
     )
     return FileOutcome(outcome.report, None, packed)
 
@@ -212,6 +221,7 @@ def grade_workbooks(
         if isinstance(entry, ProfileEntry) and form is not None:
             groups.setdefault((entry.name, form.basic.assessment_year), []).append(i)
     results: dict[int, BranchResult] = {}
+    ceilings: dict[int, int] = {}
     captured: dict[int, bytes] = {}
     for (name, year), members in groups.items():
         profile = choice.profile(name, year)
@@ -224,8 +234,9 @@ def grade_workbooks(
         evaluations = evaluate_many(facts, profile, evaluator, issued=issued)
         for i, evaluation in zip(members, evaluations, strict=True):
             results[i] = grade(evaluation, profile.grading)
+            ceilings[i] = ceiling(evaluation, profile.grading)
         if hooks is not None:
-            _regrade(members, facts, results, profile, evaluator, hooks, issued)
+            _regrade(members, facts, results, ceilings, profile, evaluator, hooks, issued)
             for i, f in zip(members, facts, strict=True):
                 captured[i] = hooks.capture(f, results[i], items[i][1], checked[i].problems)
     outcomes: list[FileOutcome] = []
@@ -245,7 +256,7 @@ def grade_workbooks(
             profile=result.profile,
             problems=c.problems,
         )
-        outcomes.append(FileOutcome(report, result, captured=captured.get(i)))
+        outcomes.append(FileOutcome(report, result, captured=captured.get(i), ceiling=ceilings[i]))
     return outcomes
 
 
@@ -253,6 +264,7 @@ def _regrade(
     members: Sequence[int],
     facts: list[BranchFacts],
     results: dict[int, BranchResult],
+    ceilings: dict[int, int],
     profile: Profile,
     evaluator: Evaluator,
     hooks: RoundHooks,
@@ -271,6 +283,7 @@ def _regrade(
     for (k, revised), evaluation in zip(again, evaluations, strict=True):
         facts[k] = revised
         results[members[k]] = grade(evaluation, profile.grading)
+        ceilings[members[k]] = ceiling(evaluation, profile.grading)
 
 
 def grade_workbook(
@@ -747,6 +760,7 @@ class _Held:
     graded: _Graded | None = None  # None: not graded
     branch: tuple[str, str, str] = ("", "", "")  # branch id, branch name, profile
     spooled: tuple[int, int] = (0, 0)  # offset and length of (result_json, record) in the spool
+    standing: Standing | None = None  # what a scoring policy reads of it (when graded)
 
 
 class _BatchSink:
@@ -766,9 +780,15 @@ class _BatchSink:
         list_dir: Path,
         lang: Lang,
         on_captured: Callable[[bytes], None] | None = None,
+        profile_of: Callable[[str], Profile] | None = None,
+        marks: Callable[[BranchResult], ListMarks] | None = None,
     ) -> None:
         self.entries = entries
         self.on_captured = on_captured
+        self.profile_of = profile_of  # a profile by name (loaded once): its scoring policy, if it has one
+        self.policies: dict[str, Profile] = {}  # the profiles with a scoring policy that graded a branch
+        self._plain: set[str] = set()  # the profiles without one
+        self.marks = marks
         self.writer, self.summary, self.list_dir, self.lang = writer, summary, list_dir, lang
         self.files: list[FileReport] = []
         self.grades: dict[str, Grade] = {}
@@ -804,12 +824,23 @@ class _BatchSink:
             self._spool.write(blob)
             held.graded = _Graded(packed.grade, packed.kpi_flags)
             held.branch = (packed.branch_id, packed.branch_name, packed.profile)
+            if self._policy(packed.profile) is not None:
+                codes = [g.code for g in self.policies[packed.profile].grading.grades]
+                held.standing = Standing(
+                    branch_id=packed.branch_id,
+                    general_branch=packed.record.general_branch,
+                    grade=codes.index(packed.grade.code),
+                    limit=packed.ceiling,
+                    evidence=packed.record.total,
+                    items=packed.open_items,
+                )
         self._held.append(held)
 
     def finish(self) -> None:
         """Decide copies and duplicates, name the lists, write results and summary rows in file order."""
         self._mark_copies()
         self._mark_duplicates()
+        decided = self._apply_policies()
         names = ListNames()
         held = iter(self._held)
         for i, entry in enumerate(self.entries):
@@ -823,17 +854,56 @@ class _BatchSink:
                 if one.report.status != "graded":  # a copy or a duplicate: its list does not count
                     temp.unlink(missing_ok=True)
                 else:
-                    os.replace(temp, self.list_dir / list_file_name(*one.branch[:2], names))
-                    self._write(one, one.graded)
+                    final = self.list_dir / list_file_name(*one.branch[:2], names)
+                    os.replace(temp, final)
+                    self._write(one, one.graded, decided.get(one.entry), final)
             self.files.append(one.report)
 
     def close(self) -> None:
         """Let go of the spool (the batch is done, or stopped: nothing in it is needed any more)."""
         self._spool.close()
 
-    def _write(self, one: _Held, graded: _Graded) -> None:
+    def _policy(self, name: str) -> Profile | None:
+        """The profile ``name`` if it has a scoring policy (looked up once per profile)."""
+        if self.profile_of is None:
+            return None
+        if name not in self.policies and name not in self._plain:
+            profile = self.profile_of(name)
+            if profile.policy is None:
+                self._plain.add(name)
+            else:
+                self.policies[name] = profile
+        return self.policies.get(name)
+
+    def _apply_policies(self) -> dict[int, Decision]:
+        """Each profile's scoring policy over the branches it graded (copies and duplicates left out), by
+        entry: a decision for every branch of a profile with a policy."""
+        out: dict[int, Decision] = {}
+        for name, profile in self.policies.items():
+            assert profile.policy is not None
+            group = [
+                one
+                for one in self._held
+                if one.standing is not None and one.report.status == "graded" and one.branch[2] == name
+            ]
+            standings = [one.standing for one in group if one.standing is not None]
+            decided = {d.branch_id: d for d in apply_policy(standings, profile.policy, profile.grading)}
+            out.update((one.entry, decided[one.branch[0]]) for one in group)
+        return out
+
+    def _write(self, one: _Held, graded: _Graded, decision: Decision | None, listed: Path) -> None:
         self._spool.seek(one.spooled[0])
         result_json, record, captured = pickle.loads(self._spool.read(one.spooled[1]))
+        if decision is not None:
+            # The policy's grade replaces the computed one in every output (which it keeps, with why):
+            # the result, its summary row and its list are made again from the decided result.
+            result = with_policy(
+                BranchResult.model_validate_json(result_json), decision, self.policies[one.branch[2]].grading
+            )
+            result_json, record = result_element_bytes(result), summary_record(result, self.lang)
+            marks = None if self.marks is None else self.marks(result)
+            write_branch_list(result, listed, lang=self.lang, durable=False, marks=marks)
+            graded = _Graded(result.grade, graded.kpi_flags)
         self.writer.add_result(result_json)
         self.summary.add(record)
         if captured is not None and self.on_captured is not None:
@@ -1039,7 +1109,9 @@ def _grade_run(
                 evaluator=evaluator_name,
                 issued=issued,
             )
-            with closing(_BatchSink(entries, writer, summary, list_dir, lang, on_captured)) as sink:
+            marks = None if hooks is None else hooks.list_marks
+            sink = _BatchSink(entries, writer, summary, list_dir, lang, on_captured, choice.profile, marks)
+            with closing(sink):
                 if n_workers == 0:
                     _run_inline(
                         jobs, choice, list_dir, lang, on_done, sink.arrived, evaluator_name, hooks, issued

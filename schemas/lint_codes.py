@@ -130,6 +130,53 @@ LINT_CODES: tuple[LintCode, ...] = (
         _t("改为 [[grading.grades]] 中已有的等次代码", "use a grade code listed in [[grading.grades]]"),
     ),
     LintCode(
+        "L15",
+        "cap-lifted-by-unknown-rule",
+        E,
+        _t("规则库无法加载：{problem}", "the loader refuses this: {problem}"),
+        _t(
+            "lifted_by 只列本规则集中条件恰为该封顶解除条件的规则编号（如 FB-01），或删去该项",
+            "list in lifted_by only codes of this profile's rules whose condition is the cap's lifting "
+            "(e.g. FB-01), or remove the entry",
+        ),
+    ),
+    LintCode(
+        "L16",
+        "weights-do-not-sum-to-one",
+        E,
+        _t(
+            "[policy] 加权：依据得分权重 {evidence} 与审定评分权重 {review} 之和为 {sum}，不是 1",
+            "[policy] weights: evidence {evidence} and review {review} add up to {sum}, not 1",
+        ),
+        _t(
+            "调整 weights，使两者之和为 1（如 0.7 与 0.3）",
+            "make the two weights add up to 1 (e.g. 0.7 and 0.3)",
+        ),
+    ),
+    LintCode(
+        "L17",
+        "quota-cannot-be-met",
+        E,
+        _t("[policy] 第 {n} 条名额限制无法满足：{why}", "[policy] quota {n} cannot be met: {why}"),
+        _t(
+            "上限只能设在最低等次之上（超出者降一个等次）；删去或改正该条",
+            "a cap needs a band below it (branches beyond it move down one band): remove or correct it",
+        ),
+    ),
+    LintCode(
+        "L18",
+        "quota-makes-band-unreachable",
+        E,
+        _t(
+            "[policy] 第 {n} 条名额限制使等次 {bands} 无法达到：{why}",
+            "[policy] quota {n} makes {bands} unreachable: {why}",
+        ),
+        _t(
+            "名额比例应大于 0（上限）或小于 1（下限），否则相应等次永远无人",
+            "a cap's share must be above 0 and a floor's below 1, or those bands stay empty",
+        ),
+    ),
+    LintCode(
         "L20",
         "deduction-exceeds-indicator",
         W,

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Literal
+
 from schemas.common import Evidence, Finding, Frozen, Scalar, Status, Text, distinct_cells
 from schemas.facts import BranchIdentity
 from schemas.rules import Cap
@@ -54,6 +56,69 @@ class Grade(Frozen):
     name: Text
 
 
+class PathCondition(Frozen):
+    """What points cannot fix on the way to the next grade, met before any item's points help: a veto
+    lifted (its rule passing) or a grade cap whose condition ends (e.g. satisfaction reaching 90%).
+
+    ``codes`` are the open items whose correction meets it — the veto's rule; the rules the profile names
+    as lifting the cap (``lifted_by``) — and ``restores`` the points those items give back."""
+
+    kind: Literal["veto", "cap"]
+    reason: Text  # the veto's rule title, or the cap's reason as the grade's adjustment states it
+    codes: tuple[str, ...] = ()
+    restores: float = 0.0
+
+
+class PathStep(Frozen):
+    """One open item on the path to the next grade: correcting it (its rule passing) gives back
+    ``restores`` points, counted in the path's order (a floored indicator gives back nothing until enough
+    of its deductions are gone), which brings the total to ``total``."""
+
+    code: str
+    title: Text
+    indicator: str | None = None
+    restores: float
+    total: float
+
+
+class GradePath(Frozen):
+    """The exact path to the next band for a branch below the top one: the conditions points cannot fix,
+    first, then the smallest set of open items whose correction reaches ``target``, in the order that
+    brings the total up fastest. ``reachable`` is false when correcting every open item would still not
+    reach it (the profile's indicators cannot add up to the band); the steps are then empty."""
+
+    target: Grade
+    target_min: float  # the total the target band needs
+    conditions: tuple[PathCondition, ...] = ()
+    steps: tuple[PathStep, ...] = ()
+    total: float  # the total once the conditions are met and the steps taken
+    reachable: bool = True
+
+
+MoveKind = Literal["weighted", "step_up", "step_up_exception", "quota_cap", "quota_floor"]
+
+
+class PolicyMove(Frozen):
+    """One change the policy made to a branch's grade: from, to, and why (always recorded)."""
+
+    kind: MoveKind
+    from_grade: Grade
+    to_grade: Grade
+    reason: Text
+
+
+class PolicyOutcome(Frozen):
+    """What the profile's policy made of one branch (``BranchResult.policy``; None where the profile has no
+    policy): the grade grading computed from the evidence, the score the policy ranked it by (the weighted
+    total where a review score is recorded, else the evidence score) and every move, each with its
+    reason. The result's ``grade`` is the grade after the policy; its ``adjustments`` repeat the reasons."""
+
+    computed: Grade  # the grade grading computed
+    score: float
+    review_score: float | None = None
+    moves: tuple[PolicyMove, ...] = ()
+
+
 class Review(Frozen):
     """An officer's reviewed grade (审定等次) for a branch in a recorded round: raise, lower or confirm the
     computed ``grade``, with the reason and who decided. Added to a result read from the ledger (never by
@@ -79,7 +144,11 @@ class BranchResult(Frozen):
     fact_evidence: FactEvidence = {}
     kpi_flags: dict[str, bool] = {}
     warnings: tuple[Finding, ...] = ()
+    path: GradePath | None = None  # the path to the next grade; None at the top band
     review: Review | None = None  # the reviewed grade, when an officer recorded one (engine.review)
+    # The profile's scoring policy applied (weights, 逐级晋升, quotas). results.json leaves it out when None
+    # (a profile without a policy), so such a profile's file is what it was before policies existed.
+    policy: PolicyOutcome | None = None
 
     @property
     def awarded(self) -> Grade:

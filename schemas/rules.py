@@ -12,6 +12,7 @@ from schemas.common import Frozen, Scalar, Source, Status, Text
 from schemas.facts import FactValue
 from schemas.form_layout import FORM_2012
 from schemas.forms import form_named
+from schemas.policy import ScoringPolicy
 from schemas.workdays import WorkCalendar
 
 CODE_RE = re.compile(r"^[A-Z]{2}-\d{2}$")
@@ -130,11 +131,16 @@ class GradeBand(Frozen):
 
 
 class Cap(Frozen):
-    """When ``when`` holds (an expression over facts and parameters) the grade is at most ``max_grade``."""
+    """When ``when`` holds (an expression over facts and parameters) the grade is at most ``max_grade``.
+
+    ``lifted_by`` names the rules whose condition is the cap's lifting (``when`` no longer holding): the
+    satisfaction cap is lifted exactly when FB-01 (satisfaction ≥ 90%) passes, so the path to the next
+    grade counts that rule's points with the cap. ``rules lint`` checks that each names a rule."""
 
     when: str
     max_grade: str
     reason: Text
+    lifted_by: tuple[str, ...] = ()
 
 
 class KpiSpec(Frozen):
@@ -209,6 +215,9 @@ class Profile(Frozen):
     # Working days (notice periods, a study day moved off a rest day) count by this calendar
     # (schemas/workdays.py): China's official one unless the profile says ``calendar = "weekdays"``.
     calendar: WorkCalendar = WorkCalendar.CN
+    # Weights, 逐级晋升 and quotas applied after grading (docs/scoring-policy.md); None: the computed grade
+    # is the grade (loudi-2012: the seed sets no weights or quotas).
+    policy: ScoringPolicy | None = None
 
     @property
     def years(self) -> range:

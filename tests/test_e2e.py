@@ -20,6 +20,7 @@ import pytest
 from python_calamine import CalamineWorkbook
 
 from engine import pipeline
+from engine.export.explain import explain
 from engine.ingest.reader import read_workbook
 from engine.rulebook import load_profile
 from engine.validate.form import validate_workbook
@@ -184,3 +185,61 @@ def test_committed_workbooks_match_the_generator(key: str, tmp_path: Path) -> No
             assert a.get_sheet_by_name(sheet).to_python() == b.get_sheet_by_name(sheet).to_python(), (
                 f"{name} › {sheet} differs from what generate.py writes: run `make fixtures`"
             )
+
+
+def _path_of(graded: Any, branch_id: str) -> Any:
+    result = next(r for r in graded("2012").report.results if r.identity.branch_id == branch_id)
+    return result, result.path
+
+
+def test_a_capped_branch_must_lift_the_cap_before_points_help(graded: Any) -> None:
+    # XX-02: satisfaction 85% caps it at 一般 and it scores 66 (一般). To reach 较好 the cap must end first -
+    # FB-01 passing, its 10 points back (76) - and then two more items (82).
+    result, path = _path_of(graded, "XX-02")
+    assert (result.total, result.grade.name.zh) == (66, "一般")
+    assert path.target.name.zh == "较好" and path.target_min == 80
+    assert [(c.kind, c.codes, c.restores) for c in path.conditions] == [("cap", ("FB-01",), 10)]
+    assert [(s.code, s.restores, s.total) for s in path.steps] == [("ED-06", 3, 79), ("SC-02", 3, 82)]
+    lines = explain(result).splitlines()
+    block = lines[lines.index("晋级路径：") :]
+    assert block[1].strip() == "下一等次：较好（总分须达到80分）"
+    assert "解除封顶" in block[3] and "FB-01" in block[3] and "恢复10分" in block[3]
+    assert block[5].strip().startswith("1. ED-06") and block[6].strip().endswith("总分82分")
+
+
+@pytest.mark.parametrize(
+    ("branch_id", "vetoes"), [("LT-02", ["VT-03"]), ("JC-01", ["VT-01", "VT-02", "VT-04", "VT-05"])]
+)
+def test_a_vetoed_branch_must_lift_the_veto_whatever_its_score(
+    graded: Any, branch_id: str, vetoes: list[str]
+) -> None:
+    result, path = _path_of(graded, branch_id)
+    assert result.grade.name.zh == "后进" and path.target.name.zh == "一般"
+    assert [c.codes[0] for c in path.conditions if c.kind == "veto"] == vetoes
+    assert path.steps == ()  # the score is 一般 or better already: lifting the vetoes is all it takes
+
+
+def test_every_branch_below_the_top_has_a_path_that_reaches_the_next_band(graded: Any) -> None:
+    profile = load_profile("loudi-2012")
+    codes = [g.code for g in profile.grading.grades]
+    for result in graded("2012").report.results:
+        if result.grade.code == codes[0]:
+            assert result.path is None
+            continue
+        assert result.path is not None and result.path.reachable
+        assert result.path.target.code == codes[codes.index(result.grade.code) - 1]
+
+
+def test_the_path_is_in_the_list_and_in_results_json(graded: Any) -> None:
+    run = graded("2012")
+    listed = next((run.out / pipeline.LIST_FOLDER["zh"]).glob("XX-02 *.xlsx"))
+    rows = CalamineWorkbook.from_path(str(listed)).get_sheet_by_index(0).to_python()
+    path_row = next(r for r in rows if r[0] == "晋级路径")
+    head = next(i for i, r in enumerate(rows) if r[0] == "序号")
+    assert rows.index(path_row) < head  # above the items
+    text = next(c for c in path_row[1:] if c)
+    assert text.splitlines()[0] == "下一等次：较好（总分须达到80分）" and "2. SC-02" in text
+    data = json.loads((run.out / pipeline.RESULTS_NAME).read_text(encoding="utf-8"))
+    by_id = {r["identity"]["branch_id"]: r for r in data["results"]}
+    assert by_id["XX-02"]["path"]["conditions"][0]["codes"] == ["FB-01"]
+    assert by_id["JD-01"]["path"] is None

@@ -280,7 +280,8 @@ def test_a_column_inserted_into_columns_lands_where_it_was_inserted(
     assert first[:5] == [1, "OL-02", "工作制度", first[3], "OL-02 标题"] and first[3].startswith("支委会")
     assert first[5].startswith("娄职院委函") and first[8].date() == date(2013, 1, 31)
     assert first[9:] == ["未开始", None, None, None, "B001/OL-02"]
-    assert ws["E13"].alignment.wrap_text and not ws["K13"].protection.locked  # 完成情况 moved to K
+    row = head + 1
+    assert ws[f"E{row}"].alignment.wrap_text and not ws[f"K{row}"].protection.locked  # 完成情况 moved to K
     assert ws.column_dimensions["E"].width == 20.7109375 and ws.column_dimensions["K"].width == 26.7109375
     assert str(ws.data_validations.dataValidation[0].sqref) == f"J{head + 1}:J{head + 2}"
     assert "A1:N1" in {str(r) for r in ws.merged_cells.ranges} and "C2:N2" in {

@@ -20,7 +20,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from engine.export._ooxml import cell_text
-from engine.export.branch_list import branch_list_bytes
+from engine.export.branch_list import HEAD_ROW, branch_list_bytes
 from engine.export.summary import write_summary
 from schemas.batch import FileReport
 from schemas.common import Evidence, Finding, Text
@@ -140,7 +140,8 @@ def column(found: dict[str, str | float], letter: str, first: int) -> list[str |
 def list_texts(data: bytes) -> tuple[str | float, list[str | float]]:
     """The 整改清单's branch name and its 整改措施 column."""
     found = cells(data)
-    return found["C2"], column(found, "F", 13)  # the items start below the header row, 12
+    # the items start below the table's header row (HEAD_ROW is 0-based: HEAD_ROW + 1 is its row number)
+    return found["C2"], column(found, "F", HEAD_ROW + 2)
 
 
 @settings(
@@ -249,6 +250,6 @@ def test_the_page_header_is_the_title_printed_as_typed(name: str, header: str | 
 def test_deadlines_read_back_as_dates(deadline: date) -> None:
     data = branch_list_bytes(make_result(items=(item_with("x", "y", deadline),)))
     ws = openpyxl.load_workbook(io.BytesIO(data)).active
-    cell = ws["H13"]
+    cell = ws[f"H{HEAD_ROW + 2}"]  # the first item's 整改时限
     assert isinstance(cell.value, datetime) and cell.value.date() == deadline
     assert cell.number_format == "yyyy-mm-dd"

@@ -61,6 +61,7 @@ MUTATIONS: list[tuple[str, str, str, str, str]] = [
     ("unreachable_band", "profile.toml", 'alias = "较好"\nmin = 80', 'alias = "较好"\nmin = 89.5', "L13"),
     ("top_out_of_reach", "profile.toml", 'alias = "好"\nmin = 90', 'alias = "好"\nmin = 101', "L12"),
     ("cap_not_a_band", "profile.toml", 'max_grade = "C"', 'max_grade = "X"', "L14"),
+    ("cap_lifted_by_no_rule", "profile.toml", 'lifted_by = ["FB-01"]', 'lifted_by = ["FB-09"]', "L15"),
     (
         "unknown_fact",
         "OL/OL-02.toml",

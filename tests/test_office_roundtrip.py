@@ -27,6 +27,7 @@ import openpyxl
 import pytest
 from python_calamine import CalamineWorkbook, SheetVisibleEnum
 
+from engine.export.branch_list import HEAD_ROW
 from engine.export.template import VERSION_NAME, sheet_note
 from fixtures.formfill import filled_template, normalise
 from schemas.form_layout import (
@@ -471,11 +472,11 @@ def test_branch_list_survives_a_libreoffice_resave(list_files: dict[str, Path]) 
     assert not any(c.data_type == "f" for row in resaved.iter_rows() for c in row)
     assert {str(r) for r in resaved.merged_cells.ranges} == {str(r) for r in original.merged_cells.ranges}
     assert [(dv.type, dv.formula1, str(dv.sqref)) for dv in resaved.data_validations.dataValidation] == [
-        ("list", '"未开始,整改中,已完成"', "I13:I14")
+        ("list", '"未开始,整改中,已完成"', f"I{HEAD_ROW + 2}:I{HEAD_ROW + 3}")
     ]
-    assert resaved.print_title_rows == "$12:$12"
+    assert resaved.print_title_rows == f"${HEAD_ROW + 1}:${HEAD_ROW + 1}"  # the table's header row
     assert (resaved.page_setup.orientation, int(resaved.page_setup.paperSize)) == ("landscape", 9)
-    assert resaved["D13"].alignment.wrap_text and resaved["A1"].font.b
+    assert resaved[f"D{HEAD_ROW + 2}"].alignment.wrap_text and resaved["A1"].font.b
 
 
 def test_branch_list_prints_to_pdf(list_files: dict[str, Path]) -> None:

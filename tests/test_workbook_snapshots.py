@@ -75,15 +75,15 @@ _SHEET = "xl/worksheets/sheet1.xml"
 @pytest.mark.parametrize(
     ("what", "part", "old", "new"),
     [
-        ("a cell's style", _SHEET, b'r="D13" s="7"', b'r="D13" s="6"'),
+        ("a cell's style", _SHEET, b'r="D14" s="7"', b'r="D14" s="6"'),
         ("a column's width", _SHEET, b'width="42.7109375"', b'width="40.7109375"'),
         ("a row's height", _SHEET, b'ht="20.25"', b'ht="21"'),
-        ("the dropdown's range", _SHEET, b'sqref="I13:I14"', b'sqref="I13:I15"'),
+        ("the dropdown's range", _SHEET, b'sqref="I14:I15"', b'sqref="I14:I16"'),
         ("a margin", _SHEET, b'left="0.4"', b'left="0.5"'),
         ("the footer", _SHEET, b"&amp;P", b"&amp;N"),
         ("a font", "xl/styles.xml", b'<sz val="16"/>', b'<sz val="15"/>'),
         ("a fill", "xl/styles.xml", b"FFC00000", b"FFC00001"),
-        ("the print area", "xl/workbook.xml", b"$A$1:$M$19", b"$A$1:$M$20"),
+        ("the print area", "xl/workbook.xml", b"$A$1:$M$20", b"$A$1:$M$21"),
         ("the stamp", "docProps/custom.xml", "整改清单 ".encode(), "汇总 ".encode()),
     ],
 )

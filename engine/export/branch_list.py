@@ -1,6 +1,7 @@
 """The per-branch rectification list (整改清单): what a branch receives, prints, fills in and returns.
 
-One sheet: a title, a header block (who the branch is, its grade and why, its scores), then one row per
+One sheet: a title, a header block (who the branch is, its grade and why, its scores, and the 晋级路径: what
+exactly would reach the next grade), then one row per
 rectification item in ``result.items`` order, one cell per entry of :data:`COLUMNS` in its order — with a
 整改状态 dropdown and a blank 完成情况 column for the branch to fill. Printable as is: A4 landscape, one page
 wide, the table header repeated on every page, page numbers in the footer.
@@ -45,6 +46,7 @@ from engine.export._ooxml import (
 from engine.export._xlsx import output_stamp, row_height
 from engine.export.atomic import atomic_write_bytes
 from engine.export.i18n import fmt_num, label, problem_text, review_text, source_text
+from engine.export.path_text import path_text
 from schemas.common import Finding, Lang, Text
 from schemas.results import BranchResult
 
@@ -211,6 +213,9 @@ _HEADER_KEYS = (
     "grade",
     "total",
     "scores",
+    # The 晋级路径 block, just above the items: the exact path to the next grade (engine/export/path_text.py),
+    # one line per condition and item in one cell, so the table's first row stays where it was declared.
+    "path",
 )
 HEAD_ROW = 1 + len(_HEADER_KEYS) + 1  # 0-based: the title, the header block, one blank row
 _TITLE_HEIGHT, _HEAD_HEIGHT, _EMPTY_HEIGHT = 30, 20, 24  # points
@@ -444,6 +449,7 @@ def _sheet_xml(
         "grade": grade_text(result, lang),
         "total": result.total,
         "scores": _scores_line(result, lang),
+        "path": path_text(result, lang),
     }
     for row, key in enumerate(_HEADER_KEYS, start=2):
         value = header[key]

@@ -1,6 +1,7 @@
 """``branchgrade explain FILE``: one branch's result as plain text, for a person checking a grade.
 
-Identity, grade (with total and score band) and any adjustment, the indicator table, then every rule of
+Identity, grade (with total and score band) and any adjustment, the indicator table, the path to the next
+grade (conditions points cannot fix, then the fewest items to correct), then every rule of
 the trace grouped by outcome — failed, not evidenced, not applicable, passed — each with its code, title,
 expected and actual values, the evidence cells and, where the rule produced an item, its message and
 rectification. Plain text only (no ANSI colour): it is also pasted into e-mails and issue notes.
@@ -19,6 +20,7 @@ from engine.export.i18n import (
     source_text,
     status_label,
 )
+from engine.export.path_text import path_lines
 from schemas.common import Evidence, Finding, Lang
 from schemas.results import BranchResult, RuleTrace
 from schemas.values import format_value
@@ -86,12 +88,17 @@ def explain(result: BranchResult, lang: Lang = "zh") -> str:
     if result.adjustments:
         out.append(label("adjustments", lang) + (":" if lang == "en" else "："))
         out += [f"{_INDENT}- {a.get(lang)}" for a in result.adjustments]
+    if result.policy is not None:
+        out += _policy_lines(result, lang)
     reviewed = review_text(result.review, lang)
     if reviewed is not None:  # the officer's reviewed grade stands beside the computed one above
         out.append(reviewed)
     out.append("")
 
     out += _score_table(result, lang)
+    out.append("")
+    out.append(label("path", lang) + (":" if lang == "en" else "："))
+    out += [_INDENT + line for line in path_lines(result, lang)]
     out.append("")
 
     # A rule's item (failed or not evidenced) carries its rendered message and rectification; the trace
@@ -121,6 +128,23 @@ def explain(result: BranchResult, lang: Lang = "zh") -> str:
         out += ["", label("warnings", lang) + (":" if lang == "en" else "：")]
         out += [f"{_INDENT}- {w.render(lang)}" for w in result.warnings]
     return _printable("\n".join(out).rstrip()) + "\n"
+
+
+def _policy_lines(result: BranchResult, lang: Lang) -> list[str]:
+    """The scoring policy's part: the score it ranked the branch by (and the review score weighted in), the
+    self-score beside it with the gap, and the grade computed before the policy moved it."""
+    policy = result.policy
+    assert policy is not None
+    parts = [label("policy_score", lang, n=fmt_num(policy.score))]
+    if policy.review_score is not None:
+        parts.append(label("review_score", lang, n=fmt_num(policy.review_score)))
+    self_score = result.identity.self_score
+    if self_score is not None:
+        gap = fmt_num(abs(self_score - policy.score))
+        parts.append(label("self_gap", lang, n=fmt_num(self_score), gap=gap))
+    if policy.moves:
+        parts.append(label("policy_computed", lang, grade=policy.computed.name.get(lang)))
+    return [_INDENT + ("; " if lang == "en" else "；").join(parts)]
 
 
 def _score_table(result: BranchResult, lang: Lang) -> list[str]:

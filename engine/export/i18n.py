@@ -54,6 +54,44 @@ LABELS: dict[str, tuple[str, str]] = {
     "deducted": ("扣分", "Deducted"),
     "score": ("得分", "Score"),
     "item_count": ("整改事项数", "Items"),
+    # the scoring policy (docs/scoring-policy.md)
+    "policy_score": ("评定得分 {n}", "policy score {n}"),
+    "review_score": ("审定评分 {n}", "review score {n}"),
+    "self_gap": ("自评分 {n}（相差 {gap}）", "self-score {n} (gap {gap})"),
+    "policy_computed": ("计算等次 {grade}", "computed grade {grade}"),
+    # the path to the next grade (engine/export/path_text.py)
+    "path": ("晋级路径", "Path to the next grade"),
+    "path_top": ("已是最高等次", "Already at the top grade"),
+    "path_target": (
+        "下一等次：{grade}（总分须达到{min}分）",
+        "Next grade: {grade} (a total of {min} or more)",
+    ),
+    "path_conditions": ("须先满足（扣分整改无法替代）：", "First (points cannot make up for these):"),
+    "path_veto": ("解除一票否决：{rule}", "Lift the veto: {rule}"),
+    "path_cap": ("解除封顶：{reason}", "End the cap: {reason}"),
+    "path_cap_by": ("——须达到：{rules}", " — by meeting {rules}"),
+    "path_cap_no_item": (
+        "（无对应整改事项，须先消除该情形）",
+        " (no item corrects it: the situation itself must end)",
+    ),
+    "path_restores": ("，恢复{n}分", ", giving back {n} points"),
+    "path_unreachable": (
+        "整改全部事项也无法达到{grade}：各指标满分合计{points}分",
+        "Correcting every item still would not reach {grade}: the indicators add up to {points}",
+    ),
+    "path_no_steps": (
+        "满足以上条件即可达到{grade}（总分{total}分）",
+        "That alone reaches {grade} (total {total})",
+    ),
+    "path_steps": ("整改以下{n}项（按此顺序）：", "Correct these {n} items, in this order:"),
+    "path_steps_then": ("再整改以下{n}项（按此顺序）：", "Then correct these {n} items, in this order:"),
+    "path_step": ("{n}. {rule}：{gain}", "{n}. {rule}: {gain}"),
+    "path_gain": ("恢复{n}分", "gives back {n}"),
+    "path_gain_floored": (
+        "暂不回分（该指标仍扣完，与后续事项一并整改后回分）",
+        "gives back nothing yet (the indicator is still at 0 until the later items are corrected)",
+    ),
+    "path_total_after": ("，总分{total}分", ", total {total}"),
     # the rectification table
     "title_suffix": ("整改清单", "Rectification list"),
     "no": ("序号", "No."),

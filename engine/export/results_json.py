@@ -65,6 +65,8 @@ def _sort_findings(findings: list[dict[str, Any]]) -> None:
 
 
 def _sort_result(r: dict[str, Any]) -> dict[str, Any]:
+    if "policy" in r and r["policy"] is None:  # no scoring policy: no key (docs/results-schema.md)
+        del r["policy"]
     for name in _RESULT_MAPS:
         r[name] = _sorted_map(r[name])
     for t in r["trace"]:
@@ -184,6 +186,13 @@ CHECKED_FLOAT_FIELDS = frozenset(
         "trace.deduction",
         "items.deduction",
         "warnings.deduction",
+        "path.target_min",
+        "path.conditions.restores",
+        "path.steps.restores",
+        "path.steps.total",
+        "path.total",
+        "policy.score",
+        "policy.review_score",
     }
 )
 
@@ -213,6 +222,18 @@ def _fast_result_element_bytes(result: BranchResult) -> bytes:
         _check_float(s.points)
         _check_float(s.deducted)
         _check_float(s.score)
+    if result.policy is not None:
+        _check_float(result.policy.score)
+        if result.policy.review_score is not None:
+            _check_float(result.policy.review_score)
+    if result.path is not None:
+        _check_float(result.path.target_min)
+        _check_float(result.path.total)
+        for cond in result.path.conditions:
+            _check_float(cond.restores)
+        for step in result.path.steps:
+            _check_float(step.restores)
+            _check_float(step.total)
     ordered = _copy_with(
         result,
         {
@@ -223,7 +244,9 @@ def _fast_result_element_bytes(result: BranchResult) -> bytes:
         },
     )
     carrier = _copy_with(_CARRIER, {"results": (ordered,)})
-    text = carrier.__pydantic_serializer__.to_json(carrier, indent=1)
+    # A result without a scoring policy has no "policy" key (as _sort_result drops it on the stdlib path).
+    leave_out = {"results": {0: {"policy"}}} if result.policy is None else None
+    text = carrier.__pydantic_serializer__.to_json(carrier, indent=1, exclude=leave_out)
     if not (text.startswith(_CARRIER_HEAD) and text.endswith(_CARRIER_TAIL)):
         raise _Fallback
     return text[len(_CARRIER_HEAD) : len(text) - len(_CARRIER_TAIL)]

@@ -1,4 +1,5 @@
-"""grade: a branch's findings -> indicator scores, total, grade band, caps and vetoes. Pure; no I/O.
+"""grade: a branch's findings -> indicator scores, total, grade band, caps and vetoes, and the path to the
+next grade (engine.grading.path). Pure; no I/O.
 
 The rulebook stage already priced every finding (``Finding.deduction``, not-evidenced ones included), so
 grading only adds them up per indicator, floors each indicator at 0 (扣完为止) and applies the bands.
@@ -10,8 +11,18 @@ import math
 from collections.abc import Iterable, Mapping, Sequence
 from typing import Protocol
 
+from engine.grading.path import next_grade_path
+from engine.grading.scoring import (
+    cap_index,
+    deductions_by_indicator,
+    failed_vetoes,
+    grade_index,
+    indicator_score,
+    round_score,
+    score_band,
+)
 from schemas.batch import FileReport, Kpi
-from schemas.common import Finding, Status, Text
+from schemas.common import Finding, Text
 from schemas.construct import assemble
 from schemas.results import BranchResult, Evaluation, Grade, IndicatorScore
 from schemas.rules import GradeBand, GradingPolicy
@@ -19,45 +30,8 @@ from schemas.rules import GradeBand, GradingPolicy
 KPI_ADVANCED_SHARE = "TG-01"
 
 
-def _round(x: float) -> float:
-    # Two decimals removes float noise (0.1 + 0.2) while keeping half-point deductions exact;
-    # "+ 0.0" turns -0.0 into 0.0 so equal results serialise equally.
-    return round(x, 2) + 0.0
-
-
-def _deduction(finding: Finding, policy: GradingPolicy) -> float:
-    """What one finding takes from its indicator.
-
-    Only deductions deduct (suggestions and vetoes do not). Negative points are ignored, so no finding can
-    ever raise a score. ``not_evidenced_deducts = false`` is honoured here too: the rulebook should
-    already have priced such findings at 0, and applying the switch twice is harmless.
-    """
-    if finding.kind != "deduction":
-        return 0.0
-    if finding.status is Status.NOT_EVIDENCED and not policy.not_evidenced_deducts:
-        return 0.0
-    return max(0.0, finding.deduction)
-
-
-def _grade_index(policy: GradingPolicy, code: str, what: str) -> int:
-    for i, band in enumerate(policy.grades):
-        if band.code == code:
-            return i
-    raise ValueError(f"{what} names grade {code!r}, which is not one of {[g.code for g in policy.grades]}")
-
-
 def _as_grade(band: GradeBand) -> Grade:
     return Grade(code=band.code, name=band.name)
-
-
-def score_band(total: float, policy: GradingPolicy) -> int:
-    """Index of the first band (best first) whose minimum the total reaches; the last band otherwise."""
-    if not policy.grades:
-        raise ValueError("grading policy has no grades")
-    for i, band in enumerate(policy.grades):
-        if total >= band.min:
-            return i
-    return len(policy.grades) - 1
 
 
 def _item_order(policy: GradingPolicy) -> dict[str, float]:
@@ -92,26 +66,14 @@ def order_items(findings: Iterable[Finding], policy: GradingPolicy) -> tuple[Fin
 
 def grade(evaluation: Evaluation, policy: GradingPolicy) -> BranchResult:
     """Score and grade one branch under ``policy``."""
-    deducted: dict[str, list[float]] = {ind.id: [] for ind in policy.indicators}
-    for f in evaluation.findings:
-        # A finding for an indicator the policy does not know cannot be scored; it still appears in items.
-        if f.indicator in deducted:
-            deducted[f.indicator].append(_deduction(f, policy))
-
+    deducted = deductions_by_indicator(evaluation.findings, policy)
     scores: list[IndicatorScore] = []
     for ind in policy.indicators:
-        # fsum is exact, so the total does not depend on the order of the findings.
-        taken = min(ind.points, math.fsum(deducted[ind.id]))
+        taken, score = indicator_score(ind.points, deducted[ind.id])
         scores.append(
-            IndicatorScore(
-                id=ind.id,
-                name=ind.name,
-                points=ind.points,
-                deducted=_round(taken),
-                score=_round(max(0.0, ind.points - taken)),
-            )
+            IndicatorScore(id=ind.id, name=ind.name, points=ind.points, deducted=taken, score=score)
         )
-    total = _round(math.fsum(s.score for s in scores))
+    total = round_score(math.fsum(s.score for s in scores))
 
     score_idx = score_band(total, policy)
     idx = score_idx
@@ -120,7 +82,7 @@ def grade(evaluation: Evaluation, policy: GradingPolicy) -> BranchResult:
     # Caps: each lowers the grade to at most its max_grade. Reasons are listed for the caps that bind
     # (their ceiling is below the score band); a cap the score already sits under changes nothing.
     caps = sorted(
-        ((_grade_index(policy, cap.max_grade, f"cap {cap.when!r}"), cap) for cap in evaluation.caps),
+        ((cap_index(cap, policy), cap) for cap in evaluation.caps),
         key=lambda pair: (-pair[0], pair[1].when, pair[1].reason.zh),
     )
     for cap_idx, cap in caps:
@@ -131,11 +93,10 @@ def grade(evaluation: Evaluation, policy: GradingPolicy) -> BranchResult:
     # Vetoes: any failed veto rule gives the veto grade (or keeps a worse one: a veto never improves).
     items = order_items(evaluation.findings, policy)
     vetoes: dict[str, Finding] = {}
-    for f in items:  # the ordered list, so the title kept for a repeated code is order-independent
-        if f.kind == "veto" and f.status is Status.FAILED:
-            vetoes.setdefault(f.code, f)
+    for f in failed_vetoes(items):  # the ordered list, so the title kept for a repeated code is stable
+        vetoes.setdefault(f.code, f)
     if vetoes:
-        idx = max(idx, _grade_index(policy, policy.veto_grade, "veto_grade"))
+        idx = max(idx, grade_index(policy, policy.veto_grade, "veto_grade"))
         for code in sorted(vetoes):
             title = vetoes[code].title
             adjustments.append(Text(zh=f"一票否决：{title.zh}", en=f"Veto: {title.en}"))
@@ -158,6 +119,7 @@ def grade(evaluation: Evaluation, policy: GradingPolicy) -> BranchResult:
             "fact_evidence": dict(evaluation.fact_evidence),
             "kpi_flags": dict(evaluation.kpi_flags),
             "warnings": evaluation.warnings,
+            "path": next_grade_path(evaluation, policy, idx, items),
         },
     )
 
@@ -200,7 +162,7 @@ def college_kpis(
     sent nothing counts against the figure, and a file of a branch off the roster does not count for it.
     """
     target = policy.kpi_min_share
-    band = policy.grades[_grade_index(policy, policy.kpi_grade, "kpi_grade")].name
+    band = policy.grades[grade_index(policy, policy.kpi_grade, "kpi_grade")].name
     kpis = [
         _share(
             KPI_ADVANCED_SHARE,

@@ -72,6 +72,7 @@ _LOADER_CLASSES: tuple[tuple[re.Pattern[str], str], ...] = (
         "L02",
     ),
     (re.compile(r"max_grade|is not a grade"), "L14"),
+    (re.compile(r"lifted_by names"), "L15"),
     (re.compile(r"needs at least one example expecting"), "L42"),
 )
 
@@ -207,6 +208,42 @@ def _band_issues(profile: Profile, file: str) -> list[LintIssue]:
                 count=len(totals),
             )
         )
+    return out
+
+
+def _policy_issues(profile: Profile, file: str) -> list[LintIssue]:
+    """The scoring policy's weights and quotas (docs/scoring-policy.md)."""
+    policy = profile.policy
+    if policy is None:
+        return []
+    out: list[LintIssue] = []
+    if policy.weights is not None:
+        w = policy.weights
+        total = _round(w.evidence + w.review)
+        if total != 1:
+            out.append(_issue("L16", file, evidence=w.evidence, review=w.review, sum=total))
+    codes = [g.code for g in profile.grading.grades]
+    for n, quota in enumerate(policy.quotas, start=1):
+        if quota.grade not in codes:
+            continue  # the loader refuses it (L14)
+        q = codes.index(quota.grade)
+        if quota.max_share is not None and q == len(codes) - 1:
+            why = Text(
+                zh=f"上限设在最低等次 {quota.grade}，超出者无处可降",
+                en=f"it caps the lowest band {quota.grade}: there is no band to move branches down to",
+            )
+            out.append(_issue("L17", file, n=n, why=why))
+        elif quota.max_share == 0:
+            bands = "、".join(codes[: q + 1])
+            why = Text(zh="上限比例为 0", en="its share is 0")
+            out.append(_issue("L18", file, n=n, bands=bands, why=why))
+        elif quota.min_share == 1 and q > 0:
+            bands = "、".join(codes[:q])
+            why = Text(
+                zh=f"要求全部支部为 {quota.grade} 或更低",
+                en=f"every branch must be at {quota.grade} or below",
+            )
+            out.append(_issue("L18", file, n=n, bands=bands, why=why))
     return out
 
 
@@ -409,6 +446,7 @@ def lint_profile(name_or_path: str | Path, rules_root: Path | None = None) -> li
     if profile is not None:
         pfile = _display(profile_dir / PROFILE_FILE)
         issues += _band_issues(profile, pfile)
+        issues += _policy_issues(profile, pfile)
         for rule in profile.rules:
             issues += _rule_issues(
                 rule, compile_rule(rule, profile), profile, files.get(rule.code, rule.code)

@@ -266,6 +266,10 @@ def load_profile(name_or_path: str | Path, rules_root: Path | None = None) -> Pr
             parse(cap.when, f"{PROFILE_FILE} [grading.caps[{n}].when]").bind(profile.condition_params)
         except ConditionError as exc:
             problems.append((PROFILE_FILE, f"grading.caps[{n}].when: {exc.problem}"))
+    if profile.policy is not None:
+        for n, quota in enumerate(profile.policy.quotas):
+            if quota.grade not in grades:
+                problems.append((PROFILE_FILE, f"policy.quotas[{n}].grade {quota.grade!r} is not a grade"))
     for n, kpi in enumerate(profile.grading.kpis):
         for part in ("population", "met"):
             try:
@@ -296,6 +300,13 @@ def load_profile(name_or_path: str | Path, rules_root: Path | None = None) -> Pr
         rules.append(rule)
         located.append((rel, rule))
     problems.extend(_alias_problems(located))
+    codes = {r.code for r in rules}
+    for n, cap in enumerate(profile.grading.caps):
+        problems.extend(
+            (PROFILE_FILE, f"grading.caps[{n}].lifted_by names {code!r}, which is not a rule of this profile")
+            for code in cap.lifted_by
+            if code not in codes
+        )
     for path in sorted(profile_dir.glob("*/*/**/*.toml")):
         problems.append(
             (path.relative_to(profile_dir).as_posix(), "rule files live one folder deep: <AREA>/<CODE>.toml")
