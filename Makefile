@@ -11,7 +11,7 @@ NO_PYTHON := no Python 3.11, 3.12 or 3.13 found on PATH: install one (Debian: ap
 # file serves every Python and platform; durable-rules is left out where it does not install).
 INSTALL = pip install -q -c $(LOCK) -e '.[dev]'
 
-.PHONY: venv demo demo-year serve-demo test test-fast docs lint fixtures export-parts snapshots lock upgrade-check test-all-pythons bench clean
+.PHONY: venv demo demo-year serve-demo test test-fast docs lint fixtures export-parts snapshots lock upgrade-check test-all-pythons bench bench-reference clean
 
 
 $(STAMP): pyproject.toml $(LOCK)
@@ -69,6 +69,16 @@ export-parts: venv
 
 snapshots: venv
 	$(BIN)/python -m tests.workbook_snapshots  # tests/snapshots/*.txt: the written workbooks read back
+
+# Speed as users feel it (bench/README.md): one form, and N forms through `branchgrade grade` against the
+# floor, with 2 workers; results.json is compared with the reference bench-reference made (run that first,
+# on main, before changing the engine: it grades the same forms with main's code).
+BENCH_N ?= 1000
+bench: venv
+	$(BIN)/python bench/run.py --n $(BENCH_N) --workers 2
+
+bench-reference: venv
+	$(BIN)/python bench/run.py --n $(BENCH_N) --workers 2 --reference main
 
 # Re-resolve every dependency to the newest release the bounds in pyproject.toml allow, for Python 3.11
 # and later on every platform, and pin it in the lock. Review the diff, run the tests, commit both.

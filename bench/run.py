@@ -1,20 +1,19 @@
-"""Where does the time go? One command that measures the floor, every stage and the whole pipeline.
+"""Speed as users feel it, and where the time goes.
 
-    .venv/bin/python bench/run.py --n 1000 [--n 10000] [--workers 2] [--cache bench/cache]
+    .venv/bin/python bench/run.py --n 1000 [--n 10000] [--workers 2] [--repeats 3] [--stages]
+    .venv/bin/python bench/run.py --n 1000 --workers 2 --reference main   # make bench-reference
 
-For each N it (1) makes N realistic branch workbooks once into ``<cache>/n<N>-t<template>-g<gen>/``
-(reused by later runs), then measures with the same number of worker processes the pipeline uses:
+For each N it makes N realistic branch workbooks once into ``<cache>/n<N>-t<template>-g<gen>/`` (reused by
+later runs), then (bench/users.py) times from outside, start-up included: ``branchgrade validate`` and
+``grade`` of one form, and ``branchgrade grade`` of the N forms against the floor program
+(bench/floor.py: python-calamine reading every sheet, xlsxwriter writing a plain list per branch) with
+the same number of workers; memory is summed over each process tree; results.json is compared byte for
+byte with the reference ``--reference`` made. With ``--stages`` it also times every stage inside the
+workers, the floor in-process and ``grade_folder`` without start-up.
 
-* stages — every stage called directly, timed per branch inside the workers (ingest, validate, facts,
-  rules, grading, exports = the 整改清单, pack = serialising for results.json and the summary), plus
-  the main process streaming results.json and the summary rows (in grade_folder: while the workers
-  run), then the tail: kpis + the end of results.json + the summary's short sheets + manifest;
-* floor — python-calamine reading every sheet (``to_python``) and xlsxwriter writing a plain, unstyled
-  list with as many rows as that branch's 整改清单 has (row counts taken from the stage pass);
-* end to end — ``engine.pipeline.grade_folder`` in a fresh process, wall time and peak RSS.
-
-It prints the per-branch milliseconds and a markdown table, also written to bench/RESULTS.md.
-See bench/README.md for how the workbooks are generated (the zip-patching trick) and what each number means.
+It prints each target with its measured value and met / not met, and the same tables go to
+bench/RESULTS.md. See bench/README.md for how the workbooks are generated (the zip-patching trick) and
+what each number means.
 """
 
 from __future__ import annotations
@@ -49,6 +48,7 @@ ROOT = Path(__file__).resolve().parent.parent
 if str(ROOT) not in sys.path:
     sys.path.insert(0, str(ROOT))
 
+from bench import floor, users  # noqa: E402
 from schemas.form_layout import TEMPLATE_VERSION  # noqa: E402
 
 GENERATOR_VERSION = 1  # bump when the knobs below change, so cached workbooks are rebuilt
@@ -377,37 +377,22 @@ def run_stages(paths: list[Path], workers: int, scratch: Path) -> StageRun:
     return run
 
 
-# --- 2a. the floor: calamine read + plain xlsxwriter write ----------------------------------------------
+# --- 2a. the floor: calamine read + plain xlsxwriter write (bench/floor.py) --------------------------------
 
 
-def _floor_work(path: str, rows: int, out_dir: str) -> tuple[float, float]:
-    import xlsxwriter
-    from python_calamine import CalamineWorkbook
-
-    t0 = time.perf_counter()
-    wb = CalamineWorkbook.from_path(path)
-    for name in wb.sheet_names:
-        wb.get_sheet_by_name(name).to_python()
-    t1 = time.perf_counter()
-    out = xlsxwriter.Workbook(str(Path(out_dir) / Path(path).name))
-    ws = out.add_worksheet()
-    for r in range(rows):
-        for c in range(10):  # the 整改清单 has 10 columns
-            ws.write_string(r, c, f"r{r}c{c}")
-    out.close()
-    return t1 - t0, time.perf_counter() - t1
+def floor_rows(paths: Sequence[Path], list_rows: dict[str, int]) -> list[int]:
+    """Rows of each branch's plain list: title + 9 header rows + blank + table head + one row per item
+    (or the "none" row), as the 整改清单 has."""
+    return [12 + max(1, list_rows.get(p.name, 0)) for p in paths]
 
 
 def run_floor(
     paths: list[Path], list_rows: dict[str, int], workers: int, scratch: Path
-) -> tuple[float, list, list]:
+) -> tuple[float, list[float], list[float]]:
     out_dir = scratch / "floor-lists"
     out_dir.mkdir()
-    # 整改清单 rows: title + 9 header rows + blank + table head + one row per item (or the "none" row).
-    rows = [12 + max(1, list_rows.get(p.name, 0)) for p in paths]
     t = time.perf_counter()
-    with ProcessPoolExecutor(workers, mp_context=CTX) as pool:
-        done = list(pool.map(_floor_work, map(str, paths), rows, [str(out_dir)] * len(paths), chunksize=8))
+    done = floor.run_floor(paths, floor_rows(paths, list_rows), workers, out_dir)
     return time.perf_counter() - t, [r for r, _ in done], [w for _, w in done]
 
 
@@ -662,6 +647,128 @@ def targets(ms_: list[dict[str, Any]]) -> str:
     return "\n".join(lines) + "\n"
 
 
+# --- 0. as users run it (bench/users.py): the targets of speed as users feel it ------------------------
+
+ONE_VALIDATE_MAX = 0.25  # s, `branchgrade validate ONE.xlsx`, median wall
+ONE_GRADE_MAX = 0.4  # s, `branchgrade grade` of a one-form folder, median wall
+BATCH_MAX = 1.25  # the branchgrade process / the floor program, wall, at every N
+USERS_SECTION = "## As users run it"
+
+
+def measure_users(n: int, folder: Path, workers: int, cache: Path, repeats: int) -> dict[str, Any]:
+    """The batch of ``n`` forms through ``branchgrade grade`` against the floor, and results.json against
+    the reference."""
+    paths = sorted(folder.glob("*.xlsx"))
+    assert len(paths) == n, f"{folder} holds {len(paths)} workbooks, expected {n}"
+    for p in paths:  # warm the page cache so no run pays for the first disk read
+        p.read_bytes()
+    tag = folder.name.split("-", 1)[1]
+    items = users.list_rows(cache / f"base-{tag}", DISTINCT, PROFILE)
+    rows = dict(
+        zip(
+            (p.name for p in paths),
+            floor_rows(paths, {p.name: items[i % DISTINCT] for i, p in enumerate(paths)}),
+            strict=True,
+        )
+    )
+    with tempfile.TemporaryDirectory(prefix="branchgrade-bench-") as tmp:
+        m = users.batch(folder, rows, workers, Path(tmp), repeats)
+        m["identical"], m["reference"] = users.against_reference(m.pop("results"), cache, folder)
+    m.update(n=n, workers=workers, repeats=repeats)
+    return m
+
+
+def print_users(one: dict[str, Any] | None, batches: list[dict[str, Any]], parts: dict[str, Any]) -> None:
+    if one is not None:
+        for name, t in one.items():
+            print(
+                f"  one form, {name}: median {t['wall']:.2f} s wall, {t['cpu']:.2f} s CPU (runs {t['walls']})"
+            )
+    for m in batches:
+        print(
+            f"  N={m['n']}, {m['workers']} workers: branchgrade {m['grade_s']:.2f} s {m['grade_walls']}, "
+            f"floor {m['floor_s']:.2f} s {m['floor_walls']} -> {m['grade_s'] / m['floor_s']:.2f}x; CPU "
+            f"{m['grade_cpu_s']:.1f} / {m['floor_cpu_s']:.1f} s; peak memory summed over the process tree "
+            f"{m['grade_mb']:.0f} MB ({m['grade_processes']} processes), floor {m['floor_mb']:.0f} MB; "
+            f"results.json {m['reference']}"
+        )
+    print(f"  pre-flight + parser on one form: {parts}")
+
+
+def users_markdown(one: dict[str, Any] | None, batches: list[dict[str, Any]], load: float) -> str:
+    today = date.today().isoformat()
+    lines = [USERS_SECTION, ""]
+    if one is not None:
+        lines += [
+            f"One form (a bench workbook), median of the runs after a warm-up; load average {load:.1f} "
+            f"on {os.cpu_count()} cores:",
+            "",
+            "| date | command | wall s | CPU s | runs (wall s) |",
+            "|---|---|---:|---:|---|",
+        ]
+        commands = {
+            "validate": "`branchgrade validate ONE.xlsx`",
+            "grade": "`branchgrade grade` (one-form folder)",
+        }
+        for name, t in one.items():
+            walls = ", ".join(f"{w:.2f}" for w in t["walls"])
+            lines.append(f"| {today} | {commands[name]} | {t['wall']:.2f} | {t['cpu']:.2f} | {walls} |")
+        lines.append("")
+    if batches:
+        lines += [
+            "A batch: `branchgrade grade FOLDER --workers W --no-progress` against the floor program "
+            "(bench/floor.py), both timed from outside with start-up, same W, medians of alternated runs; "
+            "memory is the peak of the resident set summed over each process tree:",
+            "",
+            "| cores | date | N | workers | runs | floor s | branchgrade s | ratio "
+            "| CPU s floor / branchgrade | peak MB floor / branchgrade | branches/s | results.json |",
+            "|---:|---|---:|---:|---:|---:|---:|---:|---|---|---:|---|",
+        ]
+        for m in batches:
+            lines.append(
+                f"| {os.cpu_count()} | {today} | {m['n']} | {m['workers']} | {m['repeats']} | "
+                f"{m['floor_s']:.1f} | {m['grade_s']:.1f} | {m['grade_s'] / m['floor_s']:.2f} | "
+                f"{m['floor_cpu_s']:.1f} / "
+                f"{m['grade_cpu_s']:.1f} | {m['floor_mb']:.0f} / {m['grade_mb']:.0f} | "
+                f"{m['n'] / m['grade_s']:.0f} | {m['reference']} |"
+            )
+        lines.append("")
+    return "\n".join(lines) + "\n"
+
+
+def users_targets(one: dict[str, Any] | None, batches: list[dict[str, Any]], parts: dict[str, Any]) -> str:
+    """One line per target of speed as users feel it: the measured value, the limit, met or not."""
+
+    def line(what: str, value: float, limit: float, unit: str = "") -> str:
+        verdict = "met" if value <= limit else "NOT met"
+        return f"- {what}: {value:.2f}{unit} (target ≤ {limit:g}{unit}) — {verdict}"
+
+    lines = ["Targets:", ""]
+    if one is not None:
+        lines.append(
+            line("one form, validate (median wall)", one["validate"]["wall"], ONE_VALIDATE_MAX, " s")
+        )
+        lines.append(line("one form, grade (median wall)", one["grade"]["wall"], ONE_GRADE_MAX, " s"))
+    for m in batches:
+        lines.append(
+            line(f"N={m['n']} branchgrade / floor, start-up included", m["grade_s"] / m["floor_s"], BATCH_MAX)
+        )
+    if len(batches) > 1:
+        small, big = min(batches, key=lambda m: m["n"]), max(batches, key=lambda m: m["n"])
+        flat = big["grade_mb"] / small["grade_mb"]
+        lines.append(line(f"memory summed over all processes, N={big['n']} / N={small['n']}", flat, FLAT_MAX))
+    for m in batches:
+        verdict = {True: "met", False: "NOT met", None: "not checked"}[m["identical"]]
+        lines.append(f"- N={m['n']} results.json unchanged: {m['reference']} — {verdict}")
+    once = parts["inflated"] == parts["deflated_parts"] and parts["stored_for_calamine"]
+    lines.append(
+        f"- each part inflated once: {parts['inflated']} inflations for {parts['deflated_parts']} deflated "
+        f"parts, calamine given {'only stored parts' if parts['stored_for_calamine'] else 'deflated parts'} "
+        f"— {'met' if once else 'NOT met'}"
+    )
+    return "\n".join(lines) + "\n"
+
+
 # --- movement: compare and replay over rounds recorded in a ledger -------------------------------------
 
 MOVEMENT_SECTION = "## Movement: compare and replay"
@@ -807,6 +914,17 @@ def main(argv: list[str] | None = None) -> None:
         "--cache", type=Path, default=ROOT / "bench" / "cache", help="where workbooks are kept"
     )
     parser.add_argument("--results", type=Path, default=ROOT / "bench" / "RESULTS.md", help="markdown output")
+    parser.add_argument("--repeats", type=int, default=1, help="alternated runs of branchgrade and the floor")
+    parser.add_argument("--one-form-repeats", type=int, default=5, help="runs of each one-form command")
+    parser.add_argument(
+        "--reference",
+        metavar="REV",
+        help="only grade the forms of each --n with commit REV's code and keep its results.json "
+        "as the reference later runs compare with (make bench-reference: REV = main)",
+    )
+    parser.add_argument(
+        "--stages", action="store_true", help="also time every stage inside the workers (slower)"
+    )
     parser.add_argument(
         "--recording", action="store_true", help="measure only what recording a round adds (grade --round)"
     )
@@ -828,17 +946,36 @@ def main(argv: list[str] | None = None) -> None:
                 f"(commit {m['commit_s']:.2f} s, ledger {m['ledger_mb']:.0f} MB): ×{m['ratio']:.2f}"
             )
         return
-    results = []
-    print(f"python {platform.python_version()}, {os.cpu_count()} cores, {args.workers} workers")
-    for n in args.n or [1000]:
+    if args.reference:
+        for n in args.n or [1000]:
+            folder = ensure_workbooks(args.cache, n, args.workers)
+            sha = users.make_reference(args.reference, args.cache, folder, args.workers)
+            print(f"N={n}: reference results.json made by {args.reference} ({sha[:12]})")
+        return
+    load = os.getloadavg()[0] if hasattr(os, "getloadavg") else float("nan")
+    print(
+        f"python {platform.python_version()}, {os.cpu_count()} cores, {args.workers} workers, load {load:.1f}"
+    )
+    folders = {n: ensure_workbooks(args.cache, n, args.workers) for n in args.n or [1000]}
+    first = sorted(next(iter(folders.values())).glob("*.xlsx"))[0]
+    parts = users.inflations(first)
+    print("\n== one form", flush=True)
+    with tempfile.TemporaryDirectory(prefix="branchgrade-bench-") as tmp:
+        one = users.one_form(first, Path(tmp), args.one_form_repeats) if args.one_form_repeats else None
+    batches, staged = [], []
+    for n, folder in folders.items():
         print(f"\n== N = {n}", flush=True)
-        folder = ensure_workbooks(args.cache, n, args.workers)
-        m = measure(n, folder, args.workers)
-        print_one(m)
-        results.append(m)
-    table = markdown(results)
-    verdict = targets(results)
-    print("\n" + table + "\n" + verdict)
+        batches.append(measure_users(n, folder, args.workers, args.cache, args.repeats))
+        if args.stages:
+            m = measure(n, folder, args.workers)
+            print_one(m)
+            staged.append(m)
+    print()
+    print_users(one, batches, parts)
+    report = users_markdown(one, batches, load) + "\n" + users_targets(one, batches, parts)
+    if staged:
+        report += "\n## Inside the workers (--stages)\n\n" + markdown(staged) + "\n" + targets(staged)
+    print("\n" + report)
     header = (
         f"# branchgrade benchmark\n\n`python bench/run.py {' '.join(sys.argv[1:])}` "
         f"— python {platform.python_version()}, {platform.machine()}\n\n"
@@ -846,7 +983,7 @@ def main(argv: list[str] | None = None) -> None:
     # The hand-kept "Design measurements" section (the numbers behind design choices) survives a new run.
     previous = args.results.read_text(encoding="utf-8") if args.results.exists() else ""
     kept = previous[previous.find(DESIGN_SECTION) :] if DESIGN_SECTION in previous else ""
-    args.results.write_text(header + table + "\n" + verdict + ("\n" + kept if kept else ""), encoding="utf-8")
+    args.results.write_text(header + report + ("\n" + kept if kept else ""), encoding="utf-8")
     print(f"written to {args.results}")
 
 

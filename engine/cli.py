@@ -21,35 +21,31 @@ import sys
 from collections import Counter
 from datetime import date
 from pathlib import Path
-from typing import Annotated, NoReturn
+from typing import TYPE_CHECKING, Annotated, NoReturn
 
 import typer
 from rich.console import Console
-from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
 
-from engine import pipeline, runs
 from engine.cli_language import command_lang, run_in_language
 from engine.console import make_streams_safe
-from engine.export.explain import explain
 from engine.export.i18n import both, label, status_label
-from engine.export.template import write_template
-from engine.inputs import InputError, expand, is_pattern, matches, pattern_root
 from engine.ledger.cli import add_ledger_commands, start_recording
 from engine.movement.cli import register as register_movement
 from engine.review.cli import add_review_commands
-from engine.roster import Roster, RosterCheck, RosterError, read_roster, write_roster_template
-from engine.rulebook import RulebookError, load_profile, render_catalogue
-from engine.rulebook.conditions import parse
-from engine.rulebook.lint import counts as lint_counts
-from engine.rulebook.lint import lint_profile
 from engine.web import cli as web_cli  # typer only: the web stack is imported when serve runs
-from schemas.batch import FILE_STATUSES, WORKBOOK_STATUSES
 from schemas.common import Lang, Severity, Text
 from schemas.facts import FACTS
 from schemas.form_layout import BRANCH_TYPES, FORM_2012
-from schemas.forms import form_named
-from schemas.rules import Example, Profile
 from schemas.values import format_value
+
+# A command imports what it uses when it runs (the pipeline, the stages, the template's openpyxl, the
+# rulebook): `branchgrade validate ONE.xlsx` then pays for reading one form, not for every command's
+# libraries (bench/RESULTS.md, "Design measurements"). Only typer, rich's console and the help texts
+# are loaded to build the command line.
+if TYPE_CHECKING:
+    from engine.pipeline import BatchRun
+    from engine.roster import Roster, RosterCheck
+    from schemas.rules import Example, Profile
 
 EXIT_OK, EXIT_UNGRADABLE, EXIT_USAGE, EXIT_ENVIRONMENT, EXIT_BUSY = 0, 1, 2, 3, 4
 
@@ -119,6 +115,8 @@ def template(
         _fail("u_roster_type", language)
     form = FORM_2012
     if profile is not None:
+        from schemas.forms import form_named
+
         chosen = _load(profile, language)
         if year is not None and not chosen.covers(year):
             _fail("u_template_year", language, profile=chosen.name, years=chosen.years_shown, year=year)
@@ -130,8 +128,12 @@ def template(
     if output.exists():
         _fail("u_exists", language, path=output)
     if roster:
+        from engine.roster import write_roster_template
+
         write_roster_template(output)
     else:
+        from engine.export.template import write_template  # openpyxl: only this command needs it
+
         write_template(output, branch_type=branch_type, year=year, form=form)
     _say("wrote", language, path=output)
 
@@ -142,6 +144,10 @@ def validate(
     lang: LangOpt = "zh",
     profile: GradeProfileOpt = "auto",
 ) -> None:
+    from engine import pipeline
+    from engine.inputs import InputError, expand
+    from engine.rulebook import RulebookError
+
     language = _lang(lang)
     try:
         selection = expand(files)
@@ -176,6 +182,8 @@ def _grade_input(arg: str, lang: Lang) -> tuple[Path, tuple[Path, ...] | None]:
     ``grade forms`` grades every workbook under forms (at any depth). ``grade "forms/*.xlsx"`` grades the
     workbooks the pattern matches, named relative to the pattern's fixed folder (forms): cmd.exe passes
     the pattern as typed and the CLI expands it the same way on every system."""
+    from engine.inputs import is_pattern, matches, pattern_root
+
     if not is_pattern(arg) or Path(arg).exists():
         return Path(arg), None
     found = matches(arg)
@@ -202,6 +210,11 @@ def grade(
     issued: Annotated[str | None, typer.Option("--issued", help=_h("h_issued"))] = None,
     college: Annotated[str | None, typer.Option("--college", help=_h("h_college"))] = None,
 ) -> None:
+    from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
+
+    from engine import pipeline, runs
+    from engine.rulebook import RulebookError
+
     language = _lang(lang)
     if workers is not None and workers < 0:
         _fail("u_workers", language)
@@ -239,6 +252,7 @@ def grade(
                 issued=issue_date,
                 college=college,
                 round_name=round_stage,
+                small_in_process=True,
             )
     except pipeline.UsageError as exc:
         _fail_text(exc.text, language)
@@ -274,6 +288,8 @@ def _issue_date(text: str | None, lang: Lang) -> date:
 
 def _roster(path: Path, lang: Lang) -> Roster:
     """The roster at ``path``; a roster that cannot be used is a usage error listing every problem."""
+    from engine.roster import RosterError, read_roster
+
     try:
         return read_roster(path)
     except RosterError as exc:
@@ -281,7 +297,9 @@ def _roster(path: Path, lang: Lang) -> Roster:
         raise _usage("\n".join(lines)) from None
 
 
-def _print_batch(run: pipeline.BatchRun, lang: Lang) -> None:
+def _print_batch(run: BatchRun, lang: Lang) -> None:
+    from schemas.batch import FILE_STATUSES, WORKBOOK_STATUSES
+
     # run.files/.grades/.kpis, not run.report: that loads every result back from results.json.
     graded = [f for f in run.files if f.status == "graded"]
     sep = label("list_sep", lang)
@@ -329,6 +347,10 @@ def explain_cmd(
     profile: GradeProfileOpt = "auto",
     evaluator: EvaluatorOpt = "auto",
 ) -> None:
+    from engine import pipeline
+    from engine.export.explain import explain
+    from engine.rulebook import RulebookError
+
     language = _lang(lang)
     if not file.is_file():
         _fail("u_not_found", language, paths=file)
@@ -391,6 +413,8 @@ def rules_show(
     rule = loaded.rule(code)  # by code or by an alias (an earlier code of the rule)
     if rule is None:
         _fail("u_no_rule", language, code=code, profile=loaded.name)
+    from engine.rulebook.conditions import parse
+
     used = parse(rule.condition, rule.code).names() | parse(rule.applies, rule.code).names()
     params = ", ".join(
         f"{name} = {format_value(loaded.params[name], name, language)}"
@@ -426,7 +450,7 @@ def rules_show(
 def rules_catalogue(profile: ProfileOpt = "loudi-2012", lang: LangOpt = "zh") -> None:
     language = _lang(lang)
     loaded = _load(profile, language)
-    from engine.rulebook import catalogue_path
+    from engine.rulebook import catalogue_path, render_catalogue
 
     path = catalogue_path(profile)
     path.write_text(render_catalogue(loaded), encoding="utf-8")
@@ -439,6 +463,10 @@ def rules_lint(
     lang: LangOpt = "zh",
     verbose: Annotated[bool, typer.Option("--verbose", "-v", help=_h("h_lint_verbose"))] = False,
 ) -> None:
+    from engine.rulebook import RulebookError
+    from engine.rulebook.lint import counts as lint_counts
+    from engine.rulebook.lint import lint_profile
+
     language = _lang(lang)
     try:
         issues = lint_profile(profile)
@@ -457,6 +485,8 @@ def rules_lint(
 
 
 def _load(profile: str, lang: Lang) -> Profile:
+    from engine.rulebook import RulebookError, load_profile
+
     try:
         return load_profile(profile)
     except RulebookError as exc:

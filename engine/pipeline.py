@@ -53,7 +53,7 @@ from engine.facts import build_facts
 from engine.grading import college_kpis, grade
 from engine.grading.policy import Decision, Standing, apply_policy, with_policy
 from engine.grading.scoring import ceiling
-from engine.ingest import read_workbook
+from engine.ingest import parsed_unchecked, read_workbook
 from engine.intake import Entry, ListNames, discover, list_file_stem, readable_name, readable_time
 from engine.profiles import Evaluators, ProfileChoice, ProfileEntry
 from engine.roster import Roster, RosterCheck, compare
@@ -83,6 +83,10 @@ RESULTS_NAME = "results.json"
 MANIFEST_NAME = runs.MANIFEST_NAME
 WORKER_MEMORY_MB = 1536  # address-space cap per worker; BRANCHGRADE_WORKER_MEMORY_MB overrides, 0 = none
 MEMORY_ENV = "BRANCHGRADE_WORKER_MEMORY_MB"
+# A batch of at most this many workbooks is graded in the calling process when no worker count is asked
+# for (worker_count): a worker is a fresh interpreter that imports the stages and loads the profile before
+# its first file, more than a few forms take to grade (bench/RESULTS.md, "Design measurements").
+INLINE_FILES = 16
 CHUNK_FILES = 64  # files per worker task at most, decided by the rules in one engine call (chunk_bounds)
 WORKER_GC_THRESHOLDS = (20_000, 50, 100)  # see _init_worker
 
@@ -512,6 +516,23 @@ def out_of_memory_outcome(display_name: str) -> FileOutcome:
         limit=f"{limit // (1024 * 1024)} MB" if limit else "?",
     )
     return _ungradable(display_name, problem)
+
+
+def worker_count(
+    workers: int | None, jobs: Sequence[tuple[Path, str]], small_in_process: bool = False
+) -> int:
+    """How many worker processes grade ``jobs`` (0: this process). An explicit ``workers`` is kept.
+
+    Without one, every core; but with ``small_in_process`` a batch of at most ``INLINE_FILES`` workbooks is
+    graded here, provided the pre-flight clears each of them before calamine parses it: a file calamine
+    would parse unchecked (an .xls, ``parsed_unchecked``) could abort this process, so a batch holding one
+    goes to workers, where a parser crash costs only its own file (``run_parallel``).
+    """
+    if workers is not None:
+        return workers
+    if small_in_process and len(jobs) <= INLINE_FILES and not any(parsed_unchecked(p) for p, _ in jobs):
+        return 0
+    return os.cpu_count() or 1
 
 
 def chunk_bounds(jobs: int, workers: int) -> list[range]:
@@ -997,6 +1018,7 @@ def grade_folder(
     issued: date | None = None,
     college: str | None = None,
     round_name: str | None = None,
+    small_in_process: bool = False,
 ) -> BatchRun:
     """Grade every workbook under ``folder`` (or only ``paths``, workbooks under it) and write all
     outputs into a new run folder in ``out``. Files are named by their path relative to ``folder``.
@@ -1011,9 +1033,10 @@ def grade_folder(
     ``profile_ref`` ``auto`` grades each workbook by the profile covering its year (engine.profiles).
     With a ``roster`` the summary lists the roster branches that submitted nothing, a graded branch off the
     roster gets an IN-19 warning, and the completion KPI counts roster branches. ``workers`` = 0 runs in
-    this process (debugging); None uses every core. Memory stays flat in the number of workbooks: results
-    and summary records wait in a spool on disk, not in memory, until the batch has seen every file
-    (``_BatchSink``); only the summary's short sheets are left for the end.
+    this process (debugging); None uses every core, or, with ``small_in_process`` (the command line), this
+    process for a batch too small to gain from workers (``worker_count``). Memory stays flat in the
+    number of workbooks: results and summary records wait in a spool on disk, not in memory, until the
+    batch has seen every file (``_BatchSink``); only the summary's short sheets are left for the end.
 
     With ``hooks`` (a recorded run, see :class:`RoundHooks`) each graded branch is also packed by them and
     handed, in file order, to ``on_captured`` once the batch has decided copies and duplicates (only the
@@ -1071,6 +1094,7 @@ def grade_folder(
                 on_captured,
                 issued,
                 PrintHeading(college=college, round_name=round_name, on=issued or date.today()),
+                small_in_process,
             )
             return replace(run, out=run_folder.final, cleared=tuple(run_folder.removed))
 
@@ -1091,6 +1115,7 @@ def _grade_run(
     on_captured: Callable[[bytes], None] | None = None,
     issued: date | None = None,
     heading: PrintHeading | None = None,
+    small_in_process: bool = False,
 ) -> BatchRun:
     """``grade_folder``'s run of ``entries``, writing into the (new, empty) run folder ``out``."""
     started = datetime.now(UTC).isoformat(timespec="seconds")
@@ -1099,7 +1124,7 @@ def _grade_run(
         on_start(len(jobs))
     list_dir = out / LIST_FOLDER[lang]
     list_dir.mkdir(exist_ok=True)
-    n_workers = (os.cpu_count() or 1) if workers is None else workers
+    n_workers = worker_count(workers, jobs, small_in_process)
     with summary_writer(out / SUMMARY_NAME[lang], lang, grades=choice.grade_names(lang)) as summary:
         with atomic_path(out / RESULTS_NAME) as results_tmp, open(results_tmp, "wb") as results_fh:
             writer = ResultsJsonWriter(

@@ -8,7 +8,9 @@ import re
 import tempfile
 import time
 import zipfile
+import zlib
 from pathlib import Path
+from typing import Any
 from unittest import mock
 
 import openpyxl
@@ -105,6 +107,29 @@ def test_a_part_over_8_mb_is_checked_while_inflating_and_still_read(tmp_path: Pa
     assert raw.sheets["S"].rows[0][0] == 1 and raw.sheets["S"].rows[2][2] == 3
     tight = read_workbook(path, limits=Limits(max_ratio=1e6, max_rows=2))
     assert _only_problem(tight) == "IN-03" and "行数" in tight.problems[0].message.zh
+
+
+@pytest.mark.parametrize("padding", [0, 9 * 1024 * 1024], ids=["small", "over-8-mb"])
+def test_each_part_is_inflated_once(padding: int) -> None:
+    # The pre-flight inflates each part it checks once (a part over 8 MB while it is being checked) and
+    # hands the reader those bytes, stored: calamine has nothing left to inflate.
+    rows = f'<row r="1"><c r="A1"><v>1</v></c></row>{" " * padding}<row r="3"><c r="C3"><v>3</v></c></row>'
+    data = _hand_made_xlsx(_sheet(rows, "A1:C3"))
+    inflaters: list[int] = []
+    real = zlib.decompressobj
+
+    def counted(*args: Any, **kwargs: Any) -> Any:
+        inflaters.append(1)
+        return real(*args, **kwargs)
+
+    with mock.patch("zlib.decompressobj", counted):
+        cleared = pf.preflight(data, Limits(max_ratio=1e6))
+    with zipfile.ZipFile(io.BytesIO(data)) as original:
+        deflated = [i.filename for i in original.infolist() if i.compress_type == zipfile.ZIP_DEFLATED]
+    with zipfile.ZipFile(io.BytesIO(cleared.data)) as archive:
+        assert {i.compress_type for i in archive.infolist()} == {zipfile.ZIP_STORED}
+        assert archive.namelist() == deflated and archive.testzip() is None
+    assert len(inflaters) == len(deflated)
 
 
 def _bzip2_sheet_workbook() -> bytes:

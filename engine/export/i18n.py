@@ -213,7 +213,11 @@ LABELS.update(
             "folder of branch workbooks, or a pattern (e.g. forms/*.xlsx)",
         ),
         "h_out": ("输出文件夹", "output folder"),
-        "h_workers": ("并行进程数（0=本进程）", "worker processes (0 = in-process)"),
+        "h_workers": (
+            "并行进程数（0=本进程；不指定时用全部 CPU 核心，不超过 16 份的小批量在本进程评定）",
+            "worker processes (0 = in-process; default: every core, and a batch of at most 16 forms "
+            "in-process)",
+        ),
         "h_force": (
             "不再需要：每次运行写入新的结果文件夹，旧结果保留；为兼容旧脚本而保留",
             "no longer needed: each run writes a new run folder and keeps the earlier ones; "

@@ -5,10 +5,16 @@ The writers put a custom document property ``branchgrade.output`` (``docProps/cu
 ``summary``) and the tool version. A folder of forms that also holds an earlier run's lists is then
 graded without mistaking those lists for forms. The reader opens the zip's directory and at most one
 small member; it never inflates more than ``MAX_PART`` bytes and never lets the XML parser see a DTD.
+
+Every workbook of a folder is asked, and a form filled in Excel or WPS has no custom properties: the raw
+bytes of the zip's central directory (read from the end of the file) tell whether the part is there at
+all, so a form costs one short read and no zip parsing (``may_hold_stamp``).
 """
 
 from __future__ import annotations
 
+import os
+import struct
 import zipfile
 from pathlib import Path
 from xml.etree import ElementTree
@@ -20,10 +26,50 @@ OUTPUT_KINDS = ("整改清单", "汇总", "branch-list", "summary", "整改台�
 MAX_PART = 64 * 1024  # a custom-properties part of a few properties is well under 1 KB
 _PROPERTY = "{http://schemas.openxmlformats.org/officeDocument/2006/custom-properties}property"
 
+_END_OF_DIRECTORY = struct.Struct("<4s4H2LH")  # PK\5\6, disks, entries, directory size and offset, comment
+_TAIL = _END_OF_DIRECTORY.size + 0xFFFF  # the record and the longest comment a zip may end with
+_SHORT_TAIL = 8 * 1024  # holds the record and, for a workbook, usually its whole directory
+_MAX_DIRECTORY = 1024 * 1024  # a workbook's directory is a few KB; beyond this, ask zipfile
+_NAME = CUSTOM_PART.encode("ascii")  # as a directory spells it, in UTF-8 or cp437 alike
+
+
+def may_hold_stamp(path: Path) -> bool:
+    """Whether the zip at ``path`` may hold ``docProps/custom.xml``: False only when its central directory
+    was found and names no such part (then there is no stamp to read); True when it does, or when the
+    directory cannot be found this simple way (a zip64 archive, a damaged file: ``zipfile`` decides)."""
+    try:
+        with path.open("rb") as stream:
+            size = stream.seek(0, os.SEEK_END)
+            for reach in (_SHORT_TAIL, _TAIL):  # the record is nearly always the last 22 bytes
+                start = max(0, size - reach)
+                stream.seek(start)
+                tail = stream.read()
+                end = tail.rfind(b"PK\x05\x06")
+                if end >= 0 or start == 0:
+                    break
+            if end < 0 or len(tail) - end < _END_OF_DIRECTORY.size:
+                return True
+            fields = _END_OF_DIRECTORY.unpack_from(tail, end)
+            length, offset = fields[5], fields[6]
+            # the directory ends where the record starts, unless the zip is unusual (zip64, data before
+            # the archive): then zipfile decides
+            if length > _MAX_DIRECTORY or offset + length != start + end:
+                return True
+            if offset >= start:
+                directory = tail[offset - start : offset - start + length]
+            else:
+                stream.seek(offset)
+                directory = stream.read(length)
+    except OSError:
+        return True
+    return _NAME in directory
+
 
 def read_output_stamp(path: Path) -> str | None:
     """The ``branchgrade.output`` value of the workbook at ``path`` when it starts with an output kind,
     else None (no stamp, not a zip, unreadable: the file is then treated as any other input)."""
+    if not may_hold_stamp(path):
+        return None
     try:
         with zipfile.ZipFile(path) as package:
             info = package.getinfo(CUSTOM_PART)

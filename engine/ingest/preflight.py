@@ -584,6 +584,13 @@ def ods_row_spanning_merges(content: bytes) -> dict[str, MergedAreas]:
     return {name: tuple(areas) for name, areas in found.items()}
 
 
+def _keeping(chunks: Iterable[bytes], kept: list[bytes]) -> Iterator[bytes]:
+    """``chunks`` as they are, each also appended to ``kept``."""
+    for chunk in chunks:
+        kept.append(chunk)
+        yield chunk
+
+
 def _check_parts(
     archive: zipfile.ZipFile, data: bytes, infos: list[zipfile.ZipInfo], limits: Limits
 ) -> tuple[bytes, dict[str, MergedAreas]]:
@@ -622,8 +629,11 @@ def _check_parts(
         sheet = sheets.get(info.filename)
         content: bytes | None
         if info.file_size > _WHOLE_MAX_BYTES:
-            _check_exact(parts.stream(info), info.filename, sheet, limits)
-            content = parts.inflate(info) if store else None
+            # the chunks checked are kept when the part is to be stored: it is inflated once, not again
+            kept: list[bytes] = []
+            chunks = parts.stream(info)
+            _check_exact(_keeping(chunks, kept) if store else chunks, info.filename, sheet, limits)
+            content = b"".join(kept) if store else None
         else:
             content = early.pop(info, None)
             if content is None:

@@ -16,7 +16,7 @@ from typing import cast
 
 from python_calamine import CalamineWorkbook, PasswordError, SheetTypeEnum, SheetVisibleEnum
 
-from engine.ingest.preflight import Cleared, Format, Limits, Refusal, Refused, preflight
+from engine.ingest.preflight import OLE2_MAGIC, Cleared, Format, Limits, Refusal, Refused, preflight
 from schemas.common import Evidence, Finding, Text
 from schemas.problems import make_problem
 from schemas.raw import CellValue, RawSheet, RawWorkbook
@@ -59,6 +59,18 @@ def _is_panic(exc: BaseException) -> bool:
 def _short(exc: BaseException) -> str:
     text = " ".join(str(exc).split()) or type(exc).__name__
     return text if len(text) <= 200 else text[:197] + "..."
+
+
+def parsed_unchecked(path: Path) -> bool:
+    """Whether calamine would parse the file at ``path`` without the pre-flight's structural checks: an
+    OLE2 file (.xls, or what the pre-flight cannot tell from one), passed on as it is. Every other file is
+    a zip the pre-flight clears part by part before calamine sees it, or is refused without being parsed.
+    An unreadable file is no risk: reading it is refused before any parser runs."""
+    try:
+        with path.open("rb") as stream:
+            return stream.read(len(OLE2_MAGIC)) == OLE2_MAGIC
+    except OSError:
+        return False
 
 
 def read_workbook(path: Path, display_name: str | None = None, limits: Limits | None = None) -> RawWorkbook:
