@@ -26,6 +26,7 @@ from typing import TYPE_CHECKING, Annotated, NoReturn
 import typer
 from rich.console import Console
 
+from engine.cli_language import command_lang, run_in_language
 from engine.console import make_streams_safe
 from engine.export.i18n import both, label, status_label
 from engine.ledger.cli import add_ledger_commands, start_recording
@@ -50,19 +51,7 @@ if TYPE_CHECKING:
 EXIT_OK, EXIT_UNGRADABLE, EXIT_USAGE, EXIT_ENVIRONMENT, EXIT_BUSY = 0, 1, 2, 3, 4
 
 
-def _help_lang(argv: list[str]) -> Lang | None:
-    """The language the command line asks for (``--lang en`` / ``--lang=en``), for help texts: they are
-    made before the options are parsed. None when it asks for none: help is then in both languages."""
-    for i, arg in enumerate(argv):
-        value = arg.split("=", 1)[1] if arg.startswith("--lang=") else None
-        if arg == "--lang" and i + 1 < len(argv):
-            value = argv[i + 1]
-        if value in ("zh", "en"):
-            return "en" if value == "en" else "zh"
-    return None
-
-
-HELP_LANG = _help_lang(sys.argv[1:])
+HELP_LANG = command_lang(sys.argv[1:])  # None: help in both languages
 
 
 def _h(key: str, **fmt: object) -> str:
@@ -513,7 +502,7 @@ add_notice_commands(app, _h)  # publish, objection add / decide / list (engine/n
 def run() -> None:
     """Run the command line with output streams that cannot fail on a character (engine.console)."""
     make_streams_safe()
-    app()
+    run_in_language(app)
 
 
 def main() -> None:  # pragma: no cover - console entry point

@@ -87,14 +87,24 @@ def _cell(text: str) -> str:
 def _field_rows(fields: Any) -> list[str]:
     from schemas.form_layout import Kind
 
-    rows = ["| label | English | name | kind | required | also accepted |", "|---|---|---|---|---|---|"]
+    rows = [
+        "| label | English | name | kind | required | also accepted | only for |",
+        "|---|---|---|---|---|---|---|",
+    ]
     for f in fields:
         kind = f.kind.value + (f": {' / '.join(f.choices)}" if f.kind is Kind.ENUM else "")
         rows.append(
             f"| {_cell(f.zh)} | {_cell(f.en)} | `{f.name}` | {_cell(kind)} | {'yes' if f.required else ''} "
-            f"| {_cell('、'.join(f.aliases))} |"
+            f"| {_cell('、'.join(f.aliases))} | {_only_for(f.applies_to)} |"
         )
     return rows
+
+
+def _only_for(types: tuple[str, ...]) -> str:
+    """The branch types a form part applies to, or blank when it applies to all."""
+    from schemas.form_layout import BRANCH_TYPES
+
+    return "" if set(types) == set(BRANCH_TYPES) else _cell("、".join(types))
 
 
 def form_sheets() -> str:
@@ -116,8 +126,11 @@ def form_sheets() -> str:
             out += ["Labelled cells:", "", *_field_rows(sheet.fields), ""]
         if sheet.items:
             out += [f"Checklist rows (first column “{sheet.item_header}”):", ""]
-            out += ["| item | English | key |", "|---|---|---|"]
-            out += [f"| {_cell(i.zh)} | {_cell(i.en)} | `{i.key}` |" for i in sheet.items]
+            out += ["| item | English | key | only for |", "|---|---|---|---|"]
+            out += [
+                f"| {_cell(i.zh)} | {_cell(i.en)} | `{i.key}` | {_only_for(i.applies_to)} |"
+                for i in sheet.items
+            ]
             out.append("")
             if sheet.item_columns:
                 out += ["Columns of each checklist row:", "", *_field_rows(sheet.item_columns), ""]

@@ -36,6 +36,7 @@ MEETING_TYPES = (
     "学习日",
     "集中学习",
     "班子集体学习",
+    "组织生活",
     "组织生活会",
     "民主评议",
     "主题活动",
@@ -53,6 +54,13 @@ IDENTITIES = ("教师", "学生", "其他")
 BALLOT_METHODS = ("无记名投票", "举手表决")
 STUDY_YEARS = ("一年级", "二年级", "三年级")
 GRADES = ("先进", "较好", "一般", "后进")
+# The meeting register's note names, in “…”, only types that are dropdown choices of every form
+# (tests/test_form_wording.py keeps it so): 组织生活 (an ordinary organisational-life event) and
+# 组织生活会 (the meeting of criticism and self-criticism) are different things in Party practice.
+MEETINGS_NOTE = (
+    "每次会议或活动填一行，“类型”从下拉列表中选择。“组织生活会”专指对照检查、开展批评和自我批评的组织生活会；"
+    "其他没有专门类型的日常组织生活选“组织生活”。"
+)
 RECTIFICATION_STATES = ("未开始", "整改中", "已完成")
 
 
@@ -69,10 +77,33 @@ class FieldSpec:
     aliases: tuple[str, ...] = ()
     width: int = 14  # column width in the template (Chinese characters need ~2 units each)
     hint: str = ""  # input prompt shown by Excel/WPS when the cell is selected
+    # The branch types whose rules read this value (tests/test_form_applicability.py derives them from the
+    # rules' ``applies``); ``template --type`` greys it out for the others, and says so in the sheet's note.
+    applies_to: tuple[str, ...] = BRANCH_TYPES
 
     @property
     def labels(self) -> tuple[str, ...]:
         return (self.zh, *self.aliases)
+
+    @property
+    def explanation(self) -> str:
+        """The Chinese text of the template's 说明 column: the hint, or what to enter for the field's kind.
+
+        The reader skips this text (and the English label older templates printed there) when it looks for
+        a field's value, so it depends on nothing but the field."""
+        if self.hint:
+            return self.hint
+        if self.kind in (Kind.ENUM, Kind.BOOL):
+            return "从下拉列表中选择：" + "、".join(self.choices or YES_NO)
+        return _KIND_EXPLANATIONS[self.kind]
+
+
+_KIND_EXPLANATIONS = {
+    Kind.TEXT: "填写文字",
+    Kind.INT: "只填整数，不带“人”“次”等单位",
+    Kind.NUMBER: "只填数字，可以有小数，不带单位",
+    Kind.DATE: "日期，按“年-月-日”填写",
+}
 
 
 @dataclass(frozen=True)
@@ -83,6 +114,7 @@ class ItemSpec:
     zh: str
     en: str
     aliases: tuple[str, ...] = ()
+    applies_to: tuple[str, ...] = BRANCH_TYPES  # as FieldSpec.applies_to
 
     @property
     def labels(self) -> tuple[str, ...]:
@@ -157,6 +189,7 @@ BASIC = SheetSpec(
             Kind.INT,
             width=18,
             hint="教工支部填写：本单位尚未入党的青年教师人数",
+            applies_to=("教工",),
         ),
     ),
     table=TableSpec(
@@ -173,6 +206,7 @@ BASIC = SheetSpec(
                 Kind.BOOL,
                 YES_NO,
                 width=18,
+                applies_to=("教工", "机关"),
             ),
         ),
         template_rows=9,
@@ -184,7 +218,7 @@ MEETINGS = SheetSpec(
     key="meetings",
     en="Meetings and activities",
     aliases=("会议活动台账", "会议记录"),
-    note="每次会议或活动填一行：支委会、组织生活、党课、学习日、集中学习、教育周等。",
+    note=MEETINGS_NOTE,
     table=TableSpec(
         name="meetings",
         zh="会议活动台账",
@@ -238,6 +272,7 @@ STUDY_HOURS = SheetSpec(
     name="学习学时",
     key="study_hours",
     en="Study hours",
+    applies_to=("教工", "学生", "机关"),  # retired members are taught flexibly (hours_exempt_types)
     note="每名党员一行，按季度填写参加教育培训的学时（不要填写合计，系统自动计算）。",
     table=TableSpec(
         name="study_hours",
@@ -258,14 +293,23 @@ STUDY_HOURS = SheetSpec(
 TRAINING = SheetSpec(
     name="书记培训",
     key="training",
-    en="Secretary training",
-    note="支部书记参加集中培训、专题培训和实践活动的记录。",
+    en="Committee training",
+    note=(
+        "登记支委会每一名成员（书记、副书记和各委员，不只是书记）参加集中培训、专题培训、党务培训和实践活动的"
+        "情况，每人每次一行；支委培训按人逐一核对。"
+    ),
     table=TableSpec(
         name="training",
-        zh="书记培训与实践",
-        en="Secretary training and practice",
+        zh="支委成员培训与实践",
+        en="Committee members' training and practice",
         columns=(
-            F("name", "姓名", "Name", required=True),
+            F(
+                "name",
+                "姓名",
+                "Name",
+                required=True,
+                hint="书记或支委的姓名，与基本信息表“支委会成员”中的写法一致",
+            ),
             F("date", "日期", "Date", Kind.DATE, required=True),
             F("type", "类型", "Type", Kind.ENUM, TRAINING_TYPES, required=True),
             F("organiser", "组织单位", "Organiser", width=20),
@@ -299,8 +343,15 @@ CANDIDATES = SheetSpec(
             F("ballot", "表决方式", "Ballot method", Kind.ENUM, BALLOT_METHODS),
             F("vote_on", "支部大会表决日期", "Vote date", Kind.DATE, width=16),
             F("approved_on", "上级审批日期", "Approval date", Kind.DATE),
-            F("young_teacher", "是否青年教师", "Young teacher", Kind.BOOL, YES_NO),
-            F("backbone", "是否业务骨干", "Teaching/research/management backbone", Kind.BOOL, YES_NO),
+            F("young_teacher", "是否青年教师", "Young teacher", Kind.BOOL, YES_NO, applies_to=("教工",)),
+            F(
+                "backbone",
+                "是否业务骨干",
+                "Teaching/research/management backbone",
+                Kind.BOOL,
+                YES_NO,
+                applies_to=("教工", "机关"),
+            ),
             F("dossier_complete", "档案材料是否齐全", "Dossier complete", Kind.BOOL, YES_NO, width=16),
             F(
                 "failed_courses",
@@ -308,6 +359,7 @@ CANDIDATES = SheetSpec(
                 "Failed courses",
                 Kind.INT,
                 hint="学生填写：上学期不及格课程门数",
+                applies_to=("学生",),
             ),
             F("sanctioned", "是否受处分", "Disciplinary sanction", Kind.BOOL, YES_NO),
         ),
@@ -351,7 +403,12 @@ SYSTEMS = SheetSpec(
         ItemSpec("publicity", "好做法宣传与评选推荐", "Good practice publicised and nominated"),
         ItemSpec("seminar", "创先争优理论研讨", "创先争优 theory seminar"),
         ItemSpec("ningxiang", "学习宁乡经验大讨论", "Ningxiang-experience discussion"),
-        ItemSpec("cadre_pairing", "干部下基层结对联系", "Cadres paired with the grassroots"),
+        ItemSpec(
+            "cadre_pairing",
+            "干部下基层结对联系",
+            "Cadres paired with the grassroots",
+            applies_to=("教工", "机关"),
+        ),
         ItemSpec("party_school", "系部党校培训", "Department Party-school training"),
         ItemSpec("named_lagging", "被学院通报批评", "Publicly named by the college as lagging"),
     ),
@@ -433,10 +490,40 @@ SELF_ASSESSMENT = SheetSpec(
     en="Self-assessment",
     note="支部自评结果，以及分类定级时查找出的问题和整改措施。",
     fields=(
-        F("self_score", "自评得分", "Self score", Kind.NUMBER),
-        F("self_grade", "自评等次", "Self grade", Kind.ENUM, GRADES),
-        F("graded_on", "分类定级会议日期", "Grading meeting date", Kind.DATE, width=18),
-        F("baseline_grade", "年初定级等次", "Grade at the March grading", Kind.ENUM, GRADES),
+        F(
+            "self_score",
+            "本轮支部自评得分",
+            "Self score",
+            Kind.NUMBER,
+            aliases=("自评得分",),
+            hint="本支部对本轮（年初定级或年终自查）打出的自评分",
+        ),
+        F(
+            "self_grade",
+            "本轮支部自评等次",
+            "Self grade",
+            Kind.ENUM,
+            GRADES,
+            aliases=("自评等次",),
+            hint="本支部对本轮（年初定级或年终自查）的自评结果，从下拉列表选择",
+        ),
+        F(
+            "graded_on",
+            "分类定级会议日期",
+            "Grading meeting date",
+            Kind.DATE,
+            width=18,
+            hint="支部召开本轮分类定级（自评）会议的日期",
+        ),
+        F(
+            "baseline_grade",
+            "年初上级定级等次",
+            "Grade at the March grading",
+            Kind.ENUM,
+            GRADES,
+            aliases=("年初定级等次",),
+            hint="本年度年初定级时上级党组织评定的等次（不是支部自评），从下拉列表选择",
+        ),
         F(
             "declared_committee_meetings",
             "全年支委会次数（填报）",

@@ -572,6 +572,17 @@ def test_org_life_meetings_appraisals_and_talks() -> None:
     assert ev("基本信息", "B6", 10) in facts.facts["talks_coverage"].evidence
 
 
+def test_an_ordinary_org_life_event_counts_as_org_life_but_not_as_an_org_life_meeting() -> None:
+    # 组织生活 and 组织生活会 are different choices: the first is any organisational-life event, the second
+    # the meeting of criticism and self-criticism the yearly count asks for.
+    facts = facts_of(make_form(meetings=(meeting("2012-06-20", "组织生活"),)))
+    assert facts.value("org_life_meetings") == 0
+    assert (facts.facts["org_life_min_month"].series or {})["2012-06"] == 1.0
+    facts = facts_of(make_form(meetings=(meeting("2012-06-20", "组织生活会"),)))
+    assert facts.value("org_life_meetings") == 1
+    assert (facts.facts["org_life_min_month"].series or {})["2012-06"] == 1.0
+
+
 def test_talks_coverage_is_none_without_members() -> None:
     form = make_form(meetings=(meeting("2012-06-20", "谈心谈话"),), full_members=0, probationary=None)
     assert value(form, "talks_coverage") is None

@@ -28,7 +28,7 @@ import pytest
 from python_calamine import CalamineWorkbook, SheetVisibleEnum
 
 from engine.export.branch_list import HEAD_ROW
-from engine.export.template import VERSION_NAME
+from engine.export.template import VERSION_NAME, sheet_note
 from fixtures.formfill import filled_template, normalise
 from schemas.form_layout import (
     INSTRUCTIONS_SHEET,
@@ -344,7 +344,7 @@ def test_labels_survive_unchanged(files: dict[str, Path], fmt: str) -> None:
     book = open_book(files[fmt])
     for spec in SHEETS:
         rows = book.get_sheet_by_name(spec.name).to_python()
-        assert rows[0][0] == spec.name and rows[1][0] == spec.note
+        assert rows[0][0] == spec.name and rows[1][0] == sheet_note(spec, VALUES["basic"]["branch_type"])
         for f in spec.fields:
             _row_of(rows, f.labels)
         for item in spec.items:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import io
 from functools import lru_cache
 from pathlib import Path
 
@@ -10,14 +11,17 @@ import openpyxl
 import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
+from openpyxl.utils import get_column_letter
 from openpyxl.workbook.workbook import Workbook
 from openpyxl.worksheet.datavalidation import DataValidation
 from openpyxl.worksheet.worksheet import Worksheet
 
 from engine.export.template import (
     DATE_FORMAT,
+    HEADER_ROW,
     HISTORICAL_DATES,
     INPUT_FILL,
+    PORTRAIT_UNITS,
     VERSION_NAME,
     build_template,
     display_width,
@@ -143,7 +147,10 @@ def test_key_value_layout(spec: SheetSpec) -> None:
     for i, f in enumerate(spec.fields):
         row = 5 + i
         assert ws.cell(row=row, column=1).value == label(f)
-        assert ws.cell(row=row, column=3).value == (f.hint or f.en)
+        explanation = ws.cell(row=row, column=3).value
+        assert explanation == f.explanation
+        # The 说明 column of the Chinese template is Chinese: never the English label.
+        assert explanation != f.en and any("\u4e00" <= ch <= "\u9fff" for ch in explanation)
     if spec.table is not None:
         title = 5 + len(spec.fields) + 1
         assert ws.cell(row=title - 1, column=1).value is None  # the blank separator row
@@ -445,3 +452,25 @@ def test_formfill_finds_labels_after_user_edits() -> None:
 def test_formfill_rejects_unknown_keys(values: dict[str, object]) -> None:
     with pytest.raises((KeyError, TypeError)):
         fill_workbook(build_template(), values)
+
+
+@pytest.mark.parametrize("name", [INSTRUCTIONS_SHEET, *(s.name for s in SHEETS)])
+def test_every_sheet_prints_on_a4_one_page_wide_with_its_header_repeated(name: str) -> None:
+    # Saved and read back, so what is checked is what Excel and LibreOffice are given.
+    wb = openpyxl.load_workbook(_saved(template()))
+    ws = wb[name]
+    assert ws.page_setup.paperSize == int(ws.PAPERSIZE_A4)
+    assert ws.sheet_properties.pageSetUpPr.fitToPage
+    assert (ws.page_setup.fitToWidth, ws.page_setup.fitToHeight) == (1, 0)
+    assert "&P" in ws.oddFooter.center.text and "&N" in ws.oddFooter.center.text
+    if name != INSTRUCTIONS_SHEET:
+        assert ws.print_title_rows is not None and f"${HEADER_ROW}" in ws.print_title_rows
+    wide = sum(ws.column_dimensions[get_column_letter(c)].width or 9 for c in range(1, ws.max_column + 1))
+    assert ws.page_setup.orientation == ("landscape" if wide > PORTRAIT_UNITS else "portrait")
+
+
+def _saved(wb: Workbook) -> io.BytesIO:
+    buffer = io.BytesIO()
+    wb.save(buffer)
+    buffer.seek(0)
+    return buffer

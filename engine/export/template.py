@@ -7,7 +7,8 @@ generator and the tests rely on the row conventions below, so keep them stable:
 * every form sheet: A1 = the sheet name (title), A2 = ``SheetSpec.note`` (merged across the used
   columns, wrapped), row 3 blank, panes frozen below row 4;
 * key-value sheets: row 4 = header ``项目 | 填写内容 | 说明``; one field per row from row 5 with
-  A = label (``FieldSpec.zh`` + ``" *"`` when required), B = input cell, C = hint (or the English label);
+  A = label (``FieldSpec.zh`` + ``" *"`` when required), B = input cell, C = ``FieldSpec.explanation``
+  (Chinese; older templates printed the English label there, which the reader still skips);
 * a table after the fields: one blank row, then ``TableSpec.zh`` (bold) in column A, then the header row,
   then ``TableSpec.template_rows`` input rows;
 * table-only sheets: header row 4 from column A, input rows from row 5;
@@ -36,8 +37,10 @@ from openpyxl.utils import get_column_letter, quote_sheetname
 from openpyxl.workbook.defined_name import DefinedName
 from openpyxl.workbook.protection import WorkbookProtection
 from openpyxl.worksheet.datavalidation import DataValidation
+from openpyxl.worksheet.properties import PageSetupProperties
 from openpyxl.worksheet.worksheet import Worksheet
 
+from engine.export.i18n import label
 from schemas.form_layout import (
     BRANCH_TYPES,
     FORM_2012,
@@ -46,6 +49,7 @@ from schemas.form_layout import (
     META_SHEET,
     FieldSpec,
     FormLayout,
+    ItemSpec,
     Kind,
     SheetSpec,
     TableSpec,
@@ -56,8 +60,12 @@ __all__ = [
     "FIRST_ROW",
     "HEADER_ROW",
     "INPUT_FILL",
+    "NOT_APPLICABLE_FILL",
+    "PORTRAIT_UNITS",
     "VERSION_NAME",
     "build_template",
+    "not_applicable_parts",
+    "sheet_note",
     "write_template",
 ]
 
@@ -91,6 +99,8 @@ HISTORICAL_DATES = frozenset(
 _THIN = Side(style="thin", color="BFBFBF")
 _BORDER = Border(left=_THIN, right=_THIN, top=_THIN, bottom=_THIN)
 _INPUT_FILL = PatternFill("solid", fgColor=INPUT_FILL)
+NOT_APPLICABLE_FILL = "D9D9D9"  # grey: a value the chosen branch type's rules do not read
+_NOT_APPLICABLE_FILL = PatternFill("solid", fgColor=NOT_APPLICABLE_FILL)
 _HEADER_FILL = PatternFill("solid", fgColor=HEADER_FILL)
 _UNLOCKED = Protection(locked=False)
 _TITLE_FONT = Font(bold=True, size=14)
@@ -210,9 +220,9 @@ def _number_format(spec: FieldSpec) -> str:
     return "General"
 
 
-def _style_input(ws: Worksheet, row: int, col: int, spec: FieldSpec) -> None:
+def _style_input(ws: Worksheet, row: int, col: int, spec: FieldSpec, applies: bool = True) -> None:
     cell = ws.cell(row=row, column=col)
-    cell.fill = _INPUT_FILL
+    cell.fill = _INPUT_FILL if applies else _NOT_APPLICABLE_FILL
     cell.protection = _UNLOCKED
     cell.border = _BORDER
     cell.number_format = _number_format(spec)
@@ -238,20 +248,47 @@ def _widen(widths: dict[int, int], col: int, units: int) -> None:
     widths[col] = max(widths.get(col, 0), units)
 
 
+def _applies(types: tuple[str, ...], branch_type: str | None) -> bool:
+    return branch_type is None or branch_type in types
+
+
+def not_applicable_parts(spec: SheetSpec, branch_type: str | None) -> tuple[str, ...]:
+    """The labels of the sheet's fields, columns and checklist rows ``branch_type``'s rules do not read."""
+    columns = spec.table.columns if spec.table is not None else ()
+    parts: list[FieldSpec | ItemSpec] = [*spec.fields, *columns, *spec.item_columns, *spec.items]
+    return tuple(p.zh for p in parts if not _applies(p.applies_to, branch_type))
+
+
+def sheet_note(spec: SheetSpec, branch_type: str | None) -> str:
+    """The note under the sheet's title; with a branch type, it says what that type leaves blank."""
+    if not _applies(spec.applies_to, branch_type):
+        return f"本表不适用于{branch_type}党支部，留空即可。" + spec.note
+    parts = not_applicable_parts(spec, branch_type)
+    if not parts:
+        return spec.note
+    listed = "、".join(f"“{p}”" for p in parts)
+    return f"{spec.note}灰色的{listed}不适用于{branch_type}党支部，留空即可。"
+
+
 class _SheetWriter:
     """Writes one form sheet and remembers the column widths it needs."""
 
-    def __init__(self, ws: Worksheet, spec: SheetSpec, window: _Window) -> None:
+    def __init__(self, ws: Worksheet, spec: SheetSpec, window: _Window, branch_type: str | None) -> None:
         self.ws = ws
         self.spec = spec
         self.window = window
+        self.branch_type = branch_type
+        self.note = sheet_note(spec, branch_type)
         self.widths: dict[int, int] = {}
+
+    def applies(self, types: tuple[str, ...]) -> bool:
+        return _applies(types, self.branch_type)
 
     def title(self) -> None:
         _text(self.ws, 1, 1, self.spec.name, _TITLE_FONT)
         self.ws.row_dimensions[1].height = 24
-        if self.spec.note:
-            _text(self.ws, 2, 1, self.spec.note, _NOTE_FONT)
+        if self.note:
+            _text(self.ws, 2, 1, self.note, _NOTE_FONT)
             self.ws.cell(row=2, column=1).alignment = _WRAP_TOP
 
     def fields(self) -> int:
@@ -267,13 +304,13 @@ class _SheetWriter:
             _text(ws, row, 1, label, _BOLD if spec.required else None)
             ws.cell(row=row, column=1).border = _BORDER
             ws.cell(row=row, column=1).alignment = _LEFT
-            _style_input(ws, row, 2, spec)
+            _style_input(ws, row, 2, spec, self.applies(spec.applies_to))
             _add_validation(ws, _validation(spec, self.spec.key, self.window), f"B{row}")
-            _text(ws, row, 3, spec.hint or spec.en, _NOTE_FONT)
+            _text(ws, row, 3, spec.explanation, _NOTE_FONT)
             ws.cell(row=row, column=3).alignment = _LEFT
             _widen(self.widths, 1, display_width(label) + 2)
             _widen(self.widths, 2, max(spec.width, 24))
-            _widen(self.widths, 3, min(display_width(spec.hint or spec.en) + 2, 50))
+            _widen(self.widths, 3, min(display_width(spec.explanation) + 2, 50))
             row += 1
         return row - 1
 
@@ -285,8 +322,9 @@ class _SheetWriter:
             label = _label(spec)
             _text(ws, header_row, col, label)
             _widen(self.widths, col, max(spec.width, display_width(label) + 2))
+            applies = self.applies(spec.applies_to)
             for row in range(first, last + 1):
-                _style_input(ws, row, col, spec)
+                _style_input(ws, row, col, spec, applies)
             letter = get_column_letter(col)
             dv = _validation(spec, self.spec.key, self.window)
             _add_validation(ws, dv, f"{letter}{first}:{letter}{last}")
@@ -310,7 +348,7 @@ class _SheetWriter:
             ws.cell(row=row, column=1).alignment = _LEFT
             _widen(self.widths, 1, display_width(item.zh) + 2)
             for col, column in enumerate(spec.item_columns, start=2):
-                _style_input(ws, row, col, column)
+                _style_input(ws, row, col, column, self.applies(item.applies_to))
         for col, column in enumerate(spec.item_columns, start=2):
             letter = get_column_letter(col)
             _add_validation(ws, _validation(column, spec.key, self.window), f"{letter}{first}:{letter}{last}")
@@ -322,14 +360,39 @@ class _SheetWriter:
             ws.column_dimensions[get_column_letter(col)].width = units
         used = max(self.widths) if self.widths else 1
         total = sum(self.widths.get(c, 9) for c in range(1, used + 1))
-        if self.spec.note:
+        if self.note:
             if used > 1:
                 ws.merge_cells(start_row=2, start_column=1, end_row=2, end_column=used)
             # Neither Excel nor LibreOffice auto-fits a merged row, so size it for the wrapped note.
-            lines = max(1, math.ceil(display_width(self.spec.note) / max(total, 1)))
+            lines = max(1, math.ceil(display_width(self.note) / max(total, 1)))
             ws.row_dimensions[2].height = 16 * lines + 4
         ws.freeze_panes = f"A{FIRST_ROW}"
+        # A register repeats its title, note and header on every printed page; a form of labelled cells
+        # fits on a page or two and repeats its 项目 | 填写内容 | 说明 header.
+        register = self.spec.table is not None and not self.spec.fields
+        _print_on_a4(ws, total, f"1:{HEADER_ROW}" if register else f"{HEADER_ROW}:{HEADER_ROW}")
         _protect(ws)
+
+
+# Printing on A4: a sheet wider than this many column units (about what fits across portrait A4 at 100 %)
+# prints landscape; every sheet is scaled to one page wide, never to one page tall.
+PORTRAIT_UNITS = 95
+
+
+def _print_on_a4(ws: Worksheet, width_units: int, title_rows: str | None) -> None:
+    """A4, one page wide, the header rows on every page, the sheet's name above and page numbers below."""
+    setup = ws.page_setup
+    setup.paperSize = ws.PAPERSIZE_A4
+    setup.orientation = ws.ORIENTATION_LANDSCAPE if width_units > PORTRAIT_UNITS else ws.ORIENTATION_PORTRAIT
+    setup.fitToWidth = 1
+    setup.fitToHeight = 0  # as many pages tall as the rows need
+    ws.sheet_properties.pageSetUpPr = PageSetupProperties(fitToPage=True)
+    ws.page_margins.left = ws.page_margins.right = 0.4
+    ws.print_options.horizontalCentered = True
+    if title_rows is not None:
+        ws.print_title_rows = title_rows
+    ws.oddHeader.left.text = "&A"  # the sheet's name
+    ws.oddFooter.center.text = label("page_footer", "zh")
 
 
 def _protect(ws: Worksheet) -> None:
@@ -348,9 +411,9 @@ def _protect(ws: Worksheet) -> None:
     p.selectUnlockedCells = False
 
 
-def _write_form_sheet(wb: Workbook, spec: SheetSpec, window: _Window) -> Worksheet:
+def _write_form_sheet(wb: Workbook, spec: SheetSpec, window: _Window, branch_type: str | None) -> Worksheet:
     ws = wb.create_sheet(spec.name)
-    writer = _SheetWriter(ws, spec, window)
+    writer = _SheetWriter(ws, spec, window, branch_type)
     writer.title()
     if spec.fields:
         last = writer.fields()
@@ -370,7 +433,9 @@ def _write_form_sheet(wb: Workbook, spec: SheetSpec, window: _Window) -> Workshe
     return ws
 
 
-def _purpose(spec: SheetSpec) -> str:
+def _purpose(spec: SheetSpec, branch_type: str | None) -> str:
+    if not _applies(spec.applies_to, branch_type):
+        return f"不适用于{branch_type}党支部，可留空"
     if not spec.required and tuple(spec.applies_to) != tuple(BRANCH_TYPES):
         return "、".join(spec.applies_to) + "党支部必填，其他类型可留空"
     return "必填" if spec.required else "选填"
@@ -416,7 +481,7 @@ def _write_instructions(wb: Workbook, branch_type: str | None, year: int | None,
         row += 1
         _text(ws, row, 1, spec.name)
         _text(ws, row, 2, spec.note or spec.en)
-        _text(ws, row, 3, _purpose(spec))
+        _text(ws, row, 3, _purpose(spec, branch_type))
         for col in (1, 2, 3):
             ws.cell(row=row, column=col).border = _BORDER
             ws.cell(row=row, column=col).alignment = _LEFT
@@ -424,6 +489,7 @@ def _write_instructions(wb: Workbook, branch_type: str | None, year: int | None,
     ws.column_dimensions["A"].width = 16
     ws.column_dimensions["B"].width = 72
     ws.column_dimensions["C"].width = 26
+    _print_on_a4(ws, 16 + 72 + 26, None)
     _protect(ws)
 
 
@@ -458,7 +524,9 @@ def build_template(
     """Build the blank grading workbook.
 
     Args:
-        branch_type: preselects 支部类型 (one of ``BRANCH_TYPES``); every sheet is still present.
+        branch_type: preselects 支部类型 (one of ``BRANCH_TYPES``); every sheet is still present, but the
+            fields, columns, checklist rows and sheets that type's rules do not read are greyed out and
+            named as 不适用 in the sheet's note (``sheet_note``).
         year: presets 考核年度 and narrows the date validations to year-1 .. year+1.
         form: the profile's form (schemas.forms): its sheets, and the version stamped in ``_meta``.
 
@@ -474,7 +542,7 @@ def build_template(
     wb.remove(wb.active)
     _write_instructions(wb, branch_type, year, form)
     for spec in form.sheets:
-        _write_form_sheet(wb, spec, window)
+        _write_form_sheet(wb, spec, window, branch_type)
     _write_meta(wb, form)
     if branch_type is not None:
         _preset(wb, form, "basic", "branch_type", branch_type)

@@ -28,7 +28,8 @@ STUDY_DAY = "学习日"
 EDUCATION_WEEK = "教育周"
 LEADERSHIP_STUDY = "班子集体学习"
 PARTY_GROUP = "党小组会"
-ORG_LIFE_MEETING = "组织生活会"
+ORG_LIFE = "组织生活"  # an ordinary organisational-life event that has no type of its own
+ORG_LIFE_MEETING = "组织生活会"  # the meeting of criticism and self-criticism (OL-08 and the like)
 APPRAISAL = "民主评议"
 ONLINE_STUDY = "网上学习"
 JOINT_MEETING = "党政联席会议"
@@ -44,14 +45,16 @@ THREE_MEETINGS_ONE_LESSON = frozenset((GENERAL_MEETING, COMMITTEE_MEETING, PARTY
 # (a whole-branch study session), 民主评议 (the annual appraisal meeting) and 教育周 activities are
 # member-wide gatherings too, so they count. Not counted: 支委会 and 班子集体学习 (committee / leadership
 # only) and 网上学习 (individual online study, not a branch gathering; an online 组织生活会 is registered as
-# 组织生活会 with 是否线上=是).
+# 组织生活会 with 是否线上=是). 组织生活 (an ordinary event with no type of its own) counts as organisational
+# life but is never a 组织生活会: only rows of that type count towards the yearly meeting.
 ORG_LIFE_TYPES = frozenset(
     (
         GENERAL_MEETING,
         "党小组会",
         LECTURE,
         STUDY_DAY,
-        "组织生活会",
+        ORG_LIFE,
+        ORG_LIFE_MEETING,
         "主题活动",
         "集中学习",
         "民主评议",
@@ -429,7 +432,7 @@ class MeetingFacts:
                 org_life,
                 self.months,
                 detail(
-                    f"按月统计组织生活（党员大会、党小组会、党课、学习日、组织生活会、主题活动、集中学习、民主评议、"
+                    f"按月统计组织生活（党员大会、党小组会、党课、学习日、组织生活、组织生活会、主题活动、集中学习、民主评议、"
                     f"教育周；不含支委会）（{span_zh}）",
                     f"Organisational-life events per month, committee meetings excluded ({span_en})",
                 ),

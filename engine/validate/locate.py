@@ -120,7 +120,8 @@ def find_fields(sheet: RawSheet, fields: Sequence[FieldSpec], start: int, stop: 
         row, label_column = spots[0]
         taken.add(spots[0])
         values = sheet.rows[row]
-        helper_text = {normalise_label(spec.hint), normalise_label(spec.en)} - {""}
+        # The 说明 column: its Chinese explanation, or the English label older templates printed there.
+        helper_text = {normalise_label(spec.explanation), normalise_label(spec.en)} - {""}
         value_column, value = label_column + 1, None
         for column in range(label_column + 1, len(values)):
             candidate = values[column]
