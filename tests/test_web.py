@@ -126,6 +126,16 @@ def test_a_self_check_shows_the_located_problem_the_grade_and_the_items(
     assert fresh(client).get(link.group(1)).status_code == 404
 
 
+def test_a_self_check_shows_the_path_to_the_next_grade_with_the_cap_to_lift_first(
+    client: TestClient,
+) -> None:
+    """XX-02 is capped by satisfaction below 90%: its path names the cap before the items that follow."""
+    page = check(client, (COLLEGE / "XX-02.xlsx").read_bytes(), "XX-02.xlsx")
+    path = words(page[page.index('id="path"') :])
+    assert "晋级路径" in path[:40] and "下一等次：较好" in path
+    assert path.index("解除封顶") < path.index("FB-01") < path.index("1. ")
+
+
 def test_the_self_check_speaks_english_when_switched(client: TestClient) -> None:
     switched = client.get("/lang/en?next=/")
     assert switched.status_code == 303 and switched.headers["location"] == "/"

@@ -30,7 +30,8 @@ from starlette.routing import Mount, Route
 from starlette.staticfiles import StaticFiles
 
 from engine import pipeline
-from engine.export.i18n import evidence_cells, fmt_num, source_text, status_label
+from engine.export.i18n import evidence_cells, fmt_num, label, source_text, status_label
+from engine.export.path_text import path_lines
 from engine.intake import list_file_stem
 from engine.ledger import Ledger, RoundInfo
 from engine.ledger.cli import RecordingRefused, open_recording
@@ -78,7 +79,13 @@ def create_app(
     throttle = Throttle(LOGIN_TRIES, LOGIN_WINDOW)
     choice = ProfileChoice.from_ref("auto")  # the catalogue and grade names; grading loads its own
     env = Environment(loader=PackageLoader("engine.web", "templates"), autoescape=select_autoescape())
-    env.globals.update(fmt_num=fmt_num, evidence_cells=evidence_cells, source_text=source_text)
+    env.globals.update(
+        fmt_num=fmt_num,
+        evidence_cells=evidence_cells,
+        source_text=source_text,
+        label=label,
+        path_lines=path_lines,
+    )
     env.globals.update(status_label=status_label, Severity=Severity)
     env.filters["localtime"] = lambda ts: time.strftime("%Y-%m-%d %H:%M", time.localtime(ts))
     site = Site(store, collections, choice, limits, env)
