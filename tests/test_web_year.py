@@ -16,6 +16,7 @@ import pytest
 from starlette.testclient import TestClient
 
 from engine.ledger import Ledger
+from engine.notice.record import latest_notice
 from engine.web.app import create_app
 from engine.web.store import Store
 from tests.test_web import PASSWORD, csrf, finished, login, words
@@ -148,6 +149,38 @@ def test_the_year_pages_are_for_officers_and_their_forms_need_the_csrf_token(
     assert year.officer.post("/ledger/import", files=[("lists", RETURNED[0])]).status_code == 403
     fields = {"round": str(year.march), "profile": "loudi-2012", "settings": ""}
     assert year.officer.post("/replay", data=fields).status_code == 403
+    notice = {"round": str(year.march), "from": "2012-04-02", "days": "5", "contact": "组织部 王老师"}
+    assert year.officer.post("/notice", data=notice).status_code == 403
+    assert stranger.post("/notice", data=notice).status_code in (303, 403)
+
+
+def test_publishing_a_round_records_its_notice_and_downloads_the_notice_workbook(year: Year) -> None:
+    page = year.officer.get("/ledger").text
+    assert 'id="notice-form"' in page
+    token = csrf(page)
+    asked = {
+        "csrf": token,
+        "round": str(year.december),
+        "from": "2012-12-21",
+        "days": "5",
+        "contact": "组织部 王老师",
+    }
+    bad = year.officer.post("/notice", data={**asked, "from": "12月21日"})
+    assert bad.status_code == 400 and "2012-12-21 这样的日期" in words(bad.text)
+    unknown = year.officer.post("/notice", data={**asked, "round": "999"})
+    assert unknown.status_code == 400 and 'role="alert"' in unknown.text
+    done = year.officer.post("/notice", data=asked)
+    assert done.status_code == 200 and "filename*=UTF-8''" in done.headers["content-disposition"]
+    sheet = openpyxl.load_workbook(io.BytesIO(done.content)).worksheets[0]
+    cells = " ".join(str(c.value) for row in sheet.iter_rows() for c in row if c.value is not None)
+    assert "组织部 王老师" in cells and "JD-01" in cells
+    with Ledger.open(year.data / "ledger.sqlite3") as led:
+        notice = latest_notice(led, year.december)
+    assert (
+        notice is not None
+        and notice.first_day.isoformat() == "2012-12-21"
+        and notice.contact == "组织部 王老师"
+    )
 
 
 def test_without_a_ledger_the_pages_say_what_to_do_first(tmp_path: Path) -> None:

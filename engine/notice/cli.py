@@ -45,9 +45,8 @@ def _open(ledger: Path | None, lang: Lang) -> "Ledger":
 def _publish(
     round_ref: str, start: str, days: int, contact: str, output: Path | None, ledger: Path | None, lang: Lang
 ) -> None:
-    from engine.notice.record import NoticeRefused, publish
-    from engine.notice.workbook import NoticeRow, notice_lines, write_notice
-    from engine.review.record import profile_grades, reviewed_results
+    from engine.notice.publish import publish_notice
+    from engine.notice.record import NoticeRefused
 
     first_day = _date(start, "--from", lang)
     target = output or Path(label("nt_book_name", lang))
@@ -55,37 +54,18 @@ def _publish(
         refuse(label("u_xlsx_name", lang, path=target))
     with _open(ledger, lang) as led:
         try:
-            notice = publish(led, round_ref, first_day, days, contact)
+            done = publish_notice(led, round_ref, first_day, days, contact, target, lang)
         except NoticeRefused as exc:
             refuse(exc.text.get(lang))
-        info = led.find_round(str(notice.round_id))
-        results = reviewed_results(led, info.id)
-    rows = []
-    for r in results:
-        grades = profile_grades(r.profile, (r.grade,))
-        rank = next((k for k, g in enumerate(grades) if g.code == r.awarded.code), len(grades))
-        rows.append(
-            NoticeRow(
-                grade_rank=rank,
-                grade=r.awarded.name.get(lang),
-                branch_id=r.identity.branch_id,
-                branch_name=r.identity.branch_name,
-                general_branch=r.identity.general_branch or "",
-            )
-        )
-    title, text = notice_lines(
-        info.label.get(lang), notice.first_day, notice.last_day, days, notice.contact, len(rows), lang
-    )
-    try:
-        pages = write_notice(target, rows, title, text, lang)
-    except OSError as exc:
-        refuse(f"{target}: {exc.strerror or exc}", 3)
+        except OSError as exc:
+            refuse(f"{target}: {exc.strerror or exc}", 3)
+    notice, info, rows, pages = done.notice, done.round, done.branches, done.pages
     say(
         label(
             "nt_done",
             lang,
             round=info.ref,
-            n=len(rows),
+            n=rows,
             first=notice.first_day.isoformat(),
             last=notice.last_day.isoformat(),
             days=days,

@@ -310,6 +310,16 @@ TEXTS: dict[str, tuple[str, str]] = {
     "import_title": ("导入退回的整改清单", "Import returned lists"),
     "returned_lists": ("填好的整改清单（可多选）", "Filled rectification lists (several at once)"),
     "import_button": ("导入", "Import"),
+    "notice_title": ("公示定级结果", "Publish the grades (public notice)"),
+    "notice_round": ("轮次", "Round"),
+    "notice_from": ("公示开始日期", "First day of the notice"),
+    "notice_days": ("公示工作日数", "Working days"),
+    "notice_contact": ("异议受理（联系人、电话或地点）", "Where objections go (person, phone or place)"),
+    "notice_button": ("记录公示并下载公示名单", "Record the notice and download it"),
+    "notice_bad_date": (
+        "公示开始日期应写成 2012-12-21 这样的日期",
+        "Write the first day as a date such as 2012-12-21",
+    ),
     "import_result": ("导入结果", "Import result"),
     "compare_title": ("比较两轮定级", "Compare two rounds"),
     "compare_intro": (

@@ -42,6 +42,8 @@ from engine.movement import (
 )
 from engine.movement.cli import replay_recorded, side_of
 from engine.movement.labels import word
+from engine.notice.publish import publish_notice
+from engine.notice.record import NoticeRefused
 from schemas.common import Lang, Text
 
 from . import charts
@@ -185,7 +187,13 @@ def routes(site: Site) -> list[Route]:
         except Refused as exc:
             figures = {"ledger_error": exc.said.get(lang)}
         return site.render(
-            request, "ledger.html", status, **figures, L=lambda k, **f: label(k, lang, **f), **ctx
+            request,
+            "ledger.html",
+            status,
+            **figures,
+            rounds=rounds_of(ledger),
+            L=lambda k, **f: label(k, lang, **f),
+            **ctx,
         )
 
     async def show_ledger(request: Request) -> Response:
@@ -232,6 +240,35 @@ def routes(site: Site) -> list[Route]:
             data = await anyio.to_thread.run_sync(run)
         except Refused as exc:
             return ledger_page(request, 400, error=exc.said.get(lang))
+        return Response(data, media_type=XLSX, headers={"content-disposition": attachment(name)})
+
+    async def publish_round(request: Request) -> Response:
+        """Record a round's public notice (公示) and answer with its workbook, through the library call the
+        ``publish`` command makes."""
+        site.officer(request)
+        lang = lang_of(request)
+        async with site.form(request, max_files=0, max_fields=5) as form:
+            round_ref = str(form.get("round") or "")
+            first, days, contact = (str(form.get(k) or "").strip() for k in ("from", "days", "contact"))
+        try:
+            start = datetime.date.fromisoformat(first)
+        except ValueError:
+            return ledger_page(request, 400, error=text("notice_bad_date", lang))
+        count = int(days) if days.isdigit() else 0  # the library refuses a period under one day
+
+        def run() -> bytes:
+            with _open(ledger) as led, tempfile.TemporaryDirectory(dir=site.collections.data) as scratch:
+                target = Path(scratch) / "notice.xlsx"
+                publish_notice(led, round_ref, start, count, contact, target, lang)
+                return target.read_bytes()
+
+        try:
+            data = await anyio.to_thread.run_sync(run)
+        except Refused as exc:
+            return ledger_page(request, 400, error=exc.said.get(lang))
+        except NoticeRefused as exc:
+            return ledger_page(request, 400, error=exc.text.get(lang))
+        name = label("nt_book_name", lang)
         return Response(data, media_type=XLSX, headers={"content-disposition": attachment(name)})
 
     def movement_of(request: Request) -> tuple[str, str]:
@@ -322,6 +359,7 @@ def routes(site: Site) -> list[Route]:
         Route("/ledger", show_ledger),
         Route("/ledger/import", import_returned, methods=["POST"]),
         Route("/ledger/export.xlsx", export_ledger),
+        Route("/notice", publish_round, methods=["POST"]),
         Route("/compare", compare_page),
         Route("/compare/movement.xlsx", compare_workbook),
         Route("/replay", replay_page),
