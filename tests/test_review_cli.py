@@ -4,6 +4,7 @@ user's language, re-imports harmless, and a round's outputs written again with i
 from __future__ import annotations
 
 import json
+from datetime import date
 from pathlib import Path
 
 import openpyxl
@@ -131,6 +132,9 @@ def test_add_then_export_writes_the_round_again_with_its_reviews(ledger: Path, t
     assert by_id["XS-02"].review.grade.code == "C" and by_id["JD-02"].review is None
     assert [f.status for f in report.files] == ["graded"] * 3 and report.kpis
     sheet = openpyxl.load_workbook(out / "分类定级汇总.xlsx")["汇总"]
+    # the pages printed from the rewritten summary name its round and profile, dated the day of the export
+    assert sheet.oddHeader.center.text == "娄底职院2012年基层组织建设年分类定级"
+    assert sheet.oddHeader.right.text == f"2012年 年初定级\u3000{date.today().isoformat()}"
     header = [c.value for c in sheet[1]]
     assert header[-4:] == ["审定等次", "审定理由", "审定人", "是否最终"]
     rows = {r[0]: r for r in sheet.iter_rows(min_row=2, values_only=True)}

@@ -16,6 +16,7 @@ from pathlib import Path
 
 import engine
 from engine.export.branch_list import ListMarks, write_branch_list
+from engine.export.page_setup import PrintHeading
 from engine.export.results_json import write_results_json
 from engine.export.summary import write_summary
 from engine.grading.grade import college_kpis
@@ -118,7 +119,16 @@ def write_round_outputs(
     report = round_report(led, info, today)
     out.mkdir(parents=True, exist_ok=True)
     summary, results, lists = out / SUMMARY_NAME[lang], out / RESULTS_NAME, out / LIST_FOLDER[lang]
-    write_summary(report, summary, lang, grades=_grade_names(report.results, lang), round_ref=info.ref)
+    # the printed pages name the round, its profile and the day the outputs are written again
+    titles = [p.title.get(lang) for p in report.profiles if p.name == info.profile]
+    heading = PrintHeading(
+        profile=titles[0] if titles else info.profile,
+        round_name=info.label.get(lang),
+        on=today or date.today(),
+    )
+    write_summary(
+        report, summary, lang, grades=_grade_names(report.results, lang), round_ref=info.ref, heading=heading
+    )
     write_results_json(report, results)
     lists.mkdir(exist_ok=True)
     names = ListNames()
