@@ -150,6 +150,7 @@ def test_a_recorded_round_reads_back_with_its_results_and_facts(tmp_path: Path) 
             assert [(i.code, i.title) for i in row.items] == [(f.code, f.title) for f in r.items]
         one = rows[-1].branch_id
         assert led.graded_rows(info.id, [one, "NOT-THERE"]) == [rows[-1]]
+        assert led.branch_records(info.id, [one, "NOT-THERE"]) == [records[-1]]  # one branch read alone
         assert led.branch_ids() == sorted(r.branch_id for r in records)
 
 

@@ -212,6 +212,15 @@ MIGRATIONS: tuple[tuple[str, ...], ...] = (
 SCHEMA_VERSION = len(MIGRATIONS)
 
 
+def _round_branches(round_id: int, branch_ids: Collection[str] | None) -> tuple[str, tuple[object, ...]]:
+    """The WHERE clause and its arguments selecting round ``round_id``'s branches (those of ``branch_ids``
+    only, when given)."""
+    if branch_ids is None:
+        return "round_id = ?", (round_id,)
+    wanted = sorted(set(branch_ids))
+    return f"round_id = ? AND branch_id IN ({', '.join('?' * len(wanted))})", (round_id, *wanted)
+
+
 class LedgerError(Exception):
     """The ledger cannot be used as asked: ``text`` says why and what to do, in each language."""
 
@@ -467,12 +476,14 @@ class Ledger:
             "as year-stage (e.g. 2012-年初定级) or by its number",
         )
 
-    def branch_records(self, round_id: int) -> list[BranchRecord]:
-        """Every branch recorded in round ``round_id``, sorted by branch id."""
+    def branch_records(self, round_id: int, branch_ids: Collection[str] | None = None) -> list[BranchRecord]:
+        """Every branch recorded in round ``round_id`` (those of ``branch_ids`` only, when given: only theirs
+        are read and decoded), sorted by branch id."""
+        where, args = _round_branches(round_id, branch_ids)
         rows = self.conn.execute(
             "SELECT round_id, branch_id, branch_name, source_name, source_sha256, result, facts "
-            "FROM branches WHERE round_id = ? ORDER BY branch_id",
-            (round_id,),
+            f"FROM branches WHERE {where} ORDER BY branch_id",
+            args,
         ).fetchall()
         return [
             BranchRecord(
@@ -490,12 +501,7 @@ class Ledger:
     def graded_rows(self, round_id: int, branch_ids: Collection[str] | None = None) -> list[GradedRow]:
         """The branches of round ``round_id`` (those of ``branch_ids`` only, when given) as
         :class:`GradedRow`, sorted by branch id: columns selected by SQL, no result or facts decoded."""
-        where = "round_id = ?"
-        args: tuple[object, ...] = (round_id,)
-        if branch_ids is not None:
-            wanted = sorted(set(branch_ids))
-            where += f" AND branch_id IN ({', '.join('?' * len(wanted))})"
-            args += tuple(wanted)
+        where, args = _round_branches(round_id, branch_ids)
         items: dict[str, list[ItemTitle]] = {}
         titles: dict[tuple[str, str, str], ItemTitle] = {}  # one ItemTitle per rule and wording
         for branch_id, code, zh, en in self.conn.execute(

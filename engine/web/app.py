@@ -530,7 +530,7 @@ def branch_history(ledger: Path, branch_id: str) -> list[tuple[RoundInfo, Branch
     out = []
     with Ledger.open(ledger) as led:
         for info in led.rounds():
-            out += [(info, r.result) for r in led.branch_records(info.id) if r.branch_id == branch_id]
+            out += [(info, r.result) for r in led.branch_records(info.id, [branch_id])]
     return out
 
 
