@@ -13,6 +13,7 @@ import datetime
 import secrets
 import tempfile
 from collections import Counter
+from collections.abc import Callable
 from concurrent.futures import ProcessPoolExecutor
 from concurrent.futures.process import BrokenProcessPool
 from dataclasses import dataclass
@@ -179,6 +180,14 @@ def routes(site: Site) -> list[Route]:
     ledger = site.collections.ledger
     imports = site.collections.data / "imports"
 
+    def written(write: Callable[[Path], object]) -> bytes:
+        """The bytes of the workbook ``write`` writes to the path it is given, in a scratch folder of the
+        server's data folder that is gone once read (a download is never kept)."""
+        with tempfile.TemporaryDirectory(dir=site.collections.data) as scratch:
+            target = Path(scratch) / "book.xlsx"
+            write(target)
+            return target.read_bytes()
+
     def ledger_page(request: Request, status: int = 200, **ctx: object) -> Response:
         site.officer(request)
         lang = lang_of(request)
@@ -231,16 +240,14 @@ def routes(site: Site) -> list[Route]:
         name = label("ledger_book_name", lang)
 
         def run() -> bytes:
-            with _open(ledger) as led, tempfile.TemporaryDirectory(dir=site.collections.data) as scratch:
-                target = Path(scratch) / "ledger.xlsx"
-                write_ledger_workbook(led, target, lang)
-                return target.read_bytes()
+            with _open(ledger) as led:
+                return written(lambda target: write_ledger_workbook(led, target, lang))
 
         try:
             data = await anyio.to_thread.run_sync(run)
         except Refused as exc:
             return ledger_page(request, 400, error=exc.said.get(lang))
-        return Response(data, media_type=XLSX, headers={"content-disposition": attachment(name)})
+        return workbook_response(data, name)
 
     async def publish_round(request: Request) -> Response:
         """Record a round's public notice (公示) and answer with its workbook, through the library call the
@@ -257,10 +264,10 @@ def routes(site: Site) -> list[Route]:
         count = int(days) if days.isdigit() else 0  # the library refuses a period under one day
 
         def run() -> bytes:
-            with _open(ledger) as led, tempfile.TemporaryDirectory(dir=site.collections.data) as scratch:
-                target = Path(scratch) / "notice.xlsx"
-                publish_notice(led, round_ref, start, count, contact, target, lang)
-                return target.read_bytes()
+            with _open(ledger) as led:
+                return written(
+                    lambda target: publish_notice(led, round_ref, start, count, contact, target, lang)
+                )
 
         try:
             data = await anyio.to_thread.run_sync(run)
@@ -268,8 +275,7 @@ def routes(site: Site) -> list[Route]:
             return ledger_page(request, 400, error=exc.said.get(lang))
         except NoticeRefused as exc:
             return ledger_page(request, 400, error=exc.text.get(lang))
-        name = label("nt_book_name", lang)
-        return Response(data, media_type=XLSX, headers={"content-disposition": attachment(name)})
+        return workbook_response(data, label("nt_book_name", lang))
 
     def movement_of(request: Request) -> tuple[str, str]:
         before, after = request.query_params.get("a", ""), request.query_params.get("b", "")
@@ -300,17 +306,15 @@ def routes(site: Site) -> list[Route]:
 
         def run() -> tuple[bytes, str]:
             m = movement_between(ledger, before, after)
-            with tempfile.TemporaryDirectory(dir=site.collections.data) as scratch:
-                target = Path(scratch) / "movement.xlsx"
-                write_workbook(m, target, lang)
-                title = word("title", lang, before=m.before_label.get(lang), after=m.after_label.get(lang))
-                return target.read_bytes(), title.replace("\\", " ").replace("/", " ") + ".xlsx"
+            title = word("title", lang, before=m.before_label.get(lang), after=m.after_label.get(lang))
+            data = written(lambda target: write_workbook(m, target, lang))
+            return data, title.replace("\\", " ").replace("/", " ") + ".xlsx"
 
         try:
             data, name = await anyio.to_thread.run_sync(run)
         except Refused as exc:
             return site.render(request, "error.html", 400, message=exc.said.get(lang))
-        return Response(data, media_type=XLSX, headers={"content-disposition": attachment(name)})
+        return workbook_response(data, name)
 
     def replay_view(request: Request, status: int = 200, **ctx: object) -> Response:
         lang = lang_of(request)
@@ -365,6 +369,11 @@ def routes(site: Site) -> list[Route]:
         Route("/replay", replay_page),
         Route("/replay", replay_post, methods=["POST"]),
     ]
+
+
+def workbook_response(data: bytes, name: str) -> Response:
+    """A workbook download named ``name``."""
+    return Response(data, media_type=XLSX, headers={"content-disposition": attachment(name)})
 
 
 def movement_charts(m: Movement, lang: Lang) -> dict[str, object]:
