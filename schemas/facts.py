@@ -179,8 +179,6 @@ class ChecklistFact:
 CHECKLIST_FACTS: dict[str, ChecklistFact] = {
     "cxzy_plan_done": ChecklistFact("cxzy_plan", "done"),
     "democratic_centralism_done": ChecklistFact("democratic_centralism", "done"),
-    "transparency_done": ChecklistFact("transparency", "done"),
-    "transparency_count": ChecklistFact("transparency", "count", "次", "times"),
     "written_systems_done": ChecklistFact("written_systems", "done"),
     "annual_plan_done": ChecklistFact("annual_plan", "done"),
     "annual_summary_done": ChecklistFact("annual_summary", "done"),
@@ -338,6 +336,17 @@ FACTS.update(
         ),
         # 制度落实
         **_checklist_defs(),
+        # 党务公开记录
+        "transparency_count": FactDef(
+            "党务公开次数（全年）", "Party-affairs disclosures in the year", int, *_TIMES
+        ),
+        "transparency_min_quarter": FactDef(
+            "每季度党务公开最少次数",
+            "fewest Party-affairs disclosures in a quarter",
+            int,
+            *_TIMES,
+            "quarter",
+        ),
         "commitments_signed_share": FactDef("党员承诺书签订比例", "share of members who signed", float),
         # 学生班级
         "classes_count": FactDef("班级数", "classes", int, "个", "classes"),

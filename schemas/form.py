@@ -127,6 +127,15 @@ class ChecklistItem(Record):
     note: str | None = None
 
 
+class Disclosure(Record):
+    """A row of 党务公开记录: one publication of Party affairs."""
+
+    date: dt.date
+    content: str
+    channel: str | None = None
+    evidence: str | None = None
+
+
 class StudentClass(Record):
     class_name: str
     study_year: str | None = None
@@ -182,6 +191,7 @@ class BranchForm(Frozen):
     training: tuple[Training, ...] = ()
     candidates: tuple[Candidate, ...] = ()
     systems: dict[str, ChecklistItem] = {}
+    disclosures: tuple[Disclosure, ...] = ()
     student_classes: tuple[StudentClass, ...] = ()
     satisfaction: Satisfaction = Satisfaction()
     negative_list: dict[str, NegativeItem] = {}
