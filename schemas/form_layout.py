@@ -625,9 +625,13 @@ class FormLayout:
     version: str
     sheets: tuple[SheetSpec, ...]
     example_year: int  # the year of the date shown as an example when the template presets none
+    # Versions earlier templates of this form stamped: their workbooks are still read with this form (what
+    # moved elsewhere is read where they kept it, e.g. SheetSpec.former_items), and still belong to it.
+    former_versions: tuple[str, ...] = ()
 
     def sheet(self, key: str) -> SheetSpec:
         return next(s for s in self.sheets if s.key == key)
 
 
-FORM_2012 = FormLayout("loudi-2012", TEMPLATE_VERSION, SHEETS, 2012)  # the seed's form (also the default)
+# the seed's form (also the default); 2012.3 registers 党务公开 as a dated log
+FORM_2012 = FormLayout("loudi-2012", TEMPLATE_VERSION, SHEETS, 2012, former_versions=("2012.1", "2012.2"))

@@ -781,10 +781,12 @@ class _Validator:
         return None
 
     def template_version(self) -> str | None:
-        """The stamped version; IN-11 when there is none or no known form stamps it."""
+        """The stamped version; IN-11 when there is none, no known form stamps it, or an earlier template of
+        its form stamped it (the current template has moved or added something)."""
         meta = self.raw.sheets.get(META_SHEET)
         actual = self.stamped_version()
-        if form_of_version(actual) is None:
+        form = form_of_version(actual)
+        if form is None or actual != form.version:  # none known, or an earlier template of its form
             where = Evidence(
                 file=self.file, sheet=META_SHEET if meta is not None else None, cell="B1" if meta else None
             )
@@ -792,7 +794,7 @@ class _Validator:
                 "IN-11",
                 where,
                 actual=actual if actual is not None else _text("（无版本标记）", "(no version stamp)"),
-                expected=TEMPLATE_VERSION,
+                expected=form.version if form is not None else TEMPLATE_VERSION,
             )
         return actual
 
