@@ -208,7 +208,7 @@ CHECKLIST_FACTS: dict[str, ChecklistFact] = {
 
 _COLUMN_TYPES: dict[str, tuple[str, str, type]] = {
     "done": ("是否落实", "in place", bool),
-    "date": ("日期", "date (yyyymmdd)", int),
+    "date": ("日期", "date", int),
     "count": ("数量", "count", float),
 }
 
@@ -252,7 +252,7 @@ FACTS.update(
         "grade_rank_change": FactDef(
             "等次变化（自评−年初，负数为晋位）", "grade change (self − baseline; negative = moved up)", int
         ),
-        "grading_meeting_date": FactDef("分类定级会议日期", "grading meeting date (yyyymmdd)", int),
+        "grading_meeting_date": FactDef("分类定级会议日期", "grading meeting date", int),
         "problems_listed": FactDef("查找问题条数", "problems listed", int, "条", "items"),
         "problems_without_measure": FactDef(
             "无整改措施的问题条数", "problems without a measure", int, "条", "items"
