@@ -294,7 +294,7 @@ FACTS.update(
         ),
         "mobilisation_meetings": FactDef("动员会次数", "mobilisation meetings", int, *_TIMES),
         "consultation_meetings": FactDef("征求意见会次数", "consultation meetings", int, *_TIMES),
-        # 书记培训
+        # 支委培训
         "committee_trained_min": FactDef(
             "每名支委全年参加培训最少次数",
             "fewest trainings attended by a committee member",

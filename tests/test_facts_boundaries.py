@@ -661,7 +661,7 @@ def test_members_listed_gap() -> None:
     assert evidence[2:] == tuple(r.cells["name"] for r in rows)
 
 
-# --- 书记培训 ----------------------------------------------------------------------------------------------
+# --- 支委培训 ----------------------------------------------------------------------------------------------
 
 
 def training(name: str, day: str, type_: str = "集中培训", topic: str | None = None) -> Training:
