@@ -153,3 +153,13 @@ def test_the_training_sheet_under_its_old_name_still_reads(tmp_path: Path) -> No
     assert new_form is not None and old_form is not None
     assert old_form.training and [t.date for t in old_form.training] == [t.date for t in new_form.training]
     assert _grade(old).grade == _grade(path).grade
+
+
+def test_only_disclosures_in_the_assessment_period_count(tmp_path: Path) -> None:
+    values = _branch()
+    # the fourth quarter's disclosure dated after the assessment year (loudi-2012's year_window ends 12-31)
+    values["disclosures"][-1]["date"] = date(2013, 1, 5)
+    result = _grade(_save(values, tmp_path / "branch.xlsx"))
+    status, message = _dm02(result)
+    assert status is Status.FAILED and "第四季度没有公开" in message
+    assert result.facts["transparency_count"] == 3
