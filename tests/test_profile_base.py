@@ -49,7 +49,8 @@ def test_own_values_and_rule_files_replace_the_bases(tmp_path: Path) -> None:
     child = _child(tmp_path, 'base = "loudi-2012"\n[params]\nbranch_study_per_year = 6\n')
     (child / "ED").mkdir()
     text = (RULES_ROOT / "loudi-2012" / "ED" / "ED-07.toml").read_text(encoding="utf-8")
-    (child / "ED" / "ED-07.toml").write_text(text.replace("支部集中学习不少于8次", "支部集中学习（子）"), "utf-8")
+    replaced = text.replace("支部集中学习不少于8次", "支部集中学习（子）")
+    (child / "ED" / "ED-07.toml").write_text(replaced, encoding="utf-8")
     profile, base = load_profile(child), load_profile(tmp_path / "loudi-2012")
     assert profile.params["branch_study_per_year"] == 6  # one parameter replaced …
     assert profile.params["study_day"] == base.params["study_day"]  # … the others inherited
