@@ -42,7 +42,7 @@ from schemas.batch import BatchReport
 from schemas.common import Lang, Severity, Text
 from schemas.results import BranchResult
 
-from . import charts, reviews, submission_pages, year_pages
+from . import charts, notice_pages, reviews, submission_pages, year_pages
 from .batches import Collections, list_files, safe_name
 from .reviews import branch_review
 from .security import (
@@ -462,6 +462,7 @@ def create_app(
         Route("/rules", rules_page),
         *submission_pages.routes(site, intake),
         *year_pages.routes(site),
+        *notice_pages.routes(site),
         Mount("/static", StaticFiles(directory=STATIC), name="static"),
     ]
     middleware = [
