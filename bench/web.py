@@ -22,6 +22,7 @@ from __future__ import annotations
 
 import argparse
 import http.client
+import os
 import re
 import statistics
 import subprocess
@@ -121,7 +122,7 @@ def measure_web_selfcheck(clients: int = 20, requests: int = 10, check_workers: 
         elapsed = time.perf_counter() - started
     done = len(rows)
     out: dict[str, Any] = {"clients": clients, "requests": done, "check_workers": check_workers}
-    for key in ("app", "pool", "worker", "wall"):
+    for key in ("app", "session", "form", "pool", "worker", "page", "wall"):
         values = [r[key] for r in rows]
         out[f"{key}_median_ms"] = statistics.median(values)
         out[f"{key}_p95_ms"] = p95(values)
@@ -222,12 +223,17 @@ def main(argv: list[str] | None = None) -> None:
             f"web {z['web_s']:.1f} s ({z['graded']} graded) = {z['ratio']:.2f}x the CLI"
         )
         return
+    load = os.getloadavg()[0]
     m = measure_web_selfcheck(args.clients, args.requests, args.check_workers)
+    phases = ", ".join(
+        f"{key} {m[f'{key}_median_ms']:.1f}/{m[f'{key}_p95_ms']:.1f}"
+        for key in ("session", "form", "pool", "worker", "page")
+    )
     print(
-        f"self-check, {m['clients']} clients, {m['requests']} requests, {m['check_workers']} check workers: "
-        f"server median {m['app_median_ms']:.0f} ms, p95 {m['app_p95_ms']:.0f} ms "
-        f"(pool median {m['pool_median_ms']:.0f}, p95 {m['pool_p95_ms']:.0f}; worker's own median "
-        f"{m['worker_median_ms']:.0f}, p95 {m['worker_p95_ms']:.0f}); "
+        f"self-check, {m['clients']} clients, {m['requests']} requests, {m['check_workers']} check workers "
+        f"(load average {load:.1f} before, {os.getloadavg()[0]:.1f} after): "
+        f"server median {m['app_median_ms']:.0f} ms, p95 {m['app_p95_ms']:.0f} ms; "
+        f"median/p95 ms of {phases}; "
         f"client median {m['wall_median_ms']:.0f} ms, p95 {m['wall_p95_ms']:.0f} ms; "
         f"{m['per_second']:.1f} checks/s"
     )

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import os
 from concurrent.futures import ThreadPoolExecutor
 
@@ -35,5 +36,27 @@ def test_a_workbook_that_kills_its_worker_is_reported_and_the_others_are_answere
         assert problem.code == "IN-01" and problem.evidence[0].file == "crash-1.xlsx"
         assert answers[0].list_bytes and answers[2].list_bytes  # each in the language asked for
         assert pool.check(good, "XS-01.xlsx", "zh").result is not None  # the renewed pool goes on
+    finally:
+        pool.close()
+
+
+def test_awaited_answers_survive_a_worker_that_dies_too() -> None:
+    good = (COLLEGE / "XS-01.xlsx").read_bytes()
+    pool = CheckPool(2, task=crashing_check)
+
+    async def three() -> list[CheckAnswer]:
+        return list(
+            await asyncio.gather(
+                pool.answer(good, "XS-01.xlsx", "zh"),
+                pool.answer(b"anything", "crash-2.xlsx", "zh"),
+                pool.answer(good, "XS-01 again.xlsx", "en"),
+            )
+        )
+
+    try:
+        answers = asyncio.run(three())
+        assert [a.result is not None for a in answers] == [True, False, True]
+        assert answers[1].report.problems[0].code == "IN-01"
+        assert asyncio.run(pool.answer(good, "XS-01.xlsx", "zh")).result is not None
     finally:
         pool.close()

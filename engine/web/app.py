@@ -104,6 +104,7 @@ def create_app(
         return render(request, "check.html")
 
     async def check(request: Request) -> Response:
+        arrived = time.perf_counter()
         async with form_checked(request, max_files=1, max_fields=4) as form:
             upload = form.get("workbook")
             if not isinstance(upload, UploadFile) or not upload.filename:
@@ -112,9 +113,8 @@ def create_app(
             name = safe_name(upload.filename, set())
         lang = lang_of(request)
         asked = time.perf_counter()
-        answer: CheckAnswer = await anyio.to_thread.run_sync(state["pool"].check, data, name, lang)
-        # for Server-Timing: the pool's time (queueing included) and the worker's own share of it
-        request.state.timings = {"pool": (time.perf_counter() - asked) * 1000, "worker": answer.worker_ms}
+        answer: CheckAnswer = await state["pool"].answer(data, name, lang)
+        answered = time.perf_counter()
         token = None
         current = intake.current()
         if answer.result is not None and answer.list_bytes is not None:
@@ -124,7 +124,7 @@ def create_app(
             if current is not None:  # held for the explicit submission that may follow, in memory only
                 held = replace(held, workbook=data, file=name, result=answer.result)
             token = answers.keep(held)
-        return render(
+        page = render(
             request,
             "checked.html",
             answer=answer,
@@ -133,6 +133,15 @@ def create_app(
             token=token,
             current=current,
         )
+        # for Server-Timing: reading the upload, the pool's time (queueing included), the worker's own
+        # share of it, and the page after it
+        request.state.timings = {
+            "form": (asked - arrived) * 1000,
+            "pool": (answered - asked) * 1000,
+            "worker": answer.worker_ms,
+            "page": (time.perf_counter() - answered) * 1000,
+        }
+        return page
 
     async def check_list(request: Request) -> Response:
         held = answers.get(request.path_params["token"], request.state.sid)
@@ -502,9 +511,14 @@ class SessionHeaders(BaseHTTPMiddleware):
         static = request.url.path.startswith("/static/")
         started = time.perf_counter()
         request.state.user = None if fresh or static else self.store.session_user(sid or "")
+        looked_up = time.perf_counter()
         response = await call_next(request)
         # the time this server spent on the request, for the browser's tools and bench/web.py
-        timings = {"app": (time.perf_counter() - started) * 1000, **getattr(request.state, "timings", {})}
+        timings = {
+            "app": (time.perf_counter() - started) * 1000,
+            "session": (looked_up - started) * 1000,
+            **getattr(request.state, "timings", {}),
+        }
         response.headers["server-timing"] = ", ".join(f"{k};dur={v:.1f}" for k, v in timings.items())
         if fresh and not request.state.sid_set:
             _set_sid(request, response, sid or "", None)

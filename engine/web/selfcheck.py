@@ -11,6 +11,7 @@ replaced. The answer keeps the rectification list as bytes, for the page's downl
 
 from __future__ import annotations
 
+import asyncio
 import os
 import tempfile
 import threading
@@ -21,6 +22,8 @@ from concurrent.futures.process import BrokenProcessPool
 from dataclasses import dataclass
 from multiprocessing import get_context
 from pathlib import Path
+
+import anyio
 
 from engine import pipeline
 from engine.export.branch_list import branch_list_bytes
@@ -115,8 +118,24 @@ class CheckPool:
             future = pool.submit(self.task, data, display_name, lang)
             return future.result()
         except BrokenProcessPool:
-            self._renew(pool)
-            return self._alone(data, display_name, lang)
+            return self._recover(pool, data, display_name, lang)
+
+    async def answer(self, data: bytes, display_name: str, lang: Lang) -> CheckAnswer:
+        """``check`` for the server's event loop: the answer is awaited where it is asked for, with no
+        thread of the server blocked on it (a thread per check in flight costs a hand-off each way and,
+        with many clients, takes the thread pool that the other pages' file and database work need)."""
+        with self._lock:
+            pool = self._pool
+        try:
+            return await asyncio.wrap_future(pool.submit(self.task, data, display_name, lang))
+        except BrokenProcessPool:
+            return await anyio.to_thread.run_sync(self._recover, pool, data, display_name, lang)
+
+    def _recover(
+        self, broken: ProcessPoolExecutor, data: bytes, display_name: str, lang: Lang
+    ) -> CheckAnswer:
+        self._renew(broken)
+        return self._alone(data, display_name, lang)
 
     def _alone(self, data: bytes, display_name: str, lang: Lang) -> CheckAnswer:
         with self._executor(1) as alone:
