@@ -518,3 +518,29 @@ def test_an_officer_reviews_a_branchs_grade_with_a_reason(
         ).headers["location"]
         == "/login"
     )
+
+
+def test_the_college_named_at_serve_reaches_the_pages_and_the_summary_and_is_kept(tmp_path: Path) -> None:
+    college = "Arts & Sciences 学院"
+    Store(tmp_path).add_user("officer", PASSWORD)
+    officer = TestClient(create_app(tmp_path, college=college, batch_workers=1), follow_redirects=False)
+    assert login(officer) == 303
+    token = csrf(officer.get("/collect").text)
+    files = [("files", (p.name, p.read_bytes())) for p in sorted(COLLEGE.glob("JD-0*.xlsx"))]
+    batch = finished(
+        officer, officer.post("/collect", data={"csrf": token, "stage": "年初定级"}, files=files)
+    )
+    dashboard = officer.get(f"/c/{batch}").text
+    assert f"{college} · 学院总览" in words(dashboard).replace("&amp;", "&")
+    summary = officer.get(f"/c/{batch}/summary.xlsx")
+    assert summary.status_code == 200
+    book = openpyxl.load_workbook(io.BytesIO(summary.content))
+    header = book["汇总"].oddHeader
+    assert header.left.text.startswith("Arts && Sciences 学院")  # an & doubled, so it prints as typed
+    assert header.right.text.startswith("年初定级")  # the round collected, as grade --round prints it
+    assert any(college in str(c.value) for row in book["总览"].iter_rows(max_row=3) for c in row)
+
+    kept = TestClient(create_app(tmp_path), follow_redirects=False)  # a later start without --college
+    assert 'id="college"' in kept.get("/").text and college in kept.get("/").text.replace("&amp;", "&")
+    cleared = TestClient(create_app(tmp_path, college=""), follow_redirects=False)
+    assert 'id="college"' not in cleared.get("/").text

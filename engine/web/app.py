@@ -70,12 +70,18 @@ def create_app(
     limits: Limits | None = None,
     check_workers: int = 1,
     batch_workers: int | None = None,
+    college: str | None = None,
 ) -> Starlette:
     """The app over the data folder ``data`` (accounts, sessions, collections). Its lifespan starts the
-    warm self-check pool (``check_workers`` processes) and stops it."""
+    warm self-check pool (``check_workers`` processes) and stops it. ``college`` (when given) is kept in
+    the data folder as the name the pages and the summary workbooks print, as ``grade --college`` does;
+    without it the name kept from an earlier start stays."""
     limits = limits or Limits()
     store = Store(data)
-    collections = Collections(data, store, batch_workers)
+    if college is not None:
+        store.set_college(college)
+    college_name = store.college()
+    collections = Collections(data, store, batch_workers, college_name)
     throttle = Throttle(LOGIN_TRIES, LOGIN_WINDOW)
     choice = ProfileChoice.from_ref("auto")  # the catalogue and grade names; grading loads its own
     env = Environment(loader=PackageLoader("engine.web", "templates"), autoescape=select_autoescape())
@@ -86,7 +92,7 @@ def create_app(
         label=label,
         path_lines=path_lines,
     )
-    env.globals.update(status_label=status_label, Severity=Severity)
+    env.globals.update(status_label=status_label, Severity=Severity, college=college_name)
     env.filters["localtime"] = lambda ts: time.strftime("%Y-%m-%d %H:%M", time.localtime(ts))
     site = Site(store, collections, choice, limits, env)
     intake = Intake(data, store)

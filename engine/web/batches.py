@@ -70,6 +70,7 @@ class Collections:
     data: Path
     store: Store
     workers: int | None = None  # grading processes per batch (None: every core)
+    college: str | None = None  # printed in the summary's page header and on its 总览 (grade --college)
     progress: dict[str, Progress] = field(default_factory=dict)
 
     @property
@@ -189,6 +190,8 @@ class Collections:
             roster=roster,
             hooks=None if recording is None else recording.hooks,
             on_captured=None if recording is None else recording.add,
+            college=self.college,
+            round_name=None if recording is None else recording.recorder.plan.stage,
         )
         if run.roster is not None:
             detail["roster"] = {

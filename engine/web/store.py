@@ -108,6 +108,19 @@ class Store:
                 db.execute("INSERT INTO meta VALUES ('secret', ?)", (secrets.token_hex(32),))
         self.secret = bytes.fromhex(self.one("SELECT value FROM meta WHERE key = 'secret'")[0])
 
+    def college(self) -> str | None:
+        """The college's name this server prints on its outputs (``serve --college``), if one was given."""
+        row = self.one("SELECT value FROM meta WHERE key = 'college'")
+        return None if row is None else str(row[0])
+
+    def set_college(self, name: str) -> None:
+        """Keep ``name`` as the college's name for every later start of the server; an empty one removes
+        it (the outputs then name no college)."""
+        with self.write() as db:
+            db.execute("DELETE FROM meta WHERE key = 'college'")
+            if name.strip():
+                db.execute("INSERT INTO meta VALUES ('college', ?)", (name.strip(),))
+
     def _connect(self) -> sqlite3.Connection:
         db = sqlite3.connect(self.path, timeout=10, isolation_level=None)
         db.execute("PRAGMA journal_mode=WAL")
