@@ -60,3 +60,16 @@ def test_awaited_answers_survive_a_worker_that_dies_too() -> None:
         assert asyncio.run(pool.answer(good, "XS-01.xlsx", "zh")).result is not None
     finally:
         pool.close()
+
+
+def test_the_answer_carries_what_the_page_shows_and_not_the_trace() -> None:
+    pool = CheckPool(1)
+    try:
+        answer = pool.check((COLLEGE / "JG-02.xlsx").read_bytes(), "JG-02.xlsx", "zh")
+    finally:
+        pool.close()
+    result = answer.result
+    assert result is not None and answer.list_bytes
+    assert result.items and result.scores and result.path is not None and result.identity.branch_id == "JG-02"
+    assert all(item.evidence for item in result.items if item.code.startswith("ED"))  # cells the page lists
+    assert result.trace == () and result.facts == {} and result.fact_evidence == {}

@@ -37,7 +37,10 @@ from schemas.results import BranchResult
 @dataclass(frozen=True)
 class CheckAnswer:
     """What a self-check found: the file's report (every IN- problem), its result when graded, and the
-    rectification list in the language asked for (None when not graded)."""
+    rectification list in the language asked for (None when not graded). The result is what the page
+    shows and a submission records (grade, scores, items with their cells, the path): without the rule
+    trace and the facts, which the list was written from in the worker and which would more than double
+    the answer carried back to the server."""
 
     report: FileReport
     result: BranchResult | None
@@ -77,6 +80,8 @@ def _check(data: bytes, display_name: str, lang: Lang) -> CheckAnswer:
         path.unlink(missing_ok=True)
     result = outcome.result
     listed = None if result is None else branch_list_bytes(result, lang)
+    if result is not None:  # the page shows neither: they are most of the answer's bytes to carry back
+        result = result.model_copy(update={"trace": (), "facts": {}, "fact_evidence": {}})
     return CheckAnswer(outcome.report, result, listed, (time.perf_counter() - started) * 1000)
 
 
