@@ -15,7 +15,8 @@ requests per second.
 
 Pool: the warm pool's own cost around a check (submitting, the hand-offs, carrying the answer back), in
 this process with one worker: the fixture college's workbooks in turn, with the answer carried back and
-with only the worker's own time carried back, and the answer's pickled size.
+with only the worker's own time carried back, and the answer's pickled size and the time to pickle and
+unpickle it (median over the college's workbooks).
 
 Zip: N workbooks (made once by bench/run.py's generator into ``--cache``) graded by the CLI
 (``branchgrade grade`` in a fresh process, ``--workers``) and then through the web page: one zip of the
@@ -172,17 +173,23 @@ def measure_pool_dispatch(rounds: int = 3) -> dict[str, Any]:
         finally:
             pool.close()
         out[f"{key}_median_ms"], out[f"{key}_p95_ms"] = statistics.median(values), p95(values)
-    answer = _check_in_process(*workbooks[0])
-    out["answer_kb"] = len(pickle.dumps(answer, pickle.HIGHEST_PROTOCOL)) / 1024
+    sizes, costs = [], []
+    for answer in _checked_in_process(workbooks):  # what crosses between the processes, and its cost
+        started = time.perf_counter()
+        sent = pickle.dumps(answer, pickle.HIGHEST_PROTOCOL)
+        pickle.loads(sent)
+        costs.append((time.perf_counter() - started) * 1000)
+        sizes.append(len(sent) / 1024)
+    out["answer_kb"], out["pickle_ms"] = statistics.median(sizes), statistics.median(costs)
     return out
 
 
-def _check_in_process(data: bytes, name: str) -> Any:
+def _checked_in_process(workbooks: list[tuple[bytes, str]]) -> list[Any]:
     from engine import pipeline
     from engine.web import selfcheck
 
     selfcheck._start(pipeline.choose_evaluator("auto"), None)
-    return selfcheck._check(data, name, "zh")
+    return [selfcheck._check(data, name, "zh") for data, name in workbooks]
 
 
 def _login(conn: http.client.HTTPConnection) -> str:
@@ -279,7 +286,8 @@ def main(argv: list[str] | None = None) -> None:
         d = measure_pool_dispatch()
         print(
             f"pool dispatch around a check (load average {load:.1f}): with the answer carried back "
-            f"({d['answer_kb']:.0f} KB pickled) median {d['answer_median_ms']:.1f} ms, p95 "
+            f"(median {d['answer_kb']:.0f} KB pickled, {d['pickle_ms']:.2f} ms to pickle and unpickle) "
+            f"median {d['answer_median_ms']:.1f} ms, p95 "
             f"{d['answer_p95_ms']:.1f} ms; without it median {d['own_time_only_median_ms']:.1f} ms, p95 "
             f"{d['own_time_only_p95_ms']:.1f} ms"
         )
