@@ -544,3 +544,18 @@ def test_the_college_named_at_serve_reaches_the_pages_and_the_summary_and_is_kep
     assert 'id="college"' in kept.get("/").text and college in kept.get("/").text.replace("&amp;", "&")
     cleared = TestClient(create_app(tmp_path, college=""), follow_redirects=False)
     assert 'id="college"' not in cleared.get("/").text
+
+
+def test_a_collection_is_graded_by_the_profile_chosen(client: TestClient) -> None:
+    officer = fresh(client)
+    assert login(officer) == 303
+    token = csrf(officer.get("/collect").text)
+    files = [("files", ("JD-01.xlsx", (COLLEGE / "JD-01.xlsx").read_bytes()))]
+    refused = officer.post("/collect", data={"csrf": token, "profile": "no-such-profile"}, files=files)
+    assert refused.status_code == 400 and "不是本服务器的方案" in words(refused.text)
+    assert 'id="collect-profile"' in refused.text  # the form comes back whole, its choices with it
+    chosen = officer.post("/collect", data={"csrf": token, "profile": "national-2018"}, files=files)
+    page = words(officer.get(f"/c/{finished(officer, chosen)}").text)
+    assert "已评定 0" in page and "IN-26" in page  # a 2012 workbook is not national-2018's to grade
+    by_year = officer.post("/collect", data={"csrf": token, "profile": "auto"}, files=files)
+    assert "已评定 1" in words(officer.get(f"/c/{finished(officer, by_year)}").text)

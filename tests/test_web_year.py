@@ -208,6 +208,7 @@ def test_objections_are_recorded_and_decided_on_the_page_and_the_round_becomes_f
     march = year.march
     page, token = objection_page(year, march)
     assert "本轮尚未公示" in words(page) and 'id="objection-form"' not in page
+    assert year.officer.get(f"/notice/{march}/notice.xlsx").status_code == 404  # nothing published yet
     early = {
         "csrf": token,
         "branch": "JD-01",
@@ -223,6 +224,10 @@ def test_objections_are_recorded_and_decided_on_the_page_and_the_round_becomes_f
     page, token = objection_page(year, march)
     assert "公示期 2012-04-05 至 2012-04-11（5 个工作日）" in words(page)  # 清明 2012: 4月2–4日 off
     assert 'id="round-final"' in page  # the period is over and nobody objected: every grade is final
+    again = year.officer.get(f"/notice/{march}/notice.xlsx")  # the notice's workbook, downloaded again
+    sheet = openpyxl.load_workbook(io.BytesIO(again.content)).worksheets[0]
+    cells = " ".join(str(c.value) for row in sheet.iter_rows() for c in row if c.value is not None)
+    assert "组织部" in cells and "JD-01" in cells and "2012年4月5日" in cells
     assert f'href="/notice/{march}"' in year.officer.get("/ledger").text
 
     asked = {**early, "csrf": token}

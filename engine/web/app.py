@@ -35,7 +35,7 @@ from engine.export.path_text import path_lines
 from engine.intake import list_file_stem
 from engine.ledger import Ledger, RoundInfo
 from engine.ledger.cli import RecordingRefused, open_recording
-from engine.profiles import ProfileChoice
+from engine.profiles import AUTO, ProfileChoice
 from engine.review.record import ReviewRefused
 from engine.rulebook.conditions import parse
 from schemas.batch import BatchReport
@@ -205,6 +205,7 @@ def create_app(
             limits=limits,
             megabytes=megabytes,
             stages=stages(choice),
+            profiles=[(e.name, choice.profile(e.name).title) for e in choice.entries],
             error=error,
         )
 
@@ -221,14 +222,19 @@ def create_app(
             stage = str(form.get("stage") or "").strip()
             year_text = str(form.get("year") or "").strip()
             year = int(year_text) if year_text.isdigit() and len(year_text) == 4 else None
+            profile = str(form.get("profile") or AUTO).strip()
             recording = None
             refusal = None
-            if year_text and year is None:
+            refused_profile = submission_pages.profile_refused(site, profile, lang)
+            if refused_profile is not None:
+                refusal = 400, refused_profile
+            elif year_text and year is None:
                 refusal = 400, text("bad_year", lang)
             elif stage:
+                replacing = form.get("replace") == "1"
                 try:
                     recording = await anyio.to_thread.run_sync(
-                        open_recording, stage, year, form.get("replace") == "1", collections.ledger, "auto"
+                        open_recording, stage, year, replacing, collections.ledger, profile
                     )
                 except RecordingRefused as exc:
                     refusal = 400, exc.text.get(lang)
@@ -245,15 +251,7 @@ def create_app(
                         f"{f.filename}: " + text("too_large", lang, limit=megabytes(limits.file_bytes)),
                     )
             if refusal is not None:
-                return render(
-                    request,
-                    "collect.html",
-                    refusal[0],
-                    batches=store.batches(),
-                    limits=limits,
-                    megabytes=megabytes,
-                    error=refusal[1],
-                )
+                return collect_form(request, refusal[0], refusal[1])
             roster_upload = (
                 (roster.filename or "roster.xlsx", roster.file)
                 if isinstance(roster, UploadFile) and roster.filename
@@ -266,6 +264,7 @@ def create_app(
                 roster_upload,
                 lang,
                 recording,
+                profile,
             )
         return RedirectResponse(f"/c/{batch_id}", 303)
 

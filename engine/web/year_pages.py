@@ -43,7 +43,7 @@ from engine.movement import (
 )
 from engine.movement.cli import replay_recorded, side_of
 from engine.movement.labels import word
-from engine.notice.publish import publish_notice
+from engine.notice.publish import publish_notice, write_published
 from engine.notice.record import Notice, NoticeRefused, latest_notice
 from schemas.common import Lang, Text
 
@@ -287,6 +287,27 @@ def routes(site: Site) -> list[Route]:
             return ledger_page(request, 400, error=exc.text.get(lang))
         return workbook_response(data, label("nt_book_name", lang))
 
+    async def published_workbook(request: Request) -> Response:
+        """The round's latest notice as its workbook again (nothing recorded: the notice stands)."""
+        site.officer(request)
+        lang = lang_of(request)
+        round_id = request.path_params["round"]
+
+        def run() -> bytes | None:
+            with open_ledger(ledger) as led:
+                notice = latest_notice(led, round_id)
+                if notice is None:
+                    return None
+                return written(lambda target: write_published(led, notice, target, lang))
+
+        try:
+            data = await anyio.to_thread.run_sync(run)
+        except Refused as exc:
+            return site.render(request, "error.html", 404, message=exc.said.get(lang))
+        if data is None:
+            raise HTTPException(404)
+        return workbook_response(data, label("nt_book_name", lang))
+
     def movement_of(request: Request) -> tuple[str, str]:
         before, after = request.query_params.get("a", ""), request.query_params.get("b", "")
         if not before.isdigit() or not after.isdigit():
@@ -374,6 +395,7 @@ def routes(site: Site) -> list[Route]:
         Route("/ledger/import", import_returned, methods=["POST"]),
         Route("/ledger/export.xlsx", export_ledger),
         Route("/notice", publish_round, methods=["POST"]),
+        Route("/notice/{round:int}/notice.xlsx", published_workbook),
         Route("/compare", compare_page),
         Route("/compare/movement.xlsx", compare_workbook),
         Route("/replay", replay_page),
