@@ -834,9 +834,9 @@ def measure_movement(n: int, scratch: Path, workers: int) -> dict[str, Any]:
         a, b = led.rounds()
         t, cpu = time.perf_counter(), time.process_time()
         profile_of = cache(load_profile)  # as the command: a profile both rounds share, once
-        side_a = side_of(a, led.graded_rows(a.id), profile_of)
+        side_a = side_of(a, led.graded_rows(a.id), led, profile_of)
         m["read"] = time.perf_counter() - t
-        side_b = side_of(b, led.graded_rows(b.id), profile_of)
+        side_b = side_of(b, led.graded_rows(b.id), led, profile_of)
         m["compare_cpu"] = time.process_time() - cpu
         t, cpu = time.perf_counter(), time.process_time()
         stored = led.stored_branches(a.id)

@@ -37,6 +37,8 @@ def synthetic(n: int) -> list[bytes]:
                 95.0,
                 blob,
                 blob,
+                blob,
+                blob,
                 items,
                 (),
             )
