@@ -910,8 +910,9 @@ def movement_markdown(ms_: list[dict[str, Any]]) -> str:
         f"`python bench/run.py --movement N --workers {ms_[0]['workers']}` — python "
         f"{platform.python_version()}, {ms_[0]['evaluator']} evaluator, load average {ms_[-1]['load']:.1f} "
         f"on {os.cpu_count()} cores; two rounds of N branches recorded in a ledger. compare reads each "
-        "round's columns (grades, totals, items, KPI flags) by SQL; replay reads the stored facts and "
-        "results and decodes them in its workers (pool start included). Wall seconds, then CPU seconds — "
+        "round's columns (grades, totals, items, KPI flags) by SQL; replay reads each branch's compact "
+        "replay inputs (fact values, series, recorded statuses: ledger schema 6) and decodes them in its "
+        "workers (pool start included). Wall seconds, then CPU seconds — "
         "replay's of the main process and its workers together, compare's of its 2 reads and tables — which "
         "the machine's load does not stretch:",
         "",
