@@ -28,7 +28,15 @@ from engine.ledger.replay_inputs import (
     inputs_from_stored,
     titles_from_stored,
 )
-from engine.ledger.store import SCHEMA_VERSION, Ledger, compress, decompress
+from engine.ledger.store import (
+    MIGRATIONS,
+    SCHEMA_VERSION,
+    Ledger,
+    compress,
+    decompress,
+    kpi_flags_json,
+    migrate,
+)
 from engine.movement import apply_settings, parse_settings
 from engine.movement.replay import outcomes_of, replay_chunk, replay_values
 from engine.movement.replay_pool import replay_stored
@@ -192,12 +200,18 @@ def test_the_migration_fills_the_inputs_of_earlier_rounds_after_a_backup(
     """A version-5 ledger (the college's, its table taken away) upgrades to the same inputs that recording
     writes, backed up first; ``ledger check`` then finds it sound."""
     older = tmp_path / "v5.sqlite"
-    shutil.copy(college, older)
     with Ledger.open(college) as led:
         written = {(r, b): (i, t) for r, b, i, t in led.conn.execute("SELECT * FROM replay_inputs")}
     conn = sqlite3.connect(older, isolation_level=None)
-    conn.execute("DROP TABLE replay_inputs")
-    conn.execute("PRAGMA user_version = 5")
+    conn.create_function("ledger_kpi_flags", 1, kpi_flags_json)  # what step 5 reads, as Ledger.open has it
+    migrate(conn, older, MIGRATIONS[:5])  # a ledger of version 5, holding the college's rounds
+    conn.execute("ATTACH DATABASE ? AS college", (str(college),))
+    conn.execute(
+        "INSERT INTO rounds SELECT id, year, stage, profile, profile_sha256, tool_version, recorded_at, "
+        "replaced_by FROM college.rounds"
+    )
+    conn.execute("INSERT INTO branches SELECT * FROM college.branches")
+    conn.execute("DETACH DATABASE college")
     conn.close()
     with Ledger.open(older) as led:
         assert led.backup is not None and led.backup.exists()
@@ -243,3 +257,20 @@ def test_check_finds_missing_and_disagreeing_replay_inputs(college: Path, tmp_pa
     assert any(first in p and "missing" in p for p in problems)
     assert any(second in p and "disagree" in p for p in problems)
     assert any(first in p and "缺少" in p for p in zh) and any(second in p and "不符" in p for p in zh)
+
+
+def test_a_replay_of_a_round_missing_replay_inputs_is_refused_with_a_message(
+    college: Path, tmp_path: Path
+) -> None:
+    """A branch whose replay inputs are gone is never silently left out of a replay."""
+    from tests.ledger_helpers import run_cli
+
+    ledger = tmp_path / "ledger.sqlite"
+    shutil.copy(college, ledger)
+    with Ledger.open(ledger) as led:
+        led.conn.execute("DELETE FROM replay_inputs WHERE branch_id = 'XS-02'")
+    args = ["replay", "1", "--profile", "loudi-2012", "--ledger", str(ledger), "--workers", "0"]
+    code, output = run_cli(*args)
+    assert code == 2 and "缺少复算用的事实值（XS-02）" in output and "ledger check" in output
+    code, output = run_cli(*args, "--lang", "en")
+    assert code == 2 and "have no replay inputs (XS-02)" in output

@@ -187,25 +187,21 @@ def _replay_inputs(conn: sqlite3.Connection) -> list[Text]:
     )
     for rid, branch, facts, result, inputs, titles in rows:
         if inputs is None:
-            out.append(
-                Text(
-                    zh=f"轮次 {rid} 支部 {branch} 缺少复算用的事实值（replay_inputs）",
-                    en=f"round {rid} branch {branch}: its replay inputs (replay_inputs) are missing",
-                )
-            )
+            zh, en = "缺少复算用的事实值（replay_inputs）", "its replay inputs (replay_inputs) are missing"
+        elif not _inputs_agree(inputs, titles, facts, result):
+            zh = "的复算用事实值（replay_inputs）与所存事实、结果不符或无法读取"
+            en = "its replay inputs (replay_inputs) are unreadable or disagree with its stored record"
+        else:
             continue
-        try:
-            same = decode_inputs(inputs) == decode_inputs(inputs_from_stored(facts, result))
-            same = same and decode_titles(titles) == decode_titles(titles_from_stored(result))
-        except (zlib.error, ValueError, KeyError, TypeError):
-            same = False
-        if not same:
-            out.append(
-                Text(
-                    zh=f"轮次 {rid} 支部 {branch} 的复算用事实值（replay_inputs）"
-                    "与所存事实、结果不符或无法读取",
-                    en=f"round {rid} branch {branch}: its replay inputs (replay_inputs) are unreadable or "
-                    "disagree with its stored facts and result",
-                )
-            )
+        out.append(Text(zh=f"轮次 {rid} 支部 {branch} {zh}", en=f"round {rid} branch {branch}: {en}"))
     return out
+
+
+def _inputs_agree(inputs: bytes, titles: bytes, facts: bytes, result: bytes) -> bool:
+    """A branch's replay inputs say what its stored facts and result say (as the migration makes them)."""
+    try:
+        return decode_inputs(inputs) == decode_inputs(inputs_from_stored(facts, result)) and decode_titles(
+            titles
+        ) == decode_titles(titles_from_stored(result))
+    except (zlib.error, ValueError, KeyError, TypeError):
+        return False

@@ -573,14 +573,27 @@ class Ledger:
 
     def stored_branches(self, round_id: int, full: bool = False) -> list[StoredBranch]:
         """Every branch of round ``round_id`` as :class:`StoredBranch`, sorted by branch id; with its full
-        result and facts when ``full``."""
+        result and facts when ``full``. A branch without its replay inputs (a damaged ledger) is refused
+        (``LedgerError``), never left out."""
         more = ", b.result, b.facts" if full else ""
         rows = self.conn.execute(
             f"SELECT b.branch_id, b.branch_name, b.grade, b.total, r.inputs, r.titles{more} FROM branches b "
-            "JOIN replay_inputs r ON r.round_id = b.round_id AND r.branch_id = b.branch_id "
+            "LEFT JOIN replay_inputs r ON r.round_id = b.round_id AND r.branch_id = b.branch_id "
             "WHERE b.round_id = ? ORDER BY b.branch_id",
             (round_id,),
-        )
+        ).fetchall()
+        missing = [row[0] for row in rows if row[4] is None or row[5] is None]
+        if missing:
+            shown = ", ".join(missing[:5]) + (" …" if len(missing) > 5 else "")
+            raise LedgerError(
+                f"台账 {self.path} 中轮次 {round_id} 有 {len(missing)} 个支部缺少复算用的事实值（{shown}）："
+                "台账可能已损坏。请运行 branchgrade ledger check 查看详情，"
+                "或从备份恢复（同一文件夹中的 *.bak）",
+                f"the ledger {self.path}: {len(missing)} branches of round {round_id} have no replay inputs "
+                f"({shown}), so it may be damaged. Run branchgrade ledger check for details, or restore it "
+                "from a backup (*.bak in the same folder)",
+                damaged=True,
+            )
         return [StoredBranch(*row) for row in rows]
 
     def branch_ids(self) -> list[str]:

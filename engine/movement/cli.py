@@ -352,7 +352,10 @@ def run_replay(
     with _open(ledger, lang) as led:
         info = _find(led, round_ref, lang)
         plan = None if what_if is None else _what_if_plan(led, info, what_if, profile_ref, changed, lang)
-        stored = led.stored_branches(info.id, full=plan is not None)
+        try:
+            stored = led.stored_branches(info.id, full=plan is not None)
+        except LedgerError as exc:
+            _fail(exc.text, lang)
     _nonempty(info, len(stored), lang)
     try:
         result, notes = replay_recorded(
@@ -377,13 +380,7 @@ def run_replay(
         shown = word("list_sep", lang).join(f"{k} = {v}" for k, v in changed.items())
         say(word("r_settings", lang, settings=shown), markup=False)
     if plan is not None:
-        from engine.movement.what_if import record_what_if
-
-        with _open(ledger, lang) as led:
-            try:
-                recorded = record_what_if(led, info, plan, result.results)
-            except LedgerError as exc:
-                _fail(exc.text, lang)
+        recorded = _record_what_if(ledger, info, plan, result, lang)
         say(
             word(
                 "r_recorded",
@@ -397,6 +394,20 @@ def run_replay(
             markup=False,
         )
     _print_replay(result, lang, say, matrix_text)
+
+
+def _record_what_if(
+    ledger: Path | None, info: "RoundInfo", plan: "RoundPlan", result: "Replay", lang: Lang
+) -> "RoundInfo":
+    """The replay ``result`` of round ``info`` recorded as the what-if round ``plan`` describes."""
+    from engine.ledger import LedgerError
+    from engine.movement.what_if import record_what_if
+
+    try:
+        with _open(ledger, lang) as led:
+            return record_what_if(led, info, plan, result.results)
+    except LedgerError as exc:
+        _fail(exc.text, lang)
 
 
 def _what_if_plan(
