@@ -181,27 +181,33 @@ def _blobs(conn: sqlite3.Connection) -> list[Text]:
 def _replay_inputs(conn: sqlite3.Connection) -> list[Text]:
     """Every branch has its replay inputs, and they say what its stored facts and result say."""
     out: list[Text] = []
-    rows = conn.execute(
+    query = (
         "SELECT b.round_id, b.branch_id, b.facts, b.result, r.inputs, r.titles FROM branches b "
         "LEFT JOIN replay_inputs r ON r.round_id = b.round_id AND r.branch_id = b.branch_id"
     )
-    for rid, branch, facts, result, inputs, titles in rows:
-        if inputs is None:
-            zh, en = "缺少复算用的事实值（replay_inputs）", "its replay inputs (replay_inputs) are missing"
-        elif not _inputs_agree(inputs, titles, facts, result):
-            zh = "的复算用事实值（replay_inputs）与所存事实、结果不符或无法读取"
-            en = "its replay inputs (replay_inputs) are unreadable or disagree with its stored record"
-        else:
-            continue
-        out.append(Text(zh=f"轮次 {rid} 支部 {branch} {zh}", en=f"round {rid} branch {branch}: {en}"))
+    for rid, branch, facts, result, inputs, titles in conn.execute(query):
+        problem = _inputs_problem(inputs, titles, facts, result)
+        if problem is not None:
+            zh, en = problem
+            out.append(Text(zh=f"轮次 {rid} 支部 {branch} {zh}", en=f"round {rid} branch {branch}: {en}"))
     return out
 
 
-def _inputs_agree(inputs: bytes, titles: bytes, facts: bytes, result: bytes) -> bool:
-    """A branch's replay inputs say what its stored facts and result say (as the migration makes them)."""
+def _inputs_problem(
+    inputs: bytes | None, titles: bytes | None, facts: bytes, result: bytes
+) -> tuple[str, str] | None:
+    """What is wrong with a branch's replay inputs against its stored facts and result (as the migration
+    makes them from those), in each language; None when nothing is."""
+    if inputs is None or titles is None:
+        return "缺少复算用的事实值（replay_inputs）", "its replay inputs (replay_inputs) are missing"
     try:
-        return decode_inputs(inputs) == decode_inputs(inputs_from_stored(facts, result)) and decode_titles(
-            titles
-        ) == decode_titles(titles_from_stored(result))
+        agree = decode_inputs(inputs) == decode_inputs(inputs_from_stored(facts, result))
+        agree = agree and decode_titles(titles) == decode_titles(titles_from_stored(result))
     except (zlib.error, ValueError, KeyError, TypeError):
-        return False
+        agree = False
+    if agree:
+        return None
+    return (
+        "的复算用事实值（replay_inputs）与所存事实、结果不符或无法读取",
+        "its replay inputs (replay_inputs) are unreadable or disagree with its stored record",
+    )
