@@ -8,7 +8,9 @@ report needs (``replay.Replayed``: grade, total, the rules that changed — the 
 kept). Each worker opens the evaluator, compiling the profile, once, when it starts. The pool follows
 the grading pipeline's: spawned processes (durable_rules must not be forked), the tasks cut by
 ``pipeline.chunk_bounds``, each worker's memory capped (``pipeline.cap_memory``), Ctrl+C left to the
-main process.
+main process. A worker imports this module and what re-grading needs, never the grading pipeline (its
+ingest, facts and export stages), which would lengthen each worker's start (bench/RESULTS.md, design
+measurements).
 """
 
 from __future__ import annotations
@@ -31,7 +33,6 @@ from engine.movement.replay import (
     replay_chunk,
     replay_values,
 )
-from engine.pipeline import CHUNK_FILES, cap_memory, chunk_bounds, worker_memory_limit
 from engine.rulebook import EvaluatorName, open_evaluator
 from schemas.common import Text
 from schemas.facts import BranchFacts
@@ -49,7 +50,10 @@ _worker: dict[str, Any] = {}
 
 
 def _init(profile: Profile, evaluator: EvaluatorName, keep: bool, memory_limit: int | None) -> None:
-    cap_memory(memory_limit)
+    if memory_limit is not None:  # only then is the pipeline's helper worth importing here
+        from engine.pipeline import cap_memory
+
+        cap_memory(memory_limit)
     for name in ("SIGINT", "SIGHUP"):  # a stop reaches the whole process group: the main process decides
         if hasattr(signal, name):
             signal.signal(getattr(signal, name), signal.SIG_IGN)
@@ -94,6 +98,8 @@ def replay_stored(
     ``workers`` processes — in this one when 0, or when the round is no more than one task (a pool would
     cost more to start than it saves). ``keep``: the report carries the new results too (``stored`` then
     read in full: ``Ledger.stored_branches(…, full=True)``)."""
+    from engine.pipeline import CHUNK_FILES, chunk_bounds, worker_memory_limit
+
     packed = [(s.result_z, s.facts_z) if keep else (s.inputs_z, s.titles_z) for s in stored]
     if workers == 0 or len(packed) <= CHUNK_FILES:
         ev = open_evaluator(profile, evaluator)
