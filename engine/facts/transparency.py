@@ -79,13 +79,7 @@ def _from_former_row(form: BranchForm) -> dict[str, Fact]:
     """The facts from an older form's 制度落实 row 党务公开 (是否落实, 数量)."""
     row = form.systems[FORMER_ROW]
     evidence = cell(row, "done") + cell(row, "count") or sheet_evidence(form, layout.SYSTEMS)
-    count: int | None
-    if row.done is False:
-        count = 0
-    elif row.done is None or row.count is None:
-        count = None
-    else:
-        count = int(row.count)
+    count = former_count(row.done, row.count)
     source = detail(
         "旧版表格（2012.2及以前）在制度落实表“党务公开”一行只登记次数，没有日期："
         + (
@@ -100,8 +94,24 @@ def _from_former_row(form: BranchForm) -> dict[str, Fact]:
             else f"{count} recorded, taken as spread evenly over the quarters, which cannot be checked"
         ),
     )
-    fewest = None if count is None else count // len(QUARTERS)
+    fewest = former_fewest_in_quarter(count)
     return {
         "transparency_count": fact("transparency_count", count, evidence, None, source),
         "transparency_min_quarter": fact("transparency_min_quarter", fewest, evidence, None, source),
     }
+
+
+def former_count(done: bool | None, count: float | None) -> int | None:
+    """The disclosures an older form's 党务公开 row stands for: none when answered 否, unknown (None) when
+    是否落实 or 数量 is blank, else the count typed."""
+    if done is False:
+        return 0
+    if done is None or count is None:
+        return None
+    return int(count)
+
+
+def former_fewest_in_quarter(count: int | None) -> int | None:
+    """The fewest disclosures in a quarter an older form's count stands for: spread evenly over the
+    quarters (its "four in the year" read as one a quarter)."""
+    return None if count is None else count // len(QUARTERS)

@@ -29,6 +29,7 @@ from pathlib import Path
 from types import TracebackType
 
 from engine.ledger.replay_inputs import inputs_from_stored, titles_from_stored
+from engine.ledger.stored_facts import upgrade_facts
 from schemas.common import Finding, Text
 from schemas.facts import BranchFacts
 from schemas.results import BranchResult
@@ -533,7 +534,7 @@ class Ledger:
                 source_name=r[3],
                 source_sha256=r[4],
                 result=BranchResult.model_validate_json(decompress(r[5])),
-                facts=BranchFacts.model_validate_json(decompress(r[6])),
+                facts=upgrade_facts(BranchFacts.model_validate_json(decompress(r[6]))),
             )
             for r in rows
         ]
