@@ -16,8 +16,8 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from engine.facts.transparency import former_count, former_fewest_in_quarter
-from engine.ledger.stored_facts import upgrade_facts, upgrade_values
 from engine.ledger.store import Ledger
+from engine.ledger.stored_facts import upgrade_facts, upgrade_values
 from engine.movement.replay_pool import replay_stored
 from engine.rulebook import load_profile
 from schemas.facts import FactValues
@@ -45,7 +45,9 @@ def test_an_older_round_replays_dm02_as_recorded(tmp_path: Path, keep: bool) -> 
     done=st.sampled_from([True, False, None]),
     count=st.one_of(st.none(), st.integers(min_value=0, max_value=60)),
 )
-def test_the_derived_fact_reads_an_older_row_as_the_facts_stage_does(done: bool | None, count: int | None) -> None:
+def test_the_derived_fact_reads_an_older_row_as_the_facts_stage_does(
+    done: bool | None, count: int | None
+) -> None:
     values = FactValues(2012, {"transparency_done": done, "transparency_count": count}, {})
     upgraded = upgrade_values(values)
     expected = former_fewest_in_quarter(former_count(done, count))
@@ -64,4 +66,7 @@ def test_facts_a_round_stored_are_never_replaced(tmp_path: Path) -> None:
         facts = led.branch_records(led.rounds()[0].id)[0].facts
     assert upgrade_facts(facts) is facts  # already upgraded when read: nothing left to add
     derived = facts.facts["transparency_min_quarter"]
-    assert derived.evidence == facts.facts["transparency_done"].evidence + facts.facts["transparency_count"].evidence
+    assert (
+        derived.evidence
+        == facts.facts["transparency_done"].evidence + facts.facts["transparency_count"].evidence
+    )
