@@ -152,6 +152,18 @@ def test_out_of_range_numbers(tmp_path: Path) -> None:
     assert _codes(result) == ["IN-10", "IN-10"]
 
 
+@pytest.mark.parametrize("huge", [1e20, "1" + "0" * 20, 10**12])
+def test_a_huge_count_is_a_located_input_problem(tmp_path: Path, huge: object) -> None:
+    """A count far beyond any branch (a typo, a pasted number) is refused at its cell, in both languages,
+    rather than reaching the facts, where the evaluators cannot compare a number that large."""
+    values = {**GOOD, "basic": {**GOOD["basic"], "probationary_members": huge}}
+    result = _validate(filled_template(values, branch_type="机关", year=2012), tmp_path)
+    [problem] = result.problems
+    assert problem.code.startswith("IN-") and problem.severity is Severity.ERROR
+    assert problem.evidence[0].sheet == "基本信息" and problem.evidence[0].cell
+    assert "过大" in problem.message.zh and "too large" in problem.message.en
+
+
 def _put(ws: Worksheet, top: int, left: int, rows: list[list[Any]]) -> None:
     for r, values in enumerate(rows):
         for c, value in enumerate(values):

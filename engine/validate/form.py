@@ -6,7 +6,6 @@ as pandera's ``lazy=True``). The form is built only when no problem is an error;
 
 from __future__ import annotations
 
-import math
 import unicodedata
 from collections.abc import Callable, Mapping, Sequence
 from datetime import date
@@ -32,6 +31,7 @@ from engine.validate.locate import (
 from engine.validate.parse import _MAX_YEAR as _MAX_DATE_YEAR
 from engine.validate.parse import _MIN_YEAR as _MIN_DATE_YEAR
 from engine.validate.parse import (
+    MAX_NUMBER,
     ParseError,
     _choice_keys,
     clean_text,
@@ -89,7 +89,6 @@ from schemas.raw import CellValue, RawSheet, RawWorkbook
 MAX_HOURS_PER_QUARTER = 500.0  # 500 h a quarter is already ~40 h a week of study: more is a typo
 MIN_YEAR, MAX_YEAR = 1990, 2100
 
-_INFINITY = math.inf
 _nfkc = unicodedata.normalize
 
 _PART_LABEL = Text(zh="标签", en="label")
@@ -155,13 +154,13 @@ def _quick_tags(value: CellValue) -> Any:
 
 def _quick_int(value: CellValue) -> Any:
     # calamine gives every number as a float; is_integer() is False for NaN and infinities
-    if type(value) is float and value.is_integer() and value >= 0:
+    if type(value) is float and value.is_integer() and 0 <= value < MAX_NUMBER:
         return int(value)
     return _UNCOMMON
 
 
 def _quick_number(value: CellValue) -> Any:
-    return value if type(value) is float and 0 <= value < _INFINITY else _UNCOMMON
+    return value if type(value) is float and 0 <= value < MAX_NUMBER else _UNCOMMON
 
 
 def _quick_date(value: CellValue) -> Any:
