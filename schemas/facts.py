@@ -1,7 +1,8 @@
 """BranchFacts: flat metrics derived from a form's registers, each with the cells behind it.
 
-``FACTS`` is the catalogue of every fact name the facts stage produces; rule conditions may only name
-these (and profile parameters). A fact is ``None`` when its evidence is absent (e.g. an empty
+``FACTS`` is the catalogue of every fact name the facts stage produces; each form yields its own part of
+it (``FORM_FACTS``, ``form_facts``), and a profile's rule conditions may only name the facts of its form
+(and profile parameters). A fact is ``None`` when its evidence is absent (e.g. an empty
 register): rules then report *not evidenced* rather than a failed threshold.
 """
 
@@ -382,6 +383,96 @@ FACTS.update(
         ),
     }
 )
+
+
+# --- the facts of each form ---------------------------------------------------------------------------
+
+# The 2012 form yields every fact above, in this order: the catalogue as it stood before each form had its
+# own, so the 2012 profile's facts, and every 2012 results.json, stay byte-identical.
+FORM_2012_FACTS: tuple[str, ...] = tuple(FACTS)
+
+FACTS.update(
+    {
+        # 民主评议 and 谈心谈话 kept person by person (the national form's own registers)
+        "members_appraised_share": FactDef(
+            "已登记民主评议结果的党员比例", "share of members with an appraisal result", float
+        ),
+        "members_talked_share": FactDef(
+            "参加谈心谈话的党员比例", "share of members who had a one-to-one talk", float
+        ),
+        "talk_pair_kinds_missing": FactDef(
+            "未开展的谈心谈话类别数（支委之间、支委和党员、党员之间）",
+            "kinds of talk not held (committee–committee, committee–member, member–member)",
+            int,
+            "类",
+            "kinds",
+        ),
+    }
+)
+
+# The national form's facts: what the national-2018 rules, caps and the ledger's baseline (TG-04) read.
+NATIONAL_FACTS: tuple[str, ...] = (
+    "branch_type",
+    "full_members",
+    "has_committee",
+    "committee_size",
+    "general_meetings",
+    "meetings_without_minutes",
+    "committee_meetings_min_month",
+    "satisfaction_rate",
+    "veto_discipline",
+    "veto_inactive",
+    "veto_petition",
+    "veto_disunity",
+    "members",
+    "party_groups",
+    "secretary_present",
+    "years_since_election",
+    "baseline_grade_rank",
+    "grade_rank_change",
+    "problems_listed",
+    "problems_without_measure",
+    "members_without_activity",
+    "candidates_count",
+    "candidates_dossier_incomplete",
+    "min_notice_working_days",
+    "notices_after_vote",
+    "ballots_invalid",
+    "transparency_done",
+    "transparency_count",
+    "annual_plan_done",
+    "annual_summary_done",
+    "venue_done",
+    "facilities_done",
+    "info_system_done",
+    "funds_amount",
+    "responsibility_zones_count",
+    "self_check_date",
+    "commitments_signed_share",
+    "classes_count",
+    "lower_year_classes_without_members",
+    "upper_year_classes_without_group",
+    "general_meetings_min_quarter",
+    "party_group_min_month",
+    "lectures_min_quarter",
+    "themed_day_min_month",
+    "org_life_meetings",
+    "members_appraised_share",
+    "members_talked_share",
+    "talk_pair_kinds_missing",
+    "member_hours_year_min",
+    "leader_hours_year_min",
+    "secretary_trainings_year",
+)
+
+# Form (schemas/forms.py, by the profile it was made for) -> the facts its workbooks yield, in order.
+FORM_FACTS: dict[str, tuple[str, ...]] = {"loudi-2012": FORM_2012_FACTS, "national-2018": NATIONAL_FACTS}
+
+
+def form_facts(form: str) -> dict[str, FactDef]:
+    """The fact catalogue of one form: the names its workbooks yield, each with its definition. A rule of a
+    profile may name only the facts of its profile's form (``rules lint`` and the loader check it)."""
+    return {name: FACTS[name] for name in FORM_FACTS[form]}
 
 
 # --- parameters the facts stage reads ----------------------------------------------------------------------

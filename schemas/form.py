@@ -117,6 +117,24 @@ class Candidate(Record):
     sanctioned: bool | None = None
 
 
+class AppraisalResult(Record):
+    """One member's 民主评议 result (the national form's 民主评议 sheet)."""
+
+    name: str
+    result: str
+    date: dt.date
+
+
+class Talk(Record):
+    """One 谈心谈话: the two people and their roles, 委员 or 党员 (the national form's 谈心谈话 sheet)."""
+
+    date: dt.date
+    person: str
+    person_role: str
+    partner: str
+    partner_role: str
+
+
 class ChecklistItem(Record):
     """A row of 制度落实: ``done`` None means the row was left blank (not evidenced)."""
 
@@ -183,6 +201,8 @@ class BranchForm(Frozen):
     candidates: tuple[Candidate, ...] = ()
     systems: dict[str, ChecklistItem] = {}
     student_classes: tuple[StudentClass, ...] = ()
+    appraisal_results: tuple[AppraisalResult, ...] = ()
+    talks: tuple[Talk, ...] = ()
     satisfaction: Satisfaction = Satisfaction()
     negative_list: dict[str, NegativeItem] = {}
     self_assessment: SelfAssessment = SelfAssessment()

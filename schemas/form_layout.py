@@ -576,9 +576,15 @@ class FormLayout:
     version: str
     sheets: tuple[SheetSpec, ...]
     example_year: int  # the year of the date shown as an example when the template presets none
+    # Versions this form's template stamped before it changed in a way an old workbook cannot be read by:
+    # such a workbook is refused with the version and the fix (IN-47), not read as the current form.
+    retired_versions: tuple[str, ...] = ()
 
     def sheet(self, key: str) -> SheetSpec:
         return next(s for s in self.sheets if s.key == key)
+
+    def has(self, key: str) -> bool:
+        return any(s.key == key for s in self.sheets)
 
 
 FORM_2012 = FormLayout("loudi-2012", TEMPLATE_VERSION, SHEETS, 2012)  # the seed's form (also the default)

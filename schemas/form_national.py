@@ -6,15 +6,32 @@ member information system, responsibility zones, the self-check) and drops the c
 construction-year working group, 宁乡 discussion …) and the systems no national rule checks; the meeting
 types drop the construction year's 教育周, 动员会 and 征求意见会. Its template carries its own version, so a
 workbook made from it is never read as a 2012 form, nor graded under the 2012 profile (IN-29).
+
+It adds the registers the 2018 norms check person by person, which a row of the meeting register cannot
+show: each member's 民主评议 result (民主评议 sheet) and each 谈心谈话 as a pair of people with their roles
+(谈心谈话 sheet). The meeting register therefore no longer offers 民主评议 or 谈心谈话 as meeting types.
+Workbooks from the form's first version (2018.1, which registered both as meeting rows) are refused with a
+message naming that version and asking for the current template (IN-47): read as this form, their
+appraisals and talks would silently count as none.
 """
 
 from __future__ import annotations
 
 from dataclasses import replace
 
-from schemas.form_layout import MEETINGS, SHEETS, SYSTEMS, FormLayout, SheetSpec
+from schemas.form_layout import (
+    MEETINGS,
+    SHEETS,
+    SYSTEMS,
+    FieldSpec,
+    FormLayout,
+    Kind,
+    SheetSpec,
+    TableSpec,
+)
 
-NATIONAL_FORM_VERSION = "2018.1"
+NATIONAL_FORM_VERSION = "2018.2"
+RETIRED_VERSIONS = ("2018.1",)  # the first national form: appraisals and talks were meeting rows
 
 # The checklist items the national-2018 rules read (CM-01, DM-02, DM-04, PR-07, SV-02, VN-02, VN-03, VN-05).
 CHECKLIST_ITEMS = (
@@ -30,6 +47,61 @@ CHECKLIST_ITEMS = (
     "self_check",
 )
 CAMPAIGN_MEETING_TYPES = ("教育周", "动员会", "征求意见会")
+# Meeting types that have a register of their own on this form (person by person), not a meeting row.
+REGISTERED_APART = ("民主评议", "谈心谈话")
+NOT_MEETING_TYPES = CAMPAIGN_MEETING_TYPES + REGISTERED_APART
+
+APPRAISAL_RESULTS = ("优秀", "合格", "基本合格", "不合格")  # 党员教育管理工作条例 第十八条
+TALK_ROLES = ("委员", "党员")  # a committee member, or a member who is not on the committee
+F = FieldSpec
+
+APPRAISALS = SheetSpec(
+    name="民主评议",
+    key="appraisal_results",
+    en="Democratic appraisal",
+    note="民主评议党员：每名党员一行，填写本年度评议结果（优秀、合格、基本合格、不合格）和评议日期。",
+    table=TableSpec(
+        name="appraisal_results",
+        zh="民主评议党员结果",
+        en="Appraisal result of each member",
+        columns=(
+            F("name", "姓名", "Name", required=True),
+            F("result", "评议结果", "Result", Kind.ENUM, APPRAISAL_RESULTS, required=True),
+            F("date", "评议日期", "Date of the appraisal", Kind.DATE, required=True),
+        ),
+        template_rows=150,
+    ),
+)
+
+TALKS = SheetSpec(
+    name="谈心谈话",
+    key="talks",
+    en="One-to-one talks",
+    note=(
+        "每次谈心谈话一行：谈话双方的姓名和身份（支部委员填“委员”，其他党员填“党员”）。支委之间、支委和党员之间、"
+        "党员和党员之间都要开展谈心谈话；按人核对，每名党员一年至少谈一次。"
+    ),
+    table=TableSpec(
+        name="talks",
+        zh="谈心谈话登记",
+        en="Talks register",
+        columns=(
+            F("date", "日期", "Date", Kind.DATE, required=True),
+            F("person", "谈话人", "One party", required=True),
+            F("person_role", "谈话人身份", "Role of that party", Kind.ENUM, TALK_ROLES, required=True),
+            F("partner", "谈话对象", "The other party", required=True),
+            F(
+                "partner_role",
+                "谈话对象身份",
+                "Role of the other party",
+                Kind.ENUM,
+                TALK_ROLES,
+                required=True,
+            ),
+        ),
+        template_rows=200,
+    ),
+)
 
 
 def _national(spec: SheetSpec) -> SheetSpec:
@@ -37,7 +109,7 @@ def _national(spec: SheetSpec) -> SheetSpec:
         return replace(spec, items=tuple(i for i in spec.items if i.key in CHECKLIST_ITEMS))
     if spec.key == MEETINGS.key and spec.table is not None:
         columns = tuple(
-            replace(c, choices=tuple(t for t in c.choices if t not in CAMPAIGN_MEETING_TYPES))
+            replace(c, choices=tuple(t for t in c.choices if t not in NOT_MEETING_TYPES))
             if c.name == "type"
             else c
             for c in spec.table.columns
@@ -47,5 +119,9 @@ def _national(spec: SheetSpec) -> SheetSpec:
 
 
 NATIONAL_FORM = FormLayout(
-    "national-2018", NATIONAL_FORM_VERSION, tuple(_national(s) for s in SHEETS), example_year=2019
+    "national-2018",
+    NATIONAL_FORM_VERSION,
+    (*(_national(s) for s in SHEETS), APPRAISALS, TALKS),
+    example_year=2019,
+    retired_versions=RETIRED_VERSIONS,
 )

@@ -19,3 +19,8 @@ def form_named(name: str) -> FormLayout:
 def form_of_version(version: str | None) -> FormLayout | None:
     """The form whose template stamps ``version``, or None (no stamp, or one no form uses)."""
     return next((f for f in FORMS if f.version == version), None)
+
+
+def form_retiring(version: str | None) -> FormLayout | None:
+    """The form whose template once stamped ``version`` and no longer reads it, or None."""
+    return next((f for f in FORMS if version is not None and version in f.retired_versions), None)

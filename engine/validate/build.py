@@ -39,6 +39,7 @@ from schemas.form_layout import (
     FieldSpec,
     Kind,
 )
+from schemas.form_national import APPRAISALS, TALKS
 
 __all__ = ["evidence", "record"]
 
@@ -85,6 +86,8 @@ _LAYOUT: tuple[tuple[type[BaseModel], tuple[FieldSpec, ...], dict[str, type]], .
     (schema.Candidate, CANDIDATES.table.columns if CANDIDATES.table else (), {}),
     (schema.ChecklistItem, SYSTEMS.item_columns, {"key": str}),
     (schema.StudentClass, STUDENT_CLASSES.table.columns if STUDENT_CLASSES.table else (), {}),
+    (schema.AppraisalResult, APPRAISALS.table.columns if APPRAISALS.table else (), {}),
+    (schema.Talk, TALKS.table.columns if TALKS.table else (), {}),
     (schema.Satisfaction, SATISFACTION.fields, {}),
     (schema.NegativeItem, NEGATIVE_LIST.item_columns, {"key": str}),
     (

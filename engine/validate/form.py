@@ -47,6 +47,7 @@ from engine.validate.parse import (
 )
 from schemas.common import Evidence, Finding, Severity, Text
 from schemas.form import (
+    AppraisalResult,
     BasicInfo,
     BranchForm,
     Candidate,
@@ -60,6 +61,7 @@ from schemas.form import (
     SelfAssessment,
     StudentClass,
     StudyHours,
+    Talk,
     Training,
 )
 from schemas.form_layout import (
@@ -82,10 +84,13 @@ from schemas.form_layout import (
     SheetSpec,
     TableSpec,
 )
-from schemas.forms import form_of_version
+from schemas.forms import form_of_version, form_retiring
 from schemas.problems import make_problem
 from schemas.raw import CellValue, RawSheet, RawWorkbook
 
+# The registers of the national form kept person by person (schemas/form_national.py); a form without
+# them reads them as empty.
+PER_PERSON = ("appraisal_results", "talks")
 MAX_HOURS_PER_QUARTER = 500.0  # 500 h a quarter is already ~40 h a week of study: more is a typo
 MIN_YEAR, MAX_YEAR = 1990, 2100
 
@@ -565,7 +570,20 @@ class _Validator:
 
     def run(self) -> FormResult:
         # The form the workbook was made from (its template's version stamp); the 2012 form without one.
-        layout = form_of_version(self.stamped_version()) or FORM_2012
+        stamped = self.stamped_version()
+        retiring = form_retiring(stamped)
+        if retiring is not None:
+            self.report(
+                "IN-47",
+                Evidence(file=self.file, sheet=META_SHEET, cell="B1"),
+                version=stamped,
+                form_profile=retiring.profile,
+                current=retiring.version,
+            )
+            return FormResult(
+                file=self.file, sha256=self.raw.sha256, form=None, problems=tuple(self.problems)
+            )
+        layout = form_of_version(stamped) or FORM_2012
         basic_sheet = self.sheet_for(BASIC, True)
         basic, committee = (
             (Row(), []) if basic_sheet is None else self.read_fields_and_table(basic_sheet, BASIC)
@@ -578,7 +596,17 @@ class _Validator:
         sheet_cells: dict[str, Evidence] = {}
         if basic_sheet is not None:
             sheet_cells[BASIC.name] = Evidence(file=self.file, sheet=basic_sheet.name)
-        for key in (MEETINGS.key, STUDY_HOURS.key, TRAINING.key, CANDIDATES.key, STUDENT_CLASSES.key):
+        for key in (
+            MEETINGS.key,
+            STUDY_HOURS.key,
+            TRAINING.key,
+            CANDIDATES.key,
+            STUDENT_CLASSES.key,
+            *PER_PERSON,
+        ):
+            if not layout.has(key):
+                tables[key] = []
+                continue
             spec = layout.sheet(key)
             assert spec.table is not None
             required = spec.required or (branch_type is not None and branch_type in spec.applies_to)
@@ -624,6 +652,8 @@ class _Validator:
             candidates=tuple(_model(Candidate, r) for r in tables["candidates"]),
             systems={k: _model(ChecklistItem, r, key=k) for k, r in checklists["systems"].items()},
             student_classes=tuple(_model(StudentClass, r) for r in tables["student_classes"]),
+            appraisal_results=tuple(_model(AppraisalResult, r) for r in tables["appraisal_results"]),
+            talks=tuple(_model(Talk, r) for r in tables["talks"]),
             satisfaction=_model(Satisfaction, satisfaction),
             negative_list={k: _model(NegativeItem, r, key=k) for k, r in checklists["negative_list"].items()},
             self_assessment=_model(

@@ -115,7 +115,10 @@ _THOUSANDS = re.compile(r"(?<=\d),(?=\d{3}(?:\D|$))")
 # number that large is a typo (or a date pasted as a serial of digits), refused here where its cell is
 # known, not later when a fact built from it is too large to compare (the evaluators stop at 1e15).
 MAX_NUMBER = 1e12
-_TOO_LARGE = ("数值过大，超出合理范围（应小于一万亿）", "the number is far too large (it must be below 10^12)")
+_TOO_LARGE = (
+    "数值过大，超出合理范围（应小于一万亿）",
+    "the number is far too large (it must be below 10^12)",
+)
 
 
 def parse_number(value: object) -> float:
