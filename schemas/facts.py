@@ -400,6 +400,29 @@ FACTS.update(
         "members_talked_share": FactDef(
             "参加谈心谈话的党员比例", "share of members who had a one-to-one talk", float
         ),
+        "members_reviewed_share": FactDef(
+            "提交对照检查检视材料的党员比例", "share of members with a self-review for the 组织生活会", float
+        ),
+        "group_meetings_min_month": FactDef(
+            "每个党小组每月党小组会最少次数",
+            "fewest meetings of a Party group in a month",
+            int,
+            *_TIMES,
+            "month",
+        ),
+        "themed_days_off_day": FactDef(
+            "不在固定日且未注明改期原因的主题党日次数",
+            "themed Party days off the fixed day without a reason",
+            int,
+            *_TIMES,
+        ),
+        "candidates_steps_missing": FactDef(
+            "入党程序缺项的发展对象人数（介绍人、政治审查、培训、培养期）",
+            "candidates missing an admission step (sponsors, political review, training, activist year)",
+            int,
+            "人",
+            "people",
+        ),
         "talk_pair_kinds_missing": FactDef(
             "未开展的谈心谈话类别数（支委之间、支委和党员、党员之间）",
             "kinds of talk not held (committee–committee, committee–member, member–member)",
@@ -438,6 +461,7 @@ NATIONAL_FACTS: tuple[str, ...] = (
     "min_notice_working_days",
     "notices_after_vote",
     "ballots_invalid",
+    "candidates_steps_missing",
     "transparency_done",
     "transparency_count",
     "annual_plan_done",
@@ -453,10 +477,12 @@ NATIONAL_FACTS: tuple[str, ...] = (
     "lower_year_classes_without_members",
     "upper_year_classes_without_group",
     "general_meetings_min_quarter",
-    "party_group_min_month",
+    "group_meetings_min_month",
     "lectures_min_quarter",
     "themed_day_min_month",
+    "themed_days_off_day",
     "org_life_meetings",
+    "members_reviewed_share",
     "members_appraised_share",
     "members_talked_share",
     "talk_pair_kinds_missing",
@@ -490,6 +516,8 @@ FACT_PARAMS: dict[str, str] = {
     "upper_year": "the study year whose classes must have a Party group",
     "mobilisation_month": "the month of the mobilisation meeting",
     "party_group_min_members": "members a class needs for a Party group",
+    "pre_admission_training_hours": "hours of training a candidate needs before admission",
+    "activist_min_months": "months an activist is trained before becoming a candidate",
     "study_day": "the day of the month of the study day",
     "study_day_tolerance_days": "days a study day may move off its date",
     "study_topics": "topics the year's meetings must cover",

@@ -7,9 +7,12 @@ construction-year working group, 宁乡 discussion …) and the systems no natio
 types drop the construction year's 教育周, 动员会 and 征求意见会. Its template carries its own version, so a
 workbook made from it is never read as a 2012 form, nor graded under the 2012 profile (IN-29).
 
-It adds the registers the 2018 norms check person by person, which a row of the meeting register cannot
-show: each member's 民主评议 result (民主评议 sheet) and each 谈心谈话 as a pair of people with their roles
-(谈心谈话 sheet). The meeting register therefore no longer offers 民主评议 or 谈心谈话 as meeting types.
+It adds what the 2018 norms check person by person, which a row of the meeting register cannot show:
+each member's 民主评议 result (民主评议 sheet), each 谈心谈话 as a pair of people with their roles
+(谈心谈话 sheet), each member's 检视材料 for the 组织生活会's 对照检查 (对照检查 sheet); the Party group
+of each 党小组会 and the reason a 主题党日 moved off the branch's fixed day (会议活动), that fixed day
+(基本信息), and each candidate's sponsors, political review and pre-admission training (发展党员).
+The meeting register therefore no longer offers 民主评议 or 谈心谈话 as meeting types.
 Workbooks from the form's first version (2018.1, which registered both as meeting rows) are refused with a
 message naming that version and asking for the current template (IN-47): read as this form, their
 appraisals and talks would silently count as none.
@@ -20,6 +23,8 @@ from __future__ import annotations
 from dataclasses import replace
 
 from schemas.form_layout import (
+    BASIC,
+    CANDIDATES,
     MEETINGS,
     SHEETS,
     SYSTEMS,
@@ -51,16 +56,42 @@ CAMPAIGN_MEETING_TYPES = ("教育周", "动员会", "征求意见会")
 REGISTERED_APART = ("民主评议", "谈心谈话")
 NOT_MEETING_TYPES = CAMPAIGN_MEETING_TYPES + REGISTERED_APART
 
+
+def register_sheet(name: str, key: str, en: str, note: str, table: TableSpec) -> SheetSpec:
+    """A sheet that holds one register and nothing else, the register named as its sheet key."""
+    assert table.name == key, (table.name, key)
+    return SheetSpec(name=name, key=key, en=en, note=note, table=table)
+
+
 APPRAISAL_RESULTS = ("优秀", "合格", "基本合格", "不合格")  # 党员教育管理工作条例 第十八条
 TALK_ROLES = ("委员", "党员")  # a committee member, or a member who is not on the committee
 F = FieldSpec
 
-APPRAISALS = SheetSpec(
-    name="民主评议",
-    key="appraisal_results",
-    en="Democratic appraisal",
-    note="民主评议党员：每名党员一行，填写本年度评议结果（优秀、合格、基本合格、不合格）和评议日期。",
-    table=TableSpec(
+# The columns and fields the national form adds to the 2012 sheets, by sheet key.
+THEMED_DAY_FIELD = F(
+    "themed_day",
+    "主题党日固定日（每月几日）",
+    "Fixed day of the themed Party day (day of month)",
+    Kind.INT,
+    width=20,
+    hint="每月相对固定开展主题党日的日子，填 1–31 的数字，如 15",
+)
+GROUP_COLUMN = F("group", "党小组", "Party group", width=14, hint="党小组会填写召开会议的党小组名称")
+MOVED_COLUMN = F(
+    "moved_reason", "改期原因", "Reason for moving", width=20, hint="主题党日未在固定日开展时填写改期原因"
+)
+CANDIDATE_COLUMNS = (
+    F("sponsors", "入党介绍人", "Sponsors", width=18, hint="两名正式党员的姓名，用顿号分隔"),
+    F("review_on", "政治审查日期", "Political review date", Kind.DATE, width=14),
+    F("training_hours", "发展对象培训学时", "Pre-admission training hours", Kind.NUMBER, width=16),
+)
+
+APPRAISALS = register_sheet(
+    "民主评议",
+    "appraisal_results",
+    "Democratic appraisal",
+    "民主评议党员：每名党员一行，填写本年度评议结果（优秀、合格、基本合格、不合格）和评议日期。",
+    TableSpec(
         name="appraisal_results",
         zh="民主评议党员结果",
         en="Appraisal result of each member",
@@ -73,15 +104,15 @@ APPRAISALS = SheetSpec(
     ),
 )
 
-TALKS = SheetSpec(
-    name="谈心谈话",
-    key="talks",
-    en="One-to-one talks",
-    note=(
+TALKS = register_sheet(
+    "谈心谈话",
+    "talks",
+    "One-to-one talks",
+    (
         "每次谈心谈话一行：谈话双方的姓名和身份（支部委员填“委员”，其他党员填“党员”）。支委之间、支委和党员之间、"
         "党员和党员之间都要开展谈心谈话；按人核对，每名党员一年至少谈一次。"
     ),
-    table=TableSpec(
+    TableSpec(
         name="talks",
         zh="谈心谈话登记",
         en="Talks register",
@@ -104,9 +135,29 @@ TALKS = SheetSpec(
 )
 
 
+REVIEWS = register_sheet(
+    "对照检查",
+    "org_life_reviews",
+    "Self-review for the 组织生活会",
+    "组织生活会前，每名党员对照检查、撰写检视材料：每人一行，填写姓名和提交检视材料的日期。",
+    TableSpec(
+        name="org_life_reviews",
+        zh="对照检查检视材料",
+        en="Each member's self-review",
+        columns=(
+            F("name", "姓名", "Name", required=True),
+            F("date", "检视材料日期", "Date of the self-review", Kind.DATE, required=True),
+        ),
+        template_rows=150,
+    ),
+)
+
+
 def _national(spec: SheetSpec) -> SheetSpec:
     if spec.key == SYSTEMS.key:
         return replace(spec, items=tuple(i for i in spec.items if i.key in CHECKLIST_ITEMS))
+    if spec.key == BASIC.key:
+        return replace(spec, fields=(*spec.fields, THEMED_DAY_FIELD))
     if spec.key == MEETINGS.key and spec.table is not None:
         columns = tuple(
             replace(c, choices=tuple(t for t in c.choices if t not in NOT_MEETING_TYPES))
@@ -114,14 +165,16 @@ def _national(spec: SheetSpec) -> SheetSpec:
             else c
             for c in spec.table.columns
         )
-        return replace(spec, table=replace(spec.table, columns=columns))
+        return replace(spec, table=replace(spec.table, columns=(*columns, GROUP_COLUMN, MOVED_COLUMN)))
+    if spec.key == CANDIDATES.key and spec.table is not None:
+        return replace(spec, table=replace(spec.table, columns=(*spec.table.columns, *CANDIDATE_COLUMNS)))
     return spec
 
 
 NATIONAL_FORM = FormLayout(
     "national-2018",
     NATIONAL_FORM_VERSION,
-    (*(_national(s) for s in SHEETS), APPRAISALS, TALKS),
+    (*(_national(s) for s in SHEETS), APPRAISALS, TALKS, REVIEWS),
     example_year=2019,
     retired_versions=RETIRED_VERSIONS,
 )

@@ -13,10 +13,10 @@ from engine.facts import build_facts
 from engine.rulebook.evaluate import evaluate
 from engine.rulebook.loader import load_profile
 from engine.rulebook.reference import ReferenceEvaluator
-from schemas.common import Evidence
 from schemas.facts import BranchFacts
-from schemas.form import AppraisalResult, BasicInfo, BranchForm, CommitteeMember, Talk
+from schemas.form import AppraisalResult, BranchForm, Candidate, Meeting, OrgLifeReview, Talk
 from schemas.results import Status
+from tests.test_facts_boundaries import make_form, member
 
 NATIONAL = load_profile("national-2018")
 COMMITTEE = ("书记甲", "委员乙", "委员丙")
@@ -36,24 +36,13 @@ def talk(a: str, b: str, day: date = DAY) -> Talk:
 def form(
     talks: tuple[Talk, ...] = (), appraisals: tuple[AppraisalResult, ...] = (), full_members: int = 11
 ) -> BranchForm:
-    basic = BasicInfo(
-        branch_name="机关第一党支部",
-        branch_id="JG-01",
-        branch_type="机关",
+    """A branch of ``full_members`` (no probationary members) whose committee is ``COMMITTEE``."""
+    committee = tuple(member(n, p) for n, p in zip(COMMITTEE, ("书记", "组织委员", "宣传委员"), strict=True))
+    return make_form(
         full_members=full_members,
-        secretary=COMMITTEE[0],
-        assessment_year=2019,
-        cells={"full_members": Evidence(file="b.xlsx", sheet="基本信息", cell="B6", value=str(full_members))},
-    )
-    committee = tuple(
-        CommitteeMember(name=n, post=p)
-        for n, p in zip(COMMITTEE, ("书记", "组织委员", "宣传委员"), strict=True)
-    )
-    return BranchForm(
-        file="b.xlsx",
-        sha256="0" * 64,
-        basic=basic,
+        probationary=None,
         committee=committee,
+        secretary=COMMITTEE[0],
         talks=talks,
         appraisal_results=appraisals,
     )
@@ -143,3 +132,94 @@ def test_repeating_rows_never_changes_the_people_counted(pairs: list[tuple[str, 
         assert facts(once).value(name) == facts(many).value(name)
     people = {n for a, b in pairs if a != b for n in (a, b)}
     assert facts(once).value("members_talked_share") == round(len(people) / 11, 4)
+
+
+# --- 对照检查, Party groups, the fixed themed day, admission steps ------------------------------------------
+
+
+def test_every_member_needs_a_self_review_for_the_org_life_meeting() -> None:
+    meeting = Meeting(date=DAY, type="组织生活会", minutes=True)
+    some = form().model_copy(
+        update={
+            "meetings": (meeting,),
+            "org_life_reviews": tuple(OrgLifeReview(name=n, date=DAY) for n in MEMBERS[:4] * 3),
+        }
+    )
+    assert facts(some).value("members_reviewed_share") == round(4 / 11, 4)
+    assert status(some, "OL-08") is Status.FAILED
+    every = some.model_copy(
+        update={"org_life_reviews": tuple(OrgLifeReview(name=n, date=DAY) for n in MEMBERS)}
+    )
+    assert status(every, "OL-08") is Status.PASSED
+
+
+def group_meeting(month: int, group: str | None) -> Meeting:
+    return Meeting(date=date(2019, month, 5), type="党小组会", group=group, minutes=True)
+
+
+def with_meetings(meetings: list[Meeting], **basic: object) -> BranchForm:
+    f = form()
+    return f.model_copy(update={"meetings": tuple(meetings), "basic": f.basic.model_copy(update=basic)})
+
+
+def test_each_party_group_meets_every_month_and_a_busy_group_does_not_cover_a_silent_one() -> None:
+    both = [group_meeting(m, g) for m in range(1, 13) for g in ("第一党小组", "第二党小组")]
+    assert facts(with_meetings(both, party_groups=2)).value("group_meetings_min_month") == 1
+    one_busy = [group_meeting(m, "第一党小组") for m in range(1, 13) for _ in range(3)]
+    f = facts(with_meetings(one_busy, party_groups=2))  # 36 rows, but the second group never met
+    assert f.value("group_meetings_min_month") == 0
+    assert f.facts["group_meetings_min_month"].series == {f"2019-{m:02d}": 0.0 for m in range(1, 13)}
+    assert status(with_meetings(one_busy, party_groups=2), "OL-06") is Status.FAILED
+    gap = [g for g in both if not (g.date.month == 7 and g.group == "第二党小组")]
+    series = facts(with_meetings(gap, party_groups=2)).facts["group_meetings_min_month"].series
+    assert series is not None and series["2019-07"] == 0.0 and series["2019-06"] == 1.0
+
+
+def themed(month: int, day: int, reason: str | None = None) -> Meeting:
+    return Meeting(date=date(2019, month, day), type="主题党日", moved_reason=reason, minutes=True)
+
+
+def test_themed_days_keep_to_the_declared_day_or_give_a_reason() -> None:
+    on_day = [themed(m, 15) for m in range(1, 13)]
+    assert facts(with_meetings(on_day, themed_day=15)).value("themed_days_off_day") == 0
+    moved = [*on_day[:10], themed(11, 20, "与学院活动冲突"), themed(12, 22)]
+    f = with_meetings(moved, themed_day=15)
+    assert facts(f).value("themed_days_off_day") == 1
+    assert status(f, "OL-13") is Status.FAILED and status(f, "OL-10") is Status.PASSED
+    month_end = [themed(2, 28), themed(4, 30)]  # a fixed 31st falls on the month's last day
+    assert facts(with_meetings(month_end, themed_day=31)).value("themed_days_off_day") == 0
+    assert facts(with_meetings(on_day)).value("themed_days_off_day") is None  # no fixed day declared
+    assert status(with_meetings(on_day), "OL-13") is Status.NOT_EVIDENCED
+
+
+def candidate(**overrides: object) -> Candidate:
+    values: dict[str, object] = {
+        "name": "候选人",
+        "activist_on": date(2018, 3, 10),
+        "candidate_on": date(2019, 3, 20),
+        "vote_on": date(2019, 5, 20),
+        "sponsors": "书记甲、委员乙",
+        "review_on": date(2019, 4, 12),
+        "training_hours": 24.0,
+    }
+    return Candidate.model_validate(values | overrides)
+
+
+def test_each_candidate_needs_every_admission_step() -> None:
+    def missing(*rows: Candidate) -> object:
+        return facts(form().model_copy(update={"candidates": rows})).value("candidates_steps_missing")
+
+    assert missing() == 0 and missing(candidate()) == 0
+    for fault in (
+        {"sponsors": "书记甲"},
+        {"sponsors": None},
+        {"review_on": None},
+        {"review_on": date(2019, 6, 1)},  # after the vote
+        {"training_hours": 16.0},
+        {"activist_on": date(2018, 9, 1)},  # under twelve months before becoming a candidate
+    ):
+        assert missing(candidate(**fault), candidate(name="另一人")) == 1, fault
+    assert missing(candidate(sponsors="书记甲", training_hours=0.0)) == 1  # one person, however many gaps
+    f = form().model_copy(update={"candidates": (candidate(review_on=None),)})
+    assert status(f, "MD-04") is Status.FAILED
+    assert "政治审查" in facts(f).facts["candidates_steps_missing"].detail.zh  # type: ignore[union-attr]

@@ -71,7 +71,7 @@ def build_facts(form: BranchForm, profile: Profile) -> BranchFacts:
     facts.update(self_assessment_facts(form))
     facts["satisfaction_rate"] = _satisfaction_fact(form)
     facts.update(_veto_facts(form))
-    facts.update(register_facts(form, profile, members, members_cells))
+    facts.update(register_facts(form, profile, params, members, members_cells))
 
     if facts.keys() != FACTS.keys():  # a programming error, never a user error: fail loudly
         raise RuntimeError(f"facts stage out of step with FACTS: {sorted(facts.keys() ^ FACTS.keys())}")

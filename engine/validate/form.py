@@ -56,6 +56,7 @@ from schemas.form import (
     FormResult,
     Meeting,
     NegativeItem,
+    OrgLifeReview,
     Problem,
     Satisfaction,
     SelfAssessment,
@@ -90,7 +91,7 @@ from schemas.raw import CellValue, RawSheet, RawWorkbook
 
 # The registers of the national form kept person by person (schemas/form_national.py); a form without
 # them reads them as empty.
-PER_PERSON = ("appraisal_results", "talks")
+PER_PERSON = ("appraisal_results", "talks", "org_life_reviews")
 MAX_HOURS_PER_QUARTER = 500.0  # 500 h a quarter is already ~40 h a week of study: more is a typo
 MIN_YEAR, MAX_YEAR = 1990, 2100
 
@@ -586,7 +587,9 @@ class _Validator:
         layout = form_of_version(stamped) or FORM_2012
         basic_sheet = self.sheet_for(BASIC, True)
         basic, committee = (
-            (Row(), []) if basic_sheet is None else self.read_fields_and_table(basic_sheet, BASIC)
+            (Row(), [])
+            if basic_sheet is None
+            else self.read_fields_and_table(basic_sheet, layout.sheet(BASIC.key))
         )
         self.check_basic(basic)
         branch_type = basic.values.get("branch_type")
@@ -654,6 +657,7 @@ class _Validator:
             student_classes=tuple(_model(StudentClass, r) for r in tables["student_classes"]),
             appraisal_results=tuple(_model(AppraisalResult, r) for r in tables["appraisal_results"]),
             talks=tuple(_model(Talk, r) for r in tables["talks"]),
+            org_life_reviews=tuple(_model(OrgLifeReview, r) for r in tables["org_life_reviews"]),
             satisfaction=_model(Satisfaction, satisfaction),
             negative_list={k: _model(NegativeItem, r, key=k) for k, r in checklists["negative_list"].items()},
             self_assessment=_model(
@@ -682,6 +686,17 @@ class _Validator:
                 hint=_text("请填写四位数年份，如 2012", "enter a four-digit year such as 2012"),
             )
             del basic.values["assessment_year"]  # refused: as if left blank
+        day = basic.values.get("themed_day")
+        if day is not None and not 1 <= day <= 31:
+            self.report(
+                "IN-10",
+                basic.cells["themed_day"],
+                label=_text("主题党日固定日", "Fixed day of the themed Party day"),
+                value=display_value(day),
+                reason=_text("应为 1–31 之间的日子", "a day of the month, 1–31, is expected"),
+                hint=_text("填写每月几日，如 15", "enter the day of the month, such as 15"),
+            )
+            del basic.values["themed_day"]  # refused: as if left blank
 
     def assessment_year(self, basic: Row) -> int | None:
         declared = basic.values.get("assessment_year")
