@@ -57,9 +57,17 @@ REGISTERED_APART = ("民主评议", "谈心谈话")
 NOT_MEETING_TYPES = CAMPAIGN_MEETING_TYPES + REGISTERED_APART
 
 
-def register_sheet(name: str, key: str, en: str, note: str, table: TableSpec) -> SheetSpec:
-    """A sheet that holds one register and nothing else, the register named as its sheet key."""
-    assert table.name == key, (table.name, key)
+def register_sheet(
+    sheet: tuple[str, str, str],
+    note: str,
+    register: tuple[str, str],
+    columns: tuple[FieldSpec, ...],
+    rows: int,
+) -> SheetSpec:
+    """A sheet that holds one register and nothing else: ``sheet`` is (name, key, English), ``register``
+    the register's (Chinese, English) title; the register is named by the sheet's key."""
+    name, key, en = sheet
+    table = TableSpec(name=key, zh=register[0], en=register[1], columns=columns, template_rows=rows)
     return SheetSpec(name=name, key=key, en=en, note=note, table=table)
 
 
@@ -86,70 +94,42 @@ CANDIDATE_COLUMNS = (
     F("training_hours", "发展对象培训学时", "Pre-admission training hours", Kind.NUMBER, width=16),
 )
 
+MEMBER_NAME = F("name", "姓名", "Name", required=True)
+
 APPRAISALS = register_sheet(
-    "民主评议",
-    "appraisal_results",
-    "Democratic appraisal",
+    ("民主评议", "appraisal_results", "Democratic appraisal"),
     "民主评议党员：每名党员一行，填写本年度评议结果（优秀、合格、基本合格、不合格）和评议日期。",
-    TableSpec(
-        name="appraisal_results",
-        zh="民主评议党员结果",
-        en="Appraisal result of each member",
-        columns=(
-            F("name", "姓名", "Name", required=True),
-            F("result", "评议结果", "Result", Kind.ENUM, APPRAISAL_RESULTS, required=True),
-            F("date", "评议日期", "Date of the appraisal", Kind.DATE, required=True),
-        ),
-        template_rows=150,
+    ("民主评议党员结果", "Appraisal result of each member"),
+    (
+        MEMBER_NAME,
+        F("result", "评议结果", "Result", Kind.ENUM, APPRAISAL_RESULTS, required=True),
+        F("date", "评议日期", "Date of the appraisal", Kind.DATE, required=True),
     ),
+    150,
 )
 
 TALKS = register_sheet(
-    "谈心谈话",
-    "talks",
-    "One-to-one talks",
+    ("谈心谈话", "talks", "One-to-one talks"),
+    "每次谈心谈话一行：谈话双方的姓名和身份（支部委员填“委员”，其他党员填“党员”）。支委之间、支委和党员之间、"
+    "党员和党员之间都要开展谈心谈话；按人核对，每名党员一年至少谈一次。",
+    ("谈心谈话登记", "Talks register"),
     (
-        "每次谈心谈话一行：谈话双方的姓名和身份（支部委员填“委员”，其他党员填“党员”）。支委之间、支委和党员之间、"
-        "党员和党员之间都要开展谈心谈话；按人核对，每名党员一年至少谈一次。"
+        F("date", "日期", "Date", Kind.DATE, required=True),
+        F("person", "谈话人", "One party", required=True),
+        F("person_role", "谈话人身份", "Role of that party", Kind.ENUM, TALK_ROLES, required=True),
+        F("partner", "谈话对象", "The other party", required=True),
+        F("partner_role", "谈话对象身份", "Role of the other", Kind.ENUM, TALK_ROLES, required=True),
     ),
-    TableSpec(
-        name="talks",
-        zh="谈心谈话登记",
-        en="Talks register",
-        columns=(
-            F("date", "日期", "Date", Kind.DATE, required=True),
-            F("person", "谈话人", "One party", required=True),
-            F("person_role", "谈话人身份", "Role of that party", Kind.ENUM, TALK_ROLES, required=True),
-            F("partner", "谈话对象", "The other party", required=True),
-            F(
-                "partner_role",
-                "谈话对象身份",
-                "Role of the other party",
-                Kind.ENUM,
-                TALK_ROLES,
-                required=True,
-            ),
-        ),
-        template_rows=200,
-    ),
+    200,
 )
 
 
 REVIEWS = register_sheet(
-    "对照检查",
-    "org_life_reviews",
-    "Self-review for the 组织生活会",
+    ("对照检查", "org_life_reviews", "Self-review for the 组织生活会"),
     "组织生活会前，每名党员对照检查、撰写检视材料：每人一行，填写姓名和提交检视材料的日期。",
-    TableSpec(
-        name="org_life_reviews",
-        zh="对照检查检视材料",
-        en="Each member's self-review",
-        columns=(
-            F("name", "姓名", "Name", required=True),
-            F("date", "检视材料日期", "Date of the self-review", Kind.DATE, required=True),
-        ),
-        template_rows=150,
-    ),
+    ("对照检查检视材料", "Each member's self-review"),
+    (MEMBER_NAME, F("date", "检视材料日期", "Date of the self-review", Kind.DATE, required=True)),
+    150,
 )
 
 
