@@ -62,7 +62,7 @@ lint: venv
 	$(BIN)/mypy
 
 fixtures: venv
-	$(BIN)/python fixtures/generate.py  # both colleges: college.toml (2012) and college-2019.toml (2018 norms)
+	$(BIN)/python fixtures/generate.py  # every college: college.toml (2012), college-2019.toml and college-2025.toml (2018 norms), college-policy.toml (example-policy)
 
 export-parts: venv
 	$(BIN)/python -m engine.export.parts.generate  # the 整改清单's fixed parts, from the pinned xlsxwriter

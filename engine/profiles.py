@@ -4,9 +4,10 @@ A profile is written for one assessment year (``year`` in its profile.toml; its 
 dates of that year) or, with ``last_year``, for the years its norms stay in force; each of those years is
 graded with the windows and deadlines moved to it (``Profile.for_year``), so profiles and evaluators are
 kept per (profile, year). A workbook of a year the profile does not cover would be judged against the
-wrong calendar and the wrong norms. Without ``--profile`` (``auto``) every profile under ``rules/`` is a
-candidate and each workbook is graded by the one covering its year; with ``--profile`` that profile is the
-only candidate and a workbook of another year is refused. Either way a workbook is never graded under
+wrong calendar and the wrong norms. Without ``--profile`` (``auto``) every profile under ``rules/`` but
+the fictional examples (``example = true``) is a candidate and each workbook is graded by the one
+covering its year; with ``--profile`` that profile is the only candidate and a workbook of another year
+is refused. Either way a workbook is never graded under
 norms that were not written for its year: when no candidate (or more than one) covers it, the choice is
 an input problem (IN-25, IN-26, IN-27) naming the year and the profiles there are.
 
@@ -110,6 +111,8 @@ class ProfileChoice:
         entries = []
         for folder in folders:
             profile = load_profile(folder)
+            if profile.example:  # an example grades only when named (--profile)
+                continue
             entries.append(_entry(folder, profile))
             choice._loaded[profile.name] = profile
         choice.entries = tuple(sorted(entries, key=lambda e: (e.year, e.name)))

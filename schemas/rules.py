@@ -197,6 +197,11 @@ class Profile(Frozen):
     name: str
     title: Text
     year: int  # the first assessment year it grades; its windows and deadlines are dates of this year
+    # The profile it builds on (engine/rulebook/loader.py): the base's rules and data, this one's over them.
+    base: str | None = None
+    # A fictional profile showing a feature (example-policy): it grades only when named with --profile,
+    # never a workbook picked by its year, so a real workbook is never judged by an example's norms.
+    example: bool = False
     # The last assessment year it grades (None: only ``year``). A profile of norms in force for several
     # years grades each of them with its windows and deadlines moved to that year (``for_year``).
     last_year: int | None = None

@@ -3,13 +3,13 @@
 from __future__ import annotations
 
 import datetime as dt
-import tomllib
 from pathlib import Path
 
 import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
+from engine.rulebook.loader import read_profile_data
 from schemas.workdays import (
     WorkCalendar,
     add_workdays,
@@ -67,9 +67,11 @@ def test_coverage_and_fallback() -> None:
 
 
 def test_the_profile_names_its_calendar() -> None:
+    """Each profile states its calendar, in its profile.toml or its base's (engine/rulebook/loader.py)."""
     rules = Path(__file__).resolve().parents[1] / "rules"
     for toml in sorted(rules.glob("*/profile.toml")):
-        assert tomllib.loads(toml.read_text("utf-8"))["calendar"] in {c.value for c in WorkCalendar}, toml
+        _, data = read_profile_data(toml.parent, [])
+        assert data is not None and data["calendar"] in {c.value for c in WorkCalendar}, toml
 
 
 days = st.dates(min_value=D(2005, 1, 1), max_value=D(2030, 12, 31))

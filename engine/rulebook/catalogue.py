@@ -138,6 +138,41 @@ def _deduction_sizes(profile: Profile) -> list[str]:
     return lines
 
 
+def _base_lines(profile: Profile) -> list[str]:
+    """What a profile built on another takes from it, and that an example is fictional."""
+    lines = []
+    if profile.example:
+        lines.append("A fictional example: it grades only when named (`--profile`), never by year.")
+    if profile.base is not None:
+        lines.append(
+            f"Built on profile `{profile.base}`: its rule files and profile data, with this profile's own "
+            "values over them (engine/rulebook/loader.py)."
+        )
+    return [*lines, ""] if lines else []
+
+
+def _policy_section(profile: Profile) -> list[str]:
+    """The scoring policy (docs/scoring-policy.md), as the profile states it."""
+    policy = profile.policy
+    assert policy is not None
+    lines = ["## Scoring policy", ""]
+    if policy.weights is not None:
+        w = policy.weights
+        lines.append(f"- weighted total: evidence × {w.evidence:g} + review score × {w.review:g}")
+    if policy.max_step_up is not None:
+        step = policy.max_step_up
+        lines.append(f"- 逐级晋升: at most {step} band(s) above last year's grade, unless excepted")
+    for quota in policy.quotas:
+        limit = (
+            f"at most {quota.max_share:.0%} at {quota.grade} or better"
+            if quota.max_share is not None
+            else f"at least {quota.min_share:.0%} at {quota.grade} or worse"
+        )
+        source = f" — {quota.reason.zh} / {quota.reason.en}" if quota.reason is not None else ""
+        lines.append(f"- quota per {quota.scope.replace('_', ' ')}: {limit}{source}")
+    return [*lines, ""]
+
+
 def render_catalogue(profile: Profile) -> str:
     """The catalogue text; deterministic for a given profile (rules in code order, no dates)."""
     lines = [
@@ -149,6 +184,7 @@ def render_catalogue(profile: Profile) -> str:
         f"{profile.window.start} – {profile.window.end}, annual counts {profile.year_window.start} – "
         f"{profile.year_window.end}. {len(profile.rules)} rules.",
         "",
+        *_base_lines(profile),
         "| code | title | indicator | kind | deduction | source clause |",
         "|---|---|---|---|---|---|",
     ]
@@ -164,6 +200,8 @@ def render_catalogue(profile: Profile) -> str:
         for cap in profile.grading.caps:
             lines.append(f"- when `{cap.when}`: at most {cap.max_grade} — {cap.reason.zh} / {cap.reason.en}")
         lines.append("")
+    if profile.policy is not None:
+        lines += _policy_section(profile)
     if profile.retired:
         lines += ["## Retired codes", ""]
         lines += [f"- {code}: {reason}" for code, reason in sorted(profile.retired.items())]

@@ -27,6 +27,8 @@ from engine.rulebook.loader import (
     _retired,
     find_profile_dir,
     load_profile,
+    read_profile_data,
+    rule_files,
 )
 from engine.rulebook.reference import ReferenceEvaluator
 from engine.rulebook.values import Norm, normalise_values
@@ -97,20 +99,19 @@ def _lenient(profile_dir: Path) -> tuple[Profile | None, dict[str, str]]:
     """The profile with every rule file that parses and compiles (first of a duplicated code), so the
     remaining checks still run on a rulebook the loader refuses. Returns (profile, code → file)."""
     ignored: list[tuple[str, str]] = []
-    try:
-        with (profile_dir / PROFILE_FILE).open("rb") as fh:
-            data = tomllib.load(fh)
-    except (OSError, tomllib.TOMLDecodeError):
+    folders, data = read_profile_data(profile_dir, ignored)
+    if data is None:
         return None, {}
     data.pop("rules", None)
     data.pop("retired", None)
+    retired = {code: why for folder in folders for code, why in _retired(folder, ignored).items()}
     try:
-        base = Profile.model_validate({**data, "retired": _retired(profile_dir, ignored)})
+        base = Profile.model_validate({**data, "retired": retired})
     except ValidationError:
         return None, {}
     rules: dict[str, RuleSpec] = {}
     files: dict[str, str] = {}
-    for path in sorted(profile_dir.glob("*/*.toml")):
+    for _, path in rule_files(folders).values():
         try:
             with path.open("rb") as fh:
                 rule = RuleSpec.model_validate(tomllib.load(fh))
@@ -444,7 +445,8 @@ def lint_profile(name_or_path: str | Path, rules_root: Path | None = None) -> li
     issues: list[LintIssue] = []
     try:
         loaded = load_profile(profile_dir)
-        files = {r.code: _display(profile_dir / r.code[:2] / f"{r.code}.toml") for r in loaded.rules}
+        folders = read_profile_data(profile_dir, [])[0]
+        files = {path.stem: _display(path) for _, path in rule_files(folders).values()}
         profile: Profile | None = loaded
     except RulebookError as exc:
         issues += _loader_issues(profile_dir, exc.problems)

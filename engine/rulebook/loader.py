@@ -1,5 +1,11 @@
 """Load and validate a profile folder: ``rules/<name>/profile.toml`` plus ``<AREA>/<CODE>.toml`` rule files.
 
+A profile may build on another: ``base = "loudi-2012"`` in its profile.toml gives it the base's rule files
+and profile data, with its own over them — tables (``[params]``, ``[deadlines]``, ``[grading]``, …) merge
+key by key, any other value (an array such as ``stages`` or ``policy.quotas`` included) replaces the
+base's, and a rule file of its own (``<AREA>/<CODE>.toml``) replaces the base's file of that code. Name,
+title, years, document and ``example`` are never inherited: a profile states what it is.
+
 Every problem found is collected and raised together as one ``RulebookError`` (file + problem each), so
 a maintainer fixes a broken rulebook in one pass instead of one error per run.
 """
@@ -101,6 +107,74 @@ def _read_toml(path: Path, problems: list[tuple[str, str]], where: str) -> dict[
     except OSError as exc:
         problems.append((where, f"cannot be read: {exc}"))
     return None
+
+
+BASE_KEY = "base"
+# What a profile says about itself: never taken from its base.
+_OWN_KEYS = frozenset({"name", "title", "year", "last_year", "document", "example"})
+
+
+def _merged(under: dict[str, Any], over: dict[str, Any]) -> dict[str, Any]:
+    """``over`` on ``under``: tables merge key by key, recursively; any other value replaces."""
+    out = dict(under)
+    for key, value in over.items():
+        below = out.get(key)
+        out[key] = _merged(below, value) if isinstance(value, dict) and isinstance(below, dict) else value
+    return out
+
+
+def _base_dir(ref: str, profile_dir: Path, rules_root: Path | None) -> Path:
+    """The folder a ``base`` names: a profile beside this one, else one under ``rules_root``."""
+    sibling = profile_dir.parent / ref
+    if (sibling / PROFILE_FILE).is_file():
+        return sibling
+    return find_profile_dir(ref, rules_root)
+
+
+def read_profile_data(
+    profile_dir: Path, problems: list[tuple[str, str]], rules_root: Path | None = None
+) -> tuple[tuple[Path, ...], dict[str, Any] | None]:
+    """A profile's folders (its bases first, itself last) and its profile.toml data with each base's under
+    it; (folders, None) when its own profile.toml cannot be read. Problems of a base (missing, unreadable,
+    a cycle) are added to ``problems``."""
+    own = _read_toml(profile_dir / PROFILE_FILE, problems, PROFILE_FILE)
+    if own is None:
+        return (profile_dir,), None
+    folders, layers, current = [profile_dir.resolve()], [own], own
+    while BASE_KEY in current:
+        ref = current[BASE_KEY]
+        if not isinstance(ref, str) or not ref.strip():
+            problems.append((PROFILE_FILE, f'{BASE_KEY} must name a profile, e.g. base = "loudi-2012"'))
+            break
+        try:
+            folder = _base_dir(ref, profile_dir, rules_root).resolve()
+        except RulebookError:
+            problems.append((PROFILE_FILE, f"{BASE_KEY} {ref!r} is not a profile"))
+            break
+        if folder in folders:
+            chain = " → ".join(f.name for f in (*folders, folder))
+            problems.append((PROFILE_FILE, f"{BASE_KEY} profiles form a cycle: {chain}"))
+            break
+        data = _read_toml(folder / PROFILE_FILE, problems, (folder / PROFILE_FILE).as_posix())
+        if data is None:
+            break
+        folders.append(folder)
+        layers.append(data)
+        current = data
+    merged: dict[str, Any] = {}
+    for layer in reversed(layers):  # the furthest base first, this profile last
+        merged = _merged({k: v for k, v in merged.items() if k not in _OWN_KEYS}, layer)
+    return tuple(reversed(folders)), merged
+
+
+def rule_files(folders: tuple[Path, ...]) -> dict[str, tuple[Path, Path]]:
+    """Each rule file a profile reads, by ``<AREA>/<CODE>.toml``: (its folder, its path). A file of a later
+    folder (the profile's own, after its bases) replaces an earlier folder's file of that name."""
+    out: dict[str, tuple[Path, Path]] = {}
+    for folder in folders:
+        for path in sorted(folder.glob("*/*.toml")):
+            out[path.relative_to(folder).as_posix()] = (folder, path)
+    return dict(sorted(out.items()))
 
 
 def _pydantic_problems(exc: ValidationError) -> list[str]:
@@ -230,14 +304,14 @@ def load_profile(name_or_path: str | Path, rules_root: Path | None = None) -> Pr
     profile_dir = find_profile_dir(name_or_path, rules_root)
     problems: list[tuple[str, str]] = []
 
-    data = _read_toml(profile_dir / PROFILE_FILE, problems, PROFILE_FILE)
+    folders, data = read_profile_data(profile_dir, problems, rules_root)
     if data is None:
         raise RulebookError(profile_dir, problems)
     for key in ("rules", "retired"):
         if key in data:
             problems.append((PROFILE_FILE, f"{key!r} does not belong in {PROFILE_FILE}"))
             data.pop(key)
-    retired = _retired(profile_dir, problems)
+    retired = {code: why for folder in folders for code, why in _retired(folder, problems).items()}
     try:
         profile = Profile.model_validate({**data, "retired": retired})
     except ValidationError as exc:
@@ -285,8 +359,9 @@ def load_profile(name_or_path: str | Path, rules_root: Path | None = None) -> Pr
     rules: list[RuleSpec] = []
     located: list[tuple[str, RuleSpec]] = []
     seen: dict[str, str] = {}
-    for path in sorted(profile_dir.glob("*/*.toml")):
-        rel = path.relative_to(profile_dir).as_posix()
+    own = profile_dir.resolve()
+    for key, (folder, path) in rule_files(folders).items():
+        rel = key if folder == own else path.as_posix()  # a base's file is named by its full path
         raw = _read_toml(path, problems, rel)
         if raw is None:
             continue
@@ -322,10 +397,15 @@ def load_profile(name_or_path: str | Path, rules_root: Path | None = None) -> Pr
 
 def profile_sha256(name_or_path: str | Path, rules_root: Path | None = None) -> str:
     """SHA-256 over the profile's TOML files (relative path and bytes, in sorted path order), for the run
-    manifest: any change to a threshold, rule or policy changes the hash; the generated catalogue does not."""
+    manifest: any change to a threshold, rule or policy changes the hash; the generated catalogue does not.
+    A profile built on a base hashes the base's files too (after its own, each path under the base's
+    name), so a change to the base changes it."""
     profile_dir = find_profile_dir(name_or_path, rules_root)
+    folders, _ = read_profile_data(profile_dir, [], rules_root)
     digest = hashlib.sha256()
-    for path in sorted(profile_dir.rglob("*.toml"), key=lambda p: p.relative_to(profile_dir).as_posix()):
-        digest.update(path.relative_to(profile_dir).as_posix().encode("utf-8") + b"\0")
-        digest.update(path.read_bytes() + b"\0")
+    for n, folder in enumerate(reversed(folders)):
+        prefix = "" if n == 0 else f"{folder.name}/"
+        for path in sorted(folder.rglob("*.toml"), key=lambda p: p.relative_to(folder).as_posix()):
+            digest.update((prefix + path.relative_to(folder).as_posix()).encode("utf-8") + b"\0")
+            digest.update(path.read_bytes() + b"\0")
     return digest.hexdigest()
