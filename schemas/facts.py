@@ -501,6 +501,132 @@ def form_facts(form: str) -> dict[str, FactDef]:
     return {name: FACTS[name] for name in FORM_FACTS[form]}
 
 
+# --- what each fact of the national form reads -----------------------------------------------------------
+
+# The form entries each fact of the national form reads, as ``sheet.name`` (a labelled field, or a column of
+# a checklist's rows), ``table.column`` (a register's column, by its table name) or ``sheet:item`` (a
+# checklist row). tests/test_national_form.py derives from it the entries the national rules read and
+# compares them with the entries `template --profile national-2018` writes.
+_MEETING = ("meetings.date", "meetings.type")
+_STUDY = (
+    "study_hours.name",
+    "study_hours.leader",
+    "study_hours.q1",
+    "study_hours.q2",
+    "study_hours.q3",
+    "study_hours.q4",
+)
+_MEMBERS = ("basic.full_members", "basic.probationary_members")
+
+
+def _item(item: str, column: str) -> tuple[str, str]:
+    return (f"systems:{item}", f"systems.{column}")
+
+
+NATIONAL_FACT_INPUTS: dict[str, tuple[str, ...]] = {
+    "branch_type": ("basic.branch_type",),
+    "full_members": ("basic.full_members",),
+    "has_committee": ("basic.full_members", "committee.name"),
+    "committee_size": ("committee.name",),
+    "general_meetings": _MEETING,
+    "meetings_without_minutes": (*_MEETING, "meetings.minutes"),
+    "committee_meetings_min_month": _MEETING,
+    "satisfaction_rate": (
+        "satisfaction.respondents",
+        "satisfaction.satisfied",
+        "satisfaction.basically_satisfied",
+    ),
+    "veto_discipline": ("negative_list:discipline", "negative_list.present"),
+    "veto_inactive": ("negative_list:inactive", "negative_list.present"),
+    "veto_petition": ("negative_list:petition", "negative_list.present"),
+    "veto_disunity": ("negative_list:disunity", "negative_list.present"),
+    "members": _MEMBERS,
+    "party_groups": ("basic.party_groups",),
+    "secretary_present": ("basic.secretary", "committee.post"),
+    "years_since_election": ("basic.last_election", "basic.assessment_year"),
+    "baseline_grade_rank": ("self_assessment.baseline_grade",),
+    "grade_rank_change": ("self_assessment.baseline_grade", "self_assessment.self_grade"),
+    "problems_listed": ("problems.problem",),
+    "problems_without_measure": ("problems.problem", "problems.measure"),
+    "members_without_activity": _STUDY,
+    "candidates_count": ("candidates.name",),
+    "candidates_dossier_incomplete": (
+        "candidates.dossier_complete",
+        "candidates.applied_on",
+        "candidates.activist_on",
+        "candidates.candidate_on",
+        "candidates.vote_on",
+    ),
+    "min_notice_working_days": ("candidates.notice_start", "candidates.notice_end"),
+    "notices_after_vote": ("candidates.notice_end", "candidates.vote_on"),
+    "ballots_invalid": ("candidates.voters_due", "candidates.voters_present", "candidates.votes_yes"),
+    "candidates_steps_missing": (
+        "candidates.sponsors",
+        "candidates.review_on",
+        "candidates.training_hours",
+        "candidates.activist_on",
+        "candidates.candidate_on",
+        "candidates.vote_on",
+    ),
+    "transparency_done": _item("transparency", "done"),
+    "transparency_count": _item("transparency", "count"),
+    "annual_plan_done": _item("annual_plan", "done"),
+    "annual_summary_done": _item("annual_summary", "done"),
+    "venue_done": _item("venue", "done"),
+    "facilities_done": _item("facilities", "done"),
+    "info_system_done": _item("info_system", "done"),
+    "funds_amount": _item("funds", "count"),
+    "responsibility_zones_count": _item("responsibility_zones", "count"),
+    "self_check_date": _item("self_check", "date"),
+    "commitments_signed_share": (*_item("commitments_signed", "count"), *_MEMBERS),
+    "classes_count": ("student_classes.class_name",),
+    "lower_year_classes_without_members": ("student_classes.study_year", "student_classes.members"),
+    "upper_year_classes_without_group": (
+        "student_classes.study_year",
+        "student_classes.party_group",
+        "student_classes.members",
+        "student_classes.full_members",
+    ),
+    "general_meetings_min_quarter": _MEETING,
+    "group_meetings_min_month": (*_MEETING, "meetings.group", "basic.party_groups"),
+    "lectures_min_quarter": _MEETING,
+    "themed_day_min_month": _MEETING,
+    "themed_days_off_day": (*_MEETING, "meetings.moved_reason", "basic.themed_day"),
+    "org_life_meetings": _MEETING,
+    "members_reviewed_share": ("org_life_reviews.name", "org_life_reviews.date", *_MEMBERS),
+    # a row is a member's result: the result column is required, so a row without one is refused
+    "members_appraised_share": (
+        "appraisal_results.name",
+        "appraisal_results.result",
+        "appraisal_results.date",
+        *_MEMBERS,
+    ),
+    "members_talked_share": ("talks.person", "talks.partner", "talks.date", *_MEMBERS),
+    "talk_pair_kinds_missing": ("talks.person_role", "talks.partner_role", "committee.name", *_MEMBERS),
+    "member_hours_year_min": (*_STUDY, "committee.name"),
+    "leader_hours_year_min": (*_STUDY, "committee.name"),
+    "secretary_trainings_year": ("training.name", "training.date", "training.type", "basic.secretary"),
+}
+
+# What the engine reads of every form whatever its rules: the branch's identity (its result, lists and
+# summary name it), the self-assessment the summary shows, and the rectification ledger's rows.
+ENGINE_INPUTS: tuple[str, ...] = (
+    "basic.branch_name",
+    "basic.branch_id",
+    "basic.general_branch",
+    "basic.branch_type",
+    "basic.secretary",
+    "basic.assessment_year",
+    "self_assessment.self_score",
+    "self_assessment.self_grade",
+    "problems.problem",
+    "problems.measure",
+    "problems.owner",
+    "problems.due",
+    "problems.state",
+)
+
+
 # --- parameters the facts stage reads ----------------------------------------------------------------------
 
 # Profile parameters the facts stage reads itself (besides those rules compare facts with). The facts

@@ -1,6 +1,7 @@
 """The national-2018 form: the form of the current national norms.
 
-It is the 2012 form without what only the 2012 construction year asked for: the checklist keeps the items
+It is the 2012 form without what only the 2012 construction year asked for, and without every field and
+column no national rule reads (``UNREAD``): the checklist keeps the items
 the national-2018 rules read (transparency, commitments, plan and summary, venue and facilities, funds, the
 member information system, responsibility zones, the self-check) and drops the campaign's (创先争优 plan,
 construction-year working group, 宁乡 discussion …) and the systems no national rule checks; the meeting
@@ -133,7 +134,44 @@ REVIEWS = register_sheet(
 )
 
 
+# The 2012 form's fields and columns no national rule reads (the construction year's and the seed's own:
+# the linked cadre, young teachers, backbone staff, declared totals, study topics, online study …), by
+# sheet key or table name; tests/test_national_form.py keeps this list and the rules' reads in step.
+UNREAD: dict[str, frozenset[str]] = {
+    "basic": frozenset(
+        (
+            "window_department",
+            "contact_leader",
+            "filled_on",
+            "filled_by",
+            "directly_reporting",
+            "young_teachers_non_members",
+        )
+    ),
+    "committee": frozenset(("admin_post",)),
+    "meetings": frozenset(
+        ("chair", "topic", "expected", "present", "tags", "online", "leader_present", "note")
+    ),
+    "training": frozenset(("organiser", "topic", "hours")),
+    "candidates": frozenset(
+        ("identity", "ballot", "approved_on", "young_teacher", "backbone", "failed_courses", "sanctioned")
+    ),
+    "systems": frozenset(("note",)),
+    "student_classes": frozenset(("students", "failing_members")),
+    "satisfaction": frozenset(("surveyed_on", "dissatisfied")),
+    "negative_list": frozenset(("note",)),
+    "self_assessment": frozenset(("graded_on", "declared_committee_meetings", "declared_lectures")),
+}
+
+
+def _read(fields: tuple[FieldSpec, ...], where: str) -> tuple[FieldSpec, ...]:
+    return tuple(f for f in fields if f.name not in UNREAD.get(where, ()))
+
+
 def _national(spec: SheetSpec) -> SheetSpec:
+    spec = replace(spec, fields=_read(spec.fields, spec.key), item_columns=_read(spec.item_columns, spec.key))
+    if spec.table is not None:
+        spec = replace(spec, table=replace(spec.table, columns=_read(spec.table.columns, spec.table.name)))
     if spec.key == SYSTEMS.key:
         return replace(spec, items=tuple(i for i in spec.items if i.key in CHECKLIST_ITEMS))
     if spec.key == BASIC.key:

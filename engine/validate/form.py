@@ -628,12 +628,16 @@ class _Validator:
         satisfaction_sheet = self.sheet_for(SATISFACTION, True)
         satisfaction = Row()
         if satisfaction_sheet is not None:
-            satisfaction = self.read_fields(satisfaction_sheet, SATISFACTION, len(satisfaction_sheet.rows))
+            satisfaction = self.read_fields(
+                satisfaction_sheet, layout.sheet(SATISFACTION.key), len(satisfaction_sheet.rows)
+            )
             sheet_cells[SATISFACTION.name] = Evidence(file=self.file, sheet=satisfaction_sheet.name)
         self_sheet = self.sheet_for(SELF_ASSESSMENT, True)
         self_fields, problem_rows = Row(), list[Row]()
         if self_sheet is not None:
-            self_fields, problem_rows = self.read_fields_and_table(self_sheet, SELF_ASSESSMENT)
+            self_fields, problem_rows = self.read_fields_and_table(
+                self_sheet, layout.sheet(SELF_ASSESSMENT.key)
+            )
             sheet_cells[SELF_ASSESSMENT.name] = Evidence(file=self.file, sheet=self_sheet.name)
 
         self.cross_checks(tables, satisfaction, year)
