@@ -199,8 +199,6 @@ class ChecklistFact:
 CHECKLIST_FACTS: dict[str, ChecklistFact] = {
     "cxzy_plan_done": ChecklistFact("cxzy_plan", "done"),
     "democratic_centralism_done": ChecklistFact("democratic_centralism", "done"),
-    "transparency_done": ChecklistFact("transparency", "done"),
-    "transparency_count": ChecklistFact("transparency", "count", "次", "times"),
     "written_systems_done": ChecklistFact("written_systems", "done"),
     "annual_plan_done": ChecklistFact("annual_plan", "done"),
     "annual_summary_done": ChecklistFact("annual_summary", "done"),
@@ -230,7 +228,7 @@ CHECKLIST_FACTS: dict[str, ChecklistFact] = {
 
 _COLUMN_TYPES: dict[str, tuple[str, str, type]] = {
     "done": ("是否落实", "in place", bool),
-    "date": ("日期", "date (yyyymmdd)", int),
+    "date": ("日期", "date", int),
     "count": ("数量", "count", float),
 }
 
@@ -274,7 +272,7 @@ FACTS.update(
         "grade_rank_change": FactDef(
             "等次变化（自评−年初，负数为晋位）", "grade change (self − baseline; negative = moved up)", int
         ),
-        "grading_meeting_date": FactDef("分类定级会议日期", "grading meeting date (yyyymmdd)", int),
+        "grading_meeting_date": FactDef("分类定级会议日期", "grading meeting date", int),
         "problems_listed": FactDef("查找问题条数", "problems listed", int, "条", "items"),
         "problems_without_measure": FactDef(
             "无整改措施的问题条数", "problems without a measure", int, "条", "items"
@@ -316,7 +314,7 @@ FACTS.update(
         ),
         "mobilisation_meetings": FactDef("动员会次数", "mobilisation meetings", int, *_TIMES),
         "consultation_meetings": FactDef("征求意见会次数", "consultation meetings", int, *_TIMES),
-        # 书记培训
+        # 支委培训
         "committee_trained_min": FactDef(
             "每名支委全年参加培训最少次数",
             "fewest trainings attended by a committee member",
@@ -358,6 +356,17 @@ FACTS.update(
         ),
         # 制度落实
         **_checklist_defs(),
+        # 党务公开记录
+        "transparency_count": FactDef(
+            "党务公开次数（全年）", "Party-affairs disclosures in the year", int, *_TIMES
+        ),
+        "transparency_min_quarter": FactDef(
+            "每季度党务公开最少次数",
+            "fewest Party-affairs disclosures in a quarter",
+            int,
+            *_TIMES,
+            "quarter",
+        ),
         "commitments_signed_share": FactDef("党员承诺书签订比例", "share of members who signed", float),
         # 学生班级
         "classes_count": FactDef("班级数", "classes", int, "个", "classes"),
@@ -481,8 +490,8 @@ NATIONAL_FACTS: tuple[str, ...] = (
     "notices_after_vote",
     "ballots_invalid",
     "candidates_steps_missing",
-    "transparency_done",
     "transparency_count",
+    "transparency_min_quarter",
     "annual_plan_done",
     "annual_summary_done",
     "venue_done",
@@ -587,8 +596,8 @@ NATIONAL_FACT_INPUTS: dict[str, tuple[str, ...]] = {
         "candidates.candidate_on",
         "candidates.vote_on",
     ),
-    "transparency_done": _item("transparency", "done"),
-    "transparency_count": _item("transparency", "count"),
+    "transparency_count": ("disclosures.date",),
+    "transparency_min_quarter": ("disclosures.date",),
     "annual_plan_done": _item("annual_plan", "done"),
     "annual_summary_done": _item("annual_summary", "done"),
     "venue_done": _item("venue", "done"),

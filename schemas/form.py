@@ -159,6 +159,16 @@ class ChecklistItem(Record):
     note: str | None = None
 
 
+class Disclosure(Record):
+    """A row of 党务公开记录: one publication of Party affairs. The 2012 form requires its content; the
+    national form, whose rules count the dates by quarter, has no content column (None)."""
+
+    date: dt.date
+    content: str | None = None
+    channel: str | None = None
+    evidence: str | None = None
+
+
 class StudentClass(Record):
     class_name: str
     study_year: str | None = None
@@ -214,6 +224,7 @@ class BranchForm(Frozen):
     training: tuple[Training, ...] = ()
     candidates: tuple[Candidate, ...] = ()
     systems: dict[str, ChecklistItem] = {}
+    disclosures: tuple[Disclosure, ...] = ()
     student_classes: tuple[StudentClass, ...] = ()
     appraisal_results: tuple[AppraisalResult, ...] = ()
     talks: tuple[Talk, ...] = ()

@@ -2,7 +2,7 @@
 
 It is the 2012 form without what only the 2012 construction year asked for, and without every field and
 column no national rule reads (``UNREAD``): the checklist keeps the items
-the national-2018 rules read (transparency, commitments, plan and summary, venue and facilities, funds, the
+the national-2018 rules read (commitments, plan and summary, venue and facilities, funds, the
 member information system, responsibility zones, the self-check) and drops the campaign's (创先争优 plan,
 construction-year working group, 宁乡 discussion …) and the systems no national rule checks; the meeting
 types drop the construction year's 教育周, 动员会 and 征求意见会. Its template carries its own version, so a
@@ -39,9 +39,9 @@ from schemas.form_layout import (
 NATIONAL_FORM_VERSION = "2018.2"
 RETIRED_VERSIONS = ("2018.1",)  # the first national form: appraisals and talks were meeting rows
 
-# The checklist items the national-2018 rules read (CM-01, DM-02, DM-04, PR-07, SV-02, VN-02, VN-03, VN-05).
+# The checklist items the national-2018 rules read (CM-01, DM-04, PR-07, SV-02, VN-02, VN-03, VN-05); DM-02
+# reads the 党务公开记录 register the form shares with the 2012 one.
 CHECKLIST_ITEMS = (
-    "transparency",
     "commitments_signed",
     "annual_plan",
     "annual_summary",
@@ -161,6 +161,7 @@ UNREAD: dict[str, frozenset[str]] = {
     "satisfaction": frozenset(("surveyed_on", "dissatisfied")),
     "negative_list": frozenset(("note",)),
     "self_assessment": frozenset(("graded_on", "declared_committee_meetings", "declared_lectures")),
+    "disclosures": frozenset(("content", "channel", "evidence")),  # DM-02 counts the dates by quarter
 }
 
 

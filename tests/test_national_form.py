@@ -21,12 +21,12 @@ runner = CliRunner()
 
 
 def facts_the_profile_reads(name: str) -> set[str]:
-    """The facts named by the profile's rules, caps and KPIs, and the facts those are worked out from
-    (TG-04's grade change is worked out from the declared baseline)."""
+    """The facts named by the profile's rules (their examples too), caps and KPIs."""
     profile = load_profile(name)
     used: set[str] = set()
     for rule in profile.rules:
         used |= _names(rule.applies) | _names(rule.condition) | {rule.actual}
+        used |= {name for example in rule.examples for name in example.facts}
     for cap in profile.grading.caps:
         used |= _names(cap.when)
     for kpi in profile.grading.kpis:

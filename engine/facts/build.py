@@ -23,7 +23,8 @@ Registers, checklist and process facts (docs/form.md; tests/test_facts_boundarie
   ``study_topics``, ``lower_year`` … on a profile that never uses them) makes that fact None (not
   evidenced) instead of failing the stage; a parameter present with the wrong type still fails loudly.
 * Modules: basic (基本信息, 自评), meetings, hours, training, candidates, checklist (制度落实, generated from
-  ``schemas.facts.CHECKLIST_FACTS``), classes; this module assembles them and checks the key set.
+  ``schemas.facts.CHECKLIST_FACTS``), transparency (党务公开记录), classes; this module assembles them and
+  checks the key set.
 """
 
 from __future__ import annotations
@@ -40,6 +41,7 @@ from engine.facts.people import name_key, name_keys
 from engine.facts.periods import in_window
 from engine.facts.registers import register_facts
 from engine.facts.training import training_facts
+from engine.facts.transparency import transparency_facts
 from schemas import form_layout as layout
 from schemas.common import Evidence, Finding
 from schemas.facts import FACTS, FORM_FACTS, BranchFacts, BranchIdentity, Fact, FactValue, fact
@@ -67,6 +69,7 @@ def build_facts(form: BranchForm, profile: Profile) -> BranchFacts:
     facts.update(training_facts(form, profile, params, committee))
     facts.update(candidate_facts(form, profile.calendar))
     facts.update(checklist_facts(form, members, members_cells))
+    facts.update(transparency_facts(form, profile))
     facts.update(class_facts(form, params))
     facts.update(self_assessment_facts(form))
     facts["satisfaction_rate"] = _satisfaction_fact(form)

@@ -53,6 +53,7 @@ from schemas.form import (
     Candidate,
     ChecklistItem,
     CommitteeMember,
+    Disclosure,
     FormResult,
     Meeting,
     NegativeItem,
@@ -80,6 +81,7 @@ from schemas.form_layout import (
     SYSTEMS,
     TEMPLATE_VERSION,
     TRAINING,
+    TRANSPARENCY_LOG,
     FieldSpec,
     Kind,
     SheetSpec,
@@ -484,7 +486,8 @@ class _Validator:
             )
             return {}
         item_rows: dict[str, int] = {}
-        labels = {normalise_label(label): item.key for item in spec.items for label in item.labels}
+        items = (*spec.items, *spec.former_items)
+        labels = {normalise_label(label): item.key for item in items for label in item.labels}
         for r, values in enumerate(sheet.rows):
             first = first_text_cell(values)
             if first is None:
@@ -497,8 +500,11 @@ class _Validator:
         found = [(c, header.columns[c.name]) for c in spec.item_columns if c.name in header.columns]
         columns, plan = self.columns(sheet, found)
         result: dict[str, Row] = {}
-        for item in spec.items:
+        former = {item.key for item in spec.former_items}
+        for item in items:
             r_found = item_rows.get(item.key)
+            if r_found is None and item.key in former:
+                continue  # a row of older forms: read when there, never asked for
             if r_found is None:
                 self.report(
                     "IN-05",
@@ -625,6 +631,15 @@ class _Validator:
             if sheet is not None:
                 sheet_cells[spec.name] = Evidence(file=self.file, sheet=sheet.name)
 
+        # 党务公开记录: a register of the current forms; a workbook made from an older form has none and
+        # counts its disclosures on the 制度落实 row instead (read above as a former item).
+        tables["disclosures"] = []
+        log_spec = next((s for s in layout.sheets if s.key == TRANSPARENCY_LOG.key), None)
+        log_sheet = None if log_spec is None else self.sheet_for(log_spec, False)
+        if log_spec is not None and log_spec.table is not None and log_sheet is not None:
+            tables["disclosures"] = self.read_table(log_sheet, log_spec.table, 0)
+            sheet_cells[log_spec.name] = Evidence(file=self.file, sheet=log_sheet.name)
+
         satisfaction_sheet = self.sheet_for(SATISFACTION, True)
         satisfaction = Row()
         if satisfaction_sheet is not None:
@@ -658,6 +673,7 @@ class _Validator:
             training=tuple(_model(Training, r) for r in tables["training"]),
             candidates=tuple(_model(Candidate, r) for r in tables["candidates"]),
             systems={k: _model(ChecklistItem, r, key=k) for k, r in checklists["systems"].items()},
+            disclosures=tuple(_model(Disclosure, r) for r in tables["disclosures"]),
             student_classes=tuple(_model(StudentClass, r) for r in tables["student_classes"]),
             appraisal_results=tuple(_model(AppraisalResult, r) for r in tables["appraisal_results"]),
             talks=tuple(_model(Talk, r) for r in tables["talks"]),
@@ -795,7 +811,11 @@ class _Validator:
                         "the three counts cannot add up to more than the respondents",
                     ),
                 )
-        for spec_sheet, table_name in ((MEETINGS, "meetings"), (TRAINING, "training")):
+        for spec_sheet, table_name in (
+            (MEETINGS, "meetings"),
+            (TRAINING, "training"),
+            (TRANSPARENCY_LOG, "disclosures"),
+        ):
             assert spec_sheet.table is not None
             self.check_in_year(tables[table_name], "date", spec_sheet.table.column("date"), year)
         surveyed = next(f for f in SATISFACTION.fields if f.name == "surveyed_on")
@@ -809,10 +829,12 @@ class _Validator:
         return None
 
     def template_version(self) -> str | None:
-        """The stamped version; IN-11 when there is none or no known form stamps it."""
+        """The stamped version; IN-11 when there is none, no known form stamps it, or an earlier template of
+        its form stamped it (the current template has moved or added something)."""
         meta = self.raw.sheets.get(META_SHEET)
         actual = self.stamped_version()
-        if form_of_version(actual) is None:
+        form = form_of_version(actual)
+        if form is None or actual != form.version:  # none known, or an earlier template of its form
             where = Evidence(
                 file=self.file, sheet=META_SHEET if meta is not None else None, cell="B1" if meta else None
             )
@@ -820,7 +842,7 @@ class _Validator:
                 "IN-11",
                 where,
                 actual=actual if actual is not None else _text("（无版本标记）", "(no version stamp)"),
-                expected=TEMPLATE_VERSION,
+                expected=form.version if form is not None else TEMPLATE_VERSION,
             )
         return actual
 
