@@ -628,9 +628,15 @@ class FormLayout:
     # Versions earlier templates of this form stamped: their workbooks are still read with this form (what
     # moved elsewhere is read where they kept it, e.g. SheetSpec.former_items), and still belong to it.
     former_versions: tuple[str, ...] = ()
+    # Versions this form's template stamped before it changed in a way an old workbook cannot be read by:
+    # such a workbook is refused with the version and the fix (IN-47), not read as the current form.
+    retired_versions: tuple[str, ...] = ()
 
     def sheet(self, key: str) -> SheetSpec:
         return next(s for s in self.sheets if s.key == key)
+
+    def has(self, key: str) -> bool:
+        return any(s.key == key for s in self.sheets)
 
 
 # the seed's form (also the default); 2012.3 registers 党务公开 as a dated log

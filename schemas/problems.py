@@ -614,6 +614,26 @@ PROBLEMS += (
     ),
 )
 
+# IN-47: a workbook of a form version its form no longer reads (schemas/form_layout.py retired_versions)
+PROBLEMS += (
+    ProblemSpec(
+        "IN-47",
+        _t("工作簿由旧版表格填写", "Workbook made from an earlier version of the form"),
+        _t(
+            "此工作簿由规则集 {form_profile} 的旧版表格填写（模板版本 {version}），当前表格为 {current} 版，"
+            "栏目已改变（如民主评议、谈心谈话改为逐人登记），按新表格读取会漏记内容，未予评定",
+            "This workbook was filled in on an earlier version ({version}) of profile {form_profile}'s form; "
+            "the current form is version {current} and its entries changed (appraisals and talks are now "
+            "registered person by person), so reading it as the current form would lose entries; not graded",
+        ),
+        _t(
+            "请用“branchgrade template --profile {form_profile}”生成的新表格重新填写（可将原有内容转填过去）",
+            "Fill in the new form written by “branchgrade template --profile {form_profile}” (the entries "
+            "can be copied over)",
+        ),
+    ),
+)
+
 PROBLEMS = tuple(sorted(PROBLEMS, key=lambda p: p.code))  # catalogue order: by code
 
 CATALOGUE: dict[str, ProblemSpec] = {p.code: p for p in PROBLEMS}

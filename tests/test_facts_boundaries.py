@@ -19,7 +19,7 @@ from engine.facts import build_facts
 from engine.facts.params import Params
 from schemas import form_layout as layout
 from schemas.common import Evidence, Severity
-from schemas.facts import CHECKLIST_FACTS, FACTS, BranchFacts
+from schemas.facts import CHECKLIST_FACTS, FACTS, FORM_2012_FACTS, BranchFacts
 from schemas.form import (
     BasicInfo,
     BranchForm,
@@ -255,7 +255,7 @@ def test_checklist_facts_name_real_items() -> None:
 
 def test_a_bare_form_builds_every_new_fact_with_evidence() -> None:
     facts = facts_of(make_form())
-    assert list(facts.facts) == list(FACTS)
+    assert list(facts.facts) == list(FORM_2012_FACTS)
     for name in [*FACT_TYPES, *CHECKLIST_FACTS]:
         fact = facts.facts[name]
         assert fact.evidence, name

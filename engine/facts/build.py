@@ -39,11 +39,12 @@ from engine.facts.meetings import MeetingFacts, MeetingParams
 from engine.facts.params import Params
 from engine.facts.people import name_key, name_keys
 from engine.facts.periods import in_window
+from engine.facts.registers import register_facts
 from engine.facts.training import training_facts
 from engine.facts.transparency import transparency_facts
 from schemas import form_layout as layout
 from schemas.common import Evidence, Finding
-from schemas.facts import FACTS, BranchFacts, BranchIdentity, Fact, FactValue, fact
+from schemas.facts import FACTS, FORM_FACTS, BranchFacts, BranchIdentity, Fact, FactValue, fact
 from schemas.form import BranchForm, CommitteeMember
 from schemas.problems import make_problem
 from schemas.rules import Profile
@@ -53,7 +54,9 @@ DEPUTY_SECRETARY = "副书记"
 
 
 def build_facts(form: BranchForm, profile: Profile) -> BranchFacts:
-    """Every fact of ``schemas.facts.FACTS`` for one branch, in catalogue order."""
+    """Every fact of the profile's form (``schemas.facts.FORM_FACTS``) for one branch, in catalogue order.
+
+    All facts are worked out (a register the form lacks is simply empty) and the form's are kept."""
     params = Params(profile.params)
     committee = has_committee(form, params)
     members, members_cells = members_of(form)
@@ -71,12 +74,13 @@ def build_facts(form: BranchForm, profile: Profile) -> BranchFacts:
     facts.update(self_assessment_facts(form))
     facts["satisfaction_rate"] = _satisfaction_fact(form)
     facts.update(_veto_facts(form))
+    facts.update(register_facts(form, profile, params, members, members_cells))
 
     if facts.keys() != FACTS.keys():  # a programming error, never a user error: fail loudly
         raise RuntimeError(f"facts stage out of step with FACTS: {sorted(facts.keys() ^ FACTS.keys())}")
     return BranchFacts(
         identity=identity_of(form),
-        facts={name: facts[name] for name in FACTS},
+        facts={name: facts[name] for name in FORM_FACTS[profile.form]},
         problems_listed=tuple(
             (p.problem, p.measure, p.owner, p.due, p.state) for p in form.self_assessment.problems
         ),

@@ -6,7 +6,6 @@ as pandera's ``lazy=True``). The form is built only when no problem is an error;
 
 from __future__ import annotations
 
-import math
 import unicodedata
 from collections.abc import Callable, Mapping, Sequence
 from datetime import date
@@ -32,6 +31,7 @@ from engine.validate.locate import (
 from engine.validate.parse import _MAX_YEAR as _MAX_DATE_YEAR
 from engine.validate.parse import _MIN_YEAR as _MIN_DATE_YEAR
 from engine.validate.parse import (
+    MAX_NUMBER,
     ParseError,
     _choice_keys,
     clean_text,
@@ -47,6 +47,7 @@ from engine.validate.parse import (
 )
 from schemas.common import Evidence, Finding, Severity, Text
 from schemas.form import (
+    AppraisalResult,
     BasicInfo,
     BranchForm,
     Candidate,
@@ -56,11 +57,13 @@ from schemas.form import (
     FormResult,
     Meeting,
     NegativeItem,
+    OrgLifeReview,
     Problem,
     Satisfaction,
     SelfAssessment,
     StudentClass,
     StudyHours,
+    Talk,
     Training,
 )
 from schemas.form_layout import (
@@ -84,14 +87,16 @@ from schemas.form_layout import (
     SheetSpec,
     TableSpec,
 )
-from schemas.forms import form_of_version
+from schemas.forms import form_of_version, form_retiring
 from schemas.problems import make_problem
 from schemas.raw import CellValue, RawSheet, RawWorkbook
 
+# The registers of the national form kept person by person (schemas/form_national.py); a form without
+# them reads them as empty.
+PER_PERSON = ("appraisal_results", "talks", "org_life_reviews")
 MAX_HOURS_PER_QUARTER = 500.0  # 500 h a quarter is already ~40 h a week of study: more is a typo
 MIN_YEAR, MAX_YEAR = 1990, 2100
 
-_INFINITY = math.inf
 _nfkc = unicodedata.normalize
 
 _PART_LABEL = Text(zh="标签", en="label")
@@ -157,13 +162,13 @@ def _quick_tags(value: CellValue) -> Any:
 
 def _quick_int(value: CellValue) -> Any:
     # calamine gives every number as a float; is_integer() is False for NaN and infinities
-    if type(value) is float and value.is_integer() and value >= 0:
+    if type(value) is float and value.is_integer() and 0 <= value < MAX_NUMBER:
         return int(value)
     return _UNCOMMON
 
 
 def _quick_number(value: CellValue) -> Any:
-    return value if type(value) is float and 0 <= value < _INFINITY else _UNCOMMON
+    return value if type(value) is float and 0 <= value < MAX_NUMBER else _UNCOMMON
 
 
 def _quick_date(value: CellValue) -> Any:
@@ -572,10 +577,25 @@ class _Validator:
 
     def run(self) -> FormResult:
         # The form the workbook was made from (its template's version stamp); the 2012 form without one.
-        layout = form_of_version(self.stamped_version()) or FORM_2012
+        stamped = self.stamped_version()
+        retiring = form_retiring(stamped)
+        if retiring is not None:
+            self.report(
+                "IN-47",
+                Evidence(file=self.file, sheet=META_SHEET, cell="B1"),
+                version=stamped,
+                form_profile=retiring.profile,
+                current=retiring.version,
+            )
+            return FormResult(
+                file=self.file, sha256=self.raw.sha256, form=None, problems=tuple(self.problems)
+            )
+        layout = form_of_version(stamped) or FORM_2012
         basic_sheet = self.sheet_for(BASIC, True)
         basic, committee = (
-            (Row(), []) if basic_sheet is None else self.read_fields_and_table(basic_sheet, BASIC)
+            (Row(), [])
+            if basic_sheet is None
+            else self.read_fields_and_table(basic_sheet, layout.sheet(BASIC.key))
         )
         self.check_basic(basic)
         branch_type = basic.values.get("branch_type")
@@ -585,7 +605,17 @@ class _Validator:
         sheet_cells: dict[str, Evidence] = {}
         if basic_sheet is not None:
             sheet_cells[BASIC.name] = Evidence(file=self.file, sheet=basic_sheet.name)
-        for key in (MEETINGS.key, STUDY_HOURS.key, TRAINING.key, CANDIDATES.key, STUDENT_CLASSES.key):
+        for key in (
+            MEETINGS.key,
+            STUDY_HOURS.key,
+            TRAINING.key,
+            CANDIDATES.key,
+            STUDENT_CLASSES.key,
+            *PER_PERSON,
+        ):
+            if not layout.has(key):
+                tables[key] = []
+                continue
             spec = layout.sheet(key)
             assert spec.table is not None
             required = spec.required or (branch_type is not None and branch_type in spec.applies_to)
@@ -613,12 +643,16 @@ class _Validator:
         satisfaction_sheet = self.sheet_for(SATISFACTION, True)
         satisfaction = Row()
         if satisfaction_sheet is not None:
-            satisfaction = self.read_fields(satisfaction_sheet, SATISFACTION, len(satisfaction_sheet.rows))
+            satisfaction = self.read_fields(
+                satisfaction_sheet, layout.sheet(SATISFACTION.key), len(satisfaction_sheet.rows)
+            )
             sheet_cells[SATISFACTION.name] = Evidence(file=self.file, sheet=satisfaction_sheet.name)
         self_sheet = self.sheet_for(SELF_ASSESSMENT, True)
         self_fields, problem_rows = Row(), list[Row]()
         if self_sheet is not None:
-            self_fields, problem_rows = self.read_fields_and_table(self_sheet, SELF_ASSESSMENT)
+            self_fields, problem_rows = self.read_fields_and_table(
+                self_sheet, layout.sheet(SELF_ASSESSMENT.key)
+            )
             sheet_cells[SELF_ASSESSMENT.name] = Evidence(file=self.file, sheet=self_sheet.name)
 
         self.cross_checks(tables, satisfaction, year)
@@ -641,6 +675,9 @@ class _Validator:
             systems={k: _model(ChecklistItem, r, key=k) for k, r in checklists["systems"].items()},
             disclosures=tuple(_model(Disclosure, r) for r in tables["disclosures"]),
             student_classes=tuple(_model(StudentClass, r) for r in tables["student_classes"]),
+            appraisal_results=tuple(_model(AppraisalResult, r) for r in tables["appraisal_results"]),
+            talks=tuple(_model(Talk, r) for r in tables["talks"]),
+            org_life_reviews=tuple(_model(OrgLifeReview, r) for r in tables["org_life_reviews"]),
             satisfaction=_model(Satisfaction, satisfaction),
             negative_list={k: _model(NegativeItem, r, key=k) for k, r in checklists["negative_list"].items()},
             self_assessment=_model(
@@ -669,6 +706,17 @@ class _Validator:
                 hint=_text("请填写四位数年份，如 2012", "enter a four-digit year such as 2012"),
             )
             del basic.values["assessment_year"]  # refused: as if left blank
+        day = basic.values.get("themed_day")
+        if day is not None and not 1 <= day <= 31:
+            self.report(
+                "IN-10",
+                basic.cells["themed_day"],
+                label=_text("主题党日固定日", "Fixed day of the themed Party day"),
+                value=display_value(day),
+                reason=_text("应为 1–31 之间的日子", "a day of the month, 1–31, is expected"),
+                hint=_text("填写每月几日，如 15", "enter the day of the month, such as 15"),
+            )
+            del basic.values["themed_day"]  # refused: as if left blank
 
     def assessment_year(self, basic: Row) -> int | None:
         declared = basic.values.get("assessment_year")
