@@ -25,6 +25,7 @@ import zlib
 from collections.abc import Mapping
 from typing import Any
 
+from engine.ledger.stored_facts import upgrade_values
 from schemas.common import Status, Text
 from schemas.facts import BranchFacts, FactValues
 from schemas.results import BranchResult
@@ -86,11 +87,12 @@ def titles_from_stored(result_z: bytes) -> bytes:
 
 
 def decode_inputs(inputs_z: bytes) -> tuple[FactValues, dict[str, Status]]:
-    """A branch's fact values and its recorded rule statuses (by code) from its ``inputs``."""
+    """A branch's fact values (with the facts an earlier version did not store worked out: see
+    engine/ledger/stored_facts.py) and its recorded rule statuses (by code) from its ``inputs``."""
     data = json.loads(zlib.decompress(inputs_z))
     statuses: Mapping[str, str] = data["statuses"]
     return (
-        FactValues(data["year"], data["values"], data["series"]),
+        upgrade_values(FactValues(data["year"], data["values"], data["series"])),
         {code: _STATUS[s] for code, s in statuses.items()},
     )
 

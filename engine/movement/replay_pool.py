@@ -24,7 +24,7 @@ from typing import TYPE_CHECKING, Any
 
 from engine.ledger.replay_inputs import decode_inputs, decode_titles
 from engine.ledger.store import StoredBranch, decompress
-from engine.ledger.stored_facts import upgrade_facts, upgrade_values
+from engine.ledger.stored_facts import upgrade_facts
 from engine.movement.replay import (
     Before,
     Replay,
@@ -78,7 +78,6 @@ def _regrade(packed: Sequence[Packed], profile: Profile, evaluator: Evaluator, k
         was = [outcomes_of_json(decompress(r)) for r, _ in packed]
         return replay_chunk(facts, was, profile, evaluator, keep)
     decoded = [decode_inputs(inputs) for inputs, _ in packed]
-    decoded = [(upgrade_values(values), statuses) for values, statuses in decoded]
     titles: list[Callable[[str], Text]] = [partial(_recorded_title, t) for _, t in packed]
     return replay_values([v for v, _ in decoded], [s for _, s in decoded], titles, profile, evaluator)
 
