@@ -208,6 +208,24 @@ MIGRATIONS: tuple[tuple[str, ...], ...] = (
         "SELECT b.round_id, b.branch_id, f.key, f.value "
         "FROM branches b, json_each(ledger_kpi_flags(b.result)) f",
     ),
+    # Version 6: review scores (审定评分, engine.review: what a profile's weighted total reads besides the
+    # evidence) as events of their own, the newest standing; and the 破格晋升 reason a review above
+    # 逐级晋升's limit is recorded with (docs/scoring-policy.md).
+    (
+        """CREATE TABLE review_scores (
+            seq INTEGER PRIMARY KEY AUTOINCREMENT,
+            round_id INTEGER NOT NULL,
+            branch_id TEXT NOT NULL,
+            score REAL NOT NULL CHECK (score >= 0 AND score <= 100),
+            reviewer TEXT NOT NULL CHECK (trim(reviewer) <> ''),
+            source_file TEXT,
+            source_sha256 TEXT,
+            recorded_at TEXT NOT NULL,
+            FOREIGN KEY (round_id, branch_id) REFERENCES branches(round_id, branch_id)
+        )""",
+        "CREATE INDEX review_scores_branch ON review_scores(round_id, branch_id, seq)",
+        "ALTER TABLE reviews ADD COLUMN exception TEXT",
+    ),
 )
 SCHEMA_VERSION = len(MIGRATIONS)
 
