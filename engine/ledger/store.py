@@ -218,9 +218,8 @@ MIGRATIONS: tuple[tuple[str, ...], ...] = (
             branch_id TEXT NOT NULL,
             score REAL NOT NULL CHECK (score >= 0 AND score <= 100),
             reviewer TEXT NOT NULL CHECK (trim(reviewer) <> ''),
-            source_file TEXT,
-            source_sha256 TEXT,
             recorded_at TEXT NOT NULL,
+            source_file TEXT,  -- the summary it was imported from (None: review add, the web)
             FOREIGN KEY (round_id, branch_id) REFERENCES branches(round_id, branch_id)
         )""",
         "CREATE INDEX review_scores_branch ON review_scores(round_id, branch_id, seq)",

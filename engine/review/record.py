@@ -310,9 +310,9 @@ def record_reviews(
             score = _score(d.score) if d.score.strip() else None
             if score is not None and scores.get(branch) != score:
                 conn.execute(
-                    "INSERT INTO review_scores (round_id, branch_id, score, reviewer, source_file, "
-                    "source_sha256, recorded_at) VALUES (?, ?, ?, ?, ?, ?, ?)",
-                    (info.id, branch, score, reviewer, source_file, source_sha256, recorded_at),
+                    "INSERT INTO review_scores (round_id, branch_id, score, reviewer, recorded_at, "
+                    "source_file) VALUES (?, ?, ?, ?, ?, ?)",
+                    (info.id, branch, score, reviewer, recorded_at, source_file),
                 )
                 changed = True
             now = standing.get(branch)
