@@ -612,9 +612,9 @@ PROBLEMS += (
         ),
         Severity.WARNING,
     ),
-    # IN-48, IN-49: the scoring policy's part of a review (docs/scoring-policy.md)
+    # IN-47, IN-48: the scoring policy's part of a review (docs/scoring-policy.md)
     ProblemSpec(
-        "IN-48",
+        "IN-47",
         _t("审定评分不是0—100的数", "Review score not a number from 0 to 100"),
         _t(
             "支部 {branch_id} 的审定评分“{score}”不是 0 到 100 之间的数",
@@ -626,7 +626,7 @@ PROBLEMS += (
         ),
     ),
     ProblemSpec(
-        "IN-49",
+        "IN-48",
         _t("审定等次超出逐级晋升限制", "Reviewed grade above the one-step-a-year limit"),
         _t(
             "支部 {branch_id} 上一年度（{year}年）最终等次为“{previous}”，逐级晋升每年最多晋升{step}个等次，"

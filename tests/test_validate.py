@@ -339,14 +339,18 @@ def test_every_catalogue_code_renders_in_both_languages() -> None:
         "years": "2027",
         "grade": "先进",
         "grades": "先进、较好",
+        "score": "120",
+        "previous": "后进",
+        "step": 1,
     }
     for code, spec in CATALOGUE.items():
         finding = make_problem(code, where, **ctx)
         assert finding.severity is spec.severity and finding.kind == "input"
         assert "{" not in finding.message.zh + finding.message.en + finding.rectification.en
     # IN-29: a workbook of another profile's form; IN-30…IN-37: returned rectification lists;
-    # IN-38: a working calendar that does not cover a year; IN-39…IN-46: reviewed grades
-    numbers = tuple(range(1, 47))
+    # IN-38: a working calendar that does not cover a year; IN-39…IN-46: reviewed grades; IN-47, IN-48:
+    # a review under a scoring policy
+    numbers = tuple(range(1, 49))
     assert [p.code for p in CATALOGUE.values()] == [f"IN-{n:02d}" for n in numbers]
     with pytest.raises(KeyError):
         make_problem("IN-08", where)
