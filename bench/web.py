@@ -2,6 +2,7 @@
 
     .venv/bin/python bench/web.py [--clients 20] [--requests 10] [--check-workers 2]
     .venv/bin/python bench/web.py --zip 1000 [--workers 2] [--cache bench/cache]
+    .venv/bin/python bench/web.py --pool
 
 Self-check: starts ``branchgrade serve`` as a subprocess on 127.0.0.1 and a free port (data in a
 temporary folder), warms it, then each client (a thread with its own session: the page, its CSRF token,
@@ -11,6 +12,11 @@ timeout, then the server is stopped. Prints the server's own time per request (i
 header: from the request's arrival to the answer), split into the pool's time (waiting for a worker
 included) and the worker's own time on the check, and the clients' wall time, median and p95, and the
 requests per second.
+
+Pool: the warm pool's own cost around a check (submitting, the hand-offs, carrying the answer back), in
+this process with one worker: the fixture college's workbooks in turn, with the answer carried back and
+with only the worker's own time carried back, and the answer's pickled size and the time to pickle and
+unpickle it (median over the college's workbooks).
 
 Zip: N workbooks (made once by bench/run.py's generator into ``--cache``) graded by the CLI
 (``branchgrade grade`` in a fresh process, ``--workers``) and then through the web page: one zip of the
@@ -22,6 +28,7 @@ from __future__ import annotations
 
 import argparse
 import http.client
+import os
 import re
 import statistics
 import subprocess
@@ -38,6 +45,7 @@ ROOT = Path(__file__).resolve().parent.parent
 if str(ROOT) not in sys.path:
     sys.path.insert(0, str(ROOT))
 
+from schemas.common import Lang  # noqa: E402
 from tests.web_support import COLLEGE, server  # noqa: E402
 
 TIMEOUT = 60  # seconds per request at most
@@ -121,12 +129,67 @@ def measure_web_selfcheck(clients: int = 20, requests: int = 10, check_workers: 
         elapsed = time.perf_counter() - started
     done = len(rows)
     out: dict[str, Any] = {"clients": clients, "requests": done, "check_workers": check_workers}
-    for key in ("app", "pool", "worker", "wall"):
+    for key in ("app", "session", "form", "pool", "worker", "page", "wall"):
         values = [r[key] for r in rows]
         out[f"{key}_median_ms"] = statistics.median(values)
         out[f"{key}_p95_ms"] = p95(values)
     out["per_second"] = done / elapsed
     return out
+
+
+def _own_time_only(data: bytes, display_name: str, lang: Lang) -> float:
+    """A pool task that checks the workbook as the self-check does but answers with the worker's own time
+    alone: what dispatch costs without carrying the answer back."""
+    from engine.web.selfcheck import _check
+
+    return _check(data, display_name, lang).worker_ms
+
+
+def measure_pool_dispatch(rounds: int = 3) -> dict[str, Any]:
+    """The warm pool's cost around a check, in this process (one worker, no server, no HTTP): each of the
+    fixture college's workbooks ``rounds`` times through ``CheckPool.answer``, once carrying the whole
+    answer back (as the server does) and once only the worker's own time; and the answer's pickled size."""
+    import asyncio
+    import pickle
+
+    from engine.web.selfcheck import CheckPool, _check
+
+    workbooks = [(p.read_bytes(), p.name) for p in sorted(COLLEGE.glob("*.xlsx"))]
+    out: dict[str, Any] = {}
+    for key, task in (("answer", _check), ("own_time_only", _own_time_only)):
+        pool = CheckPool(1, task=task)  # type: ignore[arg-type]  # the second answers a float on purpose
+
+        async def run(pool: CheckPool = pool) -> list[float]:
+            overhead = []
+            for data, name in workbooks * (rounds + 1):
+                started = time.perf_counter()
+                got: Any = await pool.answer(data, name, "zh")
+                own = got if isinstance(got, float) else got.worker_ms
+                overhead.append((time.perf_counter() - started) * 1000 - own)
+            return overhead[len(workbooks) :]  # the first round warms the worker
+
+        try:
+            values = asyncio.run(run())
+        finally:
+            pool.close()
+        out[f"{key}_median_ms"], out[f"{key}_p95_ms"] = statistics.median(values), p95(values)
+    sizes, costs = [], []
+    for answer in _checked_in_process(workbooks):  # what crosses between the processes, and its cost
+        started = time.perf_counter()
+        sent = pickle.dumps(answer, pickle.HIGHEST_PROTOCOL)
+        pickle.loads(sent)
+        costs.append((time.perf_counter() - started) * 1000)
+        sizes.append(len(sent) / 1024)
+    out["answer_kb"], out["pickle_ms"] = statistics.median(sizes), statistics.median(costs)
+    return out
+
+
+def _checked_in_process(workbooks: list[tuple[bytes, str]]) -> list[Any]:
+    from engine import pipeline
+    from engine.web import selfcheck
+
+    selfcheck._start(pipeline.choose_evaluator("auto"), None)
+    return [selfcheck._check(data, name, "zh") for data, name in workbooks]
 
 
 def _login(conn: http.client.HTTPConnection) -> str:
@@ -214,7 +277,21 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument(
         "--cache", type=Path, default=ROOT / "bench" / "cache", help="where workbooks are kept"
     )
+    parser.add_argument(
+        "--pool", action="store_true", help="the warm pool's own cost around a check, in this process"
+    )
     args = parser.parse_args(argv)
+    if args.pool:
+        load = os.getloadavg()[0]
+        d = measure_pool_dispatch()
+        print(
+            f"pool dispatch around a check (load average {load:.1f}): with the answer carried back "
+            f"(median {d['answer_kb']:.0f} KB pickled, {d['pickle_ms']:.2f} ms to pickle and unpickle) "
+            f"median {d['answer_median_ms']:.1f} ms, p95 "
+            f"{d['answer_p95_ms']:.1f} ms; without it median {d['own_time_only_median_ms']:.1f} ms, p95 "
+            f"{d['own_time_only_p95_ms']:.1f} ms"
+        )
+        return
     if args.zip:
         z = measure_web_zip(args.zip, args.workers, args.cache)
         print(
@@ -222,12 +299,17 @@ def main(argv: list[str] | None = None) -> None:
             f"web {z['web_s']:.1f} s ({z['graded']} graded) = {z['ratio']:.2f}x the CLI"
         )
         return
+    load = os.getloadavg()[0]
     m = measure_web_selfcheck(args.clients, args.requests, args.check_workers)
+    phases = ", ".join(
+        f"{key} {m[f'{key}_median_ms']:.1f}/{m[f'{key}_p95_ms']:.1f}"
+        for key in ("session", "form", "pool", "worker", "page")
+    )
     print(
-        f"self-check, {m['clients']} clients, {m['requests']} requests, {m['check_workers']} check workers: "
-        f"server median {m['app_median_ms']:.0f} ms, p95 {m['app_p95_ms']:.0f} ms "
-        f"(pool median {m['pool_median_ms']:.0f}, p95 {m['pool_p95_ms']:.0f}; worker's own median "
-        f"{m['worker_median_ms']:.0f}, p95 {m['worker_p95_ms']:.0f}); "
+        f"self-check, {m['clients']} clients, {m['requests']} requests, {m['check_workers']} check workers "
+        f"(load average {load:.1f} before, {os.getloadavg()[0]:.1f} after): "
+        f"server median {m['app_median_ms']:.0f} ms, p95 {m['app_p95_ms']:.0f} ms; "
+        f"median/p95 ms of {phases}; "
         f"client median {m['wall_median_ms']:.0f} ms, p95 {m['wall_p95_ms']:.0f} ms; "
         f"{m['per_second']:.1f} checks/s"
     )

@@ -32,6 +32,7 @@ from tests.web_support import (
 pytestmark = pytest.mark.browser
 SHOTS = ROOT / "test-results" / "screenshots"
 PASSWORD = "a long enough password"
+COLLEGE_NAME = "湘中职业技术学院（虚构）"  # as fixtures/college.toml names the fixture college
 
 
 def chromium() -> str:
@@ -67,7 +68,7 @@ def url(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
     data = tmp_path_factory.mktemp("served")
     Store(data).add_user("office", PASSWORD)
     SHOTS.mkdir(parents=True, exist_ok=True)
-    with server(data) as base:
+    with server(data, college=COLLEGE_NAME) as base:
         yield base
 
 
@@ -112,6 +113,7 @@ def test_an_officer_collects_a_zip_and_reads_the_results(page: Any, url: str, tm
     assert page.locator("svg.chart").count() == 4
     assert ROSTER_MISSING[1] in page.inner_text("#missing")
     assert "已记入台账" in page.inner_text("#round-note")
+    assert COLLEGE_NAME in page.inner_text("h1")
     shot(page, "dashboard")
     page.click("#branches a >> nth=0")
     page.wait_for_selector("#grade")
@@ -246,3 +248,42 @@ def test_the_ledger_comparing_rounds_and_a_replay(page: Any, url: str, tmp_path:
     assert "branch_study_per_year = 30" in page.inner_text("#replay-result")
     assert page.locator("#replay-result svg.matrix").count() == 1
     shot(page, "replay")
+
+
+def test_a_round_is_published_and_an_objection_recorded_and_decided(
+    page: Any, url: str, tmp_path: Path
+) -> None:
+    log_in(page, url, "/ledger")
+    page.select_option("#notice-round", label="2012年 年初定级 (loudi-2012)")
+    page.fill("#notice-from", "2012-04-02")
+    page.fill("#notice-contact", "学院党委组织部，电话 0738-1234567")
+    shot(page, "notice-form")
+    with page.expect_download() as info:
+        page.click("#notice-button")
+    saved = tmp_path / info.value.suggested_filename
+    info.value.save_as(saved)
+    assert "0738-1234567" in " ".join(
+        str(c.value)
+        for row in openpyxl.load_workbook(saved).worksheets[0].iter_rows()
+        for c in row
+        if c.value
+    )
+
+    page.goto(url + "/ledger")
+    page.click("#notice-rounds tr:has-text('年初定级') a")
+    page.wait_for_selector("#objection-form")
+    assert "2012-04-05 至 2012-04-11" in page.inner_text("#notice-state")  # 清明 off, by the calendar
+    page.select_option("#objection-branch", "JD-01")
+    page.fill("#objection-by", "党员 李某")
+    page.fill("#objection-content", "三会一课记录不全，等次偏高")
+    page.click("#objection-button")
+    page.wait_for_selector("#objections .undecided")
+    assert page.locator("#round-final").count() == 0
+    shot(page, "objections")
+    row = page.locator("#objections tr", has_text="党员 李某")
+    row.locator("select[name=outcome]").select_option("dismissed")
+    row.locator("input[name=decision]").fill("经核查记录齐全，维持原等次")
+    row.locator("button").click()
+    page.wait_for_selector("#round-final")
+    assert "异议不成立" in page.inner_text("#objections")
+    shot(page, "objections-decided")

@@ -18,6 +18,7 @@ def test_the_demo_data_holds_an_account_and_the_graded_college(tmp_path: Path) -
     password, dashboard = prepare(tmp_path)
     store = Store(tmp_path)
     assert store.check_login("demo", password)
+    assert store.college() == "湘中职业技术学院（虚构）"  # as fixtures/college.toml names it
     (batch,) = store.batches()
     assert dashboard == f"/c/{batch.id}" and batch.status == "done"
     with Ledger.open(tmp_path / LEDGER_NAME) as led:

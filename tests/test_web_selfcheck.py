@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import os
 from concurrent.futures import ThreadPoolExecutor
 
@@ -37,3 +38,42 @@ def test_a_workbook_that_kills_its_worker_is_reported_and_the_others_are_answere
         assert pool.check(good, "XS-01.xlsx", "zh").result is not None  # the renewed pool goes on
     finally:
         pool.close()
+
+
+def test_awaited_answers_survive_a_worker_that_dies_too() -> None:
+    good = (COLLEGE / "XS-01.xlsx").read_bytes()
+    pool = CheckPool(2, task=crashing_check)
+
+    async def three() -> list[CheckAnswer]:
+        return list(
+            await asyncio.gather(
+                pool.answer(good, "XS-01.xlsx", "zh"),
+                pool.answer(b"anything", "crash-2.xlsx", "zh"),
+                pool.answer(good, "XS-01 again.xlsx", "en"),
+            )
+        )
+
+    async def one() -> CheckAnswer:
+        return await pool.answer(good, "XS-01.xlsx", "zh")
+
+    try:
+        with ThreadPoolExecutor(1) as thread:  # an event loop of its own, whatever else this process runs
+            answers = thread.submit(asyncio.run, three()).result(timeout=120)
+            assert [a.result is not None for a in answers] == [True, False, True]
+            assert answers[1].report.problems[0].code == "IN-01"
+            assert thread.submit(asyncio.run, one()).result(timeout=60).result is not None
+    finally:
+        pool.close()
+
+
+def test_the_answer_carries_what_the_page_shows_and_not_the_trace() -> None:
+    pool = CheckPool(1)
+    try:
+        answer = pool.check((COLLEGE / "JG-02.xlsx").read_bytes(), "JG-02.xlsx", "zh")
+    finally:
+        pool.close()
+    result = answer.result
+    assert result is not None and answer.list_bytes
+    assert result.items and result.scores and result.path is not None and result.identity.branch_id == "JG-02"
+    assert all(item.evidence for item in result.items if item.code.startswith("ED"))  # cells the page lists
+    assert result.trace == () and result.facts == {} and result.fact_evidence == {}

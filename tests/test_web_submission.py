@@ -269,3 +269,15 @@ def test_branch_lines_are_read_as_ids_and_names() -> None:
 def test_a_code_reads_back_however_it_is_spaced_or_cased(code: str, gap: str) -> None:
     typed = shown_code(code).replace("-", gap).lower()
     assert typed_code(typed) == code
+
+
+def test_a_round_is_opened_with_the_profile_that_grades_it(app: TestClient, officer: TestClient) -> None:
+    token = csrf(officer.get("/rounds").text)
+    unknown = {"csrf": token, "year": "2019", "stage": "年终自查", "profile": "no-such-profile"}
+    refused = officer.post("/rounds/open", data=unknown)
+    assert refused.status_code == 400 and "不是本服务器的方案" in words(refused.text)
+    round_id = open_round(officer, year="2019", profile="national-2018")
+    assert "national-2018" in words(officer.get(f"/intake/{round_id}").text)
+    assert "national-2018" in words(officer.get("/rounds").text.split('id="intake-rounds"', 1)[1])
+    by_year = open_round(officer)  # without a choice: each workbook by its year, as grade does
+    assert "按工作簿年度自动选择" in words(officer.get(f"/intake/{by_year}").text)

@@ -5,6 +5,7 @@ under a changed parameter."""
 
 from __future__ import annotations
 
+import datetime
 import io
 import re
 from collections.abc import Iterator
@@ -16,7 +17,7 @@ import pytest
 from starlette.testclient import TestClient
 
 from engine.ledger import Ledger
-from engine.notice.record import latest_notice
+from engine.notice.record import finality, latest_notice, objections
 from engine.web.app import create_app
 from engine.web.store import Store
 from tests.test_web import PASSWORD, csrf, finished, login, words
@@ -192,3 +193,107 @@ def test_without_a_ledger_the_pages_say_what_to_do_first(tmp_path: Path) -> None
         assert page.status_code == 200 and "还没有台账" in words(page.text), path
     assert officer.get("/ledger/export.xlsx").status_code == 400
     assert not (tmp_path / "ledger.sqlite3").exists()
+
+
+# --- 公示: objections entered and decided on the round's page ------------------------------------------
+
+
+def objection_page(year: Year, round_id: int) -> tuple[str, str]:
+    page = year.officer.get(f"/notice/{round_id}")
+    assert page.status_code == 200
+    return page.text, csrf(page.text)
+
+
+def test_objections_are_recorded_and_decided_on_the_page_and_the_round_becomes_final(year: Year) -> None:
+    march = year.march
+    page, token = objection_page(year, march)
+    assert "本轮尚未公示" in words(page) and 'id="objection-form"' not in page
+    assert year.officer.get(f"/notice/{march}/notice.xlsx").status_code == 404  # nothing published yet
+    early = {
+        "csrf": token,
+        "branch": "JD-01",
+        "by": "党员 李某",
+        "on": "2012-04-03",
+        "content": "会议记录不全",
+    }
+    refused = year.officer.post(f"/notice/{march}/objections", data=early)
+    assert refused.status_code == 400 and "尚未公示" in words(refused.text)  # the library's own refusal
+
+    published = {"csrf": token, "round": str(march), "from": "2012-04-02", "days": "5", "contact": "组织部"}
+    assert year.officer.post("/notice", data=published).status_code == 200
+    page, token = objection_page(year, march)
+    assert "公示期 2012-04-05 至 2012-04-11（5 个工作日）" in words(page)  # 清明 2012: 4月2–4日 off
+    assert 'id="round-final"' in page  # the period is over and nobody objected: every grade is final
+    again = year.officer.get(f"/notice/{march}/notice.xlsx")  # the notice's workbook, downloaded again
+    sheet = openpyxl.load_workbook(io.BytesIO(again.content)).worksheets[0]
+    cells = " ".join(str(c.value) for row in sheet.iter_rows() for c in row if c.value is not None)
+    assert "组织部" in cells and "JD-01" in cells and "2012年4月5日" in cells
+    assert f'href="/notice/{march}"' in year.officer.get("/ledger").text
+
+    asked = {**early, "csrf": token}
+    empty = year.officer.post(f"/notice/{march}/objections", data={**asked, "content": " "})
+    assert empty.status_code == 400 and "请填写提出人和异议内容" in words(empty.text)
+    assert 'value="党员 李某"' in empty.text  # what was typed stays in the form
+    bad_day = year.officer.post(f"/notice/{march}/objections", data={**asked, "on": "4月3日"})
+    assert bad_day.status_code == 400 and "2012-12-21 这样的日期" in words(bad_day.text)
+    assert "会议记录不全" in bad_day.text
+    stranger_branch = year.officer.post(f"/notice/{march}/objections", data={**asked, "branch": "ZZ-99"})
+    assert stranger_branch.status_code == 400 and "不在轮次" in words(stranger_branch.text)
+
+    added = year.officer.post(f"/notice/{march}/objections", data=asked)
+    assert added.status_code == 303
+    with Ledger.open(year.data / "ledger.sqlite3") as led:
+        (raised,) = objections(led, march)
+    assert (raised.branch_id, raised.raised_by, raised.raised_on.isoformat()) == (
+        "JD-01",
+        "党员 李某",
+        "2012-04-03",
+    )
+    page, token = objection_page(year, march)
+    row = words(page.split(f'id="objection-{raised.id}"', 1)[1].split("</tr>", 1)[0])
+    assert "会议记录不全" in row and "待处理" in row
+    assert 'id="round-final"' not in page and "JD-01" in words(page.split('id="waiting-final"', 1)[1])
+
+    decide = f"/notice/{march}/objections/{raised.id}/decide"
+    asked_decision = {"csrf": token, "outcome": "dismissed", "decision": "经核查记录齐全", "by": "officer"}
+    wrong = year.officer.post(decide, data={**asked_decision, "outcome": "maybe"})
+    assert wrong.status_code == 400 and "异议成立或异议不成立" in words(wrong.text)
+    unsaid = year.officer.post(decide, data={**asked_decision, "decision": ""})
+    assert unsaid.status_code == 400 and "请填写处理意见和处理人" in words(unsaid.text)
+    assert (
+        year.officer.post(f"/notice/{march}/objections/9999/decide", data=asked_decision).status_code == 404
+    )
+    other_round = f"/notice/{year.december}/objections/{raised.id}/decide"
+    assert year.officer.post(other_round, data=asked_decision).status_code == 404
+    assert year.officer.post(decide, data=asked_decision).status_code == 303
+    page, _ = objection_page(year, march)
+    assert "异议不成立" in words(page) and "经核查记录齐全" in words(page) and 'id="round-final"' in page
+    with Ledger.open(year.data / "ledger.sqlite3") as led:
+        (decided,) = objections(led, march)
+        assert finality(led, march, datetime.date.today()).round_final
+    assert decided.decision is not None and decided.decision.decided_by == "officer"
+
+
+def test_the_objection_page_speaks_english_and_refuses_in_english(year: Year) -> None:
+    assert year.officer.get("/lang/en?next=/").status_code == 303
+    try:
+        page = year.officer.get(f"/notice/{year.march}")
+        assert page.status_code == 200 and "notice and objections" in page.text
+        data = {"csrf": csrf(page.text), "branch": "JD-01", "by": "", "content": "x", "on": "2012-04-03"}
+        refused = year.officer.post(f"/notice/{year.march}/objections", data=data)
+        assert refused.status_code == 400 and "Fill in who raised the objection" in words(refused.text)
+    finally:
+        year.officer.get("/lang/zh?next=/")
+
+
+def test_the_objection_forms_are_for_officers_and_need_the_csrf_token(year: Year) -> None:
+    stranger = TestClient(year.officer.app, follow_redirects=False)
+    path = f"/notice/{year.march}"
+    fields = {"branch": "JD-01", "by": "某", "on": "2012-04-03", "content": "某"}
+    decision = {"outcome": "upheld", "decision": "某", "by": "某"}
+    assert stranger.get(path).headers.get("location") == "/login"
+    assert stranger.post(path + "/objections", data=fields).headers.get("location") == "/login"
+    assert stranger.post(path + "/objections/1/decide", data=decision).headers.get("location") == "/login"
+    assert year.officer.post(path + "/objections", data=fields).status_code == 403
+    assert year.officer.post(path + "/objections/1/decide", data=decision).status_code == 403
+    assert year.officer.get("/notice/999").status_code == 404

@@ -74,8 +74,11 @@ def free_port() -> int:
 
 
 @contextmanager
-def server(data: Path, check_workers: int = 1, batch_workers: int | None = None) -> Iterator[str]:
-    """``branchgrade serve`` on 127.0.0.1 and a free port, as a subprocess; yields its base URL."""
+def server(
+    data: Path, check_workers: int = 1, batch_workers: int | None = None, college: str | None = None
+) -> Iterator[str]:
+    """``branchgrade serve`` on 127.0.0.1 and a free port, as a subprocess (``--college`` when given);
+    yields its base URL."""
     port = free_port()
     command = [
         sys.executable,
@@ -89,6 +92,7 @@ def server(data: Path, check_workers: int = 1, batch_workers: int | None = None)
         "--check-workers",
         str(check_workers),
         *(["--batch-workers", str(batch_workers)] if batch_workers else []),
+        *(["--college", college] if college is not None else []),
     ]
     proc = subprocess.Popen(command, cwd=ROOT, env={**os.environ, "PYTHONPATH": str(ROOT)})
     url = f"http://127.0.0.1:{port}"

@@ -16,7 +16,7 @@ from engine.notice.workbook import NoticeRow, notice_lines, write_notice
 from engine.review.record import profile_grades, reviewed_results
 from schemas.common import Lang
 
-__all__ = ["Published", "publish_notice"]
+__all__ = ["Published", "publish_notice", "write_published"]
 
 
 @dataclass(frozen=True)
@@ -36,23 +36,40 @@ def publish_notice(
     objections, and write its workbook to ``target`` (atomically). Raises ``NoticeRefused`` (nothing
     recorded) for an unknown round or a bad period or contact; ``OSError`` when ``target`` cannot be written
     (the notice is then recorded: publishing again records a newer one)."""
-    notice = publish(led, round_ref, start, days, contact)
+    return write_published(led, publish(led, round_ref, start, days, contact), target, lang)
+
+
+def write_published(led: Ledger, notice: Notice, target: Path, lang: Lang) -> Published:
+    """Write the workbook of the recorded ``notice`` to ``target`` (atomically): the branches it published,
+    each with the grade it was published with, whatever was reviewed since. The same workbook
+    ``publish_notice`` wrote when it was recorded, to download again; ``OSError`` when ``target`` cannot
+    be written."""
     info = led.find_round(str(notice.round_id))
     rows = []
     for r in reviewed_results(led, info.id):
+        code = notice.grades.get(r.identity.branch_id)
+        if code is None:  # not a branch of the round when it was published
+            continue
         grades = profile_grades(r.profile, (r.grade,))
-        rank = next((k for k, g in enumerate(grades) if g.code == r.awarded.code), len(grades))
+        rank = next((k for k, g in enumerate(grades) if g.code == code), len(grades))
+        shown = r.awarded if r.awarded.code == code else next((g for g in grades if g.code == code), None)
         rows.append(
             NoticeRow(
                 grade_rank=rank,
-                grade=r.awarded.name.get(lang),
+                grade=code if shown is None else shown.name.get(lang),
                 branch_id=r.identity.branch_id,
                 branch_name=r.identity.branch_name,
                 general_branch=r.identity.general_branch or "",
             )
         )
     title, text = notice_lines(
-        info.label.get(lang), notice.first_day, notice.last_day, days, notice.contact, len(rows), lang
+        info.label.get(lang),
+        notice.first_day,
+        notice.last_day,
+        notice.working_days,
+        notice.contact,
+        len(rows),
+        lang,
     )
     pages = write_notice(target, rows, title, text, lang)
     return Published(notice, info, len(rows), pages)

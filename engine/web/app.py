@@ -35,14 +35,14 @@ from engine.export.path_text import path_lines
 from engine.intake import list_file_stem
 from engine.ledger import Ledger, RoundInfo
 from engine.ledger.cli import RecordingRefused, open_recording
-from engine.profiles import ProfileChoice
+from engine.profiles import AUTO, ProfileChoice
 from engine.review.record import ReviewRefused
 from engine.rulebook.conditions import parse
 from schemas.batch import BatchReport
 from schemas.common import Lang, Severity, Text
 from schemas.results import BranchResult
 
-from . import charts, reviews, submission_pages, year_pages
+from . import charts, notice_pages, reviews, submission_pages, year_pages
 from .batches import Collections, list_files, safe_name
 from .reviews import branch_review
 from .security import (
@@ -70,12 +70,18 @@ def create_app(
     limits: Limits | None = None,
     check_workers: int = 1,
     batch_workers: int | None = None,
+    college: str | None = None,
 ) -> Starlette:
     """The app over the data folder ``data`` (accounts, sessions, collections). Its lifespan starts the
-    warm self-check pool (``check_workers`` processes) and stops it."""
+    warm self-check pool (``check_workers`` processes) and stops it. ``college`` (when given) is kept in
+    the data folder as the name the pages and the summary workbooks print, as ``grade --college`` does;
+    without it the name kept from an earlier start stays."""
     limits = limits or Limits()
     store = Store(data)
-    collections = Collections(data, store, batch_workers)
+    if college is not None:
+        store.set_college(college)
+    college_name = store.college()
+    collections = Collections(data, store, batch_workers, college_name)
     throttle = Throttle(LOGIN_TRIES, LOGIN_WINDOW)
     choice = ProfileChoice.from_ref("auto")  # the catalogue and grade names; grading loads its own
     env = Environment(loader=PackageLoader("engine.web", "templates"), autoescape=select_autoescape())
@@ -86,7 +92,7 @@ def create_app(
         label=label,
         path_lines=path_lines,
     )
-    env.globals.update(status_label=status_label, Severity=Severity)
+    env.globals.update(status_label=status_label, Severity=Severity, college=college_name)
     env.filters["localtime"] = lambda ts: time.strftime("%Y-%m-%d %H:%M", time.localtime(ts))
     site = Site(store, collections, choice, limits, env)
     intake = Intake(data, store)
@@ -104,6 +110,7 @@ def create_app(
         return render(request, "check.html")
 
     async def check(request: Request) -> Response:
+        arrived = time.perf_counter()
         async with form_checked(request, max_files=1, max_fields=4) as form:
             upload = form.get("workbook")
             if not isinstance(upload, UploadFile) or not upload.filename:
@@ -112,9 +119,8 @@ def create_app(
             name = safe_name(upload.filename, set())
         lang = lang_of(request)
         asked = time.perf_counter()
-        answer: CheckAnswer = await anyio.to_thread.run_sync(state["pool"].check, data, name, lang)
-        # for Server-Timing: the pool's time (queueing included) and the worker's own share of it
-        request.state.timings = {"pool": (time.perf_counter() - asked) * 1000, "worker": answer.worker_ms}
+        answer: CheckAnswer = await state["pool"].answer(data, name, lang)
+        answered = time.perf_counter()
         token = None
         current = intake.current()
         if answer.result is not None and answer.list_bytes is not None:
@@ -124,7 +130,7 @@ def create_app(
             if current is not None:  # held for the explicit submission that may follow, in memory only
                 held = replace(held, workbook=data, file=name, result=answer.result)
             token = answers.keep(held)
-        return render(
+        page = render(
             request,
             "checked.html",
             answer=answer,
@@ -133,6 +139,15 @@ def create_app(
             token=token,
             current=current,
         )
+        # for Server-Timing: reading the upload, the pool's time (queueing included), the worker's own
+        # share of it, and the page after it
+        request.state.timings = {
+            "form": (asked - arrived) * 1000,
+            "pool": (answered - asked) * 1000,
+            "worker": answer.worker_ms,
+            "page": (time.perf_counter() - answered) * 1000,
+        }
+        return page
 
     async def check_list(request: Request) -> Response:
         held = answers.get(request.path_params["token"], request.state.sid)
@@ -190,6 +205,7 @@ def create_app(
             limits=limits,
             megabytes=megabytes,
             stages=stages(choice),
+            profiles=[(e.name, choice.profile(e.name).title) for e in choice.entries],
             error=error,
         )
 
@@ -206,14 +222,19 @@ def create_app(
             stage = str(form.get("stage") or "").strip()
             year_text = str(form.get("year") or "").strip()
             year = int(year_text) if year_text.isdigit() and len(year_text) == 4 else None
+            profile = str(form.get("profile") or AUTO).strip()
             recording = None
             refusal = None
-            if year_text and year is None:
+            refused_profile = submission_pages.profile_refused(site, profile, lang)
+            if refused_profile is not None:
+                refusal = 400, refused_profile
+            elif year_text and year is None:
                 refusal = 400, text("bad_year", lang)
             elif stage:
+                replacing = form.get("replace") == "1"
                 try:
                     recording = await anyio.to_thread.run_sync(
-                        open_recording, stage, year, form.get("replace") == "1", collections.ledger, "auto"
+                        open_recording, stage, year, replacing, collections.ledger, profile
                     )
                 except RecordingRefused as exc:
                     refusal = 400, exc.text.get(lang)
@@ -230,15 +251,7 @@ def create_app(
                         f"{f.filename}: " + text("too_large", lang, limit=megabytes(limits.file_bytes)),
                     )
             if refusal is not None:
-                return render(
-                    request,
-                    "collect.html",
-                    refusal[0],
-                    batches=store.batches(),
-                    limits=limits,
-                    megabytes=megabytes,
-                    error=refusal[1],
-                )
+                return collect_form(request, refusal[0], refusal[1])
             roster_upload = (
                 (roster.filename or "roster.xlsx", roster.file)
                 if isinstance(roster, UploadFile) and roster.filename
@@ -251,6 +264,7 @@ def create_app(
                 roster_upload,
                 lang,
                 recording,
+                profile,
             )
         return RedirectResponse(f"/c/{batch_id}", 303)
 
@@ -465,6 +479,7 @@ def create_app(
         Route("/rules", rules_page),
         *submission_pages.routes(site, intake),
         *year_pages.routes(site),
+        *notice_pages.routes(site),
         Mount("/static", StaticFiles(directory=STATIC), name="static"),
     ]
     middleware = [
@@ -504,9 +519,14 @@ class SessionHeaders(BaseHTTPMiddleware):
         static = request.url.path.startswith("/static/")
         started = time.perf_counter()
         request.state.user = None if fresh or static else self.store.session_user(sid or "")
+        looked_up = time.perf_counter()
         response = await call_next(request)
         # the time this server spent on the request, for the browser's tools and bench/web.py
-        timings = {"app": (time.perf_counter() - started) * 1000, **getattr(request.state, "timings", {})}
+        timings = {
+            "app": (time.perf_counter() - started) * 1000,
+            "session": (looked_up - started) * 1000,
+            **getattr(request.state, "timings", {}),
+        }
         response.headers["server-timing"] = ", ".join(f"{k};dur={v:.1f}" for k, v in timings.items())
         if fresh and not request.state.sid_set:
             _set_sid(request, response, sid or "", None)

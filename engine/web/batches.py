@@ -23,6 +23,7 @@ from typing import Any, BinaryIO
 from engine import pipeline
 from engine.ledger import Ledger, LedgerError
 from engine.ledger.cli import Recording
+from engine.profiles import AUTO
 from engine.roster import Roster, RosterError, read_roster
 from schemas.batch import BatchReport
 from schemas.common import Lang
@@ -70,6 +71,7 @@ class Collections:
     data: Path
     store: Store
     workers: int | None = None  # grading processes per batch (None: every core)
+    college: str | None = None  # printed in the summary's page header and on its 总览 (grade --college)
     progress: dict[str, Progress] = field(default_factory=dict)
 
     @property
@@ -92,10 +94,12 @@ class Collections:
         roster: tuple[str, BinaryIO] | None,
         lang: Lang,
         recording: Recording | None = None,
+        profile: str = AUTO,
     ) -> str:
-        """Store the uploads, record the collection and start grading it; returns its id. With
-        ``recording`` (``open_recording``: checked before anything is stored) the graded branches are
-        recorded in the ledger as that round once the run is complete."""
+        """Store the uploads, record the collection and start grading it by ``profile`` (a profile's name,
+        or auto: each workbook by its year); returns its id. With ``recording`` (``open_recording``:
+        checked before anything is stored) the graded branches are recorded in the ledger as that round
+        once the run is complete."""
         batch_id = secrets.token_urlsafe(16)
         folder = self.folder(batch_id)
         inbox = folder / "in"
@@ -111,11 +115,12 @@ class Collections:
             roster_path = folder / ("roster" + Path(safe_name(roster[0], set())).suffix.lower()[:6])
             _copy(roster[1], roster_path)
         stage = None if recording is None else recording.recorder.plan.stage
-        self.store.add_batch(batch_id, owner, {"files": names, "lang": lang, "stage": stage})
+        detail = {"files": names, "lang": lang, "stage": stage, "profile": profile}
+        self.store.add_batch(batch_id, owner, detail)
         self.progress[batch_id] = Progress()
         thread = threading.Thread(
             target=self._grade,
-            args=(batch_id, names, roster_path, lang, recording),
+            args=(batch_id, names, roster_path, lang, recording, profile),
             daemon=True,
             name=f"grade-{batch_id}",
         )
@@ -129,12 +134,13 @@ class Collections:
         roster_path: Path | None,
         lang: Lang,
         recording: Recording | None,
+        profile: str,
     ) -> None:
         """The collection's run (in its own thread): graded, then recorded as its round if asked. Whatever
         goes wrong ends as a failed collection whose page says why, never as a dead thread."""
         progress = self.progress[batch_id]
         stage = None if recording is None else recording.recorder.plan.stage
-        detail: dict[str, Any] = {"files": names, "lang": lang, "stage": stage}
+        detail: dict[str, Any] = {"files": names, "lang": lang, "stage": stage, "profile": profile}
         try:
             run = self._run(batch_id, roster_path, lang, recording, progress, detail)
             if recording is not None:
@@ -180,7 +186,7 @@ class Collections:
         run = pipeline.grade_folder(
             folder / "in",
             folder / "out",
-            "auto",
+            detail["profile"],
             lang,
             self.workers,
             argv=["branchgrade", "serve"],
@@ -189,6 +195,8 @@ class Collections:
             roster=roster,
             hooks=None if recording is None else recording.hooks,
             on_captured=None if recording is None else recording.add,
+            college=self.college,
+            round_name=None if recording is None else recording.recorder.plan.stage,
         )
         if run.roster is not None:
             detail["roster"] = {

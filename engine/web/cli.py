@@ -35,6 +35,15 @@ def serve(
     port: Annotated[int, typer.Option("--port", help="端口 / port")] = 8000,
     data: DataOpt = None,
     workers: Annotated[int, typer.Option("--check-workers", help="自查进程数 / self-check processes")] = 2,
+    college: Annotated[
+        str | None,
+        typer.Option(
+            "--college",
+            help="学院名称，印在页面与汇总表上（记在数据文件夹中，下次启动沿用；空字符串则删除）"
+            " / the college's name on the pages and summaries (kept in the data folder for later starts; "
+            "an empty one removes it)",
+        ),
+    ] = None,
     batch_workers: Annotated[
         int | None,
         typer.Option(
@@ -48,7 +57,7 @@ def serve(
     from engine.web.app import create_app
 
     folder = data or default_data()
-    app = create_app(folder, check_workers=max(1, workers), batch_workers=batch_workers)
+    app = create_app(folder, check_workers=max(1, workers), batch_workers=batch_workers, college=college)
     print(f"branchgrade: http://{host}:{port}/  (数据 / data: {folder.resolve()})", flush=True)
     uvicorn.run(app, host=host, port=port, log_level="warning")
 

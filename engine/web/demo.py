@@ -1,9 +1,10 @@
 """``python -m engine.web.demo``: the web page on the fixture college, data in a temporary folder.
 
 Makes a data folder under the system's temporary folder, an officer account ``demo`` with a fresh
-random password (printed), grades fixtures/college as one collection recorded as the year's baseline
-round, then serves on 127.0.0.1 (``--port``, default 8000) until stopped. Nothing outside the temporary
-folder is written; it is removed when the server stops.
+random password (printed), names the college as its generator (fixtures/college.toml) does, grades
+fixtures/college as one collection recorded as the year's baseline round, then serves on 127.0.0.1
+(``--port``, default 8000) until stopped. Nothing outside the temporary folder is written; it is removed
+when the server stops.
 """
 
 from __future__ import annotations
@@ -13,6 +14,7 @@ import secrets
 import shutil
 import tempfile
 import time
+import tomllib
 from contextlib import ExitStack
 from pathlib import Path
 
@@ -28,7 +30,10 @@ def prepare(data: Path, college: Path = COLLEGE) -> tuple[str, str]:
     store = Store(data)
     password = secrets.token_urlsafe(9)
     store.add_user("demo", password)
-    collections = Collections(data, store)
+    generator = college.with_suffix(".toml")  # the fixture college's generator names it
+    if generator.is_file():
+        store.set_college(tomllib.loads(generator.read_text(encoding="utf-8"))["college"])
+    collections = Collections(data, store, college=store.college())
     recording = open_recording("年初定级", None, False, collections.ledger, "auto")
     with ExitStack() as files:
         uploads = [(p.name, files.enter_context(p.open("rb"))) for p in sorted(college.glob("*.xlsx"))]

@@ -11,6 +11,7 @@ replaced. The answer keeps the rectification list as bytes, for the page's downl
 
 from __future__ import annotations
 
+import asyncio
 import os
 import tempfile
 import threading
@@ -21,6 +22,8 @@ from concurrent.futures.process import BrokenProcessPool
 from dataclasses import dataclass
 from multiprocessing import get_context
 from pathlib import Path
+
+import anyio
 
 from engine import pipeline
 from engine.export.branch_list import branch_list_bytes
@@ -34,7 +37,10 @@ from schemas.results import BranchResult
 @dataclass(frozen=True)
 class CheckAnswer:
     """What a self-check found: the file's report (every IN- problem), its result when graded, and the
-    rectification list in the language asked for (None when not graded)."""
+    rectification list in the language asked for (None when not graded). The result is what the page
+    shows and a submission records (grade, scores, items with their cells, the path): without the rule
+    trace and the facts, which the list was written from in the worker and which would more than double
+    the answer carried back to the server."""
 
     report: FileReport
     result: BranchResult | None
@@ -74,6 +80,8 @@ def _check(data: bytes, display_name: str, lang: Lang) -> CheckAnswer:
         path.unlink(missing_ok=True)
     result = outcome.result
     listed = None if result is None else branch_list_bytes(result, lang)
+    if result is not None:  # the page shows neither: they are most of the answer's bytes to carry back
+        result = result.model_copy(update={"trace": (), "facts": {}, "fact_evidence": {}})
     return CheckAnswer(outcome.report, result, listed, (time.perf_counter() - started) * 1000)
 
 
@@ -115,8 +123,24 @@ class CheckPool:
             future = pool.submit(self.task, data, display_name, lang)
             return future.result()
         except BrokenProcessPool:
-            self._renew(pool)
-            return self._alone(data, display_name, lang)
+            return self._recover(pool, data, display_name, lang)
+
+    async def answer(self, data: bytes, display_name: str, lang: Lang) -> CheckAnswer:
+        """``check`` for the server's event loop: the answer is awaited where it is asked for, with no
+        thread of the server blocked on it (a thread per check in flight costs a hand-off each way and,
+        with many clients, takes the thread pool that the other pages' file and database work need)."""
+        with self._lock:
+            pool = self._pool
+        try:
+            return await asyncio.wrap_future(pool.submit(self.task, data, display_name, lang))
+        except BrokenProcessPool:
+            return await anyio.to_thread.run_sync(self._recover, pool, data, display_name, lang)
+
+    def _recover(
+        self, broken: ProcessPoolExecutor, data: bytes, display_name: str, lang: Lang
+    ) -> CheckAnswer:
+        self._renew(broken)
+        return self._alone(data, display_name, lang)
 
     def _alone(self, data: bytes, display_name: str, lang: Lang) -> CheckAnswer:
         with self._executor(1) as alone:

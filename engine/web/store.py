@@ -41,7 +41,7 @@ SCHEMA = (
     # rounds open for secretaries' submissions, the branch codes issued for them, what was submitted
     """CREATE TABLE IF NOT EXISTS intake_rounds (
         id INTEGER PRIMARY KEY, year INTEGER NOT NULL, stage TEXT NOT NULL, deadline TEXT,
-        opened REAL NOT NULL, opened_by TEXT NOT NULL, closed REAL)""",
+        opened REAL NOT NULL, opened_by TEXT NOT NULL, closed REAL, profile TEXT NOT NULL DEFAULT 'auto')""",
     """CREATE TABLE IF NOT EXISTS intake_codes (
         code TEXT PRIMARY KEY, round_id INTEGER NOT NULL REFERENCES intake_rounds(id),
         branch_id TEXT NOT NULL, branch_name TEXT NOT NULL, issued REAL NOT NULL, issued_by TEXT NOT NULL,
@@ -104,9 +104,25 @@ class Store:
         with self.write() as db:
             for statement in SCHEMA:
                 db.execute(statement)
+            columns = {row[1] for row in db.execute("PRAGMA table_info(intake_rounds)")}
+            if "profile" not in columns:  # a data folder from before rounds named their profile: by year
+                db.execute("ALTER TABLE intake_rounds ADD COLUMN profile TEXT NOT NULL DEFAULT 'auto'")
             if db.execute("SELECT 1 FROM meta WHERE key = 'secret'").fetchone() is None:
                 db.execute("INSERT INTO meta VALUES ('secret', ?)", (secrets.token_hex(32),))
         self.secret = bytes.fromhex(self.one("SELECT value FROM meta WHERE key = 'secret'")[0])
+
+    def college(self) -> str | None:
+        """The college's name this server prints on its outputs (``serve --college``), if one was given."""
+        row = self.one("SELECT value FROM meta WHERE key = 'college'")
+        return None if row is None else str(row[0])
+
+    def set_college(self, name: str) -> None:
+        """Keep ``name`` as the college's name for every later start of the server; an empty one removes
+        it (the outputs then name no college)."""
+        with self.write() as db:
+            db.execute("DELETE FROM meta WHERE key = 'college'")
+            if name.strip():
+                db.execute("INSERT INTO meta VALUES ('college', ?)", (name.strip(),))
 
     def _connect(self) -> sqlite3.Connection:
         db = sqlite3.connect(self.path, timeout=10, isolation_level=None)

@@ -21,9 +21,12 @@ from starlette.requests import Request
 from starlette.responses import FileResponse, RedirectResponse, Response
 from starlette.routing import Route
 
+from engine.export.i18n import label
 from engine.ledger import Ledger
 from engine.ledger.cli import RecordingRefused, open_recording
+from engine.profiles import AUTO
 from engine.roster import RosterError, read_roster
+from schemas.common import Lang
 
 from .batches import safe_name
 from .site import Site, Throttle, attachment, lang_of
@@ -34,10 +37,18 @@ CODE_TRIES = 10
 _BRANCH_LINE = re.compile(r"^\s*([A-Za-z0-9][A-Za-z0-9_\-]*)[\s,，、\t]*(.*?)\s*$")
 
 
-def stages_text(site: Site) -> list[str]:
-    return list(
-        dict.fromkeys(s.name for e in site.choice.entries for s in site.choice.profile(e.name).stages)
-    )
+def stages_text(site: Site, profile: str = AUTO) -> list[str]:
+    """The stages a round can be: those of ``profile``, or of every profile of this server (auto)."""
+    names = [e.name for e in site.choice.entries if profile in (AUTO, e.name)]
+    return list(dict.fromkeys(s.name for name in names for s in site.choice.profile(name).stages))
+
+
+def profile_refused(site: Site, profile: str, lang: Lang) -> str | None:
+    """Why ``profile`` cannot grade a round of this server (None: it can — auto or one of its profiles)."""
+    names = [e.name for e in site.choice.entries]
+    if profile == AUTO or profile in names:
+        return None
+    return text("bad_profile", lang, profile=profile, profiles=label("list_sep", lang).join(names))
 
 
 def parse_branches(lines: str) -> tuple[list[tuple[str, str]], list[tuple[int, str]]]:
@@ -140,15 +151,18 @@ def routes(site: Site, intake: Intake) -> list[Route]:
     async def open_round(request: Request) -> Response:
         user = site.officer(request)
         lang = lang_of(request)
-        async with site.form(request, max_files=0, max_fields=5) as form:
+        async with site.form(request, max_files=0, max_fields=6) as form:
             year_text = str(form.get("year") or "").strip()
             stage = str(form.get("stage") or "").strip()
             deadline = str(form.get("deadline") or "").strip() or None
-        error = None
-        if not (year_text.isdigit() and len(year_text) == 4):
+            profile = str(form.get("profile") or AUTO).strip()
+        error = profile_refused(site, profile, lang)
+        if error is not None:
+            pass
+        elif not (year_text.isdigit() and len(year_text) == 4):
             error = text("bad_year", lang)
-        elif stage not in stages_text(site):
-            error = text("bad_stage", lang, stage=stage, stages="、".join(stages_text(site)))
+        elif stage not in stages_text(site, profile):
+            error = text("bad_stage", lang, stage=stage, stages="、".join(stages_text(site, profile)))
         elif deadline is not None:
             try:
                 deadline = datetime.date.fromisoformat(deadline).isoformat()
@@ -156,7 +170,9 @@ def routes(site: Site, intake: Intake) -> list[Route]:
                 error = text("bad_deadline", lang)
         if error is not None:
             return rounds_view(request, 400, error=error)
-        opened = await anyio.to_thread.run_sync(intake.open_round, int(year_text), stage, deadline, user)
+        opened = await anyio.to_thread.run_sync(
+            intake.open_round, int(year_text), stage, deadline, user, profile
+        )
         return RedirectResponse(f"/intake/{opened.id}", 303)
 
     async def show(request: Request) -> Response:
@@ -240,7 +256,7 @@ def routes(site: Site, intake: Intake) -> list[Route]:
             return round_page(request, found, 400, error=text("nothing_submitted", lang))
         try:
             recording = await anyio.to_thread.run_sync(
-                open_recording, found.stage, found.year, replace, site.collections.ledger, "auto"
+                open_recording, found.stage, found.year, replace, site.collections.ledger, found.profile
             )
         except RecordingRefused as exc:
             return round_page(request, found, 400, error=exc.text.get(lang))
@@ -249,7 +265,7 @@ def routes(site: Site, intake: Intake) -> list[Route]:
                 (f"{s.branch_id} {s.file}", files.enter_context(intake.path(s).open("rb"))) for s in kept
             ]
             batch_id = await anyio.to_thread.run_sync(
-                site.collections.start, user, uploads, None, lang, recording
+                site.collections.start, user, uploads, None, lang, recording, found.profile
             )
         return RedirectResponse(f"/c/{batch_id}", 303)
 

@@ -23,6 +23,7 @@ from pathlib import Path
 
 from engine.export.atomic import atomic_write_bytes
 from engine.ledger.store import round_label
+from engine.profiles import AUTO
 from engine.roster import normalise_id
 from schemas.common import Lang, Text
 from schemas.results import BranchResult
@@ -71,6 +72,7 @@ class IntakeRound:
     opened: float
     opened_by: str
     closed: float | None
+    profile: str = AUTO  # the profile that grades it: a profile's name, or auto (by the year)
 
     @property
     def label(self) -> Text:
@@ -111,7 +113,7 @@ class Submission:
         return deadline is not None and time.strftime("%Y-%m-%d", time.localtime(self.submitted)) > deadline
 
 
-_ROUND = "id, year, stage, deadline, opened, opened_by, closed"
+_ROUND = "id, year, stage, deadline, opened, opened_by, closed, profile"
 _CODE = "code, round_id, branch_id, branch_name, issued, issued_by, used, replaced"
 _SUBMISSION = "id, round_id, code, branch_id, branch_name, submitted, stored, file, sha256, grade, superseded"
 
@@ -132,14 +134,18 @@ class Intake:
 
     # --- rounds --------------------------------------------------------------------------------------
 
-    def open_round(self, year: int, stage: str, deadline: str | None, user: str) -> IntakeRound:
-        """Open a round for submissions; the round open before it (if any) is closed: one is current."""
+    def open_round(
+        self, year: int, stage: str, deadline: str | None, user: str, profile: str = AUTO
+    ) -> IntakeRound:
+        """Open a round for submissions, graded by ``profile``; the round open before it (if any) is
+        closed: one is current."""
         now = time.time()
         with self.store.write() as db:
             db.execute("UPDATE intake_rounds SET closed = ? WHERE closed IS NULL", (now,))
             cursor = db.execute(
-                "INSERT INTO intake_rounds (year, stage, deadline, opened, opened_by) VALUES (?, ?, ?, ?, ?)",
-                (year, stage, deadline, now, user),
+                "INSERT INTO intake_rounds (year, stage, deadline, opened, opened_by, profile) "
+                "VALUES (?, ?, ?, ?, ?, ?)",
+                (year, stage, deadline, now, user, profile),
             )
             round_id = cursor.lastrowid
         found = self.round(int(round_id or 0))

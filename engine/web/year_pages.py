@@ -43,8 +43,8 @@ from engine.movement import (
 )
 from engine.movement.cli import replay_recorded, side_of
 from engine.movement.labels import word
-from engine.notice.publish import publish_notice
-from engine.notice.record import NoticeRefused
+from engine.notice.publish import publish_notice, write_published
+from engine.notice.record import Notice, NoticeRefused, latest_notice
 from schemas.common import Lang, Text
 
 from . import charts
@@ -61,7 +61,7 @@ class Refused(Exception):
         self.said = said
 
 
-def _open(ledger: Path) -> Ledger:
+def open_ledger(ledger: Path) -> Ledger:
     if not ledger.exists():
         raise Refused(Text(zh=text("no_ledger", "zh"), en=text("no_ledger", "en")))
     try:
@@ -97,9 +97,18 @@ def rounds_of(ledger: Path) -> list[RoundInfo]:
         return led.rounds()
 
 
+def notices_of(ledger: Path) -> dict[int, Notice]:
+    """Each current round's latest notice, by round id (rounds never published are left out)."""
+    if not ledger.exists():
+        return {}
+    with Ledger.open(ledger, create=False) as led:
+        found = {info.id: latest_notice(led, info.id) for info in led.rounds()}
+    return {k: n for k, n in found.items() if n is not None}
+
+
 def movement_between(ledger: Path, before: str, after: str) -> Movement:
     """The movement from round ``before`` to round ``after`` (ids or year-stage), as ``compare`` says."""
-    with _open(ledger) as led:
+    with open_ledger(ledger) as led:
         sides = [side_of(*_round(led, ref)) for ref in (before, after)]
     try:
         return compare(*sides)
@@ -124,7 +133,7 @@ def replay_round(
         profile, changed, engine_name = replay_profile(profile_ref, settings)
     except SettingError as exc:
         raise Refused(exc.text) from None
-    with _open(Path(ledger)) as led:
+    with open_ledger(Path(ledger)) as led:
         info = _find(led, round_ref)
         stored = led.stored_branches(info.id)
     _nonempty(info, len(stored))
@@ -145,7 +154,7 @@ def _in_a_process(
 
 def item_figures(ledger: Path, lang: Lang) -> dict[str, object]:
     """The 整改台账 page's figures: items per general branch by state, open and overdue counts."""
-    with _open(ledger) as led:
+    with open_ledger(ledger) as led:
         rows = ledger_rows(led, lang)
     today = datetime.date.today()
     states = list(
@@ -201,6 +210,7 @@ def routes(site: Site) -> list[Route]:
             status,
             **figures,
             rounds=rounds_of(ledger),
+            notices=notices_of(ledger),
             L=lambda k, **f: label(k, lang, **f),
             **ctx,
         )
@@ -225,7 +235,7 @@ def routes(site: Site) -> list[Route]:
                 saved.append((folder / name, f.filename or name))
 
         def run() -> list[ImportOutcome]:
-            with _open(ledger) as led:
+            with open_ledger(ledger) as led:
                 return import_lists(led, [p for p, _ in saved], [n for _, n in saved])
 
         try:
@@ -240,7 +250,7 @@ def routes(site: Site) -> list[Route]:
         name = label("ledger_book_name", lang)
 
         def run() -> bytes:
-            with _open(ledger) as led:
+            with open_ledger(ledger) as led:
                 return written(lambda target: write_ledger_workbook(led, target, lang))
 
         try:
@@ -264,7 +274,7 @@ def routes(site: Site) -> list[Route]:
         count = int(days) if days.isdigit() else 0  # the library refuses a period under one day
 
         def run() -> bytes:
-            with _open(ledger) as led:
+            with open_ledger(ledger) as led:
                 return written(
                     lambda target: publish_notice(led, round_ref, start, count, contact, target, lang)
                 )
@@ -275,6 +285,27 @@ def routes(site: Site) -> list[Route]:
             return ledger_page(request, 400, error=exc.said.get(lang))
         except NoticeRefused as exc:
             return ledger_page(request, 400, error=exc.text.get(lang))
+        return workbook_response(data, label("nt_book_name", lang))
+
+    async def published_workbook(request: Request) -> Response:
+        """The round's latest notice as its workbook again (nothing recorded: the notice stands)."""
+        site.officer(request)
+        lang = lang_of(request)
+        round_id = request.path_params["round"]
+
+        def run() -> bytes | None:
+            with open_ledger(ledger) as led:
+                notice = latest_notice(led, round_id)
+                if notice is None:
+                    return None
+                return written(lambda target: write_published(led, notice, target, lang))
+
+        try:
+            data = await anyio.to_thread.run_sync(run)
+        except Refused as exc:
+            return site.render(request, "error.html", 404, message=exc.said.get(lang))
+        if data is None:
+            raise HTTPException(404)
         return workbook_response(data, label("nt_book_name", lang))
 
     def movement_of(request: Request) -> tuple[str, str]:
@@ -364,6 +395,7 @@ def routes(site: Site) -> list[Route]:
         Route("/ledger/import", import_returned, methods=["POST"]),
         Route("/ledger/export.xlsx", export_ledger),
         Route("/notice", publish_round, methods=["POST"]),
+        Route("/notice/{round:int}/notice.xlsx", published_workbook),
         Route("/compare", compare_page),
         Route("/compare/movement.xlsx", compare_workbook),
         Route("/replay", replay_page),
