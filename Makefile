@@ -28,8 +28,8 @@ demo: venv
 	$(MAKE) --no-print-directory demo-year
 
 # The grading year (fixtures/year): record the March round, import the lists the branches returned,
-# record the year-end round (which closes earlier items by evidence), check the ledger and write the
-# 整改台账. The demo's ledger is out/year/ledger.sqlite, made afresh, never the user's own ledger.
+# record the year-end round (which closes earlier items by evidence), check the ledger, write the
+# 整改台账, compare the two rounds (XX-01 moves up, XS-02 down) and print XS-02's history. The demo's ledger is out/year/ledger.sqlite, made afresh, never the user's own ledger.
 DEMO_LEDGER := out/year/ledger.sqlite
 demo-year: venv
 	rm -rf out/year
@@ -38,6 +38,8 @@ demo-year: venv
 	$(BIN)/branchgrade grade fixtures/year/december -o out/year/runs --round 年终自查 --ledger $(DEMO_LEDGER) --no-progress --workers 0 --issued 2012-12-12
 	$(BIN)/branchgrade ledger check --ledger $(DEMO_LEDGER)
 	$(BIN)/branchgrade status export -o out/year/整改台账.xlsx --ledger $(DEMO_LEDGER)
+	$(BIN)/branchgrade compare 2012-年初定级 2012-年终自查 --ledger $(DEMO_LEDGER) -o out/year/变动.xlsx --json out/year/变动.json
+	$(BIN)/branchgrade history XS-02 --ledger $(DEMO_LEDGER)
 
 # The web page on the fixture college (data in a temporary folder, removed on Ctrl+C); prints the
 # dashboard's address and the demo account's password.

@@ -834,9 +834,9 @@ def measure_movement(n: int, scratch: Path, workers: int) -> dict[str, Any]:
         a, b = led.rounds()
         t, cpu = time.perf_counter(), time.process_time()
         profile_of = cache(load_profile)  # as the command: a profile both rounds share, once
-        side_a = side_of(a, led.graded_rows(a.id), profile_of)
+        side_a = side_of(a, led.graded_rows(a.id), led, profile_of)
         m["read"] = time.perf_counter() - t
-        side_b = side_of(b, led.graded_rows(b.id), profile_of)
+        side_b = side_of(b, led.graded_rows(b.id), led, profile_of)
         m["compare_cpu"] = time.process_time() - cpu
         t, cpu = time.perf_counter(), time.process_time()
         stored = led.stored_branches(a.id)
@@ -910,8 +910,9 @@ def movement_markdown(ms_: list[dict[str, Any]]) -> str:
         f"`python bench/run.py --movement N --workers {ms_[0]['workers']}` — python "
         f"{platform.python_version()}, {ms_[0]['evaluator']} evaluator, load average {ms_[-1]['load']:.1f} "
         f"on {os.cpu_count()} cores; two rounds of N branches recorded in a ledger. compare reads each "
-        "round's columns (grades, totals, items, KPI flags) by SQL; replay reads the stored facts and "
-        "results and decodes them in its workers (pool start included). Wall seconds, then CPU seconds — "
+        "round's columns (grades, totals, items, KPI flags) by SQL; replay reads each branch's compact "
+        "replay inputs (fact values, series, recorded statuses: ledger schema 6) and decodes them in its "
+        "workers (pool start included). Wall seconds, then CPU seconds — "
         "replay's of the main process and its workers together, compare's of its 2 reads and tables — which "
         "the machine's load does not stretch:",
         "",

@@ -67,6 +67,25 @@ class BranchFacts(Frozen):
         return {name: fact.value for name, fact in self.facts.items()}
 
 
+@dataclass(frozen=True, slots=True)
+class FactValues:
+    """A branch's fact values and per-period series without their evidence or details: all that the rules
+    decide on and the deductions count (``series`` holds the facts that have one). What a replay re-grades
+    from, as the ledger keeps it beside the full facts."""
+
+    year: int  # the form's assessment year
+    values: dict[str, FactValue]
+    series: dict[str, dict[str, float]]
+
+    @classmethod
+    def of(cls, facts: BranchFacts) -> FactValues:
+        return cls(
+            facts.identity.assessment_year,
+            facts.values(),
+            {name: f.series for name, f in facts.facts.items() if f.series},
+        )
+
+
 @dataclass(frozen=True)
 class FactDef:
     zh: str

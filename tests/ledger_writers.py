@@ -7,12 +7,14 @@ import LEDGER FILE…     import returned lists, one transaction each, printing 
 
 from __future__ import annotations
 
+import json
 import pickle
 import sys
 from pathlib import Path
 
 from engine.ledger.capture import Captured, ItemRow
 from engine.ledger.record import Recorder, RoundPlan
+from engine.ledger.replay_inputs import inputs_from_stored, titles_from_stored
 from engine.ledger.status import import_lists
 from engine.ledger.store import Ledger, compress
 
@@ -20,8 +22,11 @@ SHA = "0" * 64
 
 
 def synthetic(n: int) -> list[bytes]:
-    """N branches as a worker would capture them (the stored result and facts are stand-ins)."""
-    blob = compress(b'{"stand-in": true}' * 200)
+    """N branches as a worker would capture them (the stored result and facts are stand-ins, of a real
+    record's shape where the replay inputs are made from them)."""
+    pad = "stand-in " * 400
+    facts = compress(json.dumps({"identity": {"assessment_year": 2012}, "facts": {}, "pad": pad}).encode())
+    result = compress(json.dumps({"trace": [], "pad": pad}).encode())
     items = tuple(ItemRow(f"R{i}", "事项", "item", "deduction", "2012-12-10") for i in range(5))
     return [
         pickle.dumps(
@@ -35,8 +40,10 @@ def synthetic(n: int) -> list[bytes]:
                 "loudi-2012",
                 "A",
                 95.0,
-                blob,
-                blob,
+                result,
+                facts,
+                inputs_from_stored(facts, result),
+                titles_from_stored(result),
                 items,
                 (),
             )

@@ -186,5 +186,7 @@ def test_replay_across_workers_reports_what_one_process_does(ledger: Path) -> No
     assert pooled.results == () and len(alone.results) == len(stored) * copies  # kept only when asked
     assert pooled.changes and pooled.changes == alone.changes
     assert (pooled.grades, pooled.matrix, pooled.years) == (alone.grades, alone.matrix, alone.years)
-    kept = replay_stored(stored, profile, name, 0, settings, keep=True)
+    with Ledger.open(ledger) as led:
+        full = led.stored_branches(info.id, full=True)
+    kept = replay_stored(full, profile, name, 0, settings, keep=True)
     assert kept.results == alone.results[: len(stored)]

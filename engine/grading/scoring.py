@@ -8,10 +8,31 @@ from __future__ import annotations
 
 import math
 from collections.abc import Iterable
+from typing import Protocol, TypeVar
 
-from schemas.common import Finding, Status
+from schemas.common import Status
 from schemas.results import Evaluation
 from schemas.rules import Cap, GradingPolicy
+
+
+class Priced(Protocol):
+    """What scoring reads of a finding: a ``schemas.common.Finding``, or the rulebook's ``PricedFinding``
+    (a replay's, without texts or evidence)."""
+
+    @property
+    def kind(self) -> str: ...
+
+    @property
+    def status(self) -> Status | None: ...
+
+    @property
+    def indicator(self) -> str | None: ...
+
+    @property
+    def deduction(self) -> float: ...
+
+
+P = TypeVar("P", bound=Priced)
 
 
 def round_score(x: float) -> float:
@@ -20,7 +41,7 @@ def round_score(x: float) -> float:
     return round(x, 2) + 0.0
 
 
-def deduction(finding: Finding, policy: GradingPolicy) -> float:
+def deduction(finding: Priced, policy: GradingPolicy) -> float:
     """What one finding takes from its indicator.
 
     Only deductions deduct (suggestions and vetoes do not). Negative points are ignored, so no finding can
@@ -41,7 +62,7 @@ def indicator_score(points: float, deductions: Iterable[float]) -> tuple[float, 
     return round_score(taken), round_score(max(0.0, points - taken))
 
 
-def deductions_by_indicator(findings: Iterable[Finding], policy: GradingPolicy) -> dict[str, list[float]]:
+def deductions_by_indicator(findings: Iterable[Priced], policy: GradingPolicy) -> dict[str, list[float]]:
     """Each indicator's deductions. A finding for an indicator the policy does not know cannot be scored
     (it still appears in the items)."""
     deducted: dict[str, list[float]] = {ind.id: [] for ind in policy.indicators}
@@ -51,7 +72,7 @@ def deductions_by_indicator(findings: Iterable[Finding], policy: GradingPolicy) 
     return deducted
 
 
-def total_of(findings: Iterable[Finding], policy: GradingPolicy) -> float:
+def total_of(findings: Iterable[Priced], policy: GradingPolicy) -> float:
     """The total score the findings leave (each indicator floored at 0)."""
     deducted = deductions_by_indicator(findings, policy)
     return round_score(
@@ -80,12 +101,12 @@ def cap_index(cap: Cap, policy: GradingPolicy) -> int:
     return grade_index(policy, cap.max_grade, f"cap {cap.when!r}")
 
 
-def failed_vetoes(findings: Iterable[Finding]) -> list[Finding]:
+def failed_vetoes(findings: Iterable[P]) -> list[P]:
     """The findings of failed veto rules (a not-evidenced veto does not veto)."""
     return [f for f in findings if f.kind == "veto" and f.status is Status.FAILED]
 
 
-def band_of(findings: Iterable[Finding], caps: Iterable[Cap], policy: GradingPolicy) -> int:
+def band_of(findings: Iterable[Priced], caps: Iterable[Cap], policy: GradingPolicy) -> int:
     """The grade's index (0 best) for these findings and caps: the score's band, lowered by each cap to its
     ``max_grade`` and by any failed veto to the veto grade — what ``grade`` awards."""
     findings = tuple(findings)

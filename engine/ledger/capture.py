@@ -17,6 +17,7 @@ from dataclasses import dataclass, field, replace
 
 from engine.export.branch_list import ListMarks, item_identity
 from engine.export.results_json import result_element_bytes
+from engine.ledger.replay_inputs import encode_inputs, encode_titles
 from engine.ledger.store import compress
 from schemas.common import Finding, Status, Text
 from schemas.facts import BranchFacts, fact
@@ -93,6 +94,8 @@ class Captured:
     total: float
     result_z: bytes
     facts_z: bytes
+    inputs_z: bytes  # what a replay reads (engine.ledger.replay_inputs)
+    titles_z: bytes
     items: tuple[ItemRow, ...]
     outcomes: tuple[PriorOutcome, ...]
     problems: str = "[]"  # JSON list of the file's input problems (warnings: it was graded)
@@ -197,6 +200,8 @@ class RoundContext:
             total=result.total,
             result_z=compress(result_element_bytes(result)),
             facts_z=compress(facts.model_dump_json().encode()),
+            inputs_z=encode_inputs(facts, result),
+            titles_z=encode_titles(result),
             items=tuple(
                 ItemRow(
                     code=item.code,

@@ -8,7 +8,8 @@ import zlib
 
 from engine.ledger.capture import item_identity, round_ref
 from engine.ledger.record import CLAIMS, DECISIONS
-from engine.ledger.store import Ledger
+from engine.ledger.replay_inputs import decode_inputs, decode_titles, inputs_from_stored, titles_from_stored
+from engine.ledger.store import WHAT_IF_PREFIX, Ledger
 from schemas.common import Text
 
 __all__ = ["check_ledger"]
@@ -37,6 +38,8 @@ def check_ledger(led: Ledger) -> list[Text]:
         problems += _items(conn)
         problems += _events(conn)
         problems += _blobs(conn)
+        if not problems:  # compared with the stored facts and results, which must be readable first
+            problems += _replay_inputs(conn)
     except sqlite3.DatabaseError as exc:
         problems.append(Text(zh=f"读取台账时出错：{exc}", en=f"reading the ledger failed: {exc}"))
     return problems
@@ -64,6 +67,19 @@ def _rounds(conn: sqlite3.Connection) -> list[Text]:
                     zh=f"轮次 {rid}（{round_ref(year, stage)}）被编号 {by} 替换，"
                     "但后者不是同年度同阶段的后续轮次",
                     en=f"round {rid} ({year}-{stage}) is replaced by {by}, which is not a later round of it",
+                )
+            )
+    for rid, year, stage, source, source_year in conn.execute(
+        "SELECT r.id, r.year, r.stage, r.replay_of, s.year FROM rounds r "
+        "LEFT JOIN rounds s ON s.id = r.replay_of"
+    ):
+        marked = source is not None
+        if stage.startswith(WHAT_IF_PREFIX) != marked or (marked and (source_year != year or source == rid)):
+            out.append(
+                Text(
+                    zh=f"轮次 {rid}（{round_ref(year, stage)}）的模拟标记与其阶段名或所重演的轮次不符",
+                    en=f"round {rid} ({year}-{stage}): its what-if mark disagrees with its stage or the "
+                    "round it replays",
                 )
             )
     for rid, sha in conn.execute("SELECT id, profile_sha256 FROM rounds"):
@@ -160,3 +176,38 @@ def _blobs(conn: sqlite3.Connection) -> list[Text]:
                 )
             )
     return out
+
+
+def _replay_inputs(conn: sqlite3.Connection) -> list[Text]:
+    """Every branch has its replay inputs, and they say what its stored facts and result say."""
+    out: list[Text] = []
+    query = (
+        "SELECT b.round_id, b.branch_id, b.facts, b.result, r.inputs, r.titles FROM branches b "
+        "LEFT JOIN replay_inputs r ON r.round_id = b.round_id AND r.branch_id = b.branch_id"
+    )
+    for rid, branch, facts, result, inputs, titles in conn.execute(query):
+        problem = _inputs_problem(inputs, titles, facts, result)
+        if problem is not None:
+            zh, en = problem
+            out.append(Text(zh=f"轮次 {rid} 支部 {branch} {zh}", en=f"round {rid} branch {branch}: {en}"))
+    return out
+
+
+def _inputs_problem(
+    inputs: bytes | None, titles: bytes | None, facts: bytes, result: bytes
+) -> tuple[str, str] | None:
+    """What is wrong with a branch's replay inputs against its stored facts and result (as the migration
+    makes them from those), in each language; None when nothing is."""
+    if inputs is None or titles is None:
+        return "缺少复算用的事实值（replay_inputs）", "its replay inputs (replay_inputs) are missing"
+    try:
+        agree = decode_inputs(inputs) == decode_inputs(inputs_from_stored(facts, result))
+        agree = agree and decode_titles(titles) == decode_titles(titles_from_stored(result))
+    except (zlib.error, ValueError, KeyError, TypeError):
+        agree = False
+    if agree:
+        return None
+    return (
+        "的复算用事实值（replay_inputs）与所存事实、结果不符或无法读取",
+        "its replay inputs (replay_inputs) are unreadable or disagree with its stored record",
+    )

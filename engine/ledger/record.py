@@ -44,13 +44,16 @@ class RoundPlan:
     replace: bool
     profiles: Mapping[str, str]
     baseline_stage: str | None = None  # the stage TG-04 compares this one with (None: no comparison)
+    replay_of: int | None = None  # a what-if round (replay --record): the round it replays
+    replay_settings: str | None = None  # and its --set values as JSON
 
 
 def open_items(led: Ledger) -> dict[str, dict[str, PriorItem]]:
     """Per branch, per rule code, the newest still-open item of the current rounds."""
     rows = led.conn.execute(
         "SELECT s.id, s.identity, s.branch_id, s.rule_code, s.status, r.year, r.stage FROM item_state s "
-        "JOIN rounds r ON r.id = s.round_id WHERE r.replaced_by IS NULL ORDER BY s.round_id, s.id"
+        "JOIN rounds r ON r.id = s.round_id WHERE r.replaced_by IS NULL AND r.replay_of IS NULL "
+        "ORDER BY s.round_id, s.id"
     ).fetchall()
     out: dict[str, dict[str, PriorItem]] = {}
     for item_id, identity, branch_id, code, status, year, stage in rows:
@@ -71,6 +74,8 @@ def round_context(led: Ledger, plan: RoundPlan) -> RoundContext:
     baselines: dict[str, tuple[str, str]] = {}
     if plan.baseline_stage is not None and plan.baseline_stage != plan.stage:
         for info in led.rounds():
+            if info.what_if:  # a what-if round is never a baseline
+                continue
             if info.stage == plan.baseline_stage and (plan.year is None or info.year == plan.year):
                 for branch_id, grade in led.branch_grades(info.id).items():
                     baselines[branch_id] = (grade, info.ref)  # the latest year's, rounds are oldest first
@@ -89,6 +94,8 @@ def final_grades(led: Ledger) -> dict[int, dict[str, str]]:
     profile has one). What 逐级晋升 counts from (docs/scoring-policy.md)."""
     out: dict[int, dict[str, str]] = {}
     for info in led.rounds():  # oldest first: a branch's later round of the year replaces its earlier one
+        if info.replay_of is not None:  # a what-if round decided nothing
+            continue
         final = led.branch_grades(info.id)
         reviewed = led.conn.execute(
             "SELECT branch_id, grade FROM reviews WHERE round_id = ? ORDER BY seq", (info.id,)
@@ -168,8 +175,8 @@ class Recorder:
                     conn.execute("UPDATE rounds SET replaced_by = ? WHERE id = ?", (round_id, existing.id))
                 conn.execute(
                     "INSERT INTO rounds (id, year, stage, profile, profile_sha256, tool_version, "
-                    "recorded_at) "
-                    "VALUES (?, ?, ?, ?, ?, ?, ?)",
+                    "recorded_at, replay_of, replay_settings) "
+                    "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
                     (
                         round_id,
                         year,
@@ -178,6 +185,8 @@ class Recorder:
                         plan.profiles.get(profile, ""),
                         engine.__version__,
                         recorded_at,
+                        plan.replay_of,
+                        plan.replay_settings,
                     ),
                 )
                 rounds[year] = round_id
@@ -204,6 +213,10 @@ class Recorder:
                 c.facts_z,
                 c.problems,
             ),
+        )
+        conn.execute(
+            "INSERT INTO replay_inputs (round_id, branch_id, inputs, titles) VALUES (?, ?, ?, ?)",
+            (round_id, c.branch_id, c.inputs_z, c.titles_z),
         )
         conn.executemany(
             "INSERT INTO branch_kpis (round_id, branch_id, kpi_code, met) VALUES (?, ?, ?, ?)",

@@ -29,7 +29,7 @@ from engine.export.i18n import label
 from engine.export.stamp import read_list_stamp
 from engine.intake import is_workbook_name
 from engine.ledger.record import CLAIMS, DECISIONS
-from engine.ledger.store import Ledger, LedgerError, now_iso
+from engine.ledger.store import Ledger, LedgerError, RoundInfo, now_iso
 from schemas.common import Evidence, Finding, Lang, Severity
 from schemas.problems import make_problem
 
@@ -126,9 +126,11 @@ def _import_one(led: Ledger, path: Path, name: str) -> ImportOutcome:
         outcome.problems.append(make_problem("IN-31", where, branch_id=branch))
         return outcome
     try:
-        info = led.find_round(ref)
+        info: RoundInfo | None = led.find_round(ref)
     except LedgerError:
-        known = "、".join(r.ref for r in led.rounds()) or "—"
+        info = None
+    if info is None or info.what_if:  # no list is ever issued for a what-if round (replay --record)
+        known = "、".join(r.ref for r in led.rounds() if not r.what_if) or "—"
         outcome.problems.append(make_problem("IN-32", where, round=ref, rounds=known))
         return outcome
     try:
@@ -363,7 +365,7 @@ def ledger_rows(led: Ledger, lang: Lang) -> list[LedgerRow]:
         "(SELECT count(*) FROM events e WHERE e.item_id = s.id AND e.conflict = 1) "
         "FROM item_state s JOIN rounds r ON r.id = s.round_id "
         "JOIN branches b ON b.round_id = s.round_id AND b.branch_id = s.branch_id "
-        "WHERE r.replaced_by IS NULL ORDER BY 1, 2, r.id, s.rule_code"
+        "WHERE r.replaced_by IS NULL AND r.replay_of IS NULL ORDER BY 1, 2, r.id, s.rule_code"
     ).fetchall()
     return [
         LedgerRow(

@@ -28,6 +28,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 from types import TracebackType
 
+from engine.ledger.replay_inputs import inputs_from_stored, titles_from_stored
 from schemas.common import Finding, Text
 from schemas.facts import BranchFacts
 from schemas.results import BranchResult
@@ -208,7 +209,31 @@ MIGRATIONS: tuple[tuple[str, ...], ...] = (
         "SELECT b.round_id, b.branch_id, f.key, f.value "
         "FROM branches b, json_each(ledger_kpi_flags(b.result)) f",
     ),
-    # Version 6: review scores (审定评分, engine.review: what a profile's weighted total reads besides the
+    # Version 6: what-if rounds, and what a replay reads of each branch, compact (below). A what-if round
+    # (``replay --record``) is a recorded round replayed under another profile or changed parameters: it
+    # names the round it replays and the ``--set`` values (JSON), its stage is ``WHAT_IF_PREFIX`` + a
+    # name, and no baseline, closure (对账销号) or 整改台账 ever reads it.
+    # The replay inputs: what a replay reads of each branch, compact (engine.ledger.replay_inputs): its fact
+    # values and series with its recorded rule statuses (``inputs``), and its rules' titles (``titles``),
+    # each zlib-compressed JSON of a few KB, so a replay decodes neither the full facts nor the result.
+    # Rounds recorded before are filled in from their stored facts and results (``ledger_replay_inputs`` and
+    # ``ledger_rule_titles``, registered by ``_prepare``).
+    (
+        "ALTER TABLE rounds ADD COLUMN replay_of INTEGER REFERENCES rounds(id)",
+        "ALTER TABLE rounds ADD COLUMN replay_settings TEXT",
+        """CREATE TABLE replay_inputs (
+            round_id INTEGER NOT NULL,
+            branch_id TEXT NOT NULL,
+            inputs BLOB NOT NULL,
+            titles BLOB NOT NULL,
+            PRIMARY KEY (round_id, branch_id),
+            FOREIGN KEY (round_id, branch_id) REFERENCES branches(round_id, branch_id)
+        )""",
+        "INSERT INTO replay_inputs (round_id, branch_id, inputs, titles) "
+        "SELECT round_id, branch_id, ledger_replay_inputs(facts, result), ledger_rule_titles(result) "
+        "FROM branches",
+    ),
+    # Version 7: review scores (审定评分, engine.review: what a profile's weighted total reads besides the
     # evidence) as events of their own, the newest standing; and the 破格晋升 reason a review above
     # 逐级晋升's limit is recorded with (docs/scoring-policy.md).
     (
@@ -227,6 +252,9 @@ MIGRATIONS: tuple[tuple[str, ...], ...] = (
     ),
 )
 SCHEMA_VERSION = len(MIGRATIONS)
+# The stage of every what-if round begins so: no grading stage does (a profile's stages are 年初定级 …), so
+# a what-if round never stands for a stage's round, and its items' identities are its own.
+WHAT_IF_PREFIX = "模拟-"
 
 
 def _round_branches(round_id: int, branch_ids: Collection[str] | None) -> tuple[str, tuple[object, ...]]:
@@ -282,6 +310,12 @@ class RoundInfo:
     tool_version: str
     recorded_at: str
     replaced_by: int | None
+    replay_of: int | None = None  # a what-if round: the round it replays
+    replay_settings: str | None = None  # a what-if round: its --set values, JSON (name -> value)
+
+    @property
+    def what_if(self) -> bool:
+        return self.replay_of is not None
 
     @property
     def label(self) -> Text:
@@ -331,18 +365,24 @@ class GradedRow:
 
 @dataclass(frozen=True, slots=True)
 class StoredBranch:
-    """A branch's recorded grade code and total, with its result and facts as stored (zlib-compressed
-    JSON, undecoded): what a replay hands to its workers, which decode them."""
+    """A branch's recorded grade code and total, with what a replay reads of it as stored (undecoded: the
+    replay's workers decode them): its ``replay_inputs`` row (engine.ledger.replay_inputs) and, when asked
+    for (a replay that keeps or records the new results), its full result and facts (zlib JSON)."""
 
     branch_id: str
     branch_name: str
     grade: str
     total: float
-    result_z: bytes
-    facts_z: bytes
+    inputs_z: bytes
+    titles_z: bytes
+    result_z: bytes = b""
+    facts_z: bytes = b""
 
 
-_ROUND_COLUMNS = "id, year, stage, profile, profile_sha256, tool_version, recorded_at, replaced_by"
+_ROUND_COLUMNS = (
+    "id, year, stage, profile, profile_sha256, tool_version, recorded_at, replaced_by, replay_of, "
+    "replay_settings"
+)
 
 
 def _round(row: Sequence[object]) -> RoundInfo:
@@ -548,13 +588,29 @@ class Ledger:
             for bid, name, general, grade, total in rows
         ]
 
-    def stored_branches(self, round_id: int) -> list[StoredBranch]:
-        """Every branch of round ``round_id`` as :class:`StoredBranch`, sorted by branch id."""
+    def stored_branches(self, round_id: int, full: bool = False) -> list[StoredBranch]:
+        """Every branch of round ``round_id`` as :class:`StoredBranch`, sorted by branch id; with its full
+        result and facts when ``full``. A branch without its replay inputs (a damaged ledger) is refused
+        (``LedgerError``), never left out."""
+        more = ", b.result, b.facts" if full else ""
         rows = self.conn.execute(
-            "SELECT branch_id, branch_name, grade, total, result, facts FROM branches WHERE round_id = ? "
-            "ORDER BY branch_id",
+            f"SELECT b.branch_id, b.branch_name, b.grade, b.total, r.inputs, r.titles{more} FROM branches b "
+            "LEFT JOIN replay_inputs r ON r.round_id = b.round_id AND r.branch_id = b.branch_id "
+            "WHERE b.round_id = ? ORDER BY b.branch_id",
             (round_id,),
-        )
+        ).fetchall()
+        missing = [row[0] for row in rows if row[4] is None or row[5] is None]
+        if missing:
+            shown = ", ".join(missing[:5]) + (" …" if len(missing) > 5 else "")
+            raise LedgerError(
+                f"台账 {self.path} 中轮次 {round_id} 有 {len(missing)} 个支部缺少复算用的事实值（{shown}）："
+                "台账可能已损坏。请运行 branchgrade ledger check 查看详情，"
+                "或从备份恢复（同一文件夹中的 *.bak）",
+                f"the ledger {self.path}: {len(missing)} branches of round {round_id} have no replay inputs "
+                f"({shown}), so it may be damaged. Run branchgrade ledger check for details, or restore it "
+                "from a backup (*.bak in the same folder)",
+                damaged=True,
+            )
         return [StoredBranch(*row) for row in rows]
 
     def branch_ids(self) -> list[str]:
@@ -606,8 +662,11 @@ def _prepare(conn: sqlite3.Connection, path: Path) -> Path | None:
     """Set the connection up, check the file is a ledger, and create or upgrade its schema. Returns the
     backup made before an upgrade (None when none was needed)."""
     conn.execute(f"PRAGMA busy_timeout = {BUSY_TIMEOUT_MS}")
-    # read by migration step 4, filling in the KPI flags of rounds recorded before it
+    # read by migration steps 5 and 6, filling in the KPI flags and the replay inputs of rounds recorded
+    # before them
     conn.create_function("ledger_kpi_flags", 1, kpi_flags_json, deterministic=True)
+    conn.create_function("ledger_replay_inputs", 2, inputs_from_stored, deterministic=True)
+    conn.create_function("ledger_rule_titles", 1, titles_from_stored, deterministic=True)
     app_id = conn.execute("PRAGMA application_id").fetchone()[0]
     version = conn.execute("PRAGMA user_version").fetchone()[0]
     tables = conn.execute("SELECT count(*) FROM sqlite_schema").fetchone()[0]

@@ -12,7 +12,7 @@ unusable output path, a file that is not a ledger), printed in the chosen langua
 import functools
 from collections.abc import Callable, Sequence
 from pathlib import Path
-from typing import TYPE_CHECKING, Annotated, NoReturn
+from typing import TYPE_CHECKING, Annotated, NamedTuple, NoReturn
 
 import typer
 
@@ -21,6 +21,7 @@ from schemas.common import Lang, Text
 
 if TYPE_CHECKING:
     from engine.ledger import Ledger, RoundInfo
+    from engine.ledger.record import RoundPlan
     from engine.ledger.store import GradedRow, StoredBranch
     from engine.movement.compare import Side
     from engine.movement.replay import Replay
@@ -44,8 +45,19 @@ HELP: dict[str, tuple[str, str]] = {
     "h_history": ("显示一个支部的历次定级", "print one branch's grading history"),
     "h_branch_id": ("支部编号，如 JD-01", "branch ID, e.g. JD-01"),
     "h_replay": (
-        "按另一规则集或改动的参数重演已记录的一轮（不记录）",
-        "re-grade a recorded round under another profile or changed parameters (nothing recorded)",
+        "按另一规则集或改动的参数重演已记录的一轮（加 --record 才记录为模拟轮次）",
+        "re-grade a recorded round under another profile or changed parameters (recorded as a what-if "
+        "round only with --record)",
+    ),
+    "h_record": (
+        "把重演结果记录为模拟轮次（阶段记为“模拟-名称”，如 --record 年终自查），可与其他轮次比较；"
+        "不改动已记录的轮次，也不用于基准或对账销号",
+        "record the replay as a what-if round (stage \"模拟-NAME\", e.g. --record 年终自查) that compare and "
+        "history read; the recorded round is left as it is, and no baseline or closure uses it",
+    ),
+    "h_replay_replace": (
+        "同名模拟轮次已记录时重新记录（原轮次保留在历史中）",
+        "record a what-if round of a name recorded already again (the earlier one stays in history)",
     ),
     "h_round": (
         "要重演的一轮，如 2012-年初定级 或轮次编号",
@@ -102,14 +114,39 @@ def register(app: typer.Typer) -> None:
         lang: LangOpt = "zh",
         evaluator: Annotated[str, typer.Option("--evaluator", help=base._h("h_evaluator"))] = "auto",
         workers: Annotated[int | None, typer.Option("--workers", help=base._h("h_replay_workers"))] = None,
+        record: Annotated[
+            str | None, typer.Option("--record", metavar="STAGE_OR_NAME", help=h("h_record"))
+        ] = None,
+        replace: Annotated[bool, typer.Option("--replace", help=h("h_replay_replace"))] = False,
     ) -> None:
         language = base._lang(lang)
         if workers is not None and workers < 0:
             _fail(word("u_workers", language), language)
-        run_replay(round_ref, profile, settings or [], ledger, language, evaluator, base.out.print, workers)
+        if record is not None and not record.strip():
+            _fail(word("u_record_name", language), language)
+        if replace and record is None:
+            _fail(word("u_replace_alone", language), language)
+        run_replay(
+            round_ref,
+            profile,
+            settings or [],
+            ledger,
+            language,
+            evaluator,
+            base.out.print,
+            workers,
+            WhatIf(record, replace) if record is not None else None,
+        )
 
 
 Say = Callable[..., None]
+
+
+class WhatIf(NamedTuple):
+    """``--record NAME [--replace]``: record the replay as the what-if round NAME."""
+
+    name: str
+    replace: bool
 
 
 def _fail(text: Text | str, lang: Lang) -> NoReturn:
@@ -276,12 +313,15 @@ def run_history(branch_id: str, ledger: Path | None, lang: Lang, say: Say) -> No
         if not ids:
             examples = word("list_sep", lang).join(seen[:5]) or word("none", lang)
             _fail(word("u_no_branch", lang, branch_id=branch_id, n=len(seen), examples=examples), lang)
-        for info in led.rounds():
+        listed = led.rounds()
+        for info in listed:
             profile = profile_of(info.profile)
             policy = None if profile is None else profile.grading
             found = recorded(led.graded_rows(info.id, ids), info.profile, policy)
             rounds.append((info.label, info.profile, found[-1] if found else None))
-    say(render(branch_id, timeline(rounds), lang), markup=False)
+    position = {info.id: i for i, info in enumerate(listed)}
+    replays = {i: position[r.replay_of] for i, r in enumerate(listed) if r.replay_of in position}
+    say(render(branch_id, timeline(rounds, replays), lang), markup=False)
 
 
 def run_replay(
@@ -293,11 +333,14 @@ def run_replay(
     evaluator: str,
     say: Say,
     workers: int | None = None,
+    what_if: WhatIf | None = None,
 ) -> None:
-    """Re-grade a recorded round (see ``replay``) in ``workers`` processes (None: one per core)."""
+    """Re-grade a recorded round (see ``replay``) in ``workers`` processes (None: one per core); with
+    ``what_if``, record the replay as that what-if round (engine.movement.what_if)."""
     import os
     from concurrent.futures.process import BrokenProcessPool
 
+    from engine.ledger import LedgerError
     from engine.movement.replay import SettingError, replay_profile
     from engine.movement.report import matrix_text
     from engine.pipeline import UsageError
@@ -308,7 +351,11 @@ def run_replay(
         _fail(exc.text, lang)
     with _open(ledger, lang) as led:
         info = _find(led, round_ref, lang)
-        stored = led.stored_branches(info.id)
+        plan = None if what_if is None else _what_if_plan(led, info, what_if, profile_ref, changed, lang)
+        try:
+            stored = led.stored_branches(info.id, full=plan is not None)
+        except LedgerError as exc:
+            _fail(exc.text, lang)
     _nonempty(info, len(stored), lang)
     try:
         result, notes = replay_recorded(
@@ -319,6 +366,7 @@ def run_replay(
             (os.cpu_count() or 1) if workers is None else workers,
             changed,
             lang,
+            keep=plan is not None,
         )
     except UsageError as exc:
         _fail(exc.text, lang)
@@ -326,10 +374,72 @@ def run_replay(
         _fail(word("u_replay_broken", lang, problem=exc), lang)
     for note in notes:
         say(note, markup=False)
-    say(word("r_head", lang, round=info.label.get(lang), n=len(stored), profile=profile.name), markup=False)
+    head = "r_head" if plan is None else "r_head_record"
+    say(word(head, lang, round=info.label.get(lang), n=len(stored), profile=profile.name), markup=False)
     if changed:
         shown = word("list_sep", lang).join(f"{k} = {v}" for k, v in changed.items())
         say(word("r_settings", lang, settings=shown), markup=False)
+    if plan is not None:
+        recorded = _record_what_if(ledger, info, plan, result, lang)
+        say(
+            word(
+                "r_recorded",
+                lang,
+                round=recorded.label.get(lang),
+                id=recorded.id,
+                source=info.label.get(lang),
+                ref=recorded.ref,
+                source_ref=info.ref,
+            ),
+            markup=False,
+        )
+    _print_replay(result, lang, say, matrix_text)
+
+
+def _record_what_if(
+    ledger: Path | None, info: "RoundInfo", plan: "RoundPlan", result: "Replay", lang: Lang
+) -> "RoundInfo":
+    """The replay ``result`` of round ``info`` recorded as the what-if round ``plan`` describes."""
+    from engine.ledger import LedgerError
+    from engine.movement.what_if import record_what_if
+
+    try:
+        with _open(ledger, lang) as led:
+            return record_what_if(led, info, plan, result.results)
+    except LedgerError as exc:
+        _fail(exc.text, lang)
+
+
+def _what_if_plan(
+    led: "Ledger",
+    info: "RoundInfo",
+    what_if: WhatIf,
+    profile_ref: str,
+    changed: "dict[str, ParamValue]",
+    lang: Lang,
+) -> "RoundPlan":
+    """The what-if round ``what_if`` asks for, refused now (before replaying) if its name is taken."""
+    from engine.ledger import LedgerError
+    from engine.movement.what_if import check_what_if, what_if_plan
+    from engine.rulebook import load_profile, profile_sha256
+
+    plan = what_if_plan(
+        info,
+        what_if.name,
+        load_profile(profile_ref).name,
+        profile_sha256(profile_ref),
+        changed,
+        what_if.replace,
+    )
+    try:
+        check_what_if(led, plan)
+    except LedgerError as exc:
+        _fail(exc.text, lang)
+    return plan
+
+
+def _print_replay(result: "Replay", lang: Lang, say: Say, matrix_text: "Callable[..., str]") -> None:
+    """The replay's report: the migration matrix and, per branch that changed, how."""
     if not result.changes:
         say(word("r_unchanged", lang), markup=False)
         return
@@ -386,10 +496,12 @@ def replay_recorded(
     workers: int,
     settings: "dict[str, ParamValue]",
     lang: Lang,
+    keep: bool = False,
 ) -> "tuple[Replay, list[str]]":
     """Replay round ``info``'s ``stored`` branches under ``profile`` (``settings`` applied) in ``workers``
     processes (0: this one), the recorded grades named by the round's own profile where it is available;
-    with the notes its reader must know (``replay_notes``). The command and the web page both replay so."""
+    with the notes its reader must know (``replay_notes``). The command and the web page both replay so.
+    ``keep``: the report carries the new results (``stored`` read in full), as recording them needs."""
     from engine.movement.replay_pool import replay_stored
     from schemas.results import Grade
 
@@ -399,7 +511,13 @@ def replay_recorded(
     recorded_profile = _policy_profile(info.profile)
     named = [] if recorded_profile is None else recorded_profile.grading.grades
     result = replay_stored(
-        stored, profile, engine_name, workers, settings, [Grade(code=b.code, name=b.name) for b in named]
+        stored,
+        profile,
+        engine_name,
+        workers,
+        settings,
+        [Grade(code=b.code, name=b.name) for b in named],
+        keep=keep,
     )
     return result, replay_notes(info, result.years, recorded_profile, profile, lang)
 

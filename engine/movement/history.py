@@ -1,9 +1,9 @@
 """history: one branch's timeline across rounds — grade, total, items, and the items each round opened
-and closed against the branch's previous round."""
+and closed against the branch's previous round (a what-if round: against the round it replays)."""
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 
 from engine.export.i18n import fmt_num
@@ -23,20 +23,29 @@ class Step:
     closed: tuple[str, ...] = ()
 
 
-def timeline(rounds: Sequence[tuple[Text, str, Graded | None]]) -> tuple[Step, ...]:
+def timeline(
+    rounds: Sequence[tuple[Text, str, Graded | None]], replays: Mapping[int, int] | None = None
+) -> tuple[Step, ...]:
     """The steps of one branch through ``rounds`` (label, profile, its result there), oldest first. The
-    first round holding the branch opens all its items."""
+    first round holding the branch opens all its items. ``replays``: for the position of a what-if round,
+    the position of the round it replays — its items are opened and closed against that round's, and it
+    is no later round's previous one."""
+    replays = replays or {}
     steps: list[Step] = []
     previous: set[str] = set()
-    for label, profile, result in rounds:
+    held: dict[int, set[str]] = {}  # each position's item codes
+    for position, (label, profile, result) in enumerate(rounds):
         if result is None:
             steps.append(Step(label, profile, None))
             continue
-        codes = {f.code for f in result.items}
+        codes = held[position] = {f.code for f in result.items}
+        source = replays.get(position)
+        against = previous if source is None else held.get(source, set())
         steps.append(
-            Step(label, profile, result, tuple(sorted(codes - previous)), tuple(sorted(previous - codes)))
+            Step(label, profile, result, tuple(sorted(codes - against)), tuple(sorted(against - codes)))
         )
-        previous = codes
+        if source is None:
+            previous = codes
     return tuple(steps)
 
 

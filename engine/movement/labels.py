@@ -73,6 +73,16 @@ MOVEMENT_LABELS: dict[str, tuple[str, str]] = {
         "重演 {round}：{n} 个支部按 {profile} 重新评定（未记录）",
         "Replay of {round}: {n} branches re-graded under {profile} (nothing recorded)",
     ),
+    "r_head_record": (
+        "重演 {round}：{n} 个支部按 {profile} 重新评定",
+        "Replay of {round}: {n} branches re-graded under {profile}",
+    ),
+    "r_recorded": (
+        "已记录为模拟轮次 {round}（编号 {id}），重演自 {source}，已记录的轮次不变；"
+        "比较：branchgrade compare {source_ref} {ref}",
+        "Recorded as the what-if round {round} (number {id}), a replay of {source}; the recorded round is "
+        "unchanged. Compare: branchgrade compare {source_ref} {ref}",
+    ),
     "r_settings": ("改动的参数：{settings}", "Parameters changed: {settings}"),
     "r_unchanged": ("等次与规则结果均无变化", "No grade and no rule outcome changed"),
     "r_matrix": ("等次迁移（行：已记录，列：重演）", "Grade migration (rows: recorded, columns: replayed)"),
@@ -138,6 +148,14 @@ MOVEMENT_LABELS: dict[str, tuple[str, str]] = {
     "u_out_suffix": ("输出文件应以 {suffix} 结尾：{path}", "the output file must end in {suffix}: {path}"),
     "u_out_dir": ("输出文件所在的文件夹不存在：{path}", "the output file's folder does not exist: {path}"),
     "u_empty_round": ("{round} 没有支部记录", "{round} holds no branch"),
+    "u_record_name": (
+        "--record 需要一个名称（如 --record 年终自查 或 --record 严格组织生活）",
+        "--record needs a name (e.g. --record 年终自查 or --record strict-org-life)",
+    ),
+    "u_replace_alone": (
+        "--replace 只与 --record 一起使用（重新记录同名的模拟轮次）",
+        "--replace only goes with --record (recording a what-if round of that name again)",
+    ),
     "u_workers": (
         "--workers 不能为负数（0 表示在本进程中重演）",
         "--workers cannot be negative (0: replay in this process)",

@@ -17,18 +17,20 @@ from __future__ import annotations
 
 import difflib
 import tomllib
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import date
 
 from pydantic import BaseModel, ConfigDict, ValidationError
 
 from engine.grading import grade
+from engine.grading.scoring import band_of, total_of
 from engine.movement.compare import Direction, directions, migration
 from engine.movement.labels import MOVEMENT_LABELS
 from engine.rulebook import Evaluator, EvaluatorName, evaluate_many
+from engine.rulebook.evaluate import decide_many
 from schemas.common import Status, Text
-from schemas.facts import FACT_PARAMS, BranchFacts
+from schemas.facts import FACT_PARAMS, BranchFacts, FactValues
 from schemas.results import BranchResult, Grade
 from schemas.rules import ParamValue, Profile
 
@@ -229,21 +231,32 @@ def outcomes_of_json(element: bytes) -> RuleOutcomes:
     }
 
 
-def changed_rules(was: RuleOutcomes, after: BranchResult) -> tuple[RuleChange, ...]:
-    """The rules whose outcome differs between the recorded outcomes ``was`` and ``after``, by code."""
-    now = {t.code: t for t in after.trace}
+def status_changes(
+    was: Mapping[str, Status],
+    now: Mapping[str, Status],
+    titles: Mapping[str, Text],
+    recorded_title: Callable[[str], Text],
+) -> tuple[RuleChange, ...]:
+    """The rules whose status differs between the recorded ``was`` and the replayed ``now`` (by code),
+    each named by its title now (``titles``) or, for a rule the replaying profile does not have, its
+    recorded one (``recorded_title``, asked only then)."""
     out = []
     for code in sorted(was.keys() | now.keys()):
         a, b = was.get(code), now.get(code)
-        if a is not None and b is not None and a[0] is b.status:
+        if a is not None and a is b:
             continue
-        if b is not None:
-            title = b.title
-        else:
-            assert a is not None  # the code came from one of the two
-            title = Text(zh=a[1], en=a[2])
-        out.append(RuleChange(code, title, a[0] if a else None, b.status if b else None))
+        out.append(RuleChange(code, titles[code] if b is not None else recorded_title(code), a, b))
     return tuple(out)
+
+
+def changed_rules(was: RuleOutcomes, after: BranchResult) -> tuple[RuleChange, ...]:
+    """The rules whose outcome differs between the recorded outcomes ``was`` and ``after``, by code."""
+    return status_changes(
+        {code: o[0] for code, o in was.items()},
+        {t.code: t.status for t in after.trace},
+        {t.code: t.title for t in after.trace},
+        lambda code: Text(zh=was[code][1], en=was[code][2]),
+    )
 
 
 def rule_changes(before: BranchResult, after: BranchResult) -> tuple[RuleChange, ...]:
@@ -270,6 +283,37 @@ def replay_chunk(
         )
         for f, before, now in zip(facts, was, regrade(facts, profile, evaluator), strict=True)
     ]
+
+
+def replay_values(
+    branches: Sequence[FactValues],
+    was: Sequence[Mapping[str, Status]],
+    recorded_titles: Sequence[Callable[[str], Text]],
+    profile: Profile,
+    evaluator: Evaluator,
+) -> list[Replayed]:
+    """``replay_chunk`` from the branches' fact values (``FactValues``) and recorded statuses, without
+    building results: the rules' statuses and deductions (``decide_many``) graded by the arithmetic
+    ``grade`` uses (``total_of``, ``band_of``), so the grade, total and changed rules are
+    ``replay_chunk``'s. ``recorded_titles``: per branch, its recorded title of a rule (asked only for a
+    rule ``profile`` lacks)."""
+    policy = profile.grading
+    grades = [Grade(code=band.code, name=band.name) for band in policy.grades]
+    titles = {rule.code: rule.title for rule in profile.rules}
+    out: list[Replayed] = []
+    for start in range(0, len(branches), CHUNK):
+        part = branches[start : start + CHUNK]
+        for i, (branch, decided) in enumerate(zip(part, decide_many(part, profile, evaluator), strict=True)):
+            out.append(
+                Replayed(
+                    branch.year,
+                    grades[band_of(decided.findings, decided.caps, policy)],
+                    total_of(decided.findings, policy),
+                    status_changes(was[start + i], decided.statuses, titles, recorded_titles[start + i]),
+                    None,
+                )
+            )
+    return out
 
 
 def assemble(

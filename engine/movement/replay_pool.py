@@ -1,7 +1,9 @@
 """Replay of a recorded round across worker processes.
 
-The ledger's rows go to the workers as stored (each branch's facts and result as zlib-compressed JSON);
-a worker decodes them, re-grades a chunk of branches in one engine call and sends back only what the
+The ledger's rows go to the workers as stored: each branch's compact replay inputs (its fact values and
+recorded rule statuses, engine.ledger.replay_inputs) — or, when the new results are kept, its full facts
+and result (zlib-compressed JSON). A worker decodes them, re-grades a chunk of branches in one engine call
+(from the values alone unless results are kept: ``replay.replay_values``) and sends back only what the
 report needs (``replay.Replayed``: grade, total, the rules that changed — the new results only when
 kept). Each worker opens the evaluator, compiling the profile, once, when it starts. The pool follows
 the grading pipeline's: spawned processes (durable_rules must not be forked), the tasks cut by
@@ -12,15 +14,26 @@ main process.
 from __future__ import annotations
 
 import signal
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from concurrent.futures import ProcessPoolExecutor
+from functools import lru_cache, partial
 from multiprocessing import get_context
 from typing import TYPE_CHECKING, Any
 
+from engine.ledger.replay_inputs import decode_inputs, decode_titles
 from engine.ledger.store import StoredBranch, decompress
-from engine.movement.replay import Before, Replay, Replayed, assemble, outcomes_of_json, replay_chunk
+from engine.movement.replay import (
+    Before,
+    Replay,
+    Replayed,
+    assemble,
+    outcomes_of_json,
+    replay_chunk,
+    replay_values,
+)
 from engine.pipeline import CHUNK_FILES, cap_memory, chunk_bounds, worker_memory_limit
 from engine.rulebook import EvaluatorName, open_evaluator
+from schemas.common import Text
 from schemas.facts import BranchFacts
 from schemas.results import Grade
 from schemas.rules import ParamValue, Profile
@@ -30,7 +43,8 @@ if TYPE_CHECKING:
 
 __all__ = ["replay_stored"]
 
-Packed = tuple[bytes, bytes]  # a branch's stored result and facts
+# a branch as stored: its replay inputs and titles, or (keep) its result and facts
+Packed = tuple[bytes, bytes]
 _worker: dict[str, Any] = {}
 
 
@@ -42,10 +56,25 @@ def _init(profile: Profile, evaluator: EvaluatorName, keep: bool, memory_limit: 
     _worker.update(profile=profile, evaluator=open_evaluator(profile, evaluator), keep=keep)
 
 
+@lru_cache(maxsize=16)
+def _titles(titles_z: bytes) -> dict[str, Text]:
+    """A round's rule titles, decoded once for the branches that share them (all, in a round of one
+    profile)."""
+    return decode_titles(titles_z)
+
+
+def _recorded_title(titles_z: bytes, code: str) -> Text:
+    return _titles(titles_z)[code]
+
+
 def _regrade(packed: Sequence[Packed], profile: Profile, evaluator: Evaluator, keep: bool) -> list[Replayed]:
-    facts = [BranchFacts.model_validate_json(decompress(f)) for _, f in packed]
-    was = [outcomes_of_json(decompress(r)) for r, _ in packed]
-    return replay_chunk(facts, was, profile, evaluator, keep)
+    if keep:
+        facts = [BranchFacts.model_validate_json(decompress(f)) for _, f in packed]
+        was = [outcomes_of_json(decompress(r)) for r, _ in packed]
+        return replay_chunk(facts, was, profile, evaluator, keep)
+    decoded = [decode_inputs(inputs) for inputs, _ in packed]
+    titles: list[Callable[[str], Text]] = [partial(_recorded_title, t) for _, t in packed]
+    return replay_values([v for v, _ in decoded], [s for _, s in decoded], titles, profile, evaluator)
 
 
 def _task(packed: Sequence[Packed]) -> list[Replayed]:
@@ -63,8 +92,9 @@ def replay_stored(
 ) -> Replay:
     """Re-grade the ``stored`` branches of a recorded round under ``profile`` (settings applied) in
     ``workers`` processes — in this one when 0, or when the round is no more than one task (a pool would
-    cost more to start than it saves). ``keep``: the report carries the new results too."""
-    packed = [(s.result_z, s.facts_z) for s in stored]
+    cost more to start than it saves). ``keep``: the report carries the new results too (``stored`` then
+    read in full: ``Ledger.stored_branches(…, full=True)``)."""
+    packed = [(s.result_z, s.facts_z) if keep else (s.inputs_z, s.titles_z) for s in stored]
     if workers == 0 or len(packed) <= CHUNK_FILES:
         ev = open_evaluator(profile, evaluator)
         try:

@@ -20,7 +20,7 @@ from engine.rulebook.conditions import And, Bound, Expr, evaluate_expr, parse
 from engine.rulebook.values import Norm, normalise_values
 from schemas.common import Evidence, Finding, Scalar, Severity, Status, Text, distinct_cells
 from schemas.construct import assemble
-from schemas.facts import FACTS, BranchFacts, Fact, FactValue
+from schemas.facts import FACTS, BranchFacts, Fact, FactValue, FactValues
 from schemas.results import Evaluation, RuleTrace
 from schemas.rules import Cap, ConditionValue, Profile, RuleSpec
 from schemas.values import format_value
@@ -147,10 +147,19 @@ def _expected(rule: RuleSpec, params: Mapping[str, ConditionValue]) -> Scalar:
     return int(number) if number.is_integer() else number
 
 
-def _short_periods(fact: Fact | None, expected: Scalar) -> list[str]:
-    if fact is None or not fact.series or isinstance(expected, bool) or not isinstance(expected, int | float):
+def _short_periods(series: Mapping[str, float] | None, expected: Scalar) -> list[str]:
+    """The periods (series keys) whose value falls short of ``expected``, sorted."""
+    if not series or isinstance(expected, bool) or not isinstance(expected, int | float):
         return []
-    return sorted(key for key, value in fact.series.items() if value < expected)
+    return sorted(key for key, value in series.items() if value < expected)
+
+
+def _shortfalls(plan: _RulePlan, short: Sequence[str], values: Mapping[str, FactValue]) -> int:
+    """What a failed rule's deduction multiplies: the unmet ``and`` parts of its condition for a
+    ``per_part`` deduction, else the periods that fall short."""
+    if plan.rule.spec.deduction.per_part:
+        return unmet_parts(plan.rule.condition.expr, values)
+    return len(short)
 
 
 def unmet_parts(condition: Expr, values: Mapping[str, object]) -> int:
@@ -355,6 +364,57 @@ def evaluate_many(
     ]
 
 
+@dataclass(frozen=True, slots=True)
+class PricedFinding:
+    """A finding reduced to what scoring reads: its rule, indicator, kind, status and deduction."""
+
+    code: str
+    indicator: str | None
+    kind: str
+    status: Status
+    deduction: float
+
+
+@dataclass(frozen=True, slots=True)
+class Decided:
+    """A branch's rule outcomes without their texts or evidence: every rule's status (profile order), the
+    priced findings (the rules FAILED or NOT_EVIDENCED, as ``evaluate`` makes findings of them) and the
+    caps that hold. What grades the branch — ``engine.grading.scoring`` on these gives ``grade``'s total
+    and band — for a caller that needs no message, list or result (a replay)."""
+
+    statuses: dict[str, Status]
+    findings: tuple[PricedFinding, ...]
+    caps: tuple[Cap, ...]
+
+
+def decide_many(branches: Sequence[FactValues], profile: Profile, evaluator: Evaluator) -> list[Decided]:
+    """``evaluate_many`` cut down to the outcomes and deductions (see ``Decided``): the same statuses,
+    deductions and caps, none of the messages, periods' wording, evidence cells or traces."""
+    norms = [normalise_values(b.values) for b in branches]
+    decided = evaluator.decide_all(norms)
+    compiled_profile = _compiled(profile)
+    planned = _plans(profile, compiled_profile)
+    not_evidenced_deducts = profile.grading.not_evidenced_deducts
+    failed, not_evidenced = Status.FAILED, Status.NOT_EVIDENCED
+    out = []
+    for branch, norm, statuses in zip(branches, norms, decided, strict=True):
+        priced = []
+        for plan in planned.rules:
+            rule = plan.rule.spec
+            status = statuses[rule.code]
+            if status is failed:
+                short = _short_periods(branch.series.get(rule.actual), plan.expected)
+                deduction = _deduction(rule, status, _shortfalls(plan, short, branch.values), profile)
+            elif status is not_evidenced:
+                deduction = rule.deduction.ceiling if not_evidenced_deducts else 0.0
+            else:
+                continue
+            priced.append(PricedFinding(rule.code, rule.indicator, rule.kind, status, float(deduction)))
+        held = tuple(cap for cap, cond in compiled_profile.caps if cond.evaluate(norm) is True)
+        out.append(Decided(statuses, tuple(priced), held))
+    return out
+
+
 def _trace(plan: _RulePlan, status: Status, ctx: dict[str, Scalar], deduction: float) -> RuleTrace:
     rule = plan.rule.spec
     return RuleTrace(
@@ -418,7 +478,7 @@ def _evaluation(
         message: Text | None = None
         rectification = rule.rectification
         if status is failed:
-            short = _short_periods(fact, expected)
+            short = _short_periods(fact.series if fact is not None else None, expected)
             periods = format_periods(short) if short else None
             ctx.update(
                 short_periods=len(short),
@@ -427,8 +487,7 @@ def _evaluation(
                 unit=plan.unit[0],
                 unit_en=plan.unit[1],
             )
-            n_short = unmet_parts(plan.rule.condition.expr, values) if rule.deduction.per_part else len(short)
-            deduction = _deduction(rule, status, n_short, profile)
+            deduction = _deduction(rule, status, _shortfalls(plan, short, values), profile)
             message = Text(
                 zh=rule.message.zh.format_map(_render_ctx(plan, fact, ctx, "zh")),
                 en=rule.message.en.format_map(_render_ctx(plan, fact, ctx, "en")),

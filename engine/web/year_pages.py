@@ -135,7 +135,10 @@ def replay_round(
         raise Refused(exc.text) from None
     with open_ledger(Path(ledger)) as led:
         info = _find(led, round_ref)
-        stored = led.stored_branches(info.id)
+        try:
+            stored = led.stored_branches(info.id)
+        except LedgerError as exc:
+            raise Refused(exc.text) from None
     _nonempty(info, len(stored))
     # this process is the replay's own already: no further pool
     result, notes = replay_recorded(info, stored, profile, engine_name, 0, changed, lang)
