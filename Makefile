@@ -64,7 +64,7 @@ lint: venv
 	$(BIN)/mypy
 
 fixtures: venv
-	$(BIN)/python fixtures/generate.py  # every college: college.toml (2012), college-2019.toml (2018 norms), college-policy.toml (example-policy)
+	$(BIN)/python fixtures/generate.py  # every college: college.toml (2012), college-2019.toml and college-2025.toml (2018 norms), college-policy.toml (example-policy)
 
 export-parts: venv
 	$(BIN)/python -m engine.export.parts.generate  # the 整改清单's fixed parts, from the pinned xlsxwriter

@@ -416,6 +416,7 @@ def rules_show(
     rule = loaded.rule(code)  # by code or by an alias (an earlier code of the rule)
     if rule is None:
         _fail("u_no_rule", language, code=code, profile=loaded.name)
+    from engine.rulebook.condition_text import condition_text
     from engine.rulebook.conditions import parse
 
     used = parse(rule.condition, rule.code).names() | parse(rule.applies, rule.code).names()
@@ -432,10 +433,16 @@ def rules_show(
     if d.basis_note is not None:
         deduction += f" ({d.basis_note.get(language)})"
     indicator = _indicator_names(loaded, language).get(rule.indicator, rule.indicator)
+    years = (
+        label("r_years", language, years=label("list_sep", language).join(map(str, rule.years)))
+        if rule.years
+        else ""
+    )
     rows = [
         ("r_indicator", f"{indicator} · {label(f'kind_{rule.kind}', language)} · {deduction}"),
-        ("r_condition", rule.condition),
-        ("r_applies", rule.applies + (f"  years={list(rule.years)}" if rule.years else "")),
+        ("r_condition", condition_text(rule.condition, loaded.condition_params, language)),
+        ("r_expression", rule.condition),
+        ("r_applies", condition_text(rule.applies, loaded.condition_params, language) + years),
         ("r_params", params or "—"),
         ("r_source", f"{rule.source.document} {rule.source.clause} {rule.source.text}"),
         ("r_rationale", rule.rationale.get(language)),

@@ -7,6 +7,12 @@ names only, this module:
   the default and required marks) and the usage line's parts click lets a command set (``options_metavar``,
   ``subcommand_metavar``) and the ``Usage:`` prefix (``click.HelpFormatter.write_usage``'s ``prefix``, by a
   formatter every context makes through ``click.Context.formatter_class``);
+* words the help option's own text ("Show this message and exit.") on every command: the option object a
+  command's public ``click.Command.get_help_option`` gives (it makes it once and keeps it) has its public
+  ``help`` set, so commands added anywhere in the tree are covered without each naming a class;
+* shows a value's kind in the help's type column in Chinese (``<文字>``, ``<整数>`` …) through each
+  parameter's public ``metavar``, and nothing for a switch, whose kind (``<bool>``) says nothing a reader
+  needs;
 * runs the command without click's standalone handling (``standalone_mode=False``), so a usage error comes
   back as the exception click raised; its problem is worded in the user's language from the exception's
   public attributes (the option named, the parameter, click's message), then shown the way typer shows
@@ -45,6 +51,22 @@ _TYPER_TEXTS: dict[str, tuple[str, str]] = {
     ),
     "DEFAULT_STRING": ("[默认：{}]", "[default: {}]"),
     "REQUIRED_LONG_STRING": ("[必填]", "[required]"),
+}
+_HELP_OPTION_TEXT = "显示本帮助并退出。"
+# click's names of a value's kind, as the help's type column shows them (typer's ``<name>``), in Chinese.
+_KIND_NAMES = {
+    "text": "文字",
+    "str": "文字",
+    "string": "文字",
+    "integer": "整数",
+    "int": "整数",
+    "float": "数字",
+    "path": "路径",
+    "file": "文件",
+    "directory": "文件夹",
+    "datetime": "日期",
+    "date": "日期",
+    "choice": "选项值",
 }
 _USAGE_PREFIX = "用法："
 _OPTIONS_METAVAR = "[选项]"
@@ -136,10 +158,32 @@ def _speak(command: Any, lang: Lang) -> None:
         return
     command.context_class = _ChineseContext
     command.options_metavar = _OPTIONS_METAVAR
+    context = _ChineseContext(command)
+    help_option = command.get_help_option(context)
+    if help_option is not None:
+        help_option.help = _HELP_OPTION_TEXT
+        help_option.metavar = ""  # a switch: its kind (<bool>) says nothing a reader needs
+    for param in command.params:
+        _speak_kind(param, context)
     if isinstance(command, typer.core.TyperGroup):
         command.subcommand_metavar = _SUBCOMMAND_METAVAR
         for sub in command.commands.values():
             _speak(sub, lang)
+
+
+def _speak_kind(param: Any, context: Any) -> None:
+    """The help's type column for ``param`` in Chinese: a switch shows none, a value its kind's name."""
+    if getattr(param, "metavar", None) is not None or getattr(param, "param_type_name", "") != "option":
+        return  # a metavar the command chose, or an argument (shown by its name) stays as it is
+    if getattr(param, "is_flag", False):
+        param.metavar = ""
+        return
+    shown = param.display_type(context) if hasattr(param, "display_type") else None
+    kind = shown[1:-1].lower() if isinstance(shown, str) and shown.startswith("<") else ""
+    several = kind.startswith("list[") and kind.endswith("]")  # an option given more than once
+    kind = kind[5:-1] if several else kind
+    if kind in _KIND_NAMES:
+        param.metavar = f"<{_KIND_NAMES[kind]}>" + ("…" if several else "")
 
 
 def _typer_texts(lang: Lang) -> dict[str, str]:

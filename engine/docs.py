@@ -17,7 +17,7 @@ from __future__ import annotations
 import argparse
 import os
 import sys
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -108,11 +108,31 @@ def _only_for(types: tuple[str, ...]) -> str:
 
 
 def form_sheets() -> str:
-    """One section per sheet of the template: what it holds and how each value is read."""
+    """One section per sheet of the 2012 template, then the national form's sheets where they differ."""
     from schemas.form_layout import SHEETS, TEMPLATE_VERSION
+    from schemas.form_national import NATIONAL_FORM
 
     out = [f"Template version {TEMPLATE_VERSION}; {len(SHEETS)} sheets.", ""]
-    for sheet in SHEETS:
+    out += _sheet_sections(SHEETS)
+    changed = tuple(s for s in NATIONAL_FORM.sheets if s not in SHEETS)
+    out += [
+        f"### The national form (profile {NATIONAL_FORM.profile}, template version {NATIONAL_FORM.version})",
+        "",
+        f"`branchgrade template --profile {NATIONAL_FORM.profile}` writes "
+        f"{len(NATIONAL_FORM.sheets)} sheets: "
+        "the sheets above that are not listed here as they are, and these as follows (the 2012 campaign's "
+        "checklist rows and meeting types left out, the national registers added). Workbooks of its "
+        f"earlier versions ({'、'.join(NATIONAL_FORM.retired_versions)}) are refused (IN-47).",
+        "",
+    ]
+    out += [("#" + line if line.startswith("### ") else line) for line in _sheet_sections(changed)]
+    return "\n".join(out)
+
+
+def _sheet_sections(sheets: Sequence[Any]) -> list[str]:
+    """The sections of ``sheets`` (``SheetSpec``s), each ending in a blank line."""
+    out: list[str] = []
+    for sheet in sheets:
         applies = "、".join(sheet.applies_to)
         out += [f"### {sheet.name} ({sheet.en})", ""]
         out.append(
@@ -138,7 +158,7 @@ def form_sheets() -> str:
             table = sheet.table
             out += [f"Register “{table.zh}” ({table.en}), one row per record:", ""]
             out += [*_field_rows(table.columns), ""]
-    return "\n".join(out)
+    return out
 
 
 # --- the lint codes ----------------------------------------------------------------------------------------

@@ -155,7 +155,7 @@ class ProfileChoice:
         if made is None or made.profile == wanted:
             return None
         return make_problem(
-            "IN-29", evidence, version=made.version, form_profile=made.profile, profile=entry.name
+            "IN-29", evidence, version=version, form_profile=made.profile, profile=entry.name
         )
 
     def choose(self, year: int, evidence: Evidence) -> ProfileEntry | Finding:

@@ -1,7 +1,8 @@
 """BranchFacts: flat metrics derived from a form's registers, each with the cells behind it.
 
-``FACTS`` is the catalogue of every fact name the facts stage produces; rule conditions may only name
-these (and profile parameters). A fact is ``None`` when its evidence is absent (e.g. an empty
+``FACTS`` is the catalogue of every fact name the facts stage produces; each form yields its own part of
+it (``FORM_FACTS``, ``form_facts``), and a profile's rule conditions may only name the facts of its form
+(and profile parameters). A fact is ``None`` when its evidence is absent (e.g. an empty
 register): rules then report *not evidenced* rather than a failed threshold.
 """
 
@@ -198,8 +199,6 @@ class ChecklistFact:
 CHECKLIST_FACTS: dict[str, ChecklistFact] = {
     "cxzy_plan_done": ChecklistFact("cxzy_plan", "done"),
     "democratic_centralism_done": ChecklistFact("democratic_centralism", "done"),
-    "transparency_done": ChecklistFact("transparency", "done"),
-    "transparency_count": ChecklistFact("transparency", "count", "次", "times"),
     "written_systems_done": ChecklistFact("written_systems", "done"),
     "annual_plan_done": ChecklistFact("annual_plan", "done"),
     "annual_summary_done": ChecklistFact("annual_summary", "done"),
@@ -229,7 +228,7 @@ CHECKLIST_FACTS: dict[str, ChecklistFact] = {
 
 _COLUMN_TYPES: dict[str, tuple[str, str, type]] = {
     "done": ("是否落实", "in place", bool),
-    "date": ("日期", "date (yyyymmdd)", int),
+    "date": ("日期", "date", int),
     "count": ("数量", "count", float),
 }
 
@@ -273,7 +272,7 @@ FACTS.update(
         "grade_rank_change": FactDef(
             "等次变化（自评−年初，负数为晋位）", "grade change (self − baseline; negative = moved up)", int
         ),
-        "grading_meeting_date": FactDef("分类定级会议日期", "grading meeting date (yyyymmdd)", int),
+        "grading_meeting_date": FactDef("分类定级会议日期", "grading meeting date", int),
         "problems_listed": FactDef("查找问题条数", "problems listed", int, "条", "items"),
         "problems_without_measure": FactDef(
             "无整改措施的问题条数", "problems without a measure", int, "条", "items"
@@ -315,7 +314,7 @@ FACTS.update(
         ),
         "mobilisation_meetings": FactDef("动员会次数", "mobilisation meetings", int, *_TIMES),
         "consultation_meetings": FactDef("征求意见会次数", "consultation meetings", int, *_TIMES),
-        # 书记培训
+        # 支委培训
         "committee_trained_min": FactDef(
             "每名支委全年参加培训最少次数",
             "fewest trainings attended by a committee member",
@@ -357,6 +356,17 @@ FACTS.update(
         ),
         # 制度落实
         **_checklist_defs(),
+        # 党务公开记录
+        "transparency_count": FactDef(
+            "党务公开次数（全年）", "Party-affairs disclosures in the year", int, *_TIMES
+        ),
+        "transparency_min_quarter": FactDef(
+            "每季度党务公开最少次数",
+            "fewest Party-affairs disclosures in a quarter",
+            int,
+            *_TIMES,
+            "quarter",
+        ),
         "commitments_signed_share": FactDef("党员承诺书签订比例", "share of members who signed", float),
         # 学生班级
         "classes_count": FactDef("班级数", "classes", int, "个", "classes"),
@@ -403,6 +413,248 @@ FACTS.update(
 )
 
 
+# --- the facts of each form ---------------------------------------------------------------------------
+
+# The 2012 form yields every fact above, in this order: the catalogue as it stood before each form had its
+# own, so the 2012 profile's facts, and every 2012 results.json, stay byte-identical.
+FORM_2012_FACTS: tuple[str, ...] = tuple(FACTS)
+
+FACTS.update(
+    {
+        # 民主评议 and 谈心谈话 kept person by person (the national form's own registers)
+        "members_appraised_share": FactDef(
+            "已登记民主评议结果的党员比例", "share of members with an appraisal result", float
+        ),
+        "members_talked_share": FactDef(
+            "参加谈心谈话的党员比例", "share of members who had a one-to-one talk", float
+        ),
+        "members_reviewed_share": FactDef(
+            "提交对照检查检视材料的党员比例", "share of members with a self-review for the 组织生活会", float
+        ),
+        "group_meetings_min_month": FactDef(
+            "每个党小组每月党小组会最少次数",
+            "fewest meetings of a Party group in a month",
+            int,
+            *_TIMES,
+            "month",
+        ),
+        "themed_days_off_day": FactDef(
+            "不在固定日且未注明改期原因的主题党日次数",
+            "themed Party days off the fixed day without a reason",
+            int,
+            *_TIMES,
+        ),
+        "candidates_steps_missing": FactDef(
+            "入党程序缺项的发展对象人数（介绍人、政治审查、培训、培养期）",
+            "candidates missing an admission step (sponsors, political review, training, activist year)",
+            int,
+            "人",
+            "people",
+        ),
+        "talk_pair_kinds_missing": FactDef(
+            "未开展的谈心谈话类别数（支委之间、支委和党员、党员之间）",
+            "kinds of talk not held (committee–committee, committee–member, member–member)",
+            int,
+            "类",
+            "kinds",
+        ),
+    }
+)
+
+# The national form's facts: what the national-2018 rules, caps and the ledger's baseline (TG-04) read.
+NATIONAL_FACTS: tuple[str, ...] = (
+    "branch_type",
+    "full_members",
+    "has_committee",
+    "committee_size",
+    "general_meetings",
+    "meetings_without_minutes",
+    "committee_meetings_min_month",
+    "satisfaction_rate",
+    "veto_discipline",
+    "veto_inactive",
+    "veto_petition",
+    "veto_disunity",
+    "members",
+    "party_groups",
+    "secretary_present",
+    "years_since_election",
+    "baseline_grade_rank",
+    "grade_rank_change",
+    "problems_listed",
+    "problems_without_measure",
+    "members_without_activity",
+    "candidates_count",
+    "candidates_dossier_incomplete",
+    "min_notice_working_days",
+    "notices_after_vote",
+    "ballots_invalid",
+    "candidates_steps_missing",
+    "transparency_count",
+    "transparency_min_quarter",
+    "annual_plan_done",
+    "annual_summary_done",
+    "venue_done",
+    "facilities_done",
+    "info_system_done",
+    "funds_amount",
+    "responsibility_zones_count",
+    "self_check_date",
+    "commitments_signed_share",
+    "classes_count",
+    "lower_year_classes_without_members",
+    "upper_year_classes_without_group",
+    "general_meetings_min_quarter",
+    "group_meetings_min_month",
+    "lectures_min_quarter",
+    "themed_day_min_month",
+    "themed_days_off_day",
+    "org_life_meetings",
+    "members_reviewed_share",
+    "members_appraised_share",
+    "members_talked_share",
+    "talk_pair_kinds_missing",
+    "member_hours_year_min",
+    "leader_hours_year_min",
+    "secretary_trainings_year",
+)
+
+# Form (schemas/forms.py, by the profile it was made for) -> the facts its workbooks yield, in order.
+FORM_FACTS: dict[str, tuple[str, ...]] = {"loudi-2012": FORM_2012_FACTS, "national-2018": NATIONAL_FACTS}
+
+
+def form_facts(form: str) -> dict[str, FactDef]:
+    """The fact catalogue of one form: the names its workbooks yield, each with its definition. A rule of a
+    profile may name only the facts of its profile's form (``rules lint`` and the loader check it)."""
+    return {name: FACTS[name] for name in FORM_FACTS[form]}
+
+
+# --- what each fact of the national form reads -----------------------------------------------------------
+
+# The form entries each fact of the national form reads, as ``sheet.name`` (a labelled field, or a column of
+# a checklist's rows), ``table.column`` (a register's column, by its table name) or ``sheet:item`` (a
+# checklist row). tests/test_national_form.py derives from it the entries the national rules read and
+# compares them with the entries `template --profile national-2018` writes.
+_MEETING = ("meetings.date", "meetings.type")
+_STUDY = (
+    "study_hours.name",
+    "study_hours.leader",
+    "study_hours.q1",
+    "study_hours.q2",
+    "study_hours.q3",
+    "study_hours.q4",
+)
+_MEMBERS = ("basic.full_members", "basic.probationary_members")
+
+
+def _item(item: str, column: str) -> tuple[str, str]:
+    return (f"systems:{item}", f"systems.{column}")
+
+
+NATIONAL_FACT_INPUTS: dict[str, tuple[str, ...]] = {
+    "branch_type": ("basic.branch_type",),
+    "full_members": ("basic.full_members",),
+    "has_committee": ("basic.full_members", "committee.name"),
+    "committee_size": ("committee.name",),
+    "general_meetings": _MEETING,
+    "meetings_without_minutes": (*_MEETING, "meetings.minutes"),
+    "committee_meetings_min_month": _MEETING,
+    "satisfaction_rate": (
+        "satisfaction.respondents",
+        "satisfaction.satisfied",
+        "satisfaction.basically_satisfied",
+    ),
+    "veto_discipline": ("negative_list:discipline", "negative_list.present"),
+    "veto_inactive": ("negative_list:inactive", "negative_list.present"),
+    "veto_petition": ("negative_list:petition", "negative_list.present"),
+    "veto_disunity": ("negative_list:disunity", "negative_list.present"),
+    "members": _MEMBERS,
+    "party_groups": ("basic.party_groups",),
+    "secretary_present": ("basic.secretary", "committee.post"),
+    "years_since_election": ("basic.last_election", "basic.assessment_year"),
+    "baseline_grade_rank": ("self_assessment.baseline_grade",),
+    "grade_rank_change": ("self_assessment.baseline_grade", "self_assessment.self_grade"),
+    "problems_listed": ("problems.problem",),
+    "problems_without_measure": ("problems.problem", "problems.measure"),
+    "members_without_activity": _STUDY,
+    "candidates_count": ("candidates.name",),
+    "candidates_dossier_incomplete": (
+        "candidates.dossier_complete",
+        "candidates.applied_on",
+        "candidates.activist_on",
+        "candidates.candidate_on",
+        "candidates.vote_on",
+    ),
+    "min_notice_working_days": ("candidates.notice_start", "candidates.notice_end"),
+    "notices_after_vote": ("candidates.notice_end", "candidates.vote_on"),
+    "ballots_invalid": ("candidates.voters_due", "candidates.voters_present", "candidates.votes_yes"),
+    "candidates_steps_missing": (
+        "candidates.sponsors",
+        "candidates.review_on",
+        "candidates.training_hours",
+        "candidates.activist_on",
+        "candidates.candidate_on",
+        "candidates.vote_on",
+    ),
+    "transparency_count": ("disclosures.date",),
+    "transparency_min_quarter": ("disclosures.date",),
+    "annual_plan_done": _item("annual_plan", "done"),
+    "annual_summary_done": _item("annual_summary", "done"),
+    "venue_done": _item("venue", "done"),
+    "facilities_done": _item("facilities", "done"),
+    "info_system_done": _item("info_system", "done"),
+    "funds_amount": _item("funds", "count"),
+    "responsibility_zones_count": _item("responsibility_zones", "count"),
+    "self_check_date": _item("self_check", "date"),
+    "commitments_signed_share": (*_item("commitments_signed", "count"), *_MEMBERS),
+    "classes_count": ("student_classes.class_name",),
+    "lower_year_classes_without_members": ("student_classes.study_year", "student_classes.members"),
+    "upper_year_classes_without_group": (
+        "student_classes.study_year",
+        "student_classes.party_group",
+        "student_classes.members",
+        "student_classes.full_members",
+    ),
+    "general_meetings_min_quarter": _MEETING,
+    "group_meetings_min_month": (*_MEETING, "meetings.group", "basic.party_groups"),
+    "lectures_min_quarter": _MEETING,
+    "themed_day_min_month": _MEETING,
+    "themed_days_off_day": (*_MEETING, "meetings.moved_reason", "basic.themed_day"),
+    "org_life_meetings": _MEETING,
+    "members_reviewed_share": ("org_life_reviews.name", "org_life_reviews.date", *_MEMBERS),
+    # a row is a member's result: the result column is required, so a row without one is refused
+    "members_appraised_share": (
+        "appraisal_results.name",
+        "appraisal_results.result",
+        "appraisal_results.date",
+        *_MEMBERS,
+    ),
+    "members_talked_share": ("talks.person", "talks.partner", "talks.date", *_MEMBERS),
+    "talk_pair_kinds_missing": ("talks.person_role", "talks.partner_role", "committee.name", *_MEMBERS),
+    "member_hours_year_min": (*_STUDY, "committee.name"),
+    "leader_hours_year_min": (*_STUDY, "committee.name"),
+    "secretary_trainings_year": ("training.name", "training.date", "training.type", "basic.secretary"),
+}
+
+# What the engine reads of every form whatever its rules: the branch's identity (its result, lists and
+# summary name it), the self-assessment the summary shows, and the rectification ledger's rows.
+ENGINE_INPUTS: tuple[str, ...] = (
+    "basic.branch_name",
+    "basic.branch_id",
+    "basic.general_branch",
+    "basic.branch_type",
+    "basic.secretary",
+    "basic.assessment_year",
+    "self_assessment.self_score",
+    "self_assessment.self_grade",
+    "problems.problem",
+    "problems.measure",
+    "problems.owner",
+    "problems.due",
+    "problems.state",
+)
+
+
 # --- parameters the facts stage reads ----------------------------------------------------------------------
 
 # Profile parameters the facts stage reads itself (besides those rules compare facts with). The facts
@@ -418,6 +670,8 @@ FACT_PARAMS: dict[str, str] = {
     "upper_year": "the study year whose classes must have a Party group",
     "mobilisation_month": "the month of the mobilisation meeting",
     "party_group_min_members": "members a class needs for a Party group",
+    "pre_admission_training_hours": "hours of training a candidate needs before admission",
+    "activist_min_months": "months an activist is trained before becoming a candidate",
     "study_day": "the day of the month of the study day",
     "study_day_tolerance_days": "days a study day may move off its date",
     "study_topics": "topics the year's meetings must cover",

@@ -59,6 +59,7 @@ class BasicInfo(Record):
     directly_reporting: bool | None = None
     party_groups: int | None = None
     young_teachers_non_members: int | None = None
+    themed_day: int | None = None  # the national form's fixed day of the themed Party day
 
 
 class Meeting(Record):
@@ -73,6 +74,8 @@ class Meeting(Record):
     minutes: bool | None = None
     leader_present: bool | None = None
     note: str | None = None
+    group: str | None = None  # the national form: the Party group of a 党小组会
+    moved_reason: str | None = None  # the national form: why a 主题党日 left the fixed day
 
 
 class StudyHours(Record):
@@ -115,6 +118,35 @@ class Candidate(Record):
     dossier_complete: bool | None = None
     failed_courses: int | None = None
     sanctioned: bool | None = None
+    # the national form's admission steps
+    sponsors: str | None = None
+    review_on: dt.date | None = None
+    training_hours: float | None = None
+
+
+class AppraisalResult(Record):
+    """One member's 民主评议 result (the national form's 民主评议 sheet)."""
+
+    name: str
+    result: str
+    date: dt.date
+
+
+class Talk(Record):
+    """One 谈心谈话: the two people and their roles, 委员 or 党员 (the national form's 谈心谈话 sheet)."""
+
+    date: dt.date
+    person: str
+    person_role: str
+    partner: str
+    partner_role: str
+
+
+class OrgLifeReview(Record):
+    """One member's 检视材料 for the 组织生活会's 对照检查 (the national form's 对照检查 sheet)."""
+
+    name: str
+    date: dt.date
 
 
 class ChecklistItem(Record):
@@ -125,6 +157,16 @@ class ChecklistItem(Record):
     date: dt.date | None = None
     count: float | None = None
     note: str | None = None
+
+
+class Disclosure(Record):
+    """A row of 党务公开记录: one publication of Party affairs. The 2012 form requires its content; the
+    national form, whose rules count the dates by quarter, has no content column (None)."""
+
+    date: dt.date
+    content: str | None = None
+    channel: str | None = None
+    evidence: str | None = None
 
 
 class StudentClass(Record):
@@ -182,7 +224,11 @@ class BranchForm(Frozen):
     training: tuple[Training, ...] = ()
     candidates: tuple[Candidate, ...] = ()
     systems: dict[str, ChecklistItem] = {}
+    disclosures: tuple[Disclosure, ...] = ()
     student_classes: tuple[StudentClass, ...] = ()
+    appraisal_results: tuple[AppraisalResult, ...] = ()
+    talks: tuple[Talk, ...] = ()
+    org_life_reviews: tuple[OrgLifeReview, ...] = ()
     satisfaction: Satisfaction = Satisfaction()
     negative_list: dict[str, NegativeItem] = {}
     self_assessment: SelfAssessment = SelfAssessment()

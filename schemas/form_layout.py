@@ -11,7 +11,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from enum import StrEnum
 
-TEMPLATE_VERSION = "2012.2"
+TEMPLATE_VERSION = "2012.3"
 META_SHEET = "_meta"  # hidden sheet: A1 = "branchgrade-template", B1 = TEMPLATE_VERSION
 META_MARK = "branchgrade-template"
 INSTRUCTIONS_SHEET = "填表说明"
@@ -151,6 +151,9 @@ class SheetSpec:
     applies_to: tuple[str, ...] = BRANCH_TYPES
     note: str = ""  # one-line instruction printed under the sheet title
     aliases: tuple[str, ...] = field(default=())
+    # Checklist rows of older forms that the current form registers elsewhere: read when a workbook has
+    # them (a workbook made from an older template still grades), never written, never asked for.
+    former_items: tuple[ItemSpec, ...] = ()
 
 
 F = FieldSpec
@@ -290,10 +293,13 @@ STUDY_HOURS = SheetSpec(
     ),
 )
 
+# Named for whom it registers: every committee member (支委), not only the secretary; workbooks made
+# before the sheet was renamed call it 书记培训, which still reads.
 TRAINING = SheetSpec(
-    name="书记培训",
+    name="支委培训",
     key="training",
     en="Committee training",
+    aliases=("书记培训",),
     note=(
         "登记支委会每一名成员（书记、副书记和各委员，不只是书记）参加集中培训、专题培训、党务培训和实践活动的"
         "情况，每人每次一行；支委培训按人逐一核对。"
@@ -380,7 +386,6 @@ SYSTEMS = SheetSpec(
             "民主集中制与党政联席会议制度",
             "Democratic centralism and joint meetings",
         ),
-        ItemSpec("transparency", "党务公开", "Party-affairs transparency"),
         ItemSpec("commitments_signed", "党员承诺书签订", "Commitment letters signed"),
         ItemSpec("commitments_public", "党员承诺公示", "Commitments publicised"),
         ItemSpec("annual_plan", "年度工作计划", "Annual plan"),
@@ -417,6 +422,49 @@ SYSTEMS = SheetSpec(
         F("date", "日期", "Date", Kind.DATE),
         F("count", "数量", "Count", Kind.NUMBER, hint="如：签订人数、经费（元）、责任区个数"),
         F("note", "佐证说明", "Evidence note", width=30),
+    ),
+    # Forms up to 2012.2 counted 党务公开 on this sheet (是否落实 and 数量); the 党务公开记录 register dates
+    # each disclosure instead.
+    former_items=(ItemSpec("transparency", "党务公开", "Party-affairs transparency"),),
+)
+
+# 党务公开 as a dated log (domain.md: 党务公开记录 — date, content, channel): one row per disclosure, so the
+# quarters it covers can be counted, not only how many there were.
+TRANSPARENCY_LOG = SheetSpec(
+    name="党务公开记录",
+    key="transparency_log",
+    en="Party-affairs disclosures",
+    required=False,
+    note=(
+        "每公开一次党务填一行：公开日期、公开内容、公开形式和范围、佐证材料。按学院党务公开实施方案，"
+        "每季度至少公开一次；本年度未公开的季度请先公开再登记，不要用空表代替。"
+    ),
+    table=TableSpec(
+        name="disclosures",
+        zh="党务公开记录",
+        en="Party-affairs disclosure log",
+        columns=(
+            F("date", "公开日期", "Date", Kind.DATE, required=True, aliases=("日期",)),
+            F(
+                "content",
+                "公开内容",
+                "Content",
+                required=True,
+                width=30,
+                aliases=("内容",),
+                hint="如：年度工作计划、发展党员公示、党费收缴情况、民主评议结果",
+            ),
+            F(
+                "channel",
+                "公开形式/范围",
+                "Channel and audience",
+                width=24,
+                aliases=("公开形式", "公开范围", "公开形式和范围"),
+                hint="如：公示栏、学院网站、党员大会；全院或本支部",
+            ),
+            F("evidence", "佐证", "Evidence", width=24, aliases=("佐证材料",)),
+        ),
+        template_rows=30,
     ),
 )
 
@@ -555,6 +603,7 @@ SHEETS: tuple[SheetSpec, ...] = (
     TRAINING,
     CANDIDATES,
     SYSTEMS,
+    TRANSPARENCY_LOG,
     STUDENT_CLASSES,
     SATISFACTION,
     NEGATIVE_LIST,
@@ -576,9 +625,19 @@ class FormLayout:
     version: str
     sheets: tuple[SheetSpec, ...]
     example_year: int  # the year of the date shown as an example when the template presets none
+    # Versions earlier templates of this form stamped: their workbooks are still read with this form (what
+    # moved elsewhere is read where they kept it, e.g. SheetSpec.former_items), and still belong to it.
+    former_versions: tuple[str, ...] = ()
+    # Versions this form's template stamped before it changed in a way an old workbook cannot be read by:
+    # such a workbook is refused with the version and the fix (IN-47), not read as the current form.
+    retired_versions: tuple[str, ...] = ()
 
     def sheet(self, key: str) -> SheetSpec:
         return next(s for s in self.sheets if s.key == key)
 
+    def has(self, key: str) -> bool:
+        return any(s.key == key for s in self.sheets)
 
-FORM_2012 = FormLayout("loudi-2012", TEMPLATE_VERSION, SHEETS, 2012)  # the seed's form (also the default)
+
+# the seed's form (also the default); 2012.3 registers 党务公开 as a dated log
+FORM_2012 = FormLayout("loudi-2012", TEMPLATE_VERSION, SHEETS, 2012, former_versions=("2012.1", "2012.2"))

@@ -17,5 +17,11 @@ def form_named(name: str) -> FormLayout:
 
 
 def form_of_version(version: str | None) -> FormLayout | None:
-    """The form whose template stamps ``version``, or None (no stamp, or one no form uses)."""
-    return next((f for f in FORMS if f.version == version), None)
+    """The form whose template stamps (or stamped, in an earlier template) ``version``, or None (no stamp,
+    or one no form uses)."""
+    return next((f for f in FORMS if version == f.version or version in f.former_versions), None)
+
+
+def form_retiring(version: str | None) -> FormLayout | None:
+    """The form whose template once stamped ``version`` and no longer reads it, or None."""
+    return next((f for f in FORMS if version is not None and version in f.retired_versions), None)

@@ -612,9 +612,9 @@ PROBLEMS += (
         ),
         Severity.WARNING,
     ),
-    # IN-47, IN-48: the scoring policy's part of a review (docs/scoring-policy.md)
+    # IN-48, IN-49: the scoring policy's part of a review (docs/scoring-policy.md)
     ProblemSpec(
-        "IN-47",
+        "IN-48",
         _t("审定评分不是0—100的数", "Review score not a number from 0 to 100"),
         _t(
             "支部 {branch_id} 的审定评分“{score}”不是 0 到 100 之间的数",
@@ -626,7 +626,7 @@ PROBLEMS += (
         ),
     ),
     ProblemSpec(
-        "IN-48",
+        "IN-49",
         _t("审定等次超出逐级晋升限制", "Reviewed grade above the one-step-a-year limit"),
         _t(
             "支部 {branch_id} 上一年度（{year}年）最终等次为“{previous}”，逐级晋升每年最多晋升{step}个等次，"
@@ -638,6 +638,26 @@ PROBLEMS += (
             "请在破格晋升理由列（或 --exception）写明破格理由，或选择不超过限制的等次",
             "Give the reason in the Exception reason column (or --exception), or choose a grade within the "
             "limit",
+        ),
+    ),
+)
+
+# IN-47: a workbook of a form version its form no longer reads (schemas/form_layout.py retired_versions)
+PROBLEMS += (
+    ProblemSpec(
+        "IN-47",
+        _t("工作簿由旧版表格填写", "Workbook made from an earlier version of the form"),
+        _t(
+            "此工作簿由规则集 {form_profile} 的旧版表格填写（模板版本 {version}），当前表格为 {current} 版，"
+            "栏目已改变（如民主评议、谈心谈话改为逐人登记），按新表格读取会漏记内容，未予评定",
+            "This workbook was filled in on an earlier version ({version}) of profile {form_profile}'s form; "
+            "the current form is version {current} and its entries changed (appraisals and talks are now "
+            "registered person by person), so reading it as the current form would lose entries; not graded",
+        ),
+        _t(
+            "请用“branchgrade template --profile {form_profile}”生成的新表格重新填写（可将原有内容转填过去）",
+            "Fill in the new form written by “branchgrade template --profile {form_profile}” (the entries "
+            "can be copied over)",
         ),
     ),
 )

@@ -149,6 +149,18 @@ def test_rules_show_and_list_values_as_people_read_them() -> None:
     assert "CM-01  扣分  工作制度  每个党员签好承诺书" in listed
 
 
+def test_rules_show_words_the_condition_and_where_it_applies() -> None:
+    shown = runner.invoke(app, ["rules", "show", "PR-02"]).output
+    # the parameter's value, as a date; then the rule file's own words, for its authors
+    assert "条件: 建设年实施方案报送组织部（日期） ≤ 2012年4月30日" in shown
+    assert "条件表达式: plan_submitted_date <= plan_due" in shown
+    assert "适用: 是否直属党支部 = 是" in shown
+    student = runner.invoke(app, ["rules", "show", "ST-01"]).output
+    assert "适用: 支部类型 = 学生 且 班级数 > 0个" in student
+    english = runner.invoke(app, ["rules", "show", "CM-01", "--lang", "en"]).output
+    assert "condition: share of members who signed ≥ 100%" in english and "applies: always" in english
+
+
 def test_rules_list_and_show() -> None:
     listed = runner.invoke(app, ["rules", "list"])
     assert listed.exit_code == 0 and "OL-02" in listed.output

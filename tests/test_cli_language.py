@@ -76,3 +76,53 @@ def test_the_language_is_read_from_the_command_line() -> None:
     assert command_lang(["grade", "x", "--lang", "en"]) == "en"
     assert command_lang(["grade", "--lang=zh"]) == "zh"
     assert command_lang(["grade", "x"]) is None
+
+
+def _command_paths() -> list[tuple[tuple[str, ...], bool]]:
+    """Every command and group of the application, as the words that name it on the command line, and
+    whether it takes ``--lang`` (a group, or a command with nothing to word, does not)."""
+    import typer.main
+
+    paths: list[tuple[tuple[str, ...], bool]] = []
+
+    def walk(command: object, path: tuple[str, ...]) -> None:
+        takes_lang = any("--lang" in getattr(p, "opts", ()) for p in getattr(command, "params", ()))
+        paths.append((path, takes_lang))
+        for name, sub in sorted(getattr(command, "commands", {}).items()):
+            walk(sub, (*path, name))
+
+    walk(typer.main.get_command(app), ())
+    return paths
+
+
+# click's and typer's own words as they print them in a help page (English).
+LIBRARY_ENGLISH = (
+    "Show this message and exit",
+    "Usage:",
+    "Options",
+    "Commands",
+    "Arguments",
+    "[default:",
+    "[required]",
+    "Error",
+    "Try '",
+    "<bool>",
+)
+
+
+@pytest.mark.parametrize(
+    ("path", "takes_lang"),
+    _command_paths(),
+    ids=lambda v: (" ".join(v) or "branchgrade") if isinstance(v, tuple) else ("lang" if v else "no-lang"),
+)
+def test_every_help_page_speaks_chinese_by_default_and_english_with_lang_en(
+    capsys: pytest.CaptureFixture[str], path: tuple[str, ...], takes_lang: bool
+) -> None:
+    code, output = _run(capsys, *path, "--help")
+    assert code == 0 and "用法：branchgrade" in output and "显示本帮助并退出。" in output
+    assert [word for word in LIBRARY_ENGLISH if word in output] == []
+    if not takes_lang:
+        return
+    code, output = _run(capsys, *path, "--help", "--lang", "en")
+    assert code == 0 and "Usage: branchgrade" in output and "Show this message and exit." in output
+    assert "显示本帮助并退出" not in output

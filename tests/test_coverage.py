@@ -56,7 +56,7 @@ class Catalogue:
 
 CATALOGUES = [
     Catalogue("loudi-2012", "requirements-2012.md", "S12", 66),
-    Catalogue("national-2018", "requirements-2018.md", None, 38),
+    Catalogue("national-2018", "requirements-2018.md", None, 39),
 ]
 
 

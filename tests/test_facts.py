@@ -15,8 +15,9 @@ from hypothesis import strategies as st
 from engine.facts import build_facts
 from engine.facts.people import name_key, name_keys
 from engine.facts.periods import window_months
+from engine.rulebook.loader import load_profile as load_rules_profile
 from schemas.common import Evidence
-from schemas.facts import FACTS, BranchFacts
+from schemas.facts import FACTS, FORM_2012_FACTS, FORM_FACTS, NATIONAL_FACTS, BranchFacts, form_facts
 from schemas.form import (
     BasicInfo,
     BranchForm,
@@ -29,6 +30,7 @@ from schemas.form import (
     StudyHours,
     Training,
 )
+from schemas.forms import FORMS
 from schemas.rules import Profile, Window
 from schemas.workdays import WorkCalendar
 
@@ -125,8 +127,22 @@ def facts_of(form: BranchForm, profile: Profile = PROFILE) -> BranchFacts:
 def test_key_set_equals_catalogue_in_order() -> None:
     for form in (make_form(), make_form(meetings=monthly("支委会"))):
         facts = facts_of(form)
-        assert list(facts.facts) == list(FACTS)
+        assert list(facts.facts) == list(form_facts(PROFILE.form)) == list(FORM_2012_FACTS)
         assert all(f.name == n for n, f in facts.facts.items())
+
+
+def test_each_form_yields_its_own_catalogue() -> None:
+    """The 2012 form yields the catalogue as it stood before forms had their own (so 2012 results stay
+    byte-identical); the national form yields only what its profile reads, the registers kept person by
+    person among them, and none of the 2012 campaign's facts."""
+    assert set(FORM_FACTS) == {form.profile for form in FORMS}
+    assert all(set(names) <= set(FACTS) and len(set(names)) == len(names) for names in FORM_FACTS.values())
+    national = load_rules_profile("national-2018")
+    facts = build_facts(make_form(), national)
+    assert list(facts.facts) == list(NATIONAL_FACTS)
+    assert {"members_appraised_share", "members_talked_share", "talk_pair_kinds_missing"} <= set(facts.facts)
+    assert not {"appraisals", "talks_coverage", "cxzy_plan_done", "education_week_july"} & set(facts.facts)
+    assert "members_talked_share" not in FORM_2012_FACTS
 
 
 def test_series_only_where_the_catalogue_says_so() -> None:

@@ -19,7 +19,7 @@ from engine.facts import build_facts
 from engine.facts.params import Params
 from schemas import form_layout as layout
 from schemas.common import Evidence, Severity
-from schemas.facts import CHECKLIST_FACTS, FACTS, BranchFacts
+from schemas.facts import CHECKLIST_FACTS, FACTS, FORM_2012_FACTS, BranchFacts
 from schemas.form import (
     BasicInfo,
     BranchForm,
@@ -150,7 +150,8 @@ FACT_TYPES: dict[str, type] = {
     "congress_trainings": int,
     "contact_leader_assigned": bool,
     "contact_leader_visits_min_half": int,
-    "transparency_count": float,
+    "transparency_count": int,
+    "transparency_min_quarter": int,
     "task_division_date": int,
     "candidates_count": int,
     "candidates_dossier_incomplete": int,
@@ -201,7 +202,6 @@ FACT_TYPES: dict[str, type] = {
 CHECKLIST_DONE_ITEMS = (
     "cxzy_plan",
     "democratic_centralism",
-    "transparency",
     "written_systems",
     "annual_plan",
     "annual_summary",
@@ -222,6 +222,7 @@ CHECKLIST_DONE_ITEMS = (
 )
 SERIES_FACTS = {
     "joint_meetings_min_quarter": "quarter",
+    "transparency_min_quarter": "quarter",
     "committee_trained_min": "person",
     "contact_leader_visits_min_half": "half",
     "online_min_quarter": "quarter",
@@ -254,7 +255,7 @@ def test_checklist_facts_name_real_items() -> None:
 
 def test_a_bare_form_builds_every_new_fact_with_evidence() -> None:
     facts = facts_of(make_form())
-    assert list(facts.facts) == list(FACTS)
+    assert list(facts.facts) == list(FORM_2012_FACTS)
     for name in [*FACT_TYPES, *CHECKLIST_FACTS]:
         fact = facts.facts[name]
         assert fact.evidence, name
@@ -660,7 +661,7 @@ def test_members_listed_gap() -> None:
     assert evidence[2:] == tuple(r.cells["name"] for r in rows)
 
 
-# --- 书记培训 ----------------------------------------------------------------------------------------------
+# --- 支委培训 ----------------------------------------------------------------------------------------------
 
 
 def training(name: str, day: str, type_: str = "集中培训", topic: str | None = None) -> Training:
@@ -947,10 +948,17 @@ def test_checklist_facts_read_their_cells() -> None:
         "supervision": item("supervision", 22),
         "self_check": item("self_check", 19, done=True, date=dt.date(2012, 12, 8)),
     }
-    facts = facts_of(make_form(systems=systems))
+    form = make_form(systems=systems)
+    # a form before the 党务公开记录 register: no such sheet, the count on its 制度落实 row
+    form = form.model_copy(
+        update={"sheet_cells": {k: v for k, v in form.sheet_cells.items() if k != "党务公开记录"}}
+    )
+    facts = facts_of(form)
     assert facts.value("cxzy_plan_done") is True
-    assert facts.value("transparency_done") is True
-    assert facts.value("transparency_count") == 3.0
+    # an older form's 党务公开 row (no 党务公开记录 sheet): its count, spread evenly over the quarters
+    assert facts.value("transparency_count") == 3
+    assert facts.value("transparency_min_quarter") == 0
+    assert facts.facts["transparency_count"].evidence == (ev("制度落实", "B7"), ev("制度落实", "D7"))
     assert facts.value("task_division_date") == 20120420
     assert facts.value("funds_amount") == 2000.0
     assert facts.value("named_lagging") is False

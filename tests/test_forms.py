@@ -27,6 +27,9 @@ runner = CliRunner()
 DATA = Path(__file__).resolve().parent / "data"
 # A 2019 workbook filled in on the 2012 form, as branches did before the national form existed.
 OLD_FORM_2019 = DATA / "form-2012-year-2019.xlsx"
+# A 2019 workbook filled in on the national form's first version (2018.1: appraisals and talks as meeting
+# rows), as the fixture college's JD-01 was before the form had registers of its own for them.
+FIRST_NATIONAL_FORM_2019 = DATA / "form-national-2018.1-year-2019.xlsx"
 
 
 def test_every_profile_names_a_known_form_and_forms_have_their_own_versions() -> None:
@@ -62,7 +65,8 @@ def test_template_profile_writes_that_form_with_its_year_and_version(tmp_path: P
         "年度工作计划" in labels and "创先争优活动方案" not in labels and "学习宁乡经验大讨论" not in labels
     )
     instructions = " ".join(str(c) for row in wb["填表说明"].iter_rows(values_only=True) for c in row if c)
-    assert "模板版本 2018.1" in instructions and "2025-03-15" in instructions and "2012" not in instructions
+    assert f"模板版本 {NATIONAL_FORM.version}" in instructions
+    assert "2025-03-15" in instructions and "2012" not in instructions
     basic = {row[0]: row[1] for row in wb["基本信息"].iter_rows(values_only=True) if row and row[0]}
     assert 2025 in basic.values()
     # the default form is still the 2012 one
@@ -97,6 +101,33 @@ def test_a_2012_form_filled_for_2019_is_refused_under_national_2018(tmp_path: Pa
     assert (problem.evidence[0].sheet, problem.evidence[0].cell) == (META_SHEET, "B1")
     validated = runner.invoke(app, ["validate", str(folder / "JD-01.xlsx")])
     assert validated.exit_code == 1 and "IN-29" in validated.output and "Traceback" not in validated.output
+
+
+def test_a_workbook_of_the_national_forms_first_version_is_refused_naming_the_version_and_the_fix(
+    tmp_path: Path,
+) -> None:
+    """Read as the current form, its 民主评议 and 谈心谈话 meeting rows would count as no appraisal and no
+    talk: it is refused, in both languages, with the version it carries and the template to re-fill."""
+    assert "2018.1" in NATIONAL_FORM.retired_versions and NATIONAL_FORM.version != "2018.1"
+    checked = validate_workbook(read_workbook(FIRST_NATIONAL_FORM_2019))
+    assert checked.form is None
+    (problem,) = checked.problems
+    assert problem.code == "IN-47" and (problem.evidence[0].sheet, problem.evidence[0].cell) == (
+        META_SHEET,
+        "B1",
+    )
+    assert "2018.1" in problem.message.zh and NATIONAL_FORM.version in problem.message.zh
+    assert "2018.1" in problem.message.en and "template --profile national-2018" in problem.rectification.en
+    assert "template --profile national-2018" in problem.rectification.zh
+    folder = tmp_path / "in"
+    folder.mkdir()
+    (folder / "JD-01.xlsx").write_bytes(FIRST_NATIONAL_FORM_2019.read_bytes())
+    run = pipeline.grade_folder(folder, tmp_path / "out", workers=0)
+    (report,) = run.files
+    assert report.status == "ungradable" and [p.code for p in report.problems] == ["IN-47"]
+    validated = runner.invoke(app, ["validate", str(folder / "JD-01.xlsx"), "--lang", "en"])
+    assert validated.exit_code == 1 and "IN-47" in validated.output and "Traceback" not in validated.output
+    assert FIRST_NATIONAL_FORM_2019.read_bytes() == (folder / "JD-01.xlsx").read_bytes()  # input untouched
 
 
 def test_a_national_form_is_refused_under_a_profile_of_the_2012_form() -> None:

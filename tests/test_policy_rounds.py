@@ -101,7 +101,7 @@ def test_review_scores_are_imported_and_weight_the_total(ledger: Path, tmp_path:
     # a score that is not one is refused, located at its cell, in either language
     bad = _fill_scores(summary, tmp_path / "bad.xlsx", {"SB-03": "很好", "SC-02": 120})
     code, output = run_cli("review", "import", str(bad), "--ledger", str(ledger))
-    assert code == 1 and output.count("IN-47") == 2 and "“很好”不是 0 到 100 之间的数" in output
+    assert code == 1 and output.count("IN-48") == 2 and "“很好”不是 0 到 100 之间的数" in output
     code, output = run_cli("review", "import", str(bad), "--ledger", str(ledger), "--lang", "en")
     assert code == 1 and "review score “120” is not a number from 0 to 100" in output, output
     good = _fill_scores(summary, tmp_path / "good.xlsx", {"SB-03": 95, "SB-01": 60})
@@ -146,7 +146,7 @@ def test_a_second_year_is_held_by_last_years_grade_and_an_exception_lifts_it(
         "review", "add", SECOND, "SC-03", "先进", "--reason", "整改成效突出", "--reviewer", "示例审定人",
         "--ledger", str(ledger),
     )  # fmt: skip
-    assert code == 1 and "IN-48" in output and "破格晋升理由" in output
+    assert code == 1 and "IN-49" in output and "破格晋升理由" in output
     # … and with one it is recorded, and kept with the review
     code, output = run_cli(
         "review", "add", SECOND, "SC-03", "先进", "--reason", "整改成效突出", "--reviewer", "示例审定人",
@@ -170,7 +170,7 @@ def test_the_web_review_records_a_score_and_shows_the_weighted_total(ledger: Pat
         info = led.find_round(FIRST)
     with pytest.raises(ReviewRefused) as refused:
         reviews.review(ledger, info.id, "SC-02", ("", "", "101", ""), "网页审定人")
-    assert [p.code for p in refused.value.problems] == ["IN-47"]
+    assert [p.code for p in refused.value.problems] == ["IN-48"]
     assert reviews.review(ledger, info.id, "SC-02", ("", "", "100", ""), "网页审定人")
     shown = reviews.branch_review(ledger, [info.id], "SC-02", PROFILE)
     assert shown is not None and shown.decided is not None and shown.decided.policy is not None

@@ -15,26 +15,30 @@ tests/test_office_roundtrip.py.
 from __future__ import annotations
 
 import math
-import os
 import re
-import shutil
-import subprocess
 import warnings
 import zipfile
 from collections import defaultdict
-from dataclasses import dataclass
-from datetime import date, datetime
+from datetime import date
 from pathlib import Path
 from typing import Any
 
 import openpyxl
-import pypdf
 import pytest
 
 from engine import pipeline
 from engine.export._xlsx import LINE_HEIGHT, text_width
 from engine.export.page_setup import PrintHeading
 from engine.export.summary import write_summary
+from tests.print_helpers import (
+    Page,
+    cell_texts,
+    column_starts,
+    column_streams,
+    norm,
+    printed_pages,
+    require_cjk_font,
+)
 from tests.test_office_roundtrip import convert, soffice
 from tests.workbook_snapshots import ROOT, graded
 
@@ -190,64 +194,12 @@ def test_grade_names_the_college_and_round_in_the_page_header(tmp_path: Path) ->
 # ------------------------------------------------------------------------------------ printed by LibreOffice
 
 
-@dataclass(frozen=True)
-class Fragment:
-    x: float
-    y: float
-    size: float
-    text: str
-
-
-def _norm(text: str) -> str:
-    return re.sub(r"\s+", "", text)
-
-
-def _fragments(page: Any) -> list[Fragment]:
-    found: list[Fragment] = []
-
-    def visit(text: str, cm: Any, tm: Any, _font: Any, size: float) -> None:
-        if text.strip():
-            x = tm[4] * cm[0] + tm[5] * cm[2] + cm[4]
-            y = tm[4] * cm[1] + tm[5] * cm[3] + cm[5]
-            found.append(Fragment(x, y, abs(size * tm[3] * cm[3]) or size, text))
-
-    page.extract_text(visitor_text=visit)
-    return found
-
-
-def _lines(fragments: list[Fragment]) -> list[list[Fragment]]:
-    """Fragments grouped into printed lines, top to bottom, each left to right (a line's Latin and CJK runs
-    sit on slightly different baselines)."""
-    lines: list[list[Fragment]] = []
-    for f in sorted(fragments, key=lambda f: -f.y):
-        if lines and lines[-1][0].y - f.y < 0.45 * max(f.size, lines[-1][0].size):
-            lines[-1].append(f)
-        else:
-            lines.append([f])
-    return [sorted(line, key=lambda f: f.x) for line in lines]
-
-
-@dataclass
-class Page:
-    number: int
-    sheet: str
-    header: str
-    footer: str
-    body: list[list[Fragment]]  # the lines between the page header and footer
-
-    def text(self) -> str:
-        return "".join(_norm(f.text) for line in self.body for f in line)
-
-
 def _pages(pdf: Path, sheets: list[str]) -> list[Page]:
-    pages = []
-    for number, page in enumerate(pypdf.PdfReader(pdf).pages, start=1):
-        lines = _lines(_fragments(page))
-        header = "".join(f.text for f in lines[0])
-        footer = "".join(f.text for f in lines[-1])
-        after = header.split("　", 1)[1] if "　" in header else ""
-        sheet = max((s for s in sheets if after.startswith(s)), key=len, default="")
-        pages.append(Page(number, sheet, header, footer, lines[1:-1]))
+    """The printed pages, each with the sheet its header names (after the college)."""
+    pages = printed_pages(pdf)
+    for page in pages:
+        after = page.header.split("　", 1)[1] if "　" in page.header else ""
+        page.sheet = max((s for s in sheets if after.startswith(s)), key=len, default="")
     return pages
 
 
@@ -262,39 +214,9 @@ def _head_row(ws: Any) -> list[str]:
     return max(heads, key=len)
 
 
-def _column_starts(page: Page, labels: list[str]) -> list[float] | None:
-    """Where each of ``labels`` starts on ``page``, when one printed line holds them all in order (a label
-    wrapped onto more lines starts with its first)."""
-    for line in page.body:
-        starts: list[float] = []
-        for label in labels:
-            x = next(
-                (
-                    f.x
-                    for f in line
-                    if (not starts or f.x > starts[-1]) and _norm(label).startswith(_norm(f.text))
-                ),
-                None,
-            )
-            if x is None:
-                break
-            starts.append(x)
-        else:
-            return starts
-    return None
-
-
 @pytest.fixture(scope="module")
 def printed(soffice: str, summary: Path, tmp_path_factory: pytest.TempPathFactory) -> Path:
-    fonts = subprocess.run(["fc-list", ":lang=zh"], capture_output=True, text=True, check=False).stdout
-    if shutil.which("fc-list") is None or not fonts.strip():
-        message = (
-            "no CJK font: LibreOffice prints Chinese without readable text; install one with "
-            "`apt-get install -y --no-install-recommends fonts-noto-cjk`"
-        )
-        if os.environ.get("BRANCHGRADE_REQUIRE_OFFICE") == "1":
-            pytest.fail(message)
-        pytest.skip(message)
+    require_cjk_font()
     return convert(soffice, summary, "pdf", tmp_path_factory.mktemp("summary-pdf"))
 
 
@@ -308,8 +230,8 @@ def test_the_printed_summary_has_its_pages_headers_and_every_text_whole(summary:
     for page in pages:
         # every page names the college, its sheet, the profile, the round and the date, and is numbered
         assert page.sheet, page.header
-        assert _norm(page.header) == _norm(f"{COLLEGE}　{page.sheet}{HEADING.profile}年终自查　2012-12-10")
-        assert _norm(page.footer) == f"第{page.number}页，共{total}页"
+        assert norm(page.header) == norm(f"{COLLEGE}　{page.sheet}{HEADING.profile}年终自查　2012-12-10")
+        assert norm(page.footer) == f"第{page.number}页，共{total}页"
         by_sheet[page.sheet].append(page)
     # the sheets print in order, each on pages of its own, within bounds
     assert [p.sheet for p in pages] == sorted((p.sheet for p in pages), key=wb.sheetnames.index)
@@ -321,32 +243,22 @@ def test_the_printed_summary_has_its_pages_headers_and_every_text_whole(summary:
             assert 1 <= len(by_sheet[ws.title]) <= max(1, math.ceil((ws.max_row - 1) / 4)), ws.title
 
     for ws in wb.worksheets:
-        sheet_pages = by_sheet[ws.title]
         labels = _head_row(ws)
         starts = None
-        streams: dict[int, list[str]] = defaultdict(list)
-        for page in sheet_pages:
+        columns: dict[int, str] = defaultdict(str)
+        for page in by_sheet[ws.title]:
             # one page wide, the header row on every page: each page holds the whole header on one line
-            found = _column_starts(page, labels)
+            found = column_starts(page, labels)
             if ws.title not in SECTIONED:
                 assert found is not None, (ws.title, page.number, labels)
             starts = found or starts
             assert starts is not None, (ws.title, page.number)
-            for line in page.body:
-                for f in line:
-                    col = max((k for k, x in enumerate(starts) if x <= f.x + 0.5), default=None)
-                    if col is not None:
-                        streams[col].append(_norm(f.text))
-        columns = {col: "".join(texts) for col, texts in streams.items()}
-        for row in ws.iter_rows():
-            for c in row:
-                value = c.value
-                if isinstance(value, datetime):
-                    value = value.date().isoformat()
-                if not isinstance(value, str) or not _norm(value):
-                    continue
-                col = min(c.column - 1, len(starts) - 1)
-                assert _norm(value) in columns.get(col, ""), (ws.title, c.coordinate, value)
+            for col, text in column_streams([page], starts).items():
+                columns[col] += text
+        assert starts is not None, ws.title
+        for c, value in cell_texts(ws):
+            col = min(c.column - 1, len(starts) - 1)
+            assert norm(value) in columns.get(col, ""), (ws.title, c.coordinate, value)
 
 
 @pytest.mark.office
@@ -361,14 +273,14 @@ def test_the_printed_charts_fit_their_pages_with_their_labels(summary: Path, pri
     # the common problems: the chart (title and a labelled bar for each of the top 20 rules) on the first page
     common = wb["常见问题"]
     first = next(p for p in pages if p.sheet == "常见问题")
-    starts = _column_starts(first, _head_row(common))
+    starts = column_starts(first, _head_row(common))
     assert starts is not None
     # the chart stands right of the table's last column (D), whose width follows from column A's on paper
     per_unit = (starts[1] - starts[0]) / _width(common, "A")
     right_of_table = starts[3] + per_unit * _width(common, "D")
-    chart = "".join(_norm(f.text) for line in first.body for f in line if f.x > right_of_table)
+    chart = "".join(norm(f.text) for line in first.body for f in line if f.x > right_of_table)
     assert chart.startswith("常见问题"), chart[:40]
     titles = [common.cell(r, 2).value for r in range(2, min(common.max_row, 21) + 1)]
     assert len(titles) == 20
     for title in titles:
-        assert _norm(title) in chart, title
+        assert norm(title) in chart, title

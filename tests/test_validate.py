@@ -152,6 +152,18 @@ def test_out_of_range_numbers(tmp_path: Path) -> None:
     assert _codes(result) == ["IN-10", "IN-10"]
 
 
+@pytest.mark.parametrize("huge", [1e20, "1" + "0" * 20, 10**12])
+def test_a_huge_count_is_a_located_input_problem(tmp_path: Path, huge: object) -> None:
+    """A count far beyond any branch (a typo, a pasted number) is refused at its cell, in both languages,
+    rather than reaching the facts, where the evaluators cannot compare a number that large."""
+    values = {**GOOD, "basic": {**GOOD["basic"], "probationary_members": huge}}
+    result = _validate(filled_template(values, branch_type="机关", year=2012), tmp_path)
+    [problem] = result.problems
+    assert problem.code.startswith("IN-") and problem.severity is Severity.ERROR
+    assert problem.evidence[0].sheet == "基本信息" and problem.evidence[0].cell
+    assert "过大" in problem.message.zh and "too large" in problem.message.en
+
+
 def _put(ws: Worksheet, top: int, left: int, rows: list[list[Any]]) -> None:
     for r, values in enumerate(rows):
         for c, value in enumerate(values):
@@ -331,6 +343,7 @@ def test_every_catalogue_code_renders_in_both_languages() -> None:
         "profile": "p",
         "profile_year": 2019,
         "form_profile": "loudi-2012",
+        "current": "2018.2",
         "version": "2012.2",
         "identity": "2012-年初定级/JG-01/OL-02",
         "round": "2012-年初定级",
@@ -348,9 +361,9 @@ def test_every_catalogue_code_renders_in_both_languages() -> None:
         assert finding.severity is spec.severity and finding.kind == "input"
         assert "{" not in finding.message.zh + finding.message.en + finding.rectification.en
     # IN-29: a workbook of another profile's form; IN-30…IN-37: returned rectification lists;
-    # IN-38: a working calendar that does not cover a year; IN-39…IN-46: reviewed grades; IN-47, IN-48:
-    # a review under a scoring policy
-    numbers = tuple(range(1, 49))
+    # IN-38: a working calendar that does not cover a year; IN-39…IN-46: reviewed grades; IN-47: a form
+    # version its form no longer reads; IN-48, IN-49: a review under a scoring policy
+    numbers = tuple(range(1, 50))
     assert [p.code for p in CATALOGUE.values()] == [f"IN-{n:02d}" for n in numbers]
     with pytest.raises(KeyError):
         make_problem("IN-08", where)

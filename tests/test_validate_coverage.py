@@ -58,7 +58,7 @@ def not_evidenced(path: Path) -> set[str]:
 def test_the_almost_empty_workbook_is_valid_but_warned(almost_empty: Path) -> None:
     result = runner.invoke(app, ["validate", str(almost_empty)])
     assert result.exit_code == 0, result.output  # warnings alone: exit 0
-    for register in ("会议活动", "学习学时", "书记培训"):
+    for register in ("会议活动", "学习学时", "支委培训"):
         assert f"工作表“{register}”没有任何记录" in result.output
     assert "OL-01" in result.output and "未能核实" in result.output
     english = runner.invoke(app, ["validate", str(almost_empty), "--lang", "en"])

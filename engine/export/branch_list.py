@@ -39,13 +39,13 @@ from engine.export._ooxml import (
     excel_escape,
     excel_serial,
     number,
-    utf16_len,
     xml_text,
     zip_bytes,
 )
 from engine.export._xlsx import output_stamp, row_height
 from engine.export.atomic import atomic_write_bytes
 from engine.export.i18n import fmt_num, label, problem_text, review_text, source_text
+from engine.export.page_setup import title_header
 from engine.export.path_text import path_text
 from schemas.common import Finding, Lang, Text
 from schemas.results import BranchResult
@@ -173,11 +173,6 @@ _KIND_STYLE = {
 }
 
 
-def _header_escape(text: str) -> str:
-    """Excel header/footer strings treat ``&`` as a control code; double it so a name prints as typed."""
-    return text.replace("&", "&&")[:200]
-
-
 def grade_text(result: BranchResult, lang: Lang = "zh") -> str:
     """The grade, and why it differs from the score's band when it does, e.g.
     ``一般（得分等次：较好；党员群众满意率低于90%，等次最高为一般）`` — then, when an officer reviewed it,
@@ -219,6 +214,7 @@ _HEADER_KEYS = (
     "path",
 )
 HEAD_ROW = 1 + len(_HEADER_KEYS) + 1  # 0-based: the title, the header block, one blank row
+LIST_MARGINS = (0.4, 0.4, 0.6, 0.6)  # left, right, top and bottom, in inches, when the list is printed
 _TITLE_HEIGHT, _HEAD_HEIGHT, _EMPTY_HEIGHT = 30, 20, 24  # points
 
 # The sign-off block at the end of the list, after one blank row: the day the list was issued, then what
@@ -485,13 +481,10 @@ def _sheet_xml(
             dropdown = package.templates[DROPDOWN].fill({"range": f"{letter}{head + 1}:{letter}{last_row}"})
     last_row = _sign_off_rows(sheet, lang, last_row + SIGN_OFF_GAP + 1, issued)
 
-    header_text = f"&C{_header_escape(title)}".replace("&[Picture]", "&G")
-    # xlsxwriter left the header out when the text was over Excel's 255 characters or held an image
-    # placeholder (&G) it had no image for; the list does the same, so it prints as it always did.
+    # The page header names the branch (engine/export/page_setup.py: none where Excel would drop it).
+    header_text = title_header(title)
     page_header = (
-        ""
-        if utf16_len(header_text) > 255 or "&G" in header_text
-        else f"<oddHeader>{excel_escape(xml_text(header_text))}</oddHeader>"
+        "" if header_text is None else f"<oddHeader>{excel_escape(xml_text(header_text))}</oddHeader>"
     )
     last_col = layout.letters[last]
     xml = package.templates[_SHEET_PART].fill(

@@ -37,10 +37,9 @@ from openpyxl.utils import get_column_letter, quote_sheetname
 from openpyxl.workbook.defined_name import DefinedName
 from openpyxl.workbook.protection import WorkbookProtection
 from openpyxl.worksheet.datavalidation import DataValidation
-from openpyxl.worksheet.properties import PageSetupProperties
 from openpyxl.worksheet.worksheet import Worksheet
 
-from engine.export.i18n import label
+from engine.export.page_setup import PageSetup, page_footer, page_header
 from schemas.form_layout import (
     BRANCH_TYPES,
     FORM_2012,
@@ -370,29 +369,28 @@ class _SheetWriter:
         # A register repeats its title, note and header on every printed page; a form of labelled cells
         # fits on a page or two and repeats its 项目 | 填写内容 | 说明 header.
         register = self.spec.table is not None and not self.spec.fields
-        _print_on_a4(ws, total, f"1:{HEADER_ROW}" if register else f"{HEADER_ROW}:{HEADER_ROW}")
+        _print_on_a4(ws, total, (0, HEADER_ROW - 1) if register else (HEADER_ROW - 1, HEADER_ROW - 1))
         _protect(ws)
 
 
 # Printing on A4: a sheet wider than this many column units (about what fits across portrait A4 at 100 %)
 # prints landscape; every sheet is scaled to one page wide, never to one page tall.
 PORTRAIT_UNITS = 95
+TEMPLATE_MARGINS = (0.4, 0.4, 0.75, 0.75)  # left, right, top, bottom (inches)
 
 
-def _print_on_a4(ws: Worksheet, width_units: int, title_rows: str | None) -> None:
-    """A4, one page wide, the header rows on every page, the sheet's name above and page numbers below."""
-    setup = ws.page_setup
-    setup.paperSize = ws.PAPERSIZE_A4
-    setup.orientation = ws.ORIENTATION_LANDSCAPE if width_units > PORTRAIT_UNITS else ws.ORIENTATION_PORTRAIT
-    setup.fitToWidth = 1
-    setup.fitToHeight = 0  # as many pages tall as the rows need
-    ws.sheet_properties.pageSetUpPr = PageSetupProperties(fitToPage=True)
-    ws.page_margins.left = ws.page_margins.right = 0.4
-    ws.print_options.horizontalCentered = True
-    if title_rows is not None:
-        ws.print_title_rows = title_rows
-    ws.oddHeader.left.text = "&A"  # the sheet's name
-    ws.oddFooter.center.text = label("page_footer", "zh")
+def _print_on_a4(ws: Worksheet, width_units: int, title_rows: tuple[int, int] | None) -> None:
+    """A4, one page wide (landscape when wider than portrait A4 holds), the 0-based rows ``title_rows`` on
+    every page, the sheet's name above and page numbers below — through the page setup every printed
+    output of branchgrade shares (engine/export/page_setup.py)."""
+    PageSetup(
+        header=page_header(None),
+        footer=page_footer("zh"),
+        landscape=width_units > PORTRAIT_UNITS,
+        repeat=title_rows,
+        margins=TEMPLATE_MARGINS,
+        centred=True,
+    ).openpyxl(ws)
 
 
 def _protect(ws: Worksheet) -> None:
@@ -455,8 +453,8 @@ def _write_instructions(wb: Workbook, branch_type: str | None, year: int | None,
     rules: Iterable[str] = (
         "1. 只在黄色单元格中填写；其他单元格已锁定（工作表保护无密码，但请勿取消保护后修改标题）。",
         "2. 表头或项目名后带“*”的为必填项。",
-        "3. 台账类工作表（会议活动、学习学时、书记培训、发展党员等）每次会议、每名党员或每条记录填一行，"
-        "不要合并单元格，也不要在一个单元格里写多条记录；行数不够时可插入行。",
+        "3. 台账类工作表（会议活动、学习学时、支委培训、党务公开记录、发展党员等）"
+        "每次会议、每名党员或每条记录填一行，不要合并单元格，也不要在一个单元格里写多条记录；行数不够时可插入行。",
         f"4. 日期请按“{year or form.example_year}-03-15”格式填写；"
         "人数、次数、学时只填数字，不要带“人”“次”“小时”等单位。",
         "5. 有下拉箭头的单元格请从列表中选择（如“是/否”、支部类型、会议类型）。",

@@ -23,7 +23,8 @@ Registers, checklist and process facts (docs/form.md; tests/test_facts_boundarie
   ``study_topics``, ``lower_year`` … on a profile that never uses them) makes that fact None (not
   evidenced) instead of failing the stage; a parameter present with the wrong type still fails loudly.
 * Modules: basic (基本信息, 自评), meetings, hours, training, candidates, checklist (制度落实, generated from
-  ``schemas.facts.CHECKLIST_FACTS``), classes; this module assembles them and checks the key set.
+  ``schemas.facts.CHECKLIST_FACTS``), transparency (党务公开记录), classes; this module assembles them and
+  checks the key set.
 """
 
 from __future__ import annotations
@@ -38,10 +39,12 @@ from engine.facts.meetings import MeetingFacts, MeetingParams
 from engine.facts.params import Params
 from engine.facts.people import name_key, name_keys
 from engine.facts.periods import in_window
+from engine.facts.registers import register_facts
 from engine.facts.training import training_facts
+from engine.facts.transparency import transparency_facts
 from schemas import form_layout as layout
 from schemas.common import Evidence, Finding
-from schemas.facts import FACTS, BranchFacts, BranchIdentity, Fact, FactValue, fact
+from schemas.facts import FACTS, FORM_FACTS, BranchFacts, BranchIdentity, Fact, FactValue, fact
 from schemas.form import BranchForm, CommitteeMember
 from schemas.problems import make_problem
 from schemas.rules import Profile
@@ -51,7 +54,9 @@ DEPUTY_SECRETARY = "副书记"
 
 
 def build_facts(form: BranchForm, profile: Profile) -> BranchFacts:
-    """Every fact of ``schemas.facts.FACTS`` for one branch, in catalogue order."""
+    """Every fact of the profile's form (``schemas.facts.FORM_FACTS``) for one branch, in catalogue order.
+
+    All facts are worked out (a register the form lacks is simply empty) and the form's are kept."""
     params = Params(profile.params)
     committee = has_committee(form, params)
     members, members_cells = members_of(form)
@@ -64,16 +69,18 @@ def build_facts(form: BranchForm, profile: Profile) -> BranchFacts:
     facts.update(training_facts(form, profile, params, committee))
     facts.update(candidate_facts(form, profile.calendar))
     facts.update(checklist_facts(form, members, members_cells))
+    facts.update(transparency_facts(form, profile))
     facts.update(class_facts(form, params))
     facts.update(self_assessment_facts(form))
     facts["satisfaction_rate"] = _satisfaction_fact(form)
     facts.update(_veto_facts(form))
+    facts.update(register_facts(form, profile, params, members, members_cells))
 
     if facts.keys() != FACTS.keys():  # a programming error, never a user error: fail loudly
         raise RuntimeError(f"facts stage out of step with FACTS: {sorted(facts.keys() ^ FACTS.keys())}")
     return BranchFacts(
         identity=identity_of(form),
-        facts={name: facts[name] for name in FACTS},
+        facts={name: facts[name] for name in FORM_FACTS[profile.form]},
         problems_listed=tuple(
             (p.problem, p.measure, p.owner, p.due, p.state) for p in form.self_assessment.problems
         ),

@@ -1,4 +1,4 @@
-"""Facts from the training register (书记培训): the secretary's half-yearly trainings and practice, the
+"""Facts from the training register (支委培训): the secretary's half-yearly trainings and practice, the
 committee's trainings, trainings on the Party congress.
 
 Every fact here is ``None`` when the register is empty: the college organises the training
@@ -37,7 +37,7 @@ def training_facts(
 ) -> dict[str, Fact]:
     sheet = sheet_evidence(form, layout.TRAINING)
     if not form.training:
-        empty = detail("书记培训表为空", "The secretary-training register is empty")
+        empty = detail("支委培训表为空", "The committee-training register is empty")
         return {n: fact(name=n, value=None, evidence=sheet, detail=empty) for n in NAMES}
     year = form.basic.assessment_year
     secretary = name_key(form.basic.secretary)

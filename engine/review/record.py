@@ -8,10 +8,10 @@ located problem (``IN-41`` … ``IN-45``) otherwise. A decision equal to the sta
 so entering the same decisions again (a re-import) records nothing new.
 
 Under a profile with a scoring policy (docs/scoring-policy.md) a decision may also carry a review score
-(审定评分, 0–100: what the weighted total reads besides the evidence; ``IN-47`` when it is not one), alone
+(审定评分, 0–100: what the weighted total reads besides the evidence; ``IN-48`` when it is not one), alone
 or with a reviewed grade, recorded as an event of its own (``review_scores``); and a reviewed grade more
 than ``max_step_up`` bands above the branch's final grade of the year before (逐级晋升) is refused
-(``IN-48``) unless it carries a 破格晋升 reason, which is recorded with it.
+(``IN-49``) unless it carries a 破格晋升 reason, which is recorded with it.
 """
 
 from __future__ import annotations
@@ -178,7 +178,7 @@ def _step_problem(
     grades: Sequence[Grade],
     where: tuple[Evidence, ...],
 ) -> Finding | None:
-    """IN-48 when ``grade`` is more than 逐级晋升's limit above the branch's final grade of the year before
+    """IN-49 when ``grade`` is more than 逐级晋升's limit above the branch's final grade of the year before
     and the decision gives no 破格晋升 reason."""
     branch = decision.branch_id.strip()
     step = max_step_up(round_.profiles[branch])
@@ -189,7 +189,7 @@ def _step_problem(
     if codes.index(grade.code) >= codes.index(last) - step:
         return None
     return make_problem(
-        "IN-48",
+        "IN-49",
         where,
         branch_id=branch,
         grade=grade.name,
@@ -212,7 +212,7 @@ def check_decision(round_: RoundBranches, decision: Decision) -> tuple[Grade | N
     if decision.score.strip() and _score(decision.score) is None:
         problems.append(
             make_problem(
-                "IN-47",
+                "IN-48",
                 _located(decision.score_where or decision.where),
                 branch_id=branch,
                 score=decision.score.strip(),

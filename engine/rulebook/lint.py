@@ -33,7 +33,7 @@ from engine.rulebook.loader import (
 from engine.rulebook.reference import ReferenceEvaluator
 from engine.rulebook.values import Norm, normalise_values
 from schemas.common import Frozen, Lang, Scalar, Severity, Status, Text
-from schemas.facts import FACT_PARAMS, FACTS
+from schemas.facts import FACT_PARAMS, form_facts
 from schemas.lint_codes import LINT_CATALOGUE, lint_text
 from schemas.rules import Example, Profile, RuleSpec
 
@@ -419,10 +419,16 @@ def _usage_issues(profile: Profile, pfile: str) -> list[LintIssue]:
         ends = {profile.window.start, profile.window.end, profile.year_window.start, profile.year_window.end}
         if name not in used and day not in ends:
             out.append(_issue("L32", pfile, name=name, date=day.isoformat()))
-    for name in sorted(FACTS):
+    catalogue = form_facts(profile.form)
+    for name in sorted(catalogue):
         if name not in used:
             out.append(
-                _issue("L31", "schemas/facts.py", name=name, title=Text(zh=FACTS[name].zh, en=FACTS[name].en))
+                _issue(
+                    "L31",
+                    "schemas/facts.py",
+                    name=name,
+                    title=Text(zh=catalogue[name].zh, en=catalogue[name].en),
+                )
             )
     return out
 

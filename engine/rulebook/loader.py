@@ -25,7 +25,7 @@ from pydantic import ValidationError
 
 from engine.rulebook.conditions import ConditionError, parse
 from schemas.common import Lang, Status, Text
-from schemas.facts import FACTS
+from schemas.facts import FACTS, form_facts
 from schemas.rules import ParamValue, Profile, RuleSpec
 
 # engine/rulebook/loader.py → the repository root is two folders above the package.
@@ -226,13 +226,16 @@ def _check_rule(
         out.append(f"unknown indicator {rule.indicator!r}; the policy has {', '.join(sorted(indicators))}")
     for label, text in (("applies", rule.applies), ("condition", rule.condition)):
         try:
-            parse(text, f"{rel} [{label}]").bind(profile.condition_params)
+            parse(text, f"{rel} [{label}]").bind(profile.condition_params, form_facts(profile.form))
         except ConditionError as exc:
             out.append(
                 f"{label}: {exc.problem}" + (f" (column {exc.col + 1})" if exc.col is not None else "")
             )
-    if rule.actual not in FACTS:
-        out.append(f"actual {rule.actual!r} is not a fact of schemas/facts.py FACTS")
+    catalogue = form_facts(profile.form)
+    if rule.actual not in catalogue:
+        out.append(
+            f"actual {rule.actual!r} is not a fact of the {profile.form} form (schemas/facts.py FORM_FACTS)"
+        )
     if rule.expected not in profile.condition_params and rule.expected not in ("true", "false"):
         try:
             float(rule.expected)
@@ -258,7 +261,7 @@ def _check_rule(
     if len(names) != len(set(names)):
         out.append("example names must be unique")
     for ex in rule.examples:
-        unknown = sorted(set(ex.facts) - set(FACTS))
+        unknown = sorted(set(ex.facts) - set(catalogue))
         if unknown:
             out.append(f"example {ex.name!r} names unknown facts: {', '.join(unknown)}")
         out.extend(_example_param_problems(ex.name, ex.params, profile))

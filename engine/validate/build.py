@@ -38,6 +38,16 @@ from schemas.form_layout import (
     TRAINING,
     FieldSpec,
     Kind,
+    SheetSpec,
+)
+from schemas.form_national import (
+    APPRAISALS,
+    CANDIDATE_COLUMNS,
+    GROUP_COLUMN,
+    MOVED_COLUMN,
+    REVIEWS,
+    TALKS,
+    THEMED_DAY_FIELD,
 )
 
 __all__ = ["evidence", "record"]
@@ -75,16 +85,24 @@ def _accepts(annotation: Any, spec: FieldSpec) -> bool:
     return False
 
 
+def _columns(sheet: SheetSpec) -> tuple[FieldSpec, ...]:
+    return sheet.table.columns if sheet.table else ()
+
+
 # Each record model, with the specs whose parsed values fill it and the names passed beside them.
 _LAYOUT: tuple[tuple[type[BaseModel], tuple[FieldSpec, ...], dict[str, type]], ...] = (
-    (schema.BasicInfo, BASIC.fields, {}),
+    # The national form adds fields and columns to three 2012 sheets: the models hold both.
+    (schema.BasicInfo, (*BASIC.fields, THEMED_DAY_FIELD), {}),
     (schema.CommitteeMember, BASIC.table.columns if BASIC.table else (), {}),
-    (schema.Meeting, MEETINGS.table.columns if MEETINGS.table else (), {}),
+    (schema.Meeting, (*_columns(MEETINGS), GROUP_COLUMN, MOVED_COLUMN), {}),
     (schema.StudyHours, STUDY_HOURS.table.columns if STUDY_HOURS.table else (), {}),
     (schema.Training, TRAINING.table.columns if TRAINING.table else (), {}),
-    (schema.Candidate, CANDIDATES.table.columns if CANDIDATES.table else (), {}),
+    (schema.Candidate, (*_columns(CANDIDATES), *CANDIDATE_COLUMNS), {}),
     (schema.ChecklistItem, SYSTEMS.item_columns, {"key": str}),
     (schema.StudentClass, STUDENT_CLASSES.table.columns if STUDENT_CLASSES.table else (), {}),
+    (schema.AppraisalResult, _columns(APPRAISALS), {}),
+    (schema.Talk, _columns(TALKS), {}),
+    (schema.OrgLifeReview, _columns(REVIEWS), {}),
     (schema.Satisfaction, SATISFACTION.fields, {}),
     (schema.NegativeItem, NEGATIVE_LIST.item_columns, {"key": str}),
     (

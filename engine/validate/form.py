@@ -6,7 +6,6 @@ as pandera's ``lazy=True``). The form is built only when no problem is an error;
 
 from __future__ import annotations
 
-import math
 import unicodedata
 from collections.abc import Callable, Mapping, Sequence
 from datetime import date
@@ -32,6 +31,7 @@ from engine.validate.locate import (
 from engine.validate.parse import _MAX_YEAR as _MAX_DATE_YEAR
 from engine.validate.parse import _MIN_YEAR as _MIN_DATE_YEAR
 from engine.validate.parse import (
+    MAX_NUMBER,
     ParseError,
     _choice_keys,
     clean_text,
@@ -47,19 +47,23 @@ from engine.validate.parse import (
 )
 from schemas.common import Evidence, Finding, Severity, Text
 from schemas.form import (
+    AppraisalResult,
     BasicInfo,
     BranchForm,
     Candidate,
     ChecklistItem,
     CommitteeMember,
+    Disclosure,
     FormResult,
     Meeting,
     NegativeItem,
+    OrgLifeReview,
     Problem,
     Satisfaction,
     SelfAssessment,
     StudentClass,
     StudyHours,
+    Talk,
     Training,
 )
 from schemas.form_layout import (
@@ -77,19 +81,22 @@ from schemas.form_layout import (
     SYSTEMS,
     TEMPLATE_VERSION,
     TRAINING,
+    TRANSPARENCY_LOG,
     FieldSpec,
     Kind,
     SheetSpec,
     TableSpec,
 )
-from schemas.forms import form_of_version
+from schemas.forms import form_of_version, form_retiring
 from schemas.problems import make_problem
 from schemas.raw import CellValue, RawSheet, RawWorkbook
 
+# The registers of the national form kept person by person (schemas/form_national.py); a form without
+# them reads them as empty.
+PER_PERSON = ("appraisal_results", "talks", "org_life_reviews")
 MAX_HOURS_PER_QUARTER = 500.0  # 500 h a quarter is already ~40 h a week of study: more is a typo
 MIN_YEAR, MAX_YEAR = 1990, 2100
 
-_INFINITY = math.inf
 _nfkc = unicodedata.normalize
 
 _PART_LABEL = Text(zh="标签", en="label")
@@ -155,13 +162,13 @@ def _quick_tags(value: CellValue) -> Any:
 
 def _quick_int(value: CellValue) -> Any:
     # calamine gives every number as a float; is_integer() is False for NaN and infinities
-    if type(value) is float and value.is_integer() and value >= 0:
+    if type(value) is float and value.is_integer() and 0 <= value < MAX_NUMBER:
         return int(value)
     return _UNCOMMON
 
 
 def _quick_number(value: CellValue) -> Any:
-    return value if type(value) is float and 0 <= value < _INFINITY else _UNCOMMON
+    return value if type(value) is float and 0 <= value < MAX_NUMBER else _UNCOMMON
 
 
 def _quick_date(value: CellValue) -> Any:
@@ -479,7 +486,8 @@ class _Validator:
             )
             return {}
         item_rows: dict[str, int] = {}
-        labels = {normalise_label(label): item.key for item in spec.items for label in item.labels}
+        items = (*spec.items, *spec.former_items)
+        labels = {normalise_label(label): item.key for item in items for label in item.labels}
         for r, values in enumerate(sheet.rows):
             first = first_text_cell(values)
             if first is None:
@@ -492,8 +500,11 @@ class _Validator:
         found = [(c, header.columns[c.name]) for c in spec.item_columns if c.name in header.columns]
         columns, plan = self.columns(sheet, found)
         result: dict[str, Row] = {}
-        for item in spec.items:
+        former = {item.key for item in spec.former_items}
+        for item in items:
             r_found = item_rows.get(item.key)
+            if r_found is None and item.key in former:
+                continue  # a row of older forms: read when there, never asked for
             if r_found is None:
                 self.report(
                     "IN-05",
@@ -566,10 +577,25 @@ class _Validator:
 
     def run(self) -> FormResult:
         # The form the workbook was made from (its template's version stamp); the 2012 form without one.
-        layout = form_of_version(self.stamped_version()) or FORM_2012
+        stamped = self.stamped_version()
+        retiring = form_retiring(stamped)
+        if retiring is not None:
+            self.report(
+                "IN-47",
+                Evidence(file=self.file, sheet=META_SHEET, cell="B1"),
+                version=stamped,
+                form_profile=retiring.profile,
+                current=retiring.version,
+            )
+            return FormResult(
+                file=self.file, sha256=self.raw.sha256, form=None, problems=tuple(self.problems)
+            )
+        layout = form_of_version(stamped) or FORM_2012
         basic_sheet = self.sheet_for(BASIC, True)
         basic, committee = (
-            (Row(), []) if basic_sheet is None else self.read_fields_and_table(basic_sheet, BASIC)
+            (Row(), [])
+            if basic_sheet is None
+            else self.read_fields_and_table(basic_sheet, layout.sheet(BASIC.key))
         )
         self.check_basic(basic)
         branch_type = basic.values.get("branch_type")
@@ -579,7 +605,17 @@ class _Validator:
         sheet_cells: dict[str, Evidence] = {}
         if basic_sheet is not None:
             sheet_cells[BASIC.name] = Evidence(file=self.file, sheet=basic_sheet.name)
-        for key in (MEETINGS.key, STUDY_HOURS.key, TRAINING.key, CANDIDATES.key, STUDENT_CLASSES.key):
+        for key in (
+            MEETINGS.key,
+            STUDY_HOURS.key,
+            TRAINING.key,
+            CANDIDATES.key,
+            STUDENT_CLASSES.key,
+            *PER_PERSON,
+        ):
+            if not layout.has(key):
+                tables[key] = []
+                continue
             spec = layout.sheet(key)
             assert spec.table is not None
             required = spec.required or (branch_type is not None and branch_type in spec.applies_to)
@@ -595,15 +631,28 @@ class _Validator:
             if sheet is not None:
                 sheet_cells[spec.name] = Evidence(file=self.file, sheet=sheet.name)
 
+        # 党务公开记录: a register of the current forms; a workbook made from an older form has none and
+        # counts its disclosures on the 制度落实 row instead (read above as a former item).
+        tables["disclosures"] = []
+        log_spec = next((s for s in layout.sheets if s.key == TRANSPARENCY_LOG.key), None)
+        log_sheet = None if log_spec is None else self.sheet_for(log_spec, False)
+        if log_spec is not None and log_spec.table is not None and log_sheet is not None:
+            tables["disclosures"] = self.read_table(log_sheet, log_spec.table, 0)
+            sheet_cells[log_spec.name] = Evidence(file=self.file, sheet=log_sheet.name)
+
         satisfaction_sheet = self.sheet_for(SATISFACTION, True)
         satisfaction = Row()
         if satisfaction_sheet is not None:
-            satisfaction = self.read_fields(satisfaction_sheet, SATISFACTION, len(satisfaction_sheet.rows))
+            satisfaction = self.read_fields(
+                satisfaction_sheet, layout.sheet(SATISFACTION.key), len(satisfaction_sheet.rows)
+            )
             sheet_cells[SATISFACTION.name] = Evidence(file=self.file, sheet=satisfaction_sheet.name)
         self_sheet = self.sheet_for(SELF_ASSESSMENT, True)
         self_fields, problem_rows = Row(), list[Row]()
         if self_sheet is not None:
-            self_fields, problem_rows = self.read_fields_and_table(self_sheet, SELF_ASSESSMENT)
+            self_fields, problem_rows = self.read_fields_and_table(
+                self_sheet, layout.sheet(SELF_ASSESSMENT.key)
+            )
             sheet_cells[SELF_ASSESSMENT.name] = Evidence(file=self.file, sheet=self_sheet.name)
 
         self.cross_checks(tables, satisfaction, year)
@@ -624,7 +673,11 @@ class _Validator:
             training=tuple(_model(Training, r) for r in tables["training"]),
             candidates=tuple(_model(Candidate, r) for r in tables["candidates"]),
             systems={k: _model(ChecklistItem, r, key=k) for k, r in checklists["systems"].items()},
+            disclosures=tuple(_model(Disclosure, r) for r in tables["disclosures"]),
             student_classes=tuple(_model(StudentClass, r) for r in tables["student_classes"]),
+            appraisal_results=tuple(_model(AppraisalResult, r) for r in tables["appraisal_results"]),
+            talks=tuple(_model(Talk, r) for r in tables["talks"]),
+            org_life_reviews=tuple(_model(OrgLifeReview, r) for r in tables["org_life_reviews"]),
             satisfaction=_model(Satisfaction, satisfaction),
             negative_list={k: _model(NegativeItem, r, key=k) for k, r in checklists["negative_list"].items()},
             self_assessment=_model(
@@ -653,6 +706,17 @@ class _Validator:
                 hint=_text("请填写四位数年份，如 2012", "enter a four-digit year such as 2012"),
             )
             del basic.values["assessment_year"]  # refused: as if left blank
+        day = basic.values.get("themed_day")
+        if day is not None and not 1 <= day <= 31:
+            self.report(
+                "IN-10",
+                basic.cells["themed_day"],
+                label=_text("主题党日固定日", "Fixed day of the themed Party day"),
+                value=display_value(day),
+                reason=_text("应为 1–31 之间的日子", "a day of the month, 1–31, is expected"),
+                hint=_text("填写每月几日，如 15", "enter the day of the month, such as 15"),
+            )
+            del basic.values["themed_day"]  # refused: as if left blank
 
     def assessment_year(self, basic: Row) -> int | None:
         declared = basic.values.get("assessment_year")
@@ -747,7 +811,11 @@ class _Validator:
                         "the three counts cannot add up to more than the respondents",
                     ),
                 )
-        for spec_sheet, table_name in ((MEETINGS, "meetings"), (TRAINING, "training")):
+        for spec_sheet, table_name in (
+            (MEETINGS, "meetings"),
+            (TRAINING, "training"),
+            (TRANSPARENCY_LOG, "disclosures"),
+        ):
             assert spec_sheet.table is not None
             self.check_in_year(tables[table_name], "date", spec_sheet.table.column("date"), year)
         surveyed = next(f for f in SATISFACTION.fields if f.name == "surveyed_on")
@@ -761,10 +829,12 @@ class _Validator:
         return None
 
     def template_version(self) -> str | None:
-        """The stamped version; IN-11 when there is none or no known form stamps it."""
+        """The stamped version; IN-11 when there is none, no known form stamps it, or an earlier template of
+        its form stamped it (the current template has moved or added something)."""
         meta = self.raw.sheets.get(META_SHEET)
         actual = self.stamped_version()
-        if form_of_version(actual) is None:
+        form = form_of_version(actual)
+        if form is None or actual != form.version:  # none known, or an earlier template of its form
             where = Evidence(
                 file=self.file, sheet=META_SHEET if meta is not None else None, cell="B1" if meta else None
             )
@@ -772,7 +842,7 @@ class _Validator:
                 "IN-11",
                 where,
                 actual=actual if actual is not None else _text("（无版本标记）", "(no version stamp)"),
-                expected=TEMPLATE_VERSION,
+                expected=form.version if form is not None else TEMPLATE_VERSION,
             )
         return actual
 

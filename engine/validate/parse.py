@@ -111,6 +111,14 @@ def clean_text(value: object) -> str:
 _UNITS = ("人次", "学时", "小时", "课时", "年度", "次", "人", "名", "个", "元", "天", "年", "场", "h", "H")
 _NUMBER = re.compile(r"[+-]?(?:\d+(?:\.\d*)?|\.\d+)")
 _THOUSANDS = re.compile(r"(?<=\d),(?=\d{3}(?:\D|$))")
+# No count of people, meetings or hours and no amount of yuan on the form comes near a trillion: a
+# number that large is a typo (or a date pasted as a serial of digits), refused here where its cell is
+# known, not later when a fact built from it is too large to compare (the evaluators stop at 1e15).
+MAX_NUMBER = 1e12
+_TOO_LARGE = (
+    "数值过大，超出合理范围（应小于一万亿）",
+    "the number is far too large (it must be below 10^12)",
+)
 
 
 def parse_number(value: object) -> float:
@@ -122,6 +130,8 @@ def parse_number(value: object) -> float:
         number = float(value)
         if not math.isfinite(number):
             raise ParseError("不是有限的数字", "not a finite number")
+        if abs(number) >= MAX_NUMBER:
+            raise ParseError(*_TOO_LARGE)
         return number
     if not isinstance(value, str):
         raise ParseError("单元格内容不是数字", "the cell does not hold a number")
@@ -135,7 +145,10 @@ def parse_number(value: object) -> float:
             break
     if not _NUMBER.fullmatch(text):
         raise ParseError("含有数字以外的文字", "it contains something other than digits")
-    return float(text)
+    number = float(text)
+    if abs(number) >= MAX_NUMBER:
+        raise ParseError(*_TOO_LARGE)
+    return number
 
 
 def parse_int(value: object) -> int:

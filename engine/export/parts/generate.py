@@ -33,6 +33,7 @@ from engine.export.branch_list import (
     COLUMNS,
     DROPDOWN,
     HEAD_ROW,
+    LIST_MARGINS,
     PARTS_FOLDER,
     PARTS_LIST,
     STATUS_CHOICES,
@@ -40,6 +41,7 @@ from engine.export.branch_list import (
     STYLES,
 )
 from engine.export.i18n import label
+from engine.export.page_setup import PageSetup, page_footer
 from schemas.common import Lang
 
 __all__ = ["COMMAND", "generate", "main", "stale_parts"]
@@ -128,15 +130,15 @@ def _probe(lang: Lang) -> dict[str, str]:
             "error_message": " / ".join(label(k, lang) for k in STATUS_CHOICES),
         },
     )
-    # A4 landscape, one page wide, centred, page numbers in the footer, the table header on every page.
-    ws.set_landscape()
-    ws.set_paper(9)
-    ws.fit_to_pages(1, 0)  # one page wide, as many tall as needed
-    ws.set_margins(left=0.4, right=0.4, top=0.6, bottom=0.6)
-    ws.center_horizontally()
-    ws.set_header(f"&C{_PROBE_HEADER}")
-    ws.set_footer(f"&C{label('page_footer', lang)}")
-    ws.repeat_rows(HEAD_ROW)
+    # A4 landscape, one page wide, centred, page numbers in the footer, the table header on every page —
+    # as every printed output (engine/export/page_setup.py); the header names the branch, filled per list.
+    PageSetup(
+        header=f"&C{_PROBE_HEADER}",
+        footer=page_footer(lang),
+        repeat=(HEAD_ROW, HEAD_ROW),
+        margins=LIST_MARGINS,
+        centred=True,
+    ).xlsxwriter(ws)
     # Locked cells (everything but the branch's input cells: the item identities above all) stay as
     # written; no password — a guard against slips. Columns and rows may still be resized, cells selected.
     ws.protect("", {"format_columns": True, "format_rows": True})
