@@ -315,6 +315,8 @@ def _print_batch(run: BatchRun, lang: Lang) -> None:
         actual = "—" if kpi.actual is None else f"{kpi.actual:.0%}"
         mark = "✓" if kpi.met else "✗"
         out.print(f"{mark} {kpi.code} {kpi.title.get(lang)}: {actual} ({kpi.profile})", markup=False)
+    for note in run.notes:
+        out.print(f"· {note.get(lang)}", markup=False)
     for f in run.files:
         if f.status == "graded":
             continue

@@ -117,6 +117,10 @@ class RoundHooks(Protocol):
         self, facts: BranchFacts, result: BranchResult, source_name: str, problems: tuple[Finding, ...]
     ) -> bytes: ...
 
+    def previous_grade(self, branch_id: str, year: int) -> str | None: ...
+
+    def decided(self, captured: bytes, result: BranchResult) -> bytes: ...
+
 
 @dataclass(frozen=True)
 class Packed:
@@ -139,6 +143,7 @@ class Packed:
     # best grade index its caps and vetoes allow, and its open items (the tie rule counts them).
     ceiling: int = 0
     open_items: int = 0
+    year: int = 0  # the form's 考核年度
 
 
 @dataclass(frozen=True)
@@ -175,6 +180,7 @@ def pack(outcome: FileOutcome, lang: Lang) -> FileOutcome:
         marks=outcome.marks,
         ceiling=outcome.ceiling,
         open_items=len(result.items),
+        year=result.identity.assessment_year,
     )
     return FileOutcome(outcome.report, None, packed)
 
@@ -609,7 +615,14 @@ def run_parallel(
     ctx = get_context("spawn")
     lifeline = _Lifeline(ctx)
     initargs: WorkerArgs = (
-        choice.state(), str(list_dir), lang, worker_memory_limit(), lifeline.reader, evaluator, hooks, issued
+        choice.state(),
+        str(list_dir),
+        lang,
+        worker_memory_limit(),
+        lifeline.reader,
+        evaluator,
+        hooks,
+        issued,
     )
 
     def record(name: str, outcome: FileOutcome) -> None:
@@ -758,6 +771,7 @@ class BatchRun:
     roster: RosterCheck | None = None  # the batch against the roster, when one was given
     cleared: tuple[str, ...] = ()
     evaluator: EvaluatorName = "durable"  # which evaluator decided the rules
+    notes: tuple[Text, ...] = ()  # what the run says besides the counts (last year's grades not known)
 
     @cached_property
     def report(self) -> BatchReport:
@@ -808,12 +822,15 @@ class _BatchSink:
         on_captured: Callable[[bytes], None] | None = None,
         profile_of: Callable[[str], Profile] | None = None,
         marks: Callable[[BranchResult], ListMarks] | None = None,
+        hooks: RoundHooks | None = None,
     ) -> None:
         self.entries = entries
+        self.hooks = hooks  # a recorded run's: last year's grades, and the round records the policy's
         self.on_captured = on_captured
         self.profile_of = profile_of  # a profile by name (loaded once): its scoring policy, if it has one
         self.policies: dict[str, Profile] = {}  # the profiles with a scoring policy that graded a branch
         self._plain: set[str] = set()  # the profiles without one
+        self._unknown: Counter[str] = Counter()  # per profile with 逐级晋升: branches of no known last year
         self.marks = marks
         self.writer, self.summary, self.list_dir, self.lang = writer, summary, list_dir, lang
         self.files: list[FileReport] = []
@@ -852,15 +869,7 @@ class _BatchSink:
             held.graded = _Graded(packed.grade, packed.kpi_flags)
             held.branch = (packed.branch_id, packed.branch_name, packed.profile)
             if self._policy(packed.profile) is not None:
-                codes = [g.code for g in self.policies[packed.profile].grading.grades]
-                held.standing = Standing(
-                    branch_id=packed.branch_id,
-                    general_branch=packed.record.general_branch,
-                    grade=codes.index(packed.grade.code),
-                    limit=packed.ceiling,
-                    evidence=packed.record.total,
-                    items=packed.open_items,
-                )
+                held.standing = self._standing(packed)
         self._held.append(held)
 
     def finish(self) -> None:
@@ -902,6 +911,49 @@ class _BatchSink:
                 self.policies[name] = profile
         return self.policies.get(name)
 
+    def _standing(self, packed: Packed) -> Standing:
+        """What the profile's policy reads of a graded branch, last year's grade from the ledger included
+        (a recorded run's; unknown otherwise, and counted for the run's notes)."""
+        profile = self.policies[packed.profile]
+        codes = [g.code for g in profile.grading.grades]
+        last = None if self.hooks is None else self.hooks.previous_grade(packed.branch_id, packed.year)
+        previous = codes.index(last) if last in codes else None
+        if previous is None and profile.policy is not None and profile.policy.max_step_up is not None:
+            self._unknown[packed.profile] += 1
+        return Standing(
+            branch_id=packed.branch_id,
+            general_branch=packed.record.general_branch,
+            grade=codes.index(packed.grade.code),
+            limit=packed.ceiling,
+            evidence=packed.record.total,
+            items=packed.open_items,
+            previous=previous,
+        )
+
+    def notes(self) -> tuple[Text, ...]:
+        """逐级晋升 where last year's grades were not known: said, never silently taken as no limit."""
+        out = []
+        for name, unknown in sorted(self._unknown.items()):
+            if self.hooks is None:
+                out.append(
+                    Text(
+                        zh=f"逐级晋升（{name}）：未记录轮次（--round 与 --ledger），上一年度等次未知，"
+                        "本次未按逐级晋升限制等次",
+                        en=f"one step a year ({name}): no round recorded (--round with --ledger), so last "
+                        "year's grades are unknown and did not limit this run's grades",
+                    )
+                )
+            else:
+                out.append(
+                    Text(
+                        zh=f"逐级晋升（{name}）：{unknown} 个支部在台账中没有上一年度的等次，"
+                        "未按逐级晋升限制",
+                        en=f"one step a year ({name}): {unknown} branch(es) have no grade of last year in "
+                        "the ledger and were not limited",
+                    )
+                )
+        return tuple(out)
+
     def _apply_policies(self) -> dict[int, Decision]:
         """Each profile's scoring policy over the branches it graded (copies and duplicates left out), by
         entry: a decision for every branch of a profile with a policy."""
@@ -931,6 +983,8 @@ class _BatchSink:
             marks = None if self.marks is None else self.marks(result)
             write_branch_list(result, listed, lang=self.lang, durable=False, marks=marks)
             graded = _Graded(result.grade, graded.kpi_flags)
+            if captured is not None and self.hooks is not None:
+                captured = self.hooks.decided(captured, result)
         self.writer.add_result(result_json)
         self.summary.add(record)
         if marks is not None:
@@ -1143,7 +1197,9 @@ def _grade_run(
                 issued=issued,
             )
             marks = None if hooks is None else hooks.list_marks
-            sink = _BatchSink(entries, writer, summary, list_dir, lang, on_captured, choice.profile, marks)
+            sink = _BatchSink(
+                entries, writer, summary, list_dir, lang, on_captured, choice.profile, marks, hooks
+            )
             with closing(sink):
                 if n_workers == 0:
                     _run_inline(
@@ -1190,7 +1246,9 @@ def _grade_run(
         roster=None if roster is None else {"file": roster.file, "sha256": roster.sha256},
     )
     grades = tuple((sink.grades[code], sink.grade_counts[code]) for code in sorted(sink.grades))
-    return BatchRun(out, files, kpis, grades, sink.profile_counts(), check, evaluator=evaluator_name)
+    return BatchRun(
+        out, files, kpis, grades, sink.profile_counts(), check, evaluator=evaluator_name, notes=sink.notes()
+    )
 
 
 def _with_profiles(

@@ -612,6 +612,34 @@ PROBLEMS += (
         ),
         Severity.WARNING,
     ),
+    # IN-48, IN-49: the scoring policy's part of a review (docs/scoring-policy.md)
+    ProblemSpec(
+        "IN-48",
+        _t("审定评分不是0—100的数", "Review score not a number from 0 to 100"),
+        _t(
+            "支部 {branch_id} 的审定评分“{score}”不是 0 到 100 之间的数",
+            "Branch {branch_id}'s review score “{score}” is not a number from 0 to 100",
+        ),
+        _t(
+            "请填写 0—100 的审定评分（如 86 或 86.5），或清空该格",
+            "Enter a review score from 0 to 100 (e.g. 86 or 86.5), or clear the cell",
+        ),
+    ),
+    ProblemSpec(
+        "IN-49",
+        _t("审定等次超出逐级晋升限制", "Reviewed grade above the one-step-a-year limit"),
+        _t(
+            "支部 {branch_id} 上一年度（{year}年）最终等次为“{previous}”，逐级晋升每年最多晋升{step}个等次，"
+            "审定为“{grade}”须写明破格晋升理由",
+            "Branch {branch_id} ended {year} at “{previous}”; one step a year allows at most {step} band(s) "
+            "up, so a review to “{grade}” needs an exceptional-promotion reason",
+        ),
+        _t(
+            "请在破格晋升理由列（或 --exception）写明破格理由，或选择不超过限制的等次",
+            "Give the reason in the Exception reason column (or --exception), or choose a grade within the "
+            "limit",
+        ),
+    ),
 )
 
 # IN-47: a workbook of a form version its form no longer reads (schemas/form_layout.py retired_versions)

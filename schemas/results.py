@@ -117,6 +117,15 @@ class PolicyOutcome(Frozen):
     score: float
     review_score: float | None = None
     moves: tuple[PolicyMove, ...] = ()
+    # Last year's final grade, from the ledger (逐级晋升 counts from it); None: not known — no ledger, or
+    # no round of last year in it — so 逐级晋升 did not limit this grade.
+    previous: Grade | None = None
+    # The best grade the branch's caps and vetoes allow (None: none binds): what a weighted total taken
+    # later (review export, once review scores are recorded) still respects.
+    capped_at: Grade | None = None
+    # The profile weights a review score in (evidence × w + review × (1 − w)): without a recorded review
+    # score the evidence score stands — never a missing score counted as 0.
+    weighted: bool = False
 
 
 class Review(Frozen):

@@ -352,6 +352,9 @@ def test_every_catalogue_code_renders_in_both_languages() -> None:
         "years": "2027",
         "grade": "先进",
         "grades": "先进、较好",
+        "score": "120",
+        "previous": "后进",
+        "step": 1,
     }
     for code, spec in CATALOGUE.items():
         finding = make_problem(code, where, **ctx)
@@ -359,8 +362,8 @@ def test_every_catalogue_code_renders_in_both_languages() -> None:
         assert "{" not in finding.message.zh + finding.message.en + finding.rectification.en
     # IN-29: a workbook of another profile's form; IN-30…IN-37: returned rectification lists;
     # IN-38: a working calendar that does not cover a year; IN-39…IN-46: reviewed grades; IN-47: a form
-    # version its form no longer reads
-    numbers = tuple(range(1, 48))
+    # version its form no longer reads; IN-48, IN-49: a review under a scoring policy
+    numbers = tuple(range(1, 50))
     assert [p.code for p in CATALOGUE.values()] == [f"IN-{n:02d}" for n in numbers]
     with pytest.raises(KeyError):
         make_problem("IN-08", where)

@@ -140,12 +140,16 @@ def _policy_lines(result: BranchResult, lang: Lang) -> list[str]:
     parts = [label("policy_score", lang, n=fmt_num(policy.score))]
     if policy.review_score is not None:
         parts.append(label("review_score", lang, n=fmt_num(policy.review_score)))
+    elif policy.weighted:  # said, never a missing score weighted in as 0
+        parts.append(label("no_review_score", lang))
     self_score = result.identity.self_score
     if self_score is not None:
         gap = fmt_num(abs(self_score - policy.score))
         parts.append(label("self_gap", lang, n=fmt_num(self_score), gap=gap))
     if policy.moves:
         parts.append(label("policy_computed", lang, grade=policy.computed.name.get(lang)))
+    if policy.previous is not None:
+        parts.append(label("policy_previous", lang, grade=policy.previous.name.get(lang)))
     return [_INDENT + ("; " if lang == "en" else "；").join(parts)]
 
 

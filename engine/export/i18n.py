@@ -45,6 +45,8 @@ LABELS: dict[str, tuple[str, str]] = {
     "review_reason": ("审定理由", "Review reason"),
     "reviewer": ("审定人", "Reviewer"),
     "final": ("是否最终", "Final"),
+    "review_score_col": ("审定评分", "Review score"),
+    "review_exception": ("破格晋升理由", "Exception reason"),
     "review_line": (
         "审定等次：{grade}（审定理由：{reason}；审定人：{reviewer}）",
         "Reviewed grade: {grade} (reason: {reason}; reviewer: {reviewer})",
@@ -58,6 +60,11 @@ LABELS: dict[str, tuple[str, str]] = {
     # the scoring policy (docs/scoring-policy.md)
     "policy_score": ("评定得分 {n}", "policy score {n}"),
     "review_score": ("审定评分 {n}", "review score {n}"),
+    "no_review_score": (
+        "未记录审定评分，按依据得分定等（不以0分计入加权）",
+        "no review score recorded: graded by the evidence score (a missing score is not weighted as 0)",
+    ),
+    "policy_previous": ("上一年度等次 {grade}", "last year {grade}"),
     "self_gap": ("自评分 {n}（相差 {gap}）", "self-score {n} (gap {gap})"),
     "policy_computed": ("计算等次 {grade}", "computed grade {grade}"),
     # the path to the next grade (engine/export/path_text.py)

@@ -96,6 +96,9 @@ _FIRST_SCORE_COL = 5  # 汇总: id, name, general branch, type, secretary, then 
 # 汇总's last columns but one, for an officer's review (审定): the reviewed grade (a dropdown), its reason
 # and who; the last says whether the grade is final (是/否 once the round is published, else blank).
 REVIEW_KEYS = ("reviewed_grade", "review_reason", "reviewer")
+# Under a profile with a scoring policy, two more before it: the review score (审定评分, what the weighted
+# total reads) and the 破格晋升 reason a reviewed grade above 逐级晋升's limit needs.
+POLICY_KEYS = ("review_score_col", "review_exception")
 _ITEM_KEYS = ("branch_id", "branch_name", "code", "indicator", "problem", "basis", "measure", "owner")
 
 _ROWS_BUFFER = 1 << 20
@@ -384,6 +387,7 @@ class SummaryRecord(NamedTuple):
     review_reason: str | None = None
     reviewer: str | None = None
     final: bool | None = None  # the grade is final (公示 over, objections decided); None: not published
+    review_score: float | None = None  # the review score the scoring policy weighted in, when recorded
 
 
 def summary_record(result: BranchResult, lang: Lang = "zh") -> SummaryRecord:
@@ -407,6 +411,7 @@ def summary_record(result: BranchResult, lang: Lang = "zh") -> SummaryRecord:
         review_reason=None if result.review is None else result.review.reason,
         reviewer=None if result.review is None else result.review.reviewer,
         final=result.final,
+        review_score=None if result.policy is None else result.policy.review_score,
         items=tuple(
             ItemRow(
                 code=item.code,
@@ -442,7 +447,12 @@ def write_summary(
         for sid, name, _ in record.scores:
             indicators.setdefault(sid, name)
     with summary_writer(
-        path, lang, indicators=tuple(indicators.items()), grades=grades, round_ref=round_ref
+        path,
+        lang,
+        indicators=tuple(indicators.items()),
+        grades=grades,
+        round_ref=round_ref,
+        policy_columns=any(r.policy is not None for r in report.results),
     ) as summary:
         for record in records:
             summary.add(record)
@@ -456,6 +466,7 @@ def summary_writer(
     indicators: Sequence[tuple[str, str]] | None = None,
     grades: Sequence[str] = (),
     round_ref: str | None = None,
+    policy_columns: bool = False,
 ) -> Iterator[SummaryWriter]:
     """Open the summary workbook for ``path``: ``add`` each graded branch's record in file-name order, then
     ``finish``. ``path`` is replaced (atomically) when the block ends after ``finish``; when the block raises
@@ -467,9 +478,10 @@ def summary_writer(
     ``grades`` (names, best first) are the choices of 汇总's 审定等次 dropdown, where an officer enters a
     reviewed grade (``branchgrade review import`` reads it back); by default the grades the records got.
     ``round_ref`` — the recorded round the workbook shows — goes into its stamp, so an import needs no
-    ``--round``."""
+    ``--round``. ``policy_columns``: 汇总 has the review score and 破格晋升 columns too (a profile with a
+    scoring policy graded some branch)."""
     with atomic_path(path) as tmp:
-        writer = SummaryWriter(tmp, lang, indicators, grades, round_ref)
+        writer = SummaryWriter(tmp, lang, indicators, grades, round_ref, policy_columns)
         try:
             yield writer
         except BaseException:
@@ -490,8 +502,10 @@ class SummaryWriter:
         indicators: Sequence[tuple[str, str]] | None = None,
         grades: Sequence[str] = (),
         round_ref: str | None = None,
+        policy_columns: bool = False,
     ) -> None:
         self.lang = lang
+        self._policy_keys = POLICY_KEYS if policy_columns else ()
         self._grade_choices = tuple(grades)
         self._target = target
         self.finished = False
@@ -567,6 +581,7 @@ class SummaryWriter:
                 label("item_count", lang),
                 label("file", lang),
                 *(label(k, lang) for k in REVIEW_KEYS),
+                *(label(k, lang) for k in self._policy_keys),
                 label("final", lang),
             ],
             # the scores' headers wrap rather than widen a column of small numbers
@@ -607,7 +622,9 @@ class SummaryWriter:
         sh.text(after + 6, r.reviewed_grade)
         sh.text(after + 7, r.review_reason)
         sh.text(after + 8, r.reviewer)
-        sh.text(after + 9, None if r.final is None else self._yes_no[r.final])
+        if self._policy_keys:  # the review score; the 破格晋升 reason is entered, never written back
+            sh.number(after + 9, r.review_score, self._fmt.score)
+        sh.text(after + 9 + len(self._policy_keys), None if r.final is None else self._yes_no[r.final])
         sh.next()
 
         items, todo = self._items, self._todo

@@ -52,6 +52,9 @@ class Decision:
     grade: int
     moves: tuple[PolicyMove, ...] = field(default=())
     review: float | None = None  # the review score it was weighted with
+    previous: int | None = None  # last year's grade index, when known
+    limit: int = 0  # the best index its caps and vetoes allow (0: none binds)
+    weighted: bool = False  # the policy has a weighted total
 
 
 def weighted_total(evidence: float, review: float | None, policy: ScoringPolicy) -> float:
@@ -229,6 +232,9 @@ def apply_policy(
             grade=state.grade[b],
             moves=tuple(state.moves[b]),
             review=state.by_id[b].review,
+            previous=state.by_id[b].previous,
+            limit=state.by_id[b].limit,
+            weighted=policy.weights is not None,
         )
         for b in sorted(state.by_id)
     )
@@ -247,6 +253,9 @@ def with_policy(result: BranchResult, decision: Decision, grading: GradingPolicy
                 score=decision.score,
                 review_score=decision.review,
                 moves=decision.moves,
+                previous=None if decision.previous is None else _code(grading, decision.previous),
+                capped_at=None if decision.limit == 0 else _code(grading, decision.limit),
+                weighted=decision.weighted,
             ),
         }
     )

@@ -13,7 +13,7 @@ from __future__ import annotations
 import json
 import pickle
 from collections.abc import Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 
 from engine.export.branch_list import ListMarks, item_identity
 from engine.export.results_json import result_element_bytes
@@ -111,16 +111,32 @@ class RoundContext:
     """The round being recorded and what the ledger holds that bears on it (see the module text).
 
     ``year`` None: each branch's round is the year of its form. ``prior``: per branch, its open items
-    of earlier rounds by rule code. ``baselines``: per branch, the baseline round's computed grade code
-    and that round's name — given only when this stage is compared with the baseline (TG-04)."""
+    of earlier rounds by rule code. ``baselines``: per branch, the baseline round's recorded grade code
+    and that round's name — given only when this stage is compared with the baseline (TG-04).
+    ``previous``: per round year Y, each branch's final grade code of year Y − 1 (what 逐级晋升 counts
+    from, ``engine.ledger.record.final_grades``)."""
 
     stage: str
     year: int | None = None
     prior: Mapping[str, Mapping[str, PriorItem]] = field(default_factory=dict)
     baselines: Mapping[str, tuple[str, str]] = field(default_factory=dict)
+    previous: Mapping[int, Mapping[str, str]] = field(default_factory=dict)
 
     def round_of(self, result: BranchResult) -> str:
         return round_ref(self.year or result.identity.assessment_year, self.stage)
+
+    def previous_grade(self, branch_id: str, year: int) -> str | None:
+        """The branch's final grade code of the year before its round's (its form's ``year`` unless the
+        round's year is given); None when the ledger holds no round of that year with the branch."""
+        return self.previous.get(self.year or year, {}).get(branch_id)
+
+    def decided(self, captured: bytes, result: BranchResult) -> bytes:
+        """``captured`` (a branch packed by ``capture``) holding ``result``, the branch as the profile's
+        scoring policy decided it: the round records the policy's grade, with the computed grade and the
+        reason for every move in its ``policy`` — what compare, history and the 整改台账 read."""
+        before: Captured = pickle.loads(captured)
+        after = replace(before, grade=result.grade.code, result_z=compress(result_element_bytes(result)))
+        return pickle.dumps(after, protocol=pickle.HIGHEST_PROTOCOL)
 
     # --- the pipeline's hooks ------------------------------------------------------------------------
 

@@ -79,7 +79,30 @@ def round_context(led: Ledger, plan: RoundPlan) -> RoundContext:
             if info.stage == plan.baseline_stage and (plan.year is None or info.year == plan.year):
                 for branch_id, grade in led.branch_grades(info.id).items():
                     baselines[branch_id] = (grade, info.ref)  # the latest year's, rounds are oldest first
-    return RoundContext(stage=plan.stage, year=plan.year, prior=open_items(led), baselines=baselines)
+    return RoundContext(
+        stage=plan.stage,
+        year=plan.year,
+        prior=open_items(led),
+        baselines=baselines,
+        previous=final_grades(led),
+    )
+
+
+def final_grades(led: Ledger) -> dict[int, dict[str, str]]:
+    """Per year Y, each branch's final grade code in its latest recorded round of year Y − 1: the newest
+    review where it was reviewed, else the grade the round recorded (the scoring policy's, where its
+    profile has one). What 逐级晋升 counts from (docs/scoring-policy.md)."""
+    out: dict[int, dict[str, str]] = {}
+    for info in led.rounds():  # oldest first: a branch's later round of the year replaces its earlier one
+        if info.replay_of is not None:  # a what-if round decided nothing
+            continue
+        final = led.branch_grades(info.id)
+        reviewed = led.conn.execute(
+            "SELECT branch_id, grade FROM reviews WHERE round_id = ? ORDER BY seq", (info.id,)
+        )
+        final.update(reviewed.fetchall())  # in recording order: each branch's newest review stands
+        out.setdefault(info.year + 1, {}).update(final)
+    return out
 
 
 def _refuse_existing(led: Ledger, year: int, stage: str) -> None:

@@ -234,6 +234,23 @@ MIGRATIONS: tuple[tuple[str, ...], ...] = (
         "SELECT round_id, branch_id, ledger_replay_inputs(facts, result), ledger_rule_titles(result) "
         "FROM branches",
     ),
+    # Version 7: review scores (审定评分, engine.review: what a profile's weighted total reads besides the
+    # evidence) as events of their own, the newest standing; and the 破格晋升 reason a review above
+    # 逐级晋升's limit is recorded with (docs/scoring-policy.md).
+    (
+        """CREATE TABLE review_scores (
+            seq INTEGER PRIMARY KEY AUTOINCREMENT,
+            round_id INTEGER NOT NULL,
+            branch_id TEXT NOT NULL,
+            score REAL NOT NULL CHECK (score >= 0 AND score <= 100),
+            reviewer TEXT NOT NULL CHECK (trim(reviewer) <> ''),
+            recorded_at TEXT NOT NULL,
+            source_file TEXT,  -- the summary it was imported from (None: review add, the web)
+            FOREIGN KEY (round_id, branch_id) REFERENCES branches(round_id, branch_id)
+        )""",
+        "CREATE INDEX review_scores_branch ON review_scores(round_id, branch_id, seq)",
+        "ALTER TABLE reviews ADD COLUMN exception TEXT",
+    ),
 )
 SCHEMA_VERSION = len(MIGRATIONS)
 # The stage of every what-if round begins so: no grading stage does (a profile's stages are 年初定级 …), so

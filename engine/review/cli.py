@@ -70,32 +70,42 @@ def _import(
 
 
 def _add(
-    round_ref: str, branch_id: str, grade: str, reason: str, reviewer: str, ledger: Path | None, lang: Lang
+    round_ref: str,
+    branch_id: str,
+    decided: tuple[str, str, str, str, str],
+    ledger: Path | None,
+    lang: Lang,
 ) -> None:
     from engine.export.i18n import review_text
     from engine.review.record import ReviewRefused, record_review, round_reviews
 
+    grade, reason, reviewer, score, exception = decided
+    grade = "" if grade.strip() == "-" else grade  # "-": the review score alone
     with _open(ledger, lang) as led:
         try:
-            recorded = record_review(led, round_ref, branch_id, grade, reason, reviewer)
+            recorded = record_review(led, round_ref, branch_id, grade, reason, reviewer, score, exception)
         except ReviewRefused as exc:
             for p in exc.problems:
                 say(p.render(lang))
             raise typer.Exit(EXIT_PROBLEMS) from None
         info = led.find_round(round_ref)
         results = [r.result for r in led.branch_records(info.id) if r.branch_id == branch_id.strip()]
-        review = round_reviews(led, info.id, results)[branch_id.strip()]
+        review = round_reviews(led, info.id, results).get(branch_id.strip())
     key = "rv_added" if recorded else "rv_same"
-    say(label(key, lang, branch_id=branch_id.strip(), round=info.ref, review=review_text(review, lang)))
+    shown = review_text(review, lang) or ""
+    if score.strip():
+        shown = "；".join(p for p in (shown, label("review_score", lang, n=score.strip())) if p)
+    say(label(key, lang, branch_id=branch_id.strip(), round=info.ref, review=shown))
 
 
 def _show(round_ref: str, branch_id: str | None, ledger: Path | None, lang: Lang) -> None:
     from engine.export.explain import explain
     from engine.review.record import profile_grades, review_history, reviewed_results
+    from engine.review.weighted import decided_again
 
     with _open(ledger, lang) as led:
         info = _round(led, round_ref, lang)
-        results = reviewed_results(led, info.id)
+        results = decided_again(led, info, reviewed_results(led, info.id))
         if branch_id is None:
             reviewed = [r for r in results if r.review is not None]
             if not reviewed:
@@ -185,10 +195,12 @@ def add_review_commands(app: typer.Typer, h: Callable[[str], str]) -> None:
         grade: Annotated[str, typer.Argument(metavar="GRADE", help=h("h_review_grade"))],
         reason: Annotated[str, typer.Option("--reason", help=h("h_review_reason"))] = "",
         reviewer: Annotated[str, typer.Option("--reviewer", help=h("h_reviewer"))] = "",
+        score: Annotated[str, typer.Option("--score", help=h("h_review_score"))] = "",
+        exception: Annotated[str, typer.Option("--exception", help=h("h_review_exception"))] = "",
         ledger: ledger_opt = None,
         lang: lang_opt = "zh",
     ) -> None:
-        _add(round_ref, branch_id, grade, reason, reviewer, ledger, _lang(lang))
+        _add(round_ref, branch_id, (grade, reason, reviewer, score, exception), ledger, _lang(lang))
 
     @review_app.command("show", help=h("h_review_show"))
     def review_show(

@@ -6,7 +6,8 @@ each with its standing review — so the outputs written after a review carry it
 identities and carry-over notes the round gave them, so they import as the first ones did. The summary is
 stamped with the round (``review import`` then needs no ``--round``) and its 审定 columns hold the
 standing reviews, ready for the next changes. Once the round is published (公示, ``engine.notice``), the
-summary and results.json say which grades are final.
+summary and results.json say which grades are final. Under a profile with a scoring policy the policy is
+applied again with the review scores recorded since (``engine.review.weighted``): the weighted total.
 """
 
 from __future__ import annotations
@@ -26,6 +27,7 @@ from engine.ledger.store import Ledger, RoundInfo
 from engine.notice.record import finality
 from engine.pipeline import LIST_FOLDER, RESULTS_NAME, SUMMARY_NAME, list_file_name
 from engine.review.record import profile_grades, reviewed_results
+from engine.review.weighted import decided_again
 from schemas.batch import BatchReport, FileReport, Kpi, ProfileRef
 from schemas.common import Lang
 from schemas.results import BranchResult
@@ -57,7 +59,7 @@ def round_report(led: Ledger, info: RoundInfo, today: date | None = None) -> Bat
     final = finality(led, info.id, today or date.today()).branches
     results = [
         r.model_copy(update={"final": final.get(r.identity.branch_id)})
-        for r in reviewed_results(led, info.id)
+        for r in decided_again(led, info, reviewed_results(led, info.id))
     ]
     names = sorted({r.profile for r in results})
     refs, policies = _profile_parts(names)

@@ -32,6 +32,8 @@ _COLUMNS = {
     "reviewed_grade": "grade",
     "review_reason": "reason",
     "reviewer": "reviewer",
+    "review_score_col": "score",  # under a scoring policy: the review score (审定评分)
+    "review_exception": "exception",  # … and a 破格晋升 reason
 }
 
 
@@ -133,7 +135,15 @@ def _read_decisions(path: Path, name: str, reviewer: str, problems: list[Finding
         grade = _cell(values, columns["grade"])
         reason = _cell(values, columns["reason"])
         who = _cell(values, columns.get("reviewer")) or reviewer
+        score, exception = _number(values, columns.get("score")), _cell(values, columns.get("exception"))
+        score_where = None
+        if score:
+            cell = f"{col_name(columns['score'])}{r}"
+            score_where = Evidence(file=name, sheet=sheet.name, cell=cell, value=score)
         if not grade:
+            if score and branch:  # a review score alone: the weighted total's input, no reviewed grade
+                decisions.append(Decision(branch, "", reason, who, score_where, score=score))
+                continue
             if reason and branch:
                 cell = f"{col_name(columns['reason'])}{r}"
                 problems.append(
@@ -141,12 +151,21 @@ def _read_decisions(path: Path, name: str, reviewer: str, problems: list[Finding
                 )
             continue
         cell = f"{col_name(columns['grade'])}{r}"
+        where = Evidence(file=name, sheet=sheet.name, cell=cell, value=grade)
         decisions.append(
             Decision(
-                branch, grade, reason, who, Evidence(file=name, sheet=sheet.name, cell=cell, value=grade)
+                branch, grade, reason, who, where, score=score, exception=exception, score_where=score_where
             )
         )
     return decisions
+
+
+def _number(values: Sequence[object], col: int | None) -> str:
+    """A number cell as people write it (95, 86.5 — never 95.0); any other value as text."""
+    value = values[col] if col is not None and col < len(values) else None
+    if isinstance(value, float) and value.is_integer():
+        return str(int(value))
+    return _cell(values, col)
 
 
 def _cell(values: Sequence[object], col: int | None) -> str:

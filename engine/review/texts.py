@@ -48,6 +48,14 @@ LABELS.update(
         "h_review_branch": ("支部编号，如 XS-02", "branch ID, e.g. XS-02"),
         "h_review_grade": ("审定等次（如 较好）", "the reviewed grade (e.g. 较好 or Good)"),
         "h_review_reason": ("审定理由", "the reason for the reviewed grade"),
+        "h_review_score": (
+            "审定评分（0—100，评分办法含加权总分时使用；等次写 - 则只记录评分）",
+            "the review score (0–100, for a profile with a weighted total; GRADE - records the score alone)",
+        ),
+        "h_review_exception": (
+            "破格晋升理由（审定等次超出逐级晋升限制时必填）",
+            "the exceptional-promotion reason (needed for a grade above the one-step-a-year limit)",
+        ),
         "h_review_out": ("输出文件夹", "the folder to write into"),
         "rv_recorded": (
             "✓ {file}：记录审定 {n} 条，与现有审定相同 {same} 条（轮次 {round}）",

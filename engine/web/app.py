@@ -353,8 +353,9 @@ def create_app(
         index = request.path_params["index"]
         if not 0 <= index < len(report.results):
             raise HTTPException(404)
-        async with form_checked(request, max_files=0, max_fields=4) as form:
+        async with form_checked(request, max_files=0, max_fields=6) as form:
             grade, reason = str(form.get("grade") or ""), str(form.get("reason") or "")
+            score, exception = str(form.get("score") or ""), str(form.get("exception") or "")
         branch_id = report.results[index].identity.branch_id
         reviewed = await anyio.to_thread.run_sync(
             branch_review,
@@ -366,12 +367,14 @@ def create_app(
         if reviewed is None:
             raise HTTPException(404)
         try:
+            decided = (grade, reason, score, exception)
             await anyio.to_thread.run_sync(
-                reviews.review, collections.ledger, reviewed.round.id, branch_id, grade, reason, user
+                reviews.review, collections.ledger, reviewed.round.id, branch_id, decided, user
             )
         except ReviewRefused as exc:
             said = "；".join(p.message.get(lang) for p in exc.problems)
-            return await branch_view(request, 400, error=said, asked={"grade": grade, "reason": reason})
+            asked = {"grade": grade, "reason": reason, "score": score, "exception": exception}
+            return await branch_view(request, 400, error=said, asked=asked)
         return RedirectResponse(f"/c/{batch.id}/b/{index}#review", 303)
 
     async def download_list(request: Request) -> Response:

@@ -11,9 +11,16 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from engine.ledger import Ledger, RoundInfo
-from engine.review.record import ReviewEvent, profile_grades, record_review, review_history
+from engine.review.record import (
+    ReviewEvent,
+    profile_grades,
+    record_review,
+    review_history,
+    reviewed_results,
+)
+from engine.review.weighted import decided_again
 from schemas.common import Text
-from schemas.results import Grade
+from schemas.results import BranchResult, Grade
 
 
 @dataclass(frozen=True)
@@ -24,6 +31,9 @@ class BranchReview:
     round: RoundInfo
     grades: tuple[Grade, ...]
     history: tuple[ReviewEvent, ...]
+    # The branch as the round now decides it (engine.review.weighted): under a scoring policy, with its
+    # review score weighted in; None when its profile has no policy.
+    decided: BranchResult | None = None
 
     def grade(self, code: str) -> Grade:
         return next(
@@ -49,12 +59,28 @@ def branch_review(
             if info is None or info.replaced_by is not None or branch_id not in led.branch_grades(round_id):
                 continue
             history = tuple(review_history(led, round_id, branch_id))
-            return BranchReview(info, profile_grades(profile), history)
+            records = led.branch_records(round_id, (branch_id,))
+            decided = None
+            if any(r.result.policy is not None for r in records):  # the weighted total reads the whole round
+                decided = next(
+                    r
+                    for r in decided_again(led, info, reviewed_results(led, round_id))
+                    if r.identity.branch_id == branch_id
+                )
+            return BranchReview(info, profile_grades(profile), history, decided)
     return None
 
 
-def review(ledger: Path, round_id: int, branch_id: str, grade: str, reason: str, reviewer: str) -> bool:
-    """Record the review (``record_review``): True when recorded, False when it equals the standing one;
-    raises ``ReviewRefused`` with the problems that refuse it."""
+def review(
+    ledger: Path,
+    round_id: int,
+    branch_id: str,
+    decided: tuple[str, str, str, str],
+    reviewer: str,
+) -> bool:
+    """Record the review (``record_review``) — ``decided``: the grade, reason, review score and 破格晋升
+    reason as entered — True when recorded, False when it equals the standing one; raises
+    ``ReviewRefused`` with the problems that refuse it."""
+    grade, reason, score, exception = decided
     with Ledger.open(ledger, create=False) as led:
-        return record_review(led, str(round_id), branch_id, grade, reason, reviewer)
+        return record_review(led, str(round_id), branch_id, grade, reason, reviewer, score, exception)

@@ -281,6 +281,19 @@ TEXTS: dict[str, tuple[str, str]] = {
     "review_reason": ("审定理由", "Reason"),
     "reviewer": ("审定人", "Reviewer"),
     "review_button": ("记录审定", "Record the review"),
+    "review_score_input": ("审定评分（0—100）", "Review score (0–100)"),
+    "review_exception": (
+        "破格晋升理由（超出逐级晋升限制时填写）",
+        "Exception reason (above the one-step limit)",
+    ),
+    "policy_grade": ("评分办法等次", "Grade under the scoring policy"),
+    "policy_score_web": ("评定得分 {n}", "policy score {n}"),
+    "review_score_web": ("审定评分 {n}（依据得分 {total}）", "review score {n} (evidence score {total})"),
+    "no_review_score_web": (
+        "未记录审定评分，按依据得分定等（不以0分计入）",
+        "no review score: graded by the evidence score (a missing score is not counted as 0)",
+    ),
+    "self_gap_web": ("自评分 {n}（相差 {gap}）", "self-score {n} (gap {gap})"),
     "review_note": (
         "审定记入台账（审定人：{user}），计算等次不变；此后的审定取代此前的，历次审定都保留。",
         "The review is recorded in the ledger (reviewer: {user}); the computed grade stays. A later review "
