@@ -182,12 +182,13 @@ _SHORT_YEAR = re.compile(
 
 
 def _from_serial(serial: float) -> date:
-    if not math.isfinite(serial) or serial < 1 or serial > _MAX_SERIAL:
+    # a fractional part is the time of day: 2100-12-31 at noon is still a plausible date
+    if not math.isfinite(serial) or serial < 1 or serial >= _MAX_SERIAL + 1:
         raise ParseError(
             f"数字 {display_value(serial)} 不是合理的 Excel 日期序号",
             f"the number {display_value(serial)} is not a plausible Excel date serial",
         )
-    days = int(serial)  # a fractional part is the time of day
+    days = int(serial)
     if days == 60:
         raise ParseError("1900年2月29日不存在", "29 February 1900 does not exist")
     if days < 60:
