@@ -514,18 +514,20 @@ class SummaryWriter:
         self._tmpdir = tempfile.TemporaryDirectory(prefix="branchgrade-summary-", ignore_cleanup_errors=True)
         folder = Path(self._tmpdir.name)
         self._frame = folder / "frame.xlsx"
-        # constant_memory: charts then carry no cached values, as when xlsxwriter wrote the cells itself.
-        self._wb = wb = xlsxwriter.Workbook(
-            str(self._frame),
-            {
-                **WORKBOOK_OPTIONS,
-                "constant_memory": True,
-                "tmpdir": str(folder),
-                "default_format_properties": _DEFAULT_FORMAT,
-            },
-        )
         self._sheets: list[_Sheet] = []
+        # From here on whatever stops the constructor (an error, or an interrupt: Ctrl+C, SIGTERM, SIGHUP
+        # raise where they land) removes the folder before it propagates.
         try:
+            # constant_memory: charts then carry no cached values, as when xlsxwriter wrote the cells.
+            self._wb = wb = xlsxwriter.Workbook(
+                str(self._frame),
+                {
+                    **WORKBOOK_OPTIONS,
+                    "constant_memory": True,
+                    "tmpdir": str(folder),
+                    "default_format_properties": _DEFAULT_FORMAT,
+                },
+            )
             stamp = output_stamp(OUTPUT_KIND)
             stamp = stamp if round_ref is None else f"{stamp} round={round_ref}"
             wb.set_custom_property(STAMP_PROPERTY, stamp)
@@ -735,8 +737,10 @@ class SummaryWriter:
 
     def abandon(self) -> None:
         """Give up on the workbook: close what is open and remove the temporary files."""
-        with contextlib.suppress(Exception):
-            self._wb.close()
+        wb = getattr(self, "_wb", None)  # None when the constructor stopped before making it
+        if wb is not None:
+            with contextlib.suppress(Exception):
+                wb.close()
         self._release()
 
     def _release(self) -> None:
