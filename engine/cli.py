@@ -16,7 +16,6 @@ Output is Chinese by default; ``--lang en`` switches to English.
 
 from __future__ import annotations
 
-import re
 import sys
 from collections import Counter
 from datetime import date
@@ -278,11 +277,14 @@ def grade(
 
 
 def _issue_date(text: str | None, lang: Lang) -> date:
-    """``--issued``: a date written 2012-12-15, 2012/12/15 or 2012.12.15; today when not given."""
+    """``--issued``: a date as the forms read one (2012-12-15, 2012/12/15, 2012.12.15 and the other ways
+    engine.validate.parse.parse_date accepts); today when not given."""
     if text is None:
         return date.today()
+    from engine.validate.parse import parse_date
+
     try:
-        return date.fromisoformat("-".join(f"{int(p):02d}" for p in re.split(r"[-/.]", text.strip())))
+        return parse_date(text)
     except ValueError:
         _fail("u_issued", lang, value=text)
 

@@ -27,8 +27,10 @@ __all__ = ["add_notice_commands"]
 def _date(value: str | None, option: str, lang: Lang) -> date:
     if value is None:
         return date.today()
+    from engine.validate.parse import parse_date  # the reading the forms' dates get
+
     try:
-        return date.fromisoformat(value.strip())
+        return parse_date(value)
     except ValueError:
         refuse(label("u_date", lang, option=option, value=value))
 

@@ -34,7 +34,7 @@ from engine.notice.record import (
 )
 from schemas.common import Lang
 
-from .site import Site, lang_of
+from .site import Site, lang_of, typed_date
 from .texts import text
 from .year_pages import Refused, open_ledger
 
@@ -68,13 +68,6 @@ def _round(led: Ledger, round_id: int) -> RoundInfo:
         return led.find_round(str(round_id))
     except LedgerError:
         raise HTTPException(404) from None
-
-
-def _date(typed: str) -> datetime.date | None:
-    try:
-        return datetime.date.fromisoformat(typed.strip())
-    except ValueError:
-        return None
 
 
 def routes(site: Site) -> list[Route]:
@@ -118,7 +111,7 @@ def routes(site: Site) -> list[Route]:
         round_id = request.path_params["round"]
         async with site.form(request, max_files=0, max_fields=6) as form:
             asked = {k: str(form.get(k) or "").strip() for k in ("branch", "by", "on", "content")}
-        raised_on = _date(asked["on"])
+        raised_on = typed_date(asked["on"])
         if not asked["by"] or not asked["content"]:
             return await page(request, 400, error=text("objection_needs", lang), asked=asked)
         if raised_on is None:

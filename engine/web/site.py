@@ -7,6 +7,7 @@ year_pages.py) add their routes over it. Nothing here grades.
 
 from __future__ import annotations
 
+import datetime
 import secrets
 import threading
 import time
@@ -108,6 +109,14 @@ class Throttle:
 
 def lang_of(request: Request) -> Lang:
     return "en" if request.cookies.get(LANG_COOKIE) == "en" else "zh"
+
+
+def typed_date(typed: str) -> datetime.date | None:
+    """A date field's value (a browser's date input sends 2012-12-03), or None when it is not one."""
+    try:
+        return datetime.date.fromisoformat(typed.strip())
+    except ValueError:
+        return None
 
 
 def attachment(name: str) -> str:

@@ -9,7 +9,6 @@ client's address: after ``CODE_TRIES`` in ten minutes even a right one waits.
 from __future__ import annotations
 
 import csv
-import datetime
 import io
 import re
 from contextlib import ExitStack
@@ -29,7 +28,7 @@ from engine.roster import RosterError, read_roster
 from schemas.common import Lang
 
 from .batches import safe_name
-from .site import Site, Throttle, attachment, lang_of
+from .site import Site, Throttle, attachment, lang_of, typed_date
 from .submissions import Intake, IntakeRound, SubmissionRefused
 from .texts import text
 
@@ -164,10 +163,11 @@ def routes(site: Site, intake: Intake) -> list[Route]:
         elif stage not in stages_text(site, profile):
             error = text("bad_stage", lang, stage=stage, stages="、".join(stages_text(site, profile)))
         elif deadline is not None:
-            try:
-                deadline = datetime.date.fromisoformat(deadline).isoformat()
-            except ValueError:
+            day = typed_date(deadline)
+            if day is None:
                 error = text("bad_deadline", lang)
+            else:
+                deadline = day.isoformat()
         if error is not None:
             return rounds_view(request, 400, error=error)
         opened = await anyio.to_thread.run_sync(

@@ -49,7 +49,7 @@ from schemas.common import Lang, Text
 
 from . import charts
 from .batches import safe_name
-from .site import XLSX, Site, attachment, lang_of
+from .site import XLSX, Site, attachment, lang_of, typed_date
 from .texts import text
 
 
@@ -270,9 +270,8 @@ def routes(site: Site) -> list[Route]:
         async with site.form(request, max_files=0, max_fields=5) as form:
             round_ref = str(form.get("round") or "")
             first, days, contact = (str(form.get(k) or "").strip() for k in ("from", "days", "contact"))
-        try:
-            start = datetime.date.fromisoformat(first)
-        except ValueError:
+        start = typed_date(first)
+        if start is None:
             return ledger_page(request, 400, error=text("notice_bad_date", lang))
         count = int(days) if days.isdigit() else 0  # the library refuses a period under one day
 
